@@ -1,0 +1,60 @@
+// Settings shared by the module and the tools: /etc/security/pam_totp.conf ([global])
+// and module arguments. One function, apply_setting, serves both sources.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "totp/otp.hpp"
+#include "totp/result.hpp"
+
+namespace totp {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/security/pam_totp.conf";
+
+struct Settings {
+    // Store
+    std::string state_dir = "/var/lib/pam_totp";
+    std::string secret_path;  // empty: default root-owned layout
+    // Verification policy
+    int window = 1;              // steps accepted either side of now, 0..10
+    int max_failures = 5;        // consecutive failures before a lockout, 1..1000
+    int lockout_seconds = 300;   // 1..86400
+    bool nullok = false;         // unenrolled users are ignored (PAM_IGNORE) instead of failed
+    std::string require_group;   // enforce only for members
+    std::string exempt_group;    // never enforce for members
+    // Conversation
+    std::string prompt = "Verification code: ";
+    bool forward_pass = false;
+    bool try_first_pass = false;
+    bool use_first_pass = false;
+    bool debug = false;
+    // Enrollment defaults (totp-enroll)
+    std::string issuer;  // empty: the host name
+    OtpParams params;
+    int recovery_codes = 10;
+};
+
+struct ConfigProblem {
+    std::string message;          // one line, for LOG_ERR / stderr
+    bool security_relevant = false;  // the caller must fail closed
+};
+
+// Applies one key=value. Bare flags (nullok, debug, forward_pass, ...) given without a
+// value mean true. An unknown key or a bad value adds a problem and keeps the default;
+// the problem is security-relevant when the key affects who gets in.
+void apply_setting(Settings& settings, std::string_view key, std::string_view value,
+                   std::vector<ConfigProblem>& problems);
+
+// Reads the [global] section of an INI file into `settings`. The path must be absolute,
+// not a symlink, a regular file owned by root and not writable by group or other.
+// A missing file at the default path is not an error (defaults apply); any other failure
+// to read is a security-relevant problem. [reset] keys are left for the reset service.
+void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
+                      std::vector<ConfigProblem>& problems);
+
+// Every key apply_setting accepts (for documentation checks).
+std::vector<std::string_view> setting_names();
+
+}  // namespace totp

@@ -1,0 +1,56 @@
+// HOTP (RFC 4226) and TOTP (RFC 6238) over OpenSSL HMAC.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "totp/result.hpp"
+#include "totp/secret.hpp"
+
+namespace totp {
+
+enum class Algorithm { sha1, sha256, sha512 };
+
+inline constexpr int kMinDigits = 6;
+inline constexpr int kMaxDigits = 8;
+inline constexpr int kMinPeriod = 15;
+inline constexpr int kMaxPeriod = 300;
+
+struct OtpParams {
+    Algorithm algorithm = Algorithm::sha1;
+    int digits = 6;   // kMinDigits..kMaxDigits
+    int period = 30;  // seconds, kMinPeriod..kMaxPeriod
+};
+
+std::string_view algorithm_name(Algorithm algorithm);  // "SHA1", "SHA256", "SHA512"
+std::optional<Algorithm> parse_algorithm(std::string_view name);  // case-insensitive
+Status validate(const OtpParams& params);
+
+// The HOTP value for one counter, as a zero-padded decimal string of params.digits
+// characters. Fails only if OpenSSL fails or params are out of range.
+Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorithm algorithm,
+                          int digits);
+
+// The TOTP time step for a Unix time (floor(now / period)); negative times give step 0.
+std::uint64_t time_step(std::int64_t unix_time, int period);
+
+struct TotpCheck {
+    enum class Outcome {
+        accepted,   // matched a step newer than last_step; `step` is that step
+        replayed,   // matched a step at or before last_step; `step` is that step
+        mismatch,   // no step within the window matched
+        malformed,  // input is not exactly params.digits ASCII digits
+    };
+    Outcome outcome = Outcome::mismatch;
+    std::uint64_t step = 0;
+};
+
+// Checks `code` against every step in [now_step - window, now_step + window]. Every step
+// in the window is computed and compared in constant time, whether or not an earlier one
+// matched, so the time taken does not depend on which step (if any) matched.
+// `last_step` is the last accepted step (nullopt: none yet).
+TotpCheck check_totp(const SecretBytes& key, const OtpParams& params, std::string_view code,
+                     std::int64_t unix_time, int window, std::optional<std::uint64_t> last_step);
+
+}  // namespace totp

@@ -1,0 +1,56 @@
+// The per-user state store. Programs talk only to this interface; the file store is the
+// default backend, and a fleet backend can be added behind it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "totp/result.hpp"
+#include "totp/user_state.hpp"
+
+namespace totp {
+
+// One user's record with an exclusive lock held from open until destruction, so a
+// read-check-write sequence cannot interleave with another login or tool.
+class Record {
+public:
+    virtual ~Record() = default;
+
+    // nullopt: the user is not enrolled.
+    virtual const std::optional<UserState>& state() const = 0;
+
+    // Replaces the record (creating it if the user was not enrolled). On success the new
+    // state is durable; on failure the previous state is intact.
+    virtual Status save(const UserState& state) = 0;
+
+    // Deletes the record durably.
+    virtual Status remove() = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Validates the name, opens and locks the record. Errors: Errc::unsafe (bad name,
+    // symlink, wrong owner/mode), Errc::corrupt (unreadable record), Errc::io.
+    virtual Result<std::unique_ptr<Record>> open(std::string_view user) = 0;
+
+    // Enrolled users, sorted (for admin listings).
+    virtual Result<std::vector<std::string>> users() = 0;
+};
+
+struct FileStoreOptions {
+    // Default layout: <state_dir>/<user>, directory 0700 root, files 0600 root.
+    std::string state_dir = "/var/lib/pam_totp";
+    // Home layout when non-empty: a path template where a leading "~/" is the user's home
+    // and "%u" the user name. Accessed with the user's filesystem identity; the file must
+    // be owned by the user and not accessible by group or other.
+    std::string secret_path;
+};
+
+std::unique_ptr<Store> make_file_store(const FileStoreOptions& options);
+
+}  // namespace totp
