@@ -1,0 +1,49 @@
+#include "options.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace pam_totp {
+namespace {
+
+constexpr std::string_view kConfigArgument = "config=";
+
+}  // namespace
+
+bool ModuleOptions::must_fail_closed() const {
+    for (const auto& problem : problems) {
+        if (problem.security_relevant) return true;
+    }
+    return false;
+}
+
+ModuleOptions load_options(int argc, const char** argv) {
+    ModuleOptions options;
+    std::string config_path = totp::kDefaultConfigPath;
+    bool explicit_config = false;
+    for (int i = 0; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument.starts_with(kConfigArgument)) {
+            config_path = std::string(argument.substr(kConfigArgument.size()));
+            explicit_config = true;
+        }
+    }
+    // The default file is optional (arguments alone can configure the module); a file
+    // named with config= must exist.
+    totp::load_config_file(config_path, !explicit_config, options.settings, options.problems);
+
+    for (int i = 0; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument.starts_with(kConfigArgument)) continue;
+        const std::size_t equals = argument.find('=');
+        if (equals == std::string_view::npos) {
+            totp::apply_setting(options.settings, argument, "", options.problems);
+        } else {
+            totp::apply_setting(options.settings, argument.substr(0, equals),
+                                argument.substr(equals + 1), options.problems);
+        }
+    }
+    return options;
+}
+
+}  // namespace pam_totp

@@ -1,0 +1,58 @@
+// pam_totp.so entry points: load the settings, find the user, run the second factor.
+// No C++ exception may leave this file.
+#include <security/pam_modules.h>
+#include <syslog.h>
+
+#include <security/pam_ext.h>
+
+#include <exception>
+#include <memory>
+
+#include "authenticate.hpp"
+#include "options.hpp"
+#include "pam_session.hpp"
+#include "totp/clock.hpp"
+#include "totp/store.hpp"
+
+namespace {
+
+int authenticate_user(pam_handle_t* pamh, int argc, const char** argv) {
+    pam_totp::PamSession session(pamh);
+    const pam_totp::ModuleOptions options = pam_totp::load_options(argc, argv);
+    for (const auto& problem : options.problems) session.log_plain(LOG_ERR, problem.message);
+    if (options.must_fail_closed()) {
+        session.log_plain(LOG_ERR, "security-relevant configuration error, refusing all logins");
+        return PAM_SERVICE_ERR;
+    }
+
+    if (const int rc = session.fetch_user(); rc != PAM_SUCCESS) {
+        return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+    }
+
+    const std::unique_ptr<totp::Store> store = totp::make_file_store(
+        {.state_dir = options.settings.state_dir, .secret_path = options.settings.secret_path});
+    const totp::SystemClock clock;
+    return pam_totp::authenticate(session, options.settings, *store, clock);
+}
+
+}  // namespace
+
+extern "C" {
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv) {
+    try {
+        return authenticate_user(pamh, argc, argv);
+    } catch (const std::exception& error) {
+        pam_syslog(pamh, LOG_CRIT, "internal error, failing closed: %s", error.what());
+    } catch (...) {
+        pam_syslog(pamh, LOG_CRIT, "internal error, failing closed");
+    }
+    return PAM_AUTH_ERR;
+}
+
+PAM_EXTERN int pam_sm_setcred(pam_handle_t* /*pamh*/, int /*flags*/, int /*argc*/,
+                              const char** /*argv*/) {
+    return PAM_SUCCESS;
+}
+
+}  // extern "C"

@@ -1,0 +1,243 @@
+#include "fixture.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+extern "C" {
+#include <libpamtest.h>
+}
+#include <security/pam_appl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "totp/base32.hpp"
+#include "totp/store.hpp"
+
+namespace fixture {
+namespace {
+
+Paths g_paths;
+
+void must(bool condition, const char* what) {
+    if (!condition) {
+        std::fprintf(stderr, "fixture: %s failed: %s\n", what, std::strerror(errno));
+        std::abort();
+    }
+}
+
+void remove_tree(const std::string& path) {
+    const std::string command = "rm -rf '" + path + "'";
+    must(std::system(command.c_str()) == 0, "rm -rf");
+}
+
+struct Conversation {
+    const std::vector<std::string>* answers;
+    std::size_t next = 0;
+    std::vector<std::string>* prompts;
+};
+
+int converse(int count, const pam_message** messages, pam_response** responses, void* data) {
+    auto* conversation = static_cast<Conversation*>(data);
+    auto* replies = static_cast<pam_response*>(std::calloc(count, sizeof(pam_response)));
+    if (replies == nullptr) return PAM_BUF_ERR;
+    for (int i = 0; i < count; ++i) {
+        const int style = messages[i]->msg_style;
+        if (style != PAM_PROMPT_ECHO_OFF && style != PAM_PROMPT_ECHO_ON) continue;
+        conversation->prompts->push_back(messages[i]->msg);
+        if (conversation->next >= conversation->answers->size()) {
+            std::free(replies);
+            return PAM_CONV_ERR;
+        }
+        replies[i].resp = strdup((*conversation->answers)[conversation->next++].c_str());
+    }
+    *responses = replies;
+    return PAM_SUCCESS;
+}
+
+std::string passwd_text() {
+    std::string text = "root:x:0:0:root:/root:/bin/sh\n";
+    int uid = 1001;
+    for (const char* user : kUsers) {
+        text += std::string(user) + ":x:" + std::to_string(uid) + ":" + std::to_string(uid) +
+                "::/home/" + user + ":/bin/sh\n";
+        ++uid;
+    }
+    return text;
+}
+
+std::string group_text() {
+    std::string text = "root:x:0:\n";
+    int gid = 1001;
+    for (const char* user : kUsers) text += std::string(user) + ":x:" + std::to_string(gid++) + ":\n";
+    text += "totp-users:x:2000:carol\nno2fa:x:2001:dave\n";
+    return text;
+}
+
+}  // namespace
+
+const Paths& paths() { return g_paths; }
+
+std::string password_of(const std::string& user) { return user + "-pw"; }
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_file(const std::string& path, const std::string& text, unsigned mode) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    must(fd >= 0, "open for write");
+    must(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()), "write");
+    must(fchmod(fd, mode) == 0, "fchmod");
+    close(fd);
+}
+
+int setup_sandbox(void**) {
+    char root[] = "/tmp/pam_totp_test.XXXXXX";
+    must(mkdtemp(root) != nullptr, "mkdtemp");
+    g_paths.root = root;
+    g_paths.state_dir = g_paths.root + "/state";
+    g_paths.config = g_paths.root + "/pam_totp.conf";
+    g_paths.syslog = g_paths.root + "/syslog";
+    must(mkdir(g_paths.state_dir.c_str(), 0700) == 0, "mkdir state");
+    must(mkdir((g_paths.root + "/services").c_str(), 0755) == 0, "mkdir services");
+    write_file(g_paths.root + "/passwd", passwd_text(), 0644);
+    write_file(g_paths.root + "/group", group_text(), 0644);
+    write_file(g_paths.config, "[global]\n", 0644);
+
+    std::string passdb;
+    for (const char* user : kUsers) passdb += std::string(user) + ":" + password_of(user) + ":any\n";
+    write_file(g_paths.root + "/passdb", passdb);
+
+    setenv("PAM_WRAPPER_SERVICE_DIR", (g_paths.root + "/services").c_str(), 1);
+    setenv("NSS_WRAPPER_PASSWD", (g_paths.root + "/passwd").c_str(), 1);
+    setenv("NSS_WRAPPER_GROUP", (g_paths.root + "/group").c_str(), 1);
+    setenv("TOTP_TEST_SYSLOG", g_paths.syslog.c_str(), 1);
+    setenv("PAM_WRAPPER_USE_SYSLOG", "1", 1);
+    return 0;
+}
+
+int teardown_sandbox(void**) {
+    if (!g_paths.root.empty() && std::getenv("TOTP_TEST_KEEP") == nullptr) remove_tree(g_paths.root);
+    return 0;
+}
+
+int reset(void**) {
+    remove_tree(g_paths.state_dir);
+    must(mkdir(g_paths.state_dir.c_str(), 0700) == 0, "mkdir state");
+    unlink(g_paths.syslog.c_str());
+    write_file(g_paths.config, "[global]\n", 0644);
+    set_now(kEpoch);
+    return 0;
+}
+
+void write_raw_service(const std::string& name, const std::string& text) {
+    write_file(g_paths.root + "/services/" + name, text, 0644);
+}
+
+void write_service(const std::string& name, const std::string& module_args) {
+    const std::string matrix = std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES + "/pam_matrix.so" +
+                               " passdb=" + g_paths.root + "/passdb\n";
+    const std::string totp = std::string("auth required ") + TOTP_MODULE_PATH +
+                             " state_dir=" + g_paths.state_dir + " config=" + g_paths.config +
+                             " " + module_args + "\n";
+    write_raw_service(name, matrix + totp);
+}
+
+void set_now(std::int64_t unix_time) { setenv("TOTP_TEST_NOW", std::to_string(unix_time).c_str(), 1); }
+
+std::string state_file(const std::string& user) { return g_paths.state_dir + "/" + user; }
+
+totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
+                         const std::vector<std::string>& recovery_codes,
+                         const std::string& secret_base32) {
+    totp::UserState state;
+    state.params = params;
+    if (secret_base32.empty()) {
+        state.secret = totp::SecretBytes(20);
+        must(totp::random_bytes(state.secret.data(), state.secret.size()), "random");
+    } else {
+        auto decoded = totp::base32_decode(secret_base32);
+        must(decoded.ok(), "base32 secret");
+        state.secret = std::move(decoded).value();
+    }
+    for (const std::string& code : recovery_codes) {
+        auto normalized = totp::normalize_recovery_code(code);
+        must(normalized.has_value(), "recovery code shape");
+        auto hash = totp::hash_recovery_code(normalized->view());
+        must(hash.ok(), "hash recovery code");
+        state.recovery.push_back(*hash);
+    }
+    state.created = kEpoch;
+    write_state(user, state);
+    return state.secret.clone();
+}
+
+void write_state(const std::string& user, const totp::UserState& state) {
+    auto store = totp::make_file_store({.state_dir = g_paths.state_dir, .secret_path = ""});
+    auto record = store->open(user);
+    if (!record) std::fprintf(stderr, "fixture: open %s: %s\n", user.c_str(), record.error().message.c_str());
+    must(record.ok(), "open record");
+    const totp::Status saved = (*record)->save(state);
+    if (!saved) std::fprintf(stderr, "fixture: save: %s\n", saved.error().message.c_str());
+    must(saved.ok(), "save record");
+}
+
+totp::UserState read_state(const std::string& user) {
+    auto store = totp::make_file_store({.state_dir = g_paths.state_dir, .secret_path = ""});
+    auto record = store->open(user);
+    must(record.ok() && (*record)->state().has_value(), "read record");
+    return (*record)->state()->clone();
+}
+
+std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& params,
+                    std::int64_t unix_time) {
+    auto code = totp::hotp(secret, totp::time_step(unix_time, params.period), params.algorithm,
+                           params.digits);
+    must(code.ok(), "hotp");
+    return std::string(code->view());
+}
+
+LoginResult login(const std::string& service, const std::string& user,
+                  const std::vector<std::string>& answers) {
+    LoginResult result;
+    Conversation conversation{&answers, 0, &result.prompts};
+    pam_testcase cases[] = {
+        pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+        pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
+    };
+    _pamtest_conv(service.c_str(), user.c_str(), converse, &conversation, cases, 2, nullptr);
+    result.rc = cases[0].op_rv;
+    pam_handle_t* handle = cases[1].case_out.ph;
+    if (handle != nullptr) {
+        // Applications cannot read PAM_AUTHTOK; pam_get_items.so, when stacked, exports it.
+        if (const char* token = pam_getenv(handle, "PAM_AUTHTOK")) result.authtok = token;
+        pam_end(handle, result.rc);
+    }
+    return result;
+}
+
+LoginResult login_from(const std::string& service, const std::string& user,
+                       const std::vector<std::string>& answers, const std::string& rhost) {
+    LoginResult result;
+    Conversation conversation{&answers, 0, &result.prompts};
+    const pam_conv conv{converse, &conversation};
+    pam_handle_t* handle = nullptr;
+    must(pam_start(service.c_str(), user.c_str(), &conv, &handle) == PAM_SUCCESS, "pam_start");
+    pam_set_item(handle, PAM_RHOST, rhost.c_str());
+    result.rc = pam_authenticate(handle, 0);
+    pam_end(handle, result.rc);
+    return result;
+}
+
+std::string read_log() { return read_file(g_paths.syslog); }
+
+bool log_contains(const std::string& text) { return read_log().find(text) != std::string::npos; }
+
+}  // namespace fixture

@@ -1,0 +1,73 @@
+// A private PAM world for module tests: pam_wrapper service files, nss_wrapper users and
+// groups, a pam_matrix password database, a root-owned state directory, a settable clock
+// and a captured syslog (tests/support/test_preload.c). Nothing on the host is touched.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "totp/otp.hpp"
+#include "totp/user_state.hpp"
+
+namespace fixture {
+
+// Every user has the password "<name>-pw". carol is in group totp-users, dave in no2fa.
+inline const char* const kUsers[] = {"alice", "bob", "carol", "dave", "erin"};
+
+struct Paths {
+    std::string root;
+    std::string state_dir;
+    std::string config;  // an empty, root-owned config file every service names with config=
+    std::string syslog;
+};
+const Paths& paths();
+
+// CMocka group setup/teardown: build and remove the sandbox.
+int setup_sandbox(void** state);
+int teardown_sandbox(void** state);
+// CMocka per-test setup: empty state dir, empty log, clock at kEpoch.
+int reset(void** state);
+
+inline constexpr std::int64_t kEpoch = 1'700'000'000;  // a multiple of 30 and 60
+
+// Writes service `name`: pam_matrix (password) then pam_totp with `module_args`
+// (state_dir= and config= are prepended).
+void write_service(const std::string& name, const std::string& module_args);
+void write_raw_service(const std::string& name, const std::string& text);
+
+void set_now(std::int64_t unix_time);
+
+// Enrolls `user` with a fresh random secret (or `secret_base32`) and the given recovery
+// codes; returns the raw secret.
+totp::SecretBytes enroll(const std::string& user, totp::OtpParams params = {},
+                         const std::vector<std::string>& recovery_codes = {},
+                         const std::string& secret_base32 = "");
+totp::UserState read_state(const std::string& user);
+void write_state(const std::string& user, const totp::UserState& state);
+std::string state_file(const std::string& user);
+
+std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& params,
+                    std::int64_t unix_time);
+
+struct LoginResult {
+    int rc = -1;
+    std::vector<std::string> prompts;  // every prompt shown, in order
+    std::string authtok;  // PAM_AUTHTOK after authentication, if pam_get_items.so exported it
+};
+
+// Runs pam_start/pam_authenticate/pam_end through libpamtest with a conversation that
+// answers the prompts in order (the password first for the standard stack).
+LoginResult login(const std::string& service, const std::string& user,
+                  const std::vector<std::string>& answers);
+// The same through plain libpam, with PAM_RHOST set.
+LoginResult login_from(const std::string& service, const std::string& user,
+                       const std::vector<std::string>& answers, const std::string& rhost);
+
+std::string password_of(const std::string& user);
+std::string read_log();
+bool log_contains(const std::string& text);
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text, unsigned mode = 0600);
+
+}  // namespace fixture

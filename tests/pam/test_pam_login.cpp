@@ -1,0 +1,469 @@
+// pam_totp.so through the real libpam (pam_wrapper), behind a password module.
+
+#include <security/pam_appl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "fixture.hpp"
+#include "totp/base32.hpp"
+
+// cmocka needs these first, and its macros must come after the C++ headers.
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+using fixture::code_at;
+using fixture::enroll;
+using fixture::kEpoch;
+using fixture::log_contains;
+using fixture::login;
+using fixture::password_of;
+
+namespace {
+
+const totp::OtpParams kDefault{};
+
+// The standard stack: pam_matrix for the password, then pam_totp.
+fixture::LoginResult login_with_code(const std::string& user, const std::string& code,
+                                     const std::string& service = "login") {
+    return login(service, user, {password_of(user), code});
+}
+
+int group_setup(void** state) {
+    fixture::setup_sandbox(state);
+    fixture::write_service("login", "");
+    fixture::write_service("nullok", "nullok");
+    fixture::write_service("wide", "window=2");
+    fixture::write_service("narrow", "window=0");
+    fixture::write_service("strict", "max_failures=3 lockout_seconds=60");
+    fixture::write_service("require", "require_group=totp-users");
+    fixture::write_service("exempt", "exempt_group=no2fa");
+    fixture::write_service("missing-group", "require_group=no-such-group");
+    // pam_matrix always asks for the password itself, so here pam_get_items follows
+    // pam_totp and exports PAM_AUTHTOK, which is what pam_unix use_first_pass would read.
+    fixture::write_raw_service(
+        "forward", std::string("auth required ") + TOTP_MODULE_PATH +
+                       " state_dir=" + fixture::paths().state_dir +
+                       " config=" + fixture::paths().config + " forward_pass\nauth required " +
+                       TOTP_PAM_WRAPPER_MODULES + "/pam_get_items.so\n");
+    fixture::write_service("prompted", "[prompt=Code from your phone: ]");
+    fixture::write_service("bad-window", "window=99");
+    fixture::write_service("typo", "windw=2");
+    fixture::write_raw_service(
+        "first-pass", std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES + "/pam_set_items.so\nauth required " +
+                          TOTP_MODULE_PATH + " state_dir=" + fixture::paths().state_dir +
+                          " config=" + fixture::paths().config + " use_first_pass\n");
+    fixture::write_raw_service(
+        "try-first-pass", std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES + "/pam_set_items.so\nauth required " +
+                              TOTP_MODULE_PATH + " state_dir=" + fixture::paths().state_dir +
+                              " config=" + fixture::paths().config + " try_first_pass\n");
+    return 0;
+}
+
+void valid_code_logs_in(void**) {
+    const auto secret = enroll("alice");
+    const auto result = login_with_code("alice", code_at(secret, kDefault, kEpoch));
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_int_equal(result.prompts.size(), 2);
+    assert_string_equal(result.prompts[1].c_str(), "Verification code: ");
+    assert_true(log_contains("accepted verification code for user alice"));
+    assert_true(fixture::read_state("alice").last_step.value() == kEpoch / 30);
+}
+
+void wrong_password_with_right_code_is_refused(void**) {
+    const auto secret = enroll("alice");
+    const auto result = login("login", "alice", {"not-the-password", code_at(secret, kDefault, kEpoch)});
+    assert_int_not_equal(result.rc, PAM_SUCCESS);
+    // The code is still asked for: the prompts don't reveal that the password was wrong.
+    assert_int_equal(result.prompts.size(), 2);
+}
+
+void wrong_code_is_refused_and_counted(void**) {
+    const auto secret = enroll("alice");
+    std::string wrong = code_at(secret, kDefault, kEpoch);
+    wrong[0] = wrong[0] == '9' ? '0' : static_cast<char>(wrong[0] + 1);
+    const auto result = login_with_code("alice", wrong);
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(fixture::read_state("alice").failures, 1);
+    assert_true(log_contains("wrong verification code for user alice"));
+}
+
+void replayed_code_is_refused(void**) {
+    const auto secret = enroll("alice");
+    const std::string code = code_at(secret, kDefault, kEpoch);
+    assert_int_equal(login_with_code("alice", code).rc, PAM_SUCCESS);
+    fixture::set_now(kEpoch + 10);  // same 30 s step
+    assert_int_equal(login_with_code("alice", code).rc, PAM_AUTH_ERR);
+    assert_true(log_contains("replayed"));
+}
+
+void older_code_after_newer_one_is_refused(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 30)).rc,
+                     PAM_SUCCESS);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc,
+                     PAM_AUTH_ERR);
+}
+
+void codes_one_step_either_side_are_accepted(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch - 30)).rc,
+                     PAM_SUCCESS);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 30)).rc,
+                     PAM_SUCCESS);
+}
+
+void codes_two_steps_away_are_refused(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch - 60)).rc,
+                     PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 60)).rc,
+                     PAM_AUTH_ERR);
+}
+
+void window_edges_follow_the_clock_within_a_step(void**) {
+    const auto secret = enroll("alice");
+    // At the last second of a step, the next step's code is inside the window and the
+    // code two steps ahead is not.
+    fixture::set_now(kEpoch + 29);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 89)).rc,
+                     PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 59)).rc,
+                     PAM_SUCCESS);
+}
+
+void window_setting_is_honoured(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch - 60), "wide").rc,
+                     PAM_SUCCESS);
+    const auto bob = enroll("bob");
+    assert_int_equal(login_with_code("bob", code_at(bob, kDefault, kEpoch - 30), "narrow").rc,
+                     PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("bob", code_at(bob, kDefault, kEpoch), "narrow").rc,
+                     PAM_SUCCESS);
+}
+
+void recovery_code_is_accepted_once(void**) {
+    enroll("alice", kDefault, {"ABCD-EFGH-JKMN", "PQRS-TVWX-YZ23"});
+    assert_int_equal(login_with_code("alice", "abcd-efgh-jkmn").rc, PAM_SUCCESS);
+    assert_true(log_contains("accepted recovery code (1 left) for user alice"));
+    assert_int_equal(fixture::read_state("alice").recovery.size(), 1);
+    assert_int_equal(login_with_code("alice", "ABCD-EFGH-JKMN").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", "PQRSTVWXYZ23").rc, PAM_SUCCESS);
+}
+
+void lockout_after_max_failures_then_unlock(void**) {
+    const auto secret = enroll("alice");
+    for (int i = 0; i < 3; ++i) assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+    assert_true(log_contains("locked out for 60 s (3 consecutive failures) for user alice"));
+
+    // Locked: even the right code is refused, after the usual prompts.
+    fixture::set_now(kEpoch + 30);
+    const auto locked = login_with_code("alice", code_at(secret, kDefault, kEpoch + 30), "strict");
+    assert_int_equal(locked.rc, PAM_MAXTRIES);
+    assert_int_equal(locked.prompts.size(), 2);
+    assert_true(log_contains("refused: locked out"));
+
+    fixture::set_now(kEpoch + 61);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 61), "strict").rc,
+                     PAM_SUCCESS);
+    const auto state = fixture::read_state("alice");
+    assert_int_equal(state.failures, 0);
+    assert_int_equal(state.locked_until, 0);
+}
+
+void failure_after_lock_expiry_relocks_at_once(void**) {
+    enroll("alice");
+    for (int i = 0; i < 3; ++i) login_with_code("alice", "000000", "strict");
+    fixture::set_now(kEpoch + 61);
+    assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+    assert_int_equal(fixture::read_state("alice").locked_until, kEpoch + 61 + 60);
+}
+
+void success_resets_the_failure_count(void**) {
+    const auto secret = enroll("alice");
+    for (int i = 0; i < 2; ++i) login_with_code("alice", "000000", "strict");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
+    assert_int_equal(fixture::read_state("alice").failures, 0);
+}
+
+void unenrolled_user_with_nullok_is_ignored(void**) {
+    const auto result = login("nullok", "bob", {password_of("bob")});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_int_equal(result.prompts.size(), 1);  // only the password
+}
+
+void unenrolled_user_without_nullok_is_prompted_then_refused(void**) {
+    const auto result = login_with_code("bob", "123456");
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(result.prompts.size(), 2);
+    assert_string_equal(result.prompts[1].c_str(), "Verification code: ");
+    assert_true(log_contains("not enrolled for user bob"));
+}
+
+void unknown_user_is_prompted_then_refused(void**) {
+    const auto result = login("login", "mallory", {"whatever", "123456"});
+    assert_int_not_equal(result.rc, PAM_SUCCESS);
+    assert_true(result.prompts.size() >= 1);
+    assert_string_equal(result.prompts.back().c_str(), "Verification code: ");
+    assert_true(log_contains("unknown user"));
+}
+
+void enrolled_user_with_nullok_still_needs_the_code(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", "000000", "nullok").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "nullok").rc,
+                     PAM_SUCCESS);
+}
+
+void require_group_scopes_enforcement(void**) {
+    enroll("carol");
+    // carol is in totp-users: enforced.
+    assert_int_equal(login_with_code("carol", "000000", "require").rc, PAM_AUTH_ERR);
+    // alice is not: ignored, the password alone decides.
+    const auto alice = login("require", "alice", {password_of("alice")});
+    assert_int_equal(alice.rc, PAM_SUCCESS);
+    assert_int_equal(alice.prompts.size(), 1);
+}
+
+void exempt_group_members_are_not_asked(void**) {
+    const auto dave = login("exempt", "dave", {password_of("dave")});
+    assert_int_equal(dave.rc, PAM_SUCCESS);
+    assert_int_equal(dave.prompts.size(), 1);
+    assert_int_equal(login_with_code("alice", "000000", "exempt").rc, PAM_AUTH_ERR);
+}
+
+void missing_scope_group_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "missing-group").rc,
+                     PAM_SERVICE_ERR);
+    assert_true(log_contains("no-such-group"));
+}
+
+void forward_pass_splits_password_and_code(void**) {
+    const auto secret = enroll("alice");
+    const auto result =
+        login("forward", "alice", {password_of("alice") + code_at(secret, kDefault, kEpoch)});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_int_equal(result.prompts.size(), 1);
+    assert_string_equal(result.prompts[0].c_str(), "Password & verification code: ");
+    assert_string_equal(result.authtok.c_str(), password_of("alice").c_str());
+}
+
+void forward_pass_with_wrong_code_is_refused(void**) {
+    enroll("alice");
+    const auto result = login("forward", "alice", {password_of("alice") + "000000"});
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+}
+
+void forward_pass_accepts_a_recovery_code(void**) {
+    enroll("alice", kDefault, {"ABCD-EFGH-JKMN"});
+    const auto result = login("forward", "alice", {password_of("alice") + "ABCD-EFGH-JKMN"});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_string_equal(result.authtok.c_str(), password_of("alice").c_str());
+}
+
+void use_first_pass_reads_the_code_from_authtok(void**) {
+    const auto secret = enroll("alice");
+    setenv("PAM_AUTHTOK", code_at(secret, kDefault, kEpoch).c_str(), 1);
+    const auto result = login("first-pass", "alice", {});
+    unsetenv("PAM_AUTHTOK");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_int_equal(result.prompts.size(), 0);
+}
+
+void use_first_pass_without_a_code_is_refused(void**) {
+    enroll("alice");
+    setenv("PAM_AUTHTOK", "000000", 1);
+    const auto result = login("first-pass", "alice", {});
+    unsetenv("PAM_AUTHTOK");
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(result.prompts.size(), 0);
+}
+
+void try_first_pass_prompts_when_authtok_is_not_a_code(void**) {
+    const auto secret = enroll("alice");
+    setenv("PAM_AUTHTOK", "a password", 1);
+    const auto result = login("try-first-pass", "alice", {code_at(secret, kDefault, kEpoch)});
+    unsetenv("PAM_AUTHTOK");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_int_equal(result.prompts.size(), 1);
+    assert_int_equal(fixture::read_state("alice").failures, 0);
+}
+
+void try_first_pass_uses_a_code_in_authtok(void**) {
+    const auto secret = enroll("alice");
+    setenv("PAM_AUTHTOK", code_at(secret, kDefault, kEpoch).c_str(), 1);
+    const auto result = login("try-first-pass", "alice", {});
+    unsetenv("PAM_AUTHTOK");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_int_equal(result.prompts.size(), 0);
+}
+
+void prompt_is_configurable(void**) {
+    const auto secret = enroll("alice");
+    const auto result = login_with_code("alice", code_at(secret, kDefault, kEpoch), "prompted");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_string_equal(result.prompts[1].c_str(), "Code from your phone: ");
+}
+
+void refused_state_fails_closed(const std::string& why) {
+    const auto result = login_with_code("alice", "123456");
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(result.prompts.size(), 2);
+    if (!log_contains("failing closed")) fail_msg("no fail-closed log line for %s", why.c_str());
+}
+
+void corrupt_state_file_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    std::string text = fixture::read_file(fixture::state_file("alice"));
+    text[40] = text[40] == 'x' ? 'y' : 'x';  // inside the record: checksum no longer matches
+    fixture::write_file(fixture::state_file("alice"), text);
+    refused_state_fails_closed("corrupt");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
+}
+
+void truncated_state_file_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(truncate(fixture::state_file("alice").c_str(), 100), 0);
+    refused_state_fails_closed("truncated");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
+}
+
+void symlinked_state_file_fails_closed(void**) {
+    const auto secret = enroll("bob");
+    assert_int_equal(symlink(fixture::state_file("bob").c_str(), fixture::state_file("alice").c_str()), 0);
+    refused_state_fails_closed("symlink");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
+    assert_true(log_contains("symlink"));
+}
+
+void world_readable_state_file_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(chmod(fixture::state_file("alice").c_str(), 0644), 0);
+    refused_state_fails_closed("world-readable");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
+}
+
+void wrong_owner_state_file_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(chown(fixture::state_file("alice").c_str(), 1001, 1001), 0);
+    refused_state_fails_closed("wrong owner");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
+}
+
+void unknown_config_key_is_logged_and_ignored(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "typo").rc,
+                     PAM_SUCCESS);
+    assert_true(log_contains("<83> pam_totp(typo:auth): unknown setting 'windw'"));  // AUTHPRIV|ERR
+}
+
+void unknown_key_in_config_file_is_logged(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\nmax_failurez = 3\n", 0644);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
+    assert_true(log_contains("max_failurez"));
+}
+
+void bad_security_setting_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "bad-window").rc,
+                     PAM_SERVICE_ERR);
+    assert_true(log_contains("window"));
+}
+
+void writable_config_file_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\n", 0666);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc,
+                     PAM_SERVICE_ERR);
+}
+
+void config_file_sets_policy_and_arguments_override_it(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\nwindow = 0\n", 0644);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch - 30)).rc,
+                     PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch - 60), "wide").rc,
+                     PAM_SUCCESS);
+}
+
+void log_names_user_service_and_rhost_but_no_secrets(void**) {
+    const auto secret = enroll("alice");
+    const std::string code = code_at(secret, kDefault, kEpoch);
+    const auto result = fixture::login_from("login", "alice", {password_of("alice"), code}, "203.0.113.7");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_true(log_contains("for user alice (service=login rhost=203.0.113.7)"));
+    login_with_code("alice", "000000");
+    const std::string log = fixture::read_log();
+    assert_true(log.find(code) == std::string::npos);
+    assert_true(log.find(password_of("alice")) == std::string::npos);
+    assert_true(log.find(std::string(totp::base32_encode(secret.span()).view())) == std::string::npos);
+}
+
+void sha256_eight_digit_sixty_second_enrollment_logs_in(void**) {
+    const totp::OtpParams params{totp::Algorithm::sha256, 8, 60};
+    const auto secret = enroll("alice", params);
+    const auto result = login_with_code("alice", code_at(secret, params, kEpoch));
+    assert_int_equal(result.rc, PAM_SUCCESS);
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+#define CASE(name) cmocka_unit_test_setup(name, fixture::reset)
+        CASE(valid_code_logs_in),
+        CASE(wrong_password_with_right_code_is_refused),
+        CASE(wrong_code_is_refused_and_counted),
+        CASE(replayed_code_is_refused),
+        CASE(older_code_after_newer_one_is_refused),
+        CASE(codes_one_step_either_side_are_accepted),
+        CASE(codes_two_steps_away_are_refused),
+        CASE(window_edges_follow_the_clock_within_a_step),
+        CASE(window_setting_is_honoured),
+        CASE(recovery_code_is_accepted_once),
+        CASE(lockout_after_max_failures_then_unlock),
+        CASE(failure_after_lock_expiry_relocks_at_once),
+        CASE(success_resets_the_failure_count),
+        CASE(unenrolled_user_with_nullok_is_ignored),
+        CASE(unenrolled_user_without_nullok_is_prompted_then_refused),
+        CASE(unknown_user_is_prompted_then_refused),
+        CASE(enrolled_user_with_nullok_still_needs_the_code),
+        CASE(require_group_scopes_enforcement),
+        CASE(exempt_group_members_are_not_asked),
+        CASE(missing_scope_group_fails_closed),
+        CASE(forward_pass_splits_password_and_code),
+        CASE(forward_pass_with_wrong_code_is_refused),
+        CASE(forward_pass_accepts_a_recovery_code),
+        CASE(use_first_pass_reads_the_code_from_authtok),
+        CASE(use_first_pass_without_a_code_is_refused),
+        CASE(try_first_pass_prompts_when_authtok_is_not_a_code),
+        CASE(try_first_pass_uses_a_code_in_authtok),
+        CASE(prompt_is_configurable),
+        CASE(corrupt_state_file_fails_closed),
+        CASE(truncated_state_file_fails_closed),
+        CASE(symlinked_state_file_fails_closed),
+        CASE(world_readable_state_file_fails_closed),
+        CASE(wrong_owner_state_file_fails_closed),
+        CASE(unknown_config_key_is_logged_and_ignored),
+        CASE(unknown_key_in_config_file_is_logged),
+        CASE(bad_security_setting_fails_closed),
+        CASE(writable_config_file_fails_closed),
+        CASE(config_file_sets_policy_and_arguments_override_it),
+        CASE(log_names_user_service_and_rhost_but_no_secrets),
+        CASE(sha256_eight_digit_sixty_second_enrollment_logs_in),
+#undef CASE
+    };
+    return cmocka_run_group_tests(tests, group_setup, fixture::teardown_sandbox);
+}
