@@ -1,0 +1,195 @@
+#include "totp/otp.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace totp {
+namespace {
+
+struct MacDeleter {
+    void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
+};
+struct MacCtxDeleter {
+    void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+using MacPtr = std::unique_ptr<EVP_MAC, MacDeleter>;
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
+
+// Big enough for SHA-512, the largest digest we offer.
+using MacBuffer = std::array<std::uint8_t, EVP_MAX_MD_SIZE>;
+
+// OpenSSL digest names (the "SHA1"/"SHA256"/"SHA512" spellings are accepted there too).
+const char* openssl_digest_name(Algorithm algorithm) {
+    switch (algorithm) {
+        case Algorithm::sha1:
+            return "SHA1";
+        case Algorithm::sha256:
+            return "SHA256";
+        case Algorithm::sha512:
+            return "SHA512";
+    }
+    return nullptr;
+}
+
+// HMAC(key, message) into `out`; the number of bytes written, or 0 if OpenSSL failed.
+std::size_t hmac(Algorithm algorithm, const SecretBytes& key, std::span<const std::uint8_t> message,
+                 MacBuffer& out) {
+    const char* digest = openssl_digest_name(algorithm);
+    if (digest == nullptr) return 0;
+    MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    if (!mac) return 0;
+    MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
+    if (!ctx) return 0;
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+        OSSL_PARAM_construct_end(),
+    };
+    // EVP_MAC_init refuses a null key pointer even with length 0.
+    static const std::uint8_t kEmptyKey = 0;
+    const std::uint8_t* key_data = key.empty() ? &kEmptyKey : key.data();
+    std::size_t written = 0;
+    if (EVP_MAC_init(ctx.get(), key_data, key.size(), params) != 1 ||
+        EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) != 1) {
+        wipe(out.data(), out.size());
+        return 0;
+    }
+    return written;
+}
+
+// RFC 4226 section 5.3: 31 bits taken at the offset named by the last nibble.
+std::uint32_t dynamic_truncation(const MacBuffer& mac, std::size_t size) {
+    const std::size_t offset = mac[size - 1] & 0x0f;
+    return (static_cast<std::uint32_t>(mac[offset] & 0x7f) << 24) |
+           (static_cast<std::uint32_t>(mac[offset + 1]) << 16) |
+           (static_cast<std::uint32_t>(mac[offset + 2]) << 8) |
+           static_cast<std::uint32_t>(mac[offset + 3]);
+}
+
+bool is_code_shaped(std::string_view code, int digits) {
+    if (code.size() != static_cast<std::size_t>(digits)) return false;
+    return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::string_view algorithm_name(Algorithm algorithm) {
+    switch (algorithm) {
+        case Algorithm::sha1:
+            return "SHA1";
+        case Algorithm::sha256:
+            return "SHA256";
+        case Algorithm::sha512:
+            return "SHA512";
+    }
+    return "unknown";
+}
+
+std::optional<Algorithm> parse_algorithm(std::string_view name) {
+    for (Algorithm algorithm : {Algorithm::sha1, Algorithm::sha256, Algorithm::sha512}) {
+        const std::string_view known = algorithm_name(algorithm);
+        if (name.size() == known.size() &&
+            std::equal(name.begin(), name.end(), known.begin(), [](char a, char b) {
+                return (a >= 'a' && a <= 'z' ? static_cast<char>(a - 'a' + 'A') : a) == b;
+            })) {
+            return algorithm;
+        }
+    }
+    return std::nullopt;
+}
+
+Status validate(const OtpParams& params) {
+    if (openssl_digest_name(params.algorithm) == nullptr) {
+        return make_error(Errc::invalid_argument, "unknown algorithm (use SHA1, SHA256 or SHA512)");
+    }
+    if (params.digits < kMinDigits || params.digits > kMaxDigits) {
+        return make_error(Errc::invalid_argument,
+                          "digits " + std::to_string(params.digits) + " out of range " +
+                              std::to_string(kMinDigits) + ".." + std::to_string(kMaxDigits));
+    }
+    if (params.period < kMinPeriod || params.period > kMaxPeriod) {
+        return make_error(Errc::invalid_argument,
+                          "period " + std::to_string(params.period) + " s out of range " +
+                              std::to_string(kMinPeriod) + ".." + std::to_string(kMaxPeriod));
+    }
+    return {};
+}
+
+Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorithm algorithm,
+                          int digits) {
+    if (Status valid = validate(OtpParams{algorithm, digits, kMinPeriod}); !valid) {
+        return valid.error();
+    }
+    std::array<std::uint8_t, 8> message{};
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        message[message.size() - 1 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
+    }
+    MacBuffer mac{};
+    const std::size_t mac_size = hmac(algorithm, key, message, mac);
+    wipe(message.data(), message.size());
+    if (mac_size < 20) {
+        wipe(mac.data(), mac.size());
+        return make_error(Errc::io, "HMAC computation failed in OpenSSL");
+    }
+    std::uint32_t value = dynamic_truncation(mac, mac_size);
+    wipe(mac.data(), mac.size());
+
+    std::array<char, kMaxDigits> text{};
+    for (int i = digits - 1; i >= 0; --i) {
+        text[static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    value = 0;
+    SecretString code(std::string_view(text.data(), static_cast<std::size_t>(digits)));
+    wipe(text.data(), text.size());
+    return code;
+}
+
+std::uint64_t time_step(std::int64_t unix_time, int period) {
+    if (unix_time <= 0 || period <= 0) return 0;
+    return static_cast<std::uint64_t>(unix_time) / static_cast<std::uint64_t>(period);
+}
+
+TotpCheck check_totp(const SecretBytes& key, const OtpParams& params, std::string_view code,
+                     std::int64_t unix_time, int window, std::optional<std::uint64_t> last_step) {
+    if (!is_code_shaped(code, params.digits)) return {TotpCheck::Outcome::malformed, 0};
+    if (!validate(params)) return {TotpCheck::Outcome::mismatch, 0};
+
+    const std::uint64_t now_step = time_step(unix_time, params.period);
+    const std::uint64_t span = static_cast<std::uint64_t>(std::max(window, 0));
+    const std::uint64_t first = now_step > span ? now_step - span : 0;
+    const std::uint64_t last = now_step + span;
+
+    // No early exit and no branch on a match: the loop does the same work whatever matched.
+    bool accepted = false;
+    bool replayed = false;
+    bool failed = false;
+    std::uint64_t accepted_step = 0;
+    std::uint64_t replayed_step = 0;
+    for (std::uint64_t step = first; step <= last; ++step) {
+        Result<SecretString> expected = hotp(key, step, params.algorithm, params.digits);
+        failed |= !expected.ok();
+        const bool match = expected.ok() && equal_constant_time(expected->view(), code);
+        const bool fresh = !last_step.has_value() || step > *last_step;
+        const bool take_accepted = match & fresh;
+        const bool take_replayed = match & !fresh;
+        accepted_step = take_accepted ? step : accepted_step;
+        replayed_step = take_replayed ? step : replayed_step;
+        accepted |= take_accepted;
+        replayed |= take_replayed;
+    }
+    // An OpenSSL failure on any step fails closed rather than trusting a partial search.
+    if (failed) return {TotpCheck::Outcome::mismatch, 0};
+    if (accepted) return {TotpCheck::Outcome::accepted, accepted_step};
+    if (replayed) return {TotpCheck::Outcome::replayed, replayed_step};
+    return {TotpCheck::Outcome::mismatch, 0};
+}
+
+}  // namespace totp
