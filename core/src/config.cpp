@@ -1,0 +1,370 @@
+#include "totp/config.hpp"
+
+#include <fcntl.h>
+#include <iniparser.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <variant>
+
+namespace totp {
+namespace {
+
+constexpr std::size_t kMaxEchoedValue = 64;
+constexpr std::size_t kMaxEchoedPath = 256;
+constexpr std::size_t kMaxPathLength = 4095;
+constexpr std::size_t kMaxPromptLength = 128;
+constexpr std::size_t kMaxIssuerLength = 128;
+constexpr off_t kMaxConfigSize = 64 * 1024;
+
+// --- Text checks -------------------------------------------------------------------------
+
+bool is_control(char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+}
+
+bool has_control(std::string_view text) {
+    for (char c : text) {
+        if (is_control(c)) return true;
+    }
+    return false;
+}
+
+bool has_dotdot_component(std::string_view path) {
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string_view::npos) end = path.size();
+        if (path.substr(start, end - start) == "..") return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+bool is_safe_path(std::string_view path) {
+    return path.size() <= kMaxPathLength && !has_control(path) && !has_dotdot_component(path);
+}
+
+bool is_state_dir(std::string_view value) {
+    return value.starts_with('/') && is_safe_path(value);
+}
+
+// "%u" (the user name) is the only documented expansion; any other '%' is refused, not guessed at.
+bool has_only_user_escapes(std::string_view value) {
+    for (std::size_t i = value.find('%'); i != std::string_view::npos; i = value.find('%', i + 2)) {
+        if (i + 1 >= value.size() || value[i + 1] != 'u') return false;
+    }
+    return true;
+}
+
+// Empty (the default) is accepted wherever it means "not set", so that uncommenting a
+// default line from the shipped file, or clearing a file setting with a module argument,
+// is never a bad value.
+bool is_secret_path_or_empty(std::string_view value) {
+    if (value.empty()) return true;
+    return (value.starts_with('/') || value.starts_with("~/")) && is_safe_path(value) &&
+           has_only_user_escapes(value);
+}
+
+bool is_group_name_or_empty(std::string_view value) {
+    for (char c : value) {
+        if (is_control(c) || c == ' ' || c == '/') return false;
+    }
+    return true;
+}
+
+bool is_prompt(std::string_view value) {
+    return !value.empty() && value.size() <= kMaxPromptLength && !has_control(value);
+}
+
+bool is_issuer(std::string_view value) {
+    return value.size() <= kMaxIssuerLength && !has_control(value);
+}
+
+// A value as it may appear in a log line: printable ASCII only, and short.
+std::string loggable(std::string_view text, std::size_t max_length = kMaxEchoedValue) {
+    std::string out;
+    for (char c : text.substr(0, max_length)) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
+    }
+    if (text.size() > max_length) out += "...";
+    return out;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+std::optional<bool> parse_bool(std::string_view value) {
+    if (value.empty()) return true;  // a bare module flag
+    for (std::string_view yes : {"1", "yes", "true", "on"}) {
+        if (equals_ignoring_case(value, yes)) return true;
+    }
+    for (std::string_view no : {"0", "no", "false", "off"}) {
+        if (equals_ignoring_case(value, no)) return false;
+    }
+    return std::nullopt;
+}
+
+std::optional<int> parse_int(std::string_view value, int min, int max) {
+    if (value.empty() || value.front() == '-') return std::nullopt;
+    int number = 0;
+    const char* end = value.data() + value.size();
+    const auto [stop, error] = std::from_chars(value.data(), end, number);
+    if (error != std::errc{} || stop != end || number < min || number > max) return std::nullopt;
+    return number;
+}
+
+// --- The table of settings ---------------------------------------------------------------
+
+struct IntKey {
+    int& (*field)(Settings&);
+    int min;
+    int max;
+};
+
+struct BoolKey {
+    bool& (*field)(Settings&);
+};
+
+struct TextKey {
+    std::string& (*field)(Settings&);
+    bool (*valid)(std::string_view);
+    std::string_view expected;
+};
+
+struct AlgorithmKey {};
+
+struct Key {
+    std::string_view name;
+    bool security_relevant;  // a bad value must deny logins rather than fall back
+    std::variant<IntKey, BoolKey, TextKey, AlgorithmKey> kind;
+};
+
+constexpr bool kSecurity = true;
+constexpr bool kOther = false;
+
+// clang-format off
+constexpr Key kKeys[] = {
+    // Store
+    {"state_dir", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.state_dir; }, is_state_dir,
+             "an absolute path without '..'"}},
+    {"secret_path", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.secret_path; }, is_secret_path_or_empty,
+             "empty, or an absolute or ~/ path without '..', %u for the user"}},
+    // Verification policy
+    {"window", kSecurity,
+     IntKey{[](Settings& s) -> int& { return s.window; }, 0, 10}},
+    {"max_failures", kSecurity,
+     IntKey{[](Settings& s) -> int& { return s.max_failures; }, 1, 1000}},
+    {"lockout_seconds", kSecurity,
+     IntKey{[](Settings& s) -> int& { return s.lockout_seconds; }, 1, 86400}},
+    {"nullok", kSecurity,
+     BoolKey{[](Settings& s) -> bool& { return s.nullok; }}},
+    {"require_group", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.require_group; }, is_group_name_or_empty,
+             "a group name or nothing"}},
+    {"exempt_group", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.exempt_group; }, is_group_name_or_empty,
+             "a group name or nothing"}},
+    // Conversation
+    {"prompt", kOther,
+     TextKey{[](Settings& s) -> std::string& { return s.prompt; }, is_prompt,
+             "1-128 characters, no control characters"}},
+    {"forward_pass", kOther,
+     BoolKey{[](Settings& s) -> bool& { return s.forward_pass; }}},
+    {"try_first_pass", kOther,
+     BoolKey{[](Settings& s) -> bool& { return s.try_first_pass; }}},
+    {"use_first_pass", kOther,
+     BoolKey{[](Settings& s) -> bool& { return s.use_first_pass; }}},
+    {"debug", kOther,
+     BoolKey{[](Settings& s) -> bool& { return s.debug; }}},
+    // Enrollment defaults
+    {"issuer", kOther,
+     TextKey{[](Settings& s) -> std::string& { return s.issuer; }, is_issuer,
+             "0-128 characters, no control characters"}},
+    {"algorithm", kOther,
+     AlgorithmKey{}},
+    {"digits", kOther,
+     IntKey{[](Settings& s) -> int& { return s.params.digits; }, kMinDigits, kMaxDigits}},
+    {"period", kOther,
+     IntKey{[](Settings& s) -> int& { return s.params.period; }, kMinPeriod, kMaxPeriod}},
+    {"recovery_codes", kOther,
+     IntKey{[](Settings& s) -> int& { return s.recovery_codes; }, 0, 20}},
+};
+// clang-format on
+
+// Each assign() stores the value and returns true, or leaves `settings` alone and returns
+// false; expected() says what a good value looks like.
+bool assign(const IntKey& key, Settings& settings, std::string_view value) {
+    const auto number = parse_int(value, key.min, key.max);
+    if (number) key.field(settings) = *number;
+    return number.has_value();
+}
+
+bool assign(const BoolKey& key, Settings& settings, std::string_view value) {
+    const auto flag = parse_bool(value);
+    if (flag) key.field(settings) = *flag;
+    return flag.has_value();
+}
+
+bool assign(const TextKey& key, Settings& settings, std::string_view value) {
+    if (!key.valid(value)) return false;
+    key.field(settings) = value;
+    return true;
+}
+
+bool assign(const AlgorithmKey&, Settings& settings, std::string_view value) {
+    const auto algorithm = parse_algorithm(value);
+    if (algorithm) settings.params.algorithm = *algorithm;
+    return algorithm.has_value();
+}
+
+std::string expected(const IntKey& key) {
+    return std::to_string(key.min) + "-" + std::to_string(key.max);
+}
+std::string expected(const BoolKey&) {
+    return "yes or no";
+}
+std::string expected(const TextKey& key) {
+    return std::string(key.expected);
+}
+std::string expected(const AlgorithmKey&) {
+    return "SHA1, SHA256 or SHA512";
+}
+
+const Key* find_key(std::string_view name) {
+    for (const Key& key : kKeys) {
+        if (key.name == name) return &key;
+    }
+    return nullptr;
+}
+
+// --- Reading the file --------------------------------------------------------------------
+
+class UniqueFd {
+  public:
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+struct DictionaryFree {
+    void operator()(dictionary* dict) const { iniparser_freedict(dict); }
+};
+using Dictionary = std::unique_ptr<dictionary, DictionaryFree>;
+
+std::string errno_text(int error) {
+    return std::error_code(error, std::generic_category()).message();
+}
+
+// Why the opened file may not be trusted as configuration, or nullopt if it may.
+std::optional<std::string> unsafe_file_reason(const struct stat& st) {
+    if (!S_ISREG(st.st_mode)) return "not a regular file";
+    if (st.st_uid != 0) return "not owned by root";
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return "writable by group or other";
+    if (st.st_size > kMaxConfigSize) return "larger than 64 KiB";
+    return std::nullopt;
+}
+
+// Walks every entry rather than using iniparser_getnsec(), which skips keys written before
+// any section header and sections whose name holds ':'; those are reported, not ignored.
+void apply_dictionary(const dictionary& dict, Settings& settings,
+                      std::vector<ConfigProblem>& problems) {
+    for (ssize_t i = 0; i < dict.size; ++i) {
+        if (dict.key[i] == nullptr) continue;
+        const std::string_view entry = dict.key[i];
+        if (dict.val[i] == nullptr) {  // iniparser stores a section header as a key without value
+            if (entry != "global" && entry != "reset") {
+                problems.push_back({"unknown section [" + loggable(entry) + "]", false});
+            }
+            continue;
+        }
+        const std::size_t colon = entry.find(':');
+        const std::string_view section = entry.substr(0, colon);
+        const std::string_view name = entry.substr(colon + 1);
+        if (section == "global") {
+            apply_setting(settings, name, dict.val[i], problems);
+        } else if (section.empty()) {
+            problems.push_back(
+                {"setting '" + loggable(name) + "' is outside any section, ignored", false});
+        }
+    }
+}
+
+}  // namespace
+
+void apply_setting(Settings& settings, std::string_view key, std::string_view value,
+                   std::vector<ConfigProblem>& problems) {
+    const Key* entry = find_key(key);
+    if (entry == nullptr) {
+        // Not security-relevant: every default is the safe choice.
+        problems.push_back({"unknown setting '" + loggable(key) + "'", false});
+        return;
+    }
+    const bool ok =
+        std::visit([&](const auto& kind) { return assign(kind, settings, value); }, entry->kind);
+    if (!ok) {
+        const std::string wanted =
+            std::visit([](const auto& kind) { return expected(kind); }, entry->kind);
+        problems.push_back({"bad value for '" + std::string(entry->name) + "': '" +
+                                loggable(value) + "' (expected " + wanted + ")",
+                            entry->security_relevant});
+    }
+}
+
+void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
+                      std::vector<ConfigProblem>& problems) {
+    const auto refuse = [&](const std::string& reason) {
+        problems.push_back({"config " + loggable(path, kMaxEchoedPath) + ": " + reason, true});
+    };
+    if (!path.starts_with('/')) return refuse("not an absolute path");
+
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        const int error = errno;
+        if (error == ENOENT && missing_ok) return;
+        return refuse(error == ELOOP ? "is a symlink" : errno_text(error));
+    }
+    struct stat opened {};
+    if (::fstat(fd.get(), &opened) != 0) return refuse(errno_text(errno));
+    if (const auto reason = unsafe_file_reason(opened)) return refuse(*reason);
+
+    // iniparser opens by path, so make sure the path still names the file we checked.
+    const Dictionary dict(iniparser_load(path.c_str()));
+    if (!dict) return refuse("syntax error");
+    struct stat loaded {};
+    if (::lstat(path.c_str(), &loaded) != 0 || loaded.st_dev != opened.st_dev ||
+        loaded.st_ino != opened.st_ino) {
+        return refuse("replaced while being read");
+    }
+    apply_dictionary(*dict, settings, problems);
+}
+
+std::vector<std::string_view> setting_names() {
+    std::vector<std::string_view> names;
+    for (const Key& key : kKeys) names.push_back(key.name);
+    return names;
+}
+
+}  // namespace totp
