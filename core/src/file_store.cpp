@@ -1,0 +1,640 @@
+// The file backend: one state file per user, locked with flock for the life of a Record.
+//
+// Every path is resolved relative to a directory fd that was checked once, and every
+// file is opened with O_NOFOLLOW and checked through its fd, so nothing is re-resolved
+// by name between a check and its use.
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "totp/secret.hpp"
+#include "totp/store.hpp"
+#include "totp/user_state.hpp"
+#include "totp/username.hpp"
+
+namespace totp {
+namespace {
+
+// A file removed or replaced while we waited for its lock is reopened; more than a few
+// in a row means something is churning the directory, and we give up rather than spin.
+constexpr int kMaxOpenAttempts = 8;
+
+class UniqueFd {
+  public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    ~UniqueFd() { reset(); }
+    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+    void reset() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+std::string errno_text(int error) {
+    return std::strerror(error);
+}
+
+Error io_error(const std::string& what, int error) {
+    return make_error(Errc::io, what + ": " + errno_text(error));
+}
+
+std::string octal_mode(mode_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
+// The most alarming of the permission bits set in `mode`, in words.
+std::string describe_access(mode_t mode) {
+    if (mode & S_IWOTH) return "world-writable";
+    if (mode & S_IROTH) return "world-readable";
+    if (mode & S_IXOTH) return "accessible by others";
+    if (mode & S_IWGRP) return "group-writable";
+    if (mode & S_IRGRP) return "group-readable";
+    return "accessible by the group";
+}
+
+std::string file_type(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISLNK(mode)) return "a symlink";
+    return "not a regular file";
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+    return dir.ends_with('/') ? dir + name : dir + "/" + name;
+}
+
+// Switches the calling thread's filesystem identity (setfsuid/setfsgid only affect
+// permission checks of this thread), so files in a user's home are created and opened
+// with exactly the rights that user has. Only root can switch; anyone else already has
+// at most its own rights.
+class FsIdentity {
+  public:
+    FsIdentity(uid_t uid, gid_t gid) {
+        if (::geteuid() != 0) return;
+        old_gid_ = static_cast<gid_t>(::setfsgid(gid));
+        old_uid_ = static_cast<uid_t>(::setfsuid(uid));
+        switched_ = true;
+        // setfsuid reports the previous value even on failure; asking again confirms.
+        ok_ = static_cast<uid_t>(::setfsuid(uid)) == uid &&
+              static_cast<gid_t>(::setfsgid(gid)) == gid;
+    }
+    ~FsIdentity() {
+        if (!switched_) return;
+        // Privileges first: setfsgid back to root's group needs fsuid 0.
+        ::setfsuid(old_uid_);
+        ::setfsgid(old_gid_);
+    }
+    FsIdentity(const FsIdentity&) = delete;
+    FsIdentity& operator=(const FsIdentity&) = delete;
+
+    bool ok() const { return ok_; }
+
+  private:
+    uid_t old_uid_ = 0;
+    gid_t old_gid_ = 0;
+    bool switched_ = false;
+    bool ok_ = true;
+};
+
+struct Account {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+};
+
+Result<Account> lookup_account(const std::string& user) {
+    long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+    std::vector<char> buffer(hint > 0 ? static_cast<std::size_t>(hint) : 4096);
+    passwd entry{};
+    passwd* found = nullptr;
+    int error = 0;
+    while ((error = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found)) ==
+               ERANGE &&
+           buffer.size() < (1u << 20)) {
+        buffer.resize(buffer.size() * 2);
+    }
+    if (error != 0) return io_error("looking up user " + user, error);
+    if (found == nullptr) return make_error(Errc::not_found, "no such user: " + user);
+    return Account{entry.pw_uid, entry.pw_gid, entry.pw_dir != nullptr ? entry.pw_dir : ""};
+}
+
+// "~/" at the start is the user's home, "%u" anywhere is the user name.
+Result<std::string> expand_path(const std::string& pattern, const std::string& user,
+                                const Account& account) {
+    std::string path;
+    std::string_view rest = pattern;
+    if (rest.starts_with("~/")) {
+        path = account.home;
+        if (!path.ends_with('/')) path += '/';
+        rest.remove_prefix(2);
+    }
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+        if (rest[i] == '%' && i + 1 < rest.size() && rest[i + 1] == 'u') {
+            path += user;
+            ++i;
+        } else {
+            path += rest[i];
+        }
+    }
+    if (!path.starts_with('/')) {
+        return make_error(Errc::invalid_argument, "secret_path '" + pattern + "' expands to '" +
+                                                      path + "' for user " + user +
+                                                      ", which is not an absolute path");
+    }
+    return path;
+}
+
+// Where one user's state file lives and who must own it.
+struct Location {
+    UniqueFd dir;
+    std::string dir_path;
+    std::string name;  // file name inside dir
+    uid_t owner = 0;
+    std::optional<Account> identity;  // home layout: act as this user
+
+    std::string path() const { return join_path(dir_path, name); }
+};
+
+// Who may own a directory holding state files, and which permission bits it must not have.
+struct DirPolicy {
+    std::optional<uid_t> owner;  // besides root
+    mode_t forbidden = 077;
+};
+
+Status check_dir(const struct stat& st, const std::string& path, const DirPolicy& policy) {
+    if (!S_ISDIR(st.st_mode)) {
+        return make_error(Errc::unsafe, "state directory " + path + ": is not a directory");
+    }
+    if (st.st_uid != 0 && (!policy.owner || st.st_uid != *policy.owner)) {
+        return make_error(Errc::unsafe, "state directory " + path + ": is owned by uid " +
+                                            std::to_string(st.st_uid) + ", refusing");
+    }
+    if ((st.st_mode & policy.forbidden) != 0) {
+        return make_error(Errc::unsafe, "state directory " + path + ": is " +
+                                            describe_access(st.st_mode & policy.forbidden) +
+                                            " (mode " + octal_mode(st.st_mode) + "), refusing");
+    }
+    return {};
+}
+
+Result<UniqueFd> open_dir(const std::string& path, const DirPolicy& policy) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (fd.valid()) {
+        if (::fstat(fd.get(), &st) != 0) return io_error("state directory " + path, errno);
+        if (Status ok = check_dir(st, path, policy); !ok) return ok.error();
+        return fd;
+    }
+    const int error = errno;
+    if (error == ELOOP) {
+        return make_error(Errc::unsafe, "state directory " + path + ": is a symlink, refusing");
+    }
+    if (error == ENOENT) {
+        return make_error(Errc::not_found, "state directory " + path + ": does not exist");
+    }
+    if (error == ENOTDIR) {
+        return make_error(Errc::unsafe, "state directory " + path + ": is not a directory");
+    }
+    // Denied (in the home layout): say so precisely when the owner or mode is the reason.
+    if (error == EACCES && ::lstat(path.c_str(), &st) == 0) {
+        if (Status ok = check_dir(st, path, policy); !ok) return ok.error();
+    }
+    return io_error("state directory " + path, error);
+}
+
+// Checks applied to the state file through its fd. The link count is checked only under
+// the lock: a creator briefly has the file linked twice (temp name and final name).
+Status check_file(const struct stat& st, const Location& where, bool check_links) {
+    const std::string path = where.path();
+    if (!S_ISREG(st.st_mode)) {
+        return make_error(Errc::unsafe,
+                          "state file " + path + ": is " + file_type(st.st_mode) + ", refusing");
+    }
+    if (st.st_uid != where.owner) {
+        return make_error(Errc::unsafe, "state file " + path + ": is owned by uid " +
+                                            std::to_string(st.st_uid) + ", expected uid " +
+                                            std::to_string(where.owner) + ", refusing");
+    }
+    if ((st.st_mode & 077) != 0) {
+        return make_error(Errc::unsafe, "state file " + path + ": is " +
+                                            describe_access(st.st_mode & 077) + " (mode " +
+                                            octal_mode(st.st_mode) + "), refusing");
+    }
+    if (check_links && st.st_nlink != 1) {
+        return make_error(Errc::unsafe, "state file " + path + ": has " +
+                                            std::to_string(st.st_nlink) + " hard links, refusing");
+    }
+    return {};
+}
+
+int lock_exclusive(int fd) {
+    int rc;
+    do {
+        rc = ::flock(fd, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+Status write_all(int fd, const char* data, std::size_t size, off_t offset) {
+    while (size > 0) {
+        const ssize_t written = ::pwrite(fd, data, size, offset);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return make_error(Errc::io, errno_text(errno));
+        }
+        if (written == 0) return make_error(Errc::io, "write made no progress");
+        data += written;
+        size -= static_cast<std::size_t>(written);
+        offset += written;
+    }
+    return {};
+}
+
+Status read_all(int fd, std::uint8_t* data, std::size_t size) {
+    off_t offset = 0;
+    while (size > 0) {
+        const ssize_t got = ::pread(fd, data, size, offset);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return make_error(Errc::io, errno_text(errno));
+        }
+        if (got == 0) return make_error(Errc::corrupt, "file shrank while being read");
+        data += got;
+        size -= static_cast<std::size_t>(got);
+        offset += got;
+    }
+    return {};
+}
+
+std::optional<std::string> random_hex(std::size_t bytes) {
+    std::vector<std::uint8_t> raw(bytes);
+    if (!random_bytes(raw.data(), raw.size())) return std::nullopt;
+    constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (std::uint8_t byte : raw) {
+        hex += kHex[byte >> 4];
+        hex += kHex[byte & 0x0f];
+    }
+    return hex;
+}
+
+class FileRecord final : public Record {
+  public:
+    explicit FileRecord(Location where) : where_(std::move(where)) {}
+
+    const std::optional<UserState>& state() const override { return state_; }
+
+    Status save(const UserState& state) override {
+        std::optional<FsIdentity> identity;
+        if (where_.identity) {
+            identity.emplace(where_.identity->uid, where_.identity->gid);
+            if (!identity->ok()) return switch_failed();
+        }
+        return state_ ? update(state) : create(state);
+    }
+
+    Status remove() override {
+        if (!state_) {
+            return make_error(Errc::not_found, "state file " + where_.path() + ": not enrolled");
+        }
+        std::optional<FsIdentity> identity;
+        if (where_.identity) {
+            identity.emplace(where_.identity->uid, where_.identity->gid);
+            if (!identity->ok()) return switch_failed();
+        }
+        // We hold the lock, so the name still refers to our inode (open() re-checks that).
+        if (::unlinkat(where_.dir.get(), where_.name.c_str(), 0) != 0) {
+            return io_error("removing state file " + where_.path(), errno);
+        }
+        state_.reset();
+        file_.reset();
+        if (::fsync(where_.dir.get()) != 0) {
+            return io_error("state file " + where_.path() + ": removed, but syncing " +
+                                where_.dir_path + " failed",
+                            errno);
+        }
+        return {};
+    }
+
+    // Opens and locks the file, or finds there is none. A file swapped or unlinked while we
+    // waited for the lock is opened again, so the lock is always on the file the name holds.
+    Status load() {
+        for (int attempt = 0; attempt < kMaxOpenAttempts; ++attempt) {
+            UniqueFd fd(::openat(where_.dir.get(), where_.name.c_str(),
+                                 O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+            if (!fd.valid()) {
+                const int error = errno;
+                if (error == ENOENT) return {};
+                if (error == ELOOP) {
+                    return make_error(Errc::unsafe,
+                                      "state file " + where_.path() + ": is a symlink, refusing");
+                }
+                if (error == EACCES) return denied();
+                if (error == EISDIR) {
+                    return make_error(Errc::unsafe,
+                                      "state file " + where_.path() + ": is a directory, refusing");
+                }
+                return io_error("opening state file " + where_.path(), error);
+            }
+            struct stat st {};
+            if (::fstat(fd.get(), &st) != 0) return io_error("state file " + where_.path(), errno);
+            if (Status ok = check_file(st, where_, false); !ok) return ok;
+
+            if (lock_exclusive(fd.get()) != 0) {
+                return io_error("locking state file " + where_.path(), errno);
+            }
+            if (::fstat(fd.get(), &st) != 0) return io_error("state file " + where_.path(), errno);
+            if (st.st_nlink == 0) continue;
+            struct stat named {};
+            if (::fstatat(where_.dir.get(), where_.name.c_str(), &named, AT_SYMLINK_NOFOLLOW) !=
+                0) {
+                if (errno == ENOENT) continue;
+                return io_error("state file " + where_.path(), errno);
+            }
+            if (named.st_dev != st.st_dev || named.st_ino != st.st_ino) continue;
+            if (Status ok = check_file(st, where_, true); !ok) return ok;
+            return read_locked(std::move(fd), st);
+        }
+        return make_error(Errc::busy, "state file " + where_.path() +
+                                          ": replaced repeatedly while waiting for its lock");
+    }
+
+  private:
+    // The open was refused (home layout: we act as the user). When the owner or mode is
+    // the reason, that is the more useful message.
+    Status denied() const {
+        const int error = EACCES;
+        struct stat st {};
+        if (::fstatat(where_.dir.get(), where_.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (Status ok = check_file(st, where_, true); !ok) return ok;
+        }
+        return io_error("opening state file " + where_.path(), error);
+    }
+
+    Status read_locked(UniqueFd fd, const struct stat& st) {
+        if (st.st_size != static_cast<off_t>(kStateFileSize)) {
+            return make_error(Errc::corrupt, "state file " + where_.path() + ": is " +
+                                                 std::to_string(st.st_size) + " bytes, expected " +
+                                                 std::to_string(kStateFileSize));
+        }
+        SecretBytes content(kStateFileSize);
+        if (Status read = read_all(fd.get(), content.data(), content.size()); !read) {
+            return make_error(read.error().code,
+                              "reading state file " + where_.path() + ": " + read.error().message);
+        }
+        Result<DecodedFile> decoded =
+            decode_file({reinterpret_cast<const char*>(content.data()), content.size()});
+        if (!decoded) {
+            return make_error(Errc::corrupt,
+                              "state file " + where_.path() + ": " + decoded.error().message);
+        }
+        state_ = std::move(decoded->state);
+        sequence_ = decoded->sequence;
+        next_slot_ = decoded->next_slot;
+        file_ = std::move(fd);
+        return {};
+    }
+
+    // Overwrites only the slot holding the older record: until fdatasync returns the
+    // newer record in the other slot is untouched, so a crash leaves old or new, never a mix.
+    Status update(const UserState& state) {
+        if (sequence_ == std::numeric_limits<std::uint64_t>::max()) {
+            return make_error(Errc::corrupt,
+                              "state file " + where_.path() + ": sequence number exhausted");
+        }
+        Result<SecretString> slot = encode_slot(state, sequence_ + 1);
+        if (!slot) return slot.error();
+        const off_t offset = static_cast<off_t>(next_slot_ * kSlotSize);
+        if (Status written = write_all(file_.get(), slot->c_str(), slot->size(), offset);
+            !written) {
+            return make_error(
+                Errc::io, "writing state file " + where_.path() + ": " + written.error().message);
+        }
+        if (::fdatasync(file_.get()) != 0) {
+            return io_error("syncing state file " + where_.path(), errno);
+        }
+        state_ = state.clone();
+        sequence_ += 1;
+        next_slot_ = 1 - next_slot_;
+        return {};
+    }
+
+    // Writes the whole file under a temporary name and links it into place, so the final
+    // name never refers to a partial file (a full disk fails here, not at the next login).
+    // The temp file is locked before it is linked: whoever opens the new name waits for us.
+    Status create(const UserState& state) {
+        Result<SecretString> slot = encode_slot(state, 1);
+        if (!slot) return slot.error();
+        SecretString content(slot->view());
+        content.append(std::string(kSlotSize, '\n'));
+
+        const std::optional<std::string> suffix = random_hex(8);
+        if (!suffix) {
+            return make_error(Errc::io,
+                              "state file " + where_.path() + ": random number generator failed");
+        }
+        const std::string temp = "." + where_.name + "." + *suffix + ".tmp";
+        const int dir = where_.dir.get();
+        UniqueFd fd(::openat(dir, temp.c_str(),
+                             O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600));
+        if (!fd.valid()) {
+            return io_error("creating " + join_path(where_.dir_path, temp), errno);
+        }
+        auto fail = [&](const std::string& what, int error) -> Status {
+            ::unlinkat(dir, temp.c_str(), 0);
+            return io_error(what, error);
+        };
+        // The umask could have removed bits we rely on (the owner's read and write).
+        if (::fchmod(fd.get(), 0600) != 0) return fail("chmod " + temp, errno);
+        if (lock_exclusive(fd.get()) != 0) return fail("locking " + temp, errno);
+        if (Status written = write_all(fd.get(), content.c_str(), content.size(), 0); !written) {
+            ::unlinkat(dir, temp.c_str(), 0);
+            return make_error(
+                Errc::io, "writing state file " + where_.path() + ": " + written.error().message);
+        }
+        if (::fsync(fd.get()) != 0)
+            return fail("syncing " + join_path(where_.dir_path, temp), errno);
+        if (::linkat(dir, temp.c_str(), dir, where_.name.c_str(), 0) != 0) {
+            const int error = errno;
+            ::unlinkat(dir, temp.c_str(), 0);
+            if (error == EEXIST) {
+                return make_error(Errc::busy,
+                                  "state file " + where_.path() + ": enrolled concurrently");
+            }
+            return io_error("creating state file " + where_.path(), error);
+        }
+        ::unlinkat(dir, temp.c_str(), 0);
+        if (::fsync(dir) != 0) {
+            // Not durable, so report failure, and take the name back so that what is on
+            // disk matches what we reported (we still hold the lock on that inode).
+            const int error = errno;
+            ::unlinkat(dir, where_.name.c_str(), 0);
+            return io_error("syncing state directory " + where_.dir_path, error);
+        }
+        state_ = state.clone();
+        sequence_ = 1;
+        next_slot_ = 1;
+        file_ = std::move(fd);
+        return {};
+    }
+
+    Error switch_failed() const {
+        return make_error(Errc::io, "state file " + where_.path() +
+                                        ": could not switch to the user's filesystem identity");
+    }
+
+    Location where_;
+    UniqueFd file_;
+    std::optional<UserState> state_;
+    std::uint64_t sequence_ = 0;
+    std::size_t next_slot_ = 0;
+};
+
+class FileStore final : public Store {
+  public:
+    explicit FileStore(FileStoreOptions options) : options_(std::move(options)) {}
+
+    Result<std::unique_ptr<Record>> open(std::string_view user_view) override {
+        if (Status name = check_username(user_view); !name) return name.error();
+        const std::string user(user_view);
+        Result<Location> where =
+            options_.secret_path.empty() ? system_location(user) : home_location(user);
+        if (!where) return where.error();
+
+        std::optional<FsIdentity> identity;
+        if (where->identity) {
+            identity.emplace(where->identity->uid, where->identity->gid);
+            if (!identity->ok()) {
+                return make_error(Errc::io, "state file " + where->path() +
+                                                ": could not switch to the user's filesystem "
+                                                "identity");
+            }
+        }
+        auto record = std::make_unique<FileRecord>(std::move(*where));
+        if (Status loaded = record->load(); !loaded) return loaded.error();
+        return std::unique_ptr<Record>(std::move(record));
+    }
+
+    Result<std::vector<std::string>> users() override {
+        if (!options_.secret_path.empty()) {
+            return make_error(Errc::unsupported,
+                              "listing users is not possible with secret_path (per-home layout)");
+        }
+        Result<UniqueFd> dir = open_state_dir();
+        if (!dir) return dir.error();
+        // fdopendir takes the fd; give it its own so ours is closed exactly once.
+        DIR* stream = ::fdopendir(::dup(dir->get()));
+        if (stream == nullptr) return io_error("listing " + options_.state_dir, errno);
+        std::unique_ptr<DIR, int (*)(DIR*)> closer(stream, ::closedir);
+
+        std::vector<std::string> names;
+        errno = 0;
+        while (const dirent* entry = ::readdir(stream)) {
+            const std::string_view name = entry->d_name;
+            if (name.starts_with('.') || !check_username(name)) continue;
+            struct stat st {};
+            if (::fstatat(dir->get(), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            if (S_ISREG(st.st_mode)) names.emplace_back(name);
+            errno = 0;
+        }
+        if (errno != 0) return io_error("listing " + options_.state_dir, errno);
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+  private:
+    Result<UniqueFd> open_state_dir() {
+        const std::string& path = options_.state_dir;
+        if (!path.starts_with('/')) {
+            return make_error(Errc::invalid_argument,
+                              "state directory '" + path + "' is not an absolute path");
+        }
+        return open_dir(path, DirPolicy{std::nullopt, 077});
+    }
+
+    Result<Location> system_location(const std::string& user) {
+        Result<UniqueFd> dir = open_state_dir();
+        if (!dir) return dir.error();
+        Location where;
+        where.dir = std::move(*dir);
+        where.dir_path = options_.state_dir;
+        where.name = user;
+        where.owner = 0;
+        return where;
+    }
+
+    Result<Location> home_location(const std::string& user) {
+        Result<Account> account = lookup_account(user);
+        if (!account) return account.error();
+        Result<std::string> path = expand_path(options_.secret_path, user, *account);
+        if (!path) return path.error();
+
+        const std::size_t slash = path->rfind('/');
+        Location where;
+        where.dir_path = slash == 0 ? "/" : path->substr(0, slash);
+        where.name = path->substr(slash + 1);
+        if (where.name.empty() || where.name == "." || where.name == "..") {
+            return make_error(Errc::invalid_argument,
+                              "secret_path '" + *path + "' does not name a file");
+        }
+        where.owner = account->uid;
+        where.identity = *account;
+
+        FsIdentity identity(account->uid, account->gid);
+        if (!identity.ok()) {
+            return make_error(Errc::io, "state file " + *path +
+                                            ": could not switch to the user's filesystem identity");
+        }
+        // The user may write their own directory; nobody else may, or they could swap
+        // the file. The file's own mode keeps it private.
+        Result<UniqueFd> dir = open_dir(where.dir_path, DirPolicy{account->uid, 022});
+        if (!dir) return dir.error();
+        where.dir = std::move(*dir);
+        return where;
+    }
+
+    FileStoreOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_file_store(const FileStoreOptions& options) {
+    return std::make_unique<FileStore>(options);
+}
+
+}  // namespace totp

@@ -1,0 +1,457 @@
+#include "totp/user_state.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "totp/base32.hpp"
+
+namespace totp {
+namespace {
+
+constexpr std::string_view kMagic = "pam_totp-state v1";
+constexpr std::string_view kChecksumKey = "checksum=";
+constexpr std::size_t kChecksumHexLength = 64;
+constexpr std::uint32_t kMaxFailures = 1000000;
+constexpr std::uint64_t kMaxTime =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+// The longest record a valid state can produce: every variable field at its maximum.
+// Keeping it below kSlotSize means encode_slot can only refuse states that fail validate().
+constexpr std::size_t kMaxRecordLength =
+    kMagic.size() + 1 + sizeof("sequence=18446744073709551615") + sizeof("algorithm=SHA512") +
+    sizeof("digits=8") + sizeof("period=300") + sizeof("secret=") + (kMaxSecretBytes * 8 + 4) / 5 +
+    sizeof("last_step=18446744073709551615") + sizeof("failures=1000000") +
+    sizeof("locked_until=9223372036854775807") + sizeof("created=9223372036854775807") +
+    sizeof("email=") + kMaxEmailLength + sizeof("email_verified=0") +
+    kMaxRecoveryCodes * sizeof("recovery=:") + kMaxRecoveryCodes * 2 * (16 + 32) +
+    kChecksumKey.size() + kChecksumHexLength + 1;
+static_assert(kMaxRecordLength <= kSlotSize, "a maximal record must fit in one slot");
+
+// The checksum protects against torn writes and stray edits, not against an attacker
+// (who could recompute it); ownership and mode checks are what keep attackers out.
+bool sha256_hex(std::string_view data, std::array<char, kChecksumHexLength>& hex) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
+        length * 2 != kChecksumHexLength) {
+        return false;
+    }
+    constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < length; ++i) {
+        hex[2 * i] = kHex[digest[i] >> 4];
+        hex[2 * i + 1] = kHex[digest[i] & 0x0f];
+    }
+    return true;
+}
+
+Error corrupt(std::string message) {
+    return make_error(Errc::corrupt, std::move(message));
+}
+
+// Strict decimal: digits only, no sign, no leading zeros (except "0"), no overflow.
+std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max) {
+    if (text.empty() || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value > max) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+Status validate_email(std::string_view email) {
+    if (email.size() > kMaxEmailLength) {
+        return make_error(
+            Errc::invalid_argument,
+            "email address is longer than " + std::to_string(kMaxEmailLength) + " characters");
+    }
+    std::size_t at_signs = 0;
+    for (char c : email) {
+        if (c <= ' ' || c > '~') {
+            return make_error(Errc::invalid_argument,
+                              "email address contains a space, control or non-ASCII character");
+        }
+        if (c == '@') ++at_signs;
+    }
+    if (at_signs != 1 || email.front() == '@' || email.back() == '@') {
+        return make_error(Errc::invalid_argument, "email address must have the form local@domain");
+    }
+    return {};
+}
+
+class SlotBuilder {
+  public:
+    void line(std::string_view key, std::string_view value) {
+        text_.append(key);
+        text_.append("=");
+        text_.append(value);
+        text_.append("\n");
+    }
+    void magic() {
+        text_.append(kMagic);
+        text_.append("\n");
+    }
+    SecretString& text() { return text_; }
+
+  private:
+    SecretString text_;
+};
+
+constexpr std::string_view kKnownKeys[] = {
+    "sequence",     "algorithm", "digits", "period",         "secret",   "last_step", "failures",
+    "locked_until", "created",   "email",  "email_verified", "recovery", "checksum"};
+
+// Reads the record body line by line. Messages name keys but never echo a value: a
+// value (or a line without '=') could be part of the secret.
+class LineReader {
+  public:
+    explicit LineReader(std::string_view body) : rest_(body) {}
+
+    bool at_end() const { return rest_.empty(); }
+    std::size_t line_number() const { return line_number_; }
+
+    std::string_view next_line() {
+        const std::size_t end = rest_.find('\n');
+        const std::string_view line = rest_.substr(0, end);
+        rest_.remove_prefix(end == std::string_view::npos ? rest_.size() : end + 1);
+        ++line_number_;
+        return line;
+    }
+
+    bool next_key_is(std::string_view key) const {
+        return rest_.starts_with(key) && rest_.substr(key.size()).starts_with('=');
+    }
+
+    // The value of the next line, which must be `key=value`.
+    Result<std::string_view> field(std::string_view key) {
+        if (at_end()) {
+            return corrupt("missing '" + std::string(key) + "' after line " +
+                           std::to_string(line_number_));
+        }
+        const std::string_view line = next_line();
+        const std::size_t equals = line.find('=');
+        const std::string_view found =
+            equals == std::string_view::npos ? std::string_view{} : line.substr(0, equals);
+        if (found != key) {
+            return corrupt(where() + "expected '" + std::string(key) + "', found " +
+                           describe_key(found));
+        }
+        return line.substr(equals + 1);
+    }
+
+    std::string where() const { return "line " + std::to_string(line_number_) + ": "; }
+
+  private:
+    static std::string describe_key(std::string_view key) {
+        for (std::string_view known : kKnownKeys) {
+            if (key == known) return "'" + std::string(key) + "' (duplicate or out of order)";
+        }
+        return "an unknown key or a line without '='";
+    }
+
+    std::string_view rest_;
+    std::size_t line_number_ = 0;
+};
+
+Result<std::uint64_t> number_field(LineReader& reader, std::string_view key, std::uint64_t max) {
+    Result<std::string_view> value = reader.field(key);
+    if (!value) return value.error();
+    const std::optional<std::uint64_t> number = parse_decimal(*value, max);
+    if (!number) {
+        return corrupt(reader.where() + "'" + std::string(key) +
+                       "' is not a decimal number from 0 to " + std::to_string(max));
+    }
+    return *number;
+}
+
+Result<SecretBytes> parse_secret(LineReader& reader, std::string_view value) {
+    // Only the canonical encoding: base32_decode alone would also accept spaces, hyphens,
+    // padding and lower case, and two spellings of one record would be confusing.
+    for (char c : value) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) {
+            return corrupt(reader.where() + "'secret' is not upper-case unpadded base32");
+        }
+    }
+    Result<SecretBytes> secret = base32_decode(value);
+    if (!secret) return corrupt(reader.where() + "'secret' is not valid base32");
+    if (!equal_constant_time(base32_encode(secret->span()).view(), value)) {
+        return corrupt(reader.where() + "'secret' is not canonical base32");
+    }
+    if (secret->size() < kMinSecretBytes || secret->size() > kMaxSecretBytes) {
+        return corrupt(reader.where() + "'secret' must decode to " +
+                       std::to_string(kMinSecretBytes) + " to " + std::to_string(kMaxSecretBytes) +
+                       " bytes");
+    }
+    return secret;
+}
+
+// Everything above the checksum line, checked line by line in the fixed order.
+Result<DecodedSlot> parse_body(std::string_view body) {
+    LineReader reader(body);
+    DecodedSlot decoded;
+    UserState& state = decoded.state;
+
+    if (reader.next_line() != kMagic) {
+        return corrupt("line 1: not a '" + std::string(kMagic) + "' record");
+    }
+
+    Result<std::uint64_t> sequence =
+        number_field(reader, "sequence", std::numeric_limits<std::uint64_t>::max());
+    if (!sequence) return sequence.error();
+    decoded.sequence = *sequence;
+
+    Result<std::string_view> algorithm_text = reader.field("algorithm");
+    if (!algorithm_text) return algorithm_text.error();
+    const std::optional<Algorithm> algorithm = parse_algorithm(*algorithm_text);
+    if (!algorithm || algorithm_name(*algorithm) != *algorithm_text) {
+        return corrupt(reader.where() + "'algorithm' must be SHA1, SHA256 or SHA512");
+    }
+    state.params.algorithm = *algorithm;
+
+    Result<std::uint64_t> digits = number_field(reader, "digits", kMaxDigits);
+    if (!digits) return digits.error();
+    state.params.digits = static_cast<int>(*digits);
+
+    Result<std::uint64_t> period = number_field(reader, "period", kMaxPeriod);
+    if (!period) return period.error();
+    state.params.period = static_cast<int>(*period);
+    if (Status params = validate(state.params); !params) {
+        return corrupt(reader.where() + params.error().message);
+    }
+
+    Result<std::string_view> secret_text = reader.field("secret");
+    if (!secret_text) return secret_text.error();
+    Result<SecretBytes> secret = parse_secret(reader, *secret_text);
+    if (!secret) return secret.error();
+    state.secret = std::move(*secret);
+
+    Result<std::string_view> last_step = reader.field("last_step");
+    if (!last_step) return last_step.error();
+    if (*last_step != "none") {
+        const std::optional<std::uint64_t> step =
+            parse_decimal(*last_step, std::numeric_limits<std::uint64_t>::max());
+        if (!step) {
+            return corrupt(reader.where() + "'last_step' must be 'none' or a decimal number");
+        }
+        state.last_step = *step;
+    }
+
+    Result<std::uint64_t> failures = number_field(reader, "failures", kMaxFailures);
+    if (!failures) return failures.error();
+    state.failures = static_cast<std::uint32_t>(*failures);
+
+    Result<std::uint64_t> locked_until = number_field(reader, "locked_until", kMaxTime);
+    if (!locked_until) return locked_until.error();
+    state.locked_until = static_cast<std::int64_t>(*locked_until);
+
+    Result<std::uint64_t> created = number_field(reader, "created", kMaxTime);
+    if (!created) return created.error();
+    state.created = static_cast<std::int64_t>(*created);
+
+    Result<std::string_view> email = reader.field("email");
+    if (!email) return email.error();
+    if (!email->empty()) {
+        if (Status valid = validate_email(*email); !valid) {
+            return corrupt(reader.where() + valid.error().message);
+        }
+    }
+    state.email = std::string(*email);
+
+    Result<std::uint64_t> verified = number_field(reader, "email_verified", 1);
+    if (!verified) return verified.error();
+    state.email_verified = *verified == 1;
+    if (state.email_verified && state.email.empty()) {
+        return corrupt(reader.where() + "'email_verified' is 1 but no email is recorded");
+    }
+
+    while (reader.next_key_is("recovery")) {
+        Result<std::string_view> text = reader.field("recovery");
+        if (!text) return text.error();
+        if (state.recovery.size() == kMaxRecoveryCodes) {
+            return corrupt(reader.where() + "more than " + std::to_string(kMaxRecoveryCodes) +
+                           " recovery lines");
+        }
+        const std::optional<RecoveryHash> hash = parse_recovery_hash(*text);
+        if (!hash || format_recovery_hash(*hash) != *text) {
+            return corrupt(reader.where() +
+                           "'recovery' must be <32 hex digit salt>:<64 hex digit digest>");
+        }
+        state.recovery.push_back(*hash);
+    }
+
+    if (!reader.at_end()) {
+        reader.next_line();
+        return corrupt(reader.where() + "unexpected line before 'checksum'");
+    }
+    if (Status valid = validate(state); !valid) return corrupt(valid.error().message);
+    return decoded;
+}
+
+// The sequence a slot claims before any check, to tell which of two bad slots was the
+// newer write when both fail (that failure is the one worth reporting).
+std::optional<std::uint64_t> claimed_sequence(std::string_view slot) {
+    const std::string prefix = std::string(kMagic) + "\nsequence=";
+    if (!slot.starts_with(prefix)) return std::nullopt;
+    slot.remove_prefix(prefix.size());
+    return parse_decimal(slot.substr(0, slot.find('\n')),
+                         std::numeric_limits<std::uint64_t>::max());
+}
+
+}  // namespace
+
+UserState UserState::clone() const {
+    UserState copy;
+    copy.params = params;
+    copy.secret = secret.clone();
+    copy.last_step = last_step;
+    copy.failures = failures;
+    copy.locked_until = locked_until;
+    copy.recovery = recovery;
+    copy.created = created;
+    copy.email = email;
+    copy.email_verified = email_verified;
+    return copy;
+}
+
+Status validate(const UserState& state) {
+    if (Status params = validate(state.params); !params) return params;
+    if (state.secret.size() < kMinSecretBytes || state.secret.size() > kMaxSecretBytes) {
+        return make_error(Errc::invalid_argument,
+                          "secret must be " + std::to_string(kMinSecretBytes) + " to " +
+                              std::to_string(kMaxSecretBytes) + " bytes, not " +
+                              std::to_string(state.secret.size()));
+    }
+    if (state.failures > kMaxFailures) {
+        return make_error(Errc::invalid_argument,
+                          "failure count is above " + std::to_string(kMaxFailures));
+    }
+    if (state.locked_until < 0) {
+        return make_error(Errc::invalid_argument, "lockout time is negative");
+    }
+    if (state.created < 0) {
+        return make_error(Errc::invalid_argument, "enrollment time is negative");
+    }
+    if (state.recovery.size() > kMaxRecoveryCodes) {
+        return make_error(Errc::invalid_argument,
+                          "more than " + std::to_string(kMaxRecoveryCodes) + " recovery codes");
+    }
+    if (!state.email.empty()) {
+        if (Status email = validate_email(state.email); !email) return email;
+    }
+    if (state.email_verified && state.email.empty()) {
+        return make_error(Errc::invalid_argument,
+                          "email is marked verified but no address is recorded");
+    }
+    return {};
+}
+
+Result<SecretString> encode_slot(const UserState& state, std::uint64_t sequence) {
+    if (Status valid = validate(state); !valid) {
+        return make_error(Errc::invalid_argument, valid.error().message);
+    }
+    SlotBuilder slot;
+    slot.magic();
+    slot.line("sequence", std::to_string(sequence));
+    slot.line("algorithm", algorithm_name(state.params.algorithm));
+    slot.line("digits", std::to_string(state.params.digits));
+    slot.line("period", std::to_string(state.params.period));
+    slot.line("secret", base32_encode(state.secret.span()).view());
+    slot.line("last_step", state.last_step ? std::to_string(*state.last_step) : "none");
+    slot.line("failures", std::to_string(state.failures));
+    slot.line("locked_until", std::to_string(state.locked_until));
+    slot.line("created", std::to_string(state.created));
+    slot.line("email", state.email);
+    slot.line("email_verified", state.email_verified ? "1" : "0");
+    for (const RecoveryHash& hash : state.recovery) {
+        slot.line("recovery", format_recovery_hash(hash));
+    }
+
+    std::array<char, kChecksumHexLength> checksum{};
+    if (!sha256_hex(slot.text().view(), checksum)) {
+        return make_error(Errc::io, "SHA-256 of the state record failed (OpenSSL error)");
+    }
+    slot.line("checksum", {checksum.data(), checksum.size()});
+
+    SecretString& text = slot.text();
+    if (text.size() > kSlotSize) {
+        return make_error(Errc::invalid_argument, "state record is " + std::to_string(text.size()) +
+                                                      " bytes, more than a slot holds (" +
+                                                      std::to_string(kSlotSize) + ")");
+    }
+    text.append(std::string(kSlotSize - text.size(), '\n'));
+    return std::move(text);
+}
+
+Result<DecodedSlot> decode_slot(std::string_view slot) {
+    if (slot.size() != kSlotSize) {
+        return corrupt("slot is " + std::to_string(slot.size()) + " bytes, expected " +
+                       std::to_string(kSlotSize));
+    }
+    if (slot.find_first_not_of('\n') == std::string_view::npos) {
+        return corrupt("slot is empty (never written)");
+    }
+    // The first line that starts with "checksum=" ends the record; no earlier line can,
+    // since every earlier line starts with a different key.
+    const std::size_t newline = slot.find(std::string("\n") + std::string(kChecksumKey));
+    if (newline == std::string_view::npos) {
+        return corrupt("no checksum line (torn write?)");
+    }
+    const std::string_view body = slot.substr(0, newline + 1);
+    std::string_view after = slot.substr(newline + 1 + kChecksumKey.size());
+    if (after.size() <= kChecksumHexLength || after[kChecksumHexLength] != '\n') {
+        return corrupt("malformed checksum line");
+    }
+
+    std::array<char, kChecksumHexLength> expected{};
+    if (!sha256_hex(body, expected)) return corrupt("SHA-256 failed (OpenSSL error)");
+    if (CRYPTO_memcmp(expected.data(), after.data(), kChecksumHexLength) != 0) {
+        return corrupt("checksum mismatch (torn write or edited by hand)");
+    }
+    after.remove_prefix(kChecksumHexLength + 1);
+    if (after.find_first_not_of('\n') != std::string_view::npos) {
+        return corrupt("data after the checksum line");
+    }
+    return parse_body(body);
+}
+
+Result<DecodedFile> decode_file(std::string_view file) {
+    if (file.size() != kStateFileSize) {
+        return corrupt("state file is " + std::to_string(file.size()) + " bytes, expected " +
+                       std::to_string(kStateFileSize));
+    }
+    const std::string_view slots[2] = {file.substr(0, kSlotSize), file.substr(kSlotSize)};
+    Result<DecodedSlot> decoded[2] = {decode_slot(slots[0]), decode_slot(slots[1])};
+
+    std::size_t current = 0;
+    if (decoded[0] && decoded[1]) {
+        // Equal sequences never come from our writer; either record is whole, so take slot 0.
+        current = decoded[1]->sequence > decoded[0]->sequence ? 1 : 0;
+    } else if (decoded[1]) {
+        current = 1;
+    } else if (!decoded[0]) {
+        const std::optional<std::uint64_t> claimed[2] = {claimed_sequence(slots[0]),
+                                                         claimed_sequence(slots[1])};
+        const std::size_t newer = claimed[1] && (!claimed[0] || *claimed[1] > *claimed[0]) ? 1 : 0;
+        const std::size_t older = 1 - newer;
+        return corrupt("no valid slot: slot " + std::to_string(newer) + ": " +
+                       decoded[newer].error().message + "; slot " + std::to_string(older) + ": " +
+                       decoded[older].error().message);
+    }
+
+    DecodedFile result;
+    result.state = std::move(decoded[current]->state);
+    result.sequence = decoded[current]->sequence;
+    result.next_slot = 1 - current;
+    return result;
+}
+
+}  // namespace totp

@@ -1,0 +1,631 @@
+// The file store: ownership and mode checks, locking, crash safety, the home layout.
+// Runs as root (it chowns files to other users), each test in its own temporary directory.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "totp/store.hpp"
+#include "totp/user_state.hpp"
+
+// CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
+// 1.1.5 declares its functions without extern "C".
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+namespace {
+
+using totp::Errc;
+using totp::UserState;
+
+constexpr uid_t kNobody = 65534;
+
+struct Fixture {
+    std::string dir;  // the state directory (0700 root)
+    std::unique_ptr<totp::Store> store;
+
+    std::string path(const std::string& name) const { return dir + "/" + name; }
+};
+
+int setup(void** context) {
+    char pattern[] = "/tmp/totp-file-store-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr || ::chmod(pattern, 0700) != 0) return -1;
+    auto* fixture = new Fixture;
+    fixture->dir = pattern;
+    fixture->store = totp::make_file_store({fixture->dir, ""});
+    *context = fixture;
+    return 0;
+}
+
+int teardown(void** context) {
+    auto* fixture = static_cast<Fixture*>(*context);
+    std::error_code ignored;
+    std::filesystem::remove_all(fixture->dir, ignored);
+    delete fixture;
+    return 0;
+}
+
+Fixture& fixture_of(void** context) {
+    return *static_cast<Fixture*>(*context);
+}
+
+UserState sample_state() {
+    UserState state;
+    const std::uint8_t key[] = "12345678901234567890";
+    state.secret = totp::SecretBytes(key, 20);
+    state.created = 1732400000;
+    state.email = "alice@example.org";
+    return state;
+}
+
+std::unique_ptr<totp::Record> open_ok(totp::Store& store, const std::string& user) {
+    totp::Result<std::unique_ptr<totp::Record>> record = store.open(user);
+    if (!record.ok()) print_error("open(%s): %s\n", user.c_str(), record.error().message.c_str());
+    assert_true(record.ok());
+    return std::move(*record);
+}
+
+void enroll(totp::Store& store, const std::string& user, const UserState& state) {
+    std::unique_ptr<totp::Record> record = open_ok(store, user);
+    assert_false(record->state().has_value());
+    const totp::Status saved = record->save(state);
+    if (!saved.ok()) print_error("save(%s): %s\n", user.c_str(), saved.error().message.c_str());
+    assert_true(saved.ok());
+}
+
+void update(totp::Store& store, const std::string& user, std::uint32_t failures) {
+    std::unique_ptr<totp::Record> record = open_ok(store, user);
+    assert_true(record->state().has_value());
+    UserState state = record->state()->clone();
+    state.failures = failures;
+    assert_true(record->save(state).ok());
+}
+
+std::uint32_t failures_of(totp::Store& store, const std::string& user) {
+    std::unique_ptr<totp::Record> record = open_ok(store, user);
+    assert_true(record->state().has_value());
+    return record->state()->failures;
+}
+
+void assert_open_fails(totp::Store& store, const std::string& user, Errc code) {
+    totp::Result<std::unique_ptr<totp::Record>> record = store.open(user);
+    assert_false(record.ok());
+    assert_int_equal(record.error().code, code);
+    assert_false(record.error().message.empty());
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+void write_file(const std::string& path, const std::string& content, mode_t mode) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(::write(fd, content.data(), content.size()),
+                     static_cast<ssize_t>(content.size()));
+    assert_int_equal(::fchmod(fd, mode), 0);
+    ::close(fd);
+}
+
+std::vector<std::string> directory_entries(const std::string& path) {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(path)) {
+        names.push_back(entry.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// Runs `child` in `count` forked processes and asserts every one exited 0.
+template <class Child>
+void run_children(int count, Child child) {
+    std::vector<pid_t> pids;
+    for (int i = 0; i < count; ++i) {
+        const pid_t pid = ::fork();
+        assert_true(pid >= 0);
+        if (pid == 0) ::_exit(child(i));
+        pids.push_back(pid);
+    }
+    for (pid_t pid : pids) {
+        int status = 0;
+        assert_int_equal(::waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+}
+
+// Fails the test (rather than hanging the suite) if a call blocks.
+struct Watchdog {
+    explicit Watchdog(unsigned seconds) { ::alarm(seconds); }
+    ~Watchdog() { ::alarm(0); }
+};
+
+std::string fs_uid_line() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("Uid:")) return line;
+    }
+    return {};
+}
+
+}  // namespace
+
+static void enrolled_state_round_trips(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    {
+        std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+        assert_true(record->state().has_value());
+        assert_int_equal(record->state()->secret.size(), 20);
+        assert_memory_equal(record->state()->secret.data(), "12345678901234567890", 20);
+        assert_string_equal(record->state()->email.c_str(), "alice@example.org");
+        assert_true(record->state()->created == 1732400000);
+        UserState changed = record->state()->clone();
+        changed.last_step = 1234;
+        assert_true(record->save(changed).ok());
+        changed.failures = 1;
+        assert_true(record->save(changed).ok());  // a second update through the same Record
+        assert_int_equal(record->state()->failures, 1);
+    }
+    std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+    assert_true(record->state()->last_step == 1234u);
+    assert_int_equal(record->state()->failures, 1);
+}
+
+static void record_created_by_save_accepts_further_saves(void** context) {
+    Fixture& f = fixture_of(context);
+    {
+        std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+        assert_true(record->save(sample_state()).ok());
+        UserState changed = sample_state();
+        changed.failures = 7;
+        assert_true(record->save(changed).ok());
+    }
+    assert_int_equal(failures_of(*f.store, "alice"), 7);
+}
+
+static void state_file_is_0600_root_and_exactly_two_slots(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    struct stat st {};
+    assert_int_equal(::stat(f.path("alice").c_str(), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_uid, 0);
+    assert_int_equal(st.st_size, totp::kStateFileSize);
+    const std::string content = read_file(f.path("alice"));
+    assert_true(content.starts_with("pam_totp-state v1\nsequence=1\n"));
+    assert_true(content.substr(totp::kSlotSize) == std::string(totp::kSlotSize, '\n'));
+    // No temporary file is left behind.
+    assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
+}
+
+static void updates_alternate_between_slots(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    update(*f.store, "alice", 1);
+    std::string content = read_file(f.path("alice"));
+    assert_true(content.starts_with("pam_totp-state v1\nsequence=1\n"));
+    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v1\nsequence=2\n"));
+    update(*f.store, "alice", 2);
+    content = read_file(f.path("alice"));
+    assert_true(content.starts_with("pam_totp-state v1\nsequence=3\n"));
+    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v1\nsequence=2\n"));
+}
+
+static void unenrolled_user_has_no_state(void** context) {
+    Fixture& f = fixture_of(context);
+    std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+    assert_false(record->state().has_value());
+    assert_int_equal(record->remove().error().code, Errc::not_found);
+    // Opening must not create anything.
+    assert_true(directory_entries(f.dir).empty());
+}
+
+static void symlink_at_the_state_path_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    assert_int_equal(::symlink(f.path("alice").c_str(), f.path("bob").c_str()), 0);
+    assert_open_fails(*f.store, "bob", Errc::unsafe);
+    assert_int_equal(::symlink("/nonexistent", f.path("carol").c_str()), 0);
+    assert_open_fails(*f.store, "carol", Errc::unsafe);
+}
+
+static void hard_linked_state_file_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    assert_int_equal(::link(f.path("alice").c_str(), f.path("bob").c_str()), 0);
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+    assert_open_fails(*f.store, "bob", Errc::unsafe);
+}
+
+static void state_file_not_owned_by_root_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    assert_int_equal(::chown(f.path("alice").c_str(), 1234, 1234), 0);
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+}
+
+static void state_file_readable_by_group_or_others_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    for (mode_t mode : {0640, 0604, 0620, 0602, 0601, 0610, 0666}) {
+        assert_int_equal(::chmod(f.path("alice").c_str(), mode), 0);
+        assert_open_fails(*f.store, "alice", Errc::unsafe);
+    }
+    assert_int_equal(::chmod(f.path("alice").c_str(), 0644), 0);
+    totp::Result<std::unique_ptr<totp::Record>> record = f.store->open("alice");
+    assert_false(record.ok());
+    assert_string_equal(
+        record.error().message.c_str(),
+        ("state file " + f.path("alice") + ": is world-readable (mode 0644), refusing").c_str());
+    assert_int_equal(::chmod(f.path("alice").c_str(), 0400), 0);
+    assert_true(f.store->open("alice").ok());
+}
+
+static void unsafe_state_directory_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    assert_int_equal(::chmod(f.dir.c_str(), 0755), 0);
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+    assert_int_equal(f.store->users().error().code, Errc::unsafe);
+    assert_int_equal(::chmod(f.dir.c_str(), 0700), 0);
+    assert_int_equal(::chown(f.dir.c_str(), 1234, 0), 0);
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+    assert_int_equal(::chown(f.dir.c_str(), 0, 0), 0);
+    assert_true(f.store->open("alice").ok());
+
+    const std::string link = f.dir + ".link";
+    assert_int_equal(::symlink(f.dir.c_str(), link.c_str()), 0);
+    assert_open_fails(*totp::make_file_store({link, ""}), "alice", Errc::unsafe);
+    ::unlink(link.c_str());
+
+    assert_open_fails(*totp::make_file_store({f.dir + "/missing", ""}), "alice", Errc::not_found);
+    assert_open_fails(*totp::make_file_store({"relative/dir", ""}), "alice",
+                      Errc::invalid_argument);
+    write_file(f.path("plain"), "x", 0600);
+    assert_open_fails(*totp::make_file_store({f.path("plain"), ""}), "alice", Errc::unsafe);
+}
+
+static void fifo_or_directory_at_the_state_path_is_refused_without_hanging(void** context) {
+    Fixture& f = fixture_of(context);
+    Watchdog watchdog(10);
+    assert_int_equal(::mkfifo(f.path("alice").c_str(), 0600), 0);
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+    assert_int_equal(::mkdir(f.path("bob").c_str(), 0700), 0);
+    assert_open_fails(*f.store, "bob", Errc::unsafe);
+}
+
+static void unsafe_user_names_are_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    for (const char* user : {"", ".", "..", ".alice", "../etc/shadow", "a/b", "alice\n"}) {
+        assert_open_fails(*f.store, user, Errc::unsafe);
+    }
+    assert_open_fails(*f.store, std::string(257, 'a'), Errc::unsafe);
+}
+
+static void corrupt_state_file_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    write_file(f.path("alice"), std::string(totp::kStateFileSize, 'x'), 0600);
+    assert_open_fails(*f.store, "alice", Errc::corrupt);
+    write_file(f.path("alice"), "", 0600);
+    assert_open_fails(*f.store, "alice", Errc::corrupt);
+
+    enroll(*f.store, "bob", sample_state());
+    std::string content = read_file(f.path("bob"));
+    write_file(f.path("bob"), content + "\n", 0600);
+    assert_open_fails(*f.store, "bob", Errc::corrupt);
+    write_file(f.path("bob"), content.substr(0, totp::kStateFileSize - 1), 0600);
+    assert_open_fails(*f.store, "bob", Errc::corrupt);
+    content[20] ^= 0x01;
+    write_file(f.path("bob"), content, 0600);
+    assert_open_fails(*f.store, "bob", Errc::corrupt);
+}
+
+static void removed_record_is_no_longer_enrolled(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    {
+        std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+        assert_true(record->remove().ok());
+        assert_false(record->state().has_value());
+    }
+    assert_false(open_ok(*f.store, "alice")->state().has_value());
+    assert_true(directory_entries(f.dir).empty());
+    enroll(*f.store, "alice", sample_state());  // and can enroll again
+}
+
+static void users_lists_only_enrolled_state_files(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "carol", sample_state());
+    enroll(*f.store, "alice", sample_state());
+    enroll(*f.store, "bob", sample_state());
+    write_file(f.path(".alice.0123456789abcdef.tmp"), "x", 0600);
+    assert_int_equal(::mkdir(f.path("dave").c_str(), 0700), 0);
+    assert_int_equal(::symlink(f.path("alice").c_str(), f.path("erin").c_str()), 0);
+    assert_int_equal(::mkfifo(f.path("frank").c_str(), 0600), 0);
+    write_file(f.path("bad\x01name"), "x", 0600);
+
+    totp::Result<std::vector<std::string>> users = f.store->users();
+    assert_true(users.ok());
+    assert_true(*users == (std::vector<std::string>{"alice", "bob", "carol"}));
+}
+
+static void concurrent_updates_are_not_lost(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    const std::string dir = f.dir;
+    run_children(8, [&dir](int) {
+        std::unique_ptr<totp::Store> store = totp::make_file_store({dir, ""});
+        for (int i = 0; i < 50; ++i) {
+            totp::Result<std::unique_ptr<totp::Record>> record = store->open("alice");
+            if (!record.ok() || !(*record)->state()) return 1;
+            UserState state = (*record)->state()->clone();
+            state.failures += 1;
+            if (!(*record)->save(state).ok()) return 2;
+        }
+        return 0;
+    });
+    assert_int_equal(failures_of(*f.store, "alice"), 400);
+}
+
+static void concurrent_enrollment_leaves_one_valid_file(void** context) {
+    Fixture& f = fixture_of(context);
+    const std::string dir = f.dir;
+    run_children(4, [&dir](int child) {
+        std::unique_ptr<totp::Store> store = totp::make_file_store({dir, ""});
+        totp::Result<std::unique_ptr<totp::Record>> record = store->open("alice");
+        if (!record.ok()) return 1;
+        if ((*record)->state()) return 0;  // another child was faster
+        UserState state = sample_state();
+        state.failures = static_cast<std::uint32_t>(child);
+        const totp::Status saved = (*record)->save(state);
+        return saved.ok() || saved.error().code == Errc::busy ? 0 : 3;
+    });
+    std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+    assert_true(record->state().has_value());
+    assert_true(record->state()->failures < 4);
+    assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
+}
+
+static void opener_waiting_on_a_removed_file_sees_no_enrollment(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    // Fork before taking the lock: a child would inherit the locked open file description,
+    // and the lock would outlive the parent's Record.
+    int go[2];
+    assert_int_equal(::pipe(go), 0);
+    const std::string dir = f.dir;
+    const pid_t pid = ::fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ::close(go[1]);
+        char byte = 0;
+        if (::read(go[0], &byte, 1) != 1) ::_exit(2);
+        totp::Result<std::unique_ptr<totp::Record>> record =
+            totp::make_file_store({dir, ""})->open("alice");
+        ::_exit(record.ok() && !(*record)->state() ? 0 : 1);
+    }
+    ::close(go[0]);
+    std::unique_ptr<totp::Record> held = open_ok(*f.store, "alice");
+    assert_int_equal(::write(go[1], "x", 1), 1);
+    ::close(go[1]);
+    ::usleep(200 * 1000);  // let the child block on the lock
+    assert_true(held->remove().ok());
+    held.reset();
+    int status = 0;
+    assert_int_equal(::waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void torn_newer_slot_falls_back_to_the_last_good_state(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    update(*f.store, "alice", 5);  // sequence 2, in slot 1
+    const int fd = ::open(f.path("alice").c_str(), O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    const std::string garbage(500, '\0');
+    assert_int_equal(::pwrite(fd, garbage.data(), garbage.size(), totp::kSlotSize + 300),
+                     static_cast<ssize_t>(garbage.size()));
+    ::close(fd);
+
+    assert_int_equal(failures_of(*f.store, "alice"), 0);
+    update(*f.store, "alice", 9);  // overwrites the torn slot, never the good one
+    assert_int_equal(failures_of(*f.store, "alice"), 9);
+    assert_true(read_file(f.path("alice")).starts_with("pam_totp-state v1\nsequence=1\n"));
+}
+
+static void failed_write_leaves_the_previous_state(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    update(*f.store, "alice", 5);  // sequence 2 in slot 1; the next write goes to slot 0
+    const std::string dir = f.dir;
+    // A file size limit stands in for a full disk: the write into slot 0 stops after
+    // 100 bytes, leaving a torn slot, and save must report the failure.
+    run_children(1, [&dir](int) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{100, 100};
+        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 1;
+        std::unique_ptr<totp::Store> store = totp::make_file_store({dir, ""});
+        totp::Result<std::unique_ptr<totp::Record>> record = store->open("alice");
+        if (!record.ok()) return 2;
+        UserState state = (*record)->state()->clone();
+        state.failures = 6;
+        const totp::Status saved = (*record)->save(state);
+        if (saved.ok() || saved.error().code != Errc::io) return 3;
+        if ((*record)->state()->failures != 5) return 4;  // memory matches disk
+        return 0;
+    });
+    assert_false(read_file(f.path("alice")).starts_with("pam_totp-state v1\nsequence=1\n"));
+    assert_int_equal(failures_of(*f.store, "alice"), 5);
+}
+
+static void failed_enrollment_leaves_no_file(void** context) {
+    Fixture& f = fixture_of(context);
+    const std::string dir = f.dir;
+    run_children(1, [&dir](int) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{5000, 5000};
+        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 1;
+        std::unique_ptr<totp::Store> store = totp::make_file_store({dir, ""});
+        totp::Result<std::unique_ptr<totp::Record>> record = store->open("alice");
+        if (!record.ok()) return 2;
+        const totp::Status saved = (*record)->save(sample_state());
+        if (saved.ok() || saved.error().code != Errc::io) return 3;
+        return (*record)->state() ? 4 : 0;
+    });
+    assert_true(directory_entries(f.dir).empty());
+    assert_false(open_ok(*f.store, "alice")->state().has_value());
+}
+
+// Home layout: <home>/nobody/state, owned by nobody (the only account every system has).
+struct Home {
+    std::string base;  // 0755 root, holds one directory per user
+    std::string user_dir;
+    std::string file;
+    std::unique_ptr<totp::Store> store;
+};
+
+Home make_home(const Fixture& f) {
+    Home home;
+    home.base = f.path("home");
+    home.user_dir = home.base + "/nobody";
+    home.file = home.user_dir + "/state";
+    assert_int_equal(::chmod(f.dir.c_str(), 0755), 0);  // nobody must reach its directory
+    assert_int_equal(::mkdir(home.base.c_str(), 0755), 0);
+    assert_int_equal(::mkdir(home.user_dir.c_str(), 0700), 0);
+    assert_int_equal(::chown(home.user_dir.c_str(), kNobody, kNobody), 0);
+    home.store = totp::make_file_store({"/nonexistent", home.base + "/%u/state"});
+    return home;
+}
+
+static void home_layout_creates_a_file_owned_by_the_user(void** context) {
+    Home home = make_home(fixture_of(context));
+    const std::string uid_before = fs_uid_line();
+    enroll(*home.store, "nobody", sample_state());
+    assert_string_equal(fs_uid_line().c_str(), uid_before.c_str());  // identity restored
+
+    struct stat st {};
+    assert_int_equal(::stat(home.file.c_str(), &st), 0);
+    assert_int_equal(st.st_uid, kNobody);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, totp::kStateFileSize);
+
+    update(*home.store, "nobody", 3);
+    assert_int_equal(failures_of(*home.store, "nobody"), 3);
+    assert_string_equal(fs_uid_line().c_str(), uid_before.c_str());
+    assert_true(directory_entries(home.user_dir) == std::vector<std::string>{"state"});
+    assert_int_equal(home.store->users().error().code, Errc::unsupported);
+}
+
+static void home_layout_refuses_a_root_owned_file(void** context) {
+    Home home = make_home(fixture_of(context));
+    enroll(*home.store, "nobody", sample_state());
+    assert_int_equal(::chown(home.file.c_str(), 0, 0), 0);
+    assert_open_fails(*home.store, "nobody", Errc::unsafe);
+}
+
+static void home_layout_refuses_a_group_readable_file(void** context) {
+    Home home = make_home(fixture_of(context));
+    enroll(*home.store, "nobody", sample_state());
+    assert_int_equal(::chmod(home.file.c_str(), 0640), 0);
+    assert_open_fails(*home.store, "nobody", Errc::unsafe);
+}
+
+static void home_layout_refuses_a_directory_others_can_write(void** context) {
+    Home home = make_home(fixture_of(context));
+    enroll(*home.store, "nobody", sample_state());
+    assert_int_equal(::chmod(home.user_dir.c_str(), 0770), 0);
+    assert_open_fails(*home.store, "nobody", Errc::unsafe);
+    assert_int_equal(::chmod(home.user_dir.c_str(), 0700), 0);
+    assert_int_equal(::chown(home.user_dir.c_str(), 1234, 1234), 0);
+    assert_open_fails(*home.store, "nobody", Errc::unsafe);
+}
+
+static void home_layout_checks_access_as_the_user(void** context) {
+    Home home = make_home(fixture_of(context));
+    // Root could read through a 0700 root directory; the user cannot.
+    assert_int_equal(::chown(home.user_dir.c_str(), 0, 0), 0);
+    assert_open_fails(*home.store, "nobody", Errc::io);
+}
+
+static void home_layout_refuses_unknown_users_and_bad_templates(void** context) {
+    Fixture& f = fixture_of(context);
+    Home home = make_home(f);
+    assert_open_fails(*home.store, "no-such-user-pam-totp", Errc::not_found);
+    assert_open_fails(*totp::make_file_store({"/nonexistent", "%u/state"}), "nobody",
+                      Errc::invalid_argument);
+    // nobody's home is /nonexistent; missing directories are reported, never created.
+    assert_open_fails(*totp::make_file_store({"/nonexistent", "~/.pam_totp"}), "nobody",
+                      Errc::not_found);
+    assert_int_equal(::access("/nonexistent", F_OK), -1);
+    assert_open_fails(*totp::make_file_store({"/nonexistent", home.base + "/%u/sub/state"}),
+                      "nobody", Errc::not_found);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(enrolled_state_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(record_created_by_save_accepts_further_saves, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(state_file_is_0600_root_and_exactly_two_slots, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(updates_alternate_between_slots, setup, teardown),
+        cmocka_unit_test_setup_teardown(unenrolled_user_has_no_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(symlink_at_the_state_path_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(hard_linked_state_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(state_file_not_owned_by_root_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(state_file_readable_by_group_or_others_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unsafe_state_directory_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            fifo_or_directory_at_the_state_path_is_refused_without_hanging, setup, teardown),
+        cmocka_unit_test_setup_teardown(unsafe_user_names_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(corrupt_state_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(removed_record_is_no_longer_enrolled, setup, teardown),
+        cmocka_unit_test_setup_teardown(users_lists_only_enrolled_state_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_updates_are_not_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_enrollment_leaves_one_valid_file, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(opener_waiting_on_a_removed_file_sees_no_enrollment, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(torn_newer_slot_falls_back_to_the_last_good_state, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(failed_write_leaves_the_previous_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_enrollment_leaves_no_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(home_layout_creates_a_file_owned_by_the_user, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(home_layout_refuses_a_root_owned_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(home_layout_refuses_a_group_readable_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(home_layout_refuses_a_directory_others_can_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(home_layout_checks_access_as_the_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(home_layout_refuses_unknown_users_and_bad_templates, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
