@@ -114,7 +114,8 @@ void show_enrollment(const Answers& answers) {
     const totp::SecretString uri = totp::build_key_uri(
         {.issuer = "pam_totp demo", .account = kUser, .params = answers.params}, answers.secret);
     const totp::SecretString secret = totp::base32_encode(answers.secret.span());
-    std::printf("Scan this with your authenticator app (Google Authenticator, FreeOTP, Aegis...):\n\n");
+    std::printf(
+        "Scan this with your authenticator app (Google Authenticator, FreeOTP, Aegis...):\n\n");
     if (auto qr = totp_enroll::render_qr(uri.view(), totp_enroll::QrStyle::utf8)) {
         std::fputs(qr->c_str(), stdout);
     }
@@ -131,8 +132,10 @@ int main(int argc, char** argv) {
     Answers answers;
     for (int i = 3; i < argc; ++i) {
         const std::string_view option = argv[i];
-        if (option == "--auto") answers.automatic = true;
-        else if (option == "--wrong-code") answers.wrong_code = true;
+        if (option == "--auto")
+            answers.automatic = true;
+        else if (option == "--wrong-code")
+            answers.wrong_code = true;
         else {
             std::fprintf(stderr, "demo_login: unknown option %s\n", argv[i]);
             return 2;

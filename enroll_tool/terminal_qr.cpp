@@ -37,7 +37,8 @@ std::optional<Matrix> encode(std::string_view text) {
     for (int y = 0; y < inner; ++y) {
         for (int x = 0; x < inner; ++x) {
             const bool dark = (code->data[y * inner + x] & 1) != 0;
-            matrix.dark[static_cast<std::size_t>((y + kQuietZone) * matrix.size + x + kQuietZone)] = dark;
+            matrix.dark[static_cast<std::size_t>((y + kQuietZone) * matrix.size + x + kQuietZone)] =
+                dark;
         }
     }
     return matrix;

@@ -40,7 +40,8 @@ SplitInput split_password_and_code(std::string_view combined, int digits) {
     SplitInput split;
     const auto code_length = static_cast<std::size_t>(digits);
     std::size_t cut = combined.size();
-    if (combined.size() > code_length && all_digits(combined.substr(combined.size() - code_length))) {
+    if (combined.size() > code_length &&
+        all_digits(combined.substr(combined.size() - code_length))) {
         cut = combined.size() - code_length;
     } else if (combined.size() > kPrintedRecoveryLength &&
                looks_like_printed_recovery_code(
@@ -60,7 +61,7 @@ bool looks_like_code(std::string_view text, int digits) {
 }
 
 class Login {
-public:
+  public:
     Login(PamSession& session, const totp::Settings& settings, totp::Store& store,
           const totp::Clock& clock)
         : session_(session), settings_(settings), store_(store), clock_(clock) {}
@@ -87,8 +88,8 @@ public:
         {
             auto record = store_.open(session_.user());
             if (!record) {
-                session_.log(LOG_ERR, "cannot use state (" + record.error().message +
-                                          "), failing closed");
+                session_.log(LOG_ERR,
+                             "cannot use state (" + record.error().message + "), failing closed");
                 return prompt_then_fail();
             }
             if (!(*record)->state()) {
@@ -106,7 +107,7 @@ public:
                                         : check(obtain_input(*digits));
     }
 
-private:
+  private:
     // Scoping by group: PAM_IGNORE for users outside it, a failure if the group is
     // missing (a typo must not silently exempt everybody), nothing to say otherwise.
     std::optional<int> check_group_scope(const Account& account) {
@@ -219,7 +220,8 @@ private:
                                              std::to_string(state.locked_until - now) + " s");
                 return PAM_MAXTRIES;
             case totp::Verdict::replayed:
-                session_.log(LOG_WARNING, "refused replayed verification code (time step already used)");
+                session_.log(LOG_WARNING,
+                             "refused replayed verification code (time step already used)");
                 break;
             case totp::Verdict::wrong:
                 session_.log(LOG_NOTICE, "wrong verification code");
@@ -227,8 +229,9 @@ private:
         }
         const std::string count = "(" + std::to_string(state.failures) + " consecutive failures)";
         if (decision.lockout_started) {
-            session_.log(LOG_WARNING, "locked out for " + std::to_string(settings_.lockout_seconds) +
-                                          " s " + count);
+            session_.log(
+                LOG_WARNING,
+                "locked out for " + std::to_string(settings_.lockout_seconds) + " s " + count);
         } else if (settings_.debug) {
             session_.log(LOG_DEBUG, "failure recorded " + count);
         }

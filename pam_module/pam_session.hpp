@@ -12,7 +12,7 @@
 namespace pam_totp {
 
 class PamSession {
-public:
+  public:
     explicit PamSession(pam_handle_t* pamh) : pamh_(pamh) {}
 
     // PAM_SUCCESS and the user name, or the error pam_get_user returned.
@@ -29,7 +29,7 @@ public:
     void log(int priority, const std::string& what) const;
     void log_plain(int priority, const std::string& what) const;
 
-private:
+  private:
     std::string item(int type) const;
 
     pam_handle_t* pamh_;

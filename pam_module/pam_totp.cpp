@@ -1,9 +1,8 @@
 // pam_totp.so entry points: load the settings, find the user, run the second factor.
 // No C++ exception may leave this file.
+#include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <syslog.h>
-
-#include <security/pam_ext.h>
 
 #include <exception>
 #include <memory>

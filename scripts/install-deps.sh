@@ -6,7 +6,9 @@ packages=(
     build-essential cmake pkg-config git python3 binutils
     libpam0g-dev libssl-dev libqrencode-dev libiniparser-dev
     libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper
-    oathtool
+    libcurl4-openssl-dev libpng-dev
+    oathtool zbar-tools imagemagick libpam-google-authenticator libpam-oath
+    python3-aiosmtpd tmux expect util-linux
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -15,8 +15,7 @@ Decision record_success(UserState& state, Verdict verdict) {
     return Decision{verdict, true, false};
 }
 
-Decision record_failure(UserState& state, Verdict verdict, const Policy& policy,
-                        std::int64_t now) {
+Decision record_failure(UserState& state, Verdict verdict, const Policy& policy, std::int64_t now) {
     if (state.failures < std::numeric_limits<std::uint32_t>::max()) ++state.failures;
     const bool lock = state.failures >= static_cast<std::uint32_t>(policy.max_failures);
     if (lock) state.locked_until = now + policy.lockout_seconds;
@@ -29,8 +28,7 @@ bool is_accepted(Verdict verdict) {
     return verdict == Verdict::accepted_code || verdict == Verdict::accepted_recovery;
 }
 
-Decision decide(UserState& state, std::string_view input, const Policy& policy,
-                std::int64_t now) {
+Decision decide(UserState& state, std::string_view input, const Policy& policy, std::int64_t now) {
     if (state.locked_until > now) return Decision{Verdict::locked, false, false};
 
     const TotpCheck check =

@@ -10,5 +10,8 @@ if [ "$exported" != "$expected" ]; then
     echo "$exported" >&2
     exit 1
 fi
-python3 -c 'import ctypes,sys; ctypes.CDLL(sys.argv[1], mode=2)' "$module"  # RTLD_NOW
+# A sanitizer build needs its runtime loaded first.
+asan=$(ldd "$module" | awk '/libasan/ {print $3}')
+LD_PRELOAD="$asan" ASAN_OPTIONS=detect_leaks=0 \
+    python3 -c 'import ctypes,sys; ctypes.CDLL(sys.argv[1], mode=2)' "$module"  # RTLD_NOW
 echo "exports ok: $(echo $exported)"

@@ -10,6 +10,7 @@ extern "C" {
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -29,9 +30,11 @@ void must(bool condition, const char* what) {
     }
 }
 
+// In-process: a child process would load pam_wrapper too and set up its own copy.
 void remove_tree(const std::string& path) {
-    const std::string command = "rm -rf '" + path + "'";
-    must(std::system(command.c_str()) == 0, "rm -rf");
+    std::error_code error;
+    std::filesystem::remove_all(path, error);
+    must(!error, "remove_all");
 }
 
 struct Conversation {
@@ -72,16 +75,21 @@ std::string passwd_text() {
 std::string group_text() {
     std::string text = "root:x:0:\n";
     int gid = 1001;
-    for (const char* user : kUsers) text += std::string(user) + ":x:" + std::to_string(gid++) + ":\n";
+    for (const char* user : kUsers)
+        text += std::string(user) + ":x:" + std::to_string(gid++) + ":\n";
     text += "totp-users:x:2000:carol\nno2fa:x:2001:dave\n";
     return text;
 }
 
 }  // namespace
 
-const Paths& paths() { return g_paths; }
+const Paths& paths() {
+    return g_paths;
+}
 
-std::string password_of(const std::string& user) { return user + "-pw"; }
+std::string password_of(const std::string& user) {
+    return user + "-pw";
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -112,7 +120,8 @@ int setup_sandbox(void**) {
     write_file(g_paths.config, "[global]\n", 0644);
 
     std::string passdb;
-    for (const char* user : kUsers) passdb += std::string(user) + ":" + password_of(user) + ":any\n";
+    for (const char* user : kUsers)
+        passdb += std::string(user) + ":" + password_of(user) + ":any\n";
     write_file(g_paths.root + "/passdb", passdb);
 
     setenv("PAM_WRAPPER_SERVICE_DIR", (g_paths.root + "/services").c_str(), 1);
@@ -124,7 +133,8 @@ int setup_sandbox(void**) {
 }
 
 int teardown_sandbox(void**) {
-    if (!g_paths.root.empty() && std::getenv("TOTP_TEST_KEEP") == nullptr) remove_tree(g_paths.root);
+    if (!g_paths.root.empty() && std::getenv("TOTP_TEST_KEEP") == nullptr)
+        remove_tree(g_paths.root);
     return 0;
 }
 
@@ -142,17 +152,33 @@ void write_raw_service(const std::string& name, const std::string& text) {
 }
 
 void write_service(const std::string& name, const std::string& module_args) {
-    const std::string matrix = std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES + "/pam_matrix.so" +
-                               " passdb=" + g_paths.root + "/passdb\n";
+    const std::string matrix = std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES +
+                               "/pam_matrix.so" + " passdb=" + g_paths.root + "/passdb\n";
     const std::string totp = std::string("auth required ") + TOTP_MODULE_PATH +
-                             " state_dir=" + g_paths.state_dir + " config=" + g_paths.config +
-                             " " + module_args + "\n";
+                             " state_dir=" + g_paths.state_dir + " config=" + g_paths.config + " " +
+                             module_args + "\n";
     write_raw_service(name, matrix + totp);
 }
 
-void set_now(std::int64_t unix_time) { setenv("TOTP_TEST_NOW", std::to_string(unix_time).c_str(), 1); }
+void set_now(std::int64_t unix_time) {
+    setenv("TOTP_TEST_NOW", std::to_string(unix_time).c_str(), 1);
+}
 
-std::string state_file(const std::string& user) { return g_paths.state_dir + "/" + user; }
+void start_pam_wrapper() {
+    const pam_conv conv{converse, nullptr};
+    pam_handle_t* handle = nullptr;
+    must(pam_start("login", "root", &conv, &handle) == PAM_SUCCESS, "pam_start");
+    pam_end(handle, PAM_SUCCESS);
+}
+
+void remove_pam_wrapper_dir() {
+    const char* dir = std::getenv("PAM_WRAPPER_RUNTIME_DIR");
+    if (dir != nullptr && std::strncmp(dir, "/tmp/pam.", 9) == 0) remove_tree(dir);
+}
+
+std::string state_file(const std::string& user) {
+    return g_paths.state_dir + "/" + user;
+}
 
 totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
                          const std::vector<std::string>& recovery_codes,
@@ -182,7 +208,9 @@ totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
 void write_state(const std::string& user, const totp::UserState& state) {
     auto store = totp::make_file_store({.state_dir = g_paths.state_dir, .secret_path = ""});
     auto record = store->open(user);
-    if (!record) std::fprintf(stderr, "fixture: open %s: %s\n", user.c_str(), record.error().message.c_str());
+    if (!record)
+        std::fprintf(stderr, "fixture: open %s: %s\n", user.c_str(),
+                     record.error().message.c_str());
     must(record.ok(), "open record");
     const totp::Status saved = (*record)->save(state);
     if (!saved) std::fprintf(stderr, "fixture: save: %s\n", saved.error().message.c_str());
@@ -236,8 +264,12 @@ LoginResult login_from(const std::string& service, const std::string& user,
     return result;
 }
 
-std::string read_log() { return read_file(g_paths.syslog); }
+std::string read_log() {
+    return read_file(g_paths.syslog);
+}
 
-bool log_contains(const std::string& text) { return read_log().find(text) != std::string::npos; }
+bool log_contains(const std::string& text) {
+    return read_log().find(text) != std::string::npos;
+}
 
 }  // namespace fixture

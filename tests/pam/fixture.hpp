@@ -38,6 +38,12 @@ void write_raw_service(const std::string& name, const std::string& text);
 
 void set_now(std::int64_t unix_time);
 
+// pam_wrapper sets itself up (and copies the service files) at the first pam_start of a
+// process, and again in every forked child.
+void start_pam_wrapper();
+// Removes this process's pam_wrapper directory (for children that leave with _exit).
+void remove_pam_wrapper_dir();
+
 // Enrolls `user` with a fresh random secret (or `secret_base32`) and the given recovery
 // codes; returns the raw secret.
 totp::SecretBytes enroll(const std::string& user, totp::OtpParams params = {},

@@ -50,22 +50,24 @@ int group_setup(void** state) {
     fixture::write_service("missing-group", "require_group=no-such-group");
     // pam_matrix always asks for the password itself, so here pam_get_items follows
     // pam_totp and exports PAM_AUTHTOK, which is what pam_unix use_first_pass would read.
-    fixture::write_raw_service(
-        "forward", std::string("auth required ") + TOTP_MODULE_PATH +
-                       " state_dir=" + fixture::paths().state_dir +
-                       " config=" + fixture::paths().config + " forward_pass\nauth required " +
-                       TOTP_PAM_WRAPPER_MODULES + "/pam_get_items.so\n");
+    fixture::write_raw_service("forward", std::string("auth required ") + TOTP_MODULE_PATH +
+                                              " state_dir=" + fixture::paths().state_dir +
+                                              " config=" + fixture::paths().config +
+                                              " forward_pass\nauth required " +
+                                              TOTP_PAM_WRAPPER_MODULES + "/pam_get_items.so\n");
     fixture::write_service("prompted", "[prompt=Code from your phone: ]");
     fixture::write_service("bad-window", "window=99");
     fixture::write_service("typo", "windw=2");
-    fixture::write_raw_service(
-        "first-pass", std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES + "/pam_set_items.so\nauth required " +
-                          TOTP_MODULE_PATH + " state_dir=" + fixture::paths().state_dir +
-                          " config=" + fixture::paths().config + " use_first_pass\n");
-    fixture::write_raw_service(
-        "try-first-pass", std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES + "/pam_set_items.so\nauth required " +
-                              TOTP_MODULE_PATH + " state_dir=" + fixture::paths().state_dir +
-                              " config=" + fixture::paths().config + " try_first_pass\n");
+    fixture::write_raw_service("first-pass",
+                               std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES +
+                                   "/pam_set_items.so\nauth required " + TOTP_MODULE_PATH +
+                                   " state_dir=" + fixture::paths().state_dir +
+                                   " config=" + fixture::paths().config + " use_first_pass\n");
+    fixture::write_raw_service("try-first-pass",
+                               std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES +
+                                   "/pam_set_items.so\nauth required " + TOTP_MODULE_PATH +
+                                   " state_dir=" + fixture::paths().state_dir +
+                                   " config=" + fixture::paths().config + " try_first_pass\n");
     return 0;
 }
 
@@ -81,7 +83,8 @@ void valid_code_logs_in(void**) {
 
 void wrong_password_with_right_code_is_refused(void**) {
     const auto secret = enroll("alice");
-    const auto result = login("login", "alice", {"not-the-password", code_at(secret, kDefault, kEpoch)});
+    const auto result =
+        login("login", "alice", {"not-the-password", code_at(secret, kDefault, kEpoch)});
     assert_int_not_equal(result.rc, PAM_SUCCESS);
     // The code is still asked for: the prompts don't reveal that the password was wrong.
     assert_int_equal(result.prompts.size(), 2);
@@ -110,8 +113,7 @@ void older_code_after_newer_one_is_refused(void**) {
     const auto secret = enroll("alice");
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch + 30)).rc,
                      PAM_SUCCESS);
-    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc,
-                     PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
 }
 
 void codes_one_step_either_side_are_accepted(void**) {
@@ -163,7 +165,8 @@ void recovery_code_is_accepted_once(void**) {
 
 void lockout_after_max_failures_then_unlock(void**) {
     const auto secret = enroll("alice");
-    for (int i = 0; i < 3; ++i) assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+    for (int i = 0; i < 3; ++i)
+        assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
     assert_true(log_contains("locked out for 60 s (3 consecutive failures) for user alice"));
 
     // Locked: even the right code is refused, after the usual prompts.
@@ -244,8 +247,9 @@ void exempt_group_members_are_not_asked(void**) {
 
 void missing_scope_group_fails_closed(void**) {
     const auto secret = enroll("alice");
-    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "missing-group").rc,
-                     PAM_SERVICE_ERR);
+    assert_int_equal(
+        login_with_code("alice", code_at(secret, kDefault, kEpoch), "missing-group").rc,
+        PAM_SERVICE_ERR);
     assert_true(log_contains("no-such-group"));
 }
 
@@ -341,7 +345,8 @@ void truncated_state_file_fails_closed(void**) {
 
 void symlinked_state_file_fails_closed(void**) {
     const auto secret = enroll("bob");
-    assert_int_equal(symlink(fixture::state_file("bob").c_str(), fixture::state_file("alice").c_str()), 0);
+    assert_int_equal(
+        symlink(fixture::state_file("bob").c_str(), fixture::state_file("alice").c_str()), 0);
     refused_state_fails_closed("symlink");
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
     assert_true(log_contains("symlink"));
@@ -401,14 +406,16 @@ void config_file_sets_policy_and_arguments_override_it(void**) {
 void log_names_user_service_and_rhost_but_no_secrets(void**) {
     const auto secret = enroll("alice");
     const std::string code = code_at(secret, kDefault, kEpoch);
-    const auto result = fixture::login_from("login", "alice", {password_of("alice"), code}, "203.0.113.7");
+    const auto result =
+        fixture::login_from("login", "alice", {password_of("alice"), code}, "203.0.113.7");
     assert_int_equal(result.rc, PAM_SUCCESS);
     assert_true(log_contains("for user alice (service=login rhost=203.0.113.7)"));
     login_with_code("alice", "000000");
     const std::string log = fixture::read_log();
     assert_true(log.find(code) == std::string::npos);
     assert_true(log.find(password_of("alice")) == std::string::npos);
-    assert_true(log.find(std::string(totp::base32_encode(secret.span()).view())) == std::string::npos);
+    assert_true(log.find(std::string(totp::base32_encode(secret.span()).view())) ==
+                std::string::npos);
 }
 
 void sha256_eight_digit_sixty_second_enrollment_logs_in(void**) {

@@ -20,9 +20,10 @@ namespace {
 std::string oathtool_code(const std::string& base32, const totp::OtpParams& params,
                           std::int64_t unix_time) {
     const std::string command =
-        "oathtool --totp=" + std::string(totp::algorithm_name(params.algorithm)) + " --digits=" +
-        std::to_string(params.digits) + " --time-step-size=" + std::to_string(params.period) +
-        "s --now=@" + std::to_string(unix_time) + " --base32 " + base32;
+        "env -u LD_PRELOAD oathtool --totp=" + std::string(totp::algorithm_name(params.algorithm)) +
+        " --digits=" + std::to_string(params.digits) +
+        " --time-step-size=" + std::to_string(params.period) + "s --now=@" +
+        std::to_string(unix_time) + " --base32 " + base32;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) fail_msg("cannot run oathtool");
     char line[64] = {0};

@@ -27,15 +27,14 @@ enum class Verdict {
 
 struct Decision {
     Verdict verdict = Verdict::wrong;
-    bool state_changed = false;   // the caller must save the state before acting on it
-    bool lockout_started = false; // this failure (re)started a lockout
+    bool state_changed = false;    // the caller must save the state before acting on it
+    bool lockout_started = false;  // this failure (re)started a lockout
 };
 
 // Rate limiting: while now < locked_until nothing is examined and nothing changes.
 // A failure increments `failures`; once failures >= max_failures every failure (re)locks
 // the user for lockout_seconds. Success resets failures and the lock.
-Decision decide(UserState& state, std::string_view input, const Policy& policy,
-                std::int64_t now);
+Decision decide(UserState& state, std::string_view input, const Policy& policy, std::int64_t now);
 
 bool is_accepted(Verdict verdict);
 
