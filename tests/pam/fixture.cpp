@@ -10,8 +10,8 @@ extern "C" {
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -240,7 +240,15 @@ LoginResult login(const std::string& service, const std::string& user,
         pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
         pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
     };
-    _pamtest_conv(service.c_str(), user.c_str(), converse, &conversation, cases, 2, nullptr);
+    const pamtest_err outcome =
+        _pamtest_conv(service.c_str(), user.c_str(), converse, &conversation, cases, 2, nullptr);
+    // A service that failed to start never ran pam_authenticate: its op_rv of 0 would
+    // read as PAM_SUCCESS.
+    if (outcome == PAMTEST_ERR_START || outcome == PAMTEST_ERR_INTERNAL) {
+        std::fprintf(stderr, "fixture: service %s did not start: %s\n", service.c_str(),
+                     pamtest_strerror(outcome));
+        std::abort();
+    }
     result.rc = cases[0].op_rv;
     pam_handle_t* handle = cases[1].case_out.ph;
     if (handle != nullptr) {

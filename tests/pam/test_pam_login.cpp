@@ -1,6 +1,8 @@
 // pam_totp.so through the real libpam (pam_wrapper), behind a password module.
 
+#include <fcntl.h>
 #include <security/pam_appl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 
 #include "fixture.hpp"
 #include "totp/base32.hpp"
+#include "totp/store.hpp"
 
 // cmocka needs these first, and its macros must come after the C++ headers.
 // clang-format off
@@ -58,6 +61,7 @@ int group_setup(void** state) {
     fixture::write_service("prompted", "[prompt=Code from your phone: ]");
     fixture::write_service("bad-window", "window=99");
     fixture::write_service("typo", "windw=2");
+    fixture::write_service("home", "secret_path=" + fixture::paths().root + "/home/%u/totp-state");
     fixture::write_raw_service("first-pass",
                                std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES +
                                    "/pam_set_items.so\nauth required " + TOTP_MODULE_PATH +
@@ -425,6 +429,107 @@ void sha256_eight_digit_sixty_second_enrollment_logs_in(void**) {
     assert_int_equal(result.rc, PAM_SUCCESS);
 }
 
+void unsafe_user_name_is_refused_before_any_path_is_built(void**) {
+    const auto result = login("login", "../state/alice", {"x", "123456"});
+    assert_int_not_equal(result.rc, PAM_SUCCESS);
+    assert_string_equal(result.prompts.back().c_str(), "Verification code: ");
+    assert_true(log_contains("refusing unsafe user name"));
+}
+
+// The home layout: <root>/home/<user>/totp-state, owned by the user.
+std::string home_state(const std::string& user) {
+    const std::string home = fixture::paths().root + "/home/" + user;
+    assert_int_equal(chmod(fixture::paths().root.c_str(), 0755), 0);  // users must reach it
+    mkdir((fixture::paths().root + "/home").c_str(), 0755);
+    mkdir(home.c_str(), 0700);
+    const uid_t uid = user == "alice" ? 1001 : 1002;
+    assert_int_equal(chown(home.c_str(), uid, uid), 0);
+    const std::string path = home + "/totp-state";
+    return path;
+}
+
+totp::SecretBytes enroll_in_home(const std::string& user) {
+    const std::string path = home_state(user);
+    unlink(path.c_str());  // start from no enrollment
+    auto store =
+        totp::make_file_store({.state_dir = fixture::paths().state_dir,
+                               .secret_path = fixture::paths().root + "/home/%u/totp-state"});
+    auto record = store->open(user);
+    if (!record) fail_msg("%s", record.error().message.c_str());
+    totp::UserState state;
+    state.secret = totp::SecretBytes(20);
+    assert_true(totp::random_bytes(state.secret.data(), state.secret.size()));
+    assert_true((*record)->save(state).ok());
+    struct stat st {};
+    assert_int_equal(stat(path.c_str(), &st), 0);
+    assert_int_equal(st.st_uid, 1001);  // written with the user's filesystem identity
+    return state.secret.clone();
+}
+
+void home_layout_file_owned_by_the_user_logs_in(void**) {
+    const auto secret = enroll_in_home("alice");
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "home").rc,
+                     PAM_SUCCESS);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "home").rc,
+                     PAM_AUTH_ERR);  // replay protection works in the home layout too
+}
+
+void home_layout_group_readable_file_is_refused(void**) {
+    const auto secret = enroll_in_home("alice");
+    assert_int_equal(chmod(home_state("alice").c_str(), 0640), 0);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "home").rc,
+                     PAM_AUTH_ERR);
+    assert_true(log_contains("failing closed"));
+}
+
+void home_layout_file_not_owned_by_the_user_is_refused(void**) {
+    const auto secret = enroll_in_home("alice");
+    assert_int_equal(chown(home_state("alice").c_str(), 0, 0), 0);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "home").rc,
+                     PAM_AUTH_ERR);
+    assert_true(log_contains("failing closed"));
+}
+
+// Mounts are only safe inside the private mount namespace run_isolated.sh provides.
+bool in_private_namespace() {
+    const char* flag = std::getenv("TOTP_IN_PRIVATE_TMP");
+    return flag != nullptr && std::string(flag) == "1";
+}
+
+void read_only_store_fails_closed_and_keeps_the_file(void**) {
+    if (!in_private_namespace()) skip();
+    const auto secret = enroll("alice");
+    const std::string before = fixture::read_file(fixture::state_file("alice"));
+    const std::string dir = fixture::paths().state_dir;
+    assert_int_equal(mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr), 0);
+    assert_int_equal(
+        mount(nullptr, dir.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr), 0);
+    const auto result = login_with_code("alice", code_at(secret, kDefault, kEpoch));
+    umount(dir.c_str());
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_true(log_contains("failing closed"));
+    assert_true(fixture::read_file(fixture::state_file("alice")) == before);
+}
+
+void full_disk_still_records_logins_in_place(void**) {
+    if (!in_private_namespace()) skip();
+    const std::string dir = fixture::paths().state_dir;
+    assert_int_equal(mount("pam-test-full", dir.c_str(), "tmpfs", 0, "size=64k,mode=0700"), 0);
+    const auto secret = enroll("alice");
+    // Fill the filesystem completely.
+    const int filler = open((dir + "/.filler").c_str(), O_WRONLY | O_CREAT, 0600);
+    const std::string block(4096, 'x');
+    while (write(filler, block.data(), block.size()) > 0) {
+    }
+    close(filler);
+    // Each record is preallocated: a login needs no new blocks, so it still works and
+    // its failure counts are still recorded.
+    assert_int_equal(login_with_code("alice", "000000").rc, PAM_AUTH_ERR);
+    assert_int_equal(fixture::read_state("alice").failures, 1);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
+    umount(dir.c_str());
+}
+
 }  // namespace
 
 int main() {
@@ -470,6 +575,12 @@ int main() {
         CASE(config_file_sets_policy_and_arguments_override_it),
         CASE(log_names_user_service_and_rhost_but_no_secrets),
         CASE(sha256_eight_digit_sixty_second_enrollment_logs_in),
+        CASE(unsafe_user_name_is_refused_before_any_path_is_built),
+        CASE(home_layout_file_owned_by_the_user_logs_in),
+        CASE(home_layout_group_readable_file_is_refused),
+        CASE(home_layout_file_not_owned_by_the_user_is_refused),
+        CASE(read_only_store_fails_closed_and_keeps_the_file),
+        CASE(full_disk_still_records_logins_in_place),
 #undef CASE
     };
     return cmocka_run_group_tests(tests, group_setup, fixture::teardown_sandbox);
