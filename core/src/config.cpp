@@ -12,10 +12,15 @@
 #include <system_error>
 #include <variant>
 
+#include "config_file.hpp"
+
 namespace totp {
+
+using detail::loggable;
+using detail::parse_int;
+
 namespace {
 
-constexpr std::size_t kMaxEchoedValue = 64;
 constexpr std::size_t kMaxEchoedPath = 256;
 constexpr std::size_t kMaxPathLength = 4095;
 constexpr std::size_t kMaxPromptLength = 128;
@@ -87,17 +92,6 @@ bool is_issuer(std::string_view value) {
     return value.size() <= kMaxIssuerLength && !has_control(value);
 }
 
-// A value as it may appear in a log line: printable ASCII only, and short.
-std::string loggable(std::string_view text, std::size_t max_length = kMaxEchoedValue) {
-    std::string out;
-    for (char c : text.substr(0, max_length)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
-    }
-    if (text.size() > max_length) out += "...";
-    return out;
-}
-
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -116,15 +110,6 @@ std::optional<bool> parse_bool(std::string_view value) {
         if (equals_ignoring_case(value, no)) return false;
     }
     return std::nullopt;
-}
-
-std::optional<int> parse_int(std::string_view value, int min, int max) {
-    if (value.empty() || value.front() == '-') return std::nullopt;
-    int number = 0;
-    const char* end = value.data() + value.size();
-    const auto [stop, error] = std::from_chars(value.data(), end, number);
-    if (error != std::errc{} || stop != end || number < min || number > max) return std::nullopt;
-    return number;
 }
 
 // --- The table of settings ---------------------------------------------------------------
@@ -269,11 +254,6 @@ class UniqueFd {
     int fd_;
 };
 
-struct DictionaryFree {
-    void operator()(dictionary* dict) const { iniparser_freedict(dict); }
-};
-using Dictionary = std::unique_ptr<dictionary, DictionaryFree>;
-
 std::string errno_text(int error) {
     return std::error_code(error, std::generic_category()).message();
 }
@@ -333,17 +313,39 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
     }
 }
 
-void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
-                      std::vector<ConfigProblem>& problems) {
+namespace detail {
+
+std::string loggable(std::string_view text, std::size_t max_length) {
+    std::string out;
+    for (char c : text.substr(0, max_length)) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
+    }
+    if (text.size() > max_length) out += "...";
+    return out;
+}
+
+std::optional<int> parse_int(std::string_view value, int min, int max) {
+    if (value.empty() || value.front() == '-') return std::nullopt;
+    int number = 0;
+    const char* end = value.data() + value.size();
+    const auto [stop, error] = std::from_chars(value.data(), end, number);
+    if (error != std::errc{} || stop != end || number < min || number > max) return std::nullopt;
+    return number;
+}
+
+Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
+                                   std::vector<ConfigProblem>& problems) {
     const auto refuse = [&](const std::string& reason) {
         problems.push_back({"config " + loggable(path, kMaxEchoedPath) + ": " + reason, true});
+        return nullptr;
     };
     if (!path.starts_with('/')) return refuse("not an absolute path");
 
     const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
         const int error = errno;
-        if (error == ENOENT && missing_ok) return;
+        if (error == ENOENT && missing_ok) return nullptr;
         return refuse(error == ELOOP ? "is a symlink" : errno_text(error));
     }
     struct stat opened {};
@@ -351,14 +353,22 @@ void load_config_file(const std::string& path, bool missing_ok, Settings& settin
     if (const auto reason = unsafe_file_reason(opened)) return refuse(*reason);
 
     // iniparser opens by path, so make sure the path still names the file we checked.
-    const Dictionary dict(iniparser_load(path.c_str()));
+    Dictionary dict(iniparser_load(path.c_str()));
     if (!dict) return refuse("syntax error");
     struct stat loaded {};
     if (::lstat(path.c_str(), &loaded) != 0 || loaded.st_dev != opened.st_dev ||
         loaded.st_ino != opened.st_ino) {
         return refuse("replaced while being read");
     }
-    apply_dictionary(*dict, settings, problems);
+    return dict;
+}
+
+}  // namespace detail
+
+void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
+                      std::vector<ConfigProblem>& problems) {
+    const auto dict = detail::load_trusted_dictionary(path, missing_ok, problems);
+    if (dict) apply_dictionary(*dict, settings, problems);
 }
 
 std::vector<std::string_view> setting_names() {
