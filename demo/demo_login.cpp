@@ -1,10 +1,12 @@
-// The pam_totp demo: enrolls a demo user in a private sandbox, shows the QR code to scan,
-// then logs in through the built pam_totp.so exactly as a login program would
-// (pam_start, pam_authenticate, pam_end), asking for the password and the code.
+// The pam_totp demo login: after demo/run-demo.sh has enrolled the demo user with
+// totp-enroll (which showed the QR code to scan), logs in through the built pam_totp.so
+// exactly as a login program would (pam_start, pam_authenticate, pam_end), asking for
+// the password and the code.
 //
 // Run by demo/run-demo.sh, which sets up pam_wrapper and nss_wrapper. Modes:
 //   demo_login STATE_DIR SERVICE            interactive (a person types password and code)
-//   demo_login STATE_DIR SERVICE --auto     the demo computes the current code itself
+//   demo_login STATE_DIR SERVICE --auto     the demo computes the current code itself,
+//                                           from the secret in the demo's state file
 //   demo_login STATE_DIR SERVICE --auto --wrong-code   and expects to be refused
 #include <security/pam_appl.h>
 #include <termios.h>
@@ -17,11 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "terminal_qr.hpp"
-#include "totp/base32.hpp"
 #include "totp/clock.hpp"
 #include "totp/otp.hpp"
-#include "totp/otpauth_uri.hpp"
 #include "totp/store.hpp"
 
 namespace {
@@ -90,36 +89,18 @@ int converse(int count, const pam_message** messages, pam_response** responses, 
     return PAM_SUCCESS;
 }
 
-bool enroll_demo_user(const std::string& state_dir, Answers& answers) {
-    totp::UserState state;
-    state.params = answers.params;
-    state.secret = totp::SecretBytes(20);
-    if (!totp::random_bytes(state.secret.data(), state.secret.size())) return false;
-    state.created = totp::SystemClock().now();
+// The automatic mode types the code a phone would show: read the enrolled secret back.
+bool load_demo_secret(const std::string& state_dir, Answers& answers) {
     auto store = totp::make_file_store({.state_dir = state_dir, .secret_path = ""});
     auto record = store->open(kUser);
-    if (!record) {
-        std::fprintf(stderr, "demo: %s\n", record.error().message.c_str());
+    if (!record || !(*record)->state()) {
+        std::fprintf(stderr, "demo: %s\n",
+                     record ? "the demo user is not enrolled" : record.error().message.c_str());
         return false;
     }
-    if (const totp::Status saved = (*record)->save(state); !saved) {
-        std::fprintf(stderr, "demo: %s\n", saved.error().message.c_str());
-        return false;
-    }
-    answers.secret = state.secret.clone();
+    answers.secret = (*record)->state()->secret.clone();
+    answers.params = (*record)->state()->params;
     return true;
-}
-
-void show_enrollment(const Answers& answers) {
-    const totp::SecretString uri = totp::build_key_uri(
-        {.issuer = "pam_totp demo", .account = kUser, .params = answers.params}, answers.secret);
-    const totp::SecretString secret = totp::base32_encode(answers.secret.span());
-    std::printf(
-        "Scan this with your authenticator app (Google Authenticator, FreeOTP, Aegis...):\n\n");
-    if (auto qr = totp_enroll::render_qr(uri.view(), totp_enroll::QrStyle::utf8)) {
-        std::fputs(qr->c_str(), stdout);
-    }
-    std::printf("\n%s\nSecret: %s\n\n", std::string(uri.view()).c_str(), secret.c_str());
 }
 
 }  // namespace
@@ -141,8 +122,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (!enroll_demo_user(argv[1], answers)) return 1;
-    show_enrollment(answers);
+    if (answers.automatic && !load_demo_secret(argv[1], answers)) return 1;
     std::printf("Logging in as '%s' (password: %s) through pam_totp.so\n", kUser, kPassword);
 
     const pam_conv conversation{converse, &answers};

@@ -1,4 +1,4 @@
-// QR codes for the terminal, drawn with libqrencode's module matrix.
+// QR codes for the terminal, drawn from libqrencode's module matrix.
 #pragma once
 
 #include <optional>
@@ -8,9 +8,9 @@
 namespace totp_enroll {
 
 enum class QrStyle {
-    utf8,           // half blocks, dark modules drawn on a light terminal background
-    utf8_inverted,  // half blocks for light-on-dark terminals
-    ansi,           // two spaces per module with ANSI background colours
+    utf8,           // half blocks drawn where modules are light: for light-on-dark terminals
+    utf8_inverted,  // half blocks drawn where modules are dark: for dark-on-light terminals
+    ansi,           // two spaces per module with black and white ANSI backgrounds
 };
 
 // The QR code of `text` (error correction L, quiet zone of 2 modules), or nullopt if

@@ -1,0 +1,190 @@
+#include "admin.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "recovery_set.hpp"
+#include "terminal.hpp"
+
+namespace totp_enroll {
+namespace {
+
+std::string iso_time(std::int64_t unix_time) {
+    const std::time_t seconds = static_cast<std::time_t>(unix_time);
+    std::tm utc{};
+    char text[32] = "-";
+    if (::gmtime_r(&seconds, &utc) != nullptr)
+        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+std::string locked_until(const totp::UserState& state, std::int64_t now) {
+    return state.locked_until > now ? iso_time(state.locked_until) : "-";
+}
+
+std::string email_text(const totp::UserState& state) {
+    if (state.email.empty()) return "-";
+    return state.email + (state.email_verified ? " (verified)" : " (not verified)");
+}
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20 || byte == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string list_line(const std::string& user, const totp::UserState& state, std::int64_t now) {
+    return user + " algorithm=" + std::string(totp::algorithm_name(state.params.algorithm)) +
+           " digits=" + std::to_string(state.params.digits) +
+           " period=" + std::to_string(state.params.period) +
+           " created=" + iso_time(state.created) +
+           " recovery_codes=" + std::to_string(state.recovery.size()) +
+           " failures=" + std::to_string(state.failures) +
+           " locked_until=" + locked_until(state, now) +
+           " email=" + (state.email.empty() ? "-" : state.email) +
+           " email_verified=" + (state.email_verified ? "yes" : "no");
+}
+
+std::string json_object(const std::string& user, const totp::UserState& state, std::int64_t now) {
+    return "{\"user\":" + json_string(user) +
+           ",\"algorithm\":" + json_string(totp::algorithm_name(state.params.algorithm)) +
+           ",\"digits\":" + std::to_string(state.params.digits) +
+           ",\"period\":" + std::to_string(state.params.period) +
+           ",\"created\":" + std::to_string(state.created) +
+           ",\"recovery_codes\":" + std::to_string(state.recovery.size()) +
+           ",\"failures\":" + std::to_string(state.failures) + ",\"locked_until\":" +
+           std::to_string(state.locked_until > now ? state.locked_until : 0) +
+           ",\"email\":" + json_string(state.email) +
+           ",\"email_verified\":" + (state.email_verified ? "true" : "false") + "}";
+}
+
+// The target of an admin subcommand, with its record open.
+Expected<OpenRecord> open_target(Session& session, const std::optional<std::string>& user,
+                                 Account* account = nullptr) {
+    Expected<Account> target = session.target(user);
+    if (!target) return target.failure();
+    if (account != nullptr) *account = *target;
+    return session.open_enrolled(target->name);
+}
+
+}  // namespace
+
+Outcome show_status(Session& session, const CommandLine& command) {
+    Account target;
+    totp::UserState state;
+    {
+        Expected<OpenRecord> open = open_target(session, command.status_user, &target);
+        if (!open) return open.failure();
+        state = open->state()->clone();
+    }
+    session.privileges().drop_permanently();
+
+    const std::int64_t now = session.now();
+    say("user: " + target.name);
+    say("enrolled: yes");
+    say("algorithm: " + std::string(totp::algorithm_name(state.params.algorithm)));
+    say("digits: " + std::to_string(state.params.digits));
+    say("period: " + std::to_string(state.params.period));
+    say("created: " + iso_time(state.created));
+    say("recovery codes left: " + std::to_string(state.recovery.size()));
+    say("failures: " + std::to_string(state.failures));
+    say("locked until: " + locked_until(state, now));
+    say("email: " + email_text(state));
+    return {};
+}
+
+Outcome list_enrolled(Session& session, const CommandLine& command) {
+    Expected<std::vector<std::string>> users = session.enrolled_users();
+    if (!users) return users.failure();
+    const std::int64_t now = session.now();
+    std::size_t unreadable = 0;
+    std::vector<std::string> lines;
+    for (const std::string& user : *users) {
+        Expected<OpenRecord> open = session.open_record(user);
+        if (!open || !open->state()) {
+            // Removed meanwhile: not enrolled any more, not an error.
+            if (open) continue;
+            ++unreadable;
+            lines.push_back(command.json ? "{\"user\":" + json_string(user) + ",\"error\":" +
+                                               json_string(open.failure().message) + "}"
+                                         : user + " error=" + json_string(open.failure().message));
+            continue;
+        }
+        lines.push_back(command.json ? json_object(user, *open->state(), now)
+                                     : list_line(user, *open->state(), now));
+    }
+    if (command.json) {
+        say("[");
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            say("  " + lines[i] + (i + 1 < lines.size() ? "," : ""));
+        }
+        say("]");
+    } else {
+        for (const std::string& line : lines) say(line);
+    }
+    if (unreadable > 0) {
+        return fail(Exit::failure, std::to_string(unreadable) + " record(s) could not be read");
+    }
+    return {};
+}
+
+Outcome unlock_user(Session& session, const CommandLine& command) {
+    Expected<OpenRecord> open = open_target(session, command.user);
+    if (!open) return open.failure();
+    totp::UserState state = open->state()->clone();
+    state.failures = 0;
+    state.locked_until = 0;
+    if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
+    say(*command.user + ": unlocked");
+    return {};
+}
+
+Outcome remove_user(Session& session, const CommandLine& command) {
+    Expected<OpenRecord> open = open_target(session, command.user);
+    if (!open) return open.failure();
+    if (totp::Status removed = open->record->remove(); !removed) return from_core(removed.error());
+    say(*command.user + ": enrollment removed");
+    return {};
+}
+
+Outcome renew_recovery_codes(Session& session, const CommandLine& command) {
+    Expected<Account> target = session.target(command.user);
+    if (!target) return target.failure();
+    {
+        // Fail early for someone not enrolled; closed again before PAM takes the lock.
+        Expected<OpenRecord> enrolled = session.open_enrolled(target->name);
+        if (!enrolled) return enrolled.failure();
+    }
+    if (Outcome authenticated = session.authenticate_caller(); !authenticated) return authenticated;
+
+    const int count = command.recovery_codes.value_or(session.settings().recovery_codes);
+    if (count < 1)
+        return fail(Exit::usage, "recovery-codes needs at least 1 code (--recovery-codes N)");
+    Expected<RecoverySet> recovery = make_recovery_set(count);
+    if (!recovery) return recovery.failure();
+    {
+        Expected<OpenRecord> open = session.open_enrolled(target->name);
+        if (!open) return open.failure();
+        totp::UserState state = open->state()->clone();
+        state.recovery = recovery->hashes;
+        if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
+    }
+    session.privileges().drop_permanently();
+    print_recovery_codes(*recovery);
+    return {};
+}
+
+}  // namespace totp_enroll

@@ -1,0 +1,348 @@
+#include "command_line.hpp"
+
+#include <getopt.h>
+
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace totp_enroll {
+namespace {
+
+constexpr std::size_t kMaxText = 128;
+
+enum Option : int {
+    kUser = 256,
+    kConfig,
+    kNoConfirm,
+    kSecret,
+    kAlgorithm,
+    kDigits,
+    kPeriod,
+    kIssuer,
+    kLabel,
+    kQr,
+    kQrPng,
+    kQrSvg,
+    kRecoveryCodes,
+    kJson,
+    kHelp,
+    kVersion,
+};
+
+constexpr std::uint32_t bit(Option option) {
+    return 1u << (option - kUser);
+}
+
+// clang-format off
+constexpr option kLongOptions[] = {
+    {"user", required_argument, nullptr, kUser},
+    {"config", required_argument, nullptr, kConfig},
+    {"no-confirm", no_argument, nullptr, kNoConfirm},
+    {"secret", required_argument, nullptr, kSecret},
+    {"algorithm", required_argument, nullptr, kAlgorithm},
+    {"digits", required_argument, nullptr, kDigits},
+    {"period", required_argument, nullptr, kPeriod},
+    {"issuer", required_argument, nullptr, kIssuer},
+    {"label", required_argument, nullptr, kLabel},
+    {"qr", required_argument, nullptr, kQr},
+    {"qr-png", required_argument, nullptr, kQrPng},
+    {"qr-svg", required_argument, nullptr, kQrSvg},
+    {"recovery-codes", required_argument, nullptr, kRecoveryCodes},
+    {"json", no_argument, nullptr, kJson},
+    {"help", no_argument, nullptr, kHelp},
+    {"version", no_argument, nullptr, kVersion},
+    {nullptr, 0, nullptr, 0},
+};
+
+struct SubcommandSpec {
+    std::string_view name;
+    Subcommand subcommand;
+    std::uint32_t options;  // which options apply
+    int min_operands;
+    int max_operands;
+};
+
+constexpr std::uint32_t kEnrollOptions =
+    bit(kUser) | bit(kConfig) | bit(kNoConfirm) | bit(kSecret) | bit(kAlgorithm) | bit(kDigits) |
+    bit(kPeriod) | bit(kIssuer) | bit(kLabel) | bit(kQr) | bit(kQrPng) | bit(kQrSvg) |
+    bit(kRecoveryCodes);
+
+constexpr SubcommandSpec kSubcommands[] = {
+    {"", Subcommand::enroll, kEnrollOptions, 0, 0},
+    {"status", Subcommand::status, bit(kConfig), 0, 1},
+    {"recovery-codes", Subcommand::recovery_codes, bit(kUser) | bit(kConfig) | bit(kRecoveryCodes), 0, 0},
+    {"remove", Subcommand::remove, bit(kUser) | bit(kConfig), 0, 0},
+    {"unlock", Subcommand::unlock, bit(kUser) | bit(kConfig), 0, 0},
+    {"list", Subcommand::list, bit(kConfig) | bit(kJson), 0, 0},
+    {"import-google-authenticator", Subcommand::import_google_authenticator, bit(kUser) | bit(kConfig), 0, 1},
+    {"import-oath", Subcommand::import_oath, bit(kConfig), 1, 1},
+    {"email", Subcommand::email, bit(kUser) | bit(kConfig), 1, 1},
+};
+// clang-format on
+
+// A command line that does not parse: point at the usage text.
+Failure usage(std::string message) {
+    return fail(Exit::usage, std::move(message) + " (see totp-enroll --help)");
+}
+
+// An option whose value is out of range: the message says what is accepted.
+Failure bad_value(std::string message) {
+    return fail(Exit::usage, std::move(message));
+}
+
+// Printable and short enough to repeat in an error message.
+std::string shown(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, 64)) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
+    }
+    return text.size() > 64 ? out + "..." : out;
+}
+
+std::optional<int> parse_number(std::string_view text, int min, int max) {
+    int number = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, number);
+    if (text.empty() || error != std::errc{} || stop != end || number < min || number > max) {
+        return std::nullopt;
+    }
+    return number;
+}
+
+bool is_display_text(std::string_view text) {
+    if (text.size() > kMaxText) return false;
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) return false;
+    }
+    return true;
+}
+
+// Sets `style` (nullopt for "none"); false for an unknown name.
+bool parse_qr_style(std::string_view name, std::optional<QrStyle>& style) {
+    if (name == "utf8") {
+        style = QrStyle::utf8;
+    } else if (name == "utf8-inverted") {
+        style = QrStyle::utf8_inverted;
+    } else if (name == "ansi") {
+        style = QrStyle::ansi;
+    } else if (name == "none") {
+        style.reset();
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// Stores one option's value in `command`; a failure names the option and the bad value.
+Outcome apply_option(int option, const char* argument, CommandLine& command) {
+    const std::string_view value = argument != nullptr ? argument : "";
+    switch (option) {
+        case kUser:
+            if (value.empty()) return bad_value("--user needs a user name");
+            command.user = std::string(value);
+            return {};
+        case kConfig:
+            command.config = std::string(value);
+            return {};
+        case kNoConfirm:
+            command.no_confirm = true;
+            return {};
+        case kSecret:
+            command.secret = totp::SecretString(value);
+            // Keep the secret out of /proc/PID/cmdline from here on.
+            totp::wipe(const_cast<char*>(argument), value.size());
+            return {};
+        case kAlgorithm:
+            command.algorithm = totp::parse_algorithm(value);
+            if (!command.algorithm) {
+                return bad_value("unsupported algorithm '" + shown(value) +
+                                 "' (use SHA1, SHA256 or SHA512)");
+            }
+            return {};
+        case kDigits:
+            command.digits = parse_number(value, totp::kMinDigits, totp::kMaxDigits);
+            if (!command.digits) {
+                return bad_value("unsupported number of digits '" + shown(value) +
+                                 "' (use 6, 7 or 8)");
+            }
+            return {};
+        case kPeriod:
+            command.period = parse_number(value, totp::kMinPeriod, totp::kMaxPeriod);
+            if (!command.period) {
+                return bad_value("unsupported period '" + shown(value) + "' (use 15-300 seconds)");
+            }
+            return {};
+        case kIssuer:
+            if (!is_display_text(value)) {
+                return bad_value(
+                    "--issuer must be at most 128 characters, without control characters");
+            }
+            command.issuer = std::string(value);
+            return {};
+        case kLabel:
+            if (value.empty() || !is_display_text(value)) {
+                return bad_value("--label must be 1-128 characters, without control characters");
+            }
+            command.label = std::string(value);
+            return {};
+        case kQr:
+            if (!parse_qr_style(value, command.qr)) {
+                return bad_value("unknown QR style '" + shown(value) +
+                                 "' (use utf8, utf8-inverted, ansi or none)");
+            }
+            return {};
+        case kQrPng:
+        case kQrSvg:
+            if (value.empty()) return bad_value("--qr-png and --qr-svg need a file name");
+            (option == kQrPng ? command.qr_png : command.qr_svg) = std::string(value);
+            return {};
+        case kRecoveryCodes:
+            command.recovery_codes = parse_number(value, 0, 20);
+            if (!command.recovery_codes) {
+                return bad_value("bad number of recovery codes '" + shown(value) + "' (use 0-20)");
+            }
+            return {};
+        case kJson:
+            command.json = true;
+            return {};
+    }
+    return bad_value("unknown option");
+}
+
+std::string option_name(int option) {
+    for (const auto& entry : kLongOptions) {
+        if (entry.val == option && entry.name != nullptr) return std::string("--") + entry.name;
+    }
+    return "?";
+}
+
+const SubcommandSpec* find_subcommand(std::string_view name) {
+    for (const auto& spec : kSubcommands) {
+        if (!name.empty() && spec.name == name) return &spec;
+    }
+    return nullptr;
+}
+
+// Assigns the operands after the subcommand name to their fields.
+Outcome take_operands(const SubcommandSpec& spec, std::vector<std::string> operands,
+                      CommandLine& command) {
+    const int count = static_cast<int>(operands.size());
+    const std::string name = spec.name.empty() ? "enrollment" : "'" + std::string(spec.name) + "'";
+    if (count < spec.min_operands) return usage("missing operand for " + name);
+    if (count > spec.max_operands)
+        return usage("unexpected operand '" + shown(operands.back()) + "'");
+    if (count == 0) return {};
+    switch (spec.subcommand) {
+        case Subcommand::status:
+            command.status_user = operands[0];
+            break;
+        case Subcommand::email:
+            command.address = operands[0];
+            break;
+        default:
+            command.file = operands[0];
+            break;
+    }
+    return {};
+}
+
+}  // namespace
+
+Expected<CommandLine> parse_command_line(int argc, char** argv) {
+    CommandLine command;
+    std::uint32_t seen = 0;
+    ::opterr = 0;
+    ::optind = 1;
+    for (;;) {
+        const int option = ::getopt_long(argc, argv, ":h", kLongOptions, nullptr);
+        if (option == -1) break;
+        if (option == 'h' || option == kHelp) {
+            command.subcommand = Subcommand::help;
+            return command;
+        }
+        if (option == kVersion) {
+            command.subcommand = Subcommand::version;
+            return command;
+        }
+        if (option == '?') {
+            const std::string given = ::optopt != 0 ? std::string("-") + static_cast<char>(::optopt)
+                                                    : shown(argv[::optind - 1]);
+            return usage("unknown option '" + given + "'");
+        }
+        if (option == ':') return usage(option_name(::optopt) + " needs a value");
+        if ((seen & bit(static_cast<Option>(option))) != 0) {
+            return usage(option_name(option) + " given twice");
+        }
+        seen |= bit(static_cast<Option>(option));
+        if (Outcome applied = apply_option(option, ::optarg, command); !applied) {
+            return applied.failure();
+        }
+    }
+
+    std::vector<std::string> operands(argv + ::optind, argv + argc);
+    const SubcommandSpec* spec = &kSubcommands[0];
+    if (!operands.empty()) {
+        spec = find_subcommand(operands.front());
+        if (spec == nullptr) return usage("unknown command '" + shown(operands.front()) + "'");
+        operands.erase(operands.begin());
+    }
+    command.subcommand = spec->subcommand;
+    for (const auto& entry : kLongOptions) {
+        if (entry.name == nullptr || entry.val == kHelp || entry.val == kVersion) continue;
+        const std::uint32_t flag = bit(static_cast<Option>(entry.val));
+        if ((seen & flag) != 0 && (spec->options & flag) == 0) {
+            return usage(option_name(entry.val) + " does not apply to " +
+                         (spec->name.empty() ? std::string("enrollment")
+                                             : "'" + std::string(spec->name) + "'"));
+        }
+    }
+    if ((spec->subcommand == Subcommand::remove || spec->subcommand == Subcommand::unlock) &&
+        !command.user) {
+        return usage("'" + std::string(spec->name) + "' needs --user NAME");
+    }
+    if (Outcome taken = take_operands(*spec, std::move(operands), command); !taken) {
+        return taken.failure();
+    }
+    return command;
+}
+
+const char* usage_text() {
+    return R"(Usage:
+  totp-enroll [OPTIONS]                 enroll yourself (root: --user NAME for anyone)
+  totp-enroll status [USER]             show an enrollment
+  totp-enroll recovery-codes [--user NAME]
+                                        a new set of recovery codes; the old ones stop working
+  totp-enroll remove --user NAME        delete an enrollment (root)
+  totp-enroll unlock --user NAME        end a lockout (root)
+  totp-enroll list [--json]             every enrolled user (root)
+  totp-enroll import-google-authenticator [--user NAME] [FILE]
+                                        keep a ~/.google_authenticator secret
+  totp-enroll import-oath USERSFILE     import a pam_oath users file (root)
+  totp-enroll email ADDR [--user NAME]  record a verified address for password resets
+
+Enrollment options:
+  --user NAME            root only: the user to enroll
+  --config FILE          root only: read this pam_totp.conf instead of the default
+  --no-confirm           root only: activate without asking for a code
+  --secret BASE32        root only: use this secret instead of a new random one
+  --algorithm ALG        SHA1, SHA256 or SHA512
+  --digits N             6, 7 or 8
+  --period SECONDS       15-300
+  --issuer TEXT          shown in the app (default: config issuer=, else the host name)
+  --label TEXT           account name shown in the app (default: the user name)
+  --qr STYLE             utf8, utf8-inverted, ansi or none
+  --qr-png FILE          also write the QR code as a PNG image (mode 0600)
+  --qr-svg FILE          also write the QR code as an SVG image (mode 0600)
+  --recovery-codes N     how many recovery codes (0-20)
+  --help, --version
+
+Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 not permitted, 4 not found,
+5 confirmation failed or aborted. See totp-enroll(1).
+)";
+}
+
+}  // namespace totp_enroll

@@ -1,0 +1,62 @@
+// What the caller asked for: the subcommand, its options and operands, checked for form
+// (values in range, options that apply to the subcommand) but not yet for permission.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "failure.hpp"
+#include "terminal_qr.hpp"
+#include "totp/otp.hpp"
+#include "totp/secret.hpp"
+
+namespace totp_enroll {
+
+enum class Subcommand {
+    enroll,
+    status,
+    recovery_codes,
+    remove,
+    unlock,
+    list,
+    import_google_authenticator,
+    import_oath,
+    email,
+    help,
+    version,
+};
+
+struct CommandLine {
+    Subcommand subcommand = Subcommand::enroll;
+    std::optional<std::string> user;         // --user
+    std::optional<std::string> status_user;  // the USER operand of status
+    std::optional<std::string> config;       // --config
+    bool no_confirm = false;
+    std::optional<totp::SecretString> secret;  // --secret (wiped from argv once copied)
+    std::optional<totp::Algorithm> algorithm;
+    std::optional<int> digits;
+    std::optional<int> period;
+    std::optional<std::string> issuer;
+    std::optional<std::string> label;
+    std::optional<QrStyle> qr = QrStyle::utf8;  // nullopt: --qr none
+    std::optional<std::string> qr_png;
+    std::optional<std::string> qr_svg;
+    std::optional<int> recovery_codes;
+    bool json = false;
+    std::optional<std::string> file;     // import FILE / USERSFILE
+    std::optional<std::string> address;  // email ADDR
+
+    // Options only root may give: they would change the target, the paths or the key.
+    bool uses_root_only_options() const {
+        return user || config || no_confirm || secret.has_value();
+    }
+};
+
+// Parses argv (getopt_long; options may come before or after the subcommand).
+Expected<CommandLine> parse_command_line(int argc, char** argv);
+
+// The --help text.
+const char* usage_text();
+
+}  // namespace totp_enroll

@@ -1,0 +1,13 @@
+// The address password resets are sent to (totp-resetd). It is recorded, as verified,
+// only once the user has typed back a code mailed to it.
+#pragma once
+
+#include "command_line.hpp"
+#include "failure.hpp"
+#include "session.hpp"
+
+namespace totp_enroll {
+
+Outcome verify_email(Session& session, const CommandLine& command);
+
+}  // namespace totp_enroll

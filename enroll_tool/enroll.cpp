@@ -1,0 +1,242 @@
+#include "enroll.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "qr_image.hpp"
+#include "recovery_set.hpp"
+#include "terminal.hpp"
+#include "terminal_qr.hpp"
+#include "totp/base32.hpp"
+#include "totp/otp.hpp"
+#include "totp/otpauth_uri.hpp"
+#include "totp/user_state.hpp"
+
+namespace totp_enroll {
+namespace {
+
+constexpr int kConfirmTries = 3;
+constexpr int kConfirmWindow = 1;
+constexpr const char* kCodePrompt = "Enter the code from your app: ";
+
+struct NewKey {
+    totp::OtpParams params;
+    totp::SecretBytes secret;
+    std::string issuer;
+    std::string label;
+};
+
+// RFC 4226 asks for at least the hash's output length: 20 bytes for SHA1, 32, 64.
+std::size_t secret_size(totp::Algorithm algorithm) {
+    switch (algorithm) {
+        case totp::Algorithm::sha1:
+            return 20;
+        case totp::Algorithm::sha256:
+            return 32;
+        case totp::Algorithm::sha512:
+            return 64;
+    }
+    return 64;
+}
+
+std::string host_name() {
+    char name[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "";
+    return name;
+}
+
+Expected<totp::SecretBytes> secret_from(const CommandLine& command, totp::Algorithm algorithm) {
+    if (!command.secret) {
+        totp::SecretBytes secret(secret_size(algorithm));
+        if (!totp::random_bytes(secret.data(), secret.size())) {
+            return fail(Exit::failure, "the random number generator failed");
+        }
+        return secret;
+    }
+    totp::Result<totp::SecretBytes> decoded = totp::base32_decode(command.secret->view());
+    if (!decoded) return fail(Exit::usage, "bad base32 secret: " + decoded.error().message);
+    if (decoded->size() < totp::kMinSecretBytes || decoded->size() > totp::kMaxSecretBytes) {
+        return fail(Exit::usage, "the secret is " + std::to_string(decoded->size()) +
+                                     " bytes; it must be " + std::to_string(totp::kMinSecretBytes) +
+                                     "-" + std::to_string(totp::kMaxSecretBytes) + " bytes");
+    }
+    return std::move(*decoded);
+}
+
+// Parameters from the config file, overridden by options.
+Expected<NewKey> make_key(const Session& session, const CommandLine& command,
+                          const Account& target) {
+    NewKey key;
+    key.params = session.settings().params;
+    if (command.algorithm) key.params.algorithm = *command.algorithm;
+    if (command.digits) key.params.digits = *command.digits;
+    if (command.period) key.params.period = *command.period;
+    if (totp::Status valid = totp::validate(key.params); !valid) {
+        return from_core(valid.error(), Exit::usage);
+    }
+    Expected<totp::SecretBytes> secret = secret_from(command, key.params.algorithm);
+    if (!secret) return secret.failure();
+    key.secret = std::move(*secret);
+    key.issuer = command.issuer.value_or(
+        session.settings().issuer.empty() ? host_name() : session.settings().issuer);
+    key.label = command.label.value_or(target.name);
+    return key;
+}
+
+totp::SecretString grouped(const totp::SecretString& base32) {
+    totp::SecretString out;
+    for (std::size_t i = 0; i < base32.size(); ++i) {
+        if (i > 0 && i % 4 == 0) out.append(" ");
+        out.append(base32.view().substr(i, 1));
+    }
+    return out;
+}
+
+// The QR code (if it fits), then the URI and the secret for typing by hand.
+void show_key(const NewKey& key, const totp::SecretString& uri, std::optional<QrStyle> style) {
+    if (style) {
+        const std::optional<int> needed = qr_width(uri.view(), *style);
+        const std::optional<int> columns = terminal_columns();
+        if (needed && columns && *needed > *columns) {
+            std::fflush(stdout);
+            std::fprintf(stderr,
+                         "Terminal too narrow for the QR code (needs %d columns); add the key by "
+                         "hand:\n",
+                         *needed);
+        } else if (std::optional<std::string> qr = render_qr(uri.view(), *style)) {
+            say("Scan this QR code with your authenticator app:");
+            std::fputs(qr->c_str(), stdout);
+            totp::wipe(*qr);  // the drawing encodes the secret too
+        }
+    }
+    say(uri.view());
+    totp::SecretString line("Secret: ");
+    line.append(grouped(totp::base32_encode(key.secret.span())).view());
+    say(line.view());
+}
+
+// Image files written for this enrollment; removed again unless it is activated, since
+// they would show a key that never worked.
+class ImageFiles {
+  public:
+    ImageFiles() = default;
+    ImageFiles(const ImageFiles&) = delete;
+    ImageFiles& operator=(const ImageFiles&) = delete;
+    ~ImageFiles() {
+        for (const std::string& path : paths_) ::unlink(path.c_str());
+    }
+
+    Outcome write(const CommandLine& command, const totp::SecretString& uri) {
+        if (command.qr_png) {
+            if (Outcome written = write_qr_png(*command.qr_png, uri.view()); !written)
+                return written;
+            paths_.push_back(*command.qr_png);
+        }
+        if (command.qr_svg) {
+            if (Outcome written = write_qr_svg(*command.qr_svg, uri.view()); !written)
+                return written;
+            paths_.push_back(*command.qr_svg);
+        }
+        return {};
+    }
+    void keep() { paths_.clear(); }
+
+  private:
+    std::vector<std::string> paths_;
+};
+
+totp::SecretString without_spaces(std::string_view typed) {
+    totp::SecretString out;
+    for (std::size_t i = 0; i < typed.size(); ++i) {
+        if (typed[i] != ' ' && typed[i] != '\t') out.append(typed.substr(i, 1));
+    }
+    return out;
+}
+
+// The time step of the first correct code from the app, within kConfirmTries.
+Expected<std::uint64_t> confirm(const NewKey& key, const Session& session) {
+    for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
+        Expected<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
+        if (!typed) return typed.failure();
+        const totp::SecretString code = without_spaces(typed->view());
+        const totp::TotpCheck check = totp::check_totp(key.secret, key.params, code.view(),
+                                                       session.now(), kConfirmWindow, std::nullopt);
+        if (check.outcome == totp::TotpCheck::Outcome::accepted) return check.step;
+        say("That code is not correct.");
+    }
+    return fail(Exit::aborted, "the code was not confirmed after " + std::to_string(kConfirmTries) +
+                                   " tries; nothing was changed");
+}
+
+// Checks before anything is shown that the store can be opened (so a broken store fails
+// now rather than after the scan), and whether the target is enrolled already. The
+// record is closed again: nothing may hold its lock while the caller is prompted.
+Expected<bool> check_store(Session& session, const std::string& user) {
+    Expected<OpenRecord> open = session.open_record(user);
+    if (!open) return open.failure();
+    return open->state().has_value();
+}
+
+Outcome activate(Session& session, const std::string& user, const NewKey& key,
+                 std::optional<std::uint64_t> confirmed_step, const RecoverySet& recovery) {
+    Expected<OpenRecord> open = session.open_record(user);
+    if (!open) return open.failure();
+    totp::UserState state;
+    state.params = key.params;
+    state.secret = key.secret.clone();
+    state.last_step = confirmed_step;  // the confirmation code cannot be used again
+    state.recovery = recovery.hashes;
+    state.created = session.now();
+    if (const auto& previous = open->state()) {
+        state.email = previous->email;
+        state.email_verified = previous->email_verified;
+    }
+    if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
+    return {};
+}
+
+}  // namespace
+
+Outcome enroll(Session& session, const CommandLine& command) {
+    Expected<Account> target = session.target(command.user);
+    if (!target) return target.failure();
+    Expected<NewKey> key = make_key(session, command, *target);
+    if (!key) return key.failure();
+    Expected<bool> enrolled = check_store(session, target->name);
+    if (!enrolled) return enrolled.failure();
+    if (Outcome authenticated = session.authenticate_caller(); !authenticated) {
+        return authenticated;
+    }
+
+    const totp::SecretString uri = totp::build_key_uri(
+        {.issuer = key->issuer, .account = key->label, .params = key->params}, key->secret);
+    show_key(*key, uri, command.qr);
+    ImageFiles images;
+    if (Outcome written = images.write(command, uri); !written) return written;
+
+    std::optional<std::uint64_t> confirmed_step;
+    if (!command.no_confirm) {
+        if (*enrolled) say("The current enrollment keeps working until this one is confirmed.");
+        Expected<std::uint64_t> step = confirm(*key, session);
+        if (!step) return step.failure();
+        confirmed_step = *step;
+    }
+    const int count = command.recovery_codes.value_or(session.settings().recovery_codes);
+    Expected<RecoverySet> recovery = make_recovery_set(count);
+    if (!recovery) return recovery.failure();
+    if (Outcome active = activate(session, target->name, *key, confirmed_step, *recovery);
+        !active) {
+        return active;
+    }
+    session.privileges().drop_permanently();
+    images.keep();
+    say("Enrollment active.");
+    print_recovery_codes(*recovery);
+    return {};
+}
+
+}  // namespace totp_enroll

@@ -1,0 +1,16 @@
+// Enrollment: a new key, shown as a QR code, confirmed with a code from the app, then
+// activated together with a set of recovery codes.
+#pragma once
+
+#include "command_line.hpp"
+#include "failure.hpp"
+#include "session.hpp"
+
+namespace totp_enroll {
+
+// The whole flow for the target (--user, else the caller). Nothing is written unless
+// the new key is confirmed (or --no-confirm); until then the previous enrollment, if
+// any, keeps working.
+Outcome enroll(Session& session, const CommandLine& command);
+
+}  // namespace totp_enroll

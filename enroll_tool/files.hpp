@@ -1,0 +1,24 @@
+// Files the tool reads and writes on the caller's behalf, always with the caller's rights
+// (never inside an Elevation): QR images out, import files in.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "failure.hpp"
+#include "totp/secret.hpp"
+
+namespace totp_enroll {
+
+// Writes `content` to `path` with mode 0600, atomically: a temporary file in the same
+// directory, written and synced, then renamed over `path`. A failure leaves no file
+// behind and is Exit::failure.
+Outcome write_private_file(const std::string& path, std::string_view content);
+
+// The contents of a regular file of at most `max_size` bytes, opened without following
+// a symlink. Exit::not_found if it cannot be opened or read; Exit::usage if it is not a
+// regular file, too large, or holds a NUL byte.
+Expected<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size);
+
+}  // namespace totp_enroll

@@ -1,0 +1,256 @@
+#include "import_formats.hpp"
+
+#include <charconv>
+
+#include "totp/base32.hpp"
+#include "totp/recovery.hpp"
+#include "totp/user_state.hpp"
+
+namespace totp_enroll {
+namespace {
+
+constexpr std::size_t kScratchCodeLength = 8;
+constexpr std::size_t kMaxScratchCodes = totp::kMaxRecoveryCodes;
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        lines.push_back(line);
+        if (end == std::string_view::npos) break;
+        text.remove_prefix(end + 1);
+    }
+    return lines;
+}
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+    std::vector<std::string_view> fields;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        const std::size_t start = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+        if (i > start) fields.push_back(line.substr(start, i - start));
+    }
+    return fields;
+}
+
+template <class Number>
+std::optional<Number> parse_number(std::string_view text) {
+    Number number{};
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, number);
+    if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+    return number;
+}
+
+bool all_digits(std::string_view text) {
+    if (text.empty()) return false;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+    }
+    return true;
+}
+
+totp::Error bad_line(std::size_t number, const std::string& why) {
+    return totp::make_error(totp::Errc::invalid_argument,
+                            "line " + std::to_string(number) + ": " + why);
+}
+
+// Applies one `" OPTION args...` line; an error names the option, never a value.
+std::optional<totp::Error> apply_option(std::size_t number, std::string_view line,
+                                        GoogleAuthenticatorFile& file) {
+    const std::vector<std::string_view> fields = split_fields(line.substr(2));
+    if (fields.empty()) return bad_line(number, "empty option line");
+    const std::string_view name = fields[0];
+    const auto numbers_after = [&](std::size_t first) {
+        for (std::size_t i = first; i < fields.size(); ++i) {
+            if (!all_digits(fields[i])) return false;
+        }
+        return true;
+    };
+    if (name == "TOTP_AUTH") {
+        if (fields.size() != 1) return bad_line(number, "TOTP_AUTH takes no value");
+        return std::nullopt;
+    }
+    if (name == "HOTP_COUNTER") {
+        return totp::make_error(totp::Errc::unsupported,
+                                "this is a counter-based (HOTP) google-authenticator file; "
+                                "pam_totp supports only time-based codes: enroll afresh instead");
+    }
+    if (name == "STEP_SIZE" || name == "WINDOW_SIZE") {
+        const auto value = fields.size() == 2 ? parse_number<int>(fields[1]) : std::nullopt;
+        if (!value || *value < 1)
+            return bad_line(number, std::string(name) + " needs a positive number");
+        if (name == "STEP_SIZE") {
+            if (*value < totp::kMinPeriod || *value > totp::kMaxPeriod) {
+                return totp::make_error(totp::Errc::unsupported,
+                                        "STEP_SIZE " + std::to_string(*value) +
+                                            " is outside the supported 15-300 seconds");
+            }
+            file.step_size = *value;
+        } else {
+            file.window_size = *value;
+        }
+        return std::nullopt;
+    }
+    if (name == "RATE_LIMIT") {
+        if (fields.size() < 3 || !numbers_after(1))
+            return bad_line(number, "RATE_LIMIT needs numbers");
+        file.rate_limit = true;
+        return std::nullopt;
+    }
+    if (name == "DISALLOW_REUSE") {
+        if (!numbers_after(1)) return bad_line(number, "DISALLOW_REUSE lists numbers only");
+        file.disallow_reuse = true;
+        for (std::size_t i = 1; i < fields.size(); ++i) {
+            const auto step = parse_number<std::uint64_t>(fields[i]);
+            if (!step) return bad_line(number, "DISALLOW_REUSE value out of range");
+            if (!file.last_used_step || *step > *file.last_used_step) file.last_used_step = *step;
+        }
+        return std::nullopt;
+    }
+    if (name == "TIME_SKEW" || name == "RESETTING_TIME_SKEW") {
+        file.time_skew = true;
+        return std::nullopt;
+    }
+    return bad_line(number, "unknown option '" + std::string(name.substr(0, 32)) + "'");
+}
+
+bool is_hex(std::string_view text) {
+    for (char c : text) {
+        const bool digit = c >= '0' && c <= '9';
+        const bool letter = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (!digit && !letter) return false;
+    }
+    return true;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return c - 'A' + 10;
+}
+
+totp::SecretBytes decode_hex(std::string_view text) {
+    totp::SecretBytes bytes(text.size() / 2);
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        bytes.data()[i] =
+            static_cast<std::uint8_t>(hex_value(text[2 * i]) * 16 + hex_value(text[2 * i + 1]));
+    }
+    return bytes;
+}
+
+// "HOTP/T30", "HOTP/T60/8": the period and digits, or why the type is not imported.
+std::optional<std::string> parse_oath_type(std::string_view type, totp::OtpParams& params) {
+    if (type == "HOTP" || type.starts_with("HOTP/E")) {
+        return "counter-based HOTP is not supported (only HOTP/T time-based lines are)";
+    }
+    if (!type.starts_with("HOTP/T")) return "unknown token type";
+    std::string_view rest = type.substr(6);
+    const std::size_t slash = rest.find('/');
+    const auto period = parse_number<int>(rest.substr(0, slash));
+    if (!period) return "unknown token type";
+    if (*period < totp::kMinPeriod || *period > totp::kMaxPeriod) {
+        return "time step " + std::to_string(*period) + " s is outside the supported 15-300 s";
+    }
+    params.algorithm = totp::Algorithm::sha1;
+    params.period = *period;
+    params.digits = 6;
+    if (slash != std::string_view::npos) {
+        const auto digits = parse_number<int>(rest.substr(slash + 1));
+        if (!digits || *digits < totp::kMinDigits || *digits > totp::kMaxDigits) {
+            return "unsupported number of digits (6, 7 or 8 are)";
+        }
+        params.digits = *digits;
+    }
+    return std::nullopt;
+}
+
+OathEntry parse_oath_line(std::size_t number, const std::vector<std::string_view>& fields) {
+    OathEntry entry;
+    entry.line = number;
+    if (fields.size() >= 2) entry.user = std::string(fields[1]);
+    if (fields.size() < 4) {
+        entry.skipped = "malformed line (expected TYPE USER PIN SECRET)";
+        return entry;
+    }
+    if (fields.size() > 7) {
+        entry.skipped = "malformed line (too many fields)";
+        return entry;
+    }
+    if (auto reason = parse_oath_type(fields[0], entry.params)) {
+        entry.skipped = *reason;
+        return entry;
+    }
+    entry.has_pin = fields[2] != "-";
+    const std::string_view hex = fields[3];
+    if (hex.size() % 2 != 0 || !is_hex(hex)) {
+        entry.skipped = "the secret is not an even number of hex digits";
+        return entry;
+    }
+    if (hex.size() / 2 < totp::kMinSecretBytes || hex.size() / 2 > totp::kMaxSecretBytes) {
+        entry.skipped =
+            "the secret is " + std::to_string(hex.size() / 2) + " bytes (10-128 are supported)";
+        return entry;
+    }
+    if (fields.size() >= 5 && !all_digits(fields[4])) {
+        entry.skipped = "malformed counter field";
+        return entry;
+    }
+    entry.secret = decode_hex(hex);
+    return entry;
+}
+
+}  // namespace
+
+totp::Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text) {
+    if (text.size() > kMaxGoogleAuthenticatorFile) {
+        return totp::make_error(totp::Errc::invalid_argument, "file too large");
+    }
+    const std::vector<std::string_view> lines = split_lines(text);
+    if (lines.empty() || lines[0].empty()) {
+        return totp::make_error(totp::Errc::invalid_argument, "line 1: no secret");
+    }
+    GoogleAuthenticatorFile file;
+    totp::Result<totp::SecretBytes> secret = totp::base32_decode(lines[0]);
+    if (!secret) return bad_line(1, "the secret is not valid base32");
+    if (secret->size() < totp::kMinSecretBytes || secret->size() > totp::kMaxSecretBytes) {
+        return bad_line(
+            1, "the secret is " + std::to_string(secret->size()) + " bytes (10-128 are supported)");
+    }
+    file.secret = std::move(*secret);
+
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const std::size_t number = i + 1;
+        const std::string_view line = lines[i];
+        if (line.empty()) continue;
+        if (line.starts_with("\" ")) {
+            if (auto error = apply_option(number, line, file)) return *error;
+        } else if (line.size() == kScratchCodeLength && all_digits(line)) {
+            if (file.scratch_codes.size() == kMaxScratchCodes) {
+                return bad_line(number,
+                                "more than " + std::to_string(kMaxScratchCodes) + " scratch codes");
+            }
+            file.scratch_codes.emplace_back(line);
+        } else {
+            return bad_line(number, "neither an option nor an 8-digit scratch code");
+        }
+    }
+    return file;
+}
+
+std::vector<OathEntry> parse_oath_usersfile(std::string_view text) {
+    std::vector<OathEntry> entries;
+    const std::vector<std::string_view> lines = split_lines(text);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::vector<std::string_view> fields = split_fields(lines[i]);
+        if (fields.empty() || fields[0].starts_with('#')) continue;
+        entries.push_back(parse_oath_line(i + 1, fields));
+    }
+    return entries;
+}
+
+}  // namespace totp_enroll

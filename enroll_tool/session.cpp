@@ -1,0 +1,133 @@
+#include "session.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "caller_auth.hpp"
+#include "totp/clock.hpp"
+
+namespace totp_enroll {
+namespace {
+
+Account to_account(const passwd& entry) {
+    return Account{entry.pw_name, entry.pw_uid, entry.pw_gid,
+                   entry.pw_dir != nullptr ? entry.pw_dir : ""};
+}
+
+// getpwnam_r / getpwuid_r with a buffer that grows as needed.
+template <class Lookup>
+Expected<Account> lookup(Lookup&& call, const std::string& who) {
+    std::vector<char> buffer(4096);
+    for (;;) {
+        passwd entry{};
+        passwd* found = nullptr;
+        const int error = call(&entry, buffer.data(), buffer.size(), &found);
+        if (error == ERANGE && buffer.size() < (1u << 20)) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        // Not found is found == nullptr; some NSS modules report it as one of these errors.
+        const bool absent = found == nullptr && (error == 0 || error == ENOENT || error == ESRCH ||
+                                                 error == EBADF || error == EPERM);
+        if (absent) return fail(Exit::not_found, "no such user: " + who);
+        if (error != 0) {
+            return fail(Exit::failure, "looking up " + who + ": " + std::strerror(error));
+        }
+        return to_account(entry);
+    }
+}
+
+Expected<Account> find_account(uid_t uid) {
+    return lookup([uid](passwd* entry, char* buffer, std::size_t size,
+                        passwd** found) { return ::getpwuid_r(uid, entry, buffer, size, found); },
+                  "uid " + std::to_string(uid));
+}
+
+}  // namespace
+
+Expected<Account> find_account(const std::string& name) {
+    std::string shown;
+    for (char c : name.substr(0, 64)) {
+        shown += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    }
+    return lookup(
+        [&name](passwd* entry, char* buffer, std::size_t size, passwd** found) {
+            return ::getpwnam_r(name.c_str(), entry, buffer, size, found);
+        },
+        shown);
+}
+
+Session::Session(Privileges& privileges, Account caller, totp::Settings settings,
+                 std::string config_path)
+    : privileges_(&privileges),
+      caller_(std::move(caller)),
+      settings_(std::move(settings)),
+      config_path_(std::move(config_path)),
+      store_(totp::make_file_store(
+          {.state_dir = settings_.state_dir, .secret_path = settings_.secret_path})) {}
+
+Expected<Session> Session::open(Privileges& privileges, const CommandLine& command) {
+    Expected<Account> caller = find_account(privileges.caller_uid());
+    if (!caller) return caller.failure();
+
+    const std::string path = command.config.value_or(totp::kDefaultConfigPath);
+    totp::Settings settings;
+    std::vector<totp::ConfigProblem> problems;
+    {
+        // The default file may be private to root; its path is fixed for non-root callers.
+        const Privileges::Elevation elevated = privileges.elevate();
+        totp::load_config_file(path, /*missing_ok=*/!command.config, settings, problems);
+    }
+    for (const totp::ConfigProblem& problem : problems) {
+        if (problem.security_relevant) return fail(Exit::failure, problem.message);
+        std::fprintf(stderr, "totp-enroll: warning: %s\n", problem.message.c_str());
+    }
+    return Session(privileges, std::move(*caller), std::move(settings), path);
+}
+
+std::int64_t Session::now() const {
+    return totp::SystemClock().now();
+}
+
+Expected<Account> Session::target(const std::optional<std::string>& name) const {
+    if (!name || *name == caller_.name) return caller_;
+    if (!caller_is_root()) {
+        return fail(Exit::not_permitted, "only root may act on another user's enrollment");
+    }
+    return find_account(*name);
+}
+
+Expected<OpenRecord> Session::open_record(const std::string& user) {
+    OpenRecord open;
+    // The home layout (secret_path=) is the user's own file: no privilege needed.
+    if (settings_.secret_path.empty()) open.elevation = privileges_->elevate();
+    totp::Result<std::unique_ptr<totp::Record>> record = store_->open(user);
+    if (!record) return from_core(record.error());
+    open.record = std::move(*record);
+    return open;
+}
+
+Expected<OpenRecord> Session::open_enrolled(const std::string& user) {
+    Expected<OpenRecord> open = open_record(user);
+    if (open && !open->state()) return fail(Exit::not_found, user + " is not enrolled");
+    return open;
+}
+
+Expected<std::vector<std::string>> Session::enrolled_users() {
+    const Privileges::Elevation elevated = privileges_->elevate();
+    totp::Result<std::vector<std::string>> users = store_->users();
+    if (!users) return from_core(users.error());
+    return std::move(*users);
+}
+
+Outcome Session::authenticate_caller() {
+    if (caller_is_root()) return {};
+    return authenticate_with_pam(caller_.name, *privileges_);
+}
+
+}  // namespace totp_enroll

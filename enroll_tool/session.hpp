@@ -1,0 +1,81 @@
+// Who is asking, about whom, with which settings, against which store: everything a
+// subcommand needs, set up once by main.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command_line.hpp"
+#include "failure.hpp"
+#include "privileges.hpp"
+#include "totp/config.hpp"
+#include "totp/store.hpp"
+
+namespace totp_enroll {
+
+struct Account {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+};
+
+// A user of the passwd database; Exit::not_found if there is none.
+Expected<Account> find_account(const std::string& name);
+
+// A user's record, open and locked, with the privileges needed to read and write it.
+// The record is closed (and its lock released) before the privileges are given back.
+struct OpenRecord {
+    Privileges::Elevation elevation;
+    std::unique_ptr<totp::Record> record;
+
+    const std::optional<totp::UserState>& state() const { return record->state(); }
+};
+
+class Session {
+  public:
+    // Loads the configuration (--config for root, else the default path) and looks up
+    // the caller.
+    static Expected<Session> open(Privileges& privileges, const CommandLine& command);
+
+    Privileges& privileges() { return *privileges_; }
+    const Account& caller() const { return caller_; }
+    bool caller_is_root() const { return privileges_->caller_is_root(); }
+    const totp::Settings& settings() const { return settings_; }
+    const std::string& config_path() const { return config_path_; }
+    std::int64_t now() const;
+
+    // The user a subcommand acts on: `name`, else the caller. Anyone but root may name
+    // only themselves (Exit::not_permitted); an unknown user is Exit::not_found.
+    Expected<Account> target(const std::optional<std::string>& name) const;
+
+    // Opens and locks a user's record. Runtime failures (store missing, unsafe, unreadable)
+    // are Exit::failure.
+    Expected<OpenRecord> open_record(const std::string& user);
+
+    // The record of an enrolled user; Exit::not_found if the user is not enrolled.
+    Expected<OpenRecord> open_enrolled(const std::string& user);
+
+    Expected<std::vector<std::string>> enrolled_users();
+
+    // A caller other than root proves who they are before anything is written: password,
+    // and a code or recovery code if enrolled (PAM service "totp-enroll").
+    Outcome authenticate_caller();
+
+  private:
+    Session(Privileges& privileges, Account caller, totp::Settings settings,
+            std::string config_path);
+
+    Privileges* privileges_;
+    Account caller_;
+    totp::Settings settings_;
+    std::string config_path_;
+    std::unique_ptr<totp::Store> store_;
+};
+
+}  // namespace totp_enroll

@@ -1,0 +1,991 @@
+#!/usr/bin/python3
+"""totp-enroll end to end: the built tool against a private store, and logins through the
+built pam_totp.so under pam_wrapper + nss_wrapper (nothing on the host is touched).
+
+Usage: test_enroll.py GROUP     (run as root, inside in_private_tmp.sh)
+
+Paths and preload lists come from the environment (see CMakeLists.txt):
+  TOTP_ENROLL             the totp-enroll binary
+  TOTP_PAM_LOGIN          tests/enroll/pam_login (logs in through a pam_wrapper service)
+  TOTP_MODULE             pam_totp.so
+  TOTP_PAM_WRAPPER_MODULES  directory holding pam_matrix.so
+  TOTP_TOOL_PRELOAD       LD_PRELOAD for the tool (nss_wrapper + test clock)
+  TOTP_LOGIN_PRELOAD      LD_PRELOAD for pam_login (pam_wrapper + nss_wrapper + test clock)
+
+Each case gets a fresh sandbox: users alice, bob, carol and dave (password NAME-pw, home
+under the sandbox), a root-owned config naming a private state directory, and a PAM
+service "login" (pam_matrix for the password, then pam_totp). The test clock
+(TOTP_TEST_NOW) is set for the tool and the module alike, and oathtool computes the codes
+for the same instant, so every case is deterministic.
+"""
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import traceback
+
+TOOL = os.environ.get("TOTP_ENROLL", "")
+PAM_LOGIN = os.environ.get("TOTP_PAM_LOGIN", "")
+MODULE = os.environ.get("TOTP_MODULE", "")
+WRAPPER_MODULES = os.environ.get("TOTP_PAM_WRAPPER_MODULES", "")
+TOOL_PRELOAD = os.environ.get("TOTP_TOOL_PRELOAD", "")
+LOGIN_PRELOAD = os.environ.get("TOTP_LOGIN_PRELOAD", "")
+
+EPOCH = 1_700_000_000  # a multiple of 30 and 60
+USERS = ["alice", "bob", "carol", "dave"]
+RECOVERY_HEADER = "Recovery codes (each works once; store them safely):"
+CODE_PROMPT = "Enter the code from your app: "
+SECRET_LINE = re.compile(r"^Secret: ([A-Z2-7]{4}(?: [A-Z2-7]{1,4})*)$", re.M)
+RECOVERY_LINE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+
+CASES = []
+
+
+def case(group):
+    def register(function):
+        CASES.append((group, function))
+        return function
+    return register
+
+
+class Failed(Exception):
+    pass
+
+
+def check(condition, what, detail=""):
+    if not condition:
+        raise Failed(what + (("\n" + detail) if detail else ""))
+
+
+class Result:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    def __str__(self):
+        return f"exit {self.rc}\n--- stdout\n{self.out}--- stderr\n{self.err}"
+
+
+class Sandbox:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="totp_enroll_test.")
+        os.chmod(self.root, 0o755)
+        self.state = os.path.join(self.root, "state")
+        os.mkdir(self.state, 0o700)
+        self.services = os.path.join(self.root, "services")
+        os.mkdir(self.services)
+        self.now = EPOCH
+        passwd = ["root:x:0:0:root:/root:/bin/sh"]
+        group = ["root:x:0:"]
+        passdb = []
+        for uid, user in enumerate(USERS, start=1001):
+            home = self.home(user)
+            os.makedirs(home)
+            os.chown(home, uid, uid)
+            passwd.append(f"{user}:x:{uid}:{uid}::{home}:/bin/sh")
+            group.append(f"{user}:x:{uid}:")
+            passdb.append(f"{user}:{user}-pw:any")
+        self.write("passwd", "\n".join(passwd) + "\n", 0o644)
+        self.write("group", "\n".join(group) + "\n", 0o644)
+        self.write("passdb", "\n".join(passdb) + "\n", 0o600)
+        self.config = self.write_config()
+        self.write("services/login",
+                   f"auth required {WRAPPER_MODULES}/pam_matrix.so passdb={self.root}/passdb\n"
+                   f"auth required {MODULE} state_dir={self.state} config={self.config}\n", 0o644)
+        self.write("services/other", "auth required pam_deny.so\n", 0o644)
+
+    def home(self, user):
+        return os.path.join(self.root, "home", user)
+
+    def path(self, name):
+        return os.path.join(self.root, name)
+
+    def write(self, name, text, mode=0o600):
+        path = self.path(name)
+        with open(path, "w") as file:
+            file.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def write_config(self, extra="", name="pam_totp.conf", state_dir=None):
+        state_dir = state_dir or self.state
+        return self.write(name, f"[global]\nstate_dir = {state_dir}\nissuer = TestIssuer\n{extra}",
+                          0o644)
+
+    def tool_env(self):
+        env = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LD_PRELOAD": TOOL_PRELOAD,
+            "NSS_WRAPPER_PASSWD": self.path("passwd"),
+            "NSS_WRAPPER_GROUP": self.path("group"),
+            "NSS_WRAPPER_MODULE_SO_PATH": "",
+            "TOTP_TEST_NOW": str(self.now),
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+        }
+        return env
+
+    def tool(self, *args, stdin="", config=True):
+        command = [TOOL, *args] + (["--config", self.config] if config else [])
+        done = subprocess.run(command, input=stdin, capture_output=True, text=True,
+                              env=self.tool_env(), timeout=60)
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    def login(self, user, *answers):
+        env = self.tool_env()
+        env.update({
+            "LD_PRELOAD": LOGIN_PRELOAD,
+            "PAM_WRAPPER": "1",
+            "PAM_WRAPPER_DISABLE_DEEPBIND": "1",
+            "PAM_WRAPPER_SERVICE_DIR": self.services,
+        })
+        done = subprocess.run([PAM_LOGIN, "login", user, f"{user}-pw", *answers],
+                              capture_output=True, text=True, env=env, timeout=60)
+        return done.returncode == 0
+
+    def state_files(self):
+        return sorted(os.listdir(self.state))
+
+    def state_bytes(self, user):
+        with open(os.path.join(self.state, user), "rb") as file:
+            return file.read()
+
+    def admin_enroll(self, user, *options):
+        result = self.tool("--user", user, "--no-confirm", "--qr", "none", *options)
+        check(result.rc == 0, f"admin enrollment of {user}", str(result))
+        return result
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def printed_secret(output):
+    match = SECRET_LINE.search(output)
+    check(match is not None, "a 'Secret: XXXX XXXX ...' line is printed", output)
+    return match.group(1).replace(" ", "")
+
+
+def printed_uri(output):
+    lines = [line for line in output.splitlines() if line.startswith("otpauth://")]
+    check(len(lines) == 1, "exactly one otpauth:// line is printed", output)
+    return lines[0]
+
+
+def recovery_codes(output):
+    lines = output.splitlines()
+    check(RECOVERY_HEADER in lines, "the recovery code header is printed", output)
+    after = lines[lines.index(RECOVERY_HEADER) + 1:]
+    return [line for line in after if RECOVERY_LINE.match(line)]
+
+
+def oathtool(key, now, algorithm="SHA1", digits=6, period=30, hex_key=False):
+    command = ["oathtool", f"--totp={algorithm}", f"--digits={digits}",
+               f"--time-step-size={period}s", f"--now=@{now}"]
+    if not hex_key:
+        command.append("--base32")
+    done = subprocess.run(command + [key], capture_output=True, text=True, timeout=30)
+    check(done.returncode == 0, "oathtool runs", done.stderr)
+    return done.stdout.strip()
+
+
+def one_stderr_line(result, *fragments):
+    lines = result.err.strip().splitlines()
+    check(len(lines) == 1, "exactly one line on stderr", str(result))
+    check(lines[0].startswith("totp-enroll: "), "the line names the program", str(result))
+    for fragment in fragments:
+        check(fragment in lines[0], f"the message says '{fragment}'", str(result))
+
+
+# --- Admin enrollment, then logins with codes computed by oathtool --------------------------
+
+@case("admin")
+def admin_enrollment_logs_in_with_oathtool_codes_for_every_algorithm_digits_and_period(box):
+    secret_lengths = {"SHA1": 32, "SHA256": 52, "SHA512": 103}  # 20, 32 and 64 bytes
+    for algorithm in ["SHA1", "SHA256", "SHA512"]:
+        for digits in [6, 8]:
+            for period in [30, 60]:
+                box.now += 3600
+                what = f"{algorithm}/{digits}/{period}"
+                result = box.admin_enroll("alice", "--algorithm", algorithm, "--digits",
+                                          str(digits), "--period", str(period))
+                secret = printed_secret(result.out)
+                check(len(secret) == secret_lengths[algorithm], f"{what}: secret size", secret)
+                uri = printed_uri(result.out)
+                check(f"algorithm={algorithm}&digits={digits}&period={period}" in uri,
+                      f"{what}: the URI names the parameters", uri)
+                code = oathtool(secret, box.now, algorithm, digits, period)
+                check(box.login("alice", code), f"{what}: oathtool's code logs in")
+                later = oathtool(secret, box.now + 2 * period, algorithm, digits, period)
+                check(not box.login("alice", later), f"{what}: a code two steps ahead is refused")
+
+
+@case("admin")
+def imported_secret_and_recovery_codes_log_in(box):
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    result = box.admin_enroll("bob", "--secret", secret, "--recovery-codes", "3")
+    check(printed_secret(result.out) == secret, "the given secret is the one enrolled")
+    check(result.out.splitlines().count("Enrollment active.") == 1, "'Enrollment active.'")
+    codes = recovery_codes(result.out)
+    check(len(codes) == 3, "--recovery-codes 3 prints three codes", result.out)
+    check(box.login("bob", oathtool(secret, box.now)), "a code of the given secret logs in")
+    check(box.login("bob", codes[0]), "a printed recovery code logs in")
+    check(not box.login("bob", codes[0]), "the same recovery code does not work twice")
+
+
+@case("admin")
+def defaults_come_from_the_config_and_options_override_them(box):
+    box.write_config("algorithm = SHA256\ndigits = 8\nperiod = 60\nrecovery_codes = 4\n")
+    result = box.admin_enroll("carol")
+    uri = printed_uri(result.out)
+    check(uri.startswith("otpauth://totp/TestIssuer:carol?"), "issuer and label", uri)
+    check("algorithm=SHA256&digits=8&period=60" in uri, "parameters from the config", uri)
+    check(len(recovery_codes(result.out)) == 4, "recovery_codes= from the config", result.out)
+    result = box.admin_enroll("carol", "--issuer", "Other Org", "--label", "carol@example.org",
+                              "--digits", "7")
+    uri = printed_uri(result.out)
+    check(uri.startswith("otpauth://totp/Other%20Org:carol%40example.org?"),
+          "--issuer and --label", uri)
+    check("&issuer=Other%20Org&algorithm=SHA256&digits=7&period=60" in uri, "--digits 7", uri)
+    secret = printed_secret(result.out)
+    check(box.login("carol", oathtool(secret, box.now, "SHA256", 7, 60)), "7 digits log in")
+
+
+# --- The QR code: terminal renderings and image files decode to the printed URI --------------
+
+def qr_lines(output):
+    lines = output.splitlines()
+    start = lines.index("Scan this QR code with your authenticator app:") + 1
+    end = next(i for i, line in enumerate(lines) if line.startswith("otpauth://"))
+    return lines[start:end]
+
+
+def half_blocks_to_modules(lines, drawn_is_dark):
+    """Each character is two modules stacked: full, upper, lower or no half block."""
+    halves = {"\u2588": (True, True), "\u2580": (True, False), "\u2584": (False, True),
+              " ": (False, False)}
+    rows = []
+    for line in lines:
+        top, bottom = [], []
+        for char in line:
+            check(char in halves, f"unexpected character {char!r} in the QR code")
+            upper, lower = halves[char]
+            top.append(upper == drawn_is_dark)
+            bottom.append(lower == drawn_is_dark)
+        rows += [top, bottom]
+    return rows
+
+
+def ansi_to_modules(lines):
+    rows = []
+    for line in lines:
+        cells = re.findall(r"\x1b\[(40|47)m  ", line)
+        check(cells and line.endswith("\x1b[0m"), "ANSI QR line", repr(line))
+        rows.append([cell == "40" for cell in cells])
+    return rows
+
+
+def decode_modules(rows, path):
+    """Writes the modules as a PBM (8 pixels each, 4 light modules of margin) and decodes it."""
+    scale, margin = 8, 4
+    width = max(len(row) for row in rows) + 2 * margin
+    height = len(rows) + 2 * margin
+    pixels = []
+    for y in range(height):
+        row = rows[y - margin] if margin <= y < height - margin else []
+        line = []
+        for x in range(width):
+            dark = margin <= x < width - margin and x - margin < len(row) and row[x - margin]
+            line.extend(["1" if dark else "0"] * scale)
+        pixels.extend([" ".join(line)] * scale)
+    with open(path, "w") as file:
+        file.write(f"P1\n{width * scale} {height * scale}\n" + "\n".join(pixels) + "\n")
+    return zbarimg(path)
+
+
+def zbarimg(path):
+    done = subprocess.run(["zbarimg", "-q", "--raw", path], capture_output=True, text=True,
+                          timeout=60)
+    check(done.returncode == 0, f"zbarimg decodes {os.path.basename(path)}", done.stderr)
+    return done.stdout.rstrip("\n")
+
+
+@case("qr")
+def terminal_qr_codes_decode_to_the_printed_uri(box):
+    for style, to_modules in [
+            ("utf8", lambda lines: half_blocks_to_modules(lines, drawn_is_dark=False)),
+            ("utf8-inverted", lambda lines: half_blocks_to_modules(lines, drawn_is_dark=True)),
+            ("ansi", ansi_to_modules)]:
+        result = box.tool("--user", "alice", "--no-confirm", "--qr", style)
+        check(result.rc == 0, f"--qr {style}", str(result))
+        uri = printed_uri(result.out)
+        decoded = decode_modules(to_modules(qr_lines(result.out)), box.path(f"{style}.pbm"))
+        check(decoded == uri, f"--qr {style} decodes to the printed URI",
+              f"decoded: {decoded}\nprinted: {uri}")
+        check(printed_secret(result.out) in uri, "the secret line matches the URI")
+
+
+@case("qr")
+def qr_none_prints_only_the_uri_and_secret(box):
+    result = box.admin_enroll("alice")
+    check("\u2580" not in result.out and "\x1b[" not in result.out, "no QR code", result.out)
+    lines = result.out.splitlines()
+    uri = printed_uri(result.out)
+    check(lines.index(uri) + 1 < len(lines) and lines[lines.index(uri) + 1].startswith("Secret: "),
+          "the secret follows the URI", result.out)
+
+
+@case("qr")
+def qr_png_and_svg_decode_to_the_printed_uri_and_are_private(box):
+    png, svg = box.path("key.png"), box.path("key.svg")
+    result = box.admin_enroll("alice", "--qr-png", png, "--qr-svg", svg)
+    uri = printed_uri(result.out)
+    for path in [png, svg]:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        check(mode == 0o600, f"{os.path.basename(path)} has mode 0600", oct(mode))
+    with open(png, "rb") as file:
+        check(file.read(8) == b"\x89PNG\r\n\x1a\n", "the PNG is a PNG")
+    check(zbarimg(png) == uri, "the PNG decodes to the printed URI")
+    with open(svg) as file:
+        check(file.read().lstrip().startswith("<?xml"), "the SVG is XML")
+    converted = box.path("from-svg.png")
+    done = subprocess.run(["convert", svg, converted], capture_output=True, text=True, timeout=60)
+    check(done.returncode == 0, "ImageMagick converts the SVG", done.stderr)
+    check(zbarimg(converted) == uri, "the SVG decodes to the printed URI")
+    leftovers = [name for name in os.listdir(box.root) if name.startswith(".key.")]
+    check(not leftovers, "no temporary image files are left", str(leftovers))
+
+
+# --- The confirmation flow, fed through stdin (not a terminal) -------------------------------
+
+def confirm_enrollment(box, user, secret, answers):
+    stdin = "".join(answer + "\n" for answer in answers)
+    return box.tool("--user", user, "--secret", secret, "--qr", "none", stdin=stdin)
+
+
+SECRET_A = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+SECRET_B = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"
+
+
+def wrong_code(secret, now):
+    valid = {oathtool(secret, now + offset) for offset in (-90, -60, -30, 0, 30, 60, 90)}
+    return next(code for code in (f"{n:06d}" for n in range(123456, 999999, 7919))
+                if code not in valid)
+
+
+@case("confirm")
+def wrong_code_then_right_code_enrolls(box):
+    right = oathtool(SECRET_A, box.now)
+    result = confirm_enrollment(box, "alice", SECRET_A, [wrong_code(SECRET_A, box.now), right])
+    check(result.rc == 0, "the second try succeeds", str(result))
+    check(result.out.count(CODE_PROMPT) == 2, "asked twice", result.out)
+    check(result.out.count("That code is not correct.") == 1, "told once it was wrong", result.out)
+    lines = result.out.splitlines()
+    check(lines.index("Enrollment active.") < lines.index(RECOVERY_HEADER), "order", result.out)
+    check(len(recovery_codes(result.out)) == 10, "ten recovery codes by default", result.out)
+    check(not box.login("alice", right), "the confirmation code cannot be replayed")
+    box.now += 30
+    check(box.login("alice", oathtool(SECRET_A, box.now)), "the next code logs in")
+
+
+@case("confirm")
+def three_wrong_codes_exit_5_and_the_old_enrollment_still_works(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    before = box.state_bytes("alice")
+    wrong = wrong_code(SECRET_B, box.now)
+    result = confirm_enrollment(box, "alice", SECRET_B, [wrong, wrong, wrong, oathtool(SECRET_B, box.now)])
+    check(result.rc == 5, "exit 5", str(result))
+    check(result.out.count(CODE_PROMPT) == 3, "three tries, no fourth", result.out)
+    check(result.out.count("That code is not correct.") == 3, "each refused", result.out)
+    check("Enrollment active." not in result.out, "nothing activated", result.out)
+    one_stderr_line(result, "nothing was changed")
+    check(box.state_bytes("alice") == before, "the state file is unchanged")
+    check(box.login("alice", oathtool(SECRET_A, box.now)), "the old secret still logs in")
+
+
+@case("confirm")
+def end_of_input_exits_5_and_writes_nothing(box):
+    for answers in [[], [wrong_code(SECRET_A, box.now)]]:
+        result = confirm_enrollment(box, "alice", SECRET_A, answers)
+        check(result.rc == 5, f"EOF after {len(answers)} answers: exit 5", str(result))
+        one_stderr_line(result, "aborted")
+        check(box.state_files() == [], "no state file", str(box.state_files()))
+
+
+# --- On a terminal: echo, Ctrl-C, width -------------------------------------------------------
+
+class Terminal:
+    """The tool on a pseudo-terminal of the given size, as the controlling terminal of a
+    new session (so Ctrl-C typed on it is a SIGINT)."""
+
+    def __init__(self, box, args, columns=120, rows=60):
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.slave = slave
+
+        def controlling_terminal():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.process = subprocess.Popen([TOOL, *args, "--config", box.config], stdin=slave,
+                                        stdout=slave, stderr=slave, env=box.tool_env(),
+                                        preexec_fn=controlling_terminal)
+        self.output = b""
+
+    def expect(self, text, timeout=30):
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.output:
+            remaining = deadline - time.monotonic()
+            check(remaining > 0, f"'{text}' appears on the terminal", self.text())
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:
+                    chunk = b""
+                check(chunk, f"'{text}' appears before the tool ends", self.text())
+                self.output += chunk
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def finish(self, timeout=30):
+        rc = self.process.wait(timeout=timeout)
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if not ready:
+                break
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.output += chunk
+        return rc
+
+    def echo_enabled(self):
+        return bool(termios.tcgetattr(self.slave)[3] & termios.ECHO)
+
+    def text(self):
+        return self.output.decode(errors="replace")
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@case("terminal")
+def code_is_not_echoed_and_echo_is_back_afterwards(box):
+    term = Terminal(box, ["--user", "alice", "--secret", SECRET_A, "--qr", "none"])
+    try:
+        term.expect(CODE_PROMPT)
+        check(not term.echo_enabled(), "echo is off while the code is typed")
+        code = oathtool(SECRET_A, box.now)
+        term.send(code.encode() + b"\r")
+        term.expect("Enrollment active.")
+        rc = term.finish()
+        check(rc == 0, "enrolled", term.text())
+        check(code not in term.text(), "the typed code was not echoed", term.text())
+        check(term.echo_enabled(), "echo is on again")
+    finally:
+        term.close()
+
+
+@case("terminal")
+def ctrl_c_at_the_prompt_exits_5_restores_echo_and_keeps_the_old_enrollment(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    before = box.state_bytes("alice")
+    term = Terminal(box, ["--user", "alice", "--secret", SECRET_B, "--qr", "none"])
+    try:
+        term.expect(CODE_PROMPT)
+        term.send(b"12")
+        time.sleep(0.2)
+        term.send(b"\x03")
+        rc = term.finish()
+        check(rc == 5, "exit 5 after Ctrl-C", f"rc={rc}\n{term.text()}")
+        check("aborted" in term.text(), "says it was aborted", term.text())
+        check(term.echo_enabled(), "echo is restored")
+    finally:
+        term.close()
+    check(box.state_bytes("alice") == before, "the state file is unchanged")
+    check(box.login("alice", oathtool(SECRET_A, box.now)), "the old secret still logs in")
+
+
+@case("terminal")
+def a_narrow_terminal_gets_the_uri_and_secret_instead_of_the_qr_code(box):
+    wide = Terminal(box, ["--user", "alice", "--no-confirm"], columns=120)
+    try:
+        check(wide.finish() == 0, "enrolled on a wide terminal", wide.text())
+        text = wide.text().replace("\r", "")
+        needed = len(qr_lines(text)[0])
+    finally:
+        wide.close()
+    narrow = Terminal(box, ["--user", "bob", "--no-confirm"], columns=needed - 1)
+    try:
+        check(narrow.finish() == 0, "enrolled on a narrow terminal", narrow.text())
+        text = narrow.text().replace("\r", "")
+    finally:
+        narrow.close()
+    check(f"Terminal too narrow for the QR code (needs {needed} columns); add the key by hand:"
+          in text, "says the terminal is too narrow and how wide it must be", text)
+    check("\u2580" not in text and "\u2584" not in text, "no QR code drawn", text)
+    uri = printed_uri(text)
+    check(printed_secret(text) in uri, "URI and secret are printed", text)
+    check(box.login("bob", oathtool(printed_secret(text), box.now)), "and they work")
+
+
+# --- Subcommands ------------------------------------------------------------------------------
+
+@case("subcommands")
+def status_shows_an_enrollment_and_refuses_the_unenrolled(box):
+    box.admin_enroll("alice", "--algorithm", "SHA256", "--digits", "8", "--period", "60",
+                     "--recovery-codes", "4")
+    result = box.tool("status", "alice")
+    check(result.rc == 0, "status of an enrolled user", str(result))
+    for line in ["user: alice", "enrolled: yes", "algorithm: SHA256", "digits: 8", "period: 60",
+                 "created: 2023-11-14T22:13:20Z", "recovery codes left: 4", "failures: 0",
+                 "locked until: -", "email: -"]:
+        check(line in result.out.splitlines(), f"status shows '{line}'", result.out)
+    result = box.tool("status", "bob")
+    check(result.rc == 4, "status of a user who is not enrolled: exit 4", str(result))
+    one_stderr_line(result, "bob is not enrolled")
+    result = box.tool("status", "nosuchuser")
+    check(result.rc == 4, "status of an unknown user: exit 4", str(result))
+    one_stderr_line(result, "no such user")
+
+
+@case("subcommands")
+def list_shows_every_enrolled_user_as_text_and_json(box):
+    box.admin_enroll("bob", "--recovery-codes", "2")
+    box.admin_enroll("alice", "--algorithm", "SHA512", "--period", "60")
+    result = box.tool("list")
+    check(result.rc == 0, "list", str(result))
+    lines = result.out.splitlines()
+    check(len(lines) == 2, "one line per enrolled user", result.out)
+    check(lines[0].startswith("alice algorithm=SHA512 digits=6 period=60 "), "alice first", lines[0])
+    check(lines[1].startswith("bob algorithm=SHA1 ") and " recovery_codes=2 " in lines[1],
+          "bob second", lines[1])
+    result = box.tool("list", "--json")
+    check(result.rc == 0, "list --json", str(result))
+    entries = json.loads(result.out)
+    check([entry["user"] for entry in entries] == ["alice", "bob"], "users", result.out)
+    check(entries[0]["algorithm"] == "SHA512" and entries[0]["period"] == 60, "alice", result.out)
+    check(entries[1]["recovery_codes"] == 2 and entries[1]["failures"] == 0, "bob", result.out)
+    check(entries[1]["created"] == EPOCH and entries[1]["email_verified"] is False, "bob", result.out)
+
+
+@case("subcommands")
+def unlock_ends_a_lockout(box):
+    box.write_config("max_failures = 2\nlockout_seconds = 600\n")
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    for _ in range(2):
+        check(not box.login("alice", "000000" if oathtool(SECRET_A, box.now) != "000000" else "111111"),
+              "a wrong code is refused")
+    status = box.tool("status", "alice")
+    check("locked until: 2023-11-14T22:23:20Z" in status.out, "status shows the lockout", str(status))
+    check(not box.login("alice", oathtool(SECRET_A, box.now)), "locked: even the right code fails")
+    result = box.tool("unlock", "--user", "alice")
+    check(result.rc == 0 and "alice: unlocked" in result.out, "unlock", str(result))
+    status = box.tool("status", "alice")
+    check("locked until: -" in status.out and "failures: 0" in status.out, "unlocked", str(status))
+    box.now += 30
+    check(box.login("alice", oathtool(SECRET_A, box.now)), "the right code logs in again")
+    result = box.tool("unlock", "--user", "bob")
+    check(result.rc == 4, "unlocking someone not enrolled: exit 4", str(result))
+
+
+@case("subcommands")
+def remove_deletes_the_enrollment(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    result = box.tool("remove", "--user", "alice")
+    check(result.rc == 0 and "alice: enrollment removed" in result.out, "remove", str(result))
+    check(box.state_files() == [], "the state file is gone", str(box.state_files()))
+    check(not box.login("alice", oathtool(SECRET_A, box.now)), "the old code no longer logs in")
+    result = box.tool("remove", "--user", "alice")
+    check(result.rc == 4, "removing again: exit 4", str(result))
+    one_stderr_line(result, "alice is not enrolled")
+    result = box.tool("remove")
+    check(result.rc == 2, "remove without --user: exit 2", str(result))
+
+
+@case("subcommands")
+def recovery_codes_replaces_the_set(box):
+    old = recovery_codes(box.admin_enroll("alice", "--secret", SECRET_A).out)
+    result = box.tool("recovery-codes", "--user", "alice")
+    check(result.rc == 0, "recovery-codes", str(result))
+    new = recovery_codes(result.out)
+    check(len(new) == 10 and not set(new) & set(old), "ten new codes", result.out)
+    check(not box.login("alice", old[0]), "an old code is refused")
+    check(box.login("alice", new[0]), "a new code logs in")
+    check(not box.login("alice", new[0]), "once")
+    check(box.login("alice", new[1]), "another new code logs in")
+    result = box.tool("recovery-codes", "--user", "bob")
+    check(result.rc == 4, "not enrolled: exit 4", str(result))
+
+
+# --- Imports -----------------------------------------------------------------------------------
+
+def google_authenticator(path, *options):
+    done = subprocess.run(["google-authenticator", "-f", "-q", "-s", path, *options],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    check(done.returncode == 0, "google-authenticator writes a file", done.stderr)
+    with open(path) as file:
+        lines = file.read().splitlines()
+    return lines[0], [line for line in lines[1:] if re.fullmatch(r"\d{8}", line)]
+
+
+@case("imports")
+def a_google_authenticator_file_imports_and_its_secret_and_scratch_codes_log_in(box):
+    path = os.path.join(box.home("alice"), ".google_authenticator")
+    secret, scratch = google_authenticator(path, "-t", "-d", "-r", "3", "-R", "30", "-w", "3",
+                                           "-e", "5")
+    os.chown(path, 1001, 1001)
+    result = box.tool("import-google-authenticator", "--user", "alice")  # the default FILE
+    check(result.rc == 0, "import", str(result))
+    check("SHA1, 6 digits, 30 s, 5 scratch codes" in result.out, "summary", result.out)
+    check("WINDOW_SIZE 3 is ignored" in result.out, "the window is now root's policy", result.out)
+    check("RATE_LIMIT is ignored" in result.out, "rate limit note", result.out)
+    check(secret not in result.out + result.err, "the secret is not printed")
+    box.now += 30
+    check(box.login("alice", oathtool(secret, box.now)), "the next code from the file logs in")
+    check(box.login("alice", scratch[2]), "a scratch code logs in")
+    check(not box.login("alice", scratch[2]), "a scratch code works once")
+    status = box.tool("status", "alice")
+    check("recovery codes left: 4" in status.out, "the other scratch codes remain", str(status))
+
+
+@case("imports")
+def a_google_authenticator_step_size_is_kept(box):
+    path = box.path("ga60")
+    secret, _ = google_authenticator(path, "-t", "-D", "-u", "-W", "-S", "60", "-e", "1")
+    result = box.tool("import-google-authenticator", "--user", "bob", path)
+    check(result.rc == 0 and "SHA1, 6 digits, 60 s" in result.out, "60 s import", str(result))
+    check(box.login("bob", oathtool(secret, box.now, period=60)), "a 60 s code logs in")
+
+
+@case("imports")
+def hotp_and_unreadable_and_malformed_google_authenticator_files_are_refused(box):
+    path = box.path("ga-hotp")
+    google_authenticator(path, "-c", "-u", "-w", "3")
+    result = box.tool("import-google-authenticator", "--user", "alice", path)
+    check(result.rc == 2, "HOTP: exit 2", str(result))
+    one_stderr_line(result, "counter-based (HOTP)", "only time-based codes")
+    result = box.tool("import-google-authenticator", "--user", "alice", box.path("missing"))
+    check(result.rc == 4, "unreadable file: exit 4", str(result))
+    one_stderr_line(result, "cannot read", "No such file")
+    bad = box.write("ga-bad", "NOT!BASE32\n\" TOTP_AUTH\n")
+    result = box.tool("import-google-authenticator", "--user", "alice", bad)
+    check(result.rc == 2, "bad base32: exit 2", str(result))
+    one_stderr_line(result, "line 1", "base32")
+    check("NOT!BASE32" not in result.err, "the bad secret is not echoed")
+    check(box.state_files() == [], "nothing written", str(box.state_files()))
+
+
+@case("imports")
+def a_pam_oath_usersfile_imports_time_based_users_and_reports_the_rest(box):
+    keys = {"alice": "3132333435363738393031323334353637383930",
+            "bob": "00112233445566778899aabbccddeeff00112233",
+            "carol": "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef"}
+    box.admin_enroll("dave")
+    usersfile = box.write("users.oath", "\n".join([
+        "# pam_oath users",
+        f"HOTP/T30 alice - {keys['alice']}",
+        f"HOTP/T60/8 bob 4321 {keys['bob']} 0",
+        f"HOTP carol - {keys['carol']}",
+        f"HOTP/T30/6 nosuchuser - {keys['carol']}",
+        "HOTP/T30 carol - not-hex",
+        f"HOTP/T30 dave - {keys['carol']}",
+        f"HOTP/T30 alice - {keys['carol']}",
+        "",
+    ]))
+    result = box.tool("import-oath", usersfile)
+    check(result.rc == 0, "import-oath", str(result))
+    out = result.out.splitlines()
+    expected = [
+        "alice: imported (SHA1, 6 digits, 30 s)",
+        "bob: imported (SHA1, 8 digits, 60 s); its pam_oath PIN is not used by pam_totp",
+        "carol: skipped (line 4): counter-based HOTP is not supported",
+        "nosuchuser: skipped (line 5): no such user: nosuchuser",
+        "carol: skipped (line 6): the secret is not an even number of hex digits",
+        "dave: skipped (line 7): already enrolled with pam_totp",
+        "alice: skipped (line 8): another line for this user was imported already",
+        "2 imported, 5 skipped",
+    ]
+    for line in expected:
+        check(any(got.startswith(line) for got in out), f"reports '{line}'", result.out)
+    check(keys["alice"] not in result.out + result.err, "no secret is printed")
+    check(box.login("alice", oathtool(keys["alice"], box.now, hex_key=True)), "alice logs in")
+    check(box.login("bob", oathtool(keys["bob"], box.now, digits=8, period=60, hex_key=True)),
+          "bob logs in with 8 digits / 60 s")
+    check(box.state_files() == ["alice", "bob", "dave"], "carol was not enrolled",
+          str(box.state_files()))
+
+
+# --- email: the reset address, verified with a code sent to a local SMTP server -------------
+
+class SmtpSink:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self):
+        import socket
+        from aiosmtpd.controller import Controller
+        self.messages = []
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append(envelope)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def wait_for_message(self, count=1, timeout=30):
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(len(self.messages) >= count, "a message reached the SMTP server")
+        return self.messages[count - 1]
+
+    def stop(self):
+        self.controller.stop()
+
+
+def mail_config(box, port):
+    box.write_config(f"[reset]\nsmtp_url = smtp://127.0.0.1:{port}\nsmtp_starttls = optional\n"
+                     "mail_from = pam_totp <root@localhost>\nsmtp_timeout = 5\nsmtp_retries = 0\n")
+
+
+def code_in(envelope):
+    import email
+    import email.policy
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"code is (\d{6})", body)
+    check(match is not None, "the message holds a 6-digit code", body)
+    return message, match.group(1)
+
+
+def other_code(code, offset=1):
+    return f"{(int(code) + offset) % 1000000:06d}"
+
+
+def run_email(box, sink, user, address, answers_for):
+    """Runs `email ADDRESS --user USER`, waits for the mail, then types answers_for(code)."""
+    process = subprocess.Popen([TOOL, "email", address, "--user", user, "--config", box.config],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=box.tool_env())
+    try:
+        message, code = code_in(sink.wait_for_message(len(sink.messages) + 1))
+        out, err = process.communicate("".join(a + "\n" for a in answers_for(code)), timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return Result(process.returncode, out, err), message, code
+
+
+@case("email")
+def an_address_is_verified_with_the_mailed_code_and_survives_re_enrollment(box):
+    sink = SmtpSink()
+    try:
+        mail_config(box, sink.port)
+        box.admin_enroll("alice", "--secret", SECRET_A)
+        result, message, code = run_email(box, sink, "alice", "alice@example.org",
+                                          lambda code: [other_code(code), code])
+    finally:
+        sink.stop()
+    check(result.rc == 0, "verified on the second try", str(result))
+    check(message["To"] == "alice@example.org", "sent to the address", str(message["To"]))
+    check(result.out.count("That code is not correct.") == 1, "a wrong code is refused", result.out)
+    check("Email address verified: alice@example.org" in result.out, "says so", result.out)
+    check(code not in result.out + result.err, "the code is not printed")
+    status = box.tool("status", "alice")
+    check("email: alice@example.org (verified)" in status.out, "recorded as verified", str(status))
+    result = confirm_enrollment(box, "alice", SECRET_B, [oathtool(SECRET_B, box.now)])
+    check(result.rc == 0, "re-enrollment", str(result))
+    status = box.tool("status", "alice")
+    check("email: alice@example.org (verified)" in status.out, "re-enrolling keeps it", str(status))
+
+
+@case("email")
+def three_wrong_codes_record_nothing(box):
+    sink = SmtpSink()
+    try:
+        mail_config(box, sink.port)
+        box.admin_enroll("alice")
+        before = box.state_bytes("alice")
+        result, _, _ = run_email(box, sink, "alice", "alice@example.org",
+                                 lambda code: [other_code(code, n) for n in (1, 2, 3)])
+    finally:
+        sink.stop()
+    check(result.rc == 5, "exit 5", str(result))
+    one_stderr_line(result, "not confirmed")
+    check(box.state_bytes("alice") == before, "the record is unchanged")
+
+
+@case("email")
+def no_mail_for_someone_not_enrolled_and_a_dead_server_is_exit_1(box):
+    sink = SmtpSink()
+    try:
+        mail_config(box, sink.port)
+        result = box.tool("email", "bob@example.org", "--user", "bob")
+        check(result.rc == 4, "not enrolled: exit 4", str(result))
+        one_stderr_line(result, "bob is not enrolled")
+        check(sink.messages == [], "no mail was sent")
+    finally:
+        sink.stop()
+    box.admin_enroll("bob")
+    before = box.state_bytes("bob")
+    result = box.tool("email", "bob@example.org", "--user", "bob")  # the server is gone now
+    check(result.rc == 1, "mail failure: exit 1", str(result))
+    one_stderr_line(result, "mail not sent")
+    check(box.state_bytes("bob") == before, "the record is unchanged")
+
+
+# --- Bad input: one line on stderr, the documented exit status, nothing written --------------
+
+@case("bad_input")
+def bad_input_is_refused_with_one_line_and_nothing_written(box):
+    png = ["--qr-png", box.path("x.png")]
+    cases = [
+        (["--user", "nosuchuser", "--no-confirm", *png], 4, ["no such user: nosuchuser"]),
+        (["--user", "alice", "--no-confirm", "--secret", "NOT-BASE32!", *png], 2, ["bad base32"]),
+        (["--user", "alice", "--no-confirm", "--secret", "JBSWY3DP", *png], 2, ["10-128 bytes"]),
+        (["--user", "alice", "--no-confirm", "--algorithm", "MD5", *png], 2, ["unsupported algorithm 'MD5'"]),
+        (["--user", "alice", "--no-confirm", "--digits", "9", *png], 2, ["unsupported number of digits"]),
+        (["--user", "alice", "--no-confirm", "--period", "10", *png], 2, ["unsupported period"]),
+        (["--user", "alice", "--no-confirm", "--qr", "sixel", *png], 2, ["unknown QR style"]),
+        (["--user", "alice", "--no-confirm", "--recovery-codes", "21", *png], 2, ["0-20"]),
+        (["--user", "alice", "--bogus"], 2, ["unknown option '--bogus'"]),
+        (["frobnicate"], 2, ["unknown command 'frobnicate'"]),
+        (["status", "--no-confirm"], 2, ["--no-confirm does not apply to 'status'"]),
+        (["--user", "alice", "--user", "bob"], 2, ["--user given twice"]),
+        (["import-google-authenticator", "--user", "alice", "/nonexistent/ga"], 4, ["cannot read"]),
+        (["import-oath", "/nonexistent/users"], 4, ["cannot read"]),
+        (["email", "not an address", "--user", "alice"], 2, ["bad address"]),
+    ]
+    for args, status, fragments in cases:
+        result = box.tool(*args)
+        check(result.rc == status, f"{' '.join(args)}: exit {status}", str(result))
+        one_stderr_line(result, *fragments)
+        check("otpauth://" not in result.out, f"{' '.join(args)}: no key shown", result.out)
+        check(box.state_files() == [], f"{' '.join(args)}: no state file", str(box.state_files()))
+        check(not os.path.exists(box.path("x.png")), f"{' '.join(args)}: no image file")
+
+
+@case("bad_input")
+def an_unusable_store_fails_before_anything_is_shown(box):
+    missing = box.write_config(name="missing.conf", state_dir=box.path("no-such-dir"))
+    open_dir = box.path("open-state")
+    os.mkdir(open_dir, 0o755)
+    loose = box.write_config(name="loose.conf", state_dir=open_dir)
+    for config, fragment in [(missing, "does not exist"), (loose, "world-readable")]:
+        box.config = config
+        result = box.tool("--user", "alice", "--secret", SECRET_A, "--qr-png", box.path("k.png"))
+        check(result.rc == 1, f"{fragment}: exit 1", str(result))
+        one_stderr_line(result, fragment)
+        check("otpauth://" not in result.out, "the key is not shown", result.out)
+        check(not os.path.exists(box.path("k.png")), "no image written")
+    check(os.listdir(open_dir) == [], "nothing written to the loose directory")
+
+
+@case("bad_input")
+def a_read_only_store_fails_cleanly_and_removes_the_images(box):
+    # Inside this test's private mount namespace (in_private_tmp.sh) only.
+    subprocess.run(["mount", "--bind", box.state, box.state], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", box.state], check=True)
+    try:
+        result = box.tool("--user", "alice", "--no-confirm", "--qr-png", box.path("k.png"))
+        check(result.rc == 1, "read-only store: exit 1", str(result))
+        one_stderr_line(result, "Read-only file system")
+        check("Enrollment active." not in result.out, "not reported active", result.out)
+        check(not os.path.exists(box.path("k.png")), "the image of a key never activated is removed")
+    finally:
+        subprocess.run(["umount", box.state], check=True)
+    check(box.state_files() == [], "no state file", str(box.state_files()))
+
+
+@case("bad_input")
+def an_unwritable_image_path_fails_before_activation(box):
+    result = box.tool("--user", "alice", "--no-confirm", "--qr-png", box.path("no/such/dir/k.png"))
+    check(result.rc == 1, "exit 1", str(result))
+    one_stderr_line(result, "cannot write")
+    check(box.state_files() == [], "no state file", str(box.state_files()))
+
+
+@case("bad_input")
+def a_caller_other_than_root_is_refused_root_only_options(box):
+    # Not the setuid path (tests/system does that as real users): the same binary run
+    # with a non-root uid must refuse before it opens anything.
+    copy = box.path("totp-enroll")
+    shutil.copy(TOOL, copy)
+    os.chmod(copy, 0o755)
+    for args in [["--config", box.config], ["--user", "bob"], ["--no-confirm"],
+                 ["--secret", SECRET_A], ["list"], ["remove", "--user", "bob"],
+                 ["unlock", "--user", "bob"], ["import-oath", box.path("users")]]:
+        done = subprocess.run(["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", copy,
+                               *args], capture_output=True, text=True, env=box.tool_env(),
+                              timeout=60)
+        result = Result(done.returncode, done.stdout, done.stderr)
+        check(result.rc == 3, f"{' '.join(args)}: exit 3", str(result))
+        one_stderr_line(result, "root only")
+    check(box.state_files() == [], "no state file", str(box.state_files()))
+
+
+@case("bad_input")
+def help_and_version(box):
+    result = box.tool("--help", config=False)
+    check(result.rc == 0 and "import-google-authenticator" in result.out, "--help", str(result))
+    result = box.tool("--version", config=False)
+    check(result.rc == 0 and result.out.startswith("totp-enroll "), "--version", str(result))
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: test_enroll.py GROUP", file=sys.stderr)
+        return 2
+    group = sys.argv[1]
+    if os.geteuid() != 0:
+        print("test_enroll: must run as root (the store and config are root-owned)")
+        return 77
+    selected = [(g, f) for g, f in CASES if g == group]
+    if not selected:
+        print(f"test_enroll: no cases in group {group}", file=sys.stderr)
+        return 2
+    passed = failed = 0
+    for _, function in selected:
+        box = Sandbox()
+        try:
+            function(box)
+            passed += 1
+            print(f"ok   {function.__name__}")
+        except Failed as failure:
+            failed += 1
+            print(f"FAIL {function.__name__}: {failure}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {function.__name__}: {traceback.format_exc()}")
+        finally:
+            box.cleanup()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
