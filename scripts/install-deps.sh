@@ -9,6 +9,7 @@ packages=(
     libcurl4-openssl-dev libpng-dev
     oathtool zbar-tools imagemagick libpam-google-authenticator libpam-oath
     python3-aiosmtpd tmux expect util-linux
+    libmicrohttpd-dev libpam-pwquality cracklib-runtime pamtester chromium
 )
 missing=()
 for package in "${packages[@]}"; do

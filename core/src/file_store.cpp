@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "totp/reset_token.hpp"
 #include "totp/secret.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -33,6 +34,11 @@ namespace {
 // A file removed or replaced while we waited for its lock is reopened; more than a few
 // in a row means something is churning the directory, and we give up rather than spin.
 constexpr int kMaxOpenAttempts = 8;
+
+// Reset tokens live beside the user records under a name no user can have.
+constexpr const char* kTokenDirName = ".reset-tokens";
+// A temporary file left behind by a crash during put_reset_token is removed this much later.
+constexpr std::int64_t kStaleTempSeconds = 3600;
 
 class UniqueFd {
   public:
@@ -525,6 +531,93 @@ class FileRecord final : public Record {
     std::size_t next_slot_ = 0;
 };
 
+// --- Reset tokens -------------------------------------------------------------------------
+//
+// One file per token, named by its selector, in <state_dir>/.reset-tokens (0700 root),
+// each 0600 root. Written under a temporary name and linked into place like a new record;
+// read and removed under flock, so of two takers only the first finds the file linked.
+
+struct TokenDir {
+    UniqueFd fd;
+    std::string path;
+};
+
+// An entry opened, checked and locked (the lock is released when `fd` closes).
+struct LockedToken {
+    UniqueFd fd;
+    ResetTokenEntry entry;
+};
+
+Result<LockedToken> open_token(const TokenDir& dir, const std::string& selector) {
+    const std::string path = join_path(dir.path, selector);
+    UniqueFd fd(
+        ::openat(dir.fd.get(), selector.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!fd.valid()) {
+        const int error = errno;
+        if (error == ENOENT) return make_error(Errc::not_found, "no reset token " + selector);
+        if (error == ELOOP) {
+            return make_error(Errc::unsafe, "reset token " + path + ": is a symlink, refusing");
+        }
+        return io_error("opening reset token " + path, error);
+    }
+    Location owner;  // check_file only needs the owner (root) and a name for messages
+    owner.dir_path = dir.path;
+    owner.name = selector;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return io_error("reset token " + path, errno);
+    if (Status ok = check_file(st, owner, false); !ok) return ok.error();
+    if (lock_exclusive(fd.get()) != 0) return io_error("locking reset token " + path, errno);
+    struct stat named {};
+    if (::fstat(fd.get(), &st) != 0) return io_error("reset token " + path, errno);
+    if (st.st_nlink == 0 ||
+        ::fstatat(dir.fd.get(), selector.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+        named.st_dev != st.st_dev || named.st_ino != st.st_ino) {
+        return make_error(Errc::not_found, "no reset token " + selector);  // taken meanwhile
+    }
+    if (Status ok = check_file(st, owner, true); !ok) return ok.error();
+    if (st.st_size > static_cast<off_t>(kMaxResetEntryLength)) {
+        return make_error(Errc::corrupt, "reset token " + path + ": too large");
+    }
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    if (Status read = read_all(fd.get(), reinterpret_cast<std::uint8_t*>(text.data()), text.size());
+        !read) {
+        return make_error(read.error().code,
+                          "reading reset token " + path + ": " + read.error().message);
+    }
+    Result<ResetTokenEntry> entry = decode_reset_entry(text);
+    if (!entry) return make_error(Errc::corrupt, path + ": " + entry.error().message);
+    return LockedToken{std::move(fd), std::move(*entry)};
+}
+
+// Unlinks an entry whose lock the caller holds, durably.
+Status remove_token(const TokenDir& dir, const std::string& name) {
+    if (::unlinkat(dir.fd.get(), name.c_str(), 0) != 0) {
+        return io_error("removing reset token " + join_path(dir.path, name), errno);
+    }
+    return {};
+}
+
+Status sync_dir(const TokenDir& dir) {
+    if (::fsync(dir.fd.get()) != 0) return io_error("syncing " + dir.path, errno);
+    return {};
+}
+
+// Names in the token directory (one pass; entries are opened by name afterwards).
+Result<std::vector<std::string>> list_dir(const TokenDir& dir) {
+    DIR* stream = ::fdopendir(::dup(dir.fd.get()));
+    if (stream == nullptr) return io_error("listing " + dir.path, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(stream, ::closedir);
+    std::vector<std::string> names;
+    errno = 0;
+    while (const dirent* entry = ::readdir(stream)) {
+        const std::string_view name = entry->d_name;
+        if (name != "." && name != "..") names.emplace_back(name);
+        errno = 0;
+    }
+    if (errno != 0) return io_error("listing " + dir.path, errno);
+    return names;
+}
+
 class FileStore final : public Store {
   public:
     explicit FileStore(FileStoreOptions options) : options_(std::move(options)) {}
@@ -577,7 +670,141 @@ class FileStore final : public Store {
         return names;
     }
 
+    Status put_reset_token(std::string_view selector_view, const ResetTokenEntry& entry) override {
+        if (!is_reset_selector(selector_view)) return bad_selector();
+        const std::string selector(selector_view);
+        Result<std::string> text = encode_reset_entry(entry);
+        if (!text) return text.error();
+        Result<TokenDir> dir = open_token_dir(true);
+        if (!dir) return dir.error();
+
+        const std::optional<std::string> suffix = random_hex(8);
+        if (!suffix) return make_error(Errc::io, "random number generator failed");
+        const std::string temp = "." + selector + "." + *suffix + ".tmp";
+        const std::string path = join_path(dir->path, selector);
+        const int dir_fd = dir->fd.get();
+        UniqueFd fd(::openat(dir_fd, temp.c_str(),
+                             O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600));
+        if (!fd.valid()) return io_error("creating " + join_path(dir->path, temp), errno);
+        auto fail = [&](const std::string& what, int error) -> Status {
+            ::unlinkat(dir_fd, temp.c_str(), 0);
+            return io_error(what, error);
+        };
+        if (::fchmod(fd.get(), 0600) != 0) return fail("chmod " + temp, errno);
+        if (lock_exclusive(fd.get()) != 0) return fail("locking " + temp, errno);
+        if (Status written = write_all(fd.get(), text->data(), text->size(), 0); !written) {
+            ::unlinkat(dir_fd, temp.c_str(), 0);
+            return make_error(Errc::io,
+                              "writing reset token " + path + ": " + written.error().message);
+        }
+        if (::fsync(fd.get()) != 0) return fail("syncing " + temp, errno);
+        if (::linkat(dir_fd, temp.c_str(), dir_fd, selector.c_str(), 0) != 0) {
+            const int error = errno;
+            ::unlinkat(dir_fd, temp.c_str(), 0);
+            if (error == EEXIST) return make_error(Errc::busy, "reset token " + path + ": exists");
+            return io_error("creating reset token " + path, error);
+        }
+        ::unlinkat(dir_fd, temp.c_str(), 0);
+        if (Status synced = sync_dir(*dir); !synced) {
+            ::unlinkat(dir_fd, selector.c_str(), 0);  // report what is on disk: nothing
+            return synced;
+        }
+        return {};
+    }
+
+    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
+        if (!is_reset_selector(selector)) return bad_selector();
+        Result<TokenDir> dir = open_token_dir(false);
+        if (!dir) return dir.error();
+        Result<LockedToken> token = open_token(*dir, std::string(selector));
+        if (!token) return token.error();
+        return std::move(token->entry);
+    }
+
+    Result<ResetTokenEntry> take_reset_token(std::string_view selector_view) override {
+        if (!is_reset_selector(selector_view)) return bad_selector();
+        const std::string selector(selector_view);
+        Result<TokenDir> dir = open_token_dir(false);
+        if (!dir) return dir.error();
+        Result<LockedToken> token = open_token(*dir, selector);
+        if (!token) return token.error();
+        if (Status removed = remove_token(*dir, selector); !removed) return removed.error();
+        if (Status synced = sync_dir(*dir); !synced) return synced.error();
+        return std::move(token->entry);
+    }
+
+    Status drop_reset_tokens(std::string_view user) override {
+        return remove_tokens_if([&](const ResetTokenEntry& entry) { return entry.user == user; });
+    }
+
+    Status prune_reset_tokens(std::int64_t now) override {
+        Result<TokenDir> dir = open_token_dir(false);
+        if (!dir) return dir.error().code == Errc::not_found ? Status{} : Status{dir.error()};
+        Result<std::vector<std::string>> names = list_dir(*dir);
+        if (!names) return names.error();
+        for (const std::string& name : *names) {
+            struct stat st {};
+            if (name.starts_with('.') && name.ends_with(".tmp") &&
+                ::fstatat(dir->fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                st.st_mtime < now - kStaleTempSeconds) {
+                ::unlinkat(dir->fd.get(), name.c_str(), 0);
+            }
+        }
+        return remove_tokens_if([&](const ResetTokenEntry& entry) { return entry.expires < now; });
+    }
+
   private:
+    static Error bad_selector() {
+        return make_error(Errc::invalid_argument, "not a reset token selector");
+    }
+
+    // <state_dir>/.reset-tokens, created (0700 root) on first use when `create`.
+    Result<TokenDir> open_token_dir(bool create) {
+        Result<UniqueFd> state_dir = open_state_dir();
+        if (!state_dir) return state_dir.error();
+        const std::string path = join_path(options_.state_dir, kTokenDirName);
+        if (create && ::mkdirat(state_dir->get(), kTokenDirName, 0700) == 0) {
+            if (::fsync(state_dir->get()) != 0)
+                return io_error("syncing " + options_.state_dir, errno);
+        } else if (create && errno != EEXIST) {
+            return io_error("creating " + path, errno);
+        }
+        UniqueFd fd(::openat(state_dir->get(), kTokenDirName,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd.valid()) {
+            const int error = errno;
+            if (error == ENOENT) return make_error(Errc::not_found, path + ": does not exist");
+            if (error == ELOOP || error == ENOTDIR) {
+                return make_error(Errc::unsafe,
+                                  "state directory " + path + ": is not a directory, refusing");
+            }
+            return io_error("state directory " + path, error);
+        }
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) return io_error("state directory " + path, errno);
+        if (Status ok = check_dir(st, path, DirPolicy{std::nullopt, 077}); !ok) return ok.error();
+        return TokenDir{std::move(fd), path};
+    }
+
+    // Removes, under each entry's lock, the entries `doomed` picks; unreadable entries stay
+    // (they can never be used: find and take refuse them).
+    template <class Predicate>
+    Status remove_tokens_if(Predicate doomed) {
+        Result<TokenDir> dir = open_token_dir(false);
+        if (!dir) return dir.error().code == Errc::not_found ? Status{} : Status{dir.error()};
+        Result<std::vector<std::string>> names = list_dir(*dir);
+        if (!names) return names.error();
+        bool removed_any = false;
+        for (const std::string& name : *names) {
+            if (!is_reset_selector(name)) continue;
+            Result<LockedToken> token = open_token(*dir, name);
+            if (!token || !doomed(token->entry)) continue;
+            if (Status removed = remove_token(*dir, name); !removed) return removed;
+            removed_any = true;
+        }
+        return removed_any ? sync_dir(*dir) : Status{};
+    }
+
     Result<UniqueFd> open_state_dir() {
         const std::string& path = options_.state_dir;
         if (!path.starts_with('/')) {

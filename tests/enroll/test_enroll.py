@@ -2,7 +2,7 @@
 """totp-enroll end to end: the built tool against a private store, and logins through the
 built pam_totp.so under pam_wrapper + nss_wrapper (nothing on the host is touched).
 
-Usage: test_enroll.py GROUP     (run as root, inside in_private_tmp.sh)
+Usage: test_enroll.py GROUP     (run as root, inside tests/support/with_private_tmp.sh)
 
 Paths and preload lists come from the environment (see CMakeLists.txt):
   TOTP_ENROLL             the totp-enroll binary
@@ -907,7 +907,7 @@ def an_unusable_store_fails_before_anything_is_shown(box):
 
 @case("bad_input")
 def a_read_only_store_fails_cleanly_and_removes_the_images(box):
-    # Inside this test's private mount namespace (in_private_tmp.sh) only.
+    # Inside this test's private mount namespace (tests/support/with_private_tmp.sh) only.
     subprocess.run(["mount", "--bind", box.state, box.state], check=True)
     subprocess.run(["mount", "-o", "remount,bind,ro", box.state], check=True)
     try:

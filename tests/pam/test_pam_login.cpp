@@ -490,7 +490,7 @@ void home_layout_file_not_owned_by_the_user_is_refused(void**) {
     assert_true(log_contains("failing closed"));
 }
 
-// Mounts are only safe inside the private mount namespace run_isolated.sh provides.
+// Mounts are only safe inside the private mount namespace tests/support/with_private_tmp.sh provides.
 bool in_private_namespace() {
     const char* flag = std::getenv("TOTP_IN_PRIVATE_TMP");
     return flag != nullptr && std::string(flag) == "1";

@@ -2,6 +2,8 @@
 // default backend, and a fleet backend can be added behind it.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,14 @@ public:
     virtual Status remove() = 0;
 };
 
+// What the store keeps of one password-reset token (see reset_token.hpp): never the token
+// itself, only the SHA-256 of its secret half, so a copy of the store opens no account.
+struct ResetTokenEntry {
+    std::string user;
+    std::array<std::uint8_t, 32> verifier_hash{};
+    std::int64_t expires = 0;  // Unix time
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -40,10 +50,27 @@ public:
 
     // Enrolled users, sorted (for admin listings).
     virtual Result<std::vector<std::string>> users() = 0;
+
+    // Password-reset tokens, named by their selector (kResetSelectorHexLength lowercase hex
+    // digits; anything else is Errc::invalid_argument). Every change is durable before the
+    // call returns. Expiry is the caller's decision: entries are returned as stored.
+    //
+    // Stores a new entry; Errc::busy if the selector is taken.
+    virtual Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) = 0;
+    // Reads an entry without using it up. Errc::not_found if there is none.
+    virtual Result<ResetTokenEntry> find_reset_token(std::string_view selector) = 0;
+    // Removes the entry and returns it; of concurrent callers exactly one gets it, the others
+    // Errc::not_found.
+    virtual Result<ResetTokenEntry> take_reset_token(std::string_view selector) = 0;
+    // Removes every entry of the user (after a password change).
+    virtual Status drop_reset_tokens(std::string_view user) = 0;
+    // Removes every entry that expired before `now`.
+    virtual Status prune_reset_tokens(std::int64_t now) = 0;
 };
 
 struct FileStoreOptions {
-    // Default layout: <state_dir>/<user>, directory 0700 root, files 0600 root.
+    // Default layout: <state_dir>/<user>, directory 0700 root, files 0600 root. Reset
+    // tokens live in <state_dir>/.reset-tokens/ (same modes) in both layouts.
     std::string state_dir = "/var/lib/pam_totp";
     // Home layout when non-empty: a path template where a leading "~/" is the user's home
     // and "%u" the user name. Accessed with the user's filesystem identity; the file must

@@ -1,0 +1,18 @@
+// The listening socket, opened by the monitor before the fork so that start-up errors
+// (address in use) are reported at once, or inherited from systemd socket activation.
+#pragma once
+
+#include <string>
+
+#include "totp/result.hpp"
+#include "unique_fd.hpp"
+
+namespace resetd {
+
+// The socket systemd passed (LISTEN_PID is us, LISTEN_FDS=1: fd 3), if any.
+totp::Result<UniqueFd> inherited_listener();
+
+// A TCP socket listening on "IPv4:PORT" or "[IPv6]:PORT".
+totp::Result<UniqueFd> open_listener(const std::string& address);
+
+}  // namespace resetd

@@ -1,0 +1,53 @@
+#include "log.hpp"
+
+#include <syslog.h>
+
+#include <cstdarg>
+
+namespace resetd {
+namespace {
+
+void vlog(int priority, const char* format, va_list arguments) {
+    vsyslog(LOG_AUTHPRIV | priority, format, arguments);
+}
+
+}  // namespace
+
+void open_log(bool also_stderr) {
+    // LOG_NDELAY connects now: the web process keeps the socket after it is confined.
+    openlog("totp-resetd", LOG_PID | LOG_NDELAY | (also_stderr ? LOG_PERROR : 0), LOG_AUTHPRIV);
+}
+
+void log_error(const char* format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    vlog(LOG_ERR, format, arguments);
+    va_end(arguments);
+}
+
+void log_warning(const char* format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    vlog(LOG_WARNING, format, arguments);
+    va_end(arguments);
+}
+
+void log_info(const char* format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    vlog(LOG_INFO, format, arguments);
+    va_end(arguments);
+}
+
+std::string loggable(std::string_view text) {
+    constexpr std::size_t kMax = 64;
+    std::string out;
+    for (char c : text.substr(0, kMax)) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
+    }
+    if (text.size() > kMax) out += "...";
+    return out;
+}
+
+}  // namespace resetd

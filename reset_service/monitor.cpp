@@ -1,0 +1,393 @@
+#include "monitor.hpp"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "accounts.hpp"
+#include "log.hpp"
+#include "password_change.hpp"
+#include "totp/secret.hpp"
+#include "totp/username.hpp"
+
+namespace resetd {
+namespace {
+
+constexpr int kHour = 3600;
+constexpr std::size_t kQueueCapacity = 256;
+constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
+constexpr std::size_t kMaxIpLength = 64;
+
+Message reply(Answer answer, std::vector<std::string_view> fields = {}) {
+    return make_message(static_cast<std::uint8_t>(answer), std::move(fields));
+}
+
+// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's
+// network); nullopt if `ip` is not an address.
+std::optional<std::string> address_key(std::string_view ip) {
+    if (ip.size() > kMaxIpLength) return std::nullopt;
+    const std::string text(ip);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return text;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return std::nullopt;
+    for (int i = 8; i < 16; ++i) v6.s6_addr[i] = 0;
+    char out[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET6, &v6, out, sizeof out);
+    return std::string(out) + "/64";
+}
+
+std::string utc_time(std::int64_t when) {
+    const std::time_t seconds = static_cast<std::time_t>(when);
+    std::tm parts{};
+    char text[64] = {};
+    if (::gmtime_r(&seconds, &parts) == nullptr ||
+        std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &parts) == 0) {
+        return "an unknown time";
+    }
+    return text;
+}
+
+std::string with_trailing_slash(const std::string& url) {
+    return url.ends_with('/') ? url : url + "/";
+}
+
+}  // namespace
+
+Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock)
+    : config_(std::move(config)),
+      store_(store),
+      clock_(clock),
+      requests_per_ip_(config_.reset.requests_per_ip, kHour),
+      failures_per_ip_(config_.reset.failures_per_ip, kHour),
+      mails_per_account_(config_.reset.mails_per_account, kHour),
+      queue_(kQueueCapacity) {}
+
+int Monitor::serve(int channel, int signal_fd, pid_t web) {
+    const auto stop_web = [&](int status) {
+        ::kill(web, SIGTERM);
+        while (::waitpid(web, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        return status;
+    };
+    for (;;) {
+        pollfd fds[2] = {{channel, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            log_error("poll: %s", std::strerror(errno));
+            return stop_web(1);
+        }
+        if (fds[1].revents != 0) {
+            signalfd_siginfo info{};
+            if (::read(signal_fd, &info, sizeof info) != sizeof info) continue;
+            if (info.ssi_signo == SIGCHLD) {
+                if (::waitpid(web, nullptr, WNOHANG) == web) {
+                    log_error("the web process exited; stopping");
+                    return 1;
+                }
+                continue;
+            }
+            log_info("stopping on signal %u", info.ssi_signo);
+            return stop_web(0);
+        }
+        if (fds[0].revents == 0) continue;
+        const std::optional<Message> request = receive_message(channel);
+        if (!request) {
+            log_error("the web process hung up or sent a malformed message; stopping");
+            return stop_web(1);
+        }
+        const std::optional<Message> answered = answer(*request);
+        if (!answered) {
+            log_error("the web process sent a request outside the protocol; stopping");
+            return stop_web(1);
+        }
+        if (!send_message(channel, *answered)) {
+            log_error("could not answer the web process; stopping");
+            return stop_web(1);
+        }
+    }
+}
+
+std::optional<Message> Monitor::answer(const Message& request) {
+    const std::size_t fields = request.fields.size();
+    if (fields == 0 || !address_key(request.field(0))) return std::nullopt;
+    switch (static_cast<Request>(request.kind)) {
+        case Request::request_reset:
+            if (fields != 2) return std::nullopt;
+            return request_reset(request.field(0), request.field(1));
+        case Request::check_token:
+            if (fields != 2) return std::nullopt;
+            return check_token(request.field(0), request.field(1));
+        case Request::reset:
+            if (fields != 5) return std::nullopt;
+            return reset(request.field(0), request.field(1), request.field(2), request.field(3),
+                         request.field(4));
+    }
+    return std::nullopt;
+}
+
+// Nothing that depends on the account happens before the answer: existing and unknown
+// users take the same path and the same time here; the checks run in the background.
+Message Monitor::request_reset(std::string_view ip, std::string_view user) {
+    const std::int64_t now = clock_.now();
+    if (!requests_per_ip_.allow(*address_key(ip), now)) {
+        log_warning("reset request from %s refused: over the limit of %d per hour",
+                    loggable(ip).c_str(), config_.reset.requests_per_ip);
+        return reply(Answer::ip_limited);
+    }
+    if (!totp::check_username(user)) {
+        log_info("reset requested for an invalid user name '%s' from %s", loggable(user).c_str(),
+                 loggable(ip).c_str());
+        return reply(Answer::accepted);
+    }
+    log_info("reset requested for '%s' from %s", loggable(user).c_str(), loggable(ip).c_str());
+    if (!queue_.post([this, user = std::string(user), ip = std::string(ip)] {
+            send_reset_link(user, ip);
+        })) {
+        log_error("mail queue full: reset request for '%s' dropped", loggable(user).c_str());
+    }
+    return reply(Answer::accepted);
+}
+
+Message Monitor::check_token(std::string_view ip, std::string_view token) {
+    const std::int64_t now = clock_.now();
+    const std::string key = *address_key(ip);
+    if (failures_per_ip_.exhausted(key, now)) return reply(Answer::ip_limited);
+    const std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
+    if (!entry) {
+        failures_per_ip_.record(key, now);
+        log_info("unusable reset link opened from %s", loggable(ip).c_str());
+        return reply(Answer::token_invalid);
+    }
+    if (const Eligibility account = check_account(entry->user, config_.uid_min, now);
+        account != Eligibility::eligible) {
+        log_info("reset link for '%s' refused: %s", entry->user.c_str(), describe(account));
+        return reply(Answer::token_invalid);
+    }
+    return reply(Answer::token_valid, {entry->user});
+}
+
+Message Monitor::reset(std::string_view ip, std::string_view token, std::string_view code,
+                       std::string_view password, std::string_view repeat) {
+    const std::int64_t now = clock_.now();
+    const std::string key = *address_key(ip);
+    if (failures_per_ip_.exhausted(key, now)) return reply(Answer::ip_limited);
+    const std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
+    if (!entry) {
+        failures_per_ip_.record(key, now);
+        log_info("password reset with an unusable link from %s", loggable(ip).c_str());
+        return reply(Answer::token_invalid);
+    }
+    const std::string& user = entry->user;
+    if (!totp::equal_constant_time(password, repeat)) {
+        return reply(Answer::passwords_differ, {user});
+    }
+    if (password.size() > kMaxPasswordLength) {
+        return reply(Answer::password_refused,
+                     {user, "The password is longer than 512 characters."});
+    }
+    if (const Eligibility account = check_account(user, config_.uid_min, now);
+        account != Eligibility::eligible) {
+        log_info("password reset for '%s' refused: %s", user.c_str(), describe(account));
+        return reply(Answer::token_invalid);
+    }
+
+    bool enrolled = true;
+    const std::optional<totp::Verdict> verdict = check_code(user, code, now, enrolled);
+    if (!enrolled) {
+        log_info("password reset for '%s' refused: no longer enrolled", user.c_str());
+        return reply(Answer::token_invalid);
+    }
+    if (!verdict) return reply(Answer::failed);
+    if (*verdict == totp::Verdict::locked) {
+        log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
+                 loggable(ip).c_str());
+        return reply(Answer::code_locked, {user});
+    }
+    if (!totp::is_accepted(*verdict)) {
+        failures_per_ip_.record(key, now);
+        log_info("password reset for '%s' from %s refused: %s code", user.c_str(),
+                 loggable(ip).c_str(), *verdict == totp::Verdict::replayed ? "replayed" : "wrong");
+        return reply(Answer::code_wrong, {user});
+    }
+
+    // Taking the token makes this the one change it allows, however many requests race.
+    const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
+    totp::Result<totp::ResetTokenEntry> taken = store_.take_reset_token(selector);
+    if (!taken) {
+        log_info("password reset for '%s' refused: the link was used meanwhile", user.c_str());
+        return reply(Answer::token_invalid);
+    }
+    const PasswordChange change = change_password(user, password, std::string(ip));
+    if (change.outcome != PasswordChange::Outcome::changed) {
+        // Not used up: the user may try another password with the same link.
+        if (totp::Status kept = store_.put_reset_token(selector, *taken); !kept) {
+            log_error("could not keep the reset link of '%s': %s", user.c_str(),
+                      kept.error().message.c_str());
+        }
+        if (change.outcome == PasswordChange::Outcome::refused) {
+            log_info("new password for '%s' refused by the policy (%s)", user.c_str(),
+                     change.detail.c_str());
+            std::vector<std::string_view> fields = {user};
+            for (const std::string& message : change.messages) fields.push_back(message);
+            return reply(Answer::password_refused, std::move(fields));
+        }
+        log_error("changing the password of '%s' failed: %s", user.c_str(), change.detail.c_str());
+        return reply(Answer::failed);
+    }
+
+    log_info("password of '%s' changed through a reset link from %s", user.c_str(),
+             loggable(ip).c_str());
+    if (totp::Status dropped = store_.drop_reset_tokens(user); !dropped) {
+        log_error("could not remove the other reset links of '%s': %s", user.c_str(),
+                  dropped.error().message.c_str());
+    }
+    if (!queue_.post(
+            [this, user, ip = std::string(ip), now] { send_change_notice(user, ip, now); })) {
+        log_error("mail queue full: change notice for '%s' dropped", user.c_str());
+    }
+    return reply(Answer::password_changed);
+}
+
+std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view token,
+                                                           std::int64_t now) {
+    const std::optional<totp::ResetTokenParts> parts = totp::parse_reset_token(token);
+    if (!parts) return std::nullopt;
+    totp::Result<totp::ResetTokenEntry> entry = store_.find_reset_token(parts->selector);
+    if (!entry) {
+        if (entry.error().code != totp::Errc::not_found) {
+            log_error("reading a reset link: %s", entry.error().message.c_str());
+        }
+        return std::nullopt;
+    }
+    if (!totp::reset_token_matches(*entry, *parts) || entry->expires <= now) return std::nullopt;
+    return std::move(*entry);
+}
+
+std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::string_view code,
+                                                 std::int64_t now, bool& enrolled) {
+    totp::Result<std::unique_ptr<totp::Record>> record = store_.open(user);
+    if (!record) {
+        log_error("password reset for '%s': %s", user.c_str(), record.error().message.c_str());
+        return std::nullopt;
+    }
+    if (!(*record)->state()) {
+        enrolled = false;
+        return std::nullopt;
+    }
+    totp::UserState state = (*record)->state()->clone();
+    const totp::Decision decision = totp::decide(state, code, config_.policy, now);
+    if (decision.state_changed) {
+        if (totp::Status saved = (*record)->save(state); !saved) {
+            log_error("password reset for '%s': %s", user.c_str(), saved.error().message.c_str());
+            return std::nullopt;
+        }
+    }
+    if (decision.lockout_started) {
+        log_warning("codes of '%s' locked for %d s after %u failures", user.c_str(),
+                    config_.policy.lockout_seconds, state.failures);
+    }
+    return decision.verdict;
+}
+
+std::optional<std::string> Monitor::verified_email(const std::string& user) {
+    totp::Result<std::unique_ptr<totp::Record>> record = store_.open(user);
+    if (!record) {
+        log_error("reading the enrollment of '%s': %s", user.c_str(),
+                  record.error().message.c_str());
+        return std::nullopt;
+    }
+    const auto& state = (*record)->state();
+    if (!state) {
+        log_info("no reset mail for '%s': not enrolled", user.c_str());
+        return std::nullopt;
+    }
+    if (state->email.empty() || !state->email_verified) {
+        log_info("no reset mail for '%s': no verified email address", user.c_str());
+        return std::nullopt;
+    }
+    return state->email;
+}
+
+void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
+    const std::int64_t now = clock_.now();
+    if (totp::Status pruned = store_.prune_reset_tokens(now); !pruned) {
+        log_error("removing expired reset links: %s", pruned.error().message.c_str());
+    }
+    if (const Eligibility account = check_account(user, config_.uid_min, now);
+        account != Eligibility::eligible) {
+        log_info("no reset mail for '%s': %s", loggable(user).c_str(), describe(account));
+        return;
+    }
+    if (!mails_per_account_.allow(user, now)) {
+        log_warning("no reset mail for '%s': %d sent in the last hour already", user.c_str(),
+                    config_.reset.mails_per_account);
+        return;
+    }
+    const std::optional<std::string> email = verified_email(user);
+    if (!email) return;
+
+    totp::Result<totp::IssuedResetToken> issued =
+        totp::issue_reset_token(user, now + config_.reset.token_lifetime);
+    if (!issued) {
+        log_error("no reset link for '%s': %s", user.c_str(), issued.error().message.c_str());
+        return;
+    }
+    if (totp::Status stored = store_.put_reset_token(issued->selector, issued->entry); !stored) {
+        log_error("no reset link for '%s': %s", user.c_str(), stored.error().message.c_str());
+        return;
+    }
+    totp::SecretString link(with_trailing_slash(config_.reset.base_url) + "reset?token=");
+    link.append(issued->text.view());
+    const std::string minutes = std::to_string((config_.reset.token_lifetime + 59) / 60);
+    const Placeholders values = {
+        {"site", config_.site_name}, {"user", user}, {"link", link.view()}, {"minutes", minutes}};
+    if (deliver(user, *email, config_.texts.reset, config_.reset.reset_subject, values, now)) {
+        log_info("reset link for '%s' sent to %s (requested from %s)", user.c_str(), email->c_str(),
+                 loggable(ip).c_str());
+    } else {
+        // A link nobody received must not stay usable.
+        (void)store_.take_reset_token(issued->selector);
+    }
+}
+
+void Monitor::send_change_notice(const std::string& user, const std::string& ip,
+                                 std::int64_t when) {
+    const std::optional<std::string> email = verified_email(user);
+    if (!email) return;
+    const std::string time = utc_time(when);
+    const Placeholders values = {
+        {"site", config_.site_name}, {"user", user}, {"time", time}, {"ip", ip}};
+    if (deliver(user, *email, config_.texts.changed, config_.reset.changed_subject, values,
+                clock_.now())) {
+        log_info("password change notice for '%s' sent to %s", user.c_str(), email->c_str());
+    }
+}
+
+bool Monitor::deliver(const std::string& user, const std::string& to, const MailTemplate& texts,
+                      const std::string& subject, const Placeholders& values, std::int64_t now) {
+    totp::MailMessage message;
+    message.to = to;
+    message.subject = std::string(render(subject, {{"site", config_.site_name}}, false).view());
+    totp::SecretString text = render(texts.text, values, false);
+    totp::SecretString html = render(texts.html, values, true);
+    message.text_body = std::string(text.view());
+    message.html_body = std::string(html.view());
+    const totp::Status sent = totp::send_mail(config_.mail, message, now);
+    totp::wipe(message.text_body);
+    totp::wipe(message.html_body);
+    if (!sent) {
+        log_error("mail to '%s' <%s> failed: %s", user.c_str(), to.c_str(),
+                  sent.error().message.c_str());
+    }
+    return sent.ok();
+}
+
+}  // namespace resetd

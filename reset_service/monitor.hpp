@@ -1,0 +1,75 @@
+// The privileged monitor: runs as root, owns the store, PAM and mail, and answers the web
+// process's three requests (protocol.hpp) after checking every value again itself. The web
+// process can ask; only the monitor decides.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mail_texts.hpp"
+#include "protocol.hpp"
+#include "rate_limit.hpp"
+#include "totp/clock.hpp"
+#include "totp/mail.hpp"
+#include "totp/reset_settings.hpp"
+#include "totp/reset_token.hpp"
+#include "totp/store.hpp"
+#include "totp/verify.hpp"
+#include "work_queue.hpp"
+
+namespace resetd {
+
+struct MonitorConfig {
+    totp::Policy policy;
+    totp::MailSettings mail;
+    totp::ResetSettings reset;
+    MailTexts texts;
+    std::string site_name;
+    uid_t uid_min = 1000;
+};
+
+class Monitor {
+  public:
+    Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock);
+
+    // Answers the web process until it hangs up or breaks the protocol (exit status 1), or
+    // SIGTERM/SIGINT/SIGHUP arrives on signal_fd (0). Either way the web process is stopped.
+    int serve(int channel, int signal_fd, pid_t web);
+
+    // One answer per request; nullopt for a protocol violation (the service stops).
+    std::optional<Message> answer(const Message& request);
+
+  private:
+    Message request_reset(std::string_view ip, std::string_view user);
+    Message check_token(std::string_view ip, std::string_view token);
+    Message reset(std::string_view ip, std::string_view token, std::string_view code,
+                  std::string_view password, std::string_view repeat);
+
+    // Background jobs (worker thread).
+    void send_reset_link(const std::string& user, const std::string& ip);
+    void send_change_notice(const std::string& user, const std::string& ip, std::int64_t when);
+
+    // The stored entry when the token is well-formed, known, matching and unexpired.
+    std::optional<totp::ResetTokenEntry> usable_token(std::string_view token, std::int64_t now);
+    // Verifies the code under the record's lock and saves the outcome; nullopt on a store
+    // error (logged).
+    std::optional<totp::Verdict> check_code(const std::string& user, std::string_view code,
+                                            std::int64_t now, bool& enrolled);
+    // The address of `user` if enrolled with a verified one.
+    std::optional<std::string> verified_email(const std::string& user);
+    bool deliver(const std::string& user, const std::string& to, const MailTemplate& texts,
+                 const std::string& subject, const Placeholders& values, std::int64_t now);
+
+    MonitorConfig config_;
+    totp::Store& store_;
+    const totp::Clock& clock_;
+    RateLimiter requests_per_ip_;    // request thread
+    RateLimiter failures_per_ip_;    // request thread
+    RateLimiter mails_per_account_;  // worker thread
+    WorkQueue queue_;                // last: its thread stops before the rest goes away
+};
+
+}  // namespace resetd

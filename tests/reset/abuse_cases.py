@@ -1,0 +1,520 @@
+#!/usr/bin/python3
+"""Every refusal totp-resetd must make, over plain HTTP against a running instance.
+
+Run by run_e2e.sh inside its sandbox (root, private /etc copy, SMTP sink, two instances:
+one with 15-minute links, one with 10-second links). Users there: alice, tim, mia, eve,
+hal (enrolled, verified mail), bob (unverified mail), carol (locked), svcacct (uid below
+UID_MIN), dave (not enrolled). Prints "ok - ..." / "FAIL - ..." per check and
+"N passed, M failed"; exits 1 if anything failed.
+"""
+import argparse
+import glob
+import http.client
+import json
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import time
+import urllib.parse
+
+ARGS = None
+PASSED = 0
+FAILED = 0
+STRONG_PASSWORD = "Marmalade-Orbit-73-Quiver"
+WEAK_PASSWORD = "short"
+SECRETS_USED = set()  # tokens, codes and passwords that must never reach the log
+HEADERS_ON_EVERY_PAGE = {
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+}
+
+
+def check(name, condition, detail=""):
+    global PASSED, FAILED
+    if condition:
+        PASSED += 1
+        print("ok - " + name)
+    else:
+        FAILED += 1
+        print("FAIL - " + name)
+        if detail:
+            print("    " + str(detail)[:2000].replace("\n", "\n    "))
+    return condition
+
+
+class Client:
+    """One browser-like client: its own cookies and a client address (X-Real-IP)."""
+
+    def __init__(self, base, ip):
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port, self.prefix = parts.hostname, parts.port, parts.path
+        self.ip = ip
+        self.cookies = {}
+
+    def send(self, method, path, body=None, headers=None, content_type=None):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        all_headers = {"X-Real-IP": self.ip}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            all_headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
+        all_headers.update(headers or {})
+        connection.putrequest(method, path, skip_host="Host" in all_headers)
+        for name, value in all_headers.items():
+            connection.putheader(name, value)
+        data = body.encode() if isinstance(body, str) else body
+        if data is not None:
+            connection.putheader("Content-Length", str(len(data)))
+        connection.endheaders(data)
+        response = connection.getresponse()
+        page = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        connection.close()
+        return response.status, response.headers, page
+
+    def get(self, path, **options):
+        return self.send("GET", path, **options)
+
+    def post(self, path, fields, **options):
+        return self.send("POST", path, urllib.parse.urlencode(fields), **options)
+
+    def csrf(self, path="/"):
+        status, _, page = self.get(path)
+        match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+        return match.group(1) if match else ""
+
+    def request_link(self, user, headers=None):
+        return self.post("/request", {"user": user, "csrf": self.csrf()}, headers=headers)
+
+
+_next_ip = [0]
+
+
+def new_client(base=None):
+    _next_ip[0] += 1
+    return Client(base or ARGS.base, "203.0.113.%d" % _next_ip[0])
+
+
+# --- mail and log ---
+
+
+def mails():
+    found = []
+    for path in sorted(glob.glob(os.path.join(ARGS.mail, "*.json"))):
+        with open(path, encoding="utf-8") as stream:
+            found.append(json.load(stream))
+    return found
+
+
+def mails_to(address):
+    return [mail for mail in mails() if address in mail["rcpt_tos"]]
+
+
+def wait_for_mails(address, count, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        found = mails_to(address)
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    return mails_to(address)
+
+
+def log_text():
+    with open(ARGS.log, encoding="utf-8", errors="replace") as stream:
+        return stream.read()
+
+
+def wait_for_log(needle, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if needle in log_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def link_in(mail):
+    match = re.search(r"(\S+reset\?token=([0-9a-f.]+))", mail["text"])
+    if not match:
+        return None, None
+    SECRETS_USED.add(match.group(2))
+    SECRETS_USED.add(match.group(2).split(".")[-1])
+    return match.group(1), match.group(2)
+
+
+def link_for(user, client=None):
+    """Requests a link for an enrolled user and returns its token."""
+    before = len(mails_to(f"{user}@example.test"))
+    (client or new_client()).request_link(user)
+    found = wait_for_mails(f"{user}@example.test", before + 1)
+    if len(found) <= before:
+        return None
+    return link_in(found[-1])[1]
+
+
+# --- codes ---
+
+
+def state_field(user, key):
+    return subprocess.run(
+        [os.path.join(os.path.dirname(ARGS.code_helper), "state-field"),
+         os.path.join(ARGS.state, user), key],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def valid_code(user):
+    """A code the service accepts now (a newer step than the last one used)."""
+    code = subprocess.run([ARGS.code_helper, ARGS.secret, os.path.join(ARGS.state, user)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    SECRETS_USED.add(code)
+    return code
+
+
+def wrong_code():
+    now = int(time.time())
+    near = set()
+    for step in range(now // 30 - 2, now // 30 + 3):
+        near.add(subprocess.run(["oathtool", "--totp", "-N", "@%d" % (step * 30), "-b",
+                                 ARGS.secret], capture_output=True, text=True,
+                                check=True).stdout.strip())
+    code = "000000"
+    while code in near:
+        code = "%06d" % secrets.randbelow(1000000)
+    return code
+
+
+def reset(client, token, code, password, repeat=None):
+    SECRETS_USED.add(password)
+    return client.post("/reset", {"token": token, "csrf": client.csrf(),
+                                  "code": code, "password": password,
+                                  "repeat": password if repeat is None else repeat})
+
+
+def pam_works(service, user, answer):
+    env = dict(os.environ)
+    if service == "totp-login":
+        module = open(f"/etc/pam.d/{service}").read().split()[-1]
+        linked = subprocess.run(["ldd", module], capture_output=True, text=True).stdout
+        asan = re.search(r"(\S*libasan\.so\S*) => (\S+)", linked)
+        if asan:  # an ASan-built module needs the runtime loaded first
+            env["LD_PRELOAD"] = asan.group(2)
+            env["ASAN_OPTIONS"] = "detect_leaks=0"
+    result = subprocess.run(["pamtester", service, user, "authenticate"], input=answer + "\n",
+                            capture_output=True, text=True, env=env, timeout=30)
+    return result.returncode == 0
+
+
+# --- the cases ---
+
+
+def security_headers_are_on_every_page():
+    client = new_client()
+    pages = [
+        ("GET /", client.get("/")),
+        ("GET /style.css", client.get("/style.css")),
+        ("GET /missing", client.get("/missing")),
+        ("GET /reset (bad link)", client.get("/reset?token=nonsense")),
+        ("POST /request without CSRF", client.post("/request", {"user": "x"})),
+        ("PUT /", client.send("PUT", "/", "")),
+    ]
+    for name, (status, headers, _) in pages:
+        csp = headers.get("Content-Security-Policy", "")
+        good = ("default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+                and "unsafe-inline" not in csp and "script-src" not in csp)
+        for header, value in HEADERS_ON_EVERY_PAGE.items():
+            good = good and headers.get(header) == value
+        check(f"security headers on {name} ({status})", good, headers)
+    status, headers, _ = client.get("/")
+    cookie = headers.get("Set-Cookie", "")
+    check("the CSRF cookie is HttpOnly and SameSite=Strict",
+          "HttpOnly" in cookie and "SameSite=Strict" in cookie, cookie)
+
+
+def request_page_is_the_same_for_every_kind_of_user():
+    refused = {
+        "no-such-user-zz": "no such user",
+        "bob": "no verified email address",
+        "carol": "the password is locked",
+        "svcacct": "a system account",
+        "dave": "not enrolled",
+    }
+    bodies = {}
+    for user in ["tim", *refused]:
+        status, _, page = new_client().request_link(user)
+        bodies[user] = (status, page)
+    check("the request page is identical for existing, unknown, locked, system, unverified "
+          "and unenrolled users", len(set(bodies.values())) == 1,
+          {user: status for user, (status, _) in bodies.items()})
+    check("the request page says a link is on its way if the account may reset",
+          "If the account exists and has a verified email address" in bodies["tim"][1])
+    check("an eligible user gets a link", len(wait_for_mails("tim@example.test", 1)) == 1)
+    for user, reason in refused.items():
+        logged = wait_for_log(f"no reset mail for '{user}': {reason}")
+        check(f"no mail for {user} ({reason})",
+              logged and not mails_to(f"{user}@example.test"), f"logged: {logged}")
+
+
+def unknown_user_takes_the_same_time_as_a_known_one():
+    known, unknown = [], []
+    for round in range(15):
+        for user, times in (("tim", known), (f"nobody-{round}", unknown)):
+            client = new_client()
+            field = client.csrf()
+            started = time.perf_counter()
+            client.post("/request", {"user": user, "csrf": field})
+            times.append(time.perf_counter() - started)
+    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
+    # Sending the mail or writing the token on the request path would add several ms.
+    tolerance = max(0.010, 0.5 * min(known_median, unknown_median))
+    check("an unknown user's request takes the time of a known user's "
+          "(medians %.1f ms and %.1f ms, tolerance %.1f ms)"
+          % (1000 * known_median, 1000 * unknown_median, 1000 * tolerance),
+          abs(known_median - unknown_median) <= tolerance)
+
+
+def link_is_built_from_base_url_not_from_host():
+    client = new_client()
+    field = client.csrf()
+    client.post("/request", {"user": "hal", "csrf": field},
+                headers={"Host": "evil.example.org", "X-Forwarded-Host": "evil.example.org"})
+    found = wait_for_mails("hal@example.test", 1)
+    link = link_in(found[0])[0] if found else None
+    check("a spoofed Host header does not change the link",
+          link is not None and link.startswith(ARGS.base + "reset?token=")
+          and "evil" not in found[0]["raw"], link)
+    return link_in(found[0])[1] if found else None
+
+
+def forms_without_a_valid_csrf_token_are_refused():
+    client = new_client()
+    status, _, page = client.post("/request", {"user": "mia"})
+    check("a request without CSRF cookie or field is refused (403)",
+          status == 403 and "This form has expired" in page, status)
+    client.csrf()
+    status, _, _ = client.post("/request", {"user": "mia"})
+    check("a request with the cookie but no field is refused", status == 403, status)
+    other = new_client()
+    status, _, _ = client.post("/request", {"user": "mia", "csrf": other.csrf()})
+    check("a field made for another cookie is refused", status == 403, status)
+    status, _, _ = client.post("/request", {"user": "mia", "csrf": client.cookies["csrf"]})
+    check("the cookie's own value as the field is refused", status == 403, status)
+    check("nothing reached the monitor", "reset requested for 'mia'" not in log_text())
+
+
+def oversized_and_malformed_bodies_are_refused():
+    client = new_client()
+    field = client.csrf()
+    status, _, page = client.post("/request", {"user": "x" * 10000, "csrf": field})
+    check("a body over max_body is refused (413)", status == 413, status)
+    with socket.create_connection((client.host, client.port), timeout=10) as raw:
+        raw.sendall(b"POST /request HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+                    b"5\r\nuser=\r\n0\r\n\r\n")
+        answer = raw.recv(4096).decode("latin-1")
+    check("a chunked body of unknown size is refused (411)", " 411 " in answer.split("\r\n")[0],
+          answer.split("\r\n")[0])
+    status, _, _ = client.send("POST", "/request", "user=x&csrf=" + field,
+                               content_type="multipart/form-data; boundary=x")
+    check("a body that is not urlencoded is refused (415)", status == 415, status)
+    status, _, _ = client.send("POST", "/request", "user=%zz&csrf=" + field)
+    check("a malformed form is refused (400)", status == 400, status)
+    status, _, _ = client.send("POST", "/request", "user=a&user=b&csrf=" + field)
+    check("a form with a field twice is refused (400)", status == 400, status)
+    with socket.create_connection((client.host, client.port), timeout=10) as raw:
+        raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+        answer = raw.recv(4096).decode("latin-1")
+    check("oversized headers are refused", " 200 " not in answer.split("\r\n")[0],
+          answer.split("\r\n")[0])
+
+
+def header_injection_in_the_user_name_sends_nothing():
+    before = len(mails())
+    for user in ("alice\r\nBcc: evil@example.org", "alice\nBcc: evil@example.org",
+                 "evil@example.org\r\n", "alice%0d%0aBcc:evil@example.org"):
+        status, _, page = new_client().request_link(user)
+        check(f"user name {user!r} gets the neutral page",
+              status == 200 and "If the account exists" in page, status)
+    check("the injection attempts were refused before any lookup",
+          log_text().count("reset requested for an invalid user name") >= 3)
+    time.sleep(1)
+    everything = mails()
+    check("no mail went to an injected address",
+          all("evil" not in mail["raw"] and mail["rcpt_tos"] and len(mail["rcpt_tos"]) == 1
+              for mail in everything), [mail["rcpt_tos"] for mail in everything])
+    check("every mail has one To and one Subject header",
+          all(sum(1 for name, _ in mail["headers"] if name.lower() == "to") == 1
+              and sum(1 for name, _ in mail["headers"] if name.lower() == "subject") == 1
+              for mail in everything))
+    check("the injection attempts produced no mail", len(mails()) == before)
+
+
+def reset_refuses_wrong_codes_weak_passwords_and_replays_then_succeeds():
+    first = link_for("alice")
+    second = link_for("alice")
+    if not check("alice got two links", first and second):
+        return
+    client = new_client()
+    status, _, page = client.get(f"/reset?token={first}")
+    check("the link opens the form for its account",
+          status == 200 and "Account: <strong>alice</strong>" in page, status)
+
+    status, _, page = reset(client, first, wrong_code(), STRONG_PASSWORD)
+    check("a wrong code is refused and the form shown again",
+          status == 400 and "That code is not correct" in page and 'name="token"' in page, status)
+    check("the wrong code counts as a failure", state_field("alice", "failures") == "1",
+          state_field("alice", "failures"))
+
+    status, _, page = reset(client, first, valid_code("alice"), STRONG_PASSWORD, "Other-1234-x")
+    check("different passwords are refused", status == 400 and "do not match" in page, status)
+
+    used = valid_code("alice")
+    status, _, page = reset(client, first, used, WEAK_PASSWORD)
+    check("a weak password is refused with the policy's message on the form",
+          status == 400 and "The new password was not accepted" in page
+          and "BAD PASSWORD" in page, re.findall(r"<li>.*?</li>", page))
+
+    status, _, page = reset(client, first, used, STRONG_PASSWORD)
+    check("a replayed code is refused", status == 400 and "That code is not correct" in page,
+          status)
+    check("the replay was logged as such",
+          wait_for_log("password reset for 'alice' from 203.0.113.") and "replayed code" in log_text())
+
+    final_code = valid_code("alice")
+    status, _, page = reset(client, first, final_code, STRONG_PASSWORD)
+    check("a good code and a strong password change the password",
+          status == 200 and "Your password was changed" in page, status)
+
+    status, _, page = client.get(f"/reset?token={first}")
+    check("the used link cannot be opened again",
+          status == 400 and "This link cannot be used" in page, status)
+    status, _, page = reset(client, first, "123456", "Another-Strong-Pass-88")
+    check("the used link cannot change the password again",
+          "This link cannot be used" in page, status)
+    status, _, page = client.get(f"/reset?token={second}")
+    check("the change ended the user's other link", "This link cannot be used" in page, status)
+
+    check("the new password works through PAM",
+          pam_works("reset-check", "alice", STRONG_PASSWORD))
+    check("the old password no longer works through PAM",
+          not pam_works("reset-check", "alice", ARGS.old_password))
+    check("the code used for the reset cannot log in afterwards",
+          not pam_works("totp-login", "alice", final_code))
+    check("while a fresh code logs in through the module (control)",
+          pam_works("totp-login", "tim", valid_code("tim")))
+    check("a change notice was mailed",
+          any("was changed" in mail["subject"] for mail in wait_for_mails("alice@example.test", 3)))
+    stored = subprocess.run(["grep", "-rlF", first.split(".")[1], ARGS.state],
+                            capture_output=True, text=True).stdout
+    check("the token's secret half is stored nowhere", stored == "", stored)
+    check("no link of alice's is left in the store",
+          not any(f"user=alice" in open(path).read()
+                  for path in glob.glob(os.path.join(ARGS.state, ".reset-tokens", "*"))))
+
+
+def expired_link_is_refused():
+    token = link_for("eve", new_client(ARGS.short_base))
+    if not check("eve got a short-lived link", token):
+        return
+    time.sleep(11)
+    client = new_client(ARGS.short_base)
+    status, _, page = client.get(f"/reset?token={token}")
+    check("an expired link cannot be opened", "This link cannot be used" in page, status)
+    status, _, page = reset(client, token, valid_code("eve"), STRONG_PASSWORD)
+    check("an expired link cannot change the password", "This link cannot be used" in page,
+          status)
+    check("eve's password is unchanged", pam_works("reset-check", "eve", ARGS.old_password))
+
+
+def locked_account_cannot_use_its_link(token):
+    if not check("hal has a link", token):
+        return
+    subprocess.run(["usermod", "-L", "hal"], check=True)
+    client = new_client()
+    status, _, page = client.get(f"/reset?token={token}")
+    check("a link of an account locked since is refused", "This link cannot be used" in page,
+          status)
+    status, _, page = reset(client, token, valid_code("hal"), STRONG_PASSWORD)
+    check("a locked account's password cannot be reset", "This link cannot be used" in page,
+          status)
+    shadow = subprocess.run(["getent", "shadow", "hal"], capture_output=True,
+                            text=True).stdout.split(":")
+    check("the account stays locked", len(shadow) > 1 and shadow[1].startswith("!"))
+
+
+def mails_per_account_are_limited():
+    for _ in range(4):
+        new_client().request_link("mia")
+    check("the fourth request of the hour was logged as over the limit",
+          wait_for_log("no reset mail for 'mia': 3 sent in the last hour already"))
+    check("mia got exactly three mails", len(mails_to("mia@example.test")) == 3,
+          len(mails_to("mia@example.test")))
+
+
+def requests_per_address_are_limited():
+    client = Client(ARGS.base, "198.51.100.7")
+    statuses = [client.request_link(f"nobody-{i}")[0] for i in range(5)]
+    status, _, page = client.request_link("tim")
+    check("five requests from one address are answered",
+          statuses == [200] * 5, statuses)
+    check("the sixth is refused without a word about the account",
+          status == 429 and "Too many attempts" in page and "tim" not in page, status)
+    check("another address is still served", new_client().request_link("nobody-x")[0] == 200)
+
+
+def link_guesses_per_address_are_limited():
+    client = Client(ARGS.base, "198.51.100.9")
+    statuses = []
+    for _ in range(8):
+        forged = secrets.token_hex(12) + "." + secrets.token_hex(32)
+        statuses.append(client.get(f"/reset?token={forged}")[0])
+    check("eight forged links are refused", statuses == [400] * 8, statuses)
+    status, _, page = client.get("/reset?token=" + secrets.token_hex(12) + "." +
+                                 secrets.token_hex(32))
+    check("the ninth guess from that address is refused outright",
+          status == 429 and "Too many attempts" in page, status)
+
+
+def logs_hold_no_token_code_or_password():
+    text = log_text()
+    leaked = [value for value in SECRETS_USED if value and value in text]
+    check("the log holds no token, code or password (%d values checked)" % len(SECRETS_USED),
+          not leaked, leaked)
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    for name in ("base", "short-base", "mail", "state", "secret", "old-password", "log",
+                 "code-helper"):
+        parser.add_argument("--" + name, required=True)
+    ARGS = parser.parse_args()
+
+    security_headers_are_on_every_page()
+    forms_without_a_valid_csrf_token_are_refused()
+    oversized_and_malformed_bodies_are_refused()
+    request_page_is_the_same_for_every_kind_of_user()
+    unknown_user_takes_the_same_time_as_a_known_one()
+    hal_token = link_is_built_from_base_url_not_from_host()
+    header_injection_in_the_user_name_sends_nothing()
+    reset_refuses_wrong_codes_weak_passwords_and_replays_then_succeeds()
+    locked_account_cannot_use_its_link(hal_token)
+    expired_link_is_refused()
+    mails_per_account_are_limited()
+    requests_per_address_are_limited()
+    link_guesses_per_address_are_limited()
+    logs_hold_no_token_code_or_password()
+
+    print(f"{PASSED} passed, {FAILED} failed")
+    return 1 if FAILED or not PASSED else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,220 @@
+#!/bin/bash
+# End-to-end tests of totp-resetd, as root in a private mount namespace over a copy of /etc
+# (tests/system/lib/sandbox.sh): real users and passwords in the copy, the shipped
+# totp-reset PAM service (pam_pwquality + pam_unix), an aiosmtpd server on loopback that
+# keeps every mail, and totp-resetd itself, privilege-separated, on a free loopback port.
+#
+#   run_e2e.sh browser|abuse TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
+#
+# browser  Debian chromium, driven by playwright-core, walks the whole flow: ask for a
+#          link, open it from the mail, set a new password with a code from oathtool, see
+#          the success page (saved as BUILD_DIR/reset-success.png, phone-sized). Then the
+#          new password works through PAM and the old one does not.
+# abuse    abuse_cases.py: every refusal the service must make, over plain HTTP.
+#
+# Skips (77) only when not root; everything it starts dies with the namespace.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../system/lib/sandbox.sh
+source "$here/../system/lib/sandbox.sh"
+# shellcheck source=../system/lib/check.sh
+source "$here/../system/lib/check.sh"
+
+mode=$1 resetd=$2 fixture=$3 pam_module=$4 build=$5
+python=${TOTP_RESET_PYTHON3:-/usr/bin/python3}
+source_root=$(cd "$here/../.." && pwd)
+
+sandbox_enter "$@"
+sandbox_setup
+
+work=$SANDBOX_ROOT/tmp/reset
+mkdir -p "$work/mail"
+state_dir=/var/lib/pam_totp
+secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+old_password='Old-Passw0rd-1'
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+free_port() {
+    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 0.1 s.
+wait_for() {
+    local what=$1 seconds=$2
+    shift 2
+    local tries=$((seconds * 10))
+    until "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        if [ "$tries" -le 0 ]; then
+            echo "FAIL: $what did not happen within $seconds s"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# A uid below UID_MIN that nobody has.
+system_uid() {
+    local uid=990
+    while getent passwd "$uid" >/dev/null || getent group "$uid" >/dev/null; do
+        uid=$((uid - 1))
+    done
+    echo "$uid"
+}
+
+# --- accounts: the web process's own, and users in every state the service tells apart ---
+useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin totp-resetd
+enroll() { "$fixture" "$state_dir" "$@"; }
+add_enrolled() { # NAME EMAIL [verified|unverified] [UID]
+    sandbox_add_user "$1" "$old_password" "${4:-}"
+    enroll "$1" "$secret" "$2" "${3:-verified}"
+}
+add_enrolled alice alice@example.test
+if [ "$mode" = abuse ]; then
+    add_enrolled tim tim@example.test       # timing: a user who gets mail
+    add_enrolled mia mia@example.test       # the per-account mail limit
+    add_enrolled eve eve@example.test       # expiry
+    add_enrolled hal hal@example.test       # the Host header
+    add_enrolled bob bob@example.test unverified
+    add_enrolled carol carol@example.test
+    usermod -L carol                        # locked: '!' in front of the hash
+    add_enrolled svcacct svcacct@example.test verified "$(system_uid)"
+    sandbox_add_user dave "$old_password"   # not enrolled
+fi
+
+install -m 0644 -o root -g root "$source_root/config/pam.d/totp-reset" /etc/pam.d/totp-reset
+sandbox_pam_service reset-check <<EOF
+auth     required pam_unix.so
+account  required pam_unix.so
+EOF
+sandbox_pam_service totp-login <<EOF
+auth     required $pam_module
+EOF
+
+# --- mail ---
+smtp_port=$(free_port)
+"$python" "$here/smtp_sink.py" "$smtp_port" "$work/mail" 2>"$work/smtp.log" &
+pids+=($!)
+wait_for "the SMTP server start" 10 test -e "$work/mail/ready"
+
+# --- the service ---
+# write_config PORT LIFETIME: the whole pam_totp.conf for one instance.
+write_config() {
+    sandbox_write_file "/etc/security/pam_totp-$1.conf" 0644 root:root <<EOF
+[global]
+state_dir = $state_dir
+max_failures = 50
+
+[reset]
+base_url = http://127.0.0.1:$1/
+listen = 127.0.0.1:$1
+site_name = Example Lab
+client_ip_header = X-Real-IP
+token_lifetime = $2
+requests_per_ip = 5
+failures_per_ip = 8
+mails_per_account = 3
+max_body = 4096
+smtp_url = smtp://127.0.0.1:$smtp_port
+smtp_starttls = optional
+mail_from = Example Lab <reset@example.test>
+smtp_timeout = 5
+EOF
+}
+
+# start_resetd PORT LIFETIME: starts an instance, waits until it answers.
+start_resetd() {
+    write_config "$1" "$2"
+    # No leak check: LeakSanitizer cannot stop the threads of a chrooted, non-dumpable
+    # process; the unit tests cover the same code with it.
+    ASAN_OPTIONS=detect_leaks=0 "$resetd" --config "/etc/security/pam_totp-$1.conf" \
+        --foreground 2>>"$work/resetd.log" &
+    pids+=($!)
+    wait_for "totp-resetd on port $1 answering" 20 curl -sf "http://127.0.0.1:$1/style.css"
+}
+
+port=$(free_port)
+start_resetd "$port" 900
+resetd_pid=${pids[-1]}
+base=http://127.0.0.1:$port/
+
+case "$mode" in
+abuse)
+    short_port=$(free_port)
+    start_resetd "$short_port" 10
+    web_pid=$(pgrep -P "$resetd_pid")
+    status=/proc/$web_pid/status
+    web_uid=$(id -u totp-resetd)
+    check "the web process runs as totp-resetd" \
+        test "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$status")" = "$web_uid $web_uid $web_uid $web_uid"
+    check "the web process has no supplementary groups" \
+        test -z "$(awk '/^Groups:/ {print $2}' "$status")"
+    check "the web process has no capabilities" \
+        test "$(awk '/^CapEff:|^CapPrm:|^CapBnd:/ {print $2}' "$status" | sort -u)" = 0000000000000000
+    check "the web process cannot gain privileges" \
+        test "$(awk '/^NoNewPrivs:/ {print $2}' "$status")" = 1
+    check "the web process is confined to the empty jail" \
+        test "$(readlink "/proc/$web_pid/root")" = /run/totp-resetd
+    check "the monitor stays root" test "$(awk '/^Uid:/ {print $3}' "/proc/$resetd_pid/status")" = 0
+
+    # systemd socket activation: the passed socket is used, not the configured address.
+    configured_port=$(free_port) activated_port=$(free_port)
+    write_config "$configured_port" 900
+    ASAN_OPTIONS=detect_leaks=0 systemd-socket-activate -l "127.0.0.1:$activated_port" \
+        "$resetd" --config "/etc/security/pam_totp-$configured_port.conf" --foreground \
+        2>>"$work/resetd.log" &
+    pids+=($!)
+    check "a socket passed by systemd is served" \
+        wait_for "socket activation" 20 curl -sf "http://127.0.0.1:$activated_port/style.css"
+    check "the configured address is then not opened" \
+        sh -c "! curl -s 'http://127.0.0.1:$configured_port/' >/dev/null"
+
+    args=(--base "$base" --short-base "http://127.0.0.1:$short_port/" --mail "$work/mail"
+        --state "$state_dir" --secret "$secret" --old-password "$old_password"
+        --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code")
+    check "abuse cases" "$python" "$here/abuse_cases.py" "${args[@]}"
+    ;;
+browser)
+    node_dir=$build/node
+    mkdir -p "$node_dir"
+    cp "$here/package.json" "$here/package-lock.json" "$node_dir/"
+    if [ ! -d "$node_dir/node_modules/playwright-core" ]; then
+        (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    export NODE_PATH=$node_dir/node_modules
+    new_password='Tangerine-Violin-42-Harbour'
+    HOME=$work check "the browser walks the whole reset" \
+        node "$here/browser_flow.cjs" --base "$base" --mail "$work/mail" \
+        --user alice --email alice@example.test --password "$new_password" --secret "$secret" \
+        --state "$state_dir/alice" --code-helper "$source_root/tests/system/lib/totp-code" \
+        --screenshot "$build/reset-success.png" --profile "$work/chromium"
+    check "the new password works through PAM" \
+        sh -c "printf '%s\n' '$new_password' | pamtester reset-check alice authenticate"
+    check "the old password no longer works" \
+        sh -c "! printf '%s\n' '$old_password' | pamtester reset-check alice authenticate"
+    check "the change notice was mailed" \
+        grep -l '"subject": "Your password on Example Lab was changed"' "$work/mail/"*.json
+    token=$(grep -o 'token=[0-9a-f]\{24\}\.[0-9a-f]\{64\}' "$work/mail/0001.json" | head -n 1)
+    token=${token#token=}
+    check "the daemon logged neither the token nor the password" \
+        sh -c "[ -n '$token' ] && ! grep -qF -e '$token' -e '$new_password' '$work/resetd.log'"
+    ;;
+*)
+    echo "unknown mode $mode" >&2
+    exit 2
+    ;;
+esac
+
+if [ "$CHECK_FAILED" -ne 0 ]; then
+    echo "--- totp-resetd log ---"
+    cat "$work/resetd.log"
+fi
+finish

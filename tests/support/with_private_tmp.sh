@@ -1,0 +1,31 @@
+#!/bin/sh
+# Runs a command in a private mount namespace with its own empty /tmp.
+#
+# pam_wrapper keeps its per-process copy of libpam and the service files in /tmp/pam.X
+# (one character of choice), so PAM test processes running side by side would otherwise
+# collide there. Whatever the command needs from the host's /tmp (a checkout or build
+# tree may live there) is bound back into the new /tmp. With TOTP_TEST_PRELOAD set, the
+# preload list is applied to the command only, not to the tools that set this up.
+set -eu
+if [ "${TOTP_IN_PRIVATE_TMP:-}" != 1 ]; then
+    TOTP_IN_PRIVATE_TMP=1 exec unshare --mount --propagation private -- "$0" "$@"
+fi
+exec 3</tmp  # the host's /tmp, reachable as /proc/self/fd/3 once it is covered
+mount -t tmpfs -o mode=1777 private-test-tmp /tmp
+for path in "$0" "$PWD" "$@"; do
+    case "$path" in
+        /tmp/?*)
+            top=${path#/tmp/}
+            top=${top%%/*}
+            if [ ! -e "/tmp/$top" ] && [ -d "/proc/self/fd/3/$top" ]; then
+                mkdir "/tmp/$top"
+                mount --bind "/proc/self/fd/3/$top" "/tmp/$top"
+            fi
+            ;;
+    esac
+done
+exec 3<&-
+if [ -n "${TOTP_TEST_PRELOAD:-}" ]; then
+    exec env LD_PRELOAD="$TOTP_TEST_PRELOAD" "$@"
+fi
+exec "$@"
