@@ -19,7 +19,8 @@ for path in "$0" "$PWD" "$@"; do
             top=${top%%/*}
             if [ ! -e "/tmp/$top" ] && [ -d "/proc/self/fd/3/$top" ]; then
                 mkdir "/tmp/$top"
-                mount --bind "/proc/self/fd/3/$top" "/tmp/$top"
+                # Not canonicalized: the fd names the covered /tmp, its path the new one.
+                mount --no-canonicalize --bind "/proc/self/fd/3/$top" "/tmp/$top"
             fi
             ;;
     esac
