@@ -27,6 +27,7 @@ enum Option : int {
     kQrSvg,
     kRecoveryCodes,
     kJson,
+    kTo,
     kHelp,
     kVersion,
 };
@@ -51,6 +52,7 @@ constexpr option kLongOptions[] = {
     {"qr-svg", required_argument, nullptr, kQrSvg},
     {"recovery-codes", required_argument, nullptr, kRecoveryCodes},
     {"json", no_argument, nullptr, kJson},
+    {"to", required_argument, nullptr, kTo},
     {"help", no_argument, nullptr, kHelp},
     {"version", no_argument, nullptr, kVersion},
     {nullptr, 0, nullptr, 0},
@@ -79,6 +81,8 @@ constexpr SubcommandSpec kSubcommands[] = {
     {"import-google-authenticator", Subcommand::import_google_authenticator, bit(kUser) | bit(kConfig), 0, 1},
     {"import-oath", Subcommand::import_oath, bit(kConfig), 1, 1},
     {"email", Subcommand::email, bit(kUser) | bit(kConfig), 1, 1},
+    {"migrate", Subcommand::migrate, bit(kConfig) | bit(kTo), 0, 0},
+    {"db-upgrade", Subcommand::db_upgrade, bit(kConfig), 0, 0},
 };
 // clang-format on
 
@@ -209,6 +213,12 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
         case kJson:
             command.json = true;
             return {};
+        case kTo:
+            if (value != "files" && value != "postgresql") {
+                return bad_value("unknown store '" + shown(value) + "' (use files or postgresql)");
+            }
+            command.to = std::string(value);
+            return {};
     }
     return bad_value("unknown option");
 }
@@ -300,6 +310,9 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
                                              : "'" + std::string(spec->name) + "'"));
         }
     }
+    if (spec->subcommand == Subcommand::migrate && !command.to) {
+        return usage("'migrate' needs --to files or --to postgresql");
+    }
     if ((spec->subcommand == Subcommand::remove || spec->subcommand == Subcommand::unlock) &&
         !command.user) {
         return usage("'" + std::string(spec->name) + "' needs --user NAME");
@@ -323,6 +336,9 @@ const char* usage_text() {
                                         keep a ~/.google_authenticator secret
   totp-enroll import-oath USERSFILE     import a pam_oath users file (root)
   totp-enroll email ADDR [--user NAME]  record a verified address for password resets
+  totp-enroll migrate --to postgresql|files
+                                        copy every user into the other store (root)
+  totp-enroll db-upgrade                create or upgrade the database schema (root)
 
 Enrollment options:
   --user NAME            root only: the user to enroll

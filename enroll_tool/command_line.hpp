@@ -23,6 +23,8 @@ enum class Subcommand {
     import_google_authenticator,
     import_oath,
     email,
+    migrate,
+    db_upgrade,
     help,
     version,
 };
@@ -46,6 +48,7 @@ struct CommandLine {
     bool json = false;
     std::optional<std::string> file;     // import FILE / USERSFILE
     std::optional<std::string> address;  // email ADDR
+    std::optional<std::string> to;       // migrate --to files|postgresql
 
     // Options only root may give: they would change the target, the paths or the key.
     bool uses_root_only_options() const {

@@ -14,6 +14,7 @@
 #include "enroll.hpp"
 #include "failure.hpp"
 #include "import.hpp"
+#include "migrate.hpp"
 #include "privileges.hpp"
 #include "session.hpp"
 
@@ -26,7 +27,8 @@ namespace {
 
 bool is_root_only(Subcommand subcommand) {
     return subcommand == Subcommand::remove || subcommand == Subcommand::unlock ||
-           subcommand == Subcommand::list || subcommand == Subcommand::import_oath;
+           subcommand == Subcommand::list || subcommand == Subcommand::import_oath ||
+           subcommand == Subcommand::migrate || subcommand == Subcommand::db_upgrade;
 }
 
 Outcome check_permitted(const CommandLine& command, const Privileges& privileges) {
@@ -61,6 +63,10 @@ Outcome dispatch(Session& session, const CommandLine& command) {
             return import_oath(session, command);
         case Subcommand::email:
             return verify_email(session, command);
+        case Subcommand::migrate:
+            return migrate_store(session, command);
+        case Subcommand::db_upgrade:
+            return upgrade_database(session);
         case Subcommand::help:
         case Subcommand::version:
             break;

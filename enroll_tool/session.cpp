@@ -10,6 +10,7 @@
 
 #include "caller_auth.hpp"
 #include "totp/clock.hpp"
+#include "totp/store_factory.hpp"
 
 namespace totp_enroll {
 namespace {
@@ -63,13 +64,12 @@ Expected<Account> find_account(const std::string& name) {
 }
 
 Session::Session(Privileges& privileges, Account caller, totp::Settings settings,
-                 std::string config_path)
+                 std::string config_path, std::unique_ptr<totp::Store> store)
     : privileges_(&privileges),
       caller_(std::move(caller)),
       settings_(std::move(settings)),
       config_path_(std::move(config_path)),
-      store_(totp::make_file_store(
-          {.state_dir = settings_.state_dir, .secret_path = settings_.secret_path})) {}
+      store_(std::move(store)) {}
 
 Expected<Session> Session::open(Privileges& privileges, const CommandLine& command) {
     Expected<Account> caller = find_account(privileges.caller_uid());
@@ -87,7 +87,13 @@ Expected<Session> Session::open(Privileges& privileges, const CommandLine& comma
         if (problem.security_relevant) return fail(Exit::failure, problem.message);
         std::fprintf(stderr, "totp-enroll: warning: %s\n", problem.message.c_str());
     }
-    return Session(privileges, std::move(*caller), std::move(settings), path);
+    totp::Result<std::unique_ptr<totp::Store>> store = [&] {
+        // The database's key and password files are root's.
+        const Privileges::Elevation elevated = privileges.elevate();
+        return totp::make_store(settings);
+    }();
+    if (!store) return from_core(store.error());
+    return Session(privileges, std::move(*caller), std::move(settings), path, std::move(*store));
 }
 
 std::int64_t Session::now() const {

@@ -69,7 +69,7 @@ class Session {
 
   private:
     Session(Privileges& privileges, Account caller, totp::Settings settings,
-            std::string config_path);
+            std::string config_path, std::unique_ptr<totp::Store> store);
 
     Privileges* privileges_;
     Account caller_;

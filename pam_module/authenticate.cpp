@@ -162,7 +162,9 @@ class Login {
         if (std::optional<totp::SecretString> token = session_.authtok();
             token && looks_like_code(token->view(), digits)) {
             const int rc = check(std::move(token));
-            if (rc != PAM_AUTH_ERR) return rc;
+            // Only a code that was examined, refused and recorded leads on to the prompt: a
+            // state that could not be read or written fails the login here (fail closed).
+            if (rc != PAM_AUTH_ERR || store_failed_) return rc;
         }
         return check(session_.ask_hidden(settings_.prompt));
     }
@@ -183,10 +185,12 @@ class Login {
         if (!record) {
             session_.log(LOG_ERR,
                          "cannot use state (" + record.error().message + "), failing closed");
+            store_failed_ = true;
             return PAM_AUTH_ERR;
         }
         if (!(*record)->state()) {
             session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
+            store_failed_ = true;
             return PAM_AUTH_ERR;
         }
         totp::UserState state = (*record)->state()->clone();
@@ -200,6 +204,7 @@ class Login {
             if (const totp::Status saved = (*record)->save(state); !saved) {
                 session_.log(LOG_ERR, "cannot record the attempt (" + saved.error().message +
                                           "), failing closed");
+                store_failed_ = true;
                 return PAM_AUTH_ERR;
             }
         }
@@ -242,6 +247,7 @@ class Login {
     const totp::Settings& settings_;
     totp::Store& store_;
     const totp::Clock& clock_;
+    bool store_failed_ = false;  // the state could not be read or an attempt not recorded
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "pam_session.hpp"
 #include "totp/clock.hpp"
 #include "totp/store.hpp"
+#include "totp/store_factory.hpp"
 
 namespace {
 
@@ -28,10 +29,14 @@ int authenticate_user(pam_handle_t* pamh, int argc, const char** argv) {
         return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
     }
 
-    const std::unique_ptr<totp::Store> store = totp::make_file_store(
-        {.state_dir = options.settings.state_dir, .secret_path = options.settings.secret_path});
+    const totp::Result<std::unique_ptr<totp::Store>> store = totp::make_store(options.settings);
+    if (!store) {
+        session.log_plain(LOG_ERR,
+                          "cannot use the store (" + store.error().message + "), failing closed");
+        return PAM_AUTH_ERR;
+    }
     const totp::SystemClock clock;
-    return pam_totp::authenticate(session, options.settings, *store, clock);
+    return pam_totp::authenticate(session, options.settings, **store, clock);
 }
 
 }  // namespace

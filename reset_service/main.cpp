@@ -25,6 +25,7 @@
 #include "privileges.hpp"
 #include "totp/clock.hpp"
 #include "totp/store.hpp"
+#include "totp/store_factory.hpp"
 #include "unique_fd.hpp"
 #include "web.hpp"
 
@@ -58,7 +59,11 @@ int web_process(const Configuration& config, const WebAccount& account, UniqueFd
 }
 
 int monitor_process(Configuration config, UniqueFd channel, UniqueFd signals, pid_t web) {
-    auto store = totp::make_file_store({config.global.state_dir, config.global.secret_path});
+    totp::Result<std::unique_ptr<totp::Store>> store = totp::make_store(config.global);
+    if (!store) {
+        log_error("monitor: %s", store.error().message.c_str());
+        return 1;
+    }
     const totp::SystemClock clock;
     MonitorConfig monitor_config{totp::Policy{config.global.window, config.global.max_failures,
                                               config.global.lockout_seconds},
@@ -67,7 +72,7 @@ int monitor_process(Configuration config, UniqueFd channel, UniqueFd signals, pi
                                  std::move(config.texts),
                                  std::move(config.site_name),
                                  config.uid_min};
-    Monitor monitor(std::move(monitor_config), *store, clock);
+    Monitor monitor(std::move(monitor_config), **store, clock);
     return monitor.serve(channel.get(), signals.get(), web);
 }
 

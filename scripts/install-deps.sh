@@ -10,6 +10,8 @@ packages=(
     oathtool zbar-tools imagemagick libpam-google-authenticator libpam-oath
     python3-aiosmtpd tmux expect util-linux
     libmicrohttpd-dev libpam-pwquality cracklib-runtime pamtester chromium
+    libpq-dev postgresql
+    debhelper lintian rpm openssh-server sudo curl
 )
 missing=()
 for package in "${packages[@]}"; do

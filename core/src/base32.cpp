@@ -34,7 +34,10 @@ SecretString base32_encode(std::span<const std::uint8_t> bytes) {
         symbol[0] = kAlphabet[(buffer << (5 - bits)) & 0x1f];
         out.append({symbol, 1});
     }
-    buffer = 0;
+    // Secret bits: wiped with OPENSSL_cleanse, since a plain `= 0` is a dead store the
+    // compiler removes.
+    wipe(&buffer, sizeof buffer);
+    wipe(symbol, sizeof symbol);
     return out;
 }
 
@@ -69,7 +72,7 @@ Result<SecretBytes> base32_decode(std::string_view text) {
             bits -= 8;
         }
     }
-    buffer = 0;
+    wipe(&buffer, sizeof buffer);
     // Only 2, 4, 5 or 7 trailing symbols can end a block; others mean a truncated value.
     const std::size_t tail = symbols % 8;
     if (tail == 1 || tail == 3 || tail == 6) {

@@ -77,6 +77,24 @@ bool is_secret_path_or_empty(std::string_view value) {
            has_only_user_escapes(value);
 }
 
+bool is_store_kind(std::string_view value) {
+    return value == "files" || value == "postgresql";
+}
+
+bool is_dsn_or_empty(std::string_view value) {
+    return value.size() <= kMaxPathLength && !has_control(value);
+}
+
+bool is_absolute_path_or_empty(std::string_view value) {
+    return value.empty() || (value.starts_with('/') && is_safe_path(value));
+}
+
+// Names separated by commas and/or spaces.
+bool is_user_list(std::string_view value) {
+    return value.size() <= kMaxPathLength && !has_control(value) &&
+           value.find('/') == std::string_view::npos;
+}
+
 bool is_group_name_or_empty(std::string_view value) {
     for (char c : value) {
         if (is_control(c) || c == ' ' || c == '/') return false;
@@ -150,6 +168,23 @@ constexpr Key kKeys[] = {
     {"secret_path", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.secret_path; }, is_secret_path_or_empty,
              "empty, or an absolute or ~/ path without '..', %u for the user"}},
+    {"store", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.store; }, is_store_kind,
+             "files or postgresql"}},
+    {"store_dsn", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.store_dsn; }, is_dsn_or_empty,
+             "a libpq connection string without control characters"}},
+    {"store_password_file", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.store_password_file; },
+             is_absolute_path_or_empty, "empty, or an absolute path without '..'"}},
+    {"store_key_file", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.store_key_file; },
+             is_absolute_path_or_empty, "an absolute path without '..'"}},
+    {"store_connect_timeout", kSecurity,
+     IntKey{[](Settings& s) -> int& { return s.store_connect_timeout; }, 1, 60}},
+    {"store_fallback_users", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.store_fallback_users; }, is_user_list,
+             "user names separated by commas or spaces"}},
     // Verification policy
     {"window", kSecurity,
      IntKey{[](Settings& s) -> int& { return s.window; }, 0, 10}},

@@ -100,6 +100,18 @@ std::string file_type(mode_t mode) {
     return "not a regular file";
 }
 
+// Gives a finished temp file its real name, failing with EEXIST if that name is taken.
+// One atomic rename: a crash can leave the temp name or the real one, never both on one
+// inode (a second link would make the record look like a planted hard link and lock the
+// user out). Filesystems without RENAME_NOREPLACE get link + unlink. Returns 0 or errno.
+int publish(int dir, const std::string& temp, const std::string& name) {
+    if (::renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return errno;
+    if (::linkat(dir, temp.c_str(), dir, name.c_str(), 0) != 0) return errno;
+    ::unlinkat(dir, temp.c_str(), 0);
+    return 0;
+}
+
 std::string join_path(const std::string& dir, const std::string& name) {
     return dir.ends_with('/') ? dir + name : dir + "/" + name;
 }
@@ -495,8 +507,7 @@ class FileRecord final : public Record {
         }
         if (::fsync(fd.get()) != 0)
             return fail("syncing " + join_path(where_.dir_path, temp), errno);
-        if (::linkat(dir, temp.c_str(), dir, where_.name.c_str(), 0) != 0) {
-            const int error = errno;
+        if (const int error = publish(dir, temp, where_.name); error != 0) {
             ::unlinkat(dir, temp.c_str(), 0);
             if (error == EEXIST) {
                 return make_error(Errc::busy,
@@ -504,7 +515,6 @@ class FileRecord final : public Record {
             }
             return io_error("creating state file " + where_.path(), error);
         }
-        ::unlinkat(dir, temp.c_str(), 0);
         if (::fsync(dir) != 0) {
             // Not durable, so report failure, and take the name back so that what is on
             // disk matches what we reported (we still hold the lock on that inode).
@@ -698,13 +708,11 @@ class FileStore final : public Store {
                               "writing reset token " + path + ": " + written.error().message);
         }
         if (::fsync(fd.get()) != 0) return fail("syncing " + temp, errno);
-        if (::linkat(dir_fd, temp.c_str(), dir_fd, selector.c_str(), 0) != 0) {
-            const int error = errno;
+        if (const int error = publish(dir_fd, temp, selector); error != 0) {
             ::unlinkat(dir_fd, temp.c_str(), 0);
             if (error == EEXIST) return make_error(Errc::busy, "reset token " + path + ": exists");
             return io_error("creating reset token " + path, error);
         }
-        ::unlinkat(dir_fd, temp.c_str(), 0);
         if (Status synced = sync_dir(*dir); !synced) {
             ::unlinkat(dir_fd, selector.c_str(), 0);  // report what is on disk: nothing
             return synced;

@@ -146,7 +146,7 @@ Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorit
         text[static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
         value /= 10;
     }
-    value = 0;
+    wipe(&value, sizeof value);  // not `value = 0`: the compiler drops that dead store
     SecretString code(std::string_view(text.data(), static_cast<std::size_t>(digits)));
     wipe(text.data(), text.size());
     return code;

@@ -104,6 +104,19 @@ void digit_scratch_codes_work_as_recovery_codes(void**) {
     assert_int_equal(state.recovery.size(), 1);
 }
 
+// Found by tests/fuzz/fuzz_verify: counting past what a state file can hold made the state
+// unsavable, so further failures were not recorded and renewed no lockout.
+void failure_count_stops_at_the_state_format_limit_and_still_locks(void**) {
+    auto state = make_state();
+    state.failures = 1000000;
+    const auto decision = totp::decide(state, "000000", kPolicy, kNow);
+    assert_int_equal(decision.verdict, totp::Verdict::wrong);
+    assert_true(decision.lockout_started);
+    assert_int_equal(state.failures, 1000000);
+    assert_int_equal(state.locked_until, kNow + 60);
+    assert_true(totp::encode_slot(state, 2).ok());
+}
+
 }  // namespace
 
 int main() {
@@ -115,6 +128,7 @@ int main() {
         cmocka_unit_test(locked_user_is_refused_without_examining_or_changing_anything),
         cmocka_unit_test(lock_ends_at_locked_until),
         cmocka_unit_test(digit_scratch_codes_work_as_recovery_codes),
+        cmocka_unit_test(failure_count_stops_at_the_state_format_limit_and_still_locks),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

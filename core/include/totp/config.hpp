@@ -17,6 +17,16 @@ struct Settings {
     // Store
     std::string state_dir = "/var/lib/pam_totp";
     std::string secret_path;  // empty: default root-owned layout
+    // Fleet store (store_pg/): "files" (the default) or "postgresql", the libpq connection
+    // string, root-only files with the password and the AES-256-GCM key, the connect
+    // timeout (1..60 s), and the break-glass users allowed the file store when the database
+    // is unreachable (empty: everyone fails closed).
+    std::string store = "files";
+    std::string store_dsn;
+    std::string store_password_file;
+    std::string store_key_file = "/etc/security/pam_totp.key";
+    int store_connect_timeout = 3;
+    std::string store_fallback_users;
     // Verification policy
     int window = 1;              // steps accepted either side of now, 0..10
     int max_failures = 5;        // consecutive failures before a lockout, 1..1000

@@ -247,3 +247,53 @@ sandbox_install_setuid() {
     done
     echo "$copy"
 }
+
+# sandbox_enter_system_root BIND_PATH... -- ARGS...: for tests of installed packages, a
+# whole private system instead of sandbox_setup's copy of /etc. Call it after
+# sandbox_enter, in place of sandbox_setup. It mounts an overlayfs over the host's / whose
+# writes all land in a tmpfs: dpkg -i with its maintainer scripts, pam-auth-update,
+# useradd, chpasswd and daemons work on it as on a real machine, and the host's /etc,
+# /usr, /var/lib/dpkg and users are never written. Inside are the namespace's own /proc,
+# the host's /sys and /dev, and empty tmpfs /run (with /run/lock) and /tmp. Each BIND_PATH
+# (absolute: the checkout, the packages to install) is bind-mounted read-only at the same
+# place. Then it re-runs the calling script ($0) with ARGS, chrooted into that system, with
+# SANDBOX_SYSTEM_ROOT=1 in the environment, from / (pass absolute paths); there (the second
+# call) it returns at once.
+sandbox_enter_system_root() {
+    if [ -n "${SANDBOX_SYSTEM_ROOT:-}" ]; then
+        return 0
+    fi
+    if [ -z "${_SANDBOX_INNER:-}" ] || [ -z "${SANDBOX_DIR:-}" ]; then
+        echo "sandbox_enter_system_root: call sandbox_enter first" >&2
+        exit 1
+    fi
+    local binds=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        binds+=("$1")
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    SANDBOX_ROOT=$SANDBOX_DIR
+    mount -t tmpfs -o mode=0755 pam_totp-sandbox "$SANDBOX_ROOT"
+    mkdir "$SANDBOX_ROOT/upper" "$SANDBOX_ROOT/work" "$SANDBOX_ROOT/system"
+    local system=$SANDBOX_ROOT/system why
+    if ! why=$(mount -t overlay pam_totp-sandbox \
+        -o "lowerdir=/,upperdir=$SANDBOX_ROOT/upper,workdir=$SANDBOX_ROOT/work" "$system" 2>&1); then
+        sandbox_skip "the kernel refused an overlayfs over /: $why"
+    fi
+    mount -t proc proc "$system/proc"
+    mount --rbind /sys "$system/sys"
+    mount --rbind /dev "$system/dev"
+    mount -t tmpfs -o mode=0755 pam_totp-sandbox "$system/run"
+    mkdir -m 1777 "$system/run/lock"
+    mount -t tmpfs -o mode=1777 pam_totp-sandbox "$system/tmp"
+    local path
+    for path in "${binds[@]}"; do
+        mkdir -p "$system$path"
+        mount --bind "$path" "$system$path"
+        mount -o remount,bind,ro "$system$path"
+    done
+    local script
+    script=$(readlink -f "$0")
+    exec chroot "$system" /usr/bin/env SANDBOX_SYSTEM_ROOT=1 "$BASH" "$script" "$@"
+}

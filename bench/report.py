@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Turns pam_bench's raw results (raw.tsv) into the Markdown tables of BENCHMARKS.md.
+
+usage: report.py raw.tsv machine.txt > table.md
+"""
+import collections
+import sys
+
+OPS = [
+    ("floor", "floor: pam_permit only"),
+    ("durable_update", "bare durable update (no PAM)"),
+    ("user_lookup", "getpwnam() alone (no PAM)"),
+    ("totp/valid", "pam_totp, valid code"),
+    ("totp/wrong", "pam_totp, wrong code"),
+    ("google/valid", "google-authenticator, valid code"),
+    ("google/wrong", "google-authenticator, wrong code"),
+    ("oath/valid", "pam_oath, valid code"),
+    ("oath/wrong", "pam_oath, wrong code"),
+    ("candidate/valid", "pam_totp candidate build, valid code"),
+    ("candidate/wrong", "pam_totp candidate build, wrong code"),
+]
+SERVICES = [
+    ("bench-floor", "floor (pam_permit)"),
+    ("bench-totp", "pam_totp"),
+    ("bench-google", "google-authenticator"),
+    ("bench-oath", "pam_oath"),
+    ("bench-candidate", "pam_totp candidate build"),
+]
+TARGETS = {
+    "google": 0.6,   # pam_totp above floor <= 0.6 x google-authenticator above floor
+    "durable": 1.3,  # pam_totp above floor <= 1.3 x one bare durable update
+    "scaling": 1.2,  # pam_totp at 100 000 users <= 1.2 x at 100 users
+}
+
+Row = collections.namedtuple(
+    "Row", "count median p99 mean per_s cpu unexpected rewinds")
+
+
+def load(path):
+    latency, rss, enroll, logins, syslog = {}, {}, {}, {}, {}
+    for line in open(path):
+        f = line.rstrip("\n").split("\t")
+        if f[0] == "latency":
+            n, p, op = int(f[1]), int(f[2]), f[3]
+            latency[n, p, op] = Row(int(f[4]), float(f[5]), float(f[6]), float(f[7]),
+                                    float(f[8]), float(f[9]), int(f[10]), int(f[11]))
+        elif f[0] == "rss":
+            rss[int(f[1]), f[2]] = int(f[3])
+        elif f[0] == "enroll":
+            enroll[int(f[1])] = [float(x) for x in f[2:6]]
+        elif f[0] == "logins":
+            logins[int(f[1]), f[2]] = int(f[3])
+        elif f[0] == "syslog":
+            syslog[f[1]] = int(f[2])
+    return latency, rss, enroll, logins, syslog
+
+
+def us(value):
+    if value is None:
+        return "–"
+    if value >= 10000:
+        return f"{value / 1000:.1f} ms"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return None
+    return a / b
+
+
+def x(value):
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def users_text(n):
+    return f"{n:,}".replace(",", " ")
+
+
+class Results:
+    def __init__(self, latency):
+        self.latency = latency
+        self.users = sorted({k[0] for k in latency})
+        self.procs = sorted({k[1] for k in latency})
+
+    def row(self, n, p, op):
+        return self.latency.get((n, p, op))
+
+    def median(self, n, p, op):
+        r = self.row(n, p, op)
+        return r.median if r else None
+
+    def above_floor(self, n, p, op):
+        m, floor = self.median(n, p, op), self.median(n, p, "floor")
+        return None if m is None or floor is None else m - floor
+
+
+def latency_table(res, n):
+    out = [f"### {users_text(n)} users\n"]
+    head = ["operation"]
+    for p in res.procs:
+        head += [f"P={p} median µs", f"P={p} p99 µs"]
+    head += ["CPU µs (P=1)", "× floor (P=1)", "above floor µs (P=1)"]
+    head += [f"logins/s P={p}" for p in res.procs]
+    head += ["refused / samples"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for op, label in OPS:
+        if not any(res.row(n, p, op) for p in res.procs):
+            continue
+        cells = [label]
+        for p in res.procs:
+            r = res.row(n, p, op)
+            cells += [us(r.median) if r else "–", us(r.p99) if r else "–"]
+        r1 = res.row(n, res.procs[0], op)
+        cells += [us(r1.cpu) if r1 else "–",
+                  x(ratio(res.median(n, res.procs[0], op), res.median(n, res.procs[0], "floor"))),
+                  us(res.above_floor(n, res.procs[0], op)) if op != "floor" else "–"]
+        for p in res.procs:
+            r = res.row(n, p, op)
+            cells.append(f"{r.per_s:.0f}" if r else "–")
+        refused = []
+        for p in res.procs:
+            r = res.row(n, p, op)
+            if r and r.unexpected:
+                refused.append(f"P={p}: {r.unexpected}/{r.count}")
+        cells.append(", ".join(refused) if refused else "0")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def ratio_table(res, who="totp"):
+    out = ["| users | P | case | pam_totp above floor µs | ÷ bare durable update | "
+           "÷ google-authenticator above floor | ÷ pam_oath above floor |",
+           "|---|---|---|---|---|---|---|"]
+    for n in res.users:
+        for p in res.procs:
+            durable = res.median(n, p, "durable_update")
+            for case in ("valid", "wrong"):
+                ours = res.above_floor(n, p, f"{who}/{case}")
+                if ours is None:
+                    continue
+                out.append("| " + " | ".join([
+                    users_text(n), str(p), case, us(ours), x(ratio(ours, durable)),
+                    x(ratio(ours, res.above_floor(n, p, f"google/{case}"))),
+                    x(ratio(ours, res.above_floor(n, p, f"oath/{case}")))]) + " |")
+    return "\n".join(out) + "\n"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def targets_table(res, who="totp"):
+    out = ["| target (issue 6) | measured | result |", "|---|---|---|"]
+    p1 = res.procs[0]
+    for n in res.users:
+        ours, ga = res.above_floor(n, p1, f"{who}/valid"), res.above_floor(n, p1, "google/valid")
+        r = ratio(ours, ga)
+        if r is not None:
+            out.append(f"| pam_totp above floor ≤ {TARGETS['google']}× google-authenticator's "
+                       f"({users_text(n)} users, P={p1}) | {us(ours)} vs {us(ga)} µs = {x(r)} | "
+                       f"{verdict(r <= TARGETS['google'])} |")
+    for n in res.users:
+        ours, durable = res.above_floor(n, p1, f"{who}/valid"), res.median(n, p1, "durable_update")
+        r = ratio(ours, durable)
+        if r is not None:
+            out.append(f"| pam_totp above floor ≤ {TARGETS['durable']}× bare durable update "
+                       f"({users_text(n)} users, P={p1}) | {us(ours)} vs {us(durable)} µs = "
+                       f"{x(r)} | {verdict(r <= TARGETS['durable'])} |")
+    if len(res.users) >= 2:
+        small, large = res.users[0], res.users[-1]
+        for p in res.procs:
+            a, b = res.median(small, p, f"{who}/valid"), res.median(large, p, f"{who}/valid")
+            r = ratio(b, a)
+            if r is not None:
+                out.append(f"| pam_totp per login at {users_text(large)} users ≤ "
+                           f"{TARGETS['scaling']}× at {users_text(small)} (P={p}) | "
+                           f"{us(b)} vs {us(a)} µs = {x(r)} | "
+                           f"{verdict(r <= TARGETS['scaling'])} |")
+    for n in res.users:
+        for p in res.procs:
+            wrong, valid = res.median(n, p, f"{who}/wrong"), res.median(n, p, f"{who}/valid")
+            r = ratio(wrong, valid)
+            if r is not None:
+                out.append(f"| pam_totp wrong code ≤ valid code ({users_text(n)} users, P={p}) | "
+                           f"{us(wrong)} vs {us(valid)} µs = {x(r)} | {verdict(r <= 1.0)} |")
+    if who == "totp":
+        out.append("| reset service: `GET /` ≥ 10 000 req/s, p99 < 10 ms, RSS < 20 MB | "
+                   "totp-resetd does not exist yet (hook in bench/run.sh) | not measured |")
+    return "\n".join(out) + "\n"
+
+
+def rss_table(rss, users):
+    out = ["| service | " + " | ".join(f"{users_text(n)} users" for n in users) + " |",
+           "|---|" + "---|" * len(users)]
+    for name, label in SERVICES:
+        cells = [label]
+        for n in users:
+            kib, floor = rss.get((n, name)), rss.get((n, "bench-floor"))
+            if kib is None:
+                cells.append("–")
+            elif name == "bench-floor" or floor is None:
+                cells.append(f"{kib / 1024:.1f} MiB")
+            else:
+                cells.append(f"{kib / 1024:.1f} MiB (+{(kib - floor) / 1024:.1f})")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def enroll_table(enroll):
+    out = ["| users | pam_totp files | google-authenticator files | pam_oath usersfile | "
+           "one syncfs |", "|---|---|---|---|---|"]
+    for n in sorted(enroll):
+        t = enroll[n]
+        out.append(f"| {users_text(n)} | {t[0]:.2f} s | {t[1]:.2f} s | {t[2]:.2f} s | "
+                   f"{t[3]:.2f} s |")
+    return "\n".join(out) + "\n"
+
+
+def syslog_lines(logins, syslog):
+    out = []
+    for tag, label in (("bench-totp", "pam_totp"), ("bench-google", "google-authenticator")):
+        made = sum(v for (n, s), v in logins.items() if s == tag)
+        out.append(f"- {label}: {made} logins, {syslog.get(tag, 0)} lines received by the sink")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    latency, rss, enroll, logins, syslog = load(sys.argv[1])
+    res = Results(latency)
+    print("## Machine\n")
+    for line in open(sys.argv[2]):
+        print(f"- {line.strip()}")
+    print("\n## Targets\n")
+    print(targets_table(res))
+    print("## pam_totp against the floors and the peers (medians)\n")
+    print(ratio_table(res))
+    if any(op.startswith("candidate/") for (_, _, op) in latency):
+        print("## Candidate build of pam_totp (PAM_BENCH_CANDIDATE), same run\n")
+        print(targets_table(res, "candidate"))
+        print(ratio_table(res, "candidate"))
+    print("## Per-login latency\n")
+    for n in res.users:
+        print(latency_table(res, n))
+    print("## Peak RSS of a process after its logins\n")
+    print(rss_table(rss, res.users))
+    print("## Enrollment (written directly, no PAM)\n")
+    print(enroll_table(enroll))
+    print("## Syslog sink\n")
+    print(syslog_lines(logins, syslog))
+
+
+if __name__ == "__main__":
+    main()

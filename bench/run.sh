@@ -1,0 +1,133 @@
+#!/bin/bash
+# Reproduces the whole benchmark table of BENCHMARKS.md with one command (as root):
+#
+#   sudo bench/run.sh             # N = 100, 10 000, 100 000; P = 1, 2, 8 (a few minutes)
+#   sudo bench/run.sh --quick     # N = 100 and 10 000, fewer samples (a smoke test)
+#   sudo PAM_BENCH_USERS="100 1000" PAM_BENCH_SAMPLES=500 bench/run.sh   # other sizes
+#
+# Installs what is missing (apt-get), builds pam_totp.so and pam_bench in build-bench
+# (RelWithDebInfo), then measures inside a private mount namespace with a syslog sink at
+# /dev/log (see common.sh). Logins go through pam_wrapper service files and nss_wrapper users
+# in private directories on the disk being measured (PAM_BENCH_DATA_DIR, default
+# build-bench/bench-data, kept between runs: `bench/run.sh --clean` removes it).
+#
+# Output (PAM_BENCH_OUT, default build-bench/bench-results): raw.tsv (every measurement),
+# machine.txt, syslog.log (what the modules logged) and table.md (the tables).
+# bench/profile.sh gives the profiles behind BENCHMARKS.md's analysis.
+set -euo pipefail
+
+source "$(dirname "$0")/common.sh"
+users_list=(100 10000 100000)
+samples=1000
+block=4
+
+args=("$@")
+case "${1:-}" in
+    "") ;;
+    --quick) users_list=(100 10000); samples=300 ;;
+    --clean)
+        echo "bench/run.sh: removing $data_dir (this can take minutes)"
+        rm -rf "$data_dir"
+        exit 0
+        ;;
+    *) echo "usage: bench/run.sh [--quick | --clean]" >&2; exit 2 ;;
+esac
+# For experiments: PAM_BENCH_USERS="100 1000", PAM_BENCH_SAMPLES, PAM_BENCH_BLOCK,
+# PAM_BENCH_PROCS="1,8".
+# (Only the default run reproduces BENCHMARKS.md.)
+[ -n "${PAM_BENCH_USERS:-}" ] && read -r -a users_list <<< "$PAM_BENCH_USERS"
+samples=${PAM_BENCH_SAMPLES:-$samples}
+block=${PAM_BENCH_BLOCK:-$block}
+procs=${PAM_BENCH_PROCS:-1,2,8}
+# PAM_BENCH_CANDIDATE=/other/build/pam_module/pam_totp.so measures a second build of the
+# module (e.g. with a proposed change) side by side with this tree's, in the same run.
+candidate=()
+[ -n "${PAM_BENCH_CANDIDATE:-}" ] && candidate=(--candidate "$PAM_BENCH_CANDIDATE")
+
+# pam_oath reads its whole usersfile on every login and rewrites all of it on every
+# success: at 100 000 users one login takes tens of milliseconds, so it gets a tenth of
+# the samples there (the table says so).
+oath_samples_for() {
+    if [ "$1" -ge 100000 ]; then echo $((samples / 10)); else echo "$samples"; fi
+}
+
+describe_machine() {
+    local device
+    device=$(df --output=source "$data_dir" | tail -1)
+    {
+        echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+            git -C "$repo" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+        echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+        echo "memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
+        echo "kernel: $(uname -r)"
+        echo "disk: $data_dir on $device, $(findmnt -no FSTYPE,OPTIONS -T "$data_dir")"
+        echo "compiler: $(c++ --version | head -1)"
+        echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+        for package in libpam0g libpam-google-authenticator libpam-oath liboath0 libpam-wrapper \
+                       libnss-wrapper libssl3; do
+            echo "package: $package $(dpkg-query -W -f='${Version}' "$package" 2>/dev/null || echo -)"
+        done
+    } > "$out/machine.txt"
+}
+
+# Every login through pam_totp and google-authenticator logs at least one line; the sink
+# must have them all (pam_permit and pam_oath log nothing on a normal login).
+check_syslog() {
+    local tag lines
+    for tag in bench-totp bench-google; do
+        lines=$(grep -c "$tag" "$out/syslog.log" || true)
+        printf 'syslog\t%s\t%s\n' "$tag" "$lines" >> "$out/raw.tsv"
+    done
+}
+
+# Hook for the reset service (issue 6, "Reset service"): totp-resetd does not exist yet.
+# When it does, start it on loopback here (inside the namespace, its mail going to a
+# local sink, never delivered on the request path) and append its results to raw.tsv:
+#   wrk -t2 -c32 -d20s --latency http://127.0.0.1:PORT/             -> requests/s, p99
+#   wrk -t2 -c32 -d20s --latency -s post_request.lua .../request     -> requests/s, p99
+#   ps -o rss= -p PID, idle and under load                           -> RSS
+# (apt-get install wrk when missing), and extend bench/report.py with its table.
+bench_reset_service() {
+    if [ -x "$build/reset_service/totp-resetd" ]; then
+        echo "bench/run.sh: totp-resetd exists but its benchmark is not written yet" >&2
+    else
+        echo "bench/run.sh: totp-resetd not built: reset-service benchmark skipped" >&2
+    fi
+}
+
+measure() {
+    trap stop_sink EXIT
+    serve_dev_log "$out/syslog.log"
+    local n
+    for n in "${users_list[@]}"; do
+        pam_bench "${pam_bench_args[@]}" "${candidate[@]}" --users "$n" --procs "$procs" \
+            --samples "$samples" --oath-samples "$(oath_samples_for "$n")" --block "$block" \
+            --data-dir "$data_dir" --out "$out/raw.tsv"
+    done
+    bench_reset_service
+    stop_sink
+    check_syslog
+}
+
+if [ "${PAM_BENCH_INSIDE:-}" = 1 ]; then
+    measure
+    exit 0
+fi
+
+require_root
+install_missing
+build_targets
+mkdir -p "$out"
+rm -f "$out/raw.tsv" "$out/syslog.log"
+make_data_dir
+describe_machine
+start=$(date +%s)
+(enter_namespace "${args[@]}") || { echo "bench/run.sh: measurement failed" >&2; exit 1; }
+{
+    echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "run time: $(( $(date +%s) - start )) s"
+} >> "$out/machine.txt"
+python3 "$repo/bench/report.py" "$out/raw.tsv" "$out/machine.txt" > "$out/table.md"
+cat "$out/table.md"
+echo "bench/run.sh: results in $out (table.md, raw.tsv, machine.txt, syslog.log)"

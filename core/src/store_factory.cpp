@@ -1,0 +1,272 @@
+// Chooses the store backend. The PostgreSQL backend is loaded with dlopen from the one
+// path compiled in here (TOTP_STORE_PG_PATH, under the system libdir), after checking
+// through the opened fd that root owns it and nobody else can write it: a user can never
+// make a privileged process load code of theirs.
+#include "totp/store_factory.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace totp {
+namespace {
+
+#ifndef TOTP_STORE_PG_PATH
+#define TOTP_STORE_PG_PATH "/usr/lib/pam_totp/pam_totp_store_pg.so"
+#endif
+constexpr const char* kPgBackendPath = TOTP_STORE_PG_PATH;
+constexpr std::size_t kMaxSecretFileSize = 4096;
+
+class UniqueFd {
+  public:
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+Error unsafe(const std::string& what, const std::string& path, const std::string& reason) {
+    return make_error(Errc::unsafe, what + " " + path + ": " + reason + ", refusing");
+}
+
+// Opens `path` and checks that it is a regular file owned by root that group and other
+// cannot write (and, when `private_file`, cannot read either).
+Result<int> open_root_owned(const std::string& what, const std::string& path, bool private_file) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        const int error = errno;
+        if (error == ELOOP) return unsafe(what, path, "is a symlink");
+        return make_error(Errc::io, what + " " + path + ": " + std::strerror(error));
+    }
+    struct stat st {};
+    const char* reason = nullptr;
+    if (::fstat(fd, &st) != 0) {
+        reason = "cannot be examined";
+    } else if (!S_ISREG(st.st_mode)) {
+        reason = "is not a regular file";
+    } else if (st.st_uid != 0) {
+        reason = "is not owned by root";
+    } else if ((st.st_mode & (private_file ? 077 : 022)) != 0) {
+        reason = private_file ? "is accessible by group or other" : "is writable by group or other";
+    } else if (private_file && st.st_size > static_cast<off_t>(kMaxSecretFileSize)) {
+        reason = "is too large";
+    }
+    if (reason != nullptr) {
+        ::close(fd);
+        return unsafe(what, path, reason);
+    }
+    return fd;
+}
+
+Result<SecretString> read_private_file(const std::string& what, const std::string& path) {
+    if (!path.starts_with('/')) {
+        return make_error(Errc::invalid_argument, what + " '" + path + "' is not an absolute path");
+    }
+    Result<int> opened = open_root_owned(what, path, true);
+    if (!opened) return opened.error();
+    const UniqueFd fd(*opened);
+    SecretBytes buffer(kMaxSecretFileSize);
+    std::size_t size = 0;
+    while (size < buffer.size()) {
+        const ssize_t got = ::read(fd.get(), buffer.data() + size, buffer.size() - size);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return make_error(Errc::io, what + " " + path + ": " + std::strerror(errno));
+        if (got == 0) break;
+        size += static_cast<std::size_t>(got);
+    }
+    std::string_view text(reinterpret_cast<const char*>(buffer.data()), size);
+    text = text.substr(0, text.find('\n'));
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+    return SecretString(text);
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+Result<SecretBytes> read_key_file(const std::string& path) {
+    Result<SecretString> text = read_private_file("store key file", path);
+    if (!text) return text.error();
+    const std::string_view hex = text->view();
+    if (hex.size() != 2 * kStoreKeyBytes) {
+        return make_error(Errc::invalid_argument,
+                          "store key file " + path + ": must hold 64 hexadecimal digits");
+    }
+    SecretBytes key(kStoreKeyBytes);
+    for (std::size_t i = 0; i < kStoreKeyBytes; ++i) {
+        const int high = hex_value(hex[2 * i]);
+        const int low = hex_value(hex[2 * i + 1]);
+        if (high < 0 || low < 0) {
+            return make_error(Errc::invalid_argument,
+                              "store key file " + path + ": must hold 64 hexadecimal digits");
+        }
+        key.data()[i] = static_cast<std::uint8_t>(high * 16 + low);
+    }
+    return key;
+}
+
+Result<PgStoreOptions> pg_options(const Settings& settings) {
+    if (settings.store_dsn.empty()) {
+        return make_error(Errc::invalid_argument, "store = postgresql needs store_dsn");
+    }
+    PgStoreOptions options;
+    options.dsn = settings.store_dsn;
+    options.connect_timeout = settings.store_connect_timeout;
+    Result<SecretBytes> key = read_key_file(settings.store_key_file);
+    if (!key) return key.error();
+    options.key = std::move(*key);
+    if (!settings.store_password_file.empty()) {
+        Result<SecretString> password =
+            read_private_file("store password file", settings.store_password_file);
+        if (!password) return password.error();
+        options.password = std::move(*password);
+    }
+    return options;
+}
+
+// The backend stays loaded for the life of the process (RTLD_NODELETE): libpq and
+// OpenSSL do not promise to survive being unloaded.
+Result<void*> load_backend_symbol(const char* symbol) {
+    const std::string path = kPgBackendPath;
+    const std::string what = "PostgreSQL store backend";
+    Result<int> opened = open_root_owned(what, path, false);
+    if (!opened) {
+        return make_error(
+            opened.error().code,
+            opened.error().message + " (is the PostgreSQL backend package installed?)");
+    }
+    const UniqueFd fd(*opened);
+    // Loading through the checked fd means the file checked is the file loaded.
+    const std::string by_fd = "/proc/self/fd/" + std::to_string(fd.get());
+    void* handle = ::dlopen(by_fd.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (handle == nullptr) {
+        const char* reason = ::dlerror();
+        return make_error(Errc::io, what + " " + path + ": cannot be loaded: " +
+                                        (reason != nullptr ? reason : "unknown error"));
+    }
+    void* entry = ::dlsym(handle, symbol);
+    if (entry == nullptr) {
+        return make_error(Errc::unsupported,
+                          what + " " + path + ": lacks " + symbol + " (built from other sources?)");
+    }
+    return entry;
+}
+
+std::vector<std::string> split_users(std::string_view list) {
+    std::vector<std::string> users;
+    std::size_t start = 0;
+    while (start < list.size()) {
+        const std::size_t end = list.find_first_of(", ", start);
+        const std::string_view name = list.substr(start, end - start);
+        if (!name.empty()) users.emplace_back(name);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return users;
+}
+
+// The database first; the file store only for break-glass users and only when the database
+// could not be used (Errc::io: unreachable, or failing).
+class FallbackStore final : public Store {
+  public:
+    FallbackStore(std::unique_ptr<Store> primary, std::unique_ptr<Store> fallback,
+                  std::vector<std::string> users)
+        : primary_(std::move(primary)), fallback_(std::move(fallback)), users_(std::move(users)) {}
+
+    Result<std::unique_ptr<Record>> open(std::string_view user) override {
+        Result<std::unique_ptr<Record>> record = primary_->open(user);
+        if (record || record.error().code != Errc::io || !is_break_glass(user)) return record;
+        ::syslog(LOG_AUTHPRIV | LOG_WARNING,
+                 "pam_totp: %s; using the local file store for break-glass user %.*s",
+                 record.error().message.c_str(), static_cast<int>(user.size()), user.data());
+        return fallback_->open(user);
+    }
+    Result<std::vector<std::string>> users() override { return primary_->users(); }
+    Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
+        return primary_->put_reset_token(selector, entry);
+    }
+    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
+        return primary_->find_reset_token(selector);
+    }
+    Result<ResetTokenEntry> take_reset_token(std::string_view selector) override {
+        return primary_->take_reset_token(selector);
+    }
+    Status drop_reset_tokens(std::string_view user) override {
+        return primary_->drop_reset_tokens(user);
+    }
+    Status prune_reset_tokens(std::int64_t now) override {
+        return primary_->prune_reset_tokens(now);
+    }
+
+  private:
+    bool is_break_glass(std::string_view user) const {
+        for (const std::string& name : users_) {
+            if (name == user) return true;
+        }
+        return false;
+    }
+
+    std::unique_ptr<Store> primary_;
+    std::unique_ptr<Store> fallback_;
+    std::vector<std::string> users_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> make_files_store(const Settings& settings) {
+    return make_file_store({.state_dir = settings.state_dir, .secret_path = settings.secret_path});
+}
+
+Result<std::unique_ptr<Store>> make_postgresql_store(const Settings& settings) {
+    Result<PgStoreOptions> options = pg_options(settings);
+    if (!options) return options.error();
+    Result<void*> entry = load_backend_symbol(kPgStoreMakeSymbol);
+    if (!entry) return entry.error();
+    Result<std::unique_ptr<Store>> store = make_error(Errc::io, "backend returned nothing");
+    reinterpret_cast<PgStoreMake*> (*entry)(*options, store);
+    return store;
+}
+
+Result<std::unique_ptr<Store>> make_store(const Settings& settings) {
+    if (settings.store == "files") return make_files_store(settings);
+    if (settings.store != "postgresql") {
+        return make_error(Errc::invalid_argument, "unknown store '" + settings.store + "'");
+    }
+    Result<std::unique_ptr<Store>> database = make_postgresql_store(settings);
+    if (!database) return database;
+    std::vector<std::string> break_glass = split_users(settings.store_fallback_users);
+    if (break_glass.empty()) return database;
+    Result<std::unique_ptr<Store>> files = make_files_store(settings);
+    if (!files) return files;
+    return std::unique_ptr<Store>(std::make_unique<FallbackStore>(
+        std::move(*database), std::move(*files), std::move(break_glass)));
+}
+
+Result<std::string> upgrade_postgresql_schema(const Settings& settings) {
+    Result<PgStoreOptions> options = pg_options(settings);
+    if (!options) return options.error();
+    Result<void*> entry = load_backend_symbol(kPgSchemaUpgradeSymbol);
+    if (!entry) return entry.error();
+    Result<std::string> done = make_error(Errc::io, "backend returned nothing");
+    reinterpret_cast<PgSchemaUpgrade*> (*entry)(*options, done);
+    return done;
+}
+
+}  // namespace totp

@@ -1,0 +1,586 @@
+// The PostgreSQL store. A Record is one transaction on its own connection: open() takes
+// the user's row lock (SELECT ... FOR UPDATE, plus a transaction-scoped advisory lock so
+// a user who has no row yet is locked too) and holds it until save() commits or the
+// Record is destroyed, so open -> decide -> save is exact across every server. The
+// update that accepts a time step is also conditional on the step moving forward.
+#include <libpq-fe.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pg_crypto.hpp"
+#include "pg_migrations.hpp"
+#include "totp/reset_token.hpp"
+#include "totp/store.hpp"
+#include "totp/store_factory.hpp"
+#include "totp/user_state.hpp"
+#include "totp/username.hpp"
+
+namespace totp::pg {
+namespace {
+
+// Any transaction waiting longer than this for a row lock is failed rather than left to
+// hang a login.
+constexpr const char* kBeginLocked = "BEGIN; SET LOCAL lock_timeout = '10s'";
+
+struct ConnDeleter {
+    void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+using Connection = std::unique_ptr<PGconn, ConnDeleter>;
+
+struct ResultDeleter {
+    void operator()(PGresult* result) const { PQclear(result); }
+};
+using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string first_line(const char* text) {
+    std::string line = text != nullptr ? text : "";
+    line = line.substr(0, line.find('\n'));
+    return line.empty() ? "unknown error" : line;
+}
+
+// Connection failures are Errc::io: the caller fails closed, or falls back for a
+// break-glass user.
+Error unreachable(PGconn* conn) {
+    return make_error(Errc::io, "database unreachable: " + first_line(PQerrorMessage(conn)));
+}
+
+Error query_failed(PGconn* conn, const std::string& what) {
+    return make_error(Errc::io,
+                      "database " + what + " failed: " + first_line(PQerrorMessage(conn)));
+}
+
+// libpq takes defaults from PGHOST, PGUSER, PGSSLMODE, ... A user can set those for `su`
+// and point a privileged process at a database of theirs, so with any of them set we
+// refuse rather than guess which the admin meant.
+Status check_environment() {
+    PQconninfoOption* defaults = PQconndefaults();
+    if (defaults == nullptr) return make_error(Errc::io, "libpq: out of memory");
+    std::optional<std::string> set;
+    for (PQconninfoOption* option = defaults; option->keyword != nullptr; ++option) {
+        if (option->envvar != nullptr && std::getenv(option->envvar) != nullptr) {
+            set = option->envvar;
+            break;
+        }
+    }
+    PQconninfoFree(defaults);
+    for (const char* name : {"PGSERVICEFILE", "PGSYSCONFDIR"}) {
+        if (!set && std::getenv(name) != nullptr) set = name;
+    }
+    if (set) {
+        return make_error(Errc::unsafe, "environment variable " + *set +
+                                            " is set; the store takes every connection "
+                                            "parameter from store_dsn only, refusing");
+    }
+    return {};
+}
+
+Result<Connection> connect(const PgStoreOptions& options) {
+    if (Status clean = check_environment(); !clean) return clean.error();
+    const std::string timeout = std::to_string(options.connect_timeout);
+    std::vector<const char*> keys{"dbname", "connect_timeout"};
+    std::vector<const char*> values{options.dsn.c_str(), timeout.c_str()};
+    if (!options.password.empty()) {
+        keys.push_back("password");
+        values.push_back(options.password.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    Connection conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
+    if (!conn) return make_error(Errc::io, "database: out of memory");
+    if (PQstatus(conn.get()) != CONNECTION_OK) return unreachable(conn.get());
+    return conn;
+}
+
+QueryResult run(PGconn* conn, const char* sql,
+                const std::vector<std::optional<std::string>>& args) {
+    std::vector<const char*> values;
+    for (const auto& arg : args) values.push_back(arg ? arg->c_str() : nullptr);
+    return QueryResult(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
+                                    values.data(), nullptr, nullptr, 0));
+}
+
+bool succeeded(const QueryResult& result) {
+    const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+Status exec(PGconn* conn, const char* sql, const std::string& what) {
+    QueryResult result(PQexec(conn, sql));
+    if (!succeeded(result)) return query_failed(conn, what);
+    return {};
+}
+
+// Server is 9.0+, so bytea travels as "\x" followed by hex digits.
+std::string to_bytea(std::span<const std::uint8_t> data) {
+    constexpr char kHex[] = "0123456789abcdef";
+    std::string text = "\\x";
+    for (std::uint8_t byte : data) {
+        text += kHex[byte >> 4];
+        text += kHex[byte & 0x0f];
+    }
+    return text;
+}
+
+std::optional<std::vector<std::uint8_t>> from_bytea(std::string_view text) {
+    if (!text.starts_with("\\x") || text.size() % 2 != 0) return std::nullopt;
+    std::vector<std::uint8_t> data;
+    for (std::size_t i = 2; i < text.size(); i += 2) {
+        std::uint8_t byte = 0;
+        const auto [end, error] = std::from_chars(text.data() + i, text.data() + i + 2, byte, 16);
+        if (error != std::errc{} || end != text.data() + i + 2) return std::nullopt;
+        data.push_back(byte);
+    }
+    return data;
+}
+
+template <class Int>
+std::optional<Int> to_int(std::string_view text) {
+    Int value{};
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string secret_context(std::string_view user, const OtpParams& params) {
+    return "pam_totp/v1/secret/" + std::string(algorithm_name(params.algorithm)) + "/" +
+           std::to_string(params.digits) + "/" + std::to_string(params.period) + "/" +
+           std::string(user);
+}
+
+std::string recovery_context(std::string_view user) {
+    return "pam_totp/v1/recovery/" + std::string(user);
+}
+
+constexpr const char* kSelectUser =
+    "SELECT algorithm, digits, period, secret, last_step, failures, locked_until, recovery, "
+    "created, email, email_verified FROM pam_totp_users WHERE username = $1 FOR UPDATE";
+
+// One row of kSelectUser, decrypted and validated.
+Result<UserState> decode_row(const PGresult* row, std::string_view user, const SecretBytes& key) {
+    const auto field = [&](int column) -> std::string_view {
+        return {PQgetvalue(row, 0, column), static_cast<std::size_t>(PQgetlength(row, 0, column))};
+    };
+    const auto corrupt = [&](const std::string& why) {
+        return make_error(Errc::corrupt, "database record of " + std::string(user) + ": " + why);
+    };
+    UserState state;
+    const auto algorithm = parse_algorithm(field(0));
+    const auto digits = to_int<int>(field(1));
+    const auto period = to_int<int>(field(2));
+    if (!algorithm || !digits || !period) return corrupt("bad OTP parameters");
+    state.params = OtpParams{*algorithm, *digits, *period};
+
+    const auto secret = from_bytea(field(3));
+    if (!secret) return corrupt("bad secret column");
+    Result<SecretBytes> plain = unseal(key, secret_context(user, state.params), *secret);
+    if (!plain) return corrupt(plain.error().message);
+    state.secret = std::move(*plain);
+
+    if (!PQgetisnull(row, 0, 4)) {
+        const auto step = to_int<std::uint64_t>(field(4));
+        if (!step) return corrupt("bad last_step");
+        state.last_step = *step;
+    }
+    const auto failures = to_int<std::uint32_t>(field(5));
+    const auto locked_until = to_int<std::int64_t>(field(6));
+    const auto created = to_int<std::int64_t>(field(8));
+    if (!failures || !locked_until || !created) return corrupt("bad counters");
+    state.failures = *failures;
+    state.locked_until = *locked_until;
+    state.created = *created;
+
+    const auto recovery = from_bytea(field(7));
+    if (!recovery) return corrupt("bad recovery column");
+    Result<SecretBytes> lines = unseal(key, recovery_context(user), *recovery);
+    if (!lines) return corrupt(lines.error().message);
+    std::string_view text(reinterpret_cast<const char*>(lines->data()), lines->size());
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        const std::optional<RecoveryHash> hash = parse_recovery_hash(text.substr(0, end));
+        if (!hash) return corrupt("bad recovery hash");
+        state.recovery.push_back(*hash);
+        if (end == std::string_view::npos) break;
+        text.remove_prefix(end + 1);
+    }
+    state.email = std::string(field(9));
+    state.email_verified = field(10) == "t";
+    if (Status valid = validate(state); !valid) return corrupt(valid.error().message);
+    return state;
+}
+
+// The columns of a state, encrypted where they must be: $2 .. $12 of the writes below.
+Result<std::vector<std::optional<std::string>>> encode_row(const UserState& state,
+                                                           std::string_view user,
+                                                           const SecretBytes& key) {
+    if (Status valid = validate(state); !valid) return valid.error();
+    if (state.last_step &&
+        *state.last_step > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return make_error(Errc::invalid_argument, "last_step out of range");
+    }
+    Result<std::vector<std::uint8_t>> secret =
+        seal(key, secret_context(user, state.params), state.secret.span());
+    if (!secret) return secret.error();
+    std::string lines;
+    for (const RecoveryHash& hash : state.recovery) {
+        if (!lines.empty()) lines += '\n';
+        lines += format_recovery_hash(hash);
+    }
+    Result<std::vector<std::uint8_t>> recovery =
+        seal(key, recovery_context(user),
+             {reinterpret_cast<const std::uint8_t*>(lines.data()), lines.size()});
+    if (!recovery) return recovery.error();
+    return std::vector<std::optional<std::string>>{
+        std::string(user),
+        std::string(algorithm_name(state.params.algorithm)),
+        std::to_string(state.params.digits),
+        std::to_string(state.params.period),
+        to_bytea(*secret),
+        state.last_step ? std::optional(std::to_string(*state.last_step)) : std::nullopt,
+        std::to_string(state.failures),
+        std::to_string(state.locked_until),
+        to_bytea(*recovery),
+        std::to_string(state.created),
+        state.email,
+        state.email_verified ? "true" : "false",
+    };
+}
+
+constexpr const char* kInsertUser =
+    "INSERT INTO pam_totp_users (username, algorithm, digits, period, secret, last_step, "
+    "failures, locked_until, recovery, created, email, email_verified) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+// $13 is the step we read. A step that moves forward must still be newer than the stored
+// one (no other server used it); anything else must find the row as we read it.
+constexpr const char* kUpdateAdvancing =
+    "UPDATE pam_totp_users SET algorithm = $2, digits = $3, period = $4, secret = $5, "
+    "last_step = $6, failures = $7, locked_until = $8, recovery = $9, created = $10, "
+    "email = $11, email_verified = $12, updated = now() "
+    "WHERE username = $1 AND (last_step IS NULL OR last_step < $6::bigint) "
+    "AND $13::bigint IS NOT DISTINCT FROM last_step";
+constexpr const char* kUpdateOther =
+    "UPDATE pam_totp_users SET algorithm = $2, digits = $3, period = $4, secret = $5, "
+    "last_step = $6, failures = $7, locked_until = $8, recovery = $9, created = $10, "
+    "email = $11, email_verified = $12, updated = now() "
+    "WHERE username = $1 AND $13::bigint IS NOT DISTINCT FROM last_step";
+
+class PgRecord final : public Record {
+  public:
+    PgRecord(Connection conn, std::string user, const SecretBytes& key)
+        : conn_(std::move(conn)), user_(std::move(user)), key_(key.clone()) {}
+
+    const std::optional<UserState>& state() const override { return state_; }
+
+    // Begins the transaction and takes the user's locks; then reads the row.
+    Status lock() {
+        if (Status begun = exec(conn_.get(), kBeginLocked, "begin"); !begun) return begun;
+        QueryResult locked =
+            run(conn_.get(), "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_});
+        if (!succeeded(locked)) return query_failed(conn_.get(), "lock");
+        QueryResult row = run(conn_.get(), kSelectUser, {user_});
+        if (!succeeded(row)) return query_failed(conn_.get(), "read");
+        if (PQntuples(row.get()) == 0) {
+            state_.reset();
+        } else {
+            Result<UserState> state = decode_row(row.get(), user_, key_);
+            if (!state) return state.error();
+            state_ = std::move(*state);
+        }
+        in_transaction_ = true;
+        return {};
+    }
+
+    Status save(const UserState& state) override {
+        if (Status ready = relock_if_needed(); !ready) return ready;
+        Result<std::vector<std::optional<std::string>>> args = encode_row(state, user_, key_);
+        if (!args) return args.error();
+        const bool advancing = state.last_step && (!state_ || !state_->last_step ||
+                                                   *state.last_step > *state_->last_step);
+        const char* sql = kInsertUser;
+        if (state_) {
+            sql = advancing ? kUpdateAdvancing : kUpdateOther;
+            args->push_back(state_->last_step ? std::optional(std::to_string(*state_->last_step))
+                                              : std::nullopt);
+        }
+        QueryResult written = run(conn_.get(), sql, *args);
+        if (!succeeded(written)) return abort(query_failed(conn_.get(), "write"));
+        if (std::string_view(PQcmdTuples(written.get())) != "1") {
+            return abort(make_error(Errc::busy, "database record of " + user_ +
+                                                    ": time step already used (replay refused)"));
+        }
+        if (Status committed = exec(conn_.get(), "COMMIT", "commit"); !committed) {
+            return abort(committed.error());
+        }
+        in_transaction_ = false;
+        state_ = state.clone();
+        return {};
+    }
+
+    Status remove() override {
+        if (Status ready = relock_if_needed(); !ready) return ready;
+        if (!state_)
+            return make_error(Errc::not_found, "database record of " + user_ + ": not enrolled");
+        QueryResult deleted =
+            run(conn_.get(), "DELETE FROM pam_totp_users WHERE username = $1", {user_});
+        if (!succeeded(deleted)) return abort(query_failed(conn_.get(), "delete"));
+        if (Status committed = exec(conn_.get(), "COMMIT", "commit"); !committed) {
+            return abort(committed.error());
+        }
+        in_transaction_ = false;
+        state_.reset();
+        return {};
+    }
+
+  private:
+    // After a commit the locks are gone: take them again, and refuse to write over a
+    // record that someone else changed in between.
+    Status relock_if_needed() {
+        if (in_transaction_) return {};
+        std::optional<UserState> ours = std::move(state_);
+        if (Status locked = lock(); !locked) return locked;
+        const bool same =
+            ours.has_value() == state_.has_value() &&
+            (!ours ||
+             (ours->last_step == state_->last_step && ours->failures == state_->failures &&
+              ours->locked_until == state_->locked_until && ours->created == state_->created));
+        if (!same) {
+            return abort(make_error(Errc::busy, "database record of " + user_ +
+                                                    ": changed by another process, try again"));
+        }
+        return {};
+    }
+
+    Error abort(Error error) {
+        if (PQstatus(conn_.get()) == CONNECTION_OK) {
+            QueryResult rolled_back(PQexec(conn_.get(), "ROLLBACK"));
+        }
+        in_transaction_ = false;
+        return error;
+    }
+
+    Connection conn_;
+    std::string user_;
+    SecretBytes key_;
+    std::optional<UserState> state_;
+    bool in_transaction_ = false;
+};
+
+Result<ResetTokenEntry> decode_token(const PGresult* row) {
+    ResetTokenEntry entry;
+    entry.user = PQgetvalue(row, 0, 0);
+    const auto hash = from_bytea(PQgetvalue(row, 0, 1));
+    const auto expires = to_int<std::int64_t>(PQgetvalue(row, 0, 2));
+    if (!hash || hash->size() != entry.verifier_hash.size() || !expires) {
+        return make_error(Errc::corrupt, "database reset token: bad row");
+    }
+    std::copy(hash->begin(), hash->end(), entry.verifier_hash.begin());
+    entry.expires = *expires;
+    return entry;
+}
+
+class PgStore final : public Store {
+  public:
+    explicit PgStore(const PgStoreOptions& options) {
+        options_.dsn = options.dsn;
+        options_.password = SecretString(options.password.view());
+        options_.key = options.key.clone();
+        options_.connect_timeout = options.connect_timeout;
+    }
+
+    Result<std::unique_ptr<Record>> open(std::string_view user) override {
+        if (Status name = check_username(user); !name) return name.error();
+        Result<Connection> conn = connect_checked();
+        if (!conn) return conn.error();
+        auto record = std::make_unique<PgRecord>(std::move(*conn), std::string(user), options_.key);
+        if (Status locked = record->lock(); !locked) return locked.error();
+        return std::unique_ptr<Record>(std::move(record));
+    }
+
+    Result<std::vector<std::string>> users() override {
+        Result<PGconn*> conn = shared();
+        if (!conn) return conn.error();
+        QueryResult rows =
+            run(*conn, "SELECT username FROM pam_totp_users ORDER BY username COLLATE \"C\"", {});
+        if (!succeeded(rows)) return query_failed(*conn, "listing users");
+        std::vector<std::string> names;
+        for (int i = 0; i < PQntuples(rows.get()); ++i)
+            names.emplace_back(PQgetvalue(rows.get(), i, 0));
+        return names;
+    }
+
+    Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
+        if (!is_reset_selector(selector)) return bad_selector();
+        Result<PGconn*> conn = shared();
+        if (!conn) return conn.error();
+        QueryResult put =
+            run(*conn,
+                "INSERT INTO pam_totp_reset_tokens (selector, username, verifier_hash, "
+                "expires) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                {std::string(selector), entry.user, to_bytea(entry.verifier_hash),
+                 std::to_string(entry.expires)});
+        if (!succeeded(put)) return query_failed(*conn, "storing reset token");
+        if (std::string_view(PQcmdTuples(put.get())) != "1") {
+            return make_error(Errc::busy, "reset token: selector exists");
+        }
+        return {};
+    }
+
+    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
+        return token_query(selector,
+                           "SELECT username, verifier_hash, expires FROM pam_totp_reset_tokens "
+                           "WHERE selector = $1");
+    }
+
+    Result<ResetTokenEntry> take_reset_token(std::string_view selector) override {
+        return token_query(selector,
+                           "DELETE FROM pam_totp_reset_tokens WHERE selector = $1 "
+                           "RETURNING username, verifier_hash, expires");
+    }
+
+    Status drop_reset_tokens(std::string_view user) override {
+        return token_command("DELETE FROM pam_totp_reset_tokens WHERE username = $1",
+                             std::string(user));
+    }
+
+    Status prune_reset_tokens(std::int64_t now) override {
+        return token_command("DELETE FROM pam_totp_reset_tokens WHERE expires < $1",
+                             std::to_string(now));
+    }
+
+  private:
+    static Error bad_selector() {
+        return make_error(Errc::invalid_argument, "not a reset token selector");
+    }
+
+    Result<Connection> connect_checked() {
+        Result<Connection> conn = connect(options_);
+        if (!conn) return conn;
+        QueryResult version = run(conn->get(), "SELECT max(version) FROM pam_totp_schema", {});
+        const std::optional<int> found = succeeded(version) && PQntuples(version.get()) == 1
+                                             ? to_int<int>(PQgetvalue(version.get(), 0, 0))
+                                             : std::nullopt;
+        if (!found || *found != kSchemaVersion) {
+            return make_error(
+                Errc::unsupported,
+                "database schema " +
+                    (found ? "version " + std::to_string(*found) : std::string("missing")) +
+                    ", this build needs version " + std::to_string(kSchemaVersion) +
+                    ": run totp-enroll db-upgrade");
+        }
+        return conn;
+    }
+
+    // One connection for the calls outside a Record, made again if it broke.
+    Result<PGconn*> shared() {
+        if (shared_ && PQstatus(shared_.get()) == CONNECTION_OK) return shared_.get();
+        shared_.reset();
+        Result<Connection> conn = connect_checked();
+        if (!conn) return conn.error();
+        shared_ = std::move(*conn);
+        return shared_.get();
+    }
+
+    Result<ResetTokenEntry> token_query(std::string_view selector, const char* sql) {
+        if (!is_reset_selector(selector)) return bad_selector();
+        Result<PGconn*> conn = shared();
+        if (!conn) return conn.error();
+        QueryResult row = run(*conn, sql, {std::string(selector)});
+        if (!succeeded(row)) return query_failed(*conn, "reading reset token");
+        if (PQntuples(row.get()) == 0) return make_error(Errc::not_found, "no such reset token");
+        return decode_token(row.get());
+    }
+
+    Status token_command(const char* sql, std::string arg) {
+        Result<PGconn*> conn = shared();
+        if (!conn) return conn.error();
+        QueryResult done = run(*conn, sql, {std::move(arg)});
+        if (!succeeded(done)) return query_failed(*conn, "removing reset tokens");
+        return {};
+    }
+
+    PgStoreOptions options_;
+    Connection shared_;
+};
+
+// Creates the schema or applies the migrations it lacks, in one transaction under an
+// advisory lock so two admins running it at once cannot interleave.
+Result<std::string> upgrade_schema(const PgStoreOptions& options) {
+    Result<Connection> connected = connect(options);
+    if (!connected) return connected.error();
+    PGconn* conn = connected->get();
+    if (Status begun = exec(conn, "BEGIN; SELECT pg_advisory_xact_lock(7470317)", "begin");
+        !begun) {
+        return begun.error();
+    }
+    QueryResult exists = run(conn, "SELECT to_regclass('pam_totp_schema') IS NOT NULL", {});
+    if (!succeeded(exists)) return query_failed(conn, "reading the schema version");
+    int version = 0;
+    if (std::string_view(PQgetvalue(exists.get(), 0, 0)) == "t") {
+        QueryResult current =
+            run(conn, "SELECT coalesce(max(version), 0) FROM pam_totp_schema", {});
+        if (!succeeded(current)) return query_failed(conn, "reading the schema version");
+        version = to_int<int>(PQgetvalue(current.get(), 0, 0)).value_or(-1);
+    }
+    if (version < 0 || version > kSchemaVersion) {
+        return make_error(Errc::unsupported, "database schema version " + std::to_string(version) +
+                                                 " is newer than this build (" +
+                                                 std::to_string(kSchemaVersion) + ")");
+    }
+    const int from = version;
+    for (; version < kSchemaVersion; ++version) {
+        if (Status applied = exec(conn, kMigrations[version],
+                                  "migration to version " + std::to_string(version + 1));
+            !applied) {
+            return applied.error();
+        }
+    }
+    if (Status cleared = exec(conn, "DELETE FROM pam_totp_schema", "recording the schema version");
+        !cleared) {
+        return cleared.error();
+    }
+    QueryResult recorded =
+        run(conn, "INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)});
+    if (!succeeded(recorded)) return query_failed(conn, "recording the schema version");
+    if (Status committed = exec(conn, "COMMIT", "commit"); !committed) return committed.error();
+    if (from == version) return "database schema is at version " + std::to_string(version);
+    if (from == 0) return "database schema created at version " + std::to_string(version);
+    return "database schema upgraded from version " + std::to_string(from) + " to " +
+           std::to_string(version);
+}
+
+}  // namespace
+}  // namespace totp::pg
+
+// The entry points store_factory.cpp looks up; no exception leaves them.
+extern "C" {
+
+void totp_store_pg_make_v1(const totp::PgStoreOptions& options,
+                           totp::Result<std::unique_ptr<totp::Store>>& out) {
+    try {
+        if (options.key.size() != totp::kStoreKeyBytes) {
+            out = totp::make_error(totp::Errc::invalid_argument, "store key must be 32 bytes");
+            return;
+        }
+        out = std::unique_ptr<totp::Store>(std::make_unique<totp::pg::PgStore>(options));
+    } catch (...) {
+        out = totp::make_error(totp::Errc::io, "PostgreSQL store: internal error");
+    }
+}
+
+void totp_store_pg_upgrade_v1(const totp::PgStoreOptions& options, totp::Result<std::string>& out) {
+    try {
+        out = totp::pg::upgrade_schema(options);
+    } catch (...) {
+        out = totp::make_error(totp::Errc::io, "PostgreSQL store: internal error");
+    }
+}
+
+}  // extern "C"

@@ -1,0 +1,102 @@
+// The migration imports of totp-enroll: ~/.google_authenticator files and pam_oath users
+// files (written by users, or by whoever had their accounts before). Parsing never
+// crashes; what is accepted is within our limits; error and skip messages never contain
+// the secret or a scratch code.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_input.hpp"
+#include "import_formats.hpp"
+#include "totp/base32.hpp"
+#include "totp/user_state.hpp"
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(separator, start), text.size());
+        parts.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
+}
+
+std::vector<std::string_view> words(std::string_view line) {
+    std::vector<std::string_view> out;
+    for (std::string_view part : split(line, ' ')) {
+        for (std::string_view word : split(part, '\t')) {
+            if (!word.empty()) out.push_back(word);
+        }
+    }
+    return out;
+}
+
+bool all_digits(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The secrets of a google-authenticator file: the key (first line) and the scratch codes.
+std::vector<std::string_view> google_secrets(std::string_view text) {
+    std::vector<std::string_view> secrets;
+    const auto lines = split(text, '\n');
+    if (!lines.empty() && lines[0].size() >= 16) secrets.push_back(lines[0]);
+    for (std::string_view line : lines) {
+        if (line.size() == 8 && all_digits(line)) secrets.push_back(line);
+    }
+    return secrets;
+}
+
+// The secrets of a pam_oath users file: each line's PIN and key.
+std::vector<std::string_view> oath_secrets(std::string_view text) {
+    std::vector<std::string_view> secrets;
+    for (std::string_view line : split(text, '\n')) {
+        const auto fields = words(line);
+        if (fields.size() > 2 && fields[2].size() >= 6) secrets.push_back(fields[2]);
+        if (fields.size() > 3 && fields[3].size() >= 16) secrets.push_back(fields[3]);
+    }
+    return secrets;
+}
+
+bool leaks(std::string_view message, const std::vector<std::string_view>& secrets) {
+    for (std::string_view secret : secrets) {
+        if (message.find(secret) != std::string_view::npos) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::Input input(data, size);
+    const bool oath = input.flag();
+    const std::string text = input.rest();
+
+    if (!oath) {
+        totp::Result<totp_enroll::GoogleAuthenticatorFile> parsed = totp_enroll::parse_google_authenticator(text);
+        if (!parsed) {
+            if (leaks(parsed.error().message, google_secrets(text))) fuzz::violated("error message repeats a secret", parsed.error().message);
+            return 0;
+        }
+        if (parsed->secret.empty()) fuzz::violated("accepted an empty secret");
+        if (parsed->step_size < totp::kMinPeriod || parsed->step_size > totp::kMaxPeriod)
+            fuzz::violated("accepted a step size we cannot use");
+        for (const auto& code : parsed->scratch_codes) {
+            if (code.empty()) fuzz::violated("empty scratch code");
+        }
+        return 0;
+    }
+    const auto secrets = oath_secrets(text);
+    for (const totp_enroll::OathEntry& entry : totp_enroll::parse_oath_usersfile(text)) {
+        if (leaks(entry.skipped, secrets)) fuzz::violated("skip reason repeats a secret", entry.skipped);
+        if (!entry.skipped.empty()) continue;
+        if (!totp::validate(entry.params)) fuzz::violated("importable entry with unusable parameters");
+        if (entry.secret.empty()) fuzz::violated("importable entry without a secret");
+        if (entry.user.empty()) fuzz::violated("importable entry without a user");
+    }
+    return 0;
+}

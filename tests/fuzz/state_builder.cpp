@@ -1,0 +1,122 @@
+#include "state_builder.hpp"
+
+#include <algorithm>
+
+#include "totp/otp.hpp"
+#include "totp/recovery.hpp"
+
+namespace fuzz {
+
+const char* const kRecoveryCodes[4] = {"ABCD-EFGH-JKMN", "0000-1111-2222", "12345678",
+                                       "PQRS-TVWX-YZ99"};
+
+BuiltState build_state(Input& input, std::int64_t now) {
+    BuiltState built;
+    totp::UserState& state = built.state;
+    state.params.algorithm = static_cast<totp::Algorithm>(input.number(0, 2));
+    state.params.digits = static_cast<int>(input.number(totp::kMinDigits, totp::kMaxDigits));
+    state.params.period = static_cast<int>(input.number(totp::kMinPeriod, totp::kMaxPeriod));
+    const std::size_t secret_size =
+        static_cast<std::size_t>(input.number(totp::kMinSecretBytes, totp::kMaxSecretBytes));
+    state.secret = totp::SecretBytes(secret_size);
+    for (std::size_t i = 0; i < secret_size; ++i) state.secret.data()[i] = input.byte();
+
+    const std::uint64_t now_step = totp::time_step(now, state.params.period);
+    switch (input.byte() % 4) {
+        case 0:
+            break;  // never logged in
+        case 1:
+            state.last_step = now_step - std::min<std::uint64_t>(now_step, input.number(0, 3));
+            break;
+        case 2:
+            state.last_step = now_step + static_cast<std::uint64_t>(input.number(0, 3));
+            break;
+        default:
+            state.last_step = input.u64();
+    }
+    switch (input.byte() % 4) {
+        case 0:
+            break;
+        case 1:
+            state.failures = static_cast<std::uint32_t>(input.number(0, 10));
+            break;
+        case 2:  // at the state format's limit
+            state.failures = static_cast<std::uint32_t>(1000000 - input.number(0, 2));
+            break;
+        default:
+            state.failures = static_cast<std::uint32_t>(input.number(0, 1000000));
+    }
+    switch (input.byte() % 4) {
+        case 0:
+            break;
+        case 1:
+            state.locked_until = std::max<std::int64_t>(0, now + input.number(-400, 400));
+            break;
+        default:
+            state.locked_until = input.number(0, kMaxTime);
+    }
+    const int recovery = static_cast<int>(input.byte() % 16);
+    for (int i = 0; i < 4; ++i) {
+        if ((recovery & (1 << i)) == 0) continue;
+        const auto normalized = totp::normalize_recovery_code(kRecoveryCodes[i]);
+        totp::Result<totp::RecoveryHash> hash = totp::hash_recovery_code(normalized->view());
+        if (hash) {
+            state.recovery.push_back(*hash);
+            built.recovery.push_back(i);
+        }
+    }
+    state.created = input.number(0, kMaxTime);
+    if (input.flag()) {
+        state.email = "user@example.org";
+        state.email_verified = input.flag();
+    }
+    return built;
+}
+
+std::string code_for(const totp::UserState& state, std::int64_t now, int offset) {
+    const std::int64_t step = static_cast<std::int64_t>(totp::time_step(now, state.params.period));
+    if (step + offset < 0) return "";
+    totp::Result<totp::SecretString> code =
+        totp::hotp(state.secret, static_cast<std::uint64_t>(step + offset),
+                   state.params.algorithm, state.params.digits);
+    return code ? std::string(code->view()) : "";
+}
+
+std::string make_answer(Input& input, const totp::UserState& state, std::int64_t now) {
+    switch (input.byte() % 8) {
+        case 0:
+        case 1:
+            return code_for(state, now, static_cast<int>(input.number(-3, 3)));
+        case 2:
+            return kRecoveryCodes[input.byte() % 4];
+        case 3: {
+            std::string code = kRecoveryCodes[input.byte() % 4];  // typed loosely
+            std::transform(code.begin(), code.end(), code.begin(),
+                           [](char c) { return c == '0' ? 'o' : (c >= 'A' && c <= 'Z') ? char(c + 32) : c; });
+            return code;
+        }
+        case 4:
+            return code_for(state, now, static_cast<int>(input.number(-3, 3))) + input.text(4);
+        default:
+            return input.text(80);
+    }
+}
+
+bool acceptable(const totp::UserState& before, const std::string& answer, std::int64_t now,
+                int window) {
+    if (before.locked_until > now) return false;
+    for (int offset = -window; offset <= window; ++offset) {
+        const std::int64_t step =
+            static_cast<std::int64_t>(totp::time_step(now, before.params.period)) + offset;
+        if (step < 0) continue;
+        if (before.last_step && static_cast<std::uint64_t>(step) <= *before.last_step) continue;
+        const std::string code = code_for(before, now, offset);
+        if (!code.empty() && code == answer) return true;
+    }
+    if (const auto normalized = totp::normalize_recovery_code(answer)) {
+        if (totp::find_recovery_code(before.recovery, normalized->view())) return true;
+    }
+    return false;
+}
+
+}  // namespace fuzz

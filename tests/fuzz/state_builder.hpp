@@ -1,0 +1,40 @@
+// Builds a valid UserState from fuzz input (so targets reach the logic behind the parser),
+// with recovery codes the harness knows, and the code the state accepts at a given time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fuzz_input.hpp"
+#include "totp/user_state.hpp"
+
+namespace fuzz {
+
+// Recovery codes the built states may hold (normalized form, as typed).
+extern const char* const kRecoveryCodes[4];
+
+struct BuiltState {
+    totp::UserState state;
+    std::vector<int> recovery;  // which of kRecoveryCodes are stored, in order
+};
+
+// Times stay within what a real clock can show (and what the state format allows).
+inline constexpr std::int64_t kMinTime = 0;
+inline constexpr std::int64_t kMaxTime = std::int64_t{1} << 40;
+
+BuiltState build_state(Input& input, std::int64_t now);
+
+// The code for the step `offset` steps from now.
+std::string code_for(const totp::UserState& state, std::int64_t now, int offset);
+
+// What a typed answer may be: a code near now, a stored or unknown recovery code, or raw.
+std::string make_answer(Input& input, const totp::UserState& state, std::int64_t now);
+
+// Independent check of what decide() may accept: a code for a step in the window newer
+// than last_step, or a stored recovery code; nothing while locked.
+bool acceptable(const totp::UserState& before, const std::string& answer, std::int64_t now,
+                int window);
+
+}  // namespace fuzz

@@ -1,0 +1,322 @@
+// Crash consistency: a process updating a state file in a loop is SIGKILLed at random
+// moments, thousands of times. After every kill the file decodes, the secret is intact,
+// the fields belong to one write (never a mix), and the record is the last one the process
+// finished saving or the one it was saving when it died.
+//
+// Two writers: the store API (save in a tight loop), and real logins through
+// pam_sm_authenticate (each login accepts the next code and records its time step).
+#include <fcntl.h>
+#include <security/pam_appl.h>
+#include <security/pam_modules.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "fake_pam.hpp"
+#include "faults.hpp"
+#include "totp/otp.hpp"
+#include "totp/store.hpp"
+#include "totp/user_state.hpp"
+
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+namespace {
+
+constexpr int kKills = 2000;                           // per writer
+constexpr auto kTimeLimit = std::chrono::seconds(60);  // per writer, whatever the machine
+constexpr std::int64_t kEpoch = 1'700'000'000;
+constexpr std::uint64_t kBaseStep = kEpoch / 30;
+
+std::string g_dir;
+
+std::string state_path() { return g_dir + "/alice"; }
+
+totp::SecretBytes known_secret() {
+    totp::SecretBytes secret(20);
+    for (std::size_t i = 0; i < secret.size(); ++i) secret.data()[i] = static_cast<std::uint8_t>(0xA5 ^ i);
+    return secret;
+}
+
+void enroll() {
+    std::filesystem::remove(state_path());
+    totp::UserState state;
+    state.secret = known_secret();
+    state.last_step = kBaseStep;
+    auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
+    assert_true(record.ok());
+    assert_true((*record)->save(state).ok());
+}
+
+// Writer messages go through a pipe, one write(2) each, so the parent knows what the
+// child was doing when it died: 'B' before a save of step n, 'S' after it returned.
+void tell(int fd, char what, std::uint64_t n) {
+    char line[32];
+    const int length = std::snprintf(line, sizeof line, "%c %llu\n", what, static_cast<unsigned long long>(n));
+    if (write(fd, line, static_cast<std::size_t>(length)) != length) _exit(3);
+}
+
+// The store writer: last_step advances by one per save; failures and created are derived
+// from it, so a record mixing two writes is visible.
+[[noreturn]] void store_writer(int out) {
+    auto store = totp::make_file_store({.state_dir = g_dir, .secret_path = ""});
+    for (;;) {
+        auto record = store->open("alice");
+        if (!record || !(*record)->state()) _exit(2);
+        totp::UserState state = (*record)->state()->clone();
+        const std::uint64_t next = *state.last_step + 1;
+        state.last_step = next;
+        state.failures = static_cast<std::uint32_t>(next % 1000);
+        state.created = static_cast<std::int64_t>(next * 7);
+        tell(out, 'B', next);
+        if (!(*record)->save(state)) _exit(4);
+        tell(out, 'S', next);
+    }
+}
+
+// The login writer: each login types the code of the step after the last accepted one.
+[[noreturn]] void login_writer(int out) {
+    faults::set_accounts({{"alice", 0, 0, "/root", {}}}, {});
+    const totp::SecretBytes secret = known_secret();
+    const std::string config = "config=" + g_dir + "/pam_totp.conf";
+    const std::string dir = "state_dir=" + g_dir;
+    const char* argv[] = {config.c_str(), dir.c_str(), "window=1"};
+    for (;;) {
+        auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
+        if (!record || !(*record)->state()) _exit(2);
+        std::uint64_t next = *(*record)->state()->last_step + 1;
+        record->reset();  // the module takes the lock itself
+        // Two steps can share a 6-digit code; the module then records the later one.
+        while (totp::hotp(secret, next, totp::Algorithm::sha1, 6)->view() ==
+               totp::hotp(secret, next + 1, totp::Algorithm::sha1, 6)->view())
+            ++next;
+        auto code = totp::hotp(secret, next, totp::Algorithm::sha1, 6);
+        pam_handle handle;
+        handle.user = "alice";
+        handle.answers.emplace_back(std::string(code->view()));
+        faults::arm({{}, static_cast<std::int64_t>(next * 30)});
+        tell(out, 'B', next);
+        const int rc = pam_sm_authenticate(&handle, 0, 3, argv);
+        faults::disarm();
+        if (rc != PAM_SUCCESS) _exit(5);
+        tell(out, 'S', next);
+    }
+}
+
+struct Progress {
+    std::optional<std::uint64_t> began;
+    std::optional<std::uint64_t> saved;
+    std::string text;  // everything the writer said
+};
+
+Progress read_progress(int fd) {
+    std::string text;
+    char buffer[4096];
+    ssize_t got;
+    while ((got = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(got));
+    Progress progress;
+    progress.text = text.size() > 200 ? text.substr(text.size() - 200) : text;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) break;  // a torn message cannot happen: one write each
+        const std::uint64_t n = std::strtoull(text.c_str() + start + 2, nullptr, 10);
+        (text[start] == 'B' ? progress.began : progress.saved) = n;
+        start = end + 1;
+    }
+    return progress;
+}
+
+void check_file(std::uint64_t before, const Progress& progress, int kill) {
+    std::ifstream in(state_path(), std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    auto decoded = totp::decode_file(bytes);
+    if (!decoded) fail_msg("kill %d: state file does not decode: %s", kill, decoded.error().message.c_str());
+    const totp::UserState& state = decoded->state;
+    const totp::SecretBytes secret = known_secret();
+    if (state.secret.size() != secret.size() ||
+        std::memcmp(state.secret.data(), secret.data(), secret.size()) != 0)
+        fail_msg("kill %d: secret changed", kill);
+    const std::uint64_t step = state.last_step.value();
+    // Old or new: the last finished save, or the one in progress.
+    const std::uint64_t finished = progress.saved.value_or(before);
+    const std::uint64_t started = progress.began.value_or(before);
+    if (step != finished && step != started)
+        fail_msg("kill %d: last_step %llu is neither the last saved (%llu) nor the one being "
+                 "saved (%llu); writer said: %s", kill, static_cast<unsigned long long>(step),
+                 static_cast<unsigned long long>(finished), static_cast<unsigned long long>(started), progress.text.c_str());
+}
+
+// Kills the writer at random moments until kKills kills or the time limit.
+void kill_repeatedly(void (*writer)(int), std::uint64_t (*derived_check)(const totp::UserState&)) {
+    enroll();
+    std::mt19937 random(20240611);  // NOLINT(cert-msc32-c,cert-msc51-cpp): reproducible on purpose
+    std::uniform_int_distribution<int> delay_us(0, 3000);
+    const auto deadline = std::chrono::steady_clock::now() + kTimeLimit;
+    std::uint64_t step = kBaseStep;
+    std::uint64_t saves = 0;
+    int kills = 0;
+    int mid_save = 0;  // kills that landed between a 'B' and its 'S'
+    for (; kills < kKills && std::chrono::steady_clock::now() < deadline; ++kills) {
+        int pipe_fds[2];
+        assert_int_equal(pipe(pipe_fds), 0);
+        const pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(pipe_fds[0]);
+            writer(pipe_fds[1]);
+        }
+        close(pipe_fds[1]);
+        const timespec pause{0, static_cast<long>(delay_us(random)) * 1000};
+        nanosleep(&pause, nullptr);
+        kill(pid, SIGKILL);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+            fail_msg("kill %d: the writer stopped by itself (status %d)", kills, status);
+        const Progress progress = read_progress(pipe_fds[0]);
+        close(pipe_fds[0]);
+        if (progress.began && progress.began != progress.saved) ++mid_save;
+        check_file(step, progress, kills);
+        std::ifstream in(state_path(), std::ios::binary);
+        auto decoded = totp::decode_file(std::string{std::istreambuf_iterator<char>(in), {}});
+        derived_check(decoded->state);
+        saves += *decoded->state.last_step - step;
+        step = *decoded->state.last_step;
+    }
+    std::printf("%d kills (%d during a save), %llu saves survived\n", kills, mid_save,
+                static_cast<unsigned long long>(saves));
+    assert_true(kills >= 100);
+    assert_true(mid_save >= kills / 10);  // the kills do hit the window that matters
+    assert_true(saves > 0);
+    // Whatever temporary files a kill left behind, the next opener is not confused by them.
+    auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
+    assert_true(record.ok());
+}
+
+std::uint64_t store_fields_agree(const totp::UserState& state) {
+    const std::uint64_t step = *state.last_step;
+    if (step != kBaseStep &&
+        (state.failures != step % 1000 || state.created != static_cast<std::int64_t>(step * 7)))
+        fail_msg("record mixes two writes (last_step %llu, failures %u)",
+                 static_cast<unsigned long long>(step), state.failures);
+    return step;
+}
+
+std::uint64_t login_fields_agree(const totp::UserState& state) {
+    if (state.failures != 0 || state.locked_until != 0) fail_msg("a successful login left failures");
+    return *state.last_step;
+}
+
+// Enrollment and removal: a killed enroller leaves no state file or a complete one.
+[[noreturn]] void enroller(int out) {
+    auto store = totp::make_file_store({.state_dir = g_dir, .secret_path = ""});
+    for (std::uint64_t n = 1;; ++n) {
+        auto record = store->open("bob");
+        if (!record) _exit(2);
+        tell(out, 'B', n);
+        if ((*record)->state()) {
+            if (!(*record)->remove()) _exit(4);
+        } else {
+            totp::UserState state;
+            state.secret = known_secret();
+            if (!(*record)->save(state)) _exit(4);
+        }
+        tell(out, 'S', n);
+    }
+}
+
+void killed_enrollments_leave_no_file_or_a_whole_one(void**) {
+    std::mt19937 random(7);  // NOLINT(cert-msc32-c,cert-msc51-cpp): reproducible on purpose
+    std::uniform_int_distribution<int> delay_us(0, 2000);
+    int kills = 0;
+    for (; kills < kKills / 2; ++kills) {
+        int pipe_fds[2];
+        assert_int_equal(pipe(pipe_fds), 0);
+        const pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(pipe_fds[0]);
+            enroller(pipe_fds[1]);
+        }
+        close(pipe_fds[1]);
+        const timespec pause{0, static_cast<long>(delay_us(random)) * 1000};
+        nanosleep(&pause, nullptr);
+        kill(pid, SIGKILL);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        close(pipe_fds[0]);
+        struct stat st {};
+        if (lstat((g_dir + "/bob").c_str(), &st) != 0) continue;  // not enrolled: fine
+        std::ifstream in(g_dir + "/bob", std::ios::binary);
+        auto decoded = totp::decode_file(std::string{std::istreambuf_iterator<char>(in), {}});
+        if (!decoded) fail_msg("kill %d: enrollment left a partial file: %s", kills,
+                               decoded.error().message.c_str());
+        if (st.st_nlink != 1) fail_msg("kill %d: state file left with %d links", kills,
+                                       static_cast<int>(st.st_nlink));
+    }
+    int leftovers = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(g_dir))
+        leftovers += entry.path().filename().string().starts_with(".bob.");
+    std::printf("%d kills, %d temporary files left behind\n", kills, leftovers);
+    auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("bob");
+    assert_true(record.ok());
+}
+
+void killed_store_writer_leaves_old_or_new_state(void**) {
+    kill_repeatedly(store_writer, store_fields_agree);
+}
+
+void killed_logins_leave_old_or_new_state(void**) {
+    kill_repeatedly(login_writer, login_fields_agree);
+}
+
+int setup(void**) {
+    std::string dir = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
+                      "/pam_totp_crash.XXXXXX";
+    assert_non_null(mkdtemp(dir.data()));
+    g_dir = dir;
+    std::ofstream(g_dir + "/pam_totp.conf") << "[global]\n";
+    return 0;
+}
+
+int teardown(void**) {
+    std::filesystem::remove_all(g_dir);
+    return 0;
+}
+
+}  // namespace
+
+int main() {
+    if (geteuid() != 0) {
+        std::printf("skipped: needs root (the store insists on root-owned state)\n");
+        return 0;
+    }
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(killed_store_writer_leaves_old_or_new_state),
+        cmocka_unit_test(killed_logins_leave_old_or_new_state),
+        cmocka_unit_test(killed_enrollments_leave_no_file_or_a_whole_one),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

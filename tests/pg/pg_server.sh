@@ -1,0 +1,55 @@
+#!/bin/sh
+# A throwaway PostgreSQL server for the fleet-store tests, run as the unprivileged
+# `postgres` user on 127.0.0.1 only, with its data, socket and log in DIR.
+#   pg_server.sh init DIR PASSWORD_FILE   initdb (password auth over TCP) and pick a port
+#   pg_server.sh start DIR | stop DIR     start or stop it (bounded waits)
+#   pg_server.sh dump DIR                 pg_dump of the test database to stdout
+#   pg_server.sh sql DIR STATEMENT        runs one statement as the superuser
+# Runs every server program with a clean environment: none of the test's preloads.
+set -eu
+# Called from tests that preload pam_wrapper/nss_wrapper and a fake clock: leave them all.
+if [ -n "${LD_PRELOAD:-}" ]; then
+    exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$0" "$@"
+fi
+command=$1
+dir=$2
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+as_postgres() {
+    env -i PATH=/usr/bin:/bin LANG=C setpriv --reuid=postgres --regid=postgres --init-groups \
+        --inh-caps=-all "$@"
+}
+case $command in
+    init)
+        install -d -o postgres -g postgres -m 0700 "$dir"
+        install -o postgres -g postgres -m 0600 "$3" "$dir/pwfile"
+        as_postgres "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
+            --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-instructions \
+            >"$dir/initdb.log" 2>&1
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+fsync = off
+max_connections = 100
+CONF
+        echo "$port" >"$dir/port"
+        echo "$port"
+        ;;
+    start)
+        as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+        ;;
+    stop)
+        as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+        ;;
+    dump)
+        as_postgres "$bin/pg_dump" -h "$dir" -p "$(cat "$dir/port")" -U postgres postgres
+        ;;
+    sql)
+        as_postgres "$bin/psql" -q -X -h "$dir" -p "$(cat "$dir/port")" -U postgres -d postgres -c "$3"
+        ;;
+    *)
+        echo "usage: pg_server.sh init|start|stop|dump|sql DIR ..." >&2
+        exit 2
+        ;;
+esac
