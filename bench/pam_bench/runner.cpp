@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -32,7 +33,8 @@ std::size_t op_index(Op op) {
     return static_cast<std::size_t>(op);
 }
 
-// Which PAM service an operation logs in through (the durable update uses none).
+// Which PAM service an operation logs in through (the durable update and the user lookup
+// use none).
 bool uses_service(Op op, Service& service) {
     switch (op) {
         case Op::floor:
@@ -98,9 +100,13 @@ struct Shared {
     std::uint64_t rewinds[kOpCount][64];
     double busy_micros[kOpCount][64];
     double cpu_micros[kOpCount][64];
-    std::size_t capacity;  // samples per (op, worker)
-    float samples[1];      // [op][worker][capacity]
+    std::size_t capacity;  // samples per (op, worker); the samples follow the struct
 };
+
+// The latencies, [op][worker][capacity], right after the Shared header in the mapping.
+float* samples_of(Shared* shared) {
+    return reinterpret_cast<float*>(reinterpret_cast<char*>(shared) + sizeof(Shared));
+}
 
 class SharedMemory {
   public:
@@ -275,10 +281,10 @@ class Worker {
         if (!record) return;
         const std::uint64_t n = shared_->count[i][id_];
         if (n < shared_->capacity) {
-            shared_->samples[(i * static_cast<std::size_t>(plan_.procs) +
-                              static_cast<std::size_t>(id_)) *
-                                 shared_->capacity +
-                             n] = static_cast<float>(micros);
+            samples_of(shared_)[(i * static_cast<std::size_t>(plan_.procs) +
+                                 static_cast<std::size_t>(id_)) *
+                                    shared_->capacity +
+                                n] = static_cast<float>(micros);
             shared_->count[i][id_] = n + 1;
             shared_->busy_micros[i][id_] += micros;
             shared_->cpu_micros[i][id_] += cpu;
@@ -391,9 +397,9 @@ RunResult run_workers(const RunPlan& plan) {
         OpResult& out = result.ops[i];
         out.op = op;
         for (int id = 0; id < plan.procs; ++id) {
-            const float* first = shared->samples + (i * static_cast<std::size_t>(plan.procs) +
-                                                    static_cast<std::size_t>(id)) *
-                                                       shared->capacity;
+            const float* first = samples_of(shared) + (i * static_cast<std::size_t>(plan.procs) +
+                                                       static_cast<std::size_t>(id)) *
+                                                          shared->capacity;
             out.micros.insert(out.micros.end(), first, first + shared->count[i][id]);
             out.unexpected += shared->unexpected[i][id];
             out.rewinds += shared->rewinds[i][id];
