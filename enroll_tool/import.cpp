@@ -110,7 +110,7 @@ Outcome import_oath(Session& session, const CommandLine& command) {
     std::size_t failed = 0;
     const auto skip = [&](const OathEntry& entry, const std::string& why) {
         ++skipped;
-        const std::string who = entry.user.empty() ? "-" : entry.user;
+        const std::string who = entry.user.empty() ? "-" : terminal_safe(entry.user, 64);
         say(who + ": skipped (line " + std::to_string(entry.line) + "): " + why);
     };
     for (const OathEntry& entry : entries) {

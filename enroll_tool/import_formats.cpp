@@ -116,7 +116,7 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
         file.time_skew = true;
         return std::nullopt;
     }
-    return bad_line(number, "unknown option '" + std::string(name.substr(0, 32)) + "'");
+    return bad_line(number, "unknown option '" + terminal_safe(name) + "'");
 }
 
 bool is_hex(std::string_view text) {
@@ -240,6 +240,14 @@ totp::Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_vie
         }
     }
     return file;
+}
+
+std::string terminal_safe(std::string_view text, std::size_t max_length) {
+    std::string shown(text.substr(0, max_length));
+    for (char& c : shown) {
+        if (c < 0x20 || c > 0x7e) c = '?';
+    }
+    return shown;
 }
 
 std::vector<OathEntry> parse_oath_usersfile(std::string_view text) {

@@ -43,7 +43,7 @@ class MonitorClient {
 
     // nullopt: the channel is broken; the process is asked to stop (an answer that came
     // late would otherwise be taken for the next request's).
-    std::optional<Message> ask(Request kind, std::vector<std::string_view> fields) {
+    std::optional<Message> ask(Request kind, const std::vector<std::string_view>& fields) {
         const std::lock_guard lock(mutex_);
         if (!broken_ && send_message(fd_, make_message(static_cast<std::uint8_t>(kind), fields))) {
             if (std::optional<Message> answer = receive_message(fd_)) return answer;

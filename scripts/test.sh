@@ -1,6 +1,7 @@
 #!/bin/bash
 # README command 2 (and what .ci/run runs): install what is missing, build, and run every
-# test twice: in the normal hardened build and in an AddressSanitizer + UBSan build.
+# test twice: in the normal hardened build and in an AddressSanitizer + UBSan build; then
+# the hardening checks (valgrind, clang-tidy + cppcheck, bounded fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,5 +16,20 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ctest --output-on-failure -j"$(nproc)") || status=1
-if [ $status -eq 0 ]; then echo "test: all suites passed (hardened and ASan+UBSan builds)"; fi
+# Hardening (README "Hardening"): valgrind over the PAM-level tests, static analysis of the
+# code that runs inside sshd/sudo/login, and every fuzz target for a bounded time
+# (TOTP_FUZZ_SECONDS each, default 20) in a clang ASan+UBSan+libFuzzer build.
+tests/hardening/valgrind.sh build || status=1
+scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp || status=1
+mkdir -p build-fuzz
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
+    > build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
+if cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets; then
+    tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-20}" || status=1
+else
+    status=1
+fi
+if [ $status -eq 0 ]; then
+    echo "test: all suites passed (hardened and ASan+UBSan builds, valgrind, static analysis, fuzzing)"
+fi
 exit $status

@@ -5,6 +5,7 @@
 // update that accepts a time step is also conditional on the step moving forward.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -42,7 +43,7 @@ using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
 
 std::string first_line(const char* text) {
     std::string line = text != nullptr ? text : "";
-    line = line.substr(0, line.find('\n'));
+    line.resize(std::min(line.size(), line.find('\n')));
     return line.empty() ? "unknown error" : line;
 }
 

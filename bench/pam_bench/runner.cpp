@@ -105,6 +105,9 @@ struct Shared {
 
 // The latencies, [op][worker][capacity], right after the Shared header in the mapping.
 float* samples_of(Shared* shared) {
+    // The mapping is page-aligned and sizeof(Shared) a multiple of alignof(float).
+    static_assert(sizeof(Shared) % alignof(float) == 0);
+    // cppcheck-suppress invalidPointerCast
     return reinterpret_cast<float*>(reinterpret_cast<char*>(shared) + sizeof(Shared));
 }
 

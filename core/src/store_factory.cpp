@@ -163,6 +163,7 @@ Result<void*> load_backend_symbol(const char* symbol) {
     }
     void* entry = ::dlsym(handle, symbol);
     if (entry == nullptr) {
+        ::dlclose(handle);
         return make_error(Errc::unsupported,
                           what + " " + path + ": lacks " + symbol + " (built from other sources?)");
     }

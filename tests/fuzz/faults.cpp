@@ -89,7 +89,7 @@ void set_accounts(std::vector<User> users, std::vector<Group> groups) {
 const char* const kWrappedCalls[] = {
     "open",    "openat",   "pread",      "pwrite",     "read",        "fstat",
     "fstatat", "lstat",    "flock",      "fsync",      "fdatasync",   "linkat",
-    "renameat", "unlinkat", "fchmod",    "mkdirat",    "setfsuid",    "setfsgid",
+    "renameat", "renameat2", "unlinkat", "fchmod",    "mkdirat",    "setfsuid",    "setfsgid",
     "getpwnam_r", "getgrnam_r", "getgrouplist", "RAND_bytes",
 };
 const std::size_t kWrappedCallCount = sizeof kWrappedCalls / sizeof kWrappedCalls[0];
@@ -133,6 +133,8 @@ int __real_unlinkat(int dir, const char* path, int flags);
 int __real_fchmod(int fd, mode_t mode);
 int __real_mkdirat(int dir, const char* path, mode_t mode);
 int __real_renameat(int olddir, const char* oldpath, int newdir, const char* newpath);
+int __real_renameat2(int olddir, const char* oldpath, int newdir, const char* newpath,
+                     unsigned int flags);
 int __real_setfsuid(uid_t uid);
 int __real_setfsgid(gid_t gid);
 int __real_RAND_bytes(unsigned char* buf, int num);
@@ -227,6 +229,12 @@ int __wrap_linkat(int olddir, const char* oldpath, int newdir, const char* newpa
 int __wrap_renameat(int olddir, const char* oldpath, int newdir, const char* newpath) {
     if (fail_with_errno(next_fault("renameat", Kind::write))) return -1;
     return __real_renameat(olddir, oldpath, newdir, newpath);
+}
+
+int __wrap_renameat2(int olddir, const char* oldpath, int newdir, const char* newpath,
+                     unsigned int flags) {
+    if (fail_with_errno(next_fault("renameat2", Kind::write))) return -1;
+    return __real_renameat2(olddir, oldpath, newdir, newpath, flags);
 }
 
 int __wrap_unlinkat(int dir, const char* path, int flags) {

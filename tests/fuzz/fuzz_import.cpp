@@ -62,11 +62,22 @@ std::vector<std::string_view> oath_secrets(std::string_view text) {
     return secrets;
 }
 
-bool leaks(std::string_view message, const std::vector<std::string_view>& secrets) {
+// A message repeats a secret (one that appears only once in the file, so the message can
+// only have it from where it is a secret).
+bool leaks(std::string_view message, std::string_view text,
+           const std::vector<std::string_view>& secrets) {
     for (std::string_view secret : secrets) {
-        if (message.find(secret) != std::string_view::npos) return true;
+        const bool unique = text.find(secret) == text.rfind(secret);
+        if (unique && message.find(secret) != std::string_view::npos) return true;
     }
     return false;
+}
+
+// Messages reach a terminal (root's, importing a user's file) and the log.
+bool printable(std::string_view message) {
+    return std::all_of(message.begin(), message.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    });
 }
 
 }  // namespace
@@ -79,7 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!oath) {
         totp::Result<totp_enroll::GoogleAuthenticatorFile> parsed = totp_enroll::parse_google_authenticator(text);
         if (!parsed) {
-            if (leaks(parsed.error().message, google_secrets(text))) fuzz::violated("error message repeats a secret", parsed.error().message);
+            const std::string& message = parsed.error().message;
+            if (leaks(message, text, google_secrets(text))) fuzz::violated("error message repeats a secret", message);
+            if (!printable(message)) fuzz::violated("error message holds a control character");
             return 0;
         }
         if (parsed->secret.empty()) fuzz::violated("accepted an empty secret");
@@ -92,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const auto secrets = oath_secrets(text);
     for (const totp_enroll::OathEntry& entry : totp_enroll::parse_oath_usersfile(text)) {
-        if (leaks(entry.skipped, secrets)) fuzz::violated("skip reason repeats a secret", entry.skipped);
+        if (leaks(entry.skipped, text, secrets)) fuzz::violated("skip reason repeats a secret", entry.skipped);
+        if (!printable(entry.skipped)) fuzz::violated("skip reason holds a control character");
         if (!entry.skipped.empty()) continue;
         if (!totp::validate(entry.params)) fuzz::violated("importable entry with unusable parameters");
         if (entry.secret.empty()) fuzz::violated("importable entry without a secret");

@@ -227,6 +227,51 @@ int teardown(void**) {
     return 0;
 }
 
+// Enrollment through the store (what totp-enroll does): whichever call fails, the save
+// reports it and leaves no state file and no temporary file; when it succeeds, the file is
+// whole.
+void enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file(void**) {
+    const std::string dir = state_dir();
+    int runs = 0;
+    for (std::size_t f = 0; f < faults::kWrappedCallCount; ++f) {
+        for (unsigned occurrence = 0; occurrence < 3; ++occurrence) {
+            for (faults::Action action : {faults::Action::fail, faults::Action::short_io}) {
+                std::filesystem::remove_all(dir);
+                assert_int_equal(mkdir(dir.c_str(), 0700), 0);
+                const faults::Fault fault{occurrence, faults::kWrappedCalls[f], action, ENOSPC};
+                totp::UserState state;
+                state.secret = totp::SecretBytes(20);
+                auto store = totp::make_file_store({.state_dir = dir, .secret_path = ""});
+                bool saved = false;
+                faults::arm({{fault}, kNow});
+                {
+                    auto record = store->open("carol");
+                    saved = record && (*record)->save(state).ok();
+                }
+                faults::disarm();
+                if (faults::report().hits.empty()) continue;
+                ++runs;
+                const std::string what = std::string("enrollment: ") + fault.only + " #" +
+                                         std::to_string(occurrence);
+                int entries = 0;
+                for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+                    ++entries;
+                    if (entry.path().filename() != "carol")
+                        fail_msg("%s: left %s behind", what.c_str(), entry.path().c_str());
+                }
+                std::ifstream in(dir + "/carol", std::ios::binary);
+                const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+                if (saved && (entries != 1 || !totp::decode_file(bytes)))
+                    fail_msg("%s: reported saved, but the file is not whole", what.c_str());
+                if (!saved && entries != 0)
+                    fail_msg("%s: reported a failure, but left a state file", what.c_str());
+            }
+        }
+    }
+    std::printf("enrollment: %d fault runs\n", runs);
+    assert_true(runs > 10);
+}
+
 Scenario scenario(const char* name, std::vector<std::string> options,
                   std::vector<std::string> answers) {
     Scenario made;
@@ -285,6 +330,7 @@ int main() {
         cmocka_unit_test(try_first_pass_with_a_wrong_authtok_then_the_right_code),
         cmocka_unit_test(forward_pass_with_password_and_code),
         cmocka_unit_test(valid_code_in_the_home_layout),
+        cmocka_unit_test(enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
