@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -246,7 +247,11 @@ Result<UniqueFd> open_dir(const std::string& path, const DirPolicy& policy) {
         return make_error(Errc::not_found, "state directory " + path + ": does not exist");
     }
     if (error == ENOTDIR) {
-        return make_error(Errc::unsafe, "state directory " + path + ": is not a directory");
+        // O_DIRECTORY is checked before O_NOFOLLOW: a symlink to a directory lands here too.
+        const std::string what = ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)
+                                     ? "is a symlink"
+                                     : "is not a directory";
+        return make_error(Errc::unsafe, "state directory " + path + ": " + what + ", refusing");
     }
     // Denied (in the home layout): say so precisely when the owner or mode is the reason.
     if (error == EACCES && ::lstat(path.c_str(), &st) == 0) {
@@ -329,6 +334,54 @@ std::optional<std::string> random_hex(std::size_t bytes) {
         hex += kHex[byte & 0x0f];
     }
     return hex;
+}
+
+// Names in a directory (one pass; entries are opened by name afterwards).
+Result<std::vector<std::string>> list_names(int dir, const std::string& path) {
+    DIR* stream = ::fdopendir(::dup(dir));
+    if (stream == nullptr) return io_error("listing " + path, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(stream, ::closedir);
+    std::vector<std::string> names;
+    errno = 0;
+    while (const dirent* entry = ::readdir(stream)) {
+        const std::string_view name = entry->d_name;
+        if (name != "." && name != "..") names.emplace_back(name);
+        errno = 0;
+    }
+    if (errno != 0) return io_error("listing " + path, errno);
+    return names;
+}
+
+// `.<user>.<16 hex digits>.tmp`: the temporary name of a record being created for `user`.
+bool is_temp_name_of(std::string_view name, std::string_view user) {
+    constexpr std::size_t kSuffixDigits = 16;
+    const std::string prefix = "." + std::string(user) + ".";
+    if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return false;
+    const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - 4);
+    return digits.size() == kSuffixDigits &&
+           std::all_of(digits.begin(), digits.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Removes the temporary files that creators of `user`'s record left behind when they were
+// killed. A live creator holds the lock on its temp file from just after creating it until
+// it is published, so a temp file is abandoned when its lock is free and it is older than
+// that moment could last. Best effort: a failure leaves litter, never a wrong record.
+void remove_abandoned_temps(int dir, const std::string& dir_path, const std::string& user) {
+    constexpr std::int64_t kCreatorGraceSeconds = 10;
+    Result<std::vector<std::string>> names = list_names(dir, dir_path);
+    if (!names) return;
+    const std::int64_t now = static_cast<std::int64_t>(::time(nullptr));
+    for (const std::string& name : *names) {
+        if (!is_temp_name_of(name, user)) continue;
+        UniqueFd fd(::openat(dir, name.c_str(),
+                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        struct stat st {};
+        if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (st.st_mtime > now - kCreatorGraceSeconds) continue;
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // its creator is alive
+        ::unlinkat(dir, name.c_str(), 0);
+    }
 }
 
 class FileRecord final : public Record {
@@ -526,6 +579,7 @@ class FileRecord final : public Record {
         sequence_ = 1;
         next_slot_ = 1;
         file_ = std::move(fd);
+        remove_abandoned_temps(dir, where_.dir_path, where_.name);
         return {};
     }
 
@@ -614,18 +668,7 @@ Status sync_dir(const TokenDir& dir) {
 
 // Names in the token directory (one pass; entries are opened by name afterwards).
 Result<std::vector<std::string>> list_dir(const TokenDir& dir) {
-    DIR* stream = ::fdopendir(::dup(dir.fd.get()));
-    if (stream == nullptr) return io_error("listing " + dir.path, errno);
-    std::unique_ptr<DIR, int (*)(DIR*)> closer(stream, ::closedir);
-    std::vector<std::string> names;
-    errno = 0;
-    while (const dirent* entry = ::readdir(stream)) {
-        const std::string_view name = entry->d_name;
-        if (name != "." && name != "..") names.emplace_back(name);
-        errno = 0;
-    }
-    if (errno != 0) return io_error("listing " + dir.path, errno);
-    return names;
+    return list_names(dir.fd.get(), dir.path);
 }
 
 class FileStore final : public Store {

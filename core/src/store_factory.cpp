@@ -167,6 +167,9 @@ Result<void*> load_backend_symbol(const char* symbol) {
         return make_error(Errc::unsupported,
                           what + " " + path + ": lacks " + symbol + " (built from other sources?)");
     }
+    // The backend stays loaded for the life of the process (RTLD_NODELETE): its code is
+    // called through `entry` long after this returns.
+    // cppcheck-suppress resourceLeak
     return entry;
 }
 

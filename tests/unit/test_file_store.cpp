@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -375,6 +377,41 @@ static void users_lists_only_enrolled_state_files(void** context) {
     assert_true(*users == (std::vector<std::string>{"alice", "bob", "carol"}));
 }
 
+// A creator killed before publishing leaves `.alice.<hex>.tmp`; the next enrollment of
+// alice removes it, but not a temp file whose creator still holds its lock, a fresh one, a
+// symlink with such a name, or another user's.
+static void enrollment_removes_abandoned_temp_files(void** context) {
+    Fixture& f = fixture_of(context);
+    const auto plant = [&f](const std::string& name, bool old) {
+        write_file(f.path(name), "partial", 0600);
+        if (old) {
+            const timespec hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+            assert_int_equal(::utimensat(AT_FDCWD, f.path(name).c_str(), hour_ago, 0), 0);
+        }
+    };
+    plant(".alice.00112233445566aa.tmp", true);   // abandoned
+    plant(".alice.00112233445566bb.tmp", true);   // its creator is alive (we hold the lock)
+    plant(".alice.00112233445566cc.tmp", false);  // just created
+    plant(".bob.00112233445566dd.tmp", true);     // another user's
+    plant(".alice.00112233445566ee.tmp.x", true); // not a temp name
+    assert_int_equal(::symlink(f.path(".bob.00112233445566dd.tmp").c_str(),
+                               f.path(".alice.00112233445566ff.tmp").c_str()),
+                     0);
+    const int held = ::open(f.path(".alice.00112233445566bb.tmp").c_str(), O_RDONLY | O_CLOEXEC);
+    assert_true(held >= 0);
+    assert_int_equal(::flock(held, LOCK_EX), 0);
+
+    enroll(*f.store, "alice", sample_state());
+    ::close(held);
+
+    assert_true(directory_entries(f.dir) ==
+                (std::vector<std::string>{".alice.00112233445566bb.tmp",
+                                          ".alice.00112233445566cc.tmp",
+                                          ".alice.00112233445566ee.tmp.x",
+                                          ".alice.00112233445566ff.tmp",
+                                          ".bob.00112233445566dd.tmp", "alice"}));
+}
+
 static void concurrent_updates_are_not_lost(void** context) {
     Fixture& f = fixture_of(context);
     enroll(*f.store, "alice", sample_state());
@@ -590,6 +627,8 @@ static void home_layout_refuses_unknown_users_and_bad_templates(void** context) 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(enrolled_state_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(enrollment_removes_abandoned_temp_files, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(record_created_by_save_accepts_further_saves, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(state_file_is_0600_root_and_exactly_two_slots, setup,
