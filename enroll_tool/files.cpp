@@ -10,23 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "totp/unique_fd.hpp"
+
 namespace totp_enroll {
 namespace {
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
 
 std::string error_text(int error) {
     return std::strerror(error);
@@ -54,7 +41,7 @@ Outcome write_private_file(const std::string& path, std::string_view content) {
     if (base.empty()) return fail(Exit::usage, "'" + path + "' does not name a file");
 
     std::string temp = dir + "/." + base + ".XXXXXX";
-    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));  // mode 0600
+    totp::UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));  // mode 0600
     if (fd.get() < 0) return fail(Exit::failure, "cannot write " + path + ": " + error_text(errno));
     const auto give_up = [&](int error) {
         ::unlink(temp.c_str());
@@ -69,7 +56,7 @@ Outcome write_private_file(const std::string& path, std::string_view content) {
 }
 
 Expected<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    totp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
         const int error = errno;
         if (error == ELOOP) return fail(Exit::usage, "cannot read " + path + ": is a symlink");

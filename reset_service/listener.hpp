@@ -5,9 +5,11 @@
 #include <string>
 
 #include "totp/result.hpp"
-#include "unique_fd.hpp"
+#include "totp/unique_fd.hpp"
 
 namespace resetd {
+
+using totp::UniqueFd;
 
 // The socket systemd passed (LISTEN_PID is us, LISTEN_FDS=1: fd 3), if any.
 totp::Result<UniqueFd> inherited_listener();

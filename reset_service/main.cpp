@@ -26,7 +26,7 @@
 #include "totp/clock.hpp"
 #include "totp/store.hpp"
 #include "totp/store_factory.hpp"
-#include "unique_fd.hpp"
+#include "totp/unique_fd.hpp"
 #include "web.hpp"
 
 namespace resetd {

@@ -7,7 +7,7 @@ packages=(
     libpam0g-dev libssl-dev libqrencode-dev libiniparser-dev
     libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper
     libcurl4-openssl-dev libpng-dev
-    oathtool zbar-tools imagemagick libpam-google-authenticator libpam-oath
+    oathtool zbar-tools imagemagick libmagickcore-6.q16-6-extra libpam-google-authenticator libpam-oath
     python3-aiosmtpd tmux expect util-linux
     libmicrohttpd-dev libpam-pwquality cracklib-runtime pamtester chromium
     libpq-dev postgresql

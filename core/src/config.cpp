@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "config_file.hpp"
+#include "totp/unique_fd.hpp"
 
 namespace totp {
 
@@ -274,20 +275,6 @@ const Key* find_key(std::string_view name) {
 }
 
 // --- Reading the file --------------------------------------------------------------------
-
-class UniqueFd {
-  public:
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 std::string errno_text(int error) {
     return std::error_code(error, std::generic_category()).message();

@@ -26,6 +26,7 @@
 #include "totp/reset_token.hpp"
 #include "totp/secret.hpp"
 #include "totp/store.hpp"
+#include "totp/unique_fd.hpp"
 #include "totp/user_state.hpp"
 #include "totp/username.hpp"
 
@@ -40,33 +41,6 @@ constexpr int kMaxOpenAttempts = 8;
 constexpr const char* kTokenDirName = ".reset-tokens";
 // A temporary file left behind by a crash during put_reset_token is removed this much later.
 constexpr std::int64_t kStaleTempSeconds = 3600;
-
-class UniqueFd {
-  public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    int get() const { return fd_; }
-    bool valid() const { return fd_ >= 0; }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-  private:
-    int fd_ = -1;
-};
 
 std::string errno_text(int error) {
     return std::strerror(error);

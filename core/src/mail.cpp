@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "config_file.hpp"
+#include "totp/unique_fd.hpp"
 
 namespace totp {
 namespace {
@@ -380,20 +381,6 @@ bool is_user(std::string_view value) {
 std::string errno_text(int error) {
     return std::error_code(error, std::generic_category()).message();
 }
-
-class UniqueFd {
-  public:
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // The first line of a root-owned regular file that only root may read or write.
 Result<SecretString> read_password_file(const std::string& path) {

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "totp/unique_fd.hpp"
+
 namespace totp {
 namespace {
 
@@ -24,20 +26,6 @@ namespace {
 #endif
 constexpr const char* kPgBackendPath = TOTP_STORE_PG_PATH;
 constexpr std::size_t kMaxSecretFileSize = 4096;
-
-class UniqueFd {
-  public:
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 Error unsafe(const std::string& what, const std::string& path, const std::string& reason) {
     return make_error(Errc::unsafe, what + " " + path + ": " + reason + ", refusing");
