@@ -7,7 +7,7 @@
 
 namespace resetd {
 
-Message make_message(std::uint8_t kind, std::vector<std::string_view> fields) {
+Message make_message(std::uint8_t kind, const std::vector<std::string_view>& fields) {
     Message message;
     message.kind = kind;
     for (std::string_view field : fields) message.fields.emplace_back(field);

@@ -44,7 +44,7 @@ struct Message {
     std::string_view field(std::size_t index) const { return fields[index].view(); }
 };
 
-Message make_message(std::uint8_t kind, std::vector<std::string_view> fields);
+Message make_message(std::uint8_t kind, const std::vector<std::string_view>& fields);
 
 // nullopt if the message would exceed kMaxMessageSize or kMaxFields.
 std::optional<totp::SecretString> encode(const Message& message);

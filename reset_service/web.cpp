@@ -345,7 +345,7 @@ class Web {
         MHD_Response* response = MHD_create_response_from_buffer_with_free_callback_cls(
             body->size(), const_cast<char*>(body->c_str()), &wipe_body, body.get());
         if (response == nullptr) return MHD_NO;
-        body.release();
+        static_cast<void>(body.release());  // MHD owns it now
         add_headers(response, reply);
         const MHD_Result queued = MHD_queue_response(connection, reply.page.status, response);
         MHD_destroy_response(response);
