@@ -10,7 +10,7 @@ packages=(
     oathtool zbar-tools imagemagick libpam-google-authenticator libpam-oath
     python3-aiosmtpd tmux expect util-linux
     libmicrohttpd-dev libpam-pwquality cracklib-runtime pamtester chromium
-    libpq-dev postgresql
+    libpq-dev postgresql openssl
     debhelper lintian rpm openssh-server sudo curl
     clang libclang-rt-14-dev clang-tidy cppcheck valgrind
 )
