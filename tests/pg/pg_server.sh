@@ -7,7 +7,8 @@
 #                                         over TLS with CERT_DIR's server certificate
 #   pg_server.sh start DIR | stop DIR     start or stop it (bounded waits)
 #   pg_server.sh dump DIR                 pg_dump of the test database to stdout
-#   pg_server.sh sql DIR STATEMENT        runs one statement as the superuser
+#   pg_server.sh sql DIR STATEMENT        runs one statement as the superuser; prints
+#                                         the rows unaligned, without headers
 # Runs every server program with a clean environment: none of the test's preloads.
 set -eu
 # Called from tests that preload pam_wrapper/nss_wrapper and a fake clock: leave them all.
@@ -59,7 +60,7 @@ HBA
         as_postgres "$bin/pg_dump" -h "$dir" -p "$(cat "$dir/port")" -U postgres postgres
         ;;
     sql)
-        as_postgres "$bin/psql" -q -X -h "$dir" -p "$(cat "$dir/port")" -U postgres -d postgres -c "$3"
+        as_postgres "$bin/psql" -q -X -t -A -h "$dir" -p "$(cat "$dir/port")" -U postgres -d postgres -c "$3"
         ;;
     *)
         echo "usage: pg_server.sh init|start|stop|dump|sql DIR ..." >&2
