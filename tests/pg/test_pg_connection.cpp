@@ -31,6 +31,7 @@ using pg_fixture::must;
 
 // A TCP port that completes the handshake (the kernel does, into the backlog) and then
 // never says anything: libpq waits for the server's first answer.
+int g_silent_socket = -1;  // open, never accepting, until the process exits
 int g_silent_port = 0;
 
 // verify-full to "localhost", trusting `ca`; `password`, if any, in the URI.
@@ -162,7 +163,8 @@ void the_connect_timeout_defaults_to_three_seconds(void**) {
 // --- Setup -------------------------------------------------------------------------------
 
 int open_silent_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_silent_socket = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = g_silent_socket;
     must(fd >= 0, "socket");
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -171,7 +173,7 @@ int open_silent_port() {
     must(listen(fd, 16) == 0, "listen");
     socklen_t length = sizeof address;
     must(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0, "getsockname");
-    return ntohs(address.sin_port);  // the socket stays open, never accepting, until exit
+    return ntohs(address.sin_port);
 }
 
 int group_setup(void** state) {
