@@ -10,7 +10,7 @@ packages=(
     oathtool zbar-tools imagemagick libmagickcore-6.q16-6-extra libpam-google-authenticator libpam-oath
     python3-aiosmtpd tmux expect util-linux
     libmicrohttpd-dev libpam-pwquality cracklib-runtime pamtester chromium
-    libpq-dev postgresql
+    libpq-dev postgresql openssl
     debhelper lintian rpm openssh-server sudo curl
     clang libclang-rt-14-dev clang-tidy cppcheck valgrind
 )

@@ -41,21 +41,46 @@ struct ResultDeleter {
 };
 using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
 
-std::string first_line(const char* text) {
+// libpq reports one line per host and address it tried; a log line holds them all.
+std::string one_line(const char* text) {
     std::string line = text != nullptr ? text : "";
-    line.resize(std::min(line.size(), line.find('\n')));
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    for (std::size_t at = line.find('\n'); at != std::string::npos; at = line.find('\n', at)) {
+        line.replace(at, 1, "; ");
+    }
     return line.empty() ? "unknown error" : line;
 }
 
-// Connection failures are Errc::io: the caller fails closed, or falls back for a
-// break-glass user.
-Error unreachable(PGconn* conn) {
-    return make_error(Errc::io, "database unreachable: " + first_line(PQerrorMessage(conn)));
+// No connection within the timeout (refused, timed out, TLS or authentication failed):
+// Errc::unavailable, on which a break-glass user may fall back to the file store.
+Error unreachable(PGconn* conn, int timeout) {
+    return make_error(Errc::unavailable, "database unreachable (store_connect_timeout " +
+                                             std::to_string(timeout) +
+                                             " s): " + one_line(PQerrorMessage(conn)));
 }
 
+// Anything failing once connected is Errc::io, and the login fails closed: someone who can
+// make queries fail must not be able to send a break-glass user to the local file.
 Error query_failed(PGconn* conn, const std::string& what) {
-    return make_error(Errc::io,
-                      "database " + what + " failed: " + first_line(PQerrorMessage(conn)));
+    return make_error(Errc::io, "database " + what + " failed: " + one_line(PQerrorMessage(conn)));
+}
+
+// libpq's parse errors quote the text around the fault, which can be the password, so a
+// DSN that does not parse is refused here without them. (A DSN with no '=' that is not a
+// URI is a plain database name to libpq.)
+Status check_dsn(const std::string& dsn) {
+    const bool conninfo = dsn.find('=') != std::string::npos || dsn.starts_with("postgresql://") ||
+                          dsn.starts_with("postgres://");
+    if (!conninfo) return {};
+    char* message = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &message);
+    PQfreemem(message);
+    if (parsed == nullptr) {
+        return make_error(Errc::invalid_argument,
+                          "store_dsn is not a valid libpq connection string or URI");
+    }
+    PQconninfoFree(parsed);
+    return {};
 }
 
 // libpq takes defaults from PGHOST, PGUSER, PGSSLMODE, ... A user can set those for `su`
@@ -85,6 +110,8 @@ Status check_environment() {
 
 Result<Connection> connect(const PgStoreOptions& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
+    if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
+    // After the DSN in the arrays, so these override whatever it says.
     const std::string timeout = std::to_string(options.connect_timeout);
     std::vector<const char*> keys{"dbname", "connect_timeout"};
     std::vector<const char*> values{options.dsn.c_str(), timeout.c_str()};
@@ -96,7 +123,8 @@ Result<Connection> connect(const PgStoreOptions& options) {
     values.push_back(nullptr);
     Connection conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
     if (!conn) return make_error(Errc::io, "database: out of memory");
-    if (PQstatus(conn.get()) != CONNECTION_OK) return unreachable(conn.get());
+    if (PQstatus(conn.get()) != CONNECTION_OK)
+        return unreachable(conn.get(), options.connect_timeout);
     return conn;
 }
 
@@ -406,29 +434,26 @@ class PgStore final : public Store {
     }
 
     Result<std::vector<std::string>> users() override {
-        Result<PGconn*> conn = shared();
-        if (!conn) return conn.error();
-        QueryResult rows =
-            run(*conn, "SELECT username FROM pam_totp_users ORDER BY username COLLATE \"C\"", {});
-        if (!succeeded(rows)) return query_failed(*conn, "listing users");
+        Result<QueryResult> rows =
+            query("SELECT username FROM pam_totp_users ORDER BY username COLLATE \"C\"", {},
+                  "listing users");
+        if (!rows) return rows.error();
         std::vector<std::string> names;
-        for (int i = 0; i < PQntuples(rows.get()); ++i)
-            names.emplace_back(PQgetvalue(rows.get(), i, 0));
+        for (int i = 0; i < PQntuples(rows->get()); ++i)
+            names.emplace_back(PQgetvalue(rows->get(), i, 0));
         return names;
     }
 
     Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
         if (!is_reset_selector(selector)) return bad_selector();
-        Result<PGconn*> conn = shared();
-        if (!conn) return conn.error();
-        QueryResult put =
-            run(*conn,
-                "INSERT INTO pam_totp_reset_tokens (selector, username, verifier_hash, "
-                "expires) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                {std::string(selector), entry.user, to_bytea(entry.verifier_hash),
-                 std::to_string(entry.expires)});
-        if (!succeeded(put)) return query_failed(*conn, "storing reset token");
-        if (std::string_view(PQcmdTuples(put.get())) != "1") {
+        Result<QueryResult> put = query(
+            "INSERT INTO pam_totp_reset_tokens (selector, username, verifier_hash, "
+            "expires) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            {std::string(selector), entry.user, to_bytea(entry.verifier_hash),
+             std::to_string(entry.expires)},
+            "storing reset token");
+        if (!put) return put.error();
+        if (std::string_view(PQcmdTuples(put->get())) != "1") {
             return make_error(Errc::busy, "reset token: selector exists");
         }
         return {};
@@ -479,31 +504,36 @@ class PgStore final : public Store {
         return conn;
     }
 
-    // One connection for the calls outside a Record, made again if it broke.
-    Result<PGconn*> shared() {
-        if (shared_ && PQstatus(shared_.get()) == CONNECTION_OK) return shared_.get();
+    // Runs one statement outside a Record on the connection kept for these calls. A
+    // long-running process (totp-resetd) finds that connection closed by a database restart
+    // only when a statement fails on it: then the statement runs once more on a new one.
+    Result<QueryResult> query(const char* sql, const std::vector<std::optional<std::string>>& args,
+                              const std::string& what) {
+        if (shared_) {
+            QueryResult result = run(shared_.get(), sql, args);
+            if (succeeded(result)) return result;
+            if (PQstatus(shared_.get()) == CONNECTION_OK) return query_failed(shared_.get(), what);
+        }
         shared_.reset();
         Result<Connection> conn = connect_checked();
         if (!conn) return conn.error();
         shared_ = std::move(*conn);
-        return shared_.get();
+        QueryResult result = run(shared_.get(), sql, args);
+        if (!succeeded(result)) return query_failed(shared_.get(), what);
+        return result;
     }
 
     Result<ResetTokenEntry> token_query(std::string_view selector, const char* sql) {
         if (!is_reset_selector(selector)) return bad_selector();
-        Result<PGconn*> conn = shared();
-        if (!conn) return conn.error();
-        QueryResult row = run(*conn, sql, {std::string(selector)});
-        if (!succeeded(row)) return query_failed(*conn, "reading reset token");
-        if (PQntuples(row.get()) == 0) return make_error(Errc::not_found, "no such reset token");
-        return decode_token(row.get());
+        Result<QueryResult> row = query(sql, {std::string(selector)}, "reading reset token");
+        if (!row) return row.error();
+        if (PQntuples(row->get()) == 0) return make_error(Errc::not_found, "no such reset token");
+        return decode_token(row->get());
     }
 
     Status token_command(const char* sql, std::string arg) {
-        Result<PGconn*> conn = shared();
-        if (!conn) return conn.error();
-        QueryResult done = run(*conn, sql, {std::move(arg)});
-        if (!succeeded(done)) return query_failed(*conn, "removing reset tokens");
+        Result<QueryResult> done = query(sql, {std::move(arg)}, "removing reset tokens");
+        if (!done) return done.error();
         return {};
     }
 

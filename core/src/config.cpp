@@ -147,6 +147,7 @@ struct TextKey {
     std::string& (*field)(Settings&);
     bool (*valid)(std::string_view);
     std::string_view expected;
+    bool may_hold_password = false;  // a bad value is reported without being echoed
 };
 
 struct AlgorithmKey {};
@@ -174,7 +175,7 @@ constexpr Key kKeys[] = {
              "files or postgresql"}},
     {"store_dsn", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.store_dsn; }, is_dsn_or_empty,
-             "a libpq connection string without control characters"}},
+             "a libpq connection string without control characters", true}},
     {"store_password_file", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.store_password_file; },
              is_absolute_path_or_empty, "empty, or an absolute path without '..'"}},
@@ -267,6 +268,12 @@ std::string expected(const AlgorithmKey&) {
     return "SHA1, SHA256 or SHA512";
 }
 
+std::string echoed(const Key& key, std::string_view value) {
+    const auto* text = std::get_if<TextKey>(&key.kind);
+    if (text != nullptr && text->may_hold_password) return "(value not shown)";
+    return "'" + loggable(value) + "'";
+}
+
 const Key* find_key(std::string_view name) {
     for (const Key& key : kKeys) {
         if (key.name == name) return &key;
@@ -329,8 +336,8 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
     if (!ok) {
         const std::string wanted =
             std::visit([](const auto& kind) { return expected(kind); }, entry->kind);
-        problems.push_back({"bad value for '" + std::string(entry->name) + "': '" +
-                                loggable(value) + "' (expected " + wanted + ")",
+        problems.push_back({"bad value for '" + std::string(entry->name) +
+                                "': " + echoed(*entry, value) + " (expected " + wanted + ")",
                             entry->security_relevant});
     }
 }

@@ -174,8 +174,11 @@ std::vector<std::string> split_users(std::string_view list) {
     return users;
 }
 
-// The database first; the file store only for break-glass users and only when the database
-// could not be used (Errc::io: unreachable, or failing).
+// The database first; the file store only for break-glass users and only when no
+// connection to the database could be made (Errc::unavailable). A query or transaction
+// that fails once connected (Errc::io), a bad record or a missing schema fails closed:
+// whoever can make the database's queries fail must not thereby move a break-glass user
+// to the local file.
 class FallbackStore final : public Store {
   public:
     FallbackStore(std::unique_ptr<Store> primary, std::unique_ptr<Store> fallback,
@@ -184,7 +187,8 @@ class FallbackStore final : public Store {
 
     Result<std::unique_ptr<Record>> open(std::string_view user) override {
         Result<std::unique_ptr<Record>> record = primary_->open(user);
-        if (record || record.error().code != Errc::io || !is_break_glass(user)) return record;
+        if (record || record.error().code != Errc::unavailable || !is_break_glass(user))
+            return record;
         ::syslog(LOG_AUTHPRIV | LOG_WARNING,
                  "pam_totp: %s; using the local file store for break-glass user %.*s",
                  record.error().message.c_str(), static_cast<int>(user.size()), user.data());

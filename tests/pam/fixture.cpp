@@ -6,7 +6,9 @@ extern "C" {
 #include <libpamtest.h>
 }
 #include <security/pam_appl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -176,13 +178,47 @@ void remove_pam_wrapper_dir() {
     if (dir != nullptr && std::strncmp(dir, "/tmp/pam.", 9) == 0) remove_tree(dir);
 }
 
+int race(int processes, const std::function<bool(int index)>& attempt) {
+    int gate[2];
+    must(pipe(gate) == 0, "pipe");
+    const std::string init_lock = g_paths.root + "/pam_wrapper.lock";
+    std::vector<pid_t> children;
+    for (int i = 0; i < processes; ++i) {
+        const pid_t pid = fork();
+        must(pid >= 0, "fork");
+        if (pid == 0) {
+            close(gate[1]);
+            // Only the setup is serialized, not the attempts.
+            const int lock = open(init_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            if (lock < 0 || flock(lock, LOCK_EX) != 0) _exit(98);
+            start_pam_wrapper();
+            close(lock);
+            char go;
+            if (read(gate[0], &go, 1) != 0) _exit(99);  // EOF is the starting signal
+            const bool won = attempt(i);
+            remove_pam_wrapper_dir();  // _exit skips pam_wrapper's own cleanup
+            _exit(won ? 0 : 1);
+        }
+        children.push_back(pid);
+    }
+    close(gate[0]);
+    close(gate[1]);  // all children start together
+    int successes = 0;
+    for (pid_t pid : children) {
+        int status = 0;
+        must(waitpid(pid, &status, 0) == pid, "waitpid");
+        must(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "racing child finished");
+        if (WEXITSTATUS(status) == 0) ++successes;
+    }
+    return successes;
+}
+
 std::string state_file(const std::string& user) {
     return g_paths.state_dir + "/" + user;
 }
 
-totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
-                         const std::vector<std::string>& recovery_codes,
-                         const std::string& secret_base32) {
+totp::UserState new_state(totp::OtpParams params, const std::vector<std::string>& recovery_codes,
+                          const std::string& secret_base32) {
     totp::UserState state;
     state.params = params;
     if (secret_base32.empty()) {
@@ -201,6 +237,13 @@ totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
         state.recovery.push_back(*hash);
     }
     state.created = kEpoch;
+    return state;
+}
+
+totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
+                         const std::vector<std::string>& recovery_codes,
+                         const std::string& secret_base32) {
+    const totp::UserState state = new_state(params, recovery_codes, secret_base32);
     write_state(user, state);
     return state.secret.clone();
 }

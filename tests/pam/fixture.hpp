@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,18 @@ void start_pam_wrapper();
 // Removes this process's pam_wrapper directory (for children that leave with _exit).
 void remove_pam_wrapper_dir();
 
-// Enrolls `user` with a fresh random secret (or `secret_base32`) and the given recovery
-// codes; returns the raw secret.
+// Forks `processes` children that each set up pam_wrapper (one at a time: two doing so at
+// once can clash), then run `attempt(index)` together, released by one signal. Children
+// must not spawn processes. Returns how many attempts returned true; a child that dies
+// or cannot set up aborts the test.
+int race(int processes, const std::function<bool(int index)>& attempt);
+
+// A new enrollment (created at kEpoch) with a fresh random secret (or `secret_base32`) and
+// the given recovery codes.
+totp::UserState new_state(totp::OtpParams params = {},
+                          const std::vector<std::string>& recovery_codes = {},
+                          const std::string& secret_base32 = "");
+// Enrolls `user` in the file store with new_state(...); returns the raw secret.
 totp::SecretBytes enroll(const std::string& user, totp::OtpParams params = {},
                          const std::vector<std::string>& recovery_codes = {},
                          const std::string& secret_base32 = "");

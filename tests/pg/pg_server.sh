@@ -1,10 +1,14 @@
 #!/bin/sh
 # A throwaway PostgreSQL server for the fleet-store tests, run as the unprivileged
 # `postgres` user on 127.0.0.1 only, with its data, socket and log in DIR.
-#   pg_server.sh init DIR PASSWORD_FILE   initdb (password auth over TCP) and pick a port
+#   pg_server.sh init DIR PASSWORD_FILE [CERT_DIR]
+#                                         initdb (password auth over TCP) and pick a port;
+#                                         with CERT_DIR (make_test_certs.sh), TCP only
+#                                         over TLS with CERT_DIR's server certificate
 #   pg_server.sh start DIR | stop DIR     start or stop it (bounded waits)
 #   pg_server.sh dump DIR                 pg_dump of the test database to stdout
-#   pg_server.sh sql DIR STATEMENT        runs one statement as the superuser
+#   pg_server.sh sql DIR STATEMENT        runs one statement as the superuser; prints
+#                                         the rows unaligned, without headers
 # Runs every server program with a clean environment: none of the test's preloads.
 set -eu
 # Called from tests that preload pam_wrapper/nss_wrapper and a fake clock: leave them all.
@@ -33,6 +37,16 @@ unix_socket_directories = '$dir'
 fsync = off
 max_connections = 100
 CONF
+        if [ $# -ge 4 ]; then
+            install -o postgres -g postgres -m 0644 "$4/server.crt" "$dir/data/server.crt"
+            install -o postgres -g postgres -m 0600 "$4/server.key" "$dir/data/server.key"
+            echo "ssl = on" >>"$dir/data/postgresql.conf"
+            # hostssl only: a connection without TLS matches no line and is refused.
+            cat >"$dir/data/pg_hba.conf" <<HBA
+local   all all               trust
+hostssl all all 127.0.0.1/32  scram-sha-256
+HBA
+        fi
         echo "$port" >"$dir/port"
         echo "$port"
         ;;
@@ -46,7 +60,7 @@ CONF
         as_postgres "$bin/pg_dump" -h "$dir" -p "$(cat "$dir/port")" -U postgres postgres
         ;;
     sql)
-        as_postgres "$bin/psql" -q -X -h "$dir" -p "$(cat "$dir/port")" -U postgres -d postgres -c "$3"
+        as_postgres "$bin/psql" -q -X -t -A -h "$dir" -p "$(cat "$dir/port")" -U postgres -d postgres -c "$3"
         ;;
     *)
         echo "usage: pg_server.sh init|start|stop|dump|sql DIR ..." >&2

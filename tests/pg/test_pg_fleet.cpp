@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "pg_fixture.hpp"
 #include "totp/base32.hpp"
 #include "totp/store_factory.hpp"
 
@@ -35,83 +36,21 @@ namespace {
 constexpr int kRacers = 12;  // half through server A, half through server B
 constexpr int kMaxFailures = 8;
 
-struct Server {
-    std::string dir;  // data, socket and log; owned by postgres
-    std::string port;
-    std::string key_file;
-    std::string password_file;
-};
-Server g_server;
-
-std::string server_script() {
-    return std::string(TOTP_PG_TESTS_DIR) + "/pg_server.sh";
-}
-
-void must(bool condition, const char* what) {
-    if (!condition) {
-        std::fprintf(stderr, "fleet test setup failed: %s\n", what);
-        std::abort();
-    }
-}
-
-// Runs a shell command; returns its exit status and standard output.
-std::pair<int, std::string> run(const std::string& command) {
-    FILE* pipe = ::popen(command.c_str(), "r");
-    must(pipe != nullptr, "popen");
-    std::string out;
-    char buffer[4096];
-    std::size_t got;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, got);
-    const int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-void server(const std::string& action, const std::string& sql = "") {
-    const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";  // no " or $ in sql
-    must(run(server_script() + " " + action + " " + g_server.dir + extra).first == 0,
-         action.c_str());
-}
+using pg_fixture::must;
+using pg_fixture::run;
+using pg_fixture::server;
 
 std::string dsn(const std::string& database = "postgres") {
-    return "postgresql://postgres@127.0.0.1:" + g_server.port + "/" + database + "?sslmode=disable";
-}
-
-std::string store_args(const std::string& database = "postgres") {
-    return "store=postgresql store_dsn=" + dsn(database) + " store_key_file=" + g_server.key_file +
-           " store_password_file=" + g_server.password_file;
-}
-
-totp::Settings store_settings() {
-    totp::Settings settings;
-    settings.state_dir = fixture::paths().state_dir;
-    settings.store = "postgresql";
-    settings.store_dsn = dsn();
-    settings.store_key_file = g_server.key_file;
-    settings.store_password_file = g_server.password_file;
-    return settings;
+    return "postgresql://postgres@127.0.0.1:" + pg_fixture::port() + "/" + database +
+           "?sslmode=disable";
 }
 
 std::unique_ptr<totp::Store> database() {
-    auto store = totp::make_store(store_settings());
-    must(store.ok(), "make_store");
-    return std::move(*store);
+    return pg_fixture::open_store(dsn());
 }
 
-// Enrolls `user` in the database (as totp-enroll would); returns the secret.
 totp::SecretBytes enroll_in_database(const std::string& user, const std::string& base32 = "") {
-    totp::UserState state;
-    state.secret = totp::SecretBytes(20);
-    if (base32.empty()) {
-        must(totp::random_bytes(state.secret.data(), state.secret.size()), "random");
-    } else {
-        state.secret = std::move(totp::base32_decode(base32).value());
-    }
-    state.created = fixture::kEpoch;
-    auto store = database();
-    auto record = store->open(user);
-    must(record.ok(), "open record");
-    must((*record)->save(state).ok(), "save record");
-    return state.secret.clone();
+    return pg_fixture::enroll(dsn(), user, base32);
 }
 
 totp::UserState database_state(const std::string& user) {
@@ -129,43 +68,12 @@ int login(const std::string& service, const std::string& user, const std::string
     return fixture::login(service, user, {fixture::password_of(user), answer}).rc;
 }
 
-// Forks `processes` children, alternately on server A and B, that all submit their code at
-// once. Returns how many got PAM_SUCCESS.
+// `processes` logins at once, alternately on server A and B; how many succeeded.
 int race(const std::string& user, const std::vector<std::string>& codes, int processes = kRacers) {
-    int gate[2];
-    assert_int_equal(pipe(gate), 0);
-    const std::string init_lock = fixture::paths().root + "/pam_wrapper.lock";
-    std::vector<pid_t> children;
-    for (int i = 0; i < processes; ++i) {
-        const pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(gate[1]);
-            // pam_wrapper sets itself up again in each forked child; two at once can clash.
-            const int lock = open(init_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-            if (lock < 0 || flock(lock, LOCK_EX) != 0) _exit(98);
-            fixture::start_pam_wrapper();
-            close(lock);
-            char go;
-            if (read(gate[0], &go, 1) != 0) _exit(99);
-            const int rc = login(i % 2 == 0 ? "server_a" : "server_b", user,
-                                 codes[static_cast<std::size_t>(i) % codes.size()]);
-            fixture::remove_pam_wrapper_dir();
-            _exit(rc == 0 ? 0 : 1);
-        }
-        children.push_back(pid);
-    }
-    close(gate[0]);
-    close(gate[1]);
-    int successes = 0;
-    for (pid_t pid : children) {
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_true(WEXITSTATUS(status) <= 1);
-        if (WEXITSTATUS(status) == 0) ++successes;
-    }
-    return successes;
+    return fixture::race(processes, [&](int i) {
+        const std::string& answer = codes[static_cast<std::size_t>(i) % codes.size()];
+        return login(i % 2 == 0 ? "server_a" : "server_b", user, answer) == 0;
+    });
 }
 
 // --- Tests -------------------------------------------------------------------------------
@@ -205,18 +113,46 @@ void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
 
 void database_down_fails_closed_and_recovers(void**) {
     const totp::SecretBytes secret = enroll_in_database("dave");
-    const totp::SecretBytes local = fixture::enroll("erin");  // break-glass, file store only
+    const totp::SecretBytes local_dave = fixture::enroll("dave");  // not break-glass
+    const totp::SecretBytes local = fixture::enroll("erin");       // break-glass
     server("stop");
     assert_int_not_equal(login("server_a", "dave", code(secret)), 0);
-    assert_true(fixture::log_contains("database unreachable"));
+    assert_true(fixture::log_contains("cannot use state (database unreachable"));
     assert_int_not_equal(login("break_glass", "dave", code(secret)), 0);
+    assert_int_not_equal(login("break_glass", "dave", code(local_dave)), 0);
+    assert_false(fixture::log_contains("using the local file store"));
     assert_int_equal(login("break_glass", "erin", code(local)), 0);
+    assert_true(fixture::log_contains("using the local file store for break-glass user erin"));
     server("start");
 
     const totp::UserState after = database_state("dave");
     assert_false(after.last_step.has_value());
     assert_int_equal(after.failures, 0);
     assert_int_equal(login("server_b", "dave", code(secret)), 0);
+}
+
+// Break-glass is for a database that cannot be reached. One that answers but fails the
+// query (here: its table renamed by an admin) fails closed for everyone.
+void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
+    const totp::SecretBytes secret = enroll_in_database("erin");
+    const totp::SecretBytes local = fixture::enroll("erin");
+    server("sql", "ALTER TABLE pam_totp_users RENAME TO pam_totp_users_moved");
+    const int rc = login("break_glass", "erin", code(local));
+    server("sql", "ALTER TABLE pam_totp_users_moved RENAME TO pam_totp_users");
+    assert_int_not_equal(rc, 0);
+    assert_true(fixture::log_contains("cannot use state (database read failed"));
+    assert_false(fixture::log_contains("using the local file store"));
+    assert_int_equal(login("break_glass", "erin", code(secret)), 0);  // the database works again
+    assert_int_equal(*database_state("erin").last_step, fixture::kEpoch / 30);
+}
+
+// Neither does a record the key does not open (another key file, or a tampered row).
+void a_record_that_does_not_decrypt_does_not_fall_back(void**) {
+    enroll_in_database("erin");
+    const totp::SecretBytes local = fixture::enroll("erin");
+    assert_int_not_equal(login("break_glass_other_key", "erin", code(local)), 0);
+    assert_true(fixture::log_contains("cannot use state (database record of erin"));
+    assert_false(fixture::log_contains("using the local file store"));
 }
 
 void database_dump_holds_no_plaintext_secret(void**) {
@@ -228,8 +164,7 @@ void database_dump_holds_no_plaintext_secret(void**) {
         std::snprintf(byte, sizeof byte, "%02x", secret.data()[i]);
         hex += byte;
     }
-    const auto [rc, dump] = run(server_script() + " dump " + g_server.dir);
-    assert_int_equal(rc, 0);
+    const std::string dump = pg_fixture::dump();
     assert_non_null(std::strstr(dump.c_str(), "pam_totp_users"));
     assert_non_null(std::strstr(dump.c_str(), "erin"));
     assert_null(std::strstr(dump.c_str(), base32.c_str()));
@@ -252,9 +187,9 @@ void a_secret_copied_into_another_users_row_does_not_decrypt(void**) {
 
 void unsafe_key_file_and_libpq_environment_are_refused(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
-    must(chmod(g_server.key_file.c_str(), 0644) == 0, "chmod key");
-    auto readable_key = totp::make_store(store_settings());
-    must(chmod(g_server.key_file.c_str(), 0600) == 0, "chmod key");
+    must(chmod(pg_fixture::key_file().c_str(), 0644) == 0, "chmod key");
+    auto readable_key = totp::make_store(pg_fixture::settings(dsn()));
+    must(chmod(pg_fixture::key_file().c_str(), 0600) == 0, "chmod key");
     assert_false(readable_key.ok());
     assert_int_equal(static_cast<int>(readable_key.error().code),
                      static_cast<int>(totp::Errc::unsafe));
@@ -277,8 +212,8 @@ void migration_round_trips_every_user(void**) {
     const std::string pg_conf = fixture::paths().root + "/pg.conf";
     const std::string common = "state_dir = " + fixture::paths().state_dir +
                                "\nstore_dsn = " + dsn("migrate") +
-                               "\nstore_key_file = " + g_server.key_file +
-                               "\nstore_password_file = " + g_server.password_file + "\n";
+                               "\nstore_key_file = " + pg_fixture::key_file() +
+                               "\nstore_password_file = " + pg_fixture::password_file() + "\n";
     fixture::write_file(files_conf, "[global]\nstore = files\n" + common, 0644);
     fixture::write_file(pg_conf, "[global]\nstore = postgresql\n" + common, 0644);
     server("sql", "CREATE DATABASE migrate");
@@ -344,43 +279,22 @@ void per_login_cost_is_reported(void**) {
 // --- Setup -------------------------------------------------------------------------------
 
 int group_setup(void** state) {
-    fixture::setup_sandbox(state);
-    char dir[] = "/tmp/pam_totp_pg.XXXXXX";
-    must(mkdtemp(dir) != nullptr, "mkdtemp");
-    must(chmod(dir, 0711) == 0, "chmod");
-    g_server.dir = std::string(dir) + "/server";
-    g_server.key_file = fixture::paths().root + "/store.key";
-    g_server.password_file = fixture::paths().root + "/store.password";
-    fixture::write_file(g_server.key_file,
-                        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
-    fixture::write_file(g_server.password_file, "fleet-test-password\n");
-
-    auto [rc, port] = run(server_script() + " init " + g_server.dir + " " + g_server.password_file);
-    must(rc == 0 && !port.empty(), "initdb");
-    g_server.port = port.substr(0, port.find('\n'));
-    server("start");
-    auto upgraded = totp::upgrade_postgresql_schema(store_settings());
-    if (!upgraded) std::fprintf(stderr, "%s\n", upgraded.error().message.c_str());
-    must(upgraded.ok(), "db-upgrade");
-
+    pg_fixture::setup(state);
+    pg_fixture::create_schema(dsn());
+    const std::string store_args = pg_fixture::module_args(dsn());
     const std::string limits = " max_failures=" + std::to_string(kMaxFailures);
-    fixture::write_service("server_a", store_args() + limits);
+    fixture::write_service("server_a", store_args + limits);
     // Server B: its own local state directory and a wider window, the same database.
     must(mkdir((fixture::paths().root + "/state_b").c_str(), 0700) == 0, "mkdir state_b");
-    fixture::write_service("server_b", store_args() + limits + " window=2 state_dir=" +
+    fixture::write_service("server_b", store_args + limits + " window=2 state_dir=" +
                                            fixture::paths().root + "/state_b");
-    fixture::write_service("break_glass", store_args() + limits + " store_fallback_users=erin");
+    fixture::write_service("break_glass", store_args + limits + " store_fallback_users=erin");
+    const std::string other_key = fixture::paths().root + "/other.key";
+    fixture::write_file(other_key, std::string(64, 'a') + "\n");
+    fixture::write_service("break_glass_other_key", store_args + limits + " store_key_file=" +
+                                                        other_key + " store_fallback_users=erin");
     fixture::write_service("files", limits);
-    fixture::write_service("login", "");  // fixture::start_pam_wrapper's service
     return 0;
-}
-
-int group_teardown(void** state) {
-    if (!g_server.dir.empty()) run(server_script() + " stop " + g_server.dir + " 2>/dev/null");
-    if (std::getenv("TOTP_TEST_KEEP") == nullptr && !g_server.dir.empty()) {
-        run("rm -rf " + g_server.dir.substr(0, g_server.dir.rfind('/')));
-    }
-    return fixture::teardown_sandbox(state);
 }
 
 }  // namespace
@@ -392,6 +306,9 @@ int main() {
         cmocka_unit_test_setup(concurrent_wrong_codes_count_exactly_and_lock_out_every_server,
                                fixture::reset),
         cmocka_unit_test_setup(database_down_fails_closed_and_recovers, fixture::reset),
+        cmocka_unit_test_setup(a_failing_query_does_not_fall_back_to_the_file_store,
+                               fixture::reset),
+        cmocka_unit_test_setup(a_record_that_does_not_decrypt_does_not_fall_back, fixture::reset),
         cmocka_unit_test_setup(database_dump_holds_no_plaintext_secret, fixture::reset),
         cmocka_unit_test_setup(a_secret_copied_into_another_users_row_does_not_decrypt,
                                fixture::reset),
@@ -399,5 +316,5 @@ int main() {
         cmocka_unit_test_setup(migration_round_trips_every_user, fixture::reset),
         cmocka_unit_test_setup(per_login_cost_is_reported, fixture::reset),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

@@ -4,13 +4,19 @@
 # totp-reset PAM service (pam_pwquality + pam_unix), an aiosmtpd server on loopback that
 # keeps every mail, and totp-resetd itself, privilege-separated, on a free loopback port.
 #
-#   run_e2e.sh browser|abuse TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
+#   run_e2e.sh browser|abuse|postgresql TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
 #
 # browser  Debian chromium, driven by playwright-core, walks the whole flow: ask for a
 #          link, open it from the mail, set a new password with a code from oathtool, see
 #          the success page (saved as BUILD_DIR/reset-success.png, phone-sized). Then the
 #          new password works through PAM and the old one does not.
 # abuse    abuse_cases.py: every refusal the service must make, over plain HTTP.
+# postgresql
+#          the service on the fleet store: a throwaway PostgreSQL server on loopback
+#          (tests/pg/pg_server.sh), alice moved into it with totp-enroll migrate and her
+#          state file removed, the backend installed at its fixed path (a private copy of
+#          its directory); pg_flow.py then gets and uses a link over HTTP. Needs
+#          TOTP_ENROLL, TOTP_STORE_PG (the built backend) and TOTP_STORE_PG_PATH.
 #
 # Skips (77) only when not root; everything it starts dies with the namespace.
 set -euo pipefail
@@ -99,6 +105,28 @@ sandbox_pam_service totp-login <<EOF
 auth     required $pam_module
 EOF
 
+# --- the fleet store ---
+store_settings=""
+if [ "$mode" = postgresql ]; then
+    sandbox_private_dir "$(dirname "$TOTP_STORE_PG_PATH")" 0755 root:root
+    install -m 0644 -o root -g root "$TOTP_STORE_PG" "$TOTP_STORE_PG_PATH"
+    echo "db-test-password" | sandbox_write_file /etc/security/pam_totp.dbpass 0600 root:root
+    openssl rand -hex 32 | sandbox_write_file /etc/security/pam_totp.key 0600 root:root
+    pg=$source_root/tests/pg/pg_server.sh
+    pg_dir=$work/pg
+    pg_port=$("$pg" init "$pg_dir" /etc/security/pam_totp.dbpass)
+    "$pg" start "$pg_dir"
+    store_settings="store = postgresql
+store_dsn = postgresql://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable
+store_password_file = /etc/security/pam_totp.dbpass"
+    printf '[global]\nstate_dir = %s\n%s\n' "$state_dir" "$store_settings" |
+        sandbox_write_file /etc/security/pam_totp-migrate.conf 0644 root:root
+    "$TOTP_ENROLL" db-upgrade --config /etc/security/pam_totp-migrate.conf
+    "$TOTP_ENROLL" migrate --to postgresql --config /etc/security/pam_totp-migrate.conf
+    rm "$state_dir/alice"  # from here on only the database knows her
+    trap '"$pg" stop "$pg_dir"; cleanup' EXIT
+fi
+
 # --- mail ---
 smtp_port=$(free_port)
 "$python" "$here/smtp_sink.py" "$smtp_port" "$work/mail" 2>"$work/smtp.log" &
@@ -112,6 +140,7 @@ write_config() {
 [global]
 state_dir = $state_dir
 max_failures = 50
+$store_settings
 
 [reset]
 base_url = http://127.0.0.1:$1/
@@ -206,6 +235,12 @@ browser)
     token=${token#token=}
     check "the daemon logged neither the token nor the password" \
         sh -c "[ -n '$token' ] && ! grep -qF -e '$token' -e '$new_password' '$work/resetd.log'"
+    ;;
+postgresql)
+    check "a reset link is issued and used through the database" \
+        "$python" "$here/pg_flow.py" --base "$base" --mail "$work/mail" --secret "$secret" \
+        --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code" \
+        --sql "$pg sql $pg_dir"
     ;;
 *)
     echo "unknown mode $mode" >&2

@@ -159,6 +159,18 @@ void bad_value_message_names_key_value_and_expected_range(void**) {
                         "bad value for 'window': '99' (expected 0-10)");
 }
 
+void bad_store_dsn_is_reported_without_its_password(void**) {
+    Settings settings;
+    const Problems problems =
+        apply(settings, "store_dsn", "host=db password=hunter2-secret\napplication_name=x");
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    assert_string_equal(problems[0].message.c_str(),
+                        "bad value for 'store_dsn': (value not shown) (expected a libpq "
+                        "connection string without control characters)");
+    assert_true(settings.store_dsn.empty());
+}
+
 void echoed_value_is_capped_and_stripped_of_control_characters(void**) {
     Settings settings;
     const std::string value = "\x1b[31m" + std::string(200, 'A') + "\n";
@@ -646,6 +658,7 @@ int main() {
         cmocka_unit_test(integer_outside_its_range_is_refused_and_default_kept),
         cmocka_unit_test(integer_must_be_plain_decimal),
         cmocka_unit_test(bad_value_message_names_key_value_and_expected_range),
+        cmocka_unit_test(bad_store_dsn_is_reported_without_its_password),
         cmocka_unit_test(echoed_value_is_capped_and_stripped_of_control_characters),
         cmocka_unit_test(booleans_accept_yes_and_no_words_in_any_case),
         cmocka_unit_test(bare_flag_means_true),

@@ -12,7 +12,8 @@ enum class Errc {
     not_found,         // no such user / record / file
     unsafe,            // ownership, mode, symlink or name check refused the object
     corrupt,           // a record failed its checksum or strict parse
-    io,                // a system call failed (disk full, read-only, EIO)
+    io,                // a system call failed (disk full, read-only, EIO), or a query did
+    unavailable,       // a remote store could not be reached (no connection within the timeout)
     busy,              // a lock could not be taken
     unsupported,       // a format or feature we deliberately do not handle
 };

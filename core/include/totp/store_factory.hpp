@@ -33,7 +33,8 @@ inline constexpr const char* kPgSchemaUpgradeSymbol = "totp_store_pg_upgrade_v1"
 
 // The store `settings.store` names: the file store, or the PostgreSQL store wrapped so that
 // users in store_fallback_users fall back to the file store when the database is
-// unreachable. Errors: the backend cannot be loaded, a key or password file is unsafe.
+// unreachable (Errc::unavailable from the backend; never on a failed query). Errors: the backend
+// cannot be loaded, a key or password file is unsafe.
 Result<std::unique_ptr<Store>> make_store(const Settings& settings);
 
 // Just one backend, without fallback (for migration between them).

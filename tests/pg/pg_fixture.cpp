@@ -1,0 +1,146 @@
+#include "pg_fixture.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "totp/store_factory.hpp"
+
+namespace pg_fixture {
+namespace {
+
+std::string g_dir;  // holds the server's directory and the certificates
+std::string g_port;
+
+std::string script(const char* name) {
+    return std::string(TOTP_PG_TESTS_DIR) + "/" + name;
+}
+
+std::string server_dir() {
+    return g_dir + "/server";
+}
+
+}  // namespace
+
+void must(bool condition, const char* what) {
+    if (!condition) {
+        std::fprintf(stderr, "fleet test setup failed: %s\n", what);
+        std::abort();
+    }
+}
+
+std::pair<int, std::string> run(const std::string& command) {
+    FILE* pipe = ::popen(command.c_str(), "r");
+    must(pipe != nullptr, "popen");
+    std::string out;
+    char buffer[4096];
+    std::size_t got;
+    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, got);
+    const int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+int setup(void** state, bool tls) {
+    fixture::setup_sandbox(state);
+    char dir[] = "/tmp/pam_totp_pg.XXXXXX";
+    must(mkdtemp(dir) != nullptr, "mkdtemp");
+    must(chmod(dir, 0711) == 0, "chmod");
+    g_dir = dir;
+    fixture::write_file(key_file(),
+                        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+    fixture::write_file(password_file(), std::string(kPassword) + "\n");
+    std::string init = script("pg_server.sh") + " init " + server_dir() + " " + password_file();
+    if (tls) {
+        must(run(script("make_test_certs.sh") + " " + g_dir).first == 0, "make_test_certs.sh");
+        init += " " + g_dir;
+    }
+    auto [rc, port] = run(init);
+    must(rc == 0 && !port.empty(), "initdb");
+    g_port = port.substr(0, port.find('\n'));
+    server("start");
+    fixture::write_service("login", "");
+    return 0;
+}
+
+int teardown(void** state) {
+    if (!g_dir.empty()) {
+        run(script("pg_server.sh") + " stop " + server_dir() + " 2>/dev/null");
+        if (std::getenv("TOTP_TEST_KEEP") == nullptr) run("rm -rf " + g_dir);
+    }
+    return fixture::teardown_sandbox(state);
+}
+
+const std::string& port() {
+    return g_port;
+}
+
+std::string key_file() {
+    return fixture::paths().root + "/store.key";
+}
+
+std::string password_file() {
+    return fixture::paths().root + "/store.password";
+}
+
+std::string ca_file() {
+    return g_dir + "/ca.crt";
+}
+
+std::string other_ca_file() {
+    return g_dir + "/other_ca.crt";
+}
+
+void server(const std::string& action, const std::string& sql) {
+    const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
+    must(run(script("pg_server.sh") + " " + action + " " + server_dir() + extra).first == 0,
+         action.c_str());
+}
+
+std::string dump() {
+    auto [rc, text] = run(script("pg_server.sh") + " dump " + server_dir());
+    must(rc == 0, "pg_dump");
+    return text;
+}
+
+totp::Settings settings(const std::string& dsn) {
+    totp::Settings settings;
+    settings.state_dir = fixture::paths().state_dir;
+    settings.store = "postgresql";
+    settings.store_dsn = dsn;
+    settings.store_key_file = key_file();
+    settings.store_password_file = password_file();
+    return settings;
+}
+
+std::string module_args(const std::string& dsn) {
+    return "store=postgresql store_dsn=" + dsn + " store_key_file=" + key_file() +
+           " store_password_file=" + password_file();
+}
+
+void create_schema(const std::string& dsn) {
+    auto upgraded = totp::upgrade_postgresql_schema(settings(dsn));
+    if (!upgraded) std::fprintf(stderr, "%s\n", upgraded.error().message.c_str());
+    must(upgraded.ok(), "db-upgrade");
+}
+
+std::unique_ptr<totp::Store> open_store(const std::string& dsn) {
+    auto store = totp::make_store(settings(dsn));
+    if (!store) std::fprintf(stderr, "%s\n", store.error().message.c_str());
+    must(store.ok(), "make_store");
+    return std::move(*store);
+}
+
+totp::SecretBytes enroll(const std::string& dsn, const std::string& user,
+                         const std::string& secret_base32) {
+    const totp::UserState state = fixture::new_state({}, {}, secret_base32);
+    auto store = open_store(dsn);
+    auto record = store->open(user);
+    must(record.ok(), "open record");
+    must((*record)->save(state).ok(), "save record");
+    return state.secret.clone();
+}
+
+}  // namespace pg_fixture

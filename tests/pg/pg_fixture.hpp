@@ -1,0 +1,55 @@
+// A throwaway PostgreSQL server for the fleet-store tests (pg_server.sh: initdb'd in a
+// directory under /tmp, run as the unprivileged `postgres` user on 127.0.0.1, stopped at
+// the end), on top of the PAM sandbox of tests/pam/fixture.hpp, with the store's key and
+// password files.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "fixture.hpp"
+#include "totp/config.hpp"
+#include "totp/store.hpp"
+
+namespace pg_fixture {
+
+// The database password, in password_file(); no log line may ever contain it.
+inline constexpr const char* kPassword = "fleet-test-password";
+
+void must(bool condition, const char* what);
+
+// Runs a shell command; returns its exit status and standard output.
+std::pair<int, std::string> run(const std::string& command);
+
+// CMocka group setup/teardown: the PAM sandbox (with the "login" service that
+// fixture::start_pam_wrapper uses) and a started server. With `tls`, the
+// server takes TCP connections only over TLS, with a certificate for localhost and
+// 127.0.0.1 from a test CA (ca_file(); other_ca_file() is a CA that did not sign it).
+int setup(void** state, bool tls = false);
+int teardown(void** state);
+
+const std::string& port();
+std::string key_file();
+std::string password_file();
+std::string ca_file();
+std::string other_ca_file();
+
+// pg_server.sh ACTION on the server: "start", "stop", or "sql" with one statement (run as
+// the superuser; no " or $ in it).
+void server(const std::string& action, const std::string& sql = "");
+std::string dump();
+
+// Settings for the database store with `dsn`; state_dir is the sandbox's.
+totp::Settings settings(const std::string& dsn);
+// The same as PAM module arguments.
+std::string module_args(const std::string& dsn);
+// Creates the schema (as totp-enroll db-upgrade does).
+void create_schema(const std::string& dsn);
+std::unique_ptr<totp::Store> open_store(const std::string& dsn);
+// Enrolls `user` in the database (as totp-enroll would) with a fresh random secret or
+// `secret_base32`; returns the raw secret.
+totp::SecretBytes enroll(const std::string& dsn, const std::string& user,
+                         const std::string& secret_base32 = "");
+
+}  // namespace pg_fixture

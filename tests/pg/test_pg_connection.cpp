@@ -1,0 +1,222 @@
+// How the module reaches the database: TLS with sslmode=verify-full against a server that
+// refuses anything but TLS, store_connect_timeout against a host that never answers, and
+// the credentials (password file modes, a password in the DSN never logged).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <sstream>
+#include <string>
+
+#include "fixture.hpp"
+#include "pg_fixture.hpp"
+
+// cmocka needs these first, and its macros must come after the C++ headers.
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+namespace {
+
+using pg_fixture::must;
+
+// A TCP port that completes the handshake (the kernel does, into the backlog) and then
+// never says anything: libpq waits for the server's first answer.
+int g_silent_socket = -1;  // open, never accepting, until the process exits
+int g_silent_port = 0;
+
+// verify-full to "localhost", trusting `ca`; `password`, if any, in the URI.
+std::string tls_dsn(const std::string& ca, const std::string& password = "") {
+    const std::string login = password.empty() ? "postgres" : "postgres:" + password;
+    return "postgresql://" + login + "@localhost:" + pg_fixture::port() +
+           "/postgres?sslmode=verify-full&sslrootcert=" + ca;
+}
+
+std::string plain_dsn(const std::string& port) {
+    return "postgresql://postgres@127.0.0.1:" + port + "/postgres?sslmode=disable";
+}
+
+totp::SecretBytes enroll_in_database(const std::string& user) {
+    return pg_fixture::enroll(tls_dsn(pg_fixture::ca_file()), user);
+}
+
+int login(const std::string& service, const std::string& user, const totp::SecretBytes& secret) {
+    const std::string code = fixture::code_at(secret, {}, fixture::kEpoch);
+    return fixture::login(service, user, {fixture::password_of(user), code}).rc;
+}
+
+// The log lines that contain `text`.
+std::vector<std::string> log_lines_with(const std::string& text) {
+    std::istringstream log(fixture::read_log());
+    std::vector<std::string> found;
+    for (std::string line; std::getline(log, line);) {
+        if (line.find(text) != std::string::npos) found.push_back(line);
+    }
+    return found;
+}
+
+// Exactly one line says the login failed closed for want of the store, and it says why.
+void assert_one_failure_line_saying(const std::string& why) {
+    const std::vector<std::string> lines = log_lines_with("failing closed");
+    assert_int_equal(lines.size(), 1);
+    if (lines[0].find(why) == std::string::npos) {
+        std::fprintf(stderr, "log line: %s\nexpected it to say: %s\n", lines[0].c_str(),
+                     why.c_str());
+        fail();
+    }
+}
+
+// Not a timing check: only makes a login that never returns fail the test, not hang it.
+extern "C" void hang_guard_fired(int) {
+    constexpr char kMessage[] = "hang guard: a login did not return within 60 s\n";
+    const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    (void)ignored;
+    _exit(1);
+}
+
+int guarded_login(const std::string& service, const totp::SecretBytes& secret) {
+    std::signal(SIGALRM, hang_guard_fired);
+    alarm(60);
+    const int rc = login(service, "alice", secret);
+    alarm(0);
+    return rc;
+}
+
+// --- TLS ---------------------------------------------------------------------------------
+
+void logins_work_over_tls_verified_against_the_ca(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_equal(login("tls", "alice", secret), 0);
+    assert_int_equal(log_lines_with("failing closed").size(), 0);
+}
+
+void a_server_certificate_from_another_ca_fails_closed_with_one_line(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_not_equal(login("tls_other_ca", "alice", secret), 0);
+    assert_one_failure_line_saying("database unreachable");
+    assert_one_failure_line_saying("certificate verify failed");
+    assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
+}
+
+void the_server_refuses_connections_without_tls(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_not_equal(login("no_tls", "alice", secret), 0);
+    assert_one_failure_line_saying("no encryption");
+}
+
+// --- Credentials -------------------------------------------------------------------------
+
+void a_password_in_the_dsn_is_used_and_never_logged(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_equal(login("password_in_dsn", "alice", secret), 0);
+    assert_int_not_equal(login("password_in_dsn_other_ca", "alice", secret), 0);
+    assert_int_not_equal(login("password_in_bad_dsn", "alice", secret), 0);
+    assert_int_equal(log_lines_with("failing closed").size(), 2);
+    assert_int_equal(log_lines_with("store_dsn is not a valid libpq connection string").size(), 1);
+    assert_false(fixture::log_contains(pg_fixture::kPassword));
+}
+
+void a_password_file_readable_by_group_or_other_is_refused(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    for (const mode_t mode : {0640, 0604}) {
+        must(chmod(pg_fixture::password_file().c_str(), mode) == 0, "chmod");
+        const int rc = login("tls", "alice", secret);
+        must(chmod(pg_fixture::password_file().c_str(), 0600) == 0, "chmod");
+        assert_int_not_equal(rc, 0);
+    }
+    const std::vector<std::string> lines = log_lines_with("failing closed");
+    assert_int_equal(lines.size(), 2);
+    for (const std::string& line : lines) {
+        assert_non_null(
+            std::strstr(line.c_str(), ("store password file " + pg_fixture::password_file() +
+                                       ": is accessible by group or other, refusing")
+                                          .c_str()));
+    }
+    assert_int_equal(login("tls", "alice", secret), 0);
+}
+
+// --- Connect timeout ---------------------------------------------------------------------
+
+void a_silent_database_host_fails_closed_after_the_connect_timeout(void**) {
+    const totp::SecretBytes secret = fixture::enroll("alice");  // only in the file store
+    assert_int_not_equal(guarded_login("silent", secret), 0);
+    assert_one_failure_line_saying("database unreachable (store_connect_timeout 2 s)");
+    assert_one_failure_line_saying("timeout expired");
+}
+
+void the_connect_timeout_defaults_to_three_seconds(void**) {
+    const totp::SecretBytes secret = fixture::enroll("alice");
+    assert_int_not_equal(guarded_login("silent_default", secret), 0);
+    assert_one_failure_line_saying("database unreachable (store_connect_timeout 3 s)");
+    assert_one_failure_line_saying("timeout expired");
+}
+
+// --- Setup -------------------------------------------------------------------------------
+
+int open_silent_port() {
+    g_silent_socket = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = g_silent_socket;
+    must(fd >= 0, "socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    must(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0, "bind");
+    must(listen(fd, 16) == 0, "listen");
+    socklen_t length = sizeof address;
+    must(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0, "getsockname");
+    return ntohs(address.sin_port);
+}
+
+int group_setup(void** state) {
+    pg_fixture::setup(state, /*tls=*/true);
+    pg_fixture::create_schema(tls_dsn(pg_fixture::ca_file()));
+    g_silent_port = open_silent_port();
+
+    fixture::write_service("tls", pg_fixture::module_args(tls_dsn(pg_fixture::ca_file())));
+    fixture::write_service("tls_other_ca",
+                           pg_fixture::module_args(tls_dsn(pg_fixture::other_ca_file())));
+    fixture::write_service("no_tls", pg_fixture::module_args(plain_dsn(pg_fixture::port())));
+    const std::string key = " store=postgresql store_key_file=" + pg_fixture::key_file();
+    fixture::write_service(
+        "password_in_dsn",
+        key + " store_dsn=" + tls_dsn(pg_fixture::ca_file(), pg_fixture::kPassword));
+    fixture::write_service(
+        "password_in_dsn_other_ca",
+        key + " store_dsn=" + tls_dsn(pg_fixture::other_ca_file(), pg_fixture::kPassword));
+    // %zz is no percent-encoding: libpq's own message would quote the password around it.
+    fixture::write_service(
+        "password_in_bad_dsn",
+        key + " store_dsn=" +
+            tls_dsn(pg_fixture::ca_file(), std::string(pg_fixture::kPassword) + "%zz"));
+    const std::string silent = pg_fixture::module_args(plain_dsn(std::to_string(g_silent_port)));
+    fixture::write_service("silent", silent + " store_connect_timeout=2");
+    fixture::write_service("silent_default", silent);
+    return 0;
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test_setup(logins_work_over_tls_verified_against_the_ca, fixture::reset),
+        cmocka_unit_test_setup(a_server_certificate_from_another_ca_fails_closed_with_one_line,
+                               fixture::reset),
+        cmocka_unit_test_setup(the_server_refuses_connections_without_tls, fixture::reset),
+        cmocka_unit_test_setup(a_password_in_the_dsn_is_used_and_never_logged, fixture::reset),
+        cmocka_unit_test_setup(a_password_file_readable_by_group_or_other_is_refused,
+                               fixture::reset),
+        cmocka_unit_test_setup(a_silent_database_host_fails_closed_after_the_connect_timeout,
+                               fixture::reset),
+        cmocka_unit_test_setup(the_connect_timeout_defaults_to_three_seconds, fixture::reset),
+    };
+    return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
+}
