@@ -25,8 +25,8 @@ constexpr std::size_t kQueueCapacity = 256;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
 constexpr std::size_t kMaxIpLength = 64;
 
-Message reply(Answer answer, std::vector<std::string_view> fields = {}) {
-    return make_message(static_cast<std::uint8_t>(answer), std::move(fields));
+Message reply(Answer answer, const std::vector<std::string_view>& fields = {}) {
+    return make_message(static_cast<std::uint8_t>(answer), fields);
 }
 
 // The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's
@@ -237,7 +237,7 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
                      change.detail.c_str());
             std::vector<std::string_view> fields = {user};
             for (const std::string& message : change.messages) fields.push_back(message);
-            return reply(Answer::password_refused, std::move(fields));
+            return reply(Answer::password_refused, fields);
         }
         log_error("changing the password of '%s' failed: %s", user.c_str(), change.detail.c_str());
         return reply(Answer::failed);

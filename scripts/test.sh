@@ -16,11 +16,13 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ctest --output-on-failure -j"$(nproc)") || status=1
-# Hardening (README "Hardening"): valgrind over the PAM-level tests, static analysis of the
-# code that runs inside sshd/sudo/login, and every fuzz target for a bounded time
-# (TOTP_FUZZ_SECONDS each, default 20) in a clang ASan+UBSan+libFuzzer build.
+# Hardening (README "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
+# that is installed (module, setuid tool, service, database backend) and cppcheck over all,
+# and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 20) in a clang
+# ASan+UBSan+libFuzzer build.
 tests/hardening/valgrind.sh build || status=1
-scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp || status=1
+scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp enroll_tool/*.cpp \
+    reset_service/*.cpp store_pg/*.cpp || status=1
 mkdir -p build-fuzz
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
     > build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
