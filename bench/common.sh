@@ -54,7 +54,7 @@ build_targets() {
         -DTOTP_BUILD_BENCH=ON > "$build/configure-bench.log" 2>&1 ||
         { cat "$build/configure-bench.log"; exit 1; }
     # By name: other parts of the tree may be mid-change and must not stop the benchmark.
-    cmake --build "$build" -j"$(nproc)" --target pam_totp pam_bench
+    cmake --build "$build" -j"$(nproc)" --target pam_totp pam_bench totp-resetd bench_reset_enroll
 }
 
 # The data directory, created as an ext4 "top directory" (chattr +T) so that each sandbox
@@ -91,7 +91,7 @@ serve_dev_log() {
             touch "/dev/$name" && mount --bind "$entry" "/dev/$name"
         fi
     done
-    python3 "$repo/bench/syslog_sink.py" /dev/log "$logfile" &
+    /usr/bin/python3 "$repo/bench/syslog_sink.py" /dev/log "$logfile" &
     sink_pid=$!
     for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
     logger -u /dev/log --socket-errors=on -t pam_bench "syslog sink check"
