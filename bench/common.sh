@@ -50,11 +50,14 @@ install_missing() {
 # RelWithDebInfo: optimised like Debian's own -O2 -g packages, with symbols for profiles.
 build_targets() {
     mkdir -p "$build"
+    # The PostgreSQL backend is loaded from its build tree (root-owned, like an installed one).
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOTP_BUILD_TESTS=OFF \
-        -DTOTP_BUILD_BENCH=ON > "$build/configure-bench.log" 2>&1 ||
+        -DTOTP_BUILD_BENCH=ON -DTOTP_STORE_PG_PATH="$build/store_pg/pam_totp_store_pg.so" \
+        > "$build/configure-bench.log" 2>&1 ||
         { cat "$build/configure-bench.log"; exit 1; }
     # By name: other parts of the tree may be mid-change and must not stop the benchmark.
-    cmake --build "$build" -j"$(nproc)" --target pam_totp pam_bench totp-resetd bench_reset_enroll
+    cmake --build "$build" -j"$(nproc)" --target pam_totp pam_bench \
+        pam_totp_store_pg totp-resetd bench_reset_enroll
 }
 
 # The data directory, created as an ext4 "top directory" (chattr +T) so that each sandbox

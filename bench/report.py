@@ -18,6 +18,8 @@ OPS = [
     ("oath/wrong", "pam_oath, wrong code"),
     ("candidate/valid", "pam_totp candidate build, valid code"),
     ("candidate/wrong", "pam_totp candidate build, wrong code"),
+    ("totp_pg/valid", "pam_totp (PostgreSQL store), valid code"),
+    ("totp_pg/wrong", "pam_totp (PostgreSQL store), wrong code"),
 ]
 SERVICES = [
     ("bench-floor", "floor (pam_permit)"),
@@ -25,6 +27,7 @@ SERVICES = [
     ("bench-google", "google-authenticator"),
     ("bench-oath", "pam_oath"),
     ("bench-candidate", "pam_totp candidate build"),
+    ("bench-totp-pg", "pam_totp (PostgreSQL store)"),
 ]
 TARGETS = {
     "google": 0.6,   # pam_totp above floor <= 0.6 x google-authenticator above floor
@@ -288,8 +291,11 @@ def enroll_table(enroll):
 
 def syslog_lines(logins, syslog):
     out = []
-    for tag, label in (("bench-totp", "pam_totp"), ("bench-google", "google-authenticator")):
+    for tag, label in (("bench-totp", "pam_totp"), ("bench-google", "google-authenticator"),
+                       ("bench-totp-pg", "pam_totp (PostgreSQL store)")):
         made = sum(v for (n, s), v in logins.items() if s == tag)
+        if not made:
+            continue
         out.append(f"- {label}: {made} logins, {syslog.get(tag, 0)} lines received by the sink")
     return "\n".join(out) + "\n"
 

@@ -4,6 +4,7 @@
 #   sudo bench/run.sh             # N = 100, 10 000, 100 000; P = 1, 2, 8 (a few minutes)
 #   sudo bench/run.sh --quick     # N = 100 and 10 000, fewer samples (a smoke test)
 #   sudo PAM_BENCH_USERS="100 1000" PAM_BENCH_SAMPLES=500 bench/run.sh   # other sizes
+#   sudo PAM_BENCH_PG_USERS=0 bench/run.sh   # without the PostgreSQL store
 #
 # Installs what is missing (apt-get), builds pam_totp.so and pam_bench in build-bench
 # (RelWithDebInfo), then measures inside a private mount namespace with a syslog sink at
@@ -75,8 +76,8 @@ describe_machine() {
 # must have them all (pam_permit and pam_oath log nothing on a normal login).
 check_syslog() {
     local tag lines
-    for tag in bench-totp bench-google; do
-        lines=$(grep -c "$tag" "$out/syslog.log" || true)
+    for tag in bench-totp bench-google bench-totp-pg; do
+        lines=$(grep -cE "\($tag:|[] ]$tag\(" "$out/syslog.log" || true)
         printf 'syslog\t%s\t%s\n' "$tag" "$lines" >> "$out/raw.tsv"
     done
 }
@@ -88,17 +89,48 @@ bench_reset_service() {
         "$build/bench/bench_reset_enroll" "$out/raw.tsv"
 }
 
+# pam_totp with the PostgreSQL store (issue 8) for N up to PAM_BENCH_PG_USERS (default
+# 100): a server on loopback run as the postgres user by tests/pg/pg_server.sh, its data
+# on the measured disk, kept between runs. Unlike the test server it keeps fsync on: every
+# login's commit is durable, as the file store's update is. Key and password: root 0600.
+pg_dir=$data_dir/pg
+pg_max_users=${PAM_BENCH_PG_USERS:-100}
+pg_server=$repo/tests/pg/pg_server.sh
+
+start_pg() {
+    local password=$data_dir/pg-password key=$data_dir/pg-store.key
+    if [ ! -f "$pg_dir/port" ]; then
+        (umask 077 && openssl rand -hex 16 > "$password" && openssl rand -hex 32 > "$key")
+        "$pg_server" init "$pg_dir" "$password" > /dev/null
+        echo "fsync = on" >> "$pg_dir/data/postgresql.conf"
+    fi
+    "$pg_server" start "$pg_dir"
+    pg_settings="store = postgresql
+store_dsn = postgresql://postgres@127.0.0.1:$(cat "$pg_dir/port")/postgres?sslmode=disable
+store_key_file = $key
+store_password_file = $password
+"
+}
+
+stop_all() {
+    if [ -f "$pg_dir/data/postmaster.pid" ]; then "$pg_server" stop "$pg_dir"; fi
+    stop_sink
+}
+
 measure() {
-    trap stop_sink EXIT
+    trap stop_all EXIT
     serve_dev_log "$out/syslog.log"
-    local n
+    if [ "$pg_max_users" -gt 0 ]; then start_pg; fi
+    local n pg
     for n in "${users_list[@]}"; do
-        pam_bench "${pam_bench_args[@]}" "${candidate[@]}" --users "$n" --procs "$procs" \
-            --samples "$samples" --oath-samples "$(oath_samples_for "$n")" --block "$block" \
-            --data-dir "$data_dir" --out "$out/raw.tsv"
+        pg=()
+        if [ "$n" -le "$pg_max_users" ]; then pg=(--pg-settings "$pg_settings"); fi
+        pam_bench "${pam_bench_args[@]}" "${candidate[@]}" "${pg[@]}" --users "$n" \
+            --procs "$procs" --samples "$samples" --oath-samples "$(oath_samples_for "$n")" \
+            --block "$block" --data-dir "$data_dir" --out "$out/raw.tsv"
     done
     bench_reset_service
-    stop_sink
+    stop_all
     check_syslog
 }
 
