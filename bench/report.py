@@ -222,8 +222,11 @@ def reset_target_row(reset):
     ok = (reset["get_rps"] >= RESET_RPS and reset["get_p99_us"] < RESET_P99_US and
           reset["get_non2xx"] == 0 and all(v < RESET_RSS_KIB for v in peaks.values()))
     memory = ", ".join(f"{p} {v / 1024:.1f} MiB" for p, v in peaks.items())
+    pss = max((sum(reset.get(f"{m}_{p}_Pss_kib", 0) for p in RESET_PROCESSES)
+               for m in ("idle", "get_load", "post_load", "after")), default=0)
     return (label + f"{reset['get_rps']:.0f} req/s, p99 {t(reset['get_p99_us'])}; peak RSS "
-            f"{memory} (together {sum(peaks.values()) / 1024:.1f} MiB) | {verdict(ok)} |")
+            f"{memory} (together {sum(peaks.values()) / 1024:.1f} MiB, PSS at most "
+            f"{pss / 1024:.1f} MiB) | {verdict(ok)} |")
 
 
 def reset_tables(reset):
@@ -238,8 +241,8 @@ def reset_tables(reset):
                        f"{t(reset[name + '_p99_us'])} | {reset[name + '_non2xx']:.0f} | "
                        f"{reset[name + '_socket_errors']:.0f} |")
     out += ["", "| moment | " + " | ".join(
-        f"{p} VmRSS (anon + file) | {p} VmHWM" for p in RESET_PROCESSES) + " |",
-        "|---|" + "---|---|" * len(RESET_PROCESSES)]
+        f"{p} VmRSS (anon + file) | {p} VmHWM" for p in RESET_PROCESSES) + " | PSS, both |",
+        "|---|" + "---|---|" * len(RESET_PROCESSES) + "---|"]
     for moment, label in (("idle", "idle"), ("get_load", "during GET load"),
                           ("post_load", "during POST load"), ("after", "after both")):
         cells = [label]
@@ -251,6 +254,8 @@ def reset_tables(reset):
             cells += [f"{reset[k + 'VmRSS_kib'] / 1024:.1f} MiB ({reset[k + 'RssAnon_kib'] / 1024:.1f}"
                       f" + {reset[k + 'RssFile_kib'] / 1024:.1f})",
                       f"{reset[k + 'VmHWM_kib'] / 1024:.1f} MiB"]
+        pss = [reset.get(f"{moment}_{p}_Pss_kib") for p in RESET_PROCESSES]
+        cells.append("–" if None in pss else f"{sum(pss) / 1024:.1f} MiB")
         out.append("| " + " | ".join(cells) + " |")
     if "mail_check_seconds" in reset:
         out += ["", f"Mail off the request path: a reset request for an enrolled user with a "

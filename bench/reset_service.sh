@@ -11,7 +11,7 @@
 #   GET /            wrk, the form page with its CSRF cookie
 #   POST /request    wrk, what a browser sends after loading the form once (bench/wrk/reset.lua)
 #   mail check       one POST for the enrolled user, timed with curl
-#   RSS              VmRSS/VmHWM (and RssAnon/RssFile) of the monitor and the web process,
+#   RSS              VmRSS/VmHWM (RssAnon/RssFile, PSS) of the monitor and the web process,
 #                    idle, half-way through each load, and after
 # PAM_BENCH_WRK_SECONDS (default 15) and PAM_BENCH_WRK_CONNECTIONS (default 16) change the load.
 set -euo pipefail
@@ -79,7 +79,8 @@ for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/style.css"
 web=$(pgrep -P "$monitor")
 base=http://127.0.0.1:$port
 
-# memory LABEL: VmRSS, VmHWM and their anonymous and file-backed parts (KiB), both processes.
+# memory LABEL: VmRSS, VmHWM, their anonymous and file-backed parts and PSS (KiB), both
+# processes.
 memory() {
     local who pid field
     for who in monitor web; do
@@ -87,6 +88,8 @@ memory() {
         for field in VmRSS VmHWM RssAnon RssFile; do
             record "${1}_${who}_${field}_kib" "$(awk -v f="$field:" '$1 == f {print $2}' "/proc/$pid/status")"
         done
+        # Shared library pages split between the processes that map them: these add up.
+        record "${1}_${who}_Pss_kib" "$(awk '$1 == "Pss:" {print $2}' "/proc/$pid/smaps_rollup")"
     done
 }
 
