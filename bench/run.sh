@@ -105,11 +105,8 @@ start_pg() {
         echo "fsync = on" >> "$pg_dir/data/postgresql.conf"
     fi
     "$pg_server" start "$pg_dir"
-    pg_settings="store = postgresql
-store_dsn = postgresql://postgres@127.0.0.1:$(cat "$pg_dir/port")/postgres?sslmode=disable
-store_key_file = $key
-store_password_file = $password
-"
+    pg_args=(--pg-dsn "postgresql://postgres@127.0.0.1:$(cat "$pg_dir/port")/postgres?sslmode=disable"
+             --pg-key-file "$key" --pg-password-file "$password")
 }
 
 stop_all() {
@@ -124,7 +121,7 @@ measure() {
     local n pg
     for n in "${users_list[@]}"; do
         pg=()
-        if [ "$n" -le "$pg_max_users" ]; then pg=(--pg-settings "$pg_settings"); fi
+        if [ "$n" -le "$pg_max_users" ]; then pg=("${pg_args[@]}"); fi
         pam_bench "${pam_bench_args[@]}" "${candidate[@]}" "${pg[@]}" --users "$n" \
             --procs "$procs" --samples "$samples" --oath-samples "$(oath_samples_for "$n")" \
             --block "$block" --data-dir "$data_dir" --out "$out/raw.tsv"

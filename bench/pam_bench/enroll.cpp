@@ -14,7 +14,6 @@
 
 #include "files.hpp"
 #include "totp/base32.hpp"
-#include "totp/config.hpp"
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
 #include "totp/store_factory.hpp"
@@ -80,12 +79,16 @@ std::string oath_line(std::size_t index, std::uint64_t seed) {
     return line + "\n";
 }
 
-// The store settings pam_totp reads from the PostgreSQL service's config.
+// The store settings of box.pg_config. Set here rather than read from that file: loading
+// config files would link libiniparser into pam_bench, and pam_totp.so would then find it
+// already mapped in every login instead of mapping it as a real login does.
 totp::Settings pg_settings(const Sandbox& box) {
+    if (!box.pg.enabled()) throw std::runtime_error("no PostgreSQL store in this process");
     totp::Settings settings;
-    std::vector<totp::ConfigProblem> problems;
-    totp::load_config_file(box.pg_config, false, settings, problems);
-    if (!problems.empty()) throw std::runtime_error(box.pg_config + ": " + problems[0].message);
+    settings.store = "postgresql";
+    settings.store_dsn = box.pg.dsn;
+    settings.store_key_file = box.pg.key_file;
+    settings.store_password_file = box.pg.password_file;
     return settings;
 }
 

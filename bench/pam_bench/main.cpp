@@ -45,7 +45,7 @@ RunPlan plan_for(const Options& options, const Sandbox& box, std::uint64_t seed,
         plan.every[static_cast<std::size_t>(Op::candidate_valid)] = 0;
         plan.every[static_cast<std::size_t>(Op::candidate_wrong)] = 0;
     }
-    if (options.pg_settings.empty()) {
+    if (!options.pg.enabled()) {
         plan.every[static_cast<std::size_t>(Op::totp_pg_valid)] = 0;
         plan.every[static_cast<std::size_t>(Op::totp_pg_wrong)] = 0;
     }
@@ -63,13 +63,13 @@ int run_benchmark(const Options& options) {
                                         .module_path = options.module_path,
                                         .config_template = options.config_template,
                                         .candidate_module = options.candidate_module,
-                                        .pg_settings = options.pg_settings,
+                                        .pg = options.pg,
                                         .users = options.users});
     std::fprintf(stderr, "pam_bench: %zu users in %s: enrolling\n", options.users,
                  box.root.c_str());
     Report report(options.out);
     const bool candidate = !options.candidate_module.empty();
-    const bool pg = !options.pg_settings.empty();
+    const bool pg = options.pg.enabled();
     const EnrollSeconds took = enroll(box, options.users, seed, candidate, pg);
     report.enrollment(options.users, took);
     if (pg) std::fprintf(stderr, "pam_bench: database enrollment took %.2f s\n", took.pg);
@@ -89,7 +89,8 @@ int run_benchmark(const Options& options) {
     for (Service service : kServices) {
         if (service == Service::oath && options.oath_samples == 0) continue;
         if (service == Service::candidate && !candidate) continue;
-        if (service == Service::totp_pg && !pg) continue;
+        // The probe process knows only the sandbox's path, not the database.
+        if (service == Service::totp_pg) continue;
         const ProbeSpec probe{&box, service, options.users, seed, options.rss_logins};
         report.peak_rss(options.users, service, probe_peak_rss_kb(probe));
         logins[static_cast<std::size_t>(service)] +=

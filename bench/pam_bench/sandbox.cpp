@@ -172,17 +172,20 @@ Sandbox create_sandbox(const SandboxSpec& spec) {
     // pam_totp insists on a root-owned config not writable by group or other.
     const std::string config = read_whole(spec.config_template);
     write_file(box.config, config, 0644);
-    if (!spec.pg_settings.empty()) {
+    if (spec.pg.enabled()) {
         const std::size_t global = config.find("[global]\n");
         if (global == std::string::npos) throw std::runtime_error("no [global] in the config");
         std::string pg_config = config;
-        pg_config.insert(global + 9, spec.pg_settings);
+        pg_config.insert(global + 9, "store = postgresql\nstore_dsn = " + spec.pg.dsn +
+                                         "\nstore_key_file = " + spec.pg.key_file +
+                                         "\nstore_password_file = " + spec.pg.password_file + "\n");
         write_file(box.pg_config, pg_config, 0644);
+        box.pg = spec.pg;
     }
     write_passwd_and_group(box, spec.users);
     for (Service service : kServices) {
         if (service == Service::candidate && spec.candidate_module.empty()) continue;
-        if (service == Service::totp_pg && spec.pg_settings.empty()) continue;
+        if (service == Service::totp_pg && !spec.pg.enabled()) continue;
         write_file(box.services + "/" + service_name(service), service_text(service, box, spec),
                    0644);
     }

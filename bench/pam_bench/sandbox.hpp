@@ -24,6 +24,15 @@ inline constexpr std::size_t kServiceCount = 6;
 const char* service_name(Service service);   // the pam_wrapper service, e.g. "bench-totp"
 const char* service_label(Service service);  // for tables, e.g. "pam_totp"
 
+// pam_totp's PostgreSQL store (Service::totp_pg); an empty dsn: not measured.
+struct PgStore {
+    std::string dsn;
+    std::string key_file;       // store_key_file
+    std::string password_file;  // store_password_file
+
+    bool enabled() const { return !dsn.empty(); }
+};
+
 struct Sandbox {
     std::string root;           // <data dir>/users-<N>
     std::string totp_dir;       // pam_totp state_dir (0700)
@@ -34,6 +43,7 @@ struct Sandbox {
     std::string services;       // PAM_WRAPPER_SERVICE_DIR
     std::string config;         // pam_totp.conf (a copy of the shipped one)
     std::string pg_config;      // the same with the PostgreSQL store settings
+    PgStore pg;                 // not known to sandbox_at()
     std::string passwd;         // NSS_WRAPPER_PASSWD
     std::string group;          // NSS_WRAPPER_GROUP
 };
@@ -43,7 +53,7 @@ struct SandboxSpec {
     std::string module_path;       // the built pam_totp.so
     std::string config_template;   // the shipped config/pam_totp.conf
     std::string candidate_module;  // optional second pam_totp.so
-    std::string pg_settings;       // optional [global] store_* lines for Service::totp_pg
+    PgStore pg;                    // optional: Service::totp_pg
     std::size_t users = 0;
 };
 
