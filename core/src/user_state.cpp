@@ -433,8 +433,9 @@ Result<DecodedSlot> decode_slot(std::string_view slot) {
     return parse_body(*body);
 }
 
-// Both checksums are verified, but only the newer whole slot is parsed: the older one
-// only when the newer one does not parse.
+// The slot claiming the newer sequence is checked (checksum, then parse) first; the other
+// only when that fails. A slot claiming an older sequence could never be chosen over a
+// whole newer one, so it is not looked at then (the next update overwrites it anyway).
 Result<DecodedFile> decode_file(std::string_view file) {
     if (file.size() != kStateFileSize) {
         return corrupt("state file is " + std::to_string(file.size()) + " bytes, expected " +
