@@ -50,11 +50,14 @@ install_missing() {
 # RelWithDebInfo: optimised like Debian's own -O2 -g packages, with symbols for profiles.
 build_targets() {
     mkdir -p "$build"
+    # The PostgreSQL backend is loaded from its build tree (root-owned, like an installed one).
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOTP_BUILD_TESTS=OFF \
-        -DTOTP_BUILD_BENCH=ON > "$build/configure-bench.log" 2>&1 ||
+        -DTOTP_BUILD_BENCH=ON -DTOTP_STORE_PG_PATH="$build/store_pg/pam_totp_store_pg.so" \
+        > "$build/configure-bench.log" 2>&1 ||
         { cat "$build/configure-bench.log"; exit 1; }
     # By name: other parts of the tree may be mid-change and must not stop the benchmark.
-    cmake --build "$build" -j"$(nproc)" --target pam_totp pam_bench
+    cmake --build "$build" -j"$(nproc)" --target pam_totp pam_bench \
+        pam_totp_store_pg totp-resetd bench_reset_enroll
 }
 
 # The data directory, created as an ext4 "top directory" (chattr +T) so that each sandbox
@@ -91,7 +94,7 @@ serve_dev_log() {
             touch "/dev/$name" && mount --bind "$entry" "/dev/$name"
         fi
     done
-    python3 "$repo/bench/syslog_sink.py" /dev/log "$logfile" &
+    /usr/bin/python3 "$repo/bench/syslog_sink.py" /dev/log "$logfile" &
     sink_pid=$!
     for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
     logger -u /dev/log --socket-errors=on -t pam_bench "syslog sink check"

@@ -3,6 +3,7 @@
 #
 #   sudo bench/profile.sh [USERS]     (default 1000 enrolled users: more than the logins,
 #                                      so no user is rewound within a time step)
+#   sudo PAM_BENCH_PROFILE="syscalls dlopen" bench/profile.sh    # only some of the parts
 #
 # Writes to build-bench/bench-results/profile/:
 #   syscalls.txt        system calls per login, every operation (strace -c, the difference
@@ -28,7 +29,7 @@ profile_syscalls() {
                 --samples "$run" --block "$((run / 4))" --only "$op" --data-dir "$data_dir" \
                 --out /dev/null > /dev/null 2>&1
         done
-        python3 - "$op" "$profile_dir/strace.$short" "$profile_dir/strace.$long" \
+        /usr/bin/python3 - "$op" "$profile_dir/strace.$short" "$profile_dir/strace.$long" \
             "$((long - short))" <<'EOF'
 import re, sys
 op, short, long_, logins = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -98,7 +99,7 @@ profile_dlopen() {
                   /usr/lib/x86_64-linux-gnu/security/pam_google_authenticator.so \
                   /usr/lib/x86_64-linux-gnu/security/pam_oath.so \
                   /usr/lib/x86_64-linux-gnu/security/pam_permit.so; do
-        python3 - "$module" <<'EOF'
+        /usr/bin/python3 - "$module" <<'EOF'
 import ctypes, statistics, subprocess, sys, time
 module = sys.argv[1]
 cold_script = (
@@ -133,10 +134,9 @@ EOF
 if [ "${PAM_BENCH_INSIDE:-}" = 1 ]; then
     trap stop_sink EXIT
     serve_dev_log "$profile_dir/syslog.log"
-    profile_syscalls
-    profile_dlopen
-    profile_callgrind
-    profile_perf
+    for part in ${PAM_BENCH_PROFILE:-syscalls dlopen callgrind perf}; do
+        "profile_$part"
+    done
     exit 0
 fi
 

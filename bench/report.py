@@ -18,6 +18,8 @@ OPS = [
     ("oath/wrong", "pam_oath, wrong code"),
     ("candidate/valid", "pam_totp candidate build, valid code"),
     ("candidate/wrong", "pam_totp candidate build, wrong code"),
+    ("totp_pg/valid", "pam_totp (PostgreSQL store), valid code"),
+    ("totp_pg/wrong", "pam_totp (PostgreSQL store), wrong code"),
 ]
 SERVICES = [
     ("bench-floor", "floor (pam_permit)"),
@@ -25,19 +27,24 @@ SERVICES = [
     ("bench-google", "google-authenticator"),
     ("bench-oath", "pam_oath"),
     ("bench-candidate", "pam_totp candidate build"),
+    ("bench-totp-pg", "pam_totp (PostgreSQL store)"),
 ]
 TARGETS = {
     "google": 0.6,   # pam_totp above floor <= 0.6 x google-authenticator above floor
     "durable": 1.3,  # pam_totp above floor <= 1.3 x one bare durable update
     "scaling": 1.2,  # pam_totp at 100 000 users <= 1.2 x at 100 users
 }
+# totp-resetd: GET / at least this many requests/s with p99 below this, each process's
+# peak RSS below 20 MB (decimal megabytes, in KiB).
+RESET_RPS, RESET_P99_US, RESET_RSS_KIB = 10000, 10000, 20e6 / 1024
+RESET_PROCESSES = ("monitor", "web")
 
 Row = collections.namedtuple(
     "Row", "count median p99 mean per_s cpu unexpected rewinds")
 
 
 def load(path):
-    latency, rss, enroll, logins, syslog = {}, {}, {}, {}, {}
+    latency, rss, enroll, logins, syslog, reset = {}, {}, {}, {}, {}, {}
     for line in open(path):
         f = line.rstrip("\n").split("\t")
         if f[0] == "latency":
@@ -52,7 +59,9 @@ def load(path):
             logins[int(f[1]), f[2]] = int(f[3])
         elif f[0] == "syslog":
             syslog[f[1]] = int(f[2])
-    return latency, rss, enroll, logins, syslog
+        elif f[0] == "reset":
+            reset[f[1]] = float(f[2])
+    return latency, rss, enroll, logins, syslog, reset
 
 
 def us(value):
@@ -158,7 +167,7 @@ def verdict(ok):
     return "**met**" if ok else "**not met**"
 
 
-def targets_table(res, who="totp"):
+def targets_table(res, reset, who="totp"):
     out = ["| target (issue 6) | measured | result |", "|---|---|---|"]
     p1 = res.procs[0]
     for n in res.users:
@@ -196,8 +205,63 @@ def targets_table(res, who="totp"):
                 out.append(f"| pam_totp wrong code ≤ valid code ({users_text(n)} users, P={p}) | "
                            f"{t(wrong)} vs {t(valid)} = {x(r)} | {result} |")
     if who == "totp":
-        out.append("| reset service: `GET /` ≥ 10 000 req/s, p99 < 10 ms, RSS < 20 MB | "
-                   "totp-resetd does not exist yet (hook in bench/run.sh) | not measured |")
+        out.append(reset_target_row(reset))
+    return "\n".join(out) + "\n"
+
+
+def peak_rss(reset, process):
+    """The highest VmHWM of one totp-resetd process over the run (KiB)."""
+    return max((v for k, v in reset.items() if k.endswith(f"_{process}_VmHWM_kib")), default=None)
+
+
+def reset_target_row(reset):
+    label = "| reset service: `GET /` ≥ 10 000 req/s, p99 < 10 ms, RSS < 20 MB | "
+    if "get_rps" not in reset:
+        return label + "not measured (see bench/reset_service.sh) | not measured |"
+    peaks = {p: peak_rss(reset, p) for p in RESET_PROCESSES}
+    ok = (reset["get_rps"] >= RESET_RPS and reset["get_p99_us"] < RESET_P99_US and
+          reset["get_non2xx"] == 0 and all(v < RESET_RSS_KIB for v in peaks.values()))
+    memory = ", ".join(f"{p} {v / 1024:.1f} MiB" for p, v in peaks.items())
+    pss = max((sum(reset.get(f"{m}_{p}_Pss_kib", 0) for p in RESET_PROCESSES)
+               for m in ("idle", "get_load", "post_load", "after")), default=0)
+    return (label + f"{reset['get_rps']:.0f} req/s, p99 {t(reset['get_p99_us'])}; peak RSS "
+            f"{memory} (together {sum(peaks.values()) / 1024:.1f} MiB, PSS at most "
+            f"{pss / 1024:.1f} MiB) | {verdict(ok)} |")
+
+
+def reset_tables(reset):
+    out = [f"wrk, 2 threads, {reset['connections']:.0f} connections, {reset['seconds']:.0f} s "
+           "each, on the same 2 cores as the service.\n",
+           "| request | requests/s | p50 | p99 | non-2xx/3xx | socket errors |",
+           "|---|---|---|---|---|---|"]
+    for name, label in (("get", "`GET /` (form page, CSRF cookie)"),
+                        ("post", "`POST /request` (cookie + form field, as a browser)")):
+        if f"{name}_rps" in reset:
+            out.append(f"| {label} | {reset[name + '_rps']:.0f} | {t(reset[name + '_p50_us'])} | "
+                       f"{t(reset[name + '_p99_us'])} | {reset[name + '_non2xx']:.0f} | "
+                       f"{reset[name + '_socket_errors']:.0f} |")
+    out += ["", "| moment | " + " | ".join(
+        f"{p} VmRSS (anon + file) | {p} VmHWM" for p in RESET_PROCESSES) + " | PSS, both |",
+        "|---|" + "---|---|" * len(RESET_PROCESSES) + "---|"]
+    for moment, label in (("idle", "idle"), ("get_load", "during GET load"),
+                          ("post_load", "during POST load"), ("after", "after both")):
+        cells = [label]
+        for p in RESET_PROCESSES:
+            k = f"{moment}_{p}_"
+            if k + "VmRSS_kib" not in reset:
+                cells += ["–", "–"]
+                continue
+            cells += [f"{reset[k + 'VmRSS_kib'] / 1024:.1f} MiB ({reset[k + 'RssAnon_kib'] / 1024:.1f}"
+                      f" + {reset[k + 'RssFile_kib'] / 1024:.1f})",
+                      f"{reset[k + 'VmHWM_kib'] / 1024:.1f} MiB"]
+        pss = [reset.get(f"{moment}_{p}_Pss_kib") for p in RESET_PROCESSES]
+        cells.append("–" if None in pss else f"{sum(pss) / 1024:.1f} MiB")
+        out.append("| " + " | ".join(cells) + " |")
+    if "mail_check_seconds" in reset:
+        out += ["", f"Mail off the request path: a reset request for an enrolled user with a "
+                f"verified address, with an SMTP peer that never answers (smtp_timeout "
+                f"{reset['smtp_timeout_seconds']:.0f} s), was answered in "
+                f"{reset['mail_check_seconds'] * 1000:.1f} ms."]
     return "\n".join(out) + "\n"
 
 
@@ -232,25 +296,28 @@ def enroll_table(enroll):
 
 def syslog_lines(logins, syslog):
     out = []
-    for tag, label in (("bench-totp", "pam_totp"), ("bench-google", "google-authenticator")):
+    for tag, label in (("bench-totp", "pam_totp"), ("bench-google", "google-authenticator"),
+                       ("bench-totp-pg", "pam_totp (PostgreSQL store)")):
         made = sum(v for (n, s), v in logins.items() if s == tag)
+        if not made:
+            continue
         out.append(f"- {label}: {made} logins, {syslog.get(tag, 0)} lines received by the sink")
     return "\n".join(out) + "\n"
 
 
 def main():
-    latency, rss, enroll, logins, syslog = load(sys.argv[1])
+    latency, rss, enroll, logins, syslog, reset = load(sys.argv[1])
     res = Results(latency)
     print("## Machine\n")
     for line in open(sys.argv[2]):
         print(f"- {line.strip()}")
     print("\n## Targets\n")
-    print(targets_table(res))
+    print(targets_table(res, reset))
     print("## pam_totp against the floors and the peers (medians)\n")
     print(ratio_table(res))
     if any(op.startswith("candidate/") for (_, _, op) in latency):
         print("## Candidate build of pam_totp (PAM_BENCH_CANDIDATE), same run\n")
-        print(targets_table(res, "candidate"))
+        print(targets_table(res, reset, "candidate"))
         print(ratio_table(res, "candidate"))
     print("## Per-login latency\n")
     for n in res.users:
@@ -259,6 +326,9 @@ def main():
     print(rss_table(rss, res.users))
     print("## Enrollment (written directly, no PAM)\n")
     print(enroll_table(enroll))
+    if reset:
+        print("## Reset service (totp-resetd)\n")
+        print(reset_tables(reset))
     print("## Syslog sink\n")
     print(syslog_lines(logins, syslog))
 

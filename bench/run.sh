@@ -4,6 +4,7 @@
 #   sudo bench/run.sh             # N = 100, 10 000, 100 000; P = 1, 2, 8 (a few minutes)
 #   sudo bench/run.sh --quick     # N = 100 and 10 000, fewer samples (a smoke test)
 #   sudo PAM_BENCH_USERS="100 1000" PAM_BENCH_SAMPLES=500 bench/run.sh   # other sizes
+#   sudo PAM_BENCH_PG_USERS=0 bench/run.sh   # without the PostgreSQL store
 #
 # Installs what is missing (apt-get), builds pam_totp.so and pam_bench in build-bench
 # (RelWithDebInfo), then measures inside a private mount namespace with a syslog sink at
@@ -75,38 +76,58 @@ describe_machine() {
 # must have them all (pam_permit and pam_oath log nothing on a normal login).
 check_syslog() {
     local tag lines
-    for tag in bench-totp bench-google; do
-        lines=$(grep -c "$tag" "$out/syslog.log" || true)
+    for tag in bench-totp bench-google bench-totp-pg; do
+        lines=$(grep -cE "\($tag:|[] ]$tag\(" "$out/syslog.log" || true)
         printf 'syslog\t%s\t%s\n' "$tag" "$lines" >> "$out/raw.tsv"
     done
 }
 
-# Hook for the reset service (issue 6, "Reset service"): totp-resetd does not exist yet.
-# When it does, start it on loopback here (inside the namespace, its mail going to a
-# local sink, never delivered on the request path) and append its results to raw.tsv:
-#   wrk -t2 -c32 -d20s --latency http://127.0.0.1:PORT/             -> requests/s, p99
-#   wrk -t2 -c32 -d20s --latency -s post_request.lua .../request     -> requests/s, p99
-#   ps -o rss= -p PID, idle and under load                           -> RSS
-# (apt-get install wrk when missing), and extend bench/report.py with its table.
+# The reset service (issue 6): wrk against totp-resetd on loopback, in its own sandbox
+# (bench/reset_service.sh); its syslog goes to the same sink.
 bench_reset_service() {
-    if [ -x "$build/reset_service/totp-resetd" ]; then
-        echo "bench/run.sh: totp-resetd exists but its benchmark is not written yet" >&2
-    else
-        echo "bench/run.sh: totp-resetd not built: reset-service benchmark skipped" >&2
+    "$repo/bench/reset_service.sh" "$build/reset_service/totp-resetd" \
+        "$build/bench/bench_reset_enroll" "$out/raw.tsv"
+}
+
+# pam_totp with the PostgreSQL store (issue 8) for N up to PAM_BENCH_PG_USERS (default
+# 100): a server on loopback run as the postgres user by tests/pg/pg_server.sh, its data
+# on the measured disk, kept between runs. Unlike the test server it keeps fsync on: every
+# login's commit is durable, as the file store's update is. Key and password: root 0600.
+pg_dir=$data_dir/pg
+pg_max_users=${PAM_BENCH_PG_USERS:-100}
+pg_server=$repo/tests/pg/pg_server.sh
+
+start_pg() {
+    local password=$data_dir/pg-password key=$data_dir/pg-store.key
+    if [ ! -f "$pg_dir/port" ]; then
+        (umask 077 && openssl rand -hex 16 > "$password" && openssl rand -hex 32 > "$key")
+        "$pg_server" init "$pg_dir" "$password" > /dev/null
+        echo "fsync = on" >> "$pg_dir/data/postgresql.conf"
     fi
+    "$pg_server" start "$pg_dir"
+    pg_args=(--pg-dsn "postgresql://postgres@127.0.0.1:$(cat "$pg_dir/port")/postgres?sslmode=disable"
+             --pg-key-file "$key" --pg-password-file "$password")
+}
+
+stop_all() {
+    if [ -f "$pg_dir/data/postmaster.pid" ]; then "$pg_server" stop "$pg_dir"; fi
+    stop_sink
 }
 
 measure() {
-    trap stop_sink EXIT
+    trap stop_all EXIT
     serve_dev_log "$out/syslog.log"
-    local n
+    if [ "$pg_max_users" -gt 0 ]; then start_pg; fi
+    local n pg
     for n in "${users_list[@]}"; do
-        pam_bench "${pam_bench_args[@]}" "${candidate[@]}" --users "$n" --procs "$procs" \
-            --samples "$samples" --oath-samples "$(oath_samples_for "$n")" --block "$block" \
-            --data-dir "$data_dir" --out "$out/raw.tsv"
+        pg=()
+        if [ "$n" -le "$pg_max_users" ]; then pg=("${pg_args[@]}"); fi
+        pam_bench "${pam_bench_args[@]}" "${candidate[@]}" "${pg[@]}" --users "$n" \
+            --procs "$procs" --samples "$samples" --oath-samples "$(oath_samples_for "$n")" \
+            --block "$block" --data-dir "$data_dir" --out "$out/raw.tsv"
     done
     bench_reset_service
-    stop_sink
+    stop_all
     check_syslog
 }
 
@@ -116,7 +137,7 @@ if [ "${PAM_BENCH_INSIDE:-}" = 1 ]; then
 fi
 
 require_root
-install_missing
+install_missing wrk curl
 build_targets
 mkdir -p "$out"
 rm -f "$out/raw.tsv" "$out/syslog.log"
@@ -128,6 +149,6 @@ start=$(date +%s)
     echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "run time: $(( $(date +%s) - start )) s"
 } >> "$out/machine.txt"
-python3 "$repo/bench/report.py" "$out/raw.tsv" "$out/machine.txt" > "$out/table.md"
+/usr/bin/python3 "$repo/bench/report.py" "$out/raw.tsv" "$out/machine.txt" > "$out/table.md"
 cat "$out/table.md"
 echo "bench/run.sh: results in $out (table.md, raw.tsv, machine.txt, syslog.log)"

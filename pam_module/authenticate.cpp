@@ -66,15 +66,48 @@ class Login {
           const totp::Clock& clock)
         : session_(session), settings_(settings), store_(store), clock_(clock) {}
 
+    // The account is looked up only where it matters: group scoping needs its groups, and
+    // a user who is not enrolled is refused when unknown (even with nullok). An enrolled
+    // user is not looked up (with a flat user database that is a scan per login), so a
+    // record left behind by a deleted account is checked like any other; such an account
+    // cannot log in anyway, as the password and account steps know no such user.
     int run() {
         if (const totp::Status name = totp::check_username(session_.user()); !name) {
             session_.log_plain(LOG_WARNING, "refusing unsafe user name: " + name.error().message);
             return prompt_then_fail();
         }
-        Account account;
+        const bool scoped = !settings_.require_group.empty() || !settings_.exempt_group.empty();
+        if (scoped) {
+            Account account;
+            if (const std::optional<int> failed = find_account(account)) return *failed;
+            if (const std::optional<int> outside = check_group_scope(account)) return *outside;
+        }
+
+        const totp::Result<bool> enrolled = store_.enrolled(session_.user());
+        if (!enrolled) {
+            session_.log(LOG_ERR,
+                         "cannot use state (" + enrolled.error().message + "), failing closed");
+            return prompt_then_fail();
+        }
+        if (!*enrolled) return refuse_unenrolled(scoped);
+
+        // Only these two read the user's own number of digits before the code is typed.
+        int digits = settings_.params.digits;
+        if (settings_.forward_pass || settings_.try_first_pass) {
+            const std::optional<int> enrolled_digits = read_digits();
+            if (!enrolled_digits) return prompt_then_fail();
+            digits = *enrolled_digits;
+        }
+        return settings_.try_first_pass ? try_authtok_then_prompt(digits)
+                                        : check(obtain_input(digits));
+    }
+
+  private:
+    // nullopt when the account exists; otherwise logs why and fails the login.
+    std::optional<int> find_account(Account& account) {
         switch (lookup_account(session_.user(), account)) {
             case Lookup::found:
-                break;
+                return std::nullopt;
             case Lookup::unknown:
                 session_.log_plain(LOG_NOTICE, "authentication failure: unknown user");
                 return prompt_then_fail();
@@ -82,32 +115,38 @@ class Login {
                 session_.log(LOG_ERR, "user lookup failed");
                 return prompt_then_fail();
         }
-        if (const std::optional<int> scoped = check_group_scope(account)) return *scoped;
-
-        std::optional<int> digits;
-        {
-            auto record = store_.open(session_.user());
-            if (!record) {
-                session_.log(LOG_ERR,
-                             "cannot use state (" + record.error().message + "), failing closed");
-                return prompt_then_fail();
-            }
-            if (!(*record)->state()) {
-                if (settings_.nullok) {
-                    if (settings_.debug) session_.log(LOG_DEBUG, "not enrolled, nullok: ignoring");
-                    return PAM_IGNORE;
-                }
-                session_.log(LOG_NOTICE, "authentication failure: not enrolled");
-                return prompt_then_fail();
-            }
-            digits = (*record)->state()->params.digits;
-        }  // The lock is not held while the user types: a slow client must not block others.
-
-        return settings_.try_first_pass ? try_authtok_then_prompt(*digits)
-                                        : check(obtain_input(*digits));
+        return prompt_then_fail();
     }
 
-  private:
+    int refuse_unenrolled(bool account_found) {
+        if (!account_found) {
+            Account account;
+            if (const std::optional<int> failed = find_account(account)) return *failed;
+        }
+        if (settings_.nullok) {
+            if (settings_.debug) session_.log(LOG_DEBUG, "not enrolled, nullok: ignoring");
+            return PAM_IGNORE;
+        }
+        session_.log(LOG_NOTICE, "authentication failure: not enrolled");
+        return prompt_then_fail();
+    }
+
+    // The enrolled user's number of digits; nullopt (logged) when the state cannot be used.
+    // The lock is not kept while the user types: a slow client must not block others.
+    std::optional<int> read_digits() {
+        auto record = store_.open(session_.user());
+        if (!record) {
+            session_.log(LOG_ERR,
+                         "cannot use state (" + record.error().message + "), failing closed");
+            return std::nullopt;
+        }
+        if (!(*record)->state()) {
+            session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
+            return std::nullopt;
+        }
+        return (*record)->state()->params.digits;
+    }
+
     // Scoping by group: PAM_IGNORE for users outside it, a failure if the group is
     // missing (a typo must not silently exempt everybody), nothing to say otherwise.
     std::optional<int> check_group_scope(const Account& account) {

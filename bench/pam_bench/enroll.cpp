@@ -16,6 +16,7 @@
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
+#include "totp/store_factory.hpp"
 #include "totp/user_state.hpp"
 #include "users.hpp"
 
@@ -34,7 +35,7 @@ T must(totp::Result<T> result, const char* what) {
     return std::move(result).value();
 }
 
-std::string totp_file(std::size_t index, std::uint64_t seed, std::int64_t now) {
+totp::UserState totp_state(std::size_t index, std::uint64_t seed, std::int64_t now) {
     totp::UserState state;
     state.params = {totp::Algorithm::sha1, kDigits, kPeriod};
     state.secret = user_secret(seed, index);
@@ -44,7 +45,12 @@ std::string totp_file(std::size_t index, std::uint64_t seed, std::int64_t now) {
         state.recovery.push_back(must(totp::hash_recovery_code(code), "hash recovery code"));
     }
     state.created = now;
-    const totp::SecretString slot = must(totp::encode_slot(state, 1), "encode state");
+    return state;
+}
+
+std::string totp_file(std::size_t index, std::uint64_t seed, std::int64_t now) {
+    const totp::SecretString slot =
+        must(totp::encode_slot(totp_state(index, seed, now), 1), "encode state");
     std::string file(slot.view());
     file.append(totp::kSlotSize, '\n');  // slot 1: never written
     return file;
@@ -73,13 +79,46 @@ std::string oath_line(std::size_t index, std::uint64_t seed) {
     return line + "\n";
 }
 
+// The store settings of box.pg_config. Set here rather than read from that file: loading
+// config files would link libiniparser into pam_bench, and pam_totp.so would then find it
+// already mapped in every login instead of mapping it as a real login does.
+totp::Settings pg_settings(const Sandbox& box) {
+    if (!box.pg.enabled()) throw std::runtime_error("no PostgreSQL store in this process");
+    totp::Settings settings;
+    settings.store = "postgresql";
+    settings.store_dsn = box.pg.dsn;
+    settings.store_key_file = box.pg.key_file;
+    settings.store_password_file = box.pg.password_file;
+    return settings;
+}
+
+std::unique_ptr<totp::Store> store_of(const Sandbox& box, Service service) {
+    if (service == Service::totp_pg) {
+        return must(totp::make_postgresql_store(pg_settings(box)), "PostgreSQL store");
+    }
+    const std::string& dir = service == Service::candidate ? box.candidate_dir : box.totp_dir;
+    return totp::make_file_store({.state_dir = dir, .secret_path = ""});
+}
+
+void enroll_pg(const Sandbox& box, std::size_t users, std::uint64_t seed, std::int64_t now) {
+    must(totp::upgrade_postgresql_schema(pg_settings(box)), "PostgreSQL schema");
+    const auto store = store_of(box, Service::totp_pg);
+    for (std::size_t i = 0; i < users; ++i) {
+        auto record = must(store->open(user_name(i)), "open database record");
+        if (totp::Status saved = record->save(totp_state(i, seed, now)); !saved) {
+            throw std::runtime_error("enroll in the database: " + saved.error().message);
+        }
+    }
+}
+
 std::string floor_file_path(const Sandbox& box, std::size_t k) {
     return box.floor_dir + "/f" + std::to_string(k);
 }
 
 }  // namespace
 
-EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, bool candidate) {
+EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, bool candidate,
+                     bool pg) {
     EnrollSeconds took;
     const std::int64_t now = unix_now();
 
@@ -112,11 +151,17 @@ EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, 
     start = Clock::now();
     sync_file_system(box.root);
     took.sync = seconds_since(start);
+
+    if (pg) {
+        start = Clock::now();
+        enroll_pg(box, users, seed, now);
+        took.pg = seconds_since(start);
+    }
     return took;
 }
 
-void rewind_totp(const std::string& state_dir, std::size_t index) {
-    const auto store = totp::make_file_store({.state_dir = state_dir, .secret_path = ""});
+void rewind_totp(const Sandbox& box, Service service, std::size_t index) {
+    const auto store = store_of(box, service);
     auto record = must(store->open(user_name(index)), "open state");
     if (!record->state()) throw std::runtime_error("rewind: " + user_name(index) + " not enrolled");
     totp::UserState state = record->state()->clone();

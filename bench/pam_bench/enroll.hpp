@@ -2,7 +2,9 @@
 // the end) so that 100 000 users take seconds:
 //   pam_totp:   <totp_dir>/<user>, built with core's state format (encode_slot);
 //   google:     <google_dir>/<user>, TOTP_AUTH, DISALLOW_REUSE, WINDOW_SIZE 3, 5 scratch codes;
-//   pam_oath:   one usersfile, "HOTP/T30/6 <user> - <hex secret>" per user.
+//   pam_oath:   one usersfile, "HOTP/T30/6 <user> - <hex secret>" per user;
+//   pam_totp with the PostgreSQL store: the same records through core's store interface
+//   (schema created or upgraded first), one transaction per user.
 // Also creates the files the bare durable update rewrites.
 #pragma once
 
@@ -22,15 +24,19 @@ struct EnrollSeconds {
     double google = 0;
     double oath = 0;
     double sync = 0;  // one syncfs for everything
+    double pg = 0;    // the database (not in the tables: pam_bench prints it)
 };
 
-// With `candidate`, the candidate module's state directory gets its own copy.
-EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, bool candidate);
+// With `candidate`, the candidate module's state directory gets its own copy; with `pg`,
+// the database of box.pg_config gets the users too.
+EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, bool candidate,
+                     bool pg);
 
 // Replay protection lets a user log in once per time step. When a run needs the same user
 // again within one step (only with few users), these put the user's record back to
 // "enrolled, no login yet", outside the timed region and durably, as the next step would.
-void rewind_totp(const std::string& state_dir, std::size_t index);
+// For Service::totp, candidate and totp_pg.
+void rewind_totp(const Sandbox& box, Service service, std::size_t index);
 void rewind_google(const Sandbox& box, std::size_t index, std::uint64_t seed);
 void rewind_oath(const Sandbox& box, const std::vector<std::size_t>& indexes, std::uint64_t seed);
 

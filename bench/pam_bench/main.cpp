@@ -45,6 +45,10 @@ RunPlan plan_for(const Options& options, const Sandbox& box, std::uint64_t seed,
         plan.every[static_cast<std::size_t>(Op::candidate_valid)] = 0;
         plan.every[static_cast<std::size_t>(Op::candidate_wrong)] = 0;
     }
+    if (!options.pg.enabled()) {
+        plan.every[static_cast<std::size_t>(Op::totp_pg_valid)] = 0;
+        plan.every[static_cast<std::size_t>(Op::totp_pg_wrong)] = 0;
+    }
     if (!options.only.empty()) {
         for (Op op : kOps) {
             if (options.only != op_name(op)) plan.every[static_cast<std::size_t>(op)] = 0;
@@ -59,12 +63,16 @@ int run_benchmark(const Options& options) {
                                         .module_path = options.module_path,
                                         .config_template = options.config_template,
                                         .candidate_module = options.candidate_module,
+                                        .pg = options.pg,
                                         .users = options.users});
     std::fprintf(stderr, "pam_bench: %zu users in %s: enrolling\n", options.users,
                  box.root.c_str());
     Report report(options.out);
     const bool candidate = !options.candidate_module.empty();
-    report.enrollment(options.users, enroll(box, options.users, seed, candidate));
+    const bool pg = options.pg.enabled();
+    const EnrollSeconds took = enroll(box, options.users, seed, candidate, pg);
+    report.enrollment(options.users, took);
+    if (pg) std::fprintf(stderr, "pam_bench: database enrollment took %.2f s\n", took.pg);
 
     const ReplayLedger ledger(options.users);
     std::array<std::uint64_t, kServiceCount> logins{};
@@ -81,6 +89,8 @@ int run_benchmark(const Options& options) {
     for (Service service : kServices) {
         if (service == Service::oath && options.oath_samples == 0) continue;
         if (service == Service::candidate && !candidate) continue;
+        // The probe process knows only the sandbox's path, not the database.
+        if (service == Service::totp_pg) continue;
         const ProbeSpec probe{&box, service, options.users, seed, options.rss_logins};
         report.peak_rss(options.users, service, probe_peak_rss_kb(probe));
         logins[static_cast<std::size_t>(service)] +=
@@ -88,6 +98,7 @@ int run_benchmark(const Options& options) {
     }
     for (Service service : kServices) {
         if (service == Service::candidate && !candidate) continue;
+        if (service == Service::totp_pg && !pg) continue;
         report.logins(options.users, service, logins[static_cast<std::size_t>(service)]);
     }
     return 0;

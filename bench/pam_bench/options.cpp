@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: pam_bench --users N [--procs 1,2,8] [--samples S] [--oath-samples S]\n"
     "                 [--block B] [--rss-logins K] [--seed X]\n"
-    "                 [--only OP] [--candidate other/pam_totp.so]\n"
+    "                 [--only OP] [--candidate other/pam_totp.so] \n"
+    "                 [--pg-dsn DSN --pg-key-file F --pg-password-file F]\n"
     "                 --module pam_totp.so --config pam_totp.conf --data-dir DIR --out "
     "results.tsv\n"
     "Run it through bench/run.sh: it needs pam_wrapper and nss_wrapper preloaded.";
@@ -35,6 +36,7 @@ Service service_argument(const std::string& text) {
     if (text == "google") return Service::google;
     if (text == "oath") return Service::oath;
     if (text == "candidate") return Service::candidate;
+    if (text == "totp_pg") return Service::totp_pg;
     throw std::invalid_argument("unknown service '" + text + "'");
 }
 
@@ -76,6 +78,12 @@ Options parse_options(int argc, char** argv) {
             options.probe = service_argument(value);
         } else if (flag == "--candidate") {
             options.candidate_module = value;
+        } else if (flag == "--pg-dsn") {
+            options.pg.dsn = value;
+        } else if (flag == "--pg-key-file") {
+            options.pg.key_file = value;
+        } else if (flag == "--pg-password-file") {
+            options.pg.password_file = value;
         } else if (flag == "--only") {
             options.only = value;
         } else if (flag == "--sandbox") {

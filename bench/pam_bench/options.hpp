@@ -22,6 +22,7 @@ struct Options {
     std::string module_path;
     std::string config_template;
     std::string candidate_module;  // a second pam_totp.so measured side by side
+    PgStore pg;  // --pg-dsn, --pg-key-file, --pg-password-file: adds Service::totp_pg
     std::string out;
     std::optional<std::uint64_t> seed;
     std::string only;  // run just this operation (e.g. "totp/valid"), for bench/profile.sh

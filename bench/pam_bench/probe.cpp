@@ -31,6 +31,8 @@ const char* probe_argument(Service service) {
             return "oath";
         case Service::candidate:
             return "candidate";
+        case Service::totp_pg:
+            return "totp_pg";
     }
     return "";
 }
@@ -77,10 +79,9 @@ int run_probe(const ProbeSpec& spec) {
         case Service::floor:
             break;
         case Service::totp:
-            for (std::size_t user : users) rewind_totp(spec.box->totp_dir, user);
-            break;
         case Service::candidate:
-            for (std::size_t user : users) rewind_totp(spec.box->candidate_dir, user);
+        case Service::totp_pg:
+            for (std::size_t user : users) rewind_totp(*spec.box, spec.service, user);
             break;
         case Service::google:
             for (std::size_t user : users) rewind_google(*spec.box, user, spec.seed);

@@ -59,21 +59,25 @@ bool uses_service(Op op, Service& service) {
         case Op::candidate_wrong:
             service = Service::candidate;
             return true;
+        case Op::totp_pg_valid:
+        case Op::totp_pg_wrong:
+            service = Service::totp_pg;
+            return true;
     }
     return false;
 }
 
 bool is_valid_case(Op op) {
     return op == Op::totp_valid || op == Op::google_valid || op == Op::oath_valid ||
-           op == Op::candidate_valid;
+           op == Op::candidate_valid || op == Op::totp_pg_valid;
 }
 
 bool is_wrong_case(Op op) {
     return op == Op::totp_wrong || op == Op::google_wrong || op == Op::oath_wrong ||
-           op == Op::candidate_wrong;
+           op == Op::candidate_wrong || op == Op::totp_pg_wrong;
 }
 
-constexpr std::size_t kLedgerSlots = 4;  // services with replay protection
+constexpr std::size_t kLedgerSlots = 5;  // services with replay protection
 
 double cpu_micros() {
     rusage usage{};
@@ -213,6 +217,8 @@ class Worker {
                 return 2;
             case Op::candidate_valid:
                 return 3;
+            case Op::totp_pg_valid:
+                return 4;
             default:
                 return -1;
         }
@@ -229,10 +235,11 @@ class Worker {
             if (last_step(slot, slice_[position]) >= now_step) stale.push_back(slice_[position]);
         }
         if (stale.empty()) return;
-        if (op == Op::totp_valid) {
-            for (std::size_t user : stale) rewind_totp(plan_.box->totp_dir, user);
-        } else if (op == Op::candidate_valid) {
-            for (std::size_t user : stale) rewind_totp(plan_.box->candidate_dir, user);
+        Service service{};
+        uses_service(op, service);
+        if (service == Service::totp || service == Service::candidate ||
+            service == Service::totp_pg) {
+            for (std::size_t user : stale) rewind_totp(*plan_.box, service, user);
         } else if (op == Op::google_valid) {
             for (std::size_t user : stale) rewind_google(*plan_.box, user, plan_.seed);
         } else {
@@ -345,6 +352,10 @@ const char* op_name(Op op) {
             return "candidate/valid";
         case Op::candidate_wrong:
             return "candidate/wrong";
+        case Op::totp_pg_valid:
+            return "totp_pg/valid";
+        case Op::totp_pg_wrong:
+            return "totp_pg/wrong";
     }
     return "";
 }

@@ -25,12 +25,14 @@ enum class Op {
     oath_wrong,
     candidate_valid,
     candidate_wrong,
+    totp_pg_valid,
+    totp_pg_wrong,
 };
-inline constexpr std::size_t kOpCount = 11;
+inline constexpr std::size_t kOpCount = 13;
 inline constexpr std::array<Op, kOpCount> kOps = {
-    Op::floor,      Op::durable_update,  Op::user_lookup,     Op::totp_valid,
-    Op::totp_wrong, Op::google_valid,    Op::google_wrong,    Op::oath_valid,
-    Op::oath_wrong, Op::candidate_valid, Op::candidate_wrong,
+    Op::floor,           Op::durable_update, Op::user_lookup,   Op::totp_valid, Op::totp_wrong,
+    Op::google_valid,    Op::google_wrong,   Op::oath_valid,    Op::oath_wrong, Op::candidate_valid,
+    Op::candidate_wrong, Op::totp_pg_valid,  Op::totp_pg_wrong,
 };
 
 const char* op_name(Op op);  // e.g. "totp/valid"

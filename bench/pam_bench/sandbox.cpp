@@ -43,6 +43,9 @@ std::string service_text(Service service, const Sandbox& box, const SandboxSpec&
         case Service::candidate:
             return "auth required " + spec.candidate_module + " config=" + box.config +
                    " state_dir=" + box.candidate_dir + " max_failures=1000\n";
+        case Service::totp_pg:
+            return "auth required " + spec.module_path + " config=" + box.pg_config +
+                   " max_failures=1000\n";
         case Service::google:
             return "auth required " + module_dir +
                    "/pam_google_authenticator.so secret=" + box.google_dir + "/${USER} user=root\n";
@@ -110,6 +113,8 @@ const char* service_name(Service service) {
             return "bench-oath";
         case Service::candidate:
             return "bench-candidate";
+        case Service::totp_pg:
+            return "bench-totp-pg";
     }
     return "";
 }
@@ -126,6 +131,8 @@ const char* service_label(Service service) {
             return "pam_oath";
         case Service::candidate:
             return "pam_totp (candidate)";
+        case Service::totp_pg:
+            return "pam_totp (PostgreSQL store)";
     }
     return "";
 }
@@ -140,6 +147,7 @@ Sandbox sandbox_at(const std::string& root) {
     box.floor_dir = root + "/floor";
     box.services = root + "/services";
     box.config = root + "/pam_totp.conf";
+    box.pg_config = root + "/pam_totp-pg.conf";
     box.passwd = root + "/passwd";
     box.group = root + "/group";
     return box;
@@ -162,10 +170,22 @@ Sandbox create_sandbox(const SandboxSpec& spec) {
     // pam_oath refuses every update while its lock file exists (a run killed mid-login).
     ::unlink((box.oath_file + ".lock").c_str());
     // pam_totp insists on a root-owned config not writable by group or other.
-    write_file(box.config, read_whole(spec.config_template), 0644);
+    const std::string config = read_whole(spec.config_template);
+    write_file(box.config, config, 0644);
+    if (spec.pg.enabled()) {
+        const std::size_t global = config.find("[global]\n");
+        if (global == std::string::npos) throw std::runtime_error("no [global] in the config");
+        std::string pg_config = config;
+        pg_config.insert(global + 9, "store = postgresql\nstore_dsn = " + spec.pg.dsn +
+                                         "\nstore_key_file = " + spec.pg.key_file +
+                                         "\nstore_password_file = " + spec.pg.password_file + "\n");
+        write_file(box.pg_config, pg_config, 0644);
+        box.pg = spec.pg;
+    }
     write_passwd_and_group(box, spec.users);
     for (Service service : kServices) {
         if (service == Service::candidate && spec.candidate_module.empty()) continue;
+        if (service == Service::totp_pg && !spec.pg.enabled()) continue;
         write_file(box.services + "/" + service_name(service), service_text(service, box, spec),
                    0644);
     }

@@ -15,13 +15,23 @@ namespace bench {
 
 // `candidate` is a second pam_totp.so (--candidate), e.g. built with a proposed change,
 // measured in the same run as the current one, with its own copy of the users.
-enum class Service { floor, totp, google, oath, candidate };
-inline constexpr Service kServices[] = {Service::floor, Service::totp, Service::google,
-                                        Service::oath, Service::candidate};
-inline constexpr std::size_t kServiceCount = 5;
+// `totp_pg` is pam_totp with the PostgreSQL store (--pg-dsn), its users in the database.
+enum class Service { floor, totp, google, oath, candidate, totp_pg };
+inline constexpr Service kServices[] = {Service::floor, Service::totp,      Service::google,
+                                        Service::oath,  Service::candidate, Service::totp_pg};
+inline constexpr std::size_t kServiceCount = 6;
 
 const char* service_name(Service service);   // the pam_wrapper service, e.g. "bench-totp"
 const char* service_label(Service service);  // for tables, e.g. "pam_totp"
+
+// pam_totp's PostgreSQL store (Service::totp_pg); an empty dsn: not measured.
+struct PgStore {
+    std::string dsn;
+    std::string key_file;       // store_key_file
+    std::string password_file;  // store_password_file
+
+    bool enabled() const { return !dsn.empty(); }
+};
 
 struct Sandbox {
     std::string root;           // <data dir>/users-<N>
@@ -32,6 +42,8 @@ struct Sandbox {
     std::string floor_dir;      // files for the bare durable update
     std::string services;       // PAM_WRAPPER_SERVICE_DIR
     std::string config;         // pam_totp.conf (a copy of the shipped one)
+    std::string pg_config;      // the same with the PostgreSQL store settings
+    PgStore pg;                 // not known to sandbox_at()
     std::string passwd;         // NSS_WRAPPER_PASSWD
     std::string group;          // NSS_WRAPPER_GROUP
 };
@@ -41,6 +53,7 @@ struct SandboxSpec {
     std::string module_path;       // the built pam_totp.so
     std::string config_template;   // the shipped config/pam_totp.conf
     std::string candidate_module;  // optional second pam_totp.so
+    PgStore pg;                    // optional: Service::totp_pg
     std::size_t users = 0;
 };
 

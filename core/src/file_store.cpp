@@ -91,6 +91,11 @@ std::string join_path(const std::string& dir, const std::string& name) {
     return dir.ends_with('/') ? dir + name : dir + "/" + name;
 }
 
+Error identity_switch_failed(const std::string& path) {
+    return make_error(
+        Errc::io, "state file " + path + ": could not switch to the user's filesystem identity");
+}
+
 // Switches the calling thread's filesystem identity (setfsuid/setfsgid only affect
 // permission checks of this thread), so files in a user's home are created and opened
 // with exactly the rights that user has. Only root can switch; anyone else already has
@@ -368,7 +373,7 @@ class FileRecord final : public Record {
         std::optional<FsIdentity> identity;
         if (where_.identity) {
             identity.emplace(where_.identity->uid, where_.identity->gid);
-            if (!identity->ok()) return switch_failed();
+            if (!identity->ok()) return identity_switch_failed(where_.path());
         }
         return state_ ? update(state) : create(state);
     }
@@ -380,7 +385,7 @@ class FileRecord final : public Record {
         std::optional<FsIdentity> identity;
         if (where_.identity) {
             identity.emplace(where_.identity->uid, where_.identity->gid);
-            if (!identity->ok()) return switch_failed();
+            if (!identity->ok()) return identity_switch_failed(where_.path());
         }
         // We hold the lock, so the name still refers to our inode (open() re-checks that).
         if (::unlinkat(where_.dir.get(), where_.name.c_str(), 0) != 0) {
@@ -557,11 +562,6 @@ class FileRecord final : public Record {
         return {};
     }
 
-    Error switch_failed() const {
-        return make_error(Errc::io, "state file " + where_.path() +
-                                        ": could not switch to the user's filesystem identity");
-    }
-
     Location where_;
     UniqueFd file_;
     std::optional<UserState> state_;
@@ -652,22 +652,44 @@ class FileStore final : public Store {
     Result<std::unique_ptr<Record>> open(std::string_view user_view) override {
         if (Status name = check_username(user_view); !name) return name.error();
         const std::string user(user_view);
-        Result<Location> where =
-            options_.secret_path.empty() ? system_location(user) : home_location(user);
+        Result<Location> where = locate(user);
         if (!where) return where.error();
 
         std::optional<FsIdentity> identity;
         if (where->identity) {
             identity.emplace(where->identity->uid, where->identity->gid);
-            if (!identity->ok()) {
-                return make_error(Errc::io, "state file " + where->path() +
-                                                ": could not switch to the user's filesystem "
-                                                "identity");
-            }
+            if (!identity->ok()) return identity_switch_failed(where->path());
         }
         auto record = std::make_unique<FileRecord>(std::move(*where));
         if (Status loaded = record->load(); !loaded) return loaded.error();
         return std::unique_ptr<Record>(std::move(record));
+    }
+
+    // One fstatat in the checked directory. Whatever has the user's name there counts as
+    // enrolled: open() then checks and reads it, so an unsafe or corrupt file still fails.
+    Result<bool> enrolled(std::string_view user_view) override {
+        if (Status name = check_username(user_view); !name) return name.error();
+        const std::string user(user_view);
+        Result<Location> where = locate(user);
+        if (!where) {
+            // Home layout: an account that does not exist has no home, so no enrollment.
+            if (where.error().code == Errc::not_found && !options_.secret_path.empty() &&
+                !lookup_account(user)) {
+                return false;
+            }
+            return where.error();
+        }
+        std::optional<FsIdentity> identity;
+        if (where->identity) {
+            identity.emplace(where->identity->uid, where->identity->gid);
+            if (!identity->ok()) return identity_switch_failed(where->path());
+        }
+        struct stat st {};
+        if (::fstatat(where->dir.get(), where->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            return true;
+        }
+        if (errno == ENOENT) return false;
+        return io_error("state file " + where->path(), errno);
     }
 
     Result<std::vector<std::string>> users() override {
@@ -839,6 +861,10 @@ class FileStore final : public Store {
         return open_dir(path, DirPolicy{std::nullopt, 077});
     }
 
+    Result<Location> locate(const std::string& user) {
+        return options_.secret_path.empty() ? system_location(user) : home_location(user);
+    }
+
     Result<Location> system_location(const std::string& user) {
         Result<UniqueFd> dir = open_state_dir();
         if (!dir) return dir.error();
@@ -868,10 +894,7 @@ class FileStore final : public Store {
         where.identity = *account;
 
         FsIdentity identity(account->uid, account->gid);
-        if (!identity.ok()) {
-            return make_error(Errc::io, "state file " + *path +
-                                            ": could not switch to the user's filesystem identity");
-        }
+        if (!identity.ok()) return identity_switch_failed(*path);
         // The user may write their own directory; nobody else may, or they could swap
         // the file. The file's own mode keeps it private.
         Result<UniqueFd> dir = open_dir(where.dir_path, DirPolicy{account->uid, 022});

@@ -38,31 +38,43 @@ const char* openssl_digest_name(Algorithm algorithm) {
     return nullptr;
 }
 
-// HMAC(key, message) into `out`; the number of bytes written, or 0 if OpenSSL failed.
-std::size_t hmac(Algorithm algorithm, const SecretBytes& key, std::span<const std::uint8_t> message,
-                 MacBuffer& out) {
-    const char* digest = openssl_digest_name(algorithm);
-    if (digest == nullptr) return 0;
-    MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    if (!mac) return 0;
-    MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
-    if (!ctx) return 0;
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-        OSSL_PARAM_construct_end(),
-    };
-    // EVP_MAC_init refuses a null key pointer even with length 0.
-    static const std::uint8_t kEmptyKey = 0;
-    const std::uint8_t* key_data = key.empty() ? &kEmptyKey : key.data();
-    std::size_t written = 0;
-    if (EVP_MAC_init(ctx.get(), key_data, key.size(), params) != 1 ||
-        EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1 ||
-        EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) != 1) {
-        wipe(out.data(), out.size());
-        return 0;
+// HMAC under one key. The MAC is fetched and the key set up once; every message is then
+// computed on a copy of that keyed context (check_totp computes several per login).
+class Hmac {
+  public:
+    Hmac(Algorithm algorithm, const SecretBytes& key) {
+        const char* digest = openssl_digest_name(algorithm);
+        if (digest == nullptr) return;
+        const MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+        if (!mac) return;
+        MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
+        if (!ctx) return;
+        const OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+            OSSL_PARAM_construct_end(),
+        };
+        // EVP_MAC_init refuses a null key pointer even with length 0.
+        static const std::uint8_t kEmptyKey = 0;
+        const std::uint8_t* key_data = key.empty() ? &kEmptyKey : key.data();
+        if (EVP_MAC_init(ctx.get(), key_data, key.size(), params) == 1) keyed_ = std::move(ctx);
     }
-    return written;
-}
+
+    // HMAC(key, message) into `out`; the number of bytes written, or 0 if OpenSSL failed.
+    std::size_t compute(std::span<const std::uint8_t> message, MacBuffer& out) const {
+        if (!keyed_) return 0;
+        const MacCtxPtr ctx(EVP_MAC_CTX_dup(keyed_.get()));
+        std::size_t written = 0;
+        if (!ctx || EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1 ||
+            EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) != 1) {
+            wipe(out.data(), out.size());
+            return 0;
+        }
+        return written;
+    }
+
+  private:
+    MacCtxPtr keyed_;  // freeing it cleanses the key schedule
+};
 
 // RFC 4226 section 5.3: 31 bits taken at the offset named by the last nibble.
 std::uint32_t dynamic_truncation(const MacBuffer& mac, std::size_t size) {
@@ -71,6 +83,33 @@ std::uint32_t dynamic_truncation(const MacBuffer& mac, std::size_t size) {
            (static_cast<std::uint32_t>(mac[offset + 1]) << 16) |
            (static_cast<std::uint32_t>(mac[offset + 2]) << 8) |
            static_cast<std::uint32_t>(mac[offset + 3]);
+}
+
+// The HOTP value of one counter under an already keyed HMAC (digits already validated).
+Result<SecretString> hotp_value(const Hmac& hmac, std::uint64_t counter, int digits) {
+    std::array<std::uint8_t, 8> message{};
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        message[message.size() - 1 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
+    }
+    MacBuffer mac{};
+    const std::size_t mac_size = hmac.compute(message, mac);
+    wipe(message.data(), message.size());
+    if (mac_size < 20) {
+        wipe(mac.data(), mac.size());
+        return make_error(Errc::io, "HMAC computation failed in OpenSSL");
+    }
+    std::uint32_t value = dynamic_truncation(mac, mac_size);
+    wipe(mac.data(), mac.size());
+
+    std::array<char, kMaxDigits> text{};
+    for (int i = digits - 1; i >= 0; --i) {
+        text[static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    wipe(&value, sizeof value);  // not `value = 0`: the compiler drops that dead store
+    SecretString code(std::string_view(text.data(), static_cast<std::size_t>(digits)));
+    wipe(text.data(), text.size());
+    return code;
 }
 
 bool is_code_shaped(std::string_view code, int digits) {
@@ -127,29 +166,7 @@ Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorit
     if (Status valid = validate(OtpParams{algorithm, digits, kMinPeriod}); !valid) {
         return valid.error();
     }
-    std::array<std::uint8_t, 8> message{};
-    for (std::size_t i = 0; i < message.size(); ++i) {
-        message[message.size() - 1 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
-    }
-    MacBuffer mac{};
-    const std::size_t mac_size = hmac(algorithm, key, message, mac);
-    wipe(message.data(), message.size());
-    if (mac_size < 20) {
-        wipe(mac.data(), mac.size());
-        return make_error(Errc::io, "HMAC computation failed in OpenSSL");
-    }
-    std::uint32_t value = dynamic_truncation(mac, mac_size);
-    wipe(mac.data(), mac.size());
-
-    std::array<char, kMaxDigits> text{};
-    for (int i = digits - 1; i >= 0; --i) {
-        text[static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    }
-    wipe(&value, sizeof value);  // not `value = 0`: the compiler drops that dead store
-    SecretString code(std::string_view(text.data(), static_cast<std::size_t>(digits)));
-    wipe(text.data(), text.size());
-    return code;
+    return hotp_value(Hmac(algorithm, key), counter, digits);
 }
 
 std::uint64_t time_step(std::int64_t unix_time, int period) {
@@ -173,8 +190,9 @@ TotpCheck check_totp(const SecretBytes& key, const OtpParams& params, std::strin
     bool failed = false;
     std::uint64_t accepted_step = 0;
     std::uint64_t replayed_step = 0;
+    const Hmac hmac(params.algorithm, key);
     for (std::uint64_t step = first; step <= last; ++step) {
-        Result<SecretString> expected = hotp(key, step, params.algorithm, params.digits);
+        Result<SecretString> expected = hotp_value(hmac, step, params.digits);
         failed |= !expected.ok();
         const bool match = expected.ok() && equal_constant_time(expected->view(), code);
         const bool fresh = !last_step.has_value() || step > *last_step;

@@ -280,8 +280,9 @@ Result<DecodedSlot> parse_body(std::string_view body) {
             return corrupt(reader.where() + "more than " + std::to_string(kMaxRecoveryCodes) +
                            " recovery lines");
         }
+        // parse_recovery_hash accepts only the canonical form encode_slot writes.
         const std::optional<RecoveryHash> hash = parse_recovery_hash(*text);
-        if (!hash || format_recovery_hash(*hash) != *text) {
+        if (!hash) {
             return corrupt(reader.where() +
                            "'recovery' must be <32 hex digit salt>:<64 hex digit digest>");
         }
@@ -304,6 +305,39 @@ std::optional<std::uint64_t> claimed_sequence(std::string_view slot) {
     slot.remove_prefix(prefix.size());
     return parse_decimal(slot.substr(0, slot.find('\n')),
                          std::numeric_limits<std::uint64_t>::max());
+}
+
+// The record above the checksum line of a slot whose checksum holds.
+Result<std::string_view> checked_body(std::string_view slot) {
+    if (slot.size() != kSlotSize) {
+        return corrupt("slot is " + std::to_string(slot.size()) + " bytes, expected " +
+                       std::to_string(kSlotSize));
+    }
+    if (slot.find_first_not_of('\n') == std::string_view::npos) {
+        return corrupt("slot is empty (never written)");
+    }
+    // The first line that starts with "checksum=" ends the record; no earlier line can,
+    // since every earlier line starts with a different key.
+    const std::size_t newline = slot.find(std::string("\n") + std::string(kChecksumKey));
+    if (newline == std::string_view::npos) {
+        return corrupt("no checksum line (torn write?)");
+    }
+    const std::string_view body = slot.substr(0, newline + 1);
+    std::string_view after = slot.substr(newline + 1 + kChecksumKey.size());
+    if (after.size() <= kChecksumHexLength || after[kChecksumHexLength] != '\n') {
+        return corrupt("malformed checksum line");
+    }
+
+    std::array<char, kChecksumHexLength> expected{};
+    if (!sha256_hex(body, expected)) return corrupt("SHA-256 failed (OpenSSL error)");
+    if (CRYPTO_memcmp(expected.data(), after.data(), kChecksumHexLength) != 0) {
+        return corrupt("checksum mismatch (torn write or edited by hand)");
+    }
+    after.remove_prefix(kChecksumHexLength + 1);
+    if (after.find_first_not_of('\n') != std::string_view::npos) {
+        return corrupt("data after the checksum line");
+    }
+    return body;
 }
 
 }  // namespace
@@ -394,66 +428,43 @@ Result<SecretString> encode_slot(const UserState& state, std::uint64_t sequence)
 }
 
 Result<DecodedSlot> decode_slot(std::string_view slot) {
-    if (slot.size() != kSlotSize) {
-        return corrupt("slot is " + std::to_string(slot.size()) + " bytes, expected " +
-                       std::to_string(kSlotSize));
-    }
-    if (slot.find_first_not_of('\n') == std::string_view::npos) {
-        return corrupt("slot is empty (never written)");
-    }
-    // The first line that starts with "checksum=" ends the record; no earlier line can,
-    // since every earlier line starts with a different key.
-    const std::size_t newline = slot.find(std::string("\n") + std::string(kChecksumKey));
-    if (newline == std::string_view::npos) {
-        return corrupt("no checksum line (torn write?)");
-    }
-    const std::string_view body = slot.substr(0, newline + 1);
-    std::string_view after = slot.substr(newline + 1 + kChecksumKey.size());
-    if (after.size() <= kChecksumHexLength || after[kChecksumHexLength] != '\n') {
-        return corrupt("malformed checksum line");
-    }
-
-    std::array<char, kChecksumHexLength> expected{};
-    if (!sha256_hex(body, expected)) return corrupt("SHA-256 failed (OpenSSL error)");
-    if (CRYPTO_memcmp(expected.data(), after.data(), kChecksumHexLength) != 0) {
-        return corrupt("checksum mismatch (torn write or edited by hand)");
-    }
-    after.remove_prefix(kChecksumHexLength + 1);
-    if (after.find_first_not_of('\n') != std::string_view::npos) {
-        return corrupt("data after the checksum line");
-    }
-    return parse_body(body);
+    Result<std::string_view> body = checked_body(slot);
+    if (!body) return body.error();
+    return parse_body(*body);
 }
 
+// The slot claiming the newer sequence is checked (checksum, then parse) first; the other
+// only when that fails. A slot claiming an older sequence could never be chosen over a
+// whole newer one, so it is not looked at then (the next update overwrites it anyway).
 Result<DecodedFile> decode_file(std::string_view file) {
     if (file.size() != kStateFileSize) {
         return corrupt("state file is " + std::to_string(file.size()) + " bytes, expected " +
                        std::to_string(kStateFileSize));
     }
     const std::string_view slots[2] = {file.substr(0, kSlotSize), file.substr(kSlotSize)};
-    Result<DecodedSlot> decoded[2] = {decode_slot(slots[0]), decode_slot(slots[1])};
+    const std::optional<std::uint64_t> claimed[2] = {claimed_sequence(slots[0]),
+                                                     claimed_sequence(slots[1])};
+    // Equal sequences never come from our writer; either record is whole, so slot 0 first.
+    const std::size_t newer = claimed[1] && (!claimed[0] || *claimed[1] > *claimed[0]) ? 1 : 0;
+    const std::size_t order[2] = {newer, 1 - newer};
 
-    std::size_t current = 0;
-    if (decoded[0] && decoded[1]) {
-        // Equal sequences never come from our writer; either record is whole, so take slot 0.
-        current = decoded[1]->sequence > decoded[0]->sequence ? 1 : 0;
-    } else if (decoded[1]) {
-        current = 1;
-    } else if (!decoded[0]) {
-        const std::optional<std::uint64_t> claimed[2] = {claimed_sequence(slots[0]),
-                                                         claimed_sequence(slots[1])};
-        const std::size_t newer = claimed[1] && (!claimed[0] || *claimed[1] > *claimed[0]) ? 1 : 0;
-        const std::size_t older = 1 - newer;
-        return corrupt("no valid slot: slot " + std::to_string(newer) + ": " +
-                       decoded[newer].error().message + "; slot " + std::to_string(older) + ": " +
-                       decoded[older].error().message);
+    std::optional<Error> failures[2];
+    for (const std::size_t slot : order) {
+        Result<std::string_view> body = checked_body(slots[slot]);
+        Result<DecodedSlot> decoded = body ? parse_body(*body) : Result<DecodedSlot>(body.error());
+        if (!decoded) {
+            failures[slot] = decoded.error();
+            continue;
+        }
+        DecodedFile result;
+        result.state = std::move(decoded->state);
+        result.sequence = decoded->sequence;
+        result.next_slot = 1 - slot;
+        return result;
     }
-
-    DecodedFile result;
-    result.state = std::move(decoded[current]->state);
-    result.sequence = decoded[current]->sequence;
-    result.next_slot = 1 - current;
-    return result;
+    return corrupt("no valid slot: slot " + std::to_string(order[0]) + ": " +
+                   failures[order[0]]->message + "; slot " + std::to_string(order[1]) + ": " +
+                   failures[order[1]]->message);
 }
 
 }  // namespace totp

@@ -225,6 +225,31 @@ void unknown_user_is_prompted_then_refused(void**) {
     assert_true(log_contains("unknown user"));
 }
 
+void unknown_user_with_nullok_is_prompted_then_refused(void**) {
+    const auto result = login("nullok", "mallory", {"whatever", "123456"});
+    assert_int_not_equal(result.rc, PAM_SUCCESS);
+    assert_int_not_equal(result.rc, PAM_IGNORE);
+    assert_string_equal(result.prompts.back().c_str(), "Verification code: ");
+    assert_true(log_contains("unknown user"));
+}
+
+void unknown_user_in_a_group_scoped_service_is_refused(void**) {
+    const auto result = login("require", "mallory", {"whatever", "123456"});
+    assert_int_not_equal(result.rc, PAM_SUCCESS);
+    assert_string_equal(result.prompts.back().c_str(), "Verification code: ");
+    assert_true(log_contains("unknown user"));
+}
+
+// Enrolled users are not looked up (see pam_totp(8)): the record of an account that no
+// longer exists is checked like any other, and the password step still refuses the login.
+void record_of_a_deleted_account_is_checked_without_a_lookup(void**) {
+    const auto secret = enroll("ghost");
+    const auto result = login("login", "ghost", {"whatever", code_at(secret, kDefault, kEpoch)});
+    assert_int_not_equal(result.rc, PAM_SUCCESS);
+    assert_true(log_contains("accepted verification code for user ghost"));
+    assert_false(log_contains("unknown user"));
+}
+
 void enrolled_user_with_nullok_still_needs_the_code(void**) {
     const auto secret = enroll("alice");
     assert_int_equal(login_with_code("alice", "000000", "nullok").rc, PAM_AUTH_ERR);
@@ -338,6 +363,26 @@ void corrupt_state_file_fails_closed(void**) {
     fixture::write_file(fixture::state_file("alice"), text);
     refused_state_fails_closed("corrupt");
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
+}
+
+// nullok lets only users without a record through, never one whose record is unusable.
+void corrupt_state_file_fails_closed_with_nullok(void**) {
+    enroll("alice");
+    fixture::write_file(fixture::state_file("alice"), "not a state file");
+    const auto result = login_with_code("alice", "123456", "nullok");
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(result.prompts.size(), 2);
+    assert_true(log_contains("failing closed"));
+}
+
+// forward_pass reads the record before the prompt (for its number of digits).
+void corrupt_state_file_fails_closed_with_forward_pass(void**) {
+    enroll("alice");
+    fixture::write_file(fixture::state_file("alice"), "not a state file");
+    const auto result = login("forward", "alice", {password_of("alice") + "123456"});
+    assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(result.prompts.size(), 1);
+    assert_true(log_contains("failing closed"));
 }
 
 void truncated_state_file_fails_closed(void**) {
@@ -490,7 +535,8 @@ void home_layout_file_not_owned_by_the_user_is_refused(void**) {
     assert_true(log_contains("failing closed"));
 }
 
-// Mounts are only safe inside the private mount namespace tests/support/with_private_tmp.sh provides.
+// Mounts are only safe inside the private mount namespace tests/support/with_private_tmp.sh
+// provides.
 bool in_private_namespace() {
     const char* flag = std::getenv("TOTP_IN_PRIVATE_TMP");
     return flag != nullptr && std::string(flag) == "1";
@@ -551,6 +597,9 @@ int main() {
         CASE(unenrolled_user_with_nullok_is_ignored),
         CASE(unenrolled_user_without_nullok_is_prompted_then_refused),
         CASE(unknown_user_is_prompted_then_refused),
+        CASE(unknown_user_with_nullok_is_prompted_then_refused),
+        CASE(unknown_user_in_a_group_scoped_service_is_refused),
+        CASE(record_of_a_deleted_account_is_checked_without_a_lookup),
         CASE(enrolled_user_with_nullok_still_needs_the_code),
         CASE(require_group_scopes_enforcement),
         CASE(exempt_group_members_are_not_asked),
@@ -564,6 +613,8 @@ int main() {
         CASE(try_first_pass_uses_a_code_in_authtok),
         CASE(prompt_is_configurable),
         CASE(corrupt_state_file_fails_closed),
+        CASE(corrupt_state_file_fails_closed_with_nullok),
+        CASE(corrupt_state_file_fails_closed_with_forward_pass),
         CASE(truncated_state_file_fails_closed),
         CASE(symlinked_state_file_fails_closed),
         CASE(world_readable_state_file_fails_closed),

@@ -624,6 +624,46 @@ static void home_layout_refuses_unknown_users_and_bad_templates(void** context) 
                       "nobody", Errc::not_found);
 }
 
+static void enrolled_says_whether_a_record_exists(void** context) {
+    Fixture& f = fixture_of(context);
+    assert_false(*f.store->enrolled("alice"));
+    enroll(*f.store, "alice", sample_state());
+    assert_true(*f.store->enrolled("alice"));
+    assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
+}
+
+// enrolled() only looks; the full checks are open()'s, which still refuses these.
+static void enrolled_counts_unsafe_or_corrupt_files_and_open_refuses_them(void** context) {
+    Fixture& f = fixture_of(context);
+    assert_int_equal(::symlink("/nonexistent", f.path("alice").c_str()), 0);
+    write_file(f.path("bob"), std::string(totp::kStateFileSize, 'x'), 0600);
+    assert_int_equal(::mkdir(f.path("carol").c_str(), 0700), 0);
+    for (const char* user : {"alice", "bob", "carol"}) assert_true(*f.store->enrolled(user));
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+    assert_open_fails(*f.store, "bob", Errc::corrupt);
+    assert_open_fails(*f.store, "carol", Errc::unsafe);
+}
+
+static void enrolled_refuses_unsafe_names_and_directories(void** context) {
+    Fixture& f = fixture_of(context);
+    assert_int_equal(f.store->enrolled("../etc/shadow").error().code, Errc::unsafe);
+    assert_int_equal(::chmod(f.dir.c_str(), 0755), 0);
+    assert_int_equal(f.store->enrolled("alice").error().code, Errc::unsafe);
+    assert_int_equal(
+        totp::make_file_store({f.dir + "/missing", ""})->enrolled("alice").error().code,
+        Errc::not_found);
+}
+
+static void home_layout_enrolled_checks_as_the_user_and_knows_no_unknown_users(void** context) {
+    Home home = make_home(fixture_of(context));
+    assert_false(*home.store->enrolled("nobody"));
+    enroll(*home.store, "nobody", sample_state());
+    assert_true(*home.store->enrolled("nobody"));
+    assert_false(*home.store->enrolled("no-such-user-pam-totp"));
+    assert_int_equal(::chown(home.user_dir.c_str(), 0, 0), 0);
+    assert_int_equal(home.store->enrolled("nobody").error().code, Errc::io);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(enrolled_state_round_trips, setup, teardown),
@@ -665,6 +705,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(home_layout_checks_access_as_the_user, setup, teardown),
         cmocka_unit_test_setup_teardown(home_layout_refuses_unknown_users_and_bad_templates, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(enrolled_says_whether_a_record_exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            enrolled_counts_unsafe_or_corrupt_files_and_open_refuses_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(enrolled_refuses_unsafe_names_and_directories, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            home_layout_enrolled_checks_as_the_user_and_knows_no_unknown_users, setup, teardown),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -497,6 +497,30 @@ static void torn_newer_slot_falls_back_to_the_older(void**) {
     assert_int_equal(file->next_slot, 0);
 }
 
+// A newer slot with an intact checksum but a record that does not parse counts as torn.
+static void newer_slot_that_does_not_parse_falls_back_to_the_older(void**) {
+    UserState older = small_state();
+    std::string body = body_of(encode(small_state(), 9));
+    const std::size_t algorithm = body.find("algorithm=SHA1");
+    assert_true(algorithm != std::string::npos);
+    body.replace(algorithm, 14, "algorithm=sha1");
+    const std::string unparsable = seal(body);
+    assert_false(totp::decode_slot(unparsable).ok());
+
+    for (const bool first : {true, false}) {
+        totp::Result<totp::DecodedFile> file =
+            first ? totp::decode_file(file_of(unparsable, encode(older, 8)))
+                  : totp::decode_file(file_of(encode(older, 8), unparsable));
+        assert_true(file.ok());
+        assert_int_equal(file->sequence, 8);
+        assert_int_equal(file->next_slot, first ? 0 : 1);
+        assert_same_state(file->state, older);
+    }
+    totp::Result<totp::DecodedFile> none = totp::decode_file(file_of(unparsable, unparsable));
+    assert_false(none.ok());
+    assert_true(none.error().message.find("slot 0: line") != std::string::npos);
+}
+
 static void both_slots_torn_is_corrupt(void**) {
     std::string first = encode(small_state(), 5);
     std::string second = encode(small_state(), 6);
@@ -552,6 +576,7 @@ int main(void) {
         cmocka_unit_test(decode_file_picks_the_higher_sequence),
         cmocka_unit_test(fresh_file_with_an_empty_second_slot_is_valid),
         cmocka_unit_test(torn_newer_slot_falls_back_to_the_older),
+        cmocka_unit_test(newer_slot_that_does_not_parse_falls_back_to_the_older),
         cmocka_unit_test(both_slots_torn_is_corrupt),
         cmocka_unit_test(file_of_wrong_size_is_corrupt),
     };

@@ -44,6 +44,7 @@ std::optional<std::size_t> find_recovery_code(const std::vector<RecoveryHash>& s
 
 // "hex(salt):hex(digest)" and back (for the state file).
 std::string format_recovery_hash(const RecoveryHash& hash);
+// Only the canonical form format_recovery_hash writes (lowercase hex) is accepted.
 std::optional<RecoveryHash> parse_recovery_hash(std::string_view text);
 
 }  // namespace totp

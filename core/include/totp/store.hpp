@@ -18,7 +18,7 @@ namespace totp {
 // One user's record with an exclusive lock held from open until destruction, so a
 // read-check-write sequence cannot interleave with another login or tool.
 class Record {
-public:
+  public:
     virtual ~Record() = default;
 
     // nullopt: the user is not enrolled.
@@ -41,12 +41,21 @@ struct ResetTokenEntry {
 };
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     // Validates the name, opens and locks the record. Errors: Errc::unsafe (bad name,
     // symlink, wrong owner/mode), Errc::corrupt (unreadable record), Errc::io.
     virtual Result<std::unique_ptr<Record>> open(std::string_view user) = 0;
+
+    // Whether the user has a record, for deciding whether to ask for a code at all. A
+    // quick look that need not validate the record (open() does that, and fails closed):
+    // true may still be followed by an error from open(). Errors as for open().
+    virtual Result<bool> enrolled(std::string_view user) {
+        Result<std::unique_ptr<Record>> record = open(user);
+        if (!record) return record.error();
+        return (*record)->state().has_value();
+    }
 
     // Enrolled users, sorted (for admin listings).
     virtual Result<std::vector<std::string>> users() = 0;
