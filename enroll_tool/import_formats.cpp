@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "terminal.hpp"
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
 #include "totp/user_state.hpp"
@@ -240,14 +241,6 @@ totp::Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_vie
         }
     }
     return file;
-}
-
-std::string terminal_safe(std::string_view text, std::size_t max_length) {
-    std::string shown(text.substr(0, max_length));
-    for (char& c : shown) {
-        if (c < 0x20 || c > 0x7e) c = '?';
-    }
-    return shown;
 }
 
 std::vector<OathEntry> parse_oath_usersfile(std::string_view text) {

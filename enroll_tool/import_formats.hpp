@@ -51,8 +51,4 @@ struct OathEntry {
 // Every non-blank, non-comment line, in order (skipped ones carry the reason).
 std::vector<OathEntry> parse_oath_usersfile(std::string_view text);
 
-// Text from an imported file as it may be shown on root's terminal: printable ASCII, any
-// other byte (control characters, escape sequences, UTF-8) as '?', and at most max_length.
-std::string terminal_safe(std::string_view text, std::size_t max_length = 32);
-
 }  // namespace totp_enroll

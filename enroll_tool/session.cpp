@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "caller_auth.hpp"
+#include "terminal.hpp"
 #include "totp/clock.hpp"
 #include "totp/store_factory.hpp"
 
@@ -52,10 +53,7 @@ Expected<Account> find_account(uid_t uid) {
 }  // namespace
 
 Expected<Account> find_account(const std::string& name) {
-    std::string shown;
-    for (char c : name.substr(0, 64)) {
-        shown += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    }
+    const std::string shown = terminal_safe(name, 64);
     return lookup(
         [&name](passwd* entry, char* buffer, std::size_t size, passwd** found) {
             return ::getpwnam_r(name.c_str(), entry, buffer, size, found);

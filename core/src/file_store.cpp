@@ -315,16 +315,20 @@ std::optional<std::string> random_hex(std::size_t bytes) {
     return hex;
 }
 
-// Names in a directory (one pass; entries are opened by name afterwards).
-Result<std::vector<std::string>> list_names(int dir, const std::string& path) {
-    DIR* stream = ::fdopendir(::dup(dir));
+// The names in a directory that `wanted` picks (one pass; entries are opened by name
+// afterwards). The state directory can hold 100 000 users: only picked names are kept.
+template <class Wanted>
+Result<std::vector<std::string>> list_names(int dir, const std::string& path, Wanted wanted) {
+    UniqueFd copy(::dup(dir));
+    DIR* stream = copy.valid() ? ::fdopendir(copy.get()) : nullptr;
     if (stream == nullptr) return io_error("listing " + path, errno);
+    static_cast<void>(copy.release());  // the stream owns it now
     std::unique_ptr<DIR, int (*)(DIR*)> closer(stream, ::closedir);
     std::vector<std::string> names;
     errno = 0;
     while (const dirent* entry = ::readdir(stream)) {
         const std::string_view name = entry->d_name;
-        if (name != "." && name != "..") names.emplace_back(name);
+        if (name != "." && name != ".." && wanted(name)) names.emplace_back(name);
         errno = 0;
     }
     if (errno != 0) return io_error("listing " + path, errno);
@@ -332,9 +336,9 @@ Result<std::vector<std::string>> list_names(int dir, const std::string& path) {
 }
 
 // `.<user>.<16 hex digits>.tmp`: the temporary name of a record being created for `user`.
-bool is_temp_name_of(std::string_view name, std::string_view user) {
+// `prefix` is ".<user>.".
+bool is_temp_name_of(std::string_view name, std::string_view prefix) {
     constexpr std::size_t kSuffixDigits = 16;
-    const std::string prefix = "." + std::string(user) + ".";
     if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return false;
     const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - 4);
     return digits.size() == kSuffixDigits &&
@@ -348,11 +352,14 @@ bool is_temp_name_of(std::string_view name, std::string_view user) {
 // that moment could last. Best effort: a failure leaves litter, never a wrong record.
 void remove_abandoned_temps(int dir, const std::string& dir_path, const std::string& user) {
     constexpr std::int64_t kCreatorGraceSeconds = 10;
-    Result<std::vector<std::string>> names = list_names(dir, dir_path);
+    const std::string prefix = "." + user + ".";
+    Result<std::vector<std::string>> names = list_names(
+        dir, dir_path, [&prefix](std::string_view name) { return is_temp_name_of(name, prefix); });
     if (!names) return;
+    // Compared with the file system's mtimes, so the system clock, not the login's clock.
     const std::int64_t now = static_cast<std::int64_t>(::time(nullptr));
     for (const std::string& name : *names) {
-        if (!is_temp_name_of(name, user)) continue;
+        // O_NONBLOCK: a FIFO planted under such a name must not hang the enrollment.
         UniqueFd fd(::openat(dir, name.c_str(),
                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
         struct stat st {};
@@ -642,7 +649,7 @@ Status sync_dir(const TokenDir& dir) {
 
 // Names in the token directory (one pass; entries are opened by name afterwards).
 Result<std::vector<std::string>> list_dir(const TokenDir& dir) {
-    return list_names(dir.fd.get(), dir.path);
+    return list_names(dir.fd.get(), dir.path, [](std::string_view) { return true; });
 }
 
 class FileStore final : public Store {

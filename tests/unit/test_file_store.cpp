@@ -379,7 +379,7 @@ static void users_lists_only_enrolled_state_files(void** context) {
 
 // A creator killed before publishing leaves `.alice.<hex>.tmp`; the next enrollment of
 // alice removes it, but not a temp file whose creator still holds its lock, a fresh one, a
-// symlink with such a name, or another user's.
+// symlink or a FIFO with such a name (without hanging on it), or another user's.
 static void enrollment_removes_abandoned_temp_files(void** context) {
     Fixture& f = fixture_of(context);
     const auto plant = [&f](const std::string& name, bool old) {
@@ -397,6 +397,7 @@ static void enrollment_removes_abandoned_temp_files(void** context) {
     assert_int_equal(::symlink(f.path(".bob.00112233445566dd.tmp").c_str(),
                                f.path(".alice.00112233445566ff.tmp").c_str()),
                      0);
+    assert_int_equal(::mkfifo(f.path(".alice.0011223344556600.tmp").c_str(), 0600), 0);
     const int held = ::open(f.path(".alice.00112233445566bb.tmp").c_str(), O_RDONLY | O_CLOEXEC);
     assert_true(held >= 0);
     assert_int_equal(::flock(held, LOCK_EX), 0);
@@ -405,7 +406,8 @@ static void enrollment_removes_abandoned_temp_files(void** context) {
     ::close(held);
 
     assert_true(directory_entries(f.dir) ==
-                (std::vector<std::string>{".alice.00112233445566bb.tmp",
+                (std::vector<std::string>{".alice.0011223344556600.tmp",
+                                          ".alice.00112233445566bb.tmp",
                                           ".alice.00112233445566cc.tmp",
                                           ".alice.00112233445566ee.tmp.x",
                                           ".alice.00112233445566ff.tmp",
