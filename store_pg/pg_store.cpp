@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,12 +52,21 @@ std::string one_line(const char* text) {
     return line.empty() ? "unknown error" : line;
 }
 
-// No connection within the timeout (refused, timed out, TLS or authentication failed):
-// Errc::unavailable, on which a break-glass user may fall back to the file store.
+// No server answered within the timeout (refused, timed out, or TLS verification failed
+// before the server said anything): Errc::unavailable, on which a break-glass user may fall
+// back to the file store.
 Error unreachable(PGconn* conn, int timeout) {
     return make_error(Errc::unavailable, "database unreachable (store_connect_timeout " +
                                              std::to_string(timeout) +
                                              " s): " + one_line(PQerrorMessage(conn)));
+}
+
+// A server answered and refused us (wrong password, role not allowed, too many clients,
+// starting up): Errc::io, and the login fails closed. Whoever can change the fleet role's
+// password must not thereby move every server's break-glass users to their local files.
+Error refused(PGconn* conn) {
+    return make_error(Errc::io,
+                      "database refused the connection: " + one_line(PQerrorMessage(conn)));
 }
 
 // Anything failing once connected is Errc::io, and the login fails closed: someone who can
@@ -108,6 +118,19 @@ Status check_environment() {
     return {};
 }
 
+// Whether the failed connection `conn` (made with `keys` and `values`) got as far as a
+// server that answered. A timeout means none did. Otherwise libpq's ping, with the same
+// parameters, tells a server that sent an error (PQPING_OK, PQPING_REJECT) from none
+// (PQPING_NO_RESPONSE). A certificate that fails sslmode=verify-full is rejected by libpq
+// before the server says anything, so it counts as no answer: to the client, an impostor
+// is no better than a silent network.
+bool server_answered(PGconn* conn, const std::vector<const char*>& keys,
+                     const std::vector<const char*>& values) {
+    if (std::string_view(PQerrorMessage(conn)).find("timeout expired") != std::string_view::npos)
+        return false;
+    return PQpingParams(keys.data(), values.data(), /*expand_dbname=*/1) != PQPING_NO_RESPONSE;
+}
+
 Result<Connection> connect(const PgStoreOptions& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
     if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
@@ -123,9 +146,10 @@ Result<Connection> connect(const PgStoreOptions& options) {
     values.push_back(nullptr);
     Connection conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
     if (!conn) return make_error(Errc::io, "database: out of memory");
-    if (PQstatus(conn.get()) != CONNECTION_OK)
+    if (PQstatus(conn.get()) == CONNECTION_OK) return conn;
+    if (!server_answered(conn.get(), keys, values))
         return unreachable(conn.get(), options.connect_timeout);
-    return conn;
+    return refused(conn.get());
 }
 
 QueryResult run(PGconn* conn, const char* sql,

@@ -131,6 +131,17 @@ void database_down_fails_closed_and_recovers(void**) {
     assert_int_equal(login("server_b", "dave", code(secret)), 0);
 }
 
+// Break-glass is for a database that no server answers. One that answers and refuses the
+// login (here: a password the role does not have, as after ALTER ROLE ... PASSWORD by root on
+// any one server) fails closed, so that nobody can push break-glass users onto local files.
+void a_refused_connection_does_not_fall_back_to_the_file_store(void**) {
+    const totp::SecretBytes local = fixture::enroll("erin");
+    assert_int_not_equal(login("break_glass_wrong_password", "erin", code(local)), 0);
+    assert_true(fixture::log_contains("cannot use state (database refused the connection: "));
+    assert_true(fixture::log_contains("password authentication failed"));
+    assert_false(fixture::log_contains("using the local file store"));
+}
+
 // Break-glass is for a database that cannot be reached. One that answers but fails the
 // query (here: its table renamed by an admin) fails closed for everyone.
 void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
@@ -293,6 +304,11 @@ int group_setup(void** state) {
     fixture::write_file(other_key, std::string(64, 'a') + "\n");
     fixture::write_service("break_glass_other_key", store_args + limits + " store_key_file=" +
                                                         other_key + " store_fallback_users=erin");
+    const std::string wrong_password = fixture::paths().root + "/wrong.password";
+    fixture::write_file(wrong_password, "not-the-password\n");
+    fixture::write_service("break_glass_wrong_password",
+                           store_args + limits + " store_password_file=" + wrong_password +
+                               " store_fallback_users=erin");
     fixture::write_service("files", limits);
     return 0;
 }
@@ -306,6 +322,8 @@ int main() {
         cmocka_unit_test_setup(concurrent_wrong_codes_count_exactly_and_lock_out_every_server,
                                fixture::reset),
         cmocka_unit_test_setup(database_down_fails_closed_and_recovers, fixture::reset),
+        cmocka_unit_test_setup(a_refused_connection_does_not_fall_back_to_the_file_store,
+                               fixture::reset),
         cmocka_unit_test_setup(a_failing_query_does_not_fall_back_to_the_file_store,
                                fixture::reset),
         cmocka_unit_test_setup(a_record_that_does_not_decrypt_does_not_fall_back, fixture::reset),
