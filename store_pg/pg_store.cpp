@@ -75,9 +75,34 @@ Error query_failed(PGconn* conn, const std::string& what) {
     return make_error(Errc::io, "database " + what + " failed: " + one_line(PQerrorMessage(conn)));
 }
 
-// libpq's parse errors quote the text around the fault, which can be the password, so a
-// DSN that does not parse is refused here without them. (A DSN with no '=' that is not a
-// URI is a plain database name to libpq.)
+// The value libpq parsed for `keyword`, or null if the connection string does not set it.
+const char* parsed_value(const PQconninfoOption* parsed, std::string_view keyword) {
+    for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
+        if (keyword == option->keyword) return option->val;
+    }
+    return nullptr;
+}
+
+// What is wrong with a parsed store_dsn, or nothing. The config file may be readable by
+// others, so it must not hold a password; and libpq's messages quote a bad host or port,
+// which in a mistyped URI (postgresql://u:pa/ss@host, postgresql://u:p@ss@host) is a
+// piece of the password.
+const char* dsn_fault(const PQconninfoOption* parsed) {
+    if (parsed_value(parsed, "password") != nullptr) {
+        return "store_dsn must not hold a password; use store_password_file";
+    }
+    const std::string_view port = parsed_value(parsed, "port") ? parsed_value(parsed, "port") : "";
+    if (port.find_first_not_of("0123456789,") != std::string_view::npos) {
+        return "store_dsn has a port that is not a number";
+    }
+    const std::string_view host = parsed_value(parsed, "host") ? parsed_value(parsed, "host") : "";
+    if (host.find('@') != std::string_view::npos) return "store_dsn has a host name with '@' in it";
+    return nullptr;
+}
+
+// libpq's parse errors quote the text around the fault, so a DSN that does not parse is
+// refused here without them, and so is one that dsn_fault() finds wrong. (A DSN with no
+// '=' that is not a URI is a plain database name to libpq.)
 Status check_dsn(const std::string& dsn) {
     const bool conninfo = dsn.find('=') != std::string::npos || dsn.starts_with("postgresql://") ||
                           dsn.starts_with("postgres://");
@@ -89,7 +114,9 @@ Status check_dsn(const std::string& dsn) {
         return make_error(Errc::invalid_argument,
                           "store_dsn is not a valid libpq connection string or URI");
     }
+    const char* fault = dsn_fault(parsed);
     PQconninfoFree(parsed);
+    if (fault != nullptr) return make_error(Errc::invalid_argument, fault);
     return {};
 }
 
