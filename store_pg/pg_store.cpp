@@ -42,12 +42,28 @@ struct ResultDeleter {
 };
 using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
 
+constexpr std::size_t kMaxLoggedLine = 300;
+
+// Server-controlled text on its way to syslog or a terminal: every byte that is not
+// printable ASCII (a CR that forges a log line, an ESC that drives the terminal) becomes
+// '?', and a long text is cut.
+std::string printable(std::string_view text) {
+    std::string line(text.substr(0, kMaxLoggedLine));
+    std::replace_if(
+        line.begin(), line.end(), [](char c) { return c < 0x20 || c > 0x7e; }, '?');
+    if (text.size() > kMaxLoggedLine) line += "...";
+    return line;
+}
+
 // libpq reports one line per host and address it tried; a log line holds them all.
 std::string one_line(const char* text) {
-    std::string line = text != nullptr ? text : "";
-    while (!line.empty() && line.back() == '\n') line.pop_back();
-    for (std::size_t at = line.find('\n'); at != std::string::npos; at = line.find('\n', at)) {
-        line.replace(at, 1, "; ");
+    std::string_view rest = text != nullptr ? text : "";
+    std::string line;
+    while (!rest.empty()) {
+        const std::size_t end = rest.find('\n');
+        if (end != 0) line += (line.empty() ? "" : "; ") + printable(rest.substr(0, end));
+        if (end == std::string_view::npos) break;
+        rest.remove_prefix(end + 1);
     }
     return line.empty() ? "unknown error" : line;
 }
@@ -70,9 +86,18 @@ Error refused(PGconn* conn) {
 }
 
 // Anything failing once connected is Errc::io, and the login fails closed: someone who can
-// make queries fail must not be able to send a break-glass user to the local file.
-Error query_failed(PGconn* conn, const std::string& what) {
-    return make_error(Errc::io, "database " + what + " failed: " + one_line(PQerrorMessage(conn)));
+// make queries fail must not be able to send a break-glass user to the local file. Only the
+// server's primary message and SQLSTATE are logged: its DETAIL can quote a whole row
+// ("Failing row contains (...)": user, email, encrypted secret).
+Error query_failed(const QueryResult& result, PGconn* conn, const std::string& what) {
+    const char* primary =
+        result ? PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+    const std::string why =
+        primary != nullptr
+            ? printable(primary) + (sqlstate ? " (SQLSTATE " + printable(sqlstate) + ")" : "")
+            : one_line(PQerrorMessage(conn));  // no answer from the server: libpq's own text
+    return make_error(Errc::io, "database " + what + " failed: " + why);
 }
 
 // The value libpq parsed for `keyword`, or null if the connection string does not set it.
@@ -194,7 +219,7 @@ bool succeeded(const QueryResult& result) {
 
 Status exec(PGconn* conn, const char* sql, const std::string& what) {
     QueryResult result(PQexec(conn, sql));
-    if (!succeeded(result)) return query_failed(conn, what);
+    if (!succeeded(result)) return query_failed(result, conn, what);
     return {};
 }
 
@@ -364,9 +389,9 @@ class PgRecord final : public Record {
         if (Status begun = exec(conn_.get(), kBeginLocked, "begin"); !begun) return begun;
         QueryResult locked =
             run(conn_.get(), "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_});
-        if (!succeeded(locked)) return query_failed(conn_.get(), "lock");
+        if (!succeeded(locked)) return query_failed(locked, conn_.get(), "lock");
         QueryResult row = run(conn_.get(), kSelectUser, {user_});
-        if (!succeeded(row)) return query_failed(conn_.get(), "read");
+        if (!succeeded(row)) return query_failed(row, conn_.get(), "read");
         if (PQntuples(row.get()) == 0) {
             state_.reset();
         } else {
@@ -391,7 +416,7 @@ class PgRecord final : public Record {
                                               : std::nullopt);
         }
         QueryResult written = run(conn_.get(), sql, *args);
-        if (!succeeded(written)) return abort(query_failed(conn_.get(), "write"));
+        if (!succeeded(written)) return abort(query_failed(written, conn_.get(), "write"));
         if (std::string_view(PQcmdTuples(written.get())) != "1") {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": time step already used (replay refused)"));
@@ -410,7 +435,7 @@ class PgRecord final : public Record {
             return make_error(Errc::not_found, "database record of " + user_ + ": not enrolled");
         QueryResult deleted =
             run(conn_.get(), "DELETE FROM pam_totp_users WHERE username = $1", {user_});
-        if (!succeeded(deleted)) return abort(query_failed(conn_.get(), "delete"));
+        if (!succeeded(deleted)) return abort(query_failed(deleted, conn_.get(), "delete"));
         if (Status committed = exec(conn_.get(), "COMMIT", "commit"); !committed) {
             return abort(committed.error());
         }
@@ -563,14 +588,15 @@ class PgStore final : public Store {
         if (shared_) {
             QueryResult result = run(shared_.get(), sql, args);
             if (succeeded(result)) return result;
-            if (PQstatus(shared_.get()) == CONNECTION_OK) return query_failed(shared_.get(), what);
+            if (PQstatus(shared_.get()) == CONNECTION_OK)
+                return query_failed(result, shared_.get(), what);
         }
         shared_.reset();
         Result<Connection> conn = connect_checked();
         if (!conn) return conn.error();
         shared_ = std::move(*conn);
         QueryResult result = run(shared_.get(), sql, args);
-        if (!succeeded(result)) return query_failed(shared_.get(), what);
+        if (!succeeded(result)) return query_failed(result, shared_.get(), what);
         return result;
     }
 
@@ -603,12 +629,12 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
         return begun.error();
     }
     QueryResult exists = run(conn, "SELECT to_regclass('pam_totp_schema') IS NOT NULL", {});
-    if (!succeeded(exists)) return query_failed(conn, "reading the schema version");
+    if (!succeeded(exists)) return query_failed(exists, conn, "reading the schema version");
     int version = 0;
     if (std::string_view(PQgetvalue(exists.get(), 0, 0)) == "t") {
         QueryResult current =
             run(conn, "SELECT coalesce(max(version), 0) FROM pam_totp_schema", {});
-        if (!succeeded(current)) return query_failed(conn, "reading the schema version");
+        if (!succeeded(current)) return query_failed(current, conn, "reading the schema version");
         version = to_int<int>(PQgetvalue(current.get(), 0, 0)).value_or(-1);
     }
     if (version < 0 || version > kSchemaVersion) {
@@ -630,7 +656,7 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
     }
     QueryResult recorded =
         run(conn, "INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)});
-    if (!succeeded(recorded)) return query_failed(conn, "recording the schema version");
+    if (!succeeded(recorded)) return query_failed(recorded, conn, "recording the schema version");
     if (Status committed = exec(conn, "COMMIT", "commit"); !committed) return committed.error();
     if (from == version) return "database schema is at version " + std::to_string(version);
     if (from == 0) return "database schema created at version " + std::to_string(version);

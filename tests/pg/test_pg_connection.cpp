@@ -119,9 +119,9 @@ void the_server_refuses_connections_without_tls(void**) {
 // libpq's messages would quote the pieces of a password in a mistyped URI as a host or port.
 void a_password_in_the_dsn_is_refused_and_never_logged(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
-    for (const char* service : {"password_in_dsn", "password_in_dsn_other_ca",
-                                "password_with_at_in_dsn", "password_with_slash_in_dsn",
-                                "password_in_bad_dsn"}) {
+    for (const char* service :
+         {"password_in_dsn", "password_in_dsn_other_ca", "password_with_at_in_dsn",
+          "password_with_slash_in_dsn", "password_in_bad_dsn"}) {
         assert_int_not_equal(login(service, "alice", secret), 0);
     }
     assert_int_equal(log_lines_with("failing closed").size(), 5);

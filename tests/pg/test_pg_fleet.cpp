@@ -157,6 +157,28 @@ void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
     assert_int_equal(*database_state("erin").last_step, fixture::kEpoch / 30);
 }
 
+// A failing statement logs the server's primary message and SQLSTATE only, printable: not
+// its DETAIL ("Failing row contains (...)" quotes the user's row) nor the server's control
+// bytes (here an ESC and a CR in a constraint name).
+void a_query_error_is_logged_as_one_printable_line_without_detail(void**) {
+    const totp::SecretBytes secret = enroll_in_database("erin");
+    server("sql",
+           "DO 'BEGIN EXECUTE format(''ALTER TABLE pam_totp_users ADD CONSTRAINT %I "
+           "CHECK (last_step IS NULL) NOT VALID'', E''no_steps\\x1b[31m\\rforged''); END'");
+    const int rc = login("server_a", "erin", code(secret));
+    server("sql",
+           "DO 'BEGIN EXECUTE (SELECT format(''ALTER TABLE pam_totp_users DROP CONSTRAINT %I'', "
+           "conname) FROM pg_constraint WHERE conname LIKE ''no_steps%''); END'");
+    assert_int_not_equal(rc, 0);
+    assert_true(fixture::log_contains(
+        "cannot record the attempt (database write failed: new row for relation "
+        "\"pam_totp_users\" violates check constraint \"no_steps?[31m?forged\" (SQLSTATE 23514))"));
+    const std::string log = fixture::read_log();
+    assert_int_equal(log.find("Failing row"), std::string::npos);
+    assert_int_equal(log.find('\x1b'), std::string::npos);
+    assert_int_equal(log.find('\r'), std::string::npos);
+}
+
 // Neither does a record the key does not open (another key file, or a tampered row).
 void a_record_that_does_not_decrypt_does_not_fall_back(void**) {
     enroll_in_database("erin");
@@ -327,6 +349,8 @@ int main() {
         cmocka_unit_test_setup(a_failing_query_does_not_fall_back_to_the_file_store,
                                fixture::reset),
         cmocka_unit_test_setup(a_record_that_does_not_decrypt_does_not_fall_back, fixture::reset),
+        cmocka_unit_test_setup(a_query_error_is_logged_as_one_printable_line_without_detail,
+                               fixture::reset),
         cmocka_unit_test_setup(database_dump_holds_no_plaintext_secret, fixture::reset),
         cmocka_unit_test_setup(a_secret_copied_into_another_users_row_does_not_decrypt,
                                fixture::reset),
