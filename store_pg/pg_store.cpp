@@ -28,9 +28,12 @@
 namespace totp::pg {
 namespace {
 
-// Any transaction waiting longer than this for a row lock is failed rather than left to
-// hang a login.
-constexpr const char* kBeginLocked = "BEGIN; SET LOCAL lock_timeout = '10s'";
+// A statement that waits for a lock, or runs, longer than these fails rather than hangs a
+// login (or totp-resetd's monitor): one LOCK TABLE by the role would otherwise block every
+// login, and a network split without a reset would hold it until TCP gave up, minutes later.
+// The lock timeout is the shorter, so that a lock wait is reported as one.
+constexpr int kLockTimeoutMs = 10000;
+constexpr int kStatementTimeoutMs = 15000;
 
 struct ConnDeleter {
     void operator()(PGconn* conn) const { PQfinish(conn); }
@@ -183,16 +186,44 @@ bool server_answered(PGconn* conn, const std::vector<const char*>& keys,
     return PQpingParams(keys.data(), values.data(), /*expand_dbname=*/1) != PQPING_NO_RESPONSE;
 }
 
+// The server options for our sessions: the DSN's own `options`, if any, then our timeouts,
+// which the server applies last and so override any the DSN sets.
+std::string session_options(const std::string& dsn) {
+    std::string options;
+    PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), nullptr);
+    if (parsed != nullptr) {
+        const char* own = parsed_value(parsed, "options");
+        if (own != nullptr && *own != '\0') options = std::string(own) + " ";
+        PQconninfoFree(parsed);
+    }
+    return options + "-c statement_timeout=" + std::to_string(kStatementTimeoutMs) +
+           "ms -c lock_timeout=" + std::to_string(kLockTimeoutMs) + "ms";
+}
+
 Result<Connection> connect(const PgStoreOptions& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
     if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
-    // After the DSN in the arrays, so these override whatever it says.
+    // After the DSN in the arrays, so these override whatever it says. Keepalives and
+    // tcp_user_timeout notice a peer gone without a reset while we wait on it.
     const std::string timeout = std::to_string(options.connect_timeout);
-    std::vector<const char*> keys{"dbname", "connect_timeout"};
-    std::vector<const char*> values{options.dsn.c_str(), timeout.c_str()};
-    if (!options.password.empty()) {
-        keys.push_back("password");
-        values.push_back(options.password.c_str());
+    const std::string user_timeout = std::to_string(kStatementTimeoutMs);
+    const std::string server_options = session_options(options.dsn);
+    std::vector<std::pair<const char*, const char*>> params{
+        {"dbname", options.dsn.c_str()},
+        {"connect_timeout", timeout.c_str()},
+        {"keepalives", "1"},
+        {"keepalives_idle", "5"},
+        {"keepalives_interval", "2"},
+        {"keepalives_count", "3"},
+        {"tcp_user_timeout", user_timeout.c_str()},
+        {"options", server_options.c_str()},
+    };
+    if (!options.password.empty()) params.emplace_back("password", options.password.c_str());
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    for (const auto& [key, value] : params) {
+        keys.push_back(key);
+        values.push_back(value);
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
@@ -386,7 +417,7 @@ class PgRecord final : public Record {
 
     // Begins the transaction and takes the user's locks; then reads the row.
     Status lock() {
-        if (Status begun = exec(conn_.get(), kBeginLocked, "begin"); !begun) return begun;
+        if (Status begun = exec(conn_.get(), "BEGIN", "begin"); !begun) return begun;
         QueryResult locked =
             run(conn_.get(), "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_});
         if (!succeeded(locked)) return query_failed(locked, conn_.get(), "lock");
@@ -566,6 +597,11 @@ class PgStore final : public Store {
         Result<Connection> conn = connect(options_);
         if (!conn) return conn;
         QueryResult version = run(conn->get(), "SELECT max(version) FROM pam_totp_schema", {});
+        const char* sqlstate =
+            version ? PQresultErrorField(version.get(), PG_DIAG_SQLSTATE) : nullptr;
+        const bool no_table = sqlstate != nullptr && std::string_view(sqlstate) == "42P01";
+        if (!succeeded(version) && !no_table)
+            return query_failed(version, conn->get(), "reading the schema version");
         const std::optional<int> found = succeeded(version) && PQntuples(version.get()) == 1
                                              ? to_int<int>(PQgetvalue(version.get(), 0, 0))
                                              : std::nullopt;
@@ -624,7 +660,11 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
     Result<Connection> connected = connect(options);
     if (!connected) return connected.error();
     PGconn* conn = connected->get();
-    if (Status begun = exec(conn, "BEGIN; SELECT pg_advisory_xact_lock(7470317)", "begin");
+    // A migration may take longer than a login's statement timeout; an admin waits for it.
+    if (Status begun = exec(conn,
+                            "BEGIN; SET LOCAL statement_timeout = 0; "
+                            "SELECT pg_advisory_xact_lock(7470317)",
+                            "begin");
         !begun) {
         return begun.error();
     }

@@ -1,6 +1,8 @@
 // How the module reaches the database: TLS with sslmode=verify-full against a server that
 // refuses anything but TLS, store_connect_timeout against a host that never answers, and
-// the credentials (password file modes, a password in the DSN refused and never logged).
+// the credentials (password file modes, a password in the DSN refused and never logged),
+// and a lock held by someone else that must not hang a login.
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -170,6 +173,33 @@ void the_connect_timeout_defaults_to_three_seconds(void**) {
     assert_one_failure_line_saying("timeout expired");
 }
 
+// --- Locks --------------------------------------------------------------------------------
+
+struct ConnDeleter {
+    void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+
+// An admin (or anyone with the fleet role) holds the schema table, which every login reads
+// before its transaction: the session's lock_timeout fails the login closed, where it would
+// otherwise wait for as long as the lock is held.
+void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    const std::string dsn = tls_dsn(pg_fixture::ca_file());
+    const char* keys[] = {"dbname", "password", nullptr};
+    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
+    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
+    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
+    PGresult* locked =
+        PQexec(admin.get(), "BEGIN; LOCK TABLE pam_totp_schema IN ACCESS EXCLUSIVE MODE");
+    must(PQresultStatus(locked) == PGRES_COMMAND_OK, "LOCK TABLE");
+    PQclear(locked);
+    const int rc = guarded_login("tls", secret);
+    admin.reset();
+    assert_int_not_equal(rc, 0);
+    assert_one_failure_line_saying("lock timeout (SQLSTATE 55P03)");
+    assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
+}
+
 // --- Setup -------------------------------------------------------------------------------
 
 int open_silent_port() {
@@ -236,6 +266,8 @@ int main() {
         cmocka_unit_test_setup(a_silent_database_host_fails_closed_after_the_connect_timeout,
                                fixture::reset),
         cmocka_unit_test_setup(the_connect_timeout_defaults_to_three_seconds, fixture::reset),
+        cmocka_unit_test_setup(a_locked_schema_table_fails_the_login_closed_instead_of_hanging,
+                               fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }
