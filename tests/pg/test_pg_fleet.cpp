@@ -179,6 +179,15 @@ void a_query_error_is_logged_as_one_printable_line_without_detail(void**) {
     assert_int_equal(log.find('\r'), std::string::npos);
 }
 
+// The module appends its timeouts to the DSN's own server options rather than replacing
+// them: here the DSN makes every transaction read-only, so the login cannot be recorded.
+void the_dsns_own_server_options_are_kept(void**) {
+    const totp::SecretBytes secret = enroll_in_database("erin");
+    assert_int_not_equal(login("read_only", "erin", code(secret)), 0);
+    assert_true(fixture::log_contains("in a read-only transaction (SQLSTATE 25006)"));
+    assert_int_equal(login("server_a", "erin", code(secret)), 0);
+}
+
 // Neither does a record the key does not open (another key file, or a tampered row).
 void a_record_that_does_not_decrypt_does_not_fall_back(void**) {
     enroll_in_database("erin");
@@ -331,6 +340,9 @@ int group_setup(void** state) {
     fixture::write_service("break_glass_wrong_password",
                            store_args + limits + " store_password_file=" + wrong_password +
                                " store_fallback_users=erin");
+    fixture::write_service(
+        "read_only",
+        pg_fixture::module_args(dsn() + "&options=-c%20default_transaction_read_only%3Don"));
     fixture::write_service("files", limits);
     return 0;
 }
@@ -349,6 +361,7 @@ int main() {
         cmocka_unit_test_setup(a_failing_query_does_not_fall_back_to_the_file_store,
                                fixture::reset),
         cmocka_unit_test_setup(a_record_that_does_not_decrypt_does_not_fall_back, fixture::reset),
+        cmocka_unit_test_setup(the_dsns_own_server_options_are_kept, fixture::reset),
         cmocka_unit_test_setup(a_query_error_is_logged_as_one_printable_line_without_detail,
                                fixture::reset),
         cmocka_unit_test_setup(database_dump_holds_no_plaintext_secret, fixture::reset),
