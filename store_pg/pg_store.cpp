@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,9 +28,12 @@
 namespace totp::pg {
 namespace {
 
-// Any transaction waiting longer than this for a row lock is failed rather than left to
-// hang a login.
-constexpr const char* kBeginLocked = "BEGIN; SET LOCAL lock_timeout = '10s'";
+// A statement that waits for a lock, or runs, longer than these fails rather than hangs a
+// login (or totp-resetd's monitor): one LOCK TABLE by the role would otherwise block every
+// login, and a network split without a reset would hold it until TCP gave up, minutes later.
+// The lock timeout is the shorter, so that a lock wait is reported as one.
+constexpr int kLockTimeoutMs = 10000;
+constexpr int kStatementTimeoutMs = 15000;
 
 struct ConnDeleter {
     void operator()(PGconn* conn) const { PQfinish(conn); }
@@ -41,33 +45,92 @@ struct ResultDeleter {
 };
 using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
 
+constexpr std::size_t kMaxLoggedLine = 300;
+
+// Server-controlled text on its way to syslog or a terminal: every byte that is not
+// printable ASCII (a CR that forges a log line, an ESC that drives the terminal) becomes
+// '?', and a long text is cut.
+std::string printable(std::string_view text) {
+    std::string line(text.substr(0, kMaxLoggedLine));
+    std::replace_if(
+        line.begin(), line.end(), [](char c) { return c < 0x20 || c > 0x7e; }, '?');
+    if (text.size() > kMaxLoggedLine) line += "...";
+    return line;
+}
+
 // libpq reports one line per host and address it tried; a log line holds them all.
 std::string one_line(const char* text) {
-    std::string line = text != nullptr ? text : "";
-    while (!line.empty() && line.back() == '\n') line.pop_back();
-    for (std::size_t at = line.find('\n'); at != std::string::npos; at = line.find('\n', at)) {
-        line.replace(at, 1, "; ");
+    std::string_view rest = text != nullptr ? text : "";
+    std::string line;
+    while (!rest.empty()) {
+        const std::size_t end = rest.find('\n');
+        if (end != 0) line += (line.empty() ? "" : "; ") + printable(rest.substr(0, end));
+        if (end == std::string_view::npos) break;
+        rest.remove_prefix(end + 1);
     }
     return line.empty() ? "unknown error" : line;
 }
 
-// No connection within the timeout (refused, timed out, TLS or authentication failed):
-// Errc::unavailable, on which a break-glass user may fall back to the file store.
+// No server answered within the timeout (refused, timed out, or TLS verification failed
+// before the server said anything): Errc::unavailable, on which a break-glass user may fall
+// back to the file store.
 Error unreachable(PGconn* conn, int timeout) {
     return make_error(Errc::unavailable, "database unreachable (store_connect_timeout " +
                                              std::to_string(timeout) +
                                              " s): " + one_line(PQerrorMessage(conn)));
 }
 
-// Anything failing once connected is Errc::io, and the login fails closed: someone who can
-// make queries fail must not be able to send a break-glass user to the local file.
-Error query_failed(PGconn* conn, const std::string& what) {
-    return make_error(Errc::io, "database " + what + " failed: " + one_line(PQerrorMessage(conn)));
+// A server answered and refused us (wrong password, role not allowed, too many clients,
+// starting up): Errc::io, and the login fails closed. Whoever can change the fleet role's
+// password must not thereby move every server's break-glass users to their local files.
+Error refused(PGconn* conn) {
+    return make_error(Errc::io,
+                      "database refused the connection: " + one_line(PQerrorMessage(conn)));
 }
 
-// libpq's parse errors quote the text around the fault, which can be the password, so a
-// DSN that does not parse is refused here without them. (A DSN with no '=' that is not a
-// URI is a plain database name to libpq.)
+// Anything failing once connected is Errc::io, and the login fails closed: someone who can
+// make queries fail must not be able to send a break-glass user to the local file. Only the
+// server's primary message and SQLSTATE are logged: its DETAIL can quote a whole row
+// ("Failing row contains (...)": user, email, encrypted secret).
+Error query_failed(const QueryResult& result, PGconn* conn, const std::string& what) {
+    const char* primary =
+        result ? PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+    const std::string why =
+        primary != nullptr
+            ? printable(primary) + (sqlstate ? " (SQLSTATE " + printable(sqlstate) + ")" : "")
+            : one_line(PQerrorMessage(conn));  // no answer from the server: libpq's own text
+    return make_error(Errc::io, "database " + what + " failed: " + why);
+}
+
+// The value libpq parsed for `keyword`, or null if the connection string does not set it.
+const char* parsed_value(const PQconninfoOption* parsed, std::string_view keyword) {
+    for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
+        if (keyword == option->keyword) return option->val;
+    }
+    return nullptr;
+}
+
+// What is wrong with a parsed store_dsn, or nothing. The config file may be readable by
+// others, so it must not hold a password; and libpq's messages quote a bad host or port,
+// which in a mistyped URI (postgresql://u:pa/ss@host, postgresql://u:p@ss@host) is a
+// piece of the password.
+const char* dsn_fault(const PQconninfoOption* parsed) {
+    if (parsed_value(parsed, "password") != nullptr) {
+        return "store_dsn must not hold a password; use store_password_file";
+    }
+    const std::string_view port = parsed_value(parsed, "port") ? parsed_value(parsed, "port") : "";
+    if (port.find_first_not_of("0123456789,") != std::string_view::npos) {
+        return "store_dsn has a port that is not a number";
+    }
+    const std::string_view host = parsed_value(parsed, "host") ? parsed_value(parsed, "host") : "";
+    if (host.find('@') != std::string_view::npos) return "store_dsn has a host name with '@' in it";
+    return nullptr;
+}
+
+// libpq's parse errors quote the text around the fault, so a DSN that does not parse is
+// refused here without them, and so is one that dsn_fault() finds wrong. (A DSN with no
+// '=' that is not a URI is a plain database name to libpq.)
 Status check_dsn(const std::string& dsn) {
     const bool conninfo = dsn.find('=') != std::string::npos || dsn.starts_with("postgresql://") ||
                           dsn.starts_with("postgres://");
@@ -79,7 +142,9 @@ Status check_dsn(const std::string& dsn) {
         return make_error(Errc::invalid_argument,
                           "store_dsn is not a valid libpq connection string or URI");
     }
+    const char* fault = dsn_fault(parsed);
     PQconninfoFree(parsed);
+    if (fault != nullptr) return make_error(Errc::invalid_argument, fault);
     return {};
 }
 
@@ -108,24 +173,66 @@ Status check_environment() {
     return {};
 }
 
+// Whether the failed connection `conn` (made with `keys` and `values`) got as far as a
+// server that answered. A timeout means none did. Otherwise libpq's ping, with the same
+// parameters, tells a server that sent an error (PQPING_OK, PQPING_REJECT) from none
+// (PQPING_NO_RESPONSE). A certificate that fails sslmode=verify-full is rejected by libpq
+// before the server says anything, so it counts as no answer: to the client, an impostor
+// is no better than a silent network.
+bool server_answered(PGconn* conn, const std::vector<const char*>& keys,
+                     const std::vector<const char*>& values) {
+    if (std::string_view(PQerrorMessage(conn)).find("timeout expired") != std::string_view::npos)
+        return false;
+    return PQpingParams(keys.data(), values.data(), /*expand_dbname=*/1) != PQPING_NO_RESPONSE;
+}
+
+// The server options for our sessions: the DSN's own `options`, if any, then our timeouts,
+// which the server applies last and so override any the DSN sets.
+std::string session_options(const std::string& dsn) {
+    std::string options;
+    PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), nullptr);
+    if (parsed != nullptr) {
+        const char* own = parsed_value(parsed, "options");
+        if (own != nullptr && *own != '\0') options = std::string(own) + " ";
+        PQconninfoFree(parsed);
+    }
+    return options + "-c statement_timeout=" + std::to_string(kStatementTimeoutMs) +
+           "ms -c lock_timeout=" + std::to_string(kLockTimeoutMs) + "ms";
+}
+
 Result<Connection> connect(const PgStoreOptions& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
     if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
-    // After the DSN in the arrays, so these override whatever it says.
+    // After the DSN in the arrays, so these override whatever it says. Keepalives and
+    // tcp_user_timeout notice a peer gone without a reset while we wait on it.
     const std::string timeout = std::to_string(options.connect_timeout);
-    std::vector<const char*> keys{"dbname", "connect_timeout"};
-    std::vector<const char*> values{options.dsn.c_str(), timeout.c_str()};
-    if (!options.password.empty()) {
-        keys.push_back("password");
-        values.push_back(options.password.c_str());
+    const std::string user_timeout = std::to_string(kStatementTimeoutMs);
+    const std::string server_options = session_options(options.dsn);
+    std::vector<std::pair<const char*, const char*>> params{
+        {"dbname", options.dsn.c_str()},
+        {"connect_timeout", timeout.c_str()},
+        {"keepalives", "1"},
+        {"keepalives_idle", "5"},
+        {"keepalives_interval", "2"},
+        {"keepalives_count", "3"},
+        {"tcp_user_timeout", user_timeout.c_str()},
+        {"options", server_options.c_str()},
+    };
+    if (!options.password.empty()) params.emplace_back("password", options.password.c_str());
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    for (const auto& [key, value] : params) {
+        keys.push_back(key);
+        values.push_back(value);
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
     Connection conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
     if (!conn) return make_error(Errc::io, "database: out of memory");
-    if (PQstatus(conn.get()) != CONNECTION_OK)
+    if (PQstatus(conn.get()) == CONNECTION_OK) return conn;
+    if (!server_answered(conn.get(), keys, values))
         return unreachable(conn.get(), options.connect_timeout);
-    return conn;
+    return refused(conn.get());
 }
 
 QueryResult run(PGconn* conn, const char* sql,
@@ -143,7 +250,7 @@ bool succeeded(const QueryResult& result) {
 
 Status exec(PGconn* conn, const char* sql, const std::string& what) {
     QueryResult result(PQexec(conn, sql));
-    if (!succeeded(result)) return query_failed(conn, what);
+    if (!succeeded(result)) return query_failed(result, conn, what);
     return {};
 }
 
@@ -310,12 +417,12 @@ class PgRecord final : public Record {
 
     // Begins the transaction and takes the user's locks; then reads the row.
     Status lock() {
-        if (Status begun = exec(conn_.get(), kBeginLocked, "begin"); !begun) return begun;
+        if (Status begun = exec(conn_.get(), "BEGIN", "begin"); !begun) return begun;
         QueryResult locked =
             run(conn_.get(), "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_});
-        if (!succeeded(locked)) return query_failed(conn_.get(), "lock");
+        if (!succeeded(locked)) return query_failed(locked, conn_.get(), "lock");
         QueryResult row = run(conn_.get(), kSelectUser, {user_});
-        if (!succeeded(row)) return query_failed(conn_.get(), "read");
+        if (!succeeded(row)) return query_failed(row, conn_.get(), "read");
         if (PQntuples(row.get()) == 0) {
             state_.reset();
         } else {
@@ -340,7 +447,7 @@ class PgRecord final : public Record {
                                               : std::nullopt);
         }
         QueryResult written = run(conn_.get(), sql, *args);
-        if (!succeeded(written)) return abort(query_failed(conn_.get(), "write"));
+        if (!succeeded(written)) return abort(query_failed(written, conn_.get(), "write"));
         if (std::string_view(PQcmdTuples(written.get())) != "1") {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": time step already used (replay refused)"));
@@ -359,7 +466,7 @@ class PgRecord final : public Record {
             return make_error(Errc::not_found, "database record of " + user_ + ": not enrolled");
         QueryResult deleted =
             run(conn_.get(), "DELETE FROM pam_totp_users WHERE username = $1", {user_});
-        if (!succeeded(deleted)) return abort(query_failed(conn_.get(), "delete"));
+        if (!succeeded(deleted)) return abort(query_failed(deleted, conn_.get(), "delete"));
         if (Status committed = exec(conn_.get(), "COMMIT", "commit"); !committed) {
             return abort(committed.error());
         }
@@ -490,6 +597,11 @@ class PgStore final : public Store {
         Result<Connection> conn = connect(options_);
         if (!conn) return conn;
         QueryResult version = run(conn->get(), "SELECT max(version) FROM pam_totp_schema", {});
+        const char* sqlstate =
+            version ? PQresultErrorField(version.get(), PG_DIAG_SQLSTATE) : nullptr;
+        const bool no_table = sqlstate != nullptr && std::string_view(sqlstate) == "42P01";
+        if (!succeeded(version) && !no_table)
+            return query_failed(version, conn->get(), "reading the schema version");
         const std::optional<int> found = succeeded(version) && PQntuples(version.get()) == 1
                                              ? to_int<int>(PQgetvalue(version.get(), 0, 0))
                                              : std::nullopt;
@@ -512,14 +624,15 @@ class PgStore final : public Store {
         if (shared_) {
             QueryResult result = run(shared_.get(), sql, args);
             if (succeeded(result)) return result;
-            if (PQstatus(shared_.get()) == CONNECTION_OK) return query_failed(shared_.get(), what);
+            if (PQstatus(shared_.get()) == CONNECTION_OK)
+                return query_failed(result, shared_.get(), what);
         }
         shared_.reset();
         Result<Connection> conn = connect_checked();
         if (!conn) return conn.error();
         shared_ = std::move(*conn);
         QueryResult result = run(shared_.get(), sql, args);
-        if (!succeeded(result)) return query_failed(shared_.get(), what);
+        if (!succeeded(result)) return query_failed(result, shared_.get(), what);
         return result;
     }
 
@@ -547,17 +660,21 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
     Result<Connection> connected = connect(options);
     if (!connected) return connected.error();
     PGconn* conn = connected->get();
-    if (Status begun = exec(conn, "BEGIN; SELECT pg_advisory_xact_lock(7470317)", "begin");
+    // A migration may take longer than a login's statement timeout; an admin waits for it.
+    if (Status begun = exec(conn,
+                            "BEGIN; SET LOCAL statement_timeout = 0; "
+                            "SELECT pg_advisory_xact_lock(7470317)",
+                            "begin");
         !begun) {
         return begun.error();
     }
     QueryResult exists = run(conn, "SELECT to_regclass('pam_totp_schema') IS NOT NULL", {});
-    if (!succeeded(exists)) return query_failed(conn, "reading the schema version");
+    if (!succeeded(exists)) return query_failed(exists, conn, "reading the schema version");
     int version = 0;
     if (std::string_view(PQgetvalue(exists.get(), 0, 0)) == "t") {
         QueryResult current =
             run(conn, "SELECT coalesce(max(version), 0) FROM pam_totp_schema", {});
-        if (!succeeded(current)) return query_failed(conn, "reading the schema version");
+        if (!succeeded(current)) return query_failed(current, conn, "reading the schema version");
         version = to_int<int>(PQgetvalue(current.get(), 0, 0)).value_or(-1);
     }
     if (version < 0 || version > kSchemaVersion) {
@@ -579,7 +696,7 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
     }
     QueryResult recorded =
         run(conn, "INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)});
-    if (!succeeded(recorded)) return query_failed(conn, "recording the schema version");
+    if (!succeeded(recorded)) return query_failed(recorded, conn, "recording the schema version");
     if (Status committed = exec(conn, "COMMIT", "commit"); !committed) return committed.error();
     if (from == version) return "database schema is at version " + std::to_string(version);
     if (from == 0) return "database schema created at version " + std::to_string(version);

@@ -1,6 +1,8 @@
 // How the module reaches the database: TLS with sslmode=verify-full against a server that
 // refuses anything but TLS, store_connect_timeout against a host that never answers, and
-// the credentials (password file modes, a password in the DSN never logged).
+// the credentials (password file modes, a password in the DSN refused and never logged),
+// and a lock held by someone else that must not hang a login.
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -115,14 +118,24 @@ void the_server_refuses_connections_without_tls(void**) {
 
 // --- Credentials -------------------------------------------------------------------------
 
-void a_password_in_the_dsn_is_used_and_never_logged(void**) {
+// pam_totp.conf may be readable by others, so a password in store_dsn is refused; and
+// libpq's messages would quote the pieces of a password in a mistyped URI as a host or port.
+void a_password_in_the_dsn_is_refused_and_never_logged(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
-    assert_int_equal(login("password_in_dsn", "alice", secret), 0);
-    assert_int_not_equal(login("password_in_dsn_other_ca", "alice", secret), 0);
-    assert_int_not_equal(login("password_in_bad_dsn", "alice", secret), 0);
-    assert_int_equal(log_lines_with("failing closed").size(), 2);
+    for (const char* service :
+         {"password_in_dsn", "password_in_dsn_other_ca", "password_with_at_in_dsn",
+          "password_with_slash_in_dsn", "password_in_bad_dsn"}) {
+        assert_int_not_equal(login(service, "alice", secret), 0);
+    }
+    assert_int_equal(log_lines_with("failing closed").size(), 5);
+    assert_int_equal(
+        log_lines_with("store_dsn must not hold a password; use store_password_file").size(), 3);
+    assert_int_equal(log_lines_with("store_dsn has a port that is not a number").size(), 1);
     assert_int_equal(log_lines_with("store_dsn is not a valid libpq connection string").size(), 1);
-    assert_false(fixture::log_contains(pg_fixture::kPassword));
+    for (const char* text : {pg_fixture::kPassword, "fleet-test", "pass-word"}) {
+        assert_false(fixture::log_contains(text));
+    }
+    assert_int_equal(login("tls", "alice", secret), 0);
 }
 
 void a_password_file_readable_by_group_or_other_is_refused(void**) {
@@ -160,6 +173,33 @@ void the_connect_timeout_defaults_to_three_seconds(void**) {
     assert_one_failure_line_saying("timeout expired");
 }
 
+// --- Locks --------------------------------------------------------------------------------
+
+struct ConnDeleter {
+    void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+
+// An admin (or anyone with the fleet role) holds the schema table, which every login reads
+// before its transaction: the session's lock_timeout fails the login closed, where it would
+// otherwise wait for as long as the lock is held.
+void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    const std::string dsn = tls_dsn(pg_fixture::ca_file());
+    const char* keys[] = {"dbname", "password", nullptr};
+    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
+    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
+    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
+    PGresult* locked =
+        PQexec(admin.get(), "BEGIN; LOCK TABLE pam_totp_schema IN ACCESS EXCLUSIVE MODE");
+    must(PQresultStatus(locked) == PGRES_COMMAND_OK, "LOCK TABLE");
+    PQclear(locked);
+    const int rc = guarded_login("tls", secret);
+    admin.reset();
+    assert_int_not_equal(rc, 0);
+    assert_one_failure_line_saying("lock timeout (SQLSTATE 55P03)");
+    assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
+}
+
 // --- Setup -------------------------------------------------------------------------------
 
 int open_silent_port() {
@@ -192,6 +232,15 @@ int group_setup(void** state) {
     fixture::write_service(
         "password_in_dsn_other_ca",
         key + " store_dsn=" + tls_dsn(pg_fixture::other_ca_file(), pg_fixture::kPassword));
+    // Mistyped URIs that libpq parses with pieces of the password as a host and as a port.
+    const std::string at_login = "postgres:fleet-test@pass-word";
+    const std::string slash_login = "postgres:fleet-test/pass-word";
+    const std::string tail = "@localhost:" + pg_fixture::port() +
+                             "/postgres?sslmode=verify-full&sslrootcert=" + pg_fixture::ca_file();
+    fixture::write_service("password_with_at_in_dsn",
+                           key + " store_dsn=postgresql://" + at_login + tail);
+    fixture::write_service("password_with_slash_in_dsn",
+                           key + " store_dsn=postgresql://" + slash_login + tail);
     // %zz is no percent-encoding: libpq's own message would quote the password around it.
     fixture::write_service(
         "password_in_bad_dsn",
@@ -211,12 +260,14 @@ int main() {
         cmocka_unit_test_setup(a_server_certificate_from_another_ca_fails_closed_with_one_line,
                                fixture::reset),
         cmocka_unit_test_setup(the_server_refuses_connections_without_tls, fixture::reset),
-        cmocka_unit_test_setup(a_password_in_the_dsn_is_used_and_never_logged, fixture::reset),
+        cmocka_unit_test_setup(a_password_in_the_dsn_is_refused_and_never_logged, fixture::reset),
         cmocka_unit_test_setup(a_password_file_readable_by_group_or_other_is_refused,
                                fixture::reset),
         cmocka_unit_test_setup(a_silent_database_host_fails_closed_after_the_connect_timeout,
                                fixture::reset),
         cmocka_unit_test_setup(the_connect_timeout_defaults_to_three_seconds, fixture::reset),
+        cmocka_unit_test_setup(a_locked_schema_table_fails_the_login_closed_instead_of_hanging,
+                               fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

@@ -131,6 +131,17 @@ void database_down_fails_closed_and_recovers(void**) {
     assert_int_equal(login("server_b", "dave", code(secret)), 0);
 }
 
+// Break-glass is for a database that no server answers. One that answers and refuses the
+// login (here: a password the role does not have, as after ALTER ROLE ... PASSWORD by root on
+// any one server) fails closed, so that nobody can push break-glass users onto local files.
+void a_refused_connection_does_not_fall_back_to_the_file_store(void**) {
+    const totp::SecretBytes local = fixture::enroll("erin");
+    assert_int_not_equal(login("break_glass_wrong_password", "erin", code(local)), 0);
+    assert_true(fixture::log_contains("cannot use state (database refused the connection: "));
+    assert_true(fixture::log_contains("password authentication failed"));
+    assert_false(fixture::log_contains("using the local file store"));
+}
+
 // Break-glass is for a database that cannot be reached. One that answers but fails the
 // query (here: its table renamed by an admin) fails closed for everyone.
 void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
@@ -144,6 +155,37 @@ void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
     assert_false(fixture::log_contains("using the local file store"));
     assert_int_equal(login("break_glass", "erin", code(secret)), 0);  // the database works again
     assert_int_equal(*database_state("erin").last_step, fixture::kEpoch / 30);
+}
+
+// A failing statement logs the server's primary message and SQLSTATE only, printable: not
+// its DETAIL ("Failing row contains (...)" quotes the user's row) nor the server's control
+// bytes (here an ESC and a CR in a constraint name).
+void a_query_error_is_logged_as_one_printable_line_without_detail(void**) {
+    const totp::SecretBytes secret = enroll_in_database("erin");
+    server("sql",
+           "DO 'BEGIN EXECUTE format(''ALTER TABLE pam_totp_users ADD CONSTRAINT %I "
+           "CHECK (last_step IS NULL) NOT VALID'', E''no_steps\\x1b[31m\\rforged''); END'");
+    const int rc = login("server_a", "erin", code(secret));
+    server("sql",
+           "DO 'BEGIN EXECUTE (SELECT format(''ALTER TABLE pam_totp_users DROP CONSTRAINT %I'', "
+           "conname) FROM pg_constraint WHERE conname LIKE ''no_steps%''); END'");
+    assert_int_not_equal(rc, 0);
+    assert_true(fixture::log_contains(
+        "cannot record the attempt (database write failed: new row for relation "
+        "\"pam_totp_users\" violates check constraint \"no_steps?[31m?forged\" (SQLSTATE 23514))"));
+    const std::string log = fixture::read_log();
+    assert_int_equal(log.find("Failing row"), std::string::npos);
+    assert_int_equal(log.find('\x1b'), std::string::npos);
+    assert_int_equal(log.find('\r'), std::string::npos);
+}
+
+// The module appends its timeouts to the DSN's own server options rather than replacing
+// them: here the DSN makes every transaction read-only, so the login cannot be recorded.
+void the_dsns_own_server_options_are_kept(void**) {
+    const totp::SecretBytes secret = enroll_in_database("erin");
+    assert_int_not_equal(login("read_only", "erin", code(secret)), 0);
+    assert_true(fixture::log_contains("in a read-only transaction (SQLSTATE 25006)"));
+    assert_int_equal(login("server_a", "erin", code(secret)), 0);
 }
 
 // Neither does a record the key does not open (another key file, or a tampered row).
@@ -293,6 +335,14 @@ int group_setup(void** state) {
     fixture::write_file(other_key, std::string(64, 'a') + "\n");
     fixture::write_service("break_glass_other_key", store_args + limits + " store_key_file=" +
                                                         other_key + " store_fallback_users=erin");
+    const std::string wrong_password = fixture::paths().root + "/wrong.password";
+    fixture::write_file(wrong_password, "not-the-password\n");
+    fixture::write_service("break_glass_wrong_password",
+                           store_args + limits + " store_password_file=" + wrong_password +
+                               " store_fallback_users=erin");
+    fixture::write_service(
+        "read_only",
+        pg_fixture::module_args(dsn() + "&options=-c%20default_transaction_read_only%3Don"));
     fixture::write_service("files", limits);
     return 0;
 }
@@ -306,9 +356,14 @@ int main() {
         cmocka_unit_test_setup(concurrent_wrong_codes_count_exactly_and_lock_out_every_server,
                                fixture::reset),
         cmocka_unit_test_setup(database_down_fails_closed_and_recovers, fixture::reset),
+        cmocka_unit_test_setup(a_refused_connection_does_not_fall_back_to_the_file_store,
+                               fixture::reset),
         cmocka_unit_test_setup(a_failing_query_does_not_fall_back_to_the_file_store,
                                fixture::reset),
         cmocka_unit_test_setup(a_record_that_does_not_decrypt_does_not_fall_back, fixture::reset),
+        cmocka_unit_test_setup(the_dsns_own_server_options_are_kept, fixture::reset),
+        cmocka_unit_test_setup(a_query_error_is_logged_as_one_printable_line_without_detail,
+                               fixture::reset),
         cmocka_unit_test_setup(database_dump_holds_no_plaintext_secret, fixture::reset),
         cmocka_unit_test_setup(a_secret_copied_into_another_users_row_does_not_decrypt,
                                fixture::reset),
