@@ -12,7 +12,6 @@
 //     typed code.
 // TOTP_FUZZ_VERBOSE=1 prints each case (answers, arguments, log, faults) to stderr.
 #include <fcntl.h>
-#include <iniparser.h>
 #include <security/pam_appl.h>
 #include <security/pam_modules.h>
 #include <sys/fsuid.h>
@@ -408,13 +407,10 @@ void check_success(const std::optional<totp::DecodedFile>& before,
         fuzz::violated("PAM_SUCCESS but the code was not consumed on disk", hits);
 }
 
-int quiet(const char*, ...) { return 0; }
-
 }  // namespace
 
-// iniparser reports syntax errors on stderr by default; millions of them slow the fuzzer.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    iniparser_set_error_callback(quiet);
+    fuzz::silence_iniparser();
     return 0;
 }
 
