@@ -659,7 +659,7 @@ class FileStore final : public Store {
     Result<std::unique_ptr<Record>> open(std::string_view user_view) override {
         if (Status name = check_username(user_view); !name) return name.error();
         const std::string user(user_view);
-        Result<Location> where = locate(user);
+        Result<Location> where = take_located(user);
         if (!where) return where.error();
 
         std::optional<FsIdentity> identity;
@@ -693,6 +693,7 @@ class FileStore final : public Store {
         }
         struct stat st {};
         if (::fstatat(where->dir.get(), where->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            located_.emplace(user, std::move(*where));
             return true;
         }
         if (errno == ENOENT) return false;
@@ -872,6 +873,25 @@ class FileStore final : public Store {
         return options_.secret_path.empty() ? system_location(user) : home_location(user);
     }
 
+    // A login asks enrolled() before its prompt and open() after it: open() takes the
+    // directory enrolled() opened and checked (and, in the home layout, the account it
+    // looked up) instead of opening the path and looking the account up again. The
+    // directory's owner and mode are checked again, through the kept descriptor.
+    Result<Location> take_located(const std::string& user) {
+        std::optional<std::pair<std::string, Location>> located = std::move(located_);
+        located_.reset();
+        if (!located || located->first != user) return locate(user);
+        Location& where = located->second;
+        const DirPolicy policy = where.identity ? DirPolicy{where.identity->uid, 022}
+                                                : DirPolicy{std::nullopt, 077};
+        struct stat st {};
+        if (::fstat(where.dir.get(), &st) != 0) {
+            return io_error("state directory " + where.dir_path, errno);
+        }
+        if (Status ok = check_dir(st, where.dir_path, policy); !ok) return ok.error();
+        return std::move(where);
+    }
+
     Result<Location> system_location(const std::string& user) {
         Result<UniqueFd> dir = open_state_dir();
         if (!dir) return dir.error();
@@ -911,6 +931,7 @@ class FileStore final : public Store {
     }
 
     FileStoreOptions options_;
+    std::optional<std::pair<std::string, Location>> located_;  // see take_located()
 };
 
 }  // namespace

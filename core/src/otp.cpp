@@ -39,7 +39,7 @@ const char* openssl_digest_name(Algorithm algorithm) {
 }
 
 // HMAC under one key. The MAC is fetched and the key set up once; every message is then
-// computed on a copy of that keyed context (check_totp computes several per login).
+// computed by restarting that keyed context (check_totp computes several per login).
 class Hmac {
   public:
     Hmac(Algorithm algorithm, const SecretBytes& key) {
@@ -60,12 +60,13 @@ class Hmac {
     }
 
     // HMAC(key, message) into `out`; the number of bytes written, or 0 if OpenSSL failed.
-    std::size_t compute(std::span<const std::uint8_t> message, MacBuffer& out) const {
-        if (!keyed_) return 0;
-        const MacCtxPtr ctx(EVP_MAC_CTX_dup(keyed_.get()));
+    // A null key makes EVP_MAC_init restart HMAC with the key already set up, which is
+    // cheaper than copying the keyed context for every message.
+    std::size_t compute(std::span<const std::uint8_t> message, MacBuffer& out) {
         std::size_t written = 0;
-        if (!ctx || EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1 ||
-            EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) != 1) {
+        if (!keyed_ || EVP_MAC_init(keyed_.get(), nullptr, 0, nullptr) != 1 ||
+            EVP_MAC_update(keyed_.get(), message.data(), message.size()) != 1 ||
+            EVP_MAC_final(keyed_.get(), out.data(), &written, out.size()) != 1) {
             wipe(out.data(), out.size());
             return 0;
         }
@@ -86,7 +87,7 @@ std::uint32_t dynamic_truncation(const MacBuffer& mac, std::size_t size) {
 }
 
 // The HOTP value of one counter under an already keyed HMAC (digits already validated).
-Result<SecretString> hotp_value(const Hmac& hmac, std::uint64_t counter, int digits) {
+Result<SecretString> hotp_value(Hmac& hmac, std::uint64_t counter, int digits) {
     std::array<std::uint8_t, 8> message{};
     for (std::size_t i = 0; i < message.size(); ++i) {
         message[message.size() - 1 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
@@ -166,7 +167,8 @@ Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorit
     if (Status valid = validate(OtpParams{algorithm, digits, kMinPeriod}); !valid) {
         return valid.error();
     }
-    return hotp_value(Hmac(algorithm, key), counter, digits);
+    Hmac hmac(algorithm, key);
+    return hotp_value(hmac, counter, digits);
 }
 
 std::uint64_t time_step(std::int64_t unix_time, int period) {
@@ -190,7 +192,7 @@ TotpCheck check_totp(const SecretBytes& key, const OtpParams& params, std::strin
     bool failed = false;
     std::uint64_t accepted_step = 0;
     std::uint64_t replayed_step = 0;
-    const Hmac hmac(params.algorithm, key);
+    Hmac hmac(params.algorithm, key);
     for (std::uint64_t step = first; step <= last; ++step) {
         Result<SecretString> expected = hotp_value(hmac, step, params.digits);
         failed |= !expected.ok();

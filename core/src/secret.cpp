@@ -97,16 +97,25 @@ SecretString& SecretString::operator=(SecretString&& other) noexcept {
 
 void SecretString::clear() { wipe(text_); }
 
+void SecretString::reserve(std::size_t capacity) {
+    if (capacity <= text_.capacity()) return;
+    std::string bigger;
+    bigger.reserve(capacity);
+    bigger.append(text_);
+    wipe(text_);
+    text_ = std::move(bigger);
+}
+
 void SecretString::append(std::string_view text) {
     const std::size_t needed = text_.size() + text.size();
-    if (needed > text_.capacity()) {
-        std::string bigger;
-        bigger.reserve(needed * 2);
-        bigger.append(text_);
-        wipe(text_);
-        text_ = std::move(bigger);
-    }
+    if (needed > text_.capacity()) reserve(needed * 2);
     text_.append(text);
+}
+
+void SecretString::append(std::size_t count, char c) {
+    const std::size_t needed = text_.size() + count;
+    if (needed > text_.capacity()) reserve(needed * 2);
+    text_.append(count, c);
 }
 
 }  // namespace totp

@@ -90,6 +90,8 @@ Status validate_email(std::string_view email) {
 
 class SlotBuilder {
   public:
+    // A whole slot's room up front: growing would copy (and wipe) the secret each time.
+    SlotBuilder() { text_.reserve(kSlotSize); }
     void line(std::string_view key, std::string_view value) {
         text_.append(key);
         text_.append("=");
@@ -421,7 +423,7 @@ Result<SecretString> encode_slot(const UserState& state, std::uint64_t sequence)
                                                       " bytes, more than a slot holds (" +
                                                       std::to_string(kSlotSize) + ")");
     }
-    text.append(std::string(kSlotSize - text.size(), '\n'));
+    text.append(kSlotSize - text.size(), '\n');
     // `text` refers into `slot`: moving is what keeps the secret from being copied.
     // cppcheck-suppress returnStdMoveLocal
     return std::move(text);

@@ -656,6 +656,23 @@ static void enrolled_refuses_unsafe_names_and_directories(void** context) {
         Errc::not_found);
 }
 
+// open() after enrolled() reuses the directory enrolled() opened, but checks it again:
+// a directory made unsafe while the user typed the code is still refused.
+static void open_after_enrolled_checks_the_directory_again(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    enroll(*f.store, "bob", sample_state());
+    assert_true(*f.store->enrolled("alice"));
+    assert_int_equal(::chmod(f.dir.c_str(), 0755), 0);
+    assert_open_fails(*f.store, "alice", Errc::unsafe);
+    assert_int_equal(::chmod(f.dir.c_str(), 0700), 0);
+
+    // Kept for alice, not for whoever is opened next.
+    assert_true(*f.store->enrolled("alice"));
+    assert_true(open_ok(*f.store, "bob")->state().has_value());
+    assert_true(open_ok(*f.store, "alice")->state().has_value());
+}
+
 static void home_layout_enrolled_checks_as_the_user_and_knows_no_unknown_users(void** context) {
     Home home = make_home(fixture_of(context));
     assert_false(*home.store->enrolled("nobody"));
@@ -710,6 +727,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(enrolled_says_whether_a_record_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(
             enrolled_counts_unsafe_or_corrupt_files_and_open_refuses_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_after_enrolled_checks_the_directory_again, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(enrolled_refuses_unsafe_names_and_directories, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

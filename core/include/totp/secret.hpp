@@ -52,6 +52,8 @@ public:
 
     void clear();
     void append(std::string_view text);  // reserves first so no unwiped copy is left behind
+    void append(std::size_t count, char c);  // the same, for `count` copies of `c`
+    void reserve(std::size_t capacity);       // moves (and wipes) the old buffer if it grows
     std::string_view view() const { return text_; }
     const char* c_str() const { return text_.c_str(); }
     std::size_t size() const { return text_.size(); }
