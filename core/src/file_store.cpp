@@ -881,7 +881,7 @@ class FileStore final : public Store {
         std::optional<std::pair<std::string, Location>> located = std::move(located_);
         located_.reset();
         if (!located || located->first != user) return locate(user);
-        Location& where = located->second;
+        Location where = std::move(located->second);
         const DirPolicy policy = where.identity ? DirPolicy{where.identity->uid, 022}
                                                 : DirPolicy{std::nullopt, 077};
         struct stat st {};
@@ -889,7 +889,7 @@ class FileStore final : public Store {
             return io_error("state directory " + where.dir_path, errno);
         }
         if (Status ok = check_dir(st, where.dir_path, policy); !ok) return ok.error();
-        return std::move(where);
+        return where;
     }
 
     Result<Location> system_location(const std::string& user) {
