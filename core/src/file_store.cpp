@@ -194,6 +194,15 @@ struct DirPolicy {
     mode_t forbidden = 077;
 };
 
+// The shared state directory: root's, private to root.
+constexpr DirPolicy kSystemDirPolicy{std::nullopt, 077};
+
+// The home layout's directory: the user may write their own directory; nobody else may,
+// or they could swap the file. The file's own mode keeps it private.
+DirPolicy home_dir_policy(uid_t user) {
+    return DirPolicy{user, 022};
+}
+
 Status check_dir(const struct stat& st, const std::string& path, const DirPolicy& policy) {
     if (!S_ISDIR(st.st_mode)) {
         return make_error(Errc::unsafe, "state directory " + path + ": is not a directory");
@@ -837,7 +846,7 @@ class FileStore final : public Store {
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) return io_error("state directory " + path, errno);
-        if (Status ok = check_dir(st, path, DirPolicy{std::nullopt, 077}); !ok) return ok.error();
+        if (Status ok = check_dir(st, path, kSystemDirPolicy); !ok) return ok.error();
         return TokenDir{std::move(fd), path};
     }
 
@@ -866,7 +875,7 @@ class FileStore final : public Store {
             return make_error(Errc::invalid_argument,
                               "state directory '" + path + "' is not an absolute path");
         }
-        return open_dir(path, DirPolicy{std::nullopt, 077});
+        return open_dir(path, kSystemDirPolicy);
     }
 
     Result<Location> locate(const std::string& user) {
@@ -882,8 +891,8 @@ class FileStore final : public Store {
         located_.reset();
         if (!located || located->first != user) return locate(user);
         Location where = std::move(located->second);
-        const DirPolicy policy = where.identity ? DirPolicy{where.identity->uid, 022}
-                                                : DirPolicy{std::nullopt, 077};
+        const DirPolicy policy =
+            where.identity ? home_dir_policy(where.identity->uid) : kSystemDirPolicy;
         struct stat st {};
         if (::fstat(where.dir.get(), &st) != 0) {
             return io_error("state directory " + where.dir_path, errno);
@@ -922,9 +931,7 @@ class FileStore final : public Store {
 
         FsIdentity identity(account->uid, account->gid);
         if (!identity.ok()) return identity_switch_failed(*path);
-        // The user may write their own directory; nobody else may, or they could swap
-        // the file. The file's own mode keeps it private.
-        Result<UniqueFd> dir = open_dir(where.dir_path, DirPolicy{account->uid, 022});
+        Result<UniqueFd> dir = open_dir(where.dir_path, home_dir_policy(account->uid));
         if (!dir) return dir.error();
         where.dir = std::move(*dir);
         return where;
