@@ -41,6 +41,21 @@ int authenticate_user(pam_handle_t* pamh, int argc, const char** argv) {
 
 }  // namespace
 
+#ifdef TOTP_OWN_CXX_RUNTIME
+// The module's own copy of libstdc++ (CMakeLists.txt) allocates an emergency pool for
+// exceptions (about 71 KiB) when it is loaded and never frees it: every pam_end() that
+// unloads the module would leak it in a long-lived process (a display manager, polkit).
+// __gnu_cxx::__freeres() is libstdc++'s hook for freeing it (valgrind calls it at exit);
+// no header declares it, hence the symbol name.
+void free_cxx_runtime_pool() __asm__("_ZN9__gnu_cxx9__freeresEv");
+
+namespace {
+__attribute__((destructor)) void free_pool_on_unload() {
+    free_cxx_runtime_pool();
+}
+}  // namespace
+#endif
+
 extern "C" {
 
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv) {

@@ -704,6 +704,73 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
            std::to_string(version);
 }
 
+// No exception leaves the backend, not even through the objects it hands out: the caller
+// may run on another copy of the C++ runtime (pam_totp.so links libstdc++ and libgcc into
+// itself, pam_module/CMakeLists.txt), and an exception must not unwind from one copy's
+// frames into the other's. A call that throws fails (closed) with an error instead.
+template <typename Call>
+auto contained(Call&& call) -> decltype(call()) {
+    try {
+        return call();
+    } catch (...) {
+        return make_error(Errc::io, "PostgreSQL store: internal error");
+    }
+}
+
+class ContainedRecord final : public Record {
+  public:
+    explicit ContainedRecord(std::unique_ptr<Record> inner) : inner_(std::move(inner)) {}
+
+    const std::optional<UserState>& state() const override { return inner_->state(); }
+    Status save(const UserState& state) override {
+        return contained([&] { return inner_->save(state); });
+    }
+    Status remove() override {
+        return contained([&] { return inner_->remove(); });
+    }
+
+  private:
+    std::unique_ptr<Record> inner_;
+};
+
+class ContainedStore final : public Store {
+  public:
+    explicit ContainedStore(const PgStoreOptions& options)
+        : inner_(std::make_unique<PgStore>(options)) {}
+
+    Result<std::unique_ptr<Record>> open(std::string_view user) override {
+        return contained([&]() -> Result<std::unique_ptr<Record>> {
+            Result<std::unique_ptr<Record>> record = inner_->open(user);
+            if (!record) return record.error();
+            return std::unique_ptr<Record>(std::make_unique<ContainedRecord>(std::move(*record)));
+        });
+    }
+    Result<bool> enrolled(std::string_view user) override {
+        return contained([&] { return inner_->enrolled(user); });
+    }
+    Result<std::vector<std::string>> users() override {
+        return contained([&] { return inner_->users(); });
+    }
+    Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
+        return contained([&] { return inner_->put_reset_token(selector, entry); });
+    }
+    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
+        return contained([&] { return inner_->find_reset_token(selector); });
+    }
+    Result<ResetTokenEntry> take_reset_token(std::string_view selector) override {
+        return contained([&] { return inner_->take_reset_token(selector); });
+    }
+    Status drop_reset_tokens(std::string_view user) override {
+        return contained([&] { return inner_->drop_reset_tokens(user); });
+    }
+    Status prune_reset_tokens(std::int64_t now) override {
+        return contained([&] { return inner_->prune_reset_tokens(now); });
+    }
+
+  private:
+    std::unique_ptr<Store> inner_;
+};
+
 }  // namespace
 }  // namespace totp::pg
 
@@ -717,7 +784,7 @@ void totp_store_pg_make_v1(const totp::PgStoreOptions& options,
             out = totp::make_error(totp::Errc::invalid_argument, "store key must be 32 bytes");
             return;
         }
-        out = std::unique_ptr<totp::Store>(std::make_unique<totp::pg::PgStore>(options));
+        out = std::unique_ptr<totp::Store>(std::make_unique<totp::pg::ContainedStore>(options));
     } catch (...) {
         out = totp::make_error(totp::Errc::io, "PostgreSQL store: internal error");
     }
