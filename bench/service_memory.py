@@ -36,7 +36,7 @@ KPF_ZERO_PAGE = 1 << 24
 # Pages the processes may fault in or free between reading pagemap and status (each
 # process is read while it runs; stopping it would disturb the latency being measured).
 SLACK_PAGES = 64
-TOP = 12  # mappings listed in the log
+LISTED_KIB = 32  # the log names each mapping holding at least this much of the union
 
 
 class Mapping:
@@ -180,10 +180,13 @@ def union_of(processes, report, failures):
     report.append(f"union: {total} KiB = anon {anon} + file {total - anon}; in more than one "
                   f"process {shared}, {alone}; sum of VmRSS {rss_sum} KiB, of PSS {pss_sum} KiB")
     by_mapping = collections.Counter(name for _, name in union.values()).most_common()
-    report.append("union by mapping (KiB; a frame counts for the first process's mapping):")
-    report += [f"  {kib(n):8d}  {name}" for name, n in by_mapping[:TOP]]
-    report.append(f"  {kib(sum(n for _, n in by_mapping[TOP:])):8d}  the other "
-                  f"{max(len(by_mapping) - TOP, 0)} mappings")
+    anon_by_mapping = collections.Counter(name for is_file, name in union.values() if not is_file)
+    listed = [(name, n) for name, n in by_mapping if kib(n) >= LISTED_KIB]
+    report.append("union by mapping (KiB, of which anonymous; a frame counts for the first "
+                  "process's mapping):")
+    report += [f"  {kib(n):8d} {kib(anon_by_mapping[name]):6d}  {name}" for name, n in listed]
+    report.append(f"  {kib(sum(n for _, n in by_mapping[len(listed):])):8d}         the other "
+                  f"{len(by_mapping) - len(listed)} mappings")
     return {"union_kib": total, "union_anon_kib": anon, "union_file_kib": total - anon,
             "shared_kib": shared}
 
