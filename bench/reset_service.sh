@@ -12,7 +12,10 @@
 #   POST /request    wrk, what a browser sends after loading the form once (bench/wrk/reset.lua)
 #   mail check       one POST for the enrolled user, timed with curl
 #   RSS              VmRSS/VmHWM (RssAnon/RssFile, PSS) of the monitor and the web process,
-#                    idle, half-way through each load, and after
+#                    idle, half-way through each load, and after; at the same moments the
+#                    service's resident set with each physical page counted once, though both
+#                    processes map it (bench/service_memory.py: anonymous and file-backed,
+#                    and where it is by mapping in reset-memory.log next to RAW_TSV)
 # PAM_BENCH_WRK_SECONDS (default 15) and PAM_BENCH_WRK_CONNECTIONS (default 16) change the load.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,12 +23,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../tests/system/lib/sandbox.sh"
 
 resetd=$1 enroll=$2 raw=$3
+memory_log=$(dirname "$raw")/reset-memory.log
 seconds=${PAM_BENCH_WRK_SECONDS:-15}
 connections=${PAM_BENCH_WRK_CONNECTIONS:-16}
 smtp_timeout=20
 
 sandbox_enter "$@"
 sandbox_setup
+: > "$memory_log"
 
 pids=()
 cleanup() {
@@ -80,9 +85,9 @@ web=$(pgrep -P "$monitor")
 base=http://127.0.0.1:$port
 
 # memory LABEL: VmRSS, VmHWM, their anonymous and file-backed parts and PSS (KiB), both
-# processes.
+# processes; then both together, each physical page once (fails if its checks fail).
 memory() {
-    local who pid field
+    local who pid field name value
     for who in monitor web; do
         pid=${!who}
         for field in VmRSS VmHWM RssAnon RssFile; do
@@ -91,6 +96,11 @@ memory() {
         # Shared library pages split between the processes that map them: these add up.
         record "${1}_${who}_Pss_kib" "$(awk '$1 == "Pss:" {print $2}' "/proc/$pid/smaps_rollup")"
     done
+    /usr/bin/python3 "$here/service_memory.py" --log "$memory_log" --label "$1" \
+        monitor="$monitor" web="$web" > "$work/memory-$1"
+    while IFS=$'\t' read -r name value; do
+        record "${1}_service_${name}" "$value"
+    done < "$work/memory-$1"
 }
 
 # load NAME URL [wrk script arguments]: wrk for $seconds with a memory sample half-way.

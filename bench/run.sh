@@ -13,7 +13,8 @@
 # build-bench/bench-data, kept between runs: `bench/run.sh --clean` removes it).
 #
 # Output (PAM_BENCH_OUT, default build-bench/bench-results): raw.tsv (every measurement),
-# machine.txt, syslog.log (what the modules logged) and table.md (the tables).
+# machine.txt, syslog.log (what the modules logged), reset-memory.log (where totp-resetd's
+# memory is, bench/service_memory.py) and table.md (the tables).
 # bench/profile.sh gives the profiles behind BENCHMARKS.md's analysis.
 set -euo pipefail
 
@@ -151,4 +152,4 @@ start=$(date +%s)
 } >> "$out/machine.txt"
 /usr/bin/python3 "$repo/bench/report.py" "$out/raw.tsv" "$out/machine.txt" > "$out/table.md"
 cat "$out/table.md"
-echo "bench/run.sh: results in $out (table.md, raw.tsv, machine.txt, syslog.log)"
+echo "bench/run.sh: results in $out (table.md, raw.tsv, machine.txt, syslog.log, reset-memory.log)"
