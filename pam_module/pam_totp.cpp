@@ -42,11 +42,13 @@ int authenticate_user(pam_handle_t* pamh, int argc, const char** argv) {
 }  // namespace
 
 #ifdef TOTP_OWN_CXX_RUNTIME
-// The module's own copy of libstdc++ (CMakeLists.txt) allocates an emergency pool for
-// exceptions (about 71 KiB) when it is loaded and never frees it: every pam_end() that
-// unloads the module would leak it in a long-lived process (a display manager, polkit).
-// __gnu_cxx::__freeres() is libstdc++'s hook for freeing it (valgrind calls it at exit);
-// no header declares it, hence the symbol name.
+// The module's own copy of libstdc++ (totp_own_cxx_runtime() in CMakeLists.txt) allocates an
+// emergency pool for exceptions (about 71 KiB) when it is loaded and never frees it: every
+// pam_end() that unloads the module would leak it in a long-lived process (a display
+// manager, polkit). __gnu_cxx::__freeres() is libstdc++'s hook for freeing it (valgrind
+// calls it at exit); no header declares it, hence the symbol name. It runs when the module
+// is unloaded (or at exit), when none of its code runs any more: the pool is only used by
+// a throw that finds malloc failing.
 void free_cxx_runtime_pool() __asm__("_ZN9__gnu_cxx9__freeresEv");
 
 namespace {

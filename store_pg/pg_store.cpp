@@ -704,16 +704,20 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
            std::to_string(version);
 }
 
-// No exception leaves the backend, not even through the objects it hands out: the caller
-// may run on another copy of the C++ runtime (pam_totp.so links libstdc++ and libgcc into
-// itself, pam_module/CMakeLists.txt), and an exception must not unwind from one copy's
-// frames into the other's. A call that throws fails (closed) with an error instead.
+// No exception leaves the backend, not even through the objects it hands out: the backend
+// and its caller each carry their own copy of the C++ runtime (totp_own_cxx_runtime() in
+// CMakeLists.txt), and an exception must not unwind from one copy's frames into the
+// other's. A call that throws fails (closed) with an error instead. The message fits in
+// std::string's inline buffer: building it allocates nothing, so it cannot throw again
+// when the exception was bad_alloc (and if anything did, noexcept stops it here).
+constexpr const char* kInternalError = "internal error";
+
 template <typename Call>
-auto contained(Call&& call) -> decltype(call()) {
+auto contained(Call&& call) noexcept -> decltype(call()) {
     try {
         return call();
     } catch (...) {
-        return make_error(Errc::io, "PostgreSQL store: internal error");
+        return make_error(Errc::io, kInternalError);
     }
 }
 
@@ -778,7 +782,7 @@ class ContainedStore final : public Store {
 extern "C" {
 
 void totp_store_pg_make_v1(const totp::PgStoreOptions& options,
-                           totp::Result<std::unique_ptr<totp::Store>>& out) {
+                           totp::Result<std::unique_ptr<totp::Store>>& out) noexcept {
     try {
         if (options.key.size() != totp::kStoreKeyBytes) {
             out = totp::make_error(totp::Errc::invalid_argument, "store key must be 32 bytes");
@@ -786,15 +790,16 @@ void totp_store_pg_make_v1(const totp::PgStoreOptions& options,
         }
         out = std::unique_ptr<totp::Store>(std::make_unique<totp::pg::ContainedStore>(options));
     } catch (...) {
-        out = totp::make_error(totp::Errc::io, "PostgreSQL store: internal error");
+        out = totp::make_error(totp::Errc::io, totp::pg::kInternalError);
     }
 }
 
-void totp_store_pg_upgrade_v1(const totp::PgStoreOptions& options, totp::Result<std::string>& out) {
+void totp_store_pg_upgrade_v1(const totp::PgStoreOptions& options,
+                              totp::Result<std::string>& out) noexcept {
     try {
         out = totp::pg::upgrade_schema(options);
     } catch (...) {
-        out = totp::make_error(totp::Errc::io, "PostgreSQL store: internal error");
+        out = totp::make_error(totp::Errc::io, totp::pg::kInternalError);
     }
 }
 

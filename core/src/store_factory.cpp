@@ -129,6 +129,11 @@ Result<PgStoreOptions> pg_options(const Settings& settings) {
     return options;
 }
 
+// What a backend call leaves if the backend does not set its result. Short enough for
+// std::string's inline buffer: the backend, which carries its own copy of the C++ runtime,
+// replaces it without freeing memory this side allocated.
+constexpr const char* kNotAnswered = "not answered";
+
 // The backend stays loaded for the life of the process (RTLD_NODELETE): libpq and
 // OpenSSL do not promise to survive being unloaded.
 Result<void*> load_backend_symbol(const char* symbol) {
@@ -235,7 +240,7 @@ Result<std::unique_ptr<Store>> make_postgresql_store(const Settings& settings) {
     if (!options) return options.error();
     Result<void*> entry = load_backend_symbol(kPgStoreMakeSymbol);
     if (!entry) return entry.error();
-    Result<std::unique_ptr<Store>> store = make_error(Errc::io, "backend returned nothing");
+    Result<std::unique_ptr<Store>> store = make_error(Errc::io, kNotAnswered);
     reinterpret_cast<PgStoreMake*> (*entry)(*options, store);
     return store;
 }
@@ -260,7 +265,7 @@ Result<std::string> upgrade_postgresql_schema(const Settings& settings) {
     if (!options) return options.error();
     Result<void*> entry = load_backend_symbol(kPgSchemaUpgradeSymbol);
     if (!entry) return entry.error();
-    Result<std::string> done = make_error(Errc::io, "backend returned nothing");
+    Result<std::string> done = make_error(Errc::io, kNotAnswered);
     reinterpret_cast<PgSchemaUpgrade*> (*entry)(*options, done);
     return done;
 }

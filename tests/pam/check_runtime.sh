@@ -1,17 +1,20 @@
 #!/bin/sh
-# Fails if a build without sanitizers links the module against libstdc++ or libgcc_s: the
-# module carries its own hidden copy (pam_module/CMakeLists.txt), so that loading it into
-# a fresh ssh, sudo, su or login process does not map them (about 0.5 ms per login).
+# Fails if one of the given shared objects (the PAM module, the PostgreSQL backend) would
+# map libstdc++, libgcc_s or libm, directly or through a library it needs: outside
+# sanitizer builds they carry their own hidden copy (totp_own_cxx_runtime() in
+# CMakeLists.txt), so that loading them into a fresh ssh, sudo, su or login process does
+# not (about 0.5 ms per login).
 set -eu
-module=$1
-needed=$(readelf -d "$module" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-[ -n "$needed" ] || { echo "cannot read the dynamic section of $module" >&2; exit 1; }
-case "$needed" in
-    *libasan*) echo "sanitizer build: the shared C++ runtime is expected"; exit 0 ;;
-esac
-if echo "$needed" | grep -Eq '^(libstdc\+\+|libgcc_s)\.'; then
-    echo "$module needs the shared C++ runtime:" >&2
-    echo "$needed" >&2
-    exit 1
-fi
-echo "runtime ok: $(echo $needed)"
+status=0
+for object in "$@"; do
+    libraries=$(ldd "$object" | awk '$2 == "=>" {print $1}')
+    [ -n "$libraries" ] || { echo "cannot list the libraries of $object" >&2; exit 1; }
+    runtime=$(echo "$libraries" | grep -E '^(libstdc\+\+|libgcc_s|libm)\.so' || true)
+    if [ -n "$runtime" ]; then
+        echo "$object maps the shared C++ runtime: $(echo $runtime)" >&2
+        status=1
+    else
+        echo "runtime ok: $object"
+    fi
+done
+exit $status
