@@ -8,11 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace bench {
 namespace {
@@ -96,9 +94,9 @@ TimedLogin login_in_fresh_process(const std::string& program, const char* servic
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     TimedLogin login;
-    const int fields =
-        std::sscanf(line.c_str(), "%d %lf %lf", &login.rc, &login.micros, &login.cpu_micros);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || fields != 3) {
+    std::istringstream fields(line);
+    fields >> login.rc >> login.micros >> login.cpu_micros;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || fields.fail()) {
         throw std::runtime_error(program + " " + service + " " + user + " failed (status " +
                                  std::to_string(status) + ", output '" + line + "')");
     }

@@ -262,9 +262,14 @@ class Worker {
     void time_one(Op op, std::size_t position, bool record) {
         const std::size_t user = slice_[position];
         Service service{};
-        const Sample sample = op == Op::user_lookup        ? time_lookup(user)
-                              : !uses_service(op, service) ? time_update()
-                                                           : time_login(op, service, user);
+        Sample sample;
+        if (op == Op::user_lookup) {
+            sample = time_lookup(user);
+        } else if (uses_service(op, service)) {
+            sample = time_login(op, service, user);
+        } else {
+            sample = time_update();
+        }
         const std::size_t i = op_index(op);
         if (!sample.ok) shared_->unexpected[i][id_] += 1;
         if (!record) return;

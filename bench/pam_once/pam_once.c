@@ -54,6 +54,9 @@ static int read_code(char code[kCodeMax]) {
 
 // What the real programs have done before they call pam_start, and pam_wrapper's own cost.
 static void prepare_like_a_login_program(const char* user) {
+    struct passwd entry;
+    struct passwd* found = NULL;
+    char buffer[4096];
 #ifdef PAM_ONCE_WITH_LIBCRYPTO
     unsigned char digest[EVP_MAX_MD_SIZE];
     OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
@@ -61,7 +64,7 @@ static void prepare_like_a_login_program(const char* user) {
 #endif
     // sshd and sudo look the user up before PAM runs. Under nss_wrapper this also parses
     // its passwd file once per process (glibc's "files" would scan it at every lookup).
-    (void)getpwnam(user);
+    (void)getpwnam_r(user, &entry, buffer, sizeof buffer, &found);
     // pam_wrapper (1.1.4) copies the service files into /tmp/pam.X in its library
     // constructor, before main, but looks libpam up (dlopen, dlsym) at the first PAM
     // call, which a program without the wrapper does not do at all: not in the window.
@@ -84,8 +87,8 @@ static double monotonic_micros(void) {
     return (double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3;
 }
 
-static int login(const char* service, const char* user, char* code) {
-    const struct pam_conv conversation = {answer_with_code, code};
+static int login(const char* service, const char* user, const char* code) {
+    const struct pam_conv conversation = {answer_with_code, (void*)code};
     pam_handle_t* handle = NULL;
     int rc = pam_start(service, user, &conversation, &handle);
     if (rc != PAM_SUCCESS) return rc;
