@@ -6,6 +6,11 @@
 #   sudo PAM_BENCH_USERS="100 1000" PAM_BENCH_SAMPLES=500 bench/run.sh   # other sizes
 #   sudo PAM_BENCH_PG_USERS=0 bench/run.sh   # without the PostgreSQL store
 #
+# Logins are measured in long-lived processes that log in again and again (each module
+# loaded once), then, for the smallest and the largest N with P = 1 and 2, with a fresh
+# process per login, as sshd, sudo, su and login run PAM (pam_bench --fresh-process with
+# bench/pam_once: once like sudo/su/login, once like sshd).
+#
 # Installs what is missing (apt-get), builds pam_totp.so and pam_bench in build-bench
 # (RelWithDebInfo), then measures inside a private mount namespace with a syslog sink at
 # /dev/log (see common.sh). Logins go through pam_wrapper service files and nss_wrapper users
@@ -21,12 +26,14 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 users_list=(100 10000 100000)
 samples=1000
+fresh_samples=300
+fresh_procs=1,2
 block=4
 
 args=("$@")
 case "${1:-}" in
     "") ;;
-    --quick) users_list=(100 10000); samples=300 ;;
+    --quick) users_list=(100 10000); samples=300; fresh_samples=100 ;;
     --clean)
         echo "bench/run.sh: removing $data_dir (this can take minutes)"
         rm -rf "$data_dir"
@@ -35,10 +42,11 @@ case "${1:-}" in
     *) echo "usage: bench/run.sh [--quick | --clean]" >&2; exit 2 ;;
 esac
 # For experiments: PAM_BENCH_USERS="100 1000", PAM_BENCH_SAMPLES, PAM_BENCH_BLOCK,
-# PAM_BENCH_PROCS="1,8".
+# PAM_BENCH_PROCS="1,8", PAM_BENCH_FRESH_SAMPLES (0: no fresh-process runs).
 # (Only the default run reproduces BENCHMARKS.md.)
 [ -n "${PAM_BENCH_USERS:-}" ] && read -r -a users_list <<< "$PAM_BENCH_USERS"
 samples=${PAM_BENCH_SAMPLES:-$samples}
+fresh_samples=${PAM_BENCH_FRESH_SAMPLES:-$fresh_samples}
 block=${PAM_BENCH_BLOCK:-$block}
 procs=${PAM_BENCH_PROCS:-1,2,8}
 # PAM_BENCH_CANDIDATE=/other/build/pam_module/pam_totp.so measures a second build of the
@@ -48,9 +56,9 @@ candidate=()
 
 # pam_oath reads its whole usersfile on every login and rewrites all of it on every
 # success: at 100 000 users one login takes tens of milliseconds, so it gets a tenth of
-# the samples there (the table says so).
+# the samples there (the table says so). $1: N, $2: the others' samples.
 oath_samples_for() {
-    if [ "$1" -ge 100000 ]; then echo $((samples / 10)); else echo "$samples"; fi
+    if [ "$1" -ge 100000 ]; then echo $(($2 / 10)); else echo "$2"; fi
 }
 
 describe_machine() {
@@ -110,6 +118,31 @@ start_pg() {
              --pg-key-file "$key" --pg-password-file "$password")
 }
 
+# At 100 000 users each fresh process first spends tens of milliseconds (outside the timed
+# window) in nss_wrapper, which parses its whole passwd file at the first lookup: a third
+# of the samples there.
+fresh_samples_for() {
+    if [ "$1" -ge 100000 ]; then echo $((fresh_samples / 3)); else echo "$fresh_samples"; fi
+}
+
+# The smallest and the largest N again, each login in a new process (pam_bench
+# --fresh-process): pam_once links libpam and libc only, like sudo, su and login;
+# pam_once_crypto has libcrypto loaded and initialised too, like sshd.
+measure_fresh_processes() {
+    local n pg program n_samples
+    for n in $(printf '%s\n' "${users_list[@]}" | sort -n | sed -n '1p;$p' | uniq); do
+        pg=()
+        if [ "$n" -le "$pg_max_users" ]; then pg=("${pg_args[@]}"); fi
+        n_samples=$(fresh_samples_for "$n")
+        for program in pam_once pam_once_crypto; do
+            pam_bench "${pam_bench_args[@]}" "${candidate[@]}" "${pg[@]}" --users "$n" \
+                --fresh-process "$build/bench/$program" --procs "$fresh_procs" \
+                --samples "$n_samples" --oath-samples "$(oath_samples_for "$n" "$n_samples")" \
+                --block "$block" --data-dir "$data_dir" --out "$out/raw.tsv"
+        done
+    done
+}
+
 stop_all() {
     if [ -f "$pg_dir/data/postmaster.pid" ]; then "$pg_server" stop "$pg_dir"; fi
     stop_sink
@@ -124,9 +157,11 @@ measure() {
         pg=()
         if [ "$n" -le "$pg_max_users" ]; then pg=("${pg_args[@]}"); fi
         pam_bench "${pam_bench_args[@]}" "${candidate[@]}" "${pg[@]}" --users "$n" \
-            --procs "$procs" --samples "$samples" --oath-samples "$(oath_samples_for "$n")" \
+            --procs "$procs" --samples "$samples" \
+            --oath-samples "$(oath_samples_for "$n" "$samples")" \
             --block "$block" --data-dir "$data_dir" --out "$out/raw.tsv"
     done
+    if [ "$fresh_samples" -gt 0 ]; then measure_fresh_processes; fi
     bench_reset_service
     stop_all
     check_syslog

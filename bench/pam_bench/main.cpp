@@ -1,8 +1,9 @@
 // pam_bench: full PAM logins through pam_totp and its peers, side by side in one run.
 //
 //   1. build a private sandbox on the measured disk and enroll N users in every service;
-//   2. for each P, run P worker processes through interleaved blocks of every operation;
-//   3. measure each service's peak RSS in a fresh process;
+//   2. for each P, run P worker processes through interleaved blocks of every operation
+//      (with --fresh-process, each login in a new process: fresh_process.hpp);
+//   3. measure each service's peak RSS in a fresh process (not with --fresh-process);
 //   4. append raw results to --out (bench/report.py makes the table).
 #include <cstdio>
 #include <exception>
@@ -32,6 +33,7 @@ RunPlan plan_for(const Options& options, const Sandbox& box, std::uint64_t seed,
     plan.users = options.users;
     plan.procs = procs;
     plan.seed = seed;
+    plan.fresh_process = options.fresh_process;
     // About the same number of samples for every P: blocks of options.block logins per
     // worker, as many rounds as that takes. pam_oath may sit out rounds (--oath-samples).
     plan.block = options.block;
@@ -49,12 +51,33 @@ RunPlan plan_for(const Options& options, const Sandbox& box, std::uint64_t seed,
         plan.every[static_cast<std::size_t>(Op::totp_pg_valid)] = 0;
         plan.every[static_cast<std::size_t>(Op::totp_pg_wrong)] = 0;
     }
+    // The bare operations involve no PAM and no module: nothing to load in a new process.
+    if (!options.fresh_process.empty()) {
+        plan.every[static_cast<std::size_t>(Op::durable_update)] = 0;
+        plan.every[static_cast<std::size_t>(Op::user_lookup)] = 0;
+    }
     if (!options.only.empty()) {
         for (Op op : kOps) {
             if (options.only != op_name(op)) plan.every[static_cast<std::size_t>(op)] = 0;
         }
     }
     return plan;
+}
+
+// Adds the probes' logins to `logins`.
+void measure_peak_rss(const Options& options, const Sandbox& box, std::uint64_t seed,
+                      Report& report, std::array<std::uint64_t, kServiceCount>& logins) {
+    std::fprintf(stderr, "pam_bench: %zu users: peak RSS probes\n", options.users);
+    for (Service service : kServices) {
+        if (service == Service::oath && options.oath_samples == 0) continue;
+        if (service == Service::candidate && options.candidate_module.empty()) continue;
+        // The probe process knows only the sandbox's path, not the database.
+        if (service == Service::totp_pg) continue;
+        const ProbeSpec probe{&box, service, options.users, seed, options.rss_logins};
+        report.peak_rss(options.users, service, probe_peak_rss_kb(probe));
+        logins[static_cast<std::size_t>(service)] +=
+            std::min<std::size_t>(static_cast<std::size_t>(options.rss_logins), options.users);
+    }
 }
 
 int run_benchmark(const Options& options) {
@@ -70,8 +93,9 @@ int run_benchmark(const Options& options) {
     Report report(options.out);
     const bool candidate = !options.candidate_module.empty();
     const bool pg = options.pg.enabled();
+    const bool fresh = !options.fresh_process.empty();
     const EnrollSeconds took = enroll(box, options.users, seed, candidate, pg);
-    report.enrollment(options.users, took);
+    if (!fresh) report.enrollment(options.users, took);
     if (pg) std::fprintf(stderr, "pam_bench: database enrollment took %.2f s\n", took.pg);
 
     const ReplayLedger ledger(options.users);
@@ -80,22 +104,12 @@ int run_benchmark(const Options& options) {
         std::fprintf(stderr, "pam_bench: %zu users, %d process(es): measuring\n", options.users,
                      procs);
         const RunResult run = run_workers(plan_for(options, box, seed, procs, ledger));
-        report.latencies(options.users, procs, run);
+        report.latencies(options.users, procs, run, options.fresh_process);
         for (std::size_t s = 0; s < logins.size(); ++s) logins[s] += run.logins[s];
     }
 
     if (!options.only.empty()) return 0;
-    std::fprintf(stderr, "pam_bench: %zu users: peak RSS probes\n", options.users);
-    for (Service service : kServices) {
-        if (service == Service::oath && options.oath_samples == 0) continue;
-        if (service == Service::candidate && !candidate) continue;
-        // The probe process knows only the sandbox's path, not the database.
-        if (service == Service::totp_pg) continue;
-        const ProbeSpec probe{&box, service, options.users, seed, options.rss_logins};
-        report.peak_rss(options.users, service, probe_peak_rss_kb(probe));
-        logins[static_cast<std::size_t>(service)] +=
-            std::min<std::size_t>(static_cast<std::size_t>(options.rss_logins), options.users);
-    }
+    if (!fresh) measure_peak_rss(options, box, seed, report, logins);
     for (Service service : kServices) {
         if (service == Service::candidate && !candidate) continue;
         if (service == Service::totp_pg && !pg) continue;

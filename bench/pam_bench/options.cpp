@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: pam_bench --users N [--procs 1,2,8] [--samples S] [--oath-samples S]\n"
     "                 [--block B] [--rss-logins K] [--seed X]\n"
-    "                 [--only OP] [--candidate other/pam_totp.so] \n"
+    "                 [--only OP] [--candidate other/pam_totp.so] [--fresh-process pam_once]\n"
     "                 [--pg-dsn DSN --pg-key-file F --pg-password-file F]\n"
     "                 --module pam_totp.so --config pam_totp.conf --data-dir DIR --out "
     "results.tsv\n"
@@ -84,6 +84,8 @@ Options parse_options(int argc, char** argv) {
             options.pg.key_file = value;
         } else if (flag == "--pg-password-file") {
             options.pg.password_file = value;
+        } else if (flag == "--fresh-process") {
+            options.fresh_process = value;
         } else if (flag == "--only") {
             options.only = value;
         } else if (flag == "--sandbox") {

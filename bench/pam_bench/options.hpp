@@ -26,6 +26,8 @@ struct Options {
     std::string out;
     std::optional<std::uint64_t> seed;
     std::string only;  // run just this operation (e.g. "totp/valid"), for bench/profile.sh
+    // --fresh-process bench/pam_once: each login in a new process (fresh_process.hpp)
+    std::string fresh_process;
     // Internal: the peak-RSS probe process.
     std::optional<Service> probe;
     std::string sandbox;

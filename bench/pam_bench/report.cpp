@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 #include <stdexcept>
 
@@ -28,7 +29,12 @@ void Report::enrollment(std::size_t users, const EnrollSeconds& took) {
     std::fflush(out_);
 }
 
-void Report::latencies(std::size_t users, int procs, const RunResult& run) {
+void Report::latencies(std::size_t users, int procs, const RunResult& run,
+                       const std::string& fresh_process) {
+    const std::string kind =
+        fresh_process.empty()
+            ? "latency"
+            : "fresh_latency\t" + std::filesystem::path(fresh_process).filename().string();
     for (const OpResult& result : run.ops) {
         std::vector<float> samples = result.micros;
         if (samples.empty()) continue;
@@ -37,9 +43,10 @@ void Report::latencies(std::size_t users, int procs, const RunResult& run) {
         const double median = quantile(samples, 0.5);
         const double p99 = quantile(samples, 0.99);
         const double cpu = result.cpu_micros / static_cast<double>(samples.size());
-        std::fprintf(out_, "latency\t%zu\t%d\t%s\t%zu\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%llu\t%llu\n",
-                     users, procs, op_name(result.op), samples.size(), median, p99, mean,
-                     result.throughput, cpu, static_cast<unsigned long long>(result.unexpected),
+        std::fprintf(out_, "%s\t%zu\t%d\t%s\t%zu\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%llu\t%llu\n",
+                     kind.c_str(), users, procs, op_name(result.op), samples.size(), median, p99,
+                     mean, result.throughput, cpu,
+                     static_cast<unsigned long long>(result.unexpected),
                      static_cast<unsigned long long>(result.rewinds));
     }
     std::fflush(out_);

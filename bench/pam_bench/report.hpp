@@ -3,6 +3,8 @@
 //
 //   latency <users> <procs> <op> <count> <median_us> <p99_us> <mean_us> <ops_per_s> <cpu_us>
 //           <unexpected> <rewinds>      (cpu_us: mean user+system CPU per operation)
+//   fresh_latency <program> <users> <procs> <op> ...   the same, measured with
+//           --fresh-process <program> (its file name: pam_once or pam_once_crypto)
 //   rss     <users> <service> <peak_rss_kib>
 //   enroll  <users> <totp_s> <google_s> <oath_s> <sync_s>
 //   logins  <users> <service> <count>        (every PAM login made, for the syslog check)
@@ -25,7 +27,9 @@ class Report {
     Report& operator=(const Report&) = delete;
 
     void enrollment(std::size_t users, const EnrollSeconds& took);
-    void latencies(std::size_t users, int procs, const RunResult& run);
+    // `fresh_process`: the --fresh-process program, or empty.
+    void latencies(std::size_t users, int procs, const RunResult& run,
+                   const std::string& fresh_process);
     void peak_rss(std::size_t users, Service service, long kib);
     void logins(std::size_t users, Service service, std::uint64_t count);
 

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "enroll.hpp"
+#include "fresh_process.hpp"
 #include "operations.hpp"
 #include "users.hpp"
 
@@ -162,7 +163,11 @@ class Worker {
     }
 
     void run() {
-        start_pam_wrapper(*plan_.box);
+        if (plan_.fresh_process.empty()) {
+            start_pam_wrapper(*plan_.box);
+        } else {
+            use_private_tmp();
+        }
         wait_for_all();
         for (Op op : kOps) {
             if (plan_.every[op_index(op)] > 0) run_block(op, kWarmupBlock, false);
@@ -248,57 +253,83 @@ class Worker {
         shared_->rewinds[op_index(op)][id_] += stale.size();
     }
 
+    struct Sample {
+        bool ok = false;  // as expected: valid code accepted, wrong code refused, no error
+        double micros = 0;
+        double cpu_micros = 0;
+    };
+
     void time_one(Op op, std::size_t position, bool record) {
         const std::size_t user = slice_[position];
         Service service{};
-        bool ok = false;
-        double micros = 0;
-        const double cpu_start = cpu_micros();
+        Sample sample;
         if (op == Op::user_lookup) {
-            const std::string name = user_name(user);
-            const double start = monotonic_micros();
-            ok = lookup_user(name);
-            micros = monotonic_micros() - start;
-        } else if (!uses_service(op, service)) {
-            const std::size_t file =
-                (static_cast<std::size_t>(id_) + static_cast<std::size_t>(plan_.procs) * updates_) %
-                kFloorFiles;
-            const std::string path = plan_.box->floor_dir + "/f" + std::to_string(file);
-            const double start = monotonic_micros();
-            ok = durable_update(path, updates_++);
-            micros = monotonic_micros() - start;
+            sample = time_lookup(user);
+        } else if (uses_service(op, service)) {
+            sample = time_login(op, service, user);
         } else {
-            const std::string name = user_name(user);
-            const totp::SecretBytes secret = user_secret(plan_.seed, user);
-            const std::uint64_t step = current_step();
-            const std::string code =
-                is_wrong_case(op) ? wrong_code(secret, step) : code_for_step(secret, step);
-            const double start = monotonic_micros();
-            const int rc = pam_login(service_name(service), name.c_str(), code);
-            micros = monotonic_micros() - start;
-            ok = is_wrong_case(op) ? rc != PAM_SUCCESS : rc == PAM_SUCCESS;
-            if (is_valid_case(op))
-                last_step(state_slot(op), user) = static_cast<std::int64_t>(step);
-            shared_->logins[id_][static_cast<std::size_t>(service)] += 1;
-            if (!ok && ++reported_ <= kReportedFailures) {
-                std::fprintf(stderr, "pam_bench: worker %d: %s for %s returned %d (%s)\n", id_,
-                             op_name(op), name.c_str(), rc, pam_strerror(nullptr, rc));
-            }
+            sample = time_update();
         }
-        const double cpu = cpu_micros() - cpu_start;
         const std::size_t i = op_index(op);
-        if (!ok) shared_->unexpected[i][id_] += 1;
+        if (!sample.ok) shared_->unexpected[i][id_] += 1;
         if (!record) return;
         const std::uint64_t n = shared_->count[i][id_];
         if (n < shared_->capacity) {
             samples_of(shared_)[(i * static_cast<std::size_t>(plan_.procs) +
                                  static_cast<std::size_t>(id_)) *
                                     shared_->capacity +
-                                n] = static_cast<float>(micros);
+                                n] = static_cast<float>(sample.micros);
             shared_->count[i][id_] = n + 1;
-            shared_->busy_micros[i][id_] += micros;
-            shared_->cpu_micros[i][id_] += cpu;
+            shared_->busy_micros[i][id_] += sample.micros;
+            shared_->cpu_micros[i][id_] += sample.cpu_micros;
         }
+    }
+
+    Sample time_lookup(std::size_t user) {
+        const double cpu_start = cpu_micros();
+        const std::string name = user_name(user);
+        const double start = monotonic_micros();
+        const bool ok = lookup_user(name);
+        const double micros = monotonic_micros() - start;
+        return {ok, micros, cpu_micros() - cpu_start};
+    }
+
+    Sample time_update() {
+        const double cpu_start = cpu_micros();
+        const std::size_t file =
+            (static_cast<std::size_t>(id_) + static_cast<std::size_t>(plan_.procs) * updates_) %
+            kFloorFiles;
+        const std::string path = plan_.box->floor_dir + "/f" + std::to_string(file);
+        const double start = monotonic_micros();
+        const bool ok = durable_update(path, updates_++);
+        const double micros = monotonic_micros() - start;
+        return {ok, micros, cpu_micros() - cpu_start};
+    }
+
+    Sample time_login(Op op, Service service, std::size_t user) {
+        const double cpu_start = cpu_micros();
+        const std::string name = user_name(user);
+        const totp::SecretBytes secret = user_secret(plan_.seed, user);
+        const std::uint64_t step = current_step();
+        const std::string code =
+            is_wrong_case(op) ? wrong_code(secret, step) : code_for_step(secret, step);
+        TimedLogin login;
+        if (plan_.fresh_process.empty()) {
+            const double start = monotonic_micros();
+            login.rc = pam_login(service_name(service), name.c_str(), code);
+            login.micros = monotonic_micros() - start;
+            login.cpu_micros = cpu_micros() - cpu_start;
+        } else {
+            login = login_in_fresh_process(plan_.fresh_process, service_name(service), name, code);
+        }
+        const bool ok = is_wrong_case(op) ? login.rc != PAM_SUCCESS : login.rc == PAM_SUCCESS;
+        if (is_valid_case(op)) last_step(state_slot(op), user) = static_cast<std::int64_t>(step);
+        shared_->logins[id_][static_cast<std::size_t>(service)] += 1;
+        if (!ok && ++reported_ <= kReportedFailures) {
+            std::fprintf(stderr, "pam_bench: worker %d: %s for %s returned %d (%s)\n", id_,
+                         op_name(op), name.c_str(), login.rc, pam_strerror(nullptr, login.rc));
+        }
+        return {ok, login.micros, login.cpu_micros};
     }
 
     const RunPlan& plan_;

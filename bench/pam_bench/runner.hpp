@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sandbox.hpp"
@@ -48,6 +49,9 @@ struct RunPlan {
     // Shared by every worker of every run (a MAP_SHARED array from ReplayLedger): the
     // time step of each user's last valid login, per service with replay protection.
     std::int64_t* last_valid_step = nullptr;
+    // bench/pam_once: every login in a new process of it (fresh_process.hpp). Empty: the
+    // workers log in themselves, loading each module once and keeping it.
+    std::string fresh_process;
 };
 
 // Remembers across runs and processes which time step each user last logged in with.
