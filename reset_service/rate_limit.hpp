@@ -4,12 +4,32 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace resetd {
+
+// One key's counted event times, oldest first: a ring that grows by doubling from 4 entries.
+// An address that sent one request costs 32 bytes here (a std::deque allocated 576), which
+// matters when a flood from many addresses fills the table.
+class EventTimes {
+  public:
+    bool empty() const { return count_ == 0; }
+    std::size_t size() const { return count_; }
+    std::int64_t front() const { return times_[head_]; }
+    std::int64_t back() const { return times_[slot(count_ - 1)]; }
+    void pop_front();
+    void push_back(std::int64_t time);
+
+  private:
+    std::size_t slot(std::size_t i) const { return (head_ + i) % times_.size(); }
+
+    std::vector<std::int64_t> times_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+};
 
 class RateLimiter {
   public:
@@ -23,13 +43,13 @@ class RateLimiter {
     bool allow(std::string_view key, std::int64_t now);
 
   private:
-    std::deque<std::int64_t>* events(std::string_view key, std::int64_t now, bool create);
+    EventTimes* events(std::string_view key, std::int64_t now, bool create);
     void forget_idle_keys(std::int64_t now);
 
     std::size_t limit_;
     std::int64_t window_;
     std::size_t max_keys_;
-    std::unordered_map<std::string, std::deque<std::int64_t>> events_;
+    std::unordered_map<std::string, EventTimes> events_;
 };
 
 }  // namespace resetd
