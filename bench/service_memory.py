@@ -18,7 +18,8 @@ Prints "NAME<TAB>KiB" lines on stdout (bench/reset_service.sh records them):
 Appends where the frames are (by mapping, both processes) to --log.
 
 Checks, and exits 1 with the reason if one fails: each process alone matches its RSS
-walked by the kernel (smaps_rollup Rss) and its VmRSS from /proc/PID/status; the union
+walked by the kernel (smaps_rollup Rss; a difference from VmRSS in /proc/PID/status, which
+the kernel updates lazily, is only reported in the log); the union
 lies between the largest single VmRSS and the sum of them, and is at least the sum of
 their PSS. Under load the processes change between the reads, so a small tolerance
 applies (SLACK_PAGES).
@@ -110,7 +111,8 @@ class Frames:
             self.special[m.name()] += 1
             return
         is_file = bool(entry & FILE_OR_SHARED)
-        if not is_file and kpageflags.flags(pfn) & KPF_ZERO_PAGE:
+        # The (huge) zero page: not in RSS; pagemap may mark the huge one as file.
+        if kpageflags.flags(pfn) & KPF_ZERO_PAGE:
             self.special["zero page"] += 1
             return
         self.frames.setdefault(pfn, (is_file, m.name()))
@@ -150,8 +152,10 @@ def read_process(name, pid, kpageflags, report, failures):
                   f"in RSS, left out: {left_out}")
     if abs(mine - walked) > slack:
         failures.append(f"{name}: pagemap {mine} KiB vs smaps_rollup Rss {walked} KiB")
+    # VmRSS is kept by per-thread (or per-CPU) counters that catch up lazily: a difference
+    # there is reported, the exact comparison is the one with smaps_rollup above.
     if not low - slack <= mine <= high + slack:
-        failures.append(f"{name}: pagemap {mine} KiB vs VmRSS {low}..{high} KiB")
+        report.append(f"warning: {name}: pagemap {mine} KiB vs VmRSS {low}..{high} KiB")
     process.name, process.vmrss, process.pss = name, after["VmRSS"], rollup["Pss"]
     return process
 

@@ -96,7 +96,9 @@ TimedLogin login_in_fresh_process(const std::string& program, const char* servic
     TimedLogin login;
     std::istringstream fields(line);
     fields >> login.rc >> login.micros >> login.cpu_micros;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || fields.fail()) {
+    const bool one_line = !fields.fail() && (fields >> std::ws).eof() &&
+                          line.find('\n') == line.size() - 1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !one_line) {
         throw std::runtime_error(program + " " + service + " " + user + " failed (status " +
                                  std::to_string(status) + ", output '" + line + "')");
     }

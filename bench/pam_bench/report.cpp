@@ -8,7 +8,7 @@
 
 namespace bench {
 
-Report::Report(const std::string& path) : out_(std::fopen(path.c_str(), "a")) {
+Report::Report(const std::string& path) : out_(std::fopen(path.c_str(), "ae")) {
     if (out_ == nullptr) throw std::runtime_error("cannot open " + path);
 }
 

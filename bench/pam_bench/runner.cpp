@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -167,6 +168,9 @@ class Worker {
             start_pam_wrapper(*plan_.box);
         } else {
             use_private_tmp();
+            // A child that dies before reading its code must not kill the worker silently:
+            // its exit status says what happened.
+            std::signal(SIGPIPE, SIG_IGN);
         }
         wait_for_all();
         for (Op op : kOps) {
@@ -307,7 +311,6 @@ class Worker {
     }
 
     Sample time_login(Op op, Service service, std::size_t user) {
-        const double cpu_start = cpu_micros();
         const std::string name = user_name(user);
         const totp::SecretBytes secret = user_secret(plan_.seed, user);
         const std::uint64_t step = current_step();
@@ -315,6 +318,7 @@ class Worker {
             is_wrong_case(op) ? wrong_code(secret, step) : code_for_step(secret, step);
         TimedLogin login;
         if (plan_.fresh_process.empty()) {
+            const double cpu_start = cpu_micros();
             const double start = monotonic_micros();
             login.rc = pam_login(service_name(service), name.c_str(), code);
             login.micros = monotonic_micros() - start;
@@ -322,7 +326,9 @@ class Worker {
         } else {
             login = login_in_fresh_process(plan_.fresh_process, service_name(service), name, code);
         }
-        const bool ok = is_wrong_case(op) ? login.rc != PAM_SUCCESS : login.rc == PAM_SUCCESS;
+        // Every module refuses a wrong code with PAM_AUTH_ERR; anything else (a module that
+        // did not load, a configuration error) is a failure of the run, not a refusal.
+        const bool ok = login.rc == (is_wrong_case(op) ? PAM_AUTH_ERR : PAM_SUCCESS);
         if (is_valid_case(op)) last_step(state_slot(op), user) = static_cast<std::int64_t>(step);
         shared_->logins[id_][static_cast<std::size_t>(service)] += 1;
         if (!ok && ++reported_ <= kReportedFailures) {
