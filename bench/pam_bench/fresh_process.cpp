@@ -96,8 +96,8 @@ TimedLogin login_in_fresh_process(const std::string& program, const char* servic
     TimedLogin login;
     std::istringstream fields(line);
     fields >> login.rc >> login.micros >> login.cpu_micros;
-    const bool one_line = !fields.fail() && (fields >> std::ws).eof() &&
-                          line.find('\n') == line.size() - 1;
+    const bool one_line =
+        !fields.fail() && (fields >> std::ws).eof() && line.find('\n') == line.size() - 1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !one_line) {
         throw std::runtime_error(program + " " + service + " " + user + " failed (status " +
                                  std::to_string(status) + ", output '" + line + "')");
