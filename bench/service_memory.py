@@ -68,25 +68,25 @@ def mappings(pid):
     return result
 
 
-def status_kib(pid):
+def proc_kib(path, keys):
+    """The "Key:  N kB" lines of a /proc file that `keys` names, in KiB."""
     values = {}
-    with open(f"/proc/{pid}/status") as f:
+    with open(path) as f:
         for line in f:
             key, _, rest = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+            if key in keys:
                 values[key] = int(rest.split()[0])
     return values
+
+
+def status_kib(pid):
+    """The kernel's RSS counters (updated lazily)."""
+    return proc_kib(f"/proc/{pid}/status", ("VmRSS", "RssAnon", "RssFile", "RssShmem"))
 
 
 def rollup_kib(pid):
     """Rss and Pss as the kernel walks them (no counters: exact at the moment of reading)."""
-    values = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            key, _, rest = line.partition(":")
-            if key in ("Rss", "Pss"):
-                values[key] = int(rest.split()[0])
-    return values
+    return proc_kib(f"/proc/{pid}/smaps_rollup", ("Rss", "Pss"))
 
 
 class Frames:
