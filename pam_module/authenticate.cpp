@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "identity.hpp"
+#include "totp/account.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
 
@@ -53,11 +55,13 @@ SplitInput split_password_and_code(std::string_view combined, int digits) {
     return split;
 }
 
-// An input worth checking: a code or a recovery code (a password read from PAM_AUTHTOK
-// under try_first_pass is not, and must not count as a failure).
+// Under try_first_pass, PAM_AUTHTOK is usually the password an earlier module asked for.
+// Only a string of exactly the shape of a code (all digits, the user's number of them) or
+// of a printed recovery code is worth checking: anything else is a password, and a
+// password must never count as a failed code.
 bool looks_like_code(std::string_view text, int digits) {
     return (text.size() == static_cast<std::size_t>(digits) && all_digits(text)) ||
-           totp::normalize_recovery_code(text).has_value();
+           looks_like_printed_recovery_code(text);
 }
 
 class Login {
@@ -66,63 +70,74 @@ class Login {
           const totp::Clock& clock)
         : session_(session), settings_(settings), store_(store), clock_(clock) {}
 
-    // The account is looked up only where it matters: group scoping needs its groups, and
-    // a user who is not enrolled is refused when unknown (even with nullok). An enrolled
-    // user is not looked up (with a flat user database that is a scan per login), so a
-    // record left behind by a deleted account is checked like any other; such an account
-    // cannot log in anyway, as the password and account steps know no such user.
+    // A forward_pass line only splits the combined answer: nothing is checked or counted
+    // there, before the password module had its say. A later line of the same stack (the
+    // first one that finds a code kept for it) checks it.
     int run() {
-        if (const totp::Status name = totp::check_username(session_.user()); !name) {
-            session_.log_plain(LOG_WARNING, "refusing unsafe user name: " + name.error().message);
-            return prompt_then_fail();
-        }
-        const bool scoped = !settings_.require_group.empty() || !settings_.exempt_group.empty();
-        if (scoped) {
-            Account account;
-            if (const std::optional<int> failed = find_account(account)) return *failed;
-            if (const std::optional<int> outside = check_group_scope(account)) return *outside;
-        }
+        forwarded_ = session_.take_forwarded_code();
+        if (settings_.forward_pass && !forwarded_) return split_only();
+        return check_second_factor();
+    }
 
-        const totp::Result<bool> enrolled = store_.enrolled(session_.user());
+  private:
+    // The account is looked up on every login and the record is keyed by its canonical
+    // name: another spelling of the same account (an alias line sharing its uid, a
+    // case-insensitive directory, user@domain) finds the same record, so it cannot log in
+    // as "not enrolled".
+    int check_second_factor() {
+        std::optional<totp::Account> account = resolve_account();
+        if (!account) return prompt_then_fail();
+        if (const std::optional<int> outside = check_group_scope(*account)) return *outside;
+
+        const totp::Result<bool> enrolled = store_.enrolled(account_name_);
         if (!enrolled) {
             session_.log(LOG_ERR,
                          "cannot use state (" + enrolled.error().message + "), failing closed");
             return prompt_then_fail();
         }
-        if (!*enrolled) return refuse_unenrolled(scoped);
+        if (!*enrolled) return refuse_unenrolled();
 
-        // Only these two read the user's own number of digits before the code is typed.
-        int digits = settings_.params.digits;
-        if (settings_.forward_pass || settings_.try_first_pass) {
-            const std::optional<int> enrolled_digits = read_digits();
-            if (!enrolled_digits) return prompt_then_fail();
-            digits = *enrolled_digits;
+        // Only this reads the user's own number of digits before the code is typed.
+        if (settings_.try_first_pass && !forwarded_) {
+            const std::optional<int> digits = read_digits();
+            if (!digits) return prompt_then_fail();
+            return try_authtok_then_prompt(*digits);
         }
-        return settings_.try_first_pass ? try_authtok_then_prompt(digits)
-                                        : check(obtain_input(digits));
+        return check(obtain_input());
     }
 
-  private:
-    // nullopt when the account exists; otherwise logs why and fails the login.
-    std::optional<int> find_account(Account& account) {
-        switch (lookup_account(session_.user(), account)) {
-            case Lookup::found:
-                return std::nullopt;
-            case Lookup::unknown:
-                session_.log_plain(LOG_NOTICE, "authentication failure: unknown user");
-                return prompt_then_fail();
-            case Lookup::error:
-                session_.log(LOG_ERR, "user lookup failed");
-                return prompt_then_fail();
+    // The canonical account of the login name; nullopt (logged) when there is none or the
+    // lookup failed.
+    std::optional<totp::Account> resolve_account() {
+        if (const totp::Status name = totp::check_username(session_.user()); !name) {
+            session_.log_plain(LOG_WARNING, "refusing unsafe user name: " + name.error().message);
+            return std::nullopt;
         }
-        return prompt_then_fail();
+        totp::Result<totp::Account> account = totp::canonical_account(session_.user());
+        if (!account) {
+            if (account.error().code == totp::Errc::not_found) {
+                session_.log(LOG_NOTICE, "authentication failure: unknown user");
+            } else {
+                session_.log(LOG_ERR, "user lookup failed (" + account.error().message +
+                                          "), failing closed");
+            }
+            return std::nullopt;
+        }
+        if (const totp::Status name = totp::check_username(account->name); !name) {
+            session_.log_plain(LOG_WARNING,
+                               "refusing unsafe account name: " + name.error().message);
+            return std::nullopt;
+        }
+        account_name_ = account->name;
+        session_.set_account_name(account_name_);
+        if (account_name_ != session_.user()) {
+            session_.log(LOG_NOTICE,
+                         "login name is another name of this account: checking its code");
+        }
+        return std::move(*account);
     }
 
-    int refuse_unenrolled(bool account_found) {
-        if (!account_found) {
-            Account account;
-            if (const std::optional<int> failed = find_account(account)) return *failed;
-        }
+    int refuse_unenrolled() {
         if (settings_.nullok) {
             if (settings_.debug) session_.log(LOG_DEBUG, "not enrolled, nullok: ignoring");
             return PAM_IGNORE;
@@ -131,10 +146,48 @@ class Login {
         return prompt_then_fail();
     }
 
+    // forward_pass: one question for password and code. The password goes on as
+    // PAM_AUTHTOK for the password module (use_first_pass); the code is kept for the
+    // checking line. Returns PAM_IGNORE, so this line can never make a stack succeed.
+    int split_only() {
+        std::optional<totp::SecretString> combined = session_.ask_hidden(kCombinedPrompt);
+        if (!combined) {
+            session_.log(LOG_ERR, "conversation failed");
+            return PAM_CONV_ERR;
+        }
+        SplitInput split;
+        if (const std::optional<int> digits = digits_to_split()) {
+            split = split_password_and_code(combined->view(), *digits);
+        } else {
+            split.password = std::move(*combined);
+        }
+        if (!session_.set_authtok(split.password) ||
+            !session_.keep_forwarded_code(std::move(split.code))) {
+            session_.log(LOG_ERR, "cannot hand the password on, failing closed");
+            return PAM_AUTH_ERR;
+        }
+        return PAM_IGNORE;
+    }
+
+    // How many digits to split off: the enrolled user's own, or nullopt when the account is
+    // known not to be enrolled (everything typed is the password, so a rollout with nullok
+    // works). When in doubt, the configured digits; the checking line then fails closed.
+    std::optional<int> digits_to_split() {
+        const int fallback = settings_.params.digits;
+        if (!totp::check_username(session_.user())) return fallback;
+        const totp::Result<totp::Account> account = totp::canonical_account(session_.user());
+        if (!account || !totp::check_username(account->name)) return fallback;
+        account_name_ = account->name;
+        const totp::Result<bool> enrolled = store_.enrolled(account_name_);
+        if (!enrolled) return fallback;
+        if (!*enrolled) return std::nullopt;
+        return read_digits().value_or(fallback);
+    }
+
     // The enrolled user's number of digits; nullopt (logged) when the state cannot be used.
     // The lock is not kept while the user types: a slow client must not block others.
     std::optional<int> read_digits() {
-        auto record = store_.open(session_.user());
+        auto record = store_.open(account_name_);
         if (!record) {
             session_.log(LOG_ERR,
                          "cannot use state (" + record.error().message + "), failing closed");
@@ -149,9 +202,9 @@ class Login {
 
     // Scoping by group: PAM_IGNORE for users outside it, a failure if the group is
     // missing (a typo must not silently exempt everybody), nothing to say otherwise.
-    std::optional<int> check_group_scope(const Account& account) {
+    std::optional<int> check_group_scope(const totp::Account& account) {
         if (!settings_.require_group.empty()) {
-            switch (group_membership(session_.user(), account, settings_.require_group)) {
+            switch (group_membership(account, settings_.require_group)) {
                 case Membership::member:
                     break;
                 case Membership::not_member:
@@ -165,7 +218,7 @@ class Login {
             }
         }
         if (!settings_.exempt_group.empty()) {
-            switch (group_membership(session_.user(), account, settings_.exempt_group)) {
+            switch (group_membership(account, settings_.exempt_group)) {
                 case Membership::member:
                     if (settings_.debug) session_.log(LOG_DEBUG, "in exempt_group, ignoring");
                     return PAM_IGNORE;
@@ -181,15 +234,9 @@ class Login {
         return std::nullopt;
     }
 
-    // Reads the code the way the settings say. nullopt: the conversation failed.
-    std::optional<totp::SecretString> obtain_input(int digits) {
-        if (settings_.forward_pass) {
-            std::optional<totp::SecretString> combined = session_.ask_hidden(kCombinedPrompt);
-            if (!combined) return std::nullopt;
-            SplitInput split = split_password_and_code(combined->view(), digits);
-            if (!session_.set_authtok(split.password)) return std::nullopt;
-            return std::move(split.code);
-        }
+    // The code, from where the settings say. nullopt: the conversation failed.
+    std::optional<totp::SecretString> obtain_input() {
+        if (forwarded_) return std::exchange(forwarded_, std::nullopt);
         if (settings_.use_first_pass) {
             std::optional<totp::SecretString> token = session_.authtok();
             return token ? std::move(token) : totp::SecretString();
@@ -211,7 +258,7 @@ class Login {
     // Ask exactly as for an enrolled user, then fail: the conversation must not tell an
     // unknown or unenrolled user apart from one who typed a wrong code.
     int prompt_then_fail() {
-        std::optional<totp::SecretString> ignored = obtain_input(settings_.params.digits);
+        std::optional<totp::SecretString> ignored = obtain_input();
         return ignored ? PAM_AUTH_ERR : PAM_CONV_ERR;
     }
 
@@ -220,7 +267,7 @@ class Login {
             session_.log(LOG_ERR, "conversation failed");
             return PAM_CONV_ERR;
         }
-        auto record = store_.open(session_.user());
+        auto record = store_.open(account_name_);
         if (!record) {
             session_.log(LOG_ERR,
                          "cannot use state (" + record.error().message + "), failing closed");
@@ -286,6 +333,8 @@ class Login {
     const totp::Settings& settings_;
     totp::Store& store_;
     const totp::Clock& clock_;
+    std::string account_name_;                     // canonical; the store's key
+    std::optional<totp::SecretString> forwarded_;  // the code a forward_pass line kept
     bool store_failed_ = false;  // the state could not be read or an attempt not recorded
 };
 

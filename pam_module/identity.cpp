@@ -1,7 +1,6 @@
 #include "identity.hpp"
 
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,27 +18,7 @@ std::size_t initial_buffer_size(int name) {
 
 }  // namespace
 
-Lookup lookup_account(const std::string& user, Account& account) {
-    std::vector<char> buffer(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
-    passwd entry{};
-    passwd* found = nullptr;
-    for (;;) {
-        const int rc = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
-        if (rc == ERANGE && buffer.size() < kMaxLookupBuffer) {
-            buffer.resize(buffer.size() * 2);
-            continue;
-        }
-        if (rc != 0 && rc != ENOENT && rc != ESRCH) return Lookup::error;
-        break;
-    }
-    if (found == nullptr) return Lookup::unknown;
-    account.uid = entry.pw_uid;
-    account.gid = entry.pw_gid;
-    return Lookup::found;
-}
-
-Membership group_membership(const std::string& user, const Account& account,
-                            const std::string& group) {
+Membership group_membership(const totp::Account& account, const std::string& group) {
     std::vector<char> buffer(initial_buffer_size(_SC_GETGR_R_SIZE_MAX));
     struct group entry {};
     struct group* found = nullptr;
@@ -58,7 +37,7 @@ Membership group_membership(const std::string& user, const Account& account,
     std::vector<gid_t> groups(32);
     for (;;) {
         int count = static_cast<int>(groups.size());
-        if (getgrouplist(user.c_str(), account.gid, groups.data(), &count) >= 0) {
+        if (getgrouplist(account.name.c_str(), account.gid, groups.data(), &count) >= 0) {
             groups.resize(static_cast<std::size_t>(count));
             break;
         }

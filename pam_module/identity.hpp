@@ -1,22 +1,13 @@
-// Account and group lookups through NSS (getpwnam_r, getgrnam_r, getgrouplist).
+// Group membership through NSS (getgrnam_r, getgrouplist), for require_group/exempt_group.
 #pragma once
-
-#include <sys/types.h>
 
 #include <string>
 
+#include "totp/account.hpp"
+
 namespace pam_totp {
 
-struct Account {
-    uid_t uid = 0;
-    gid_t gid = 0;
-};
-
-enum class Lookup { found, unknown, error };
-Lookup lookup_account(const std::string& user, Account& account);
-
 enum class Membership { member, not_member, no_such_group, error };
-Membership group_membership(const std::string& user, const Account& account,
-                            const std::string& group);
+Membership group_membership(const totp::Account& account, const std::string& group);
 
 }  // namespace pam_totp

@@ -8,6 +8,18 @@ namespace {
 
 constexpr std::string_view kConfigArgument = "config=";
 
+// In the home layout a missing file may only mean the home is not mounted yet (pam_mount,
+// ecryptfs, autofs mount it later in the login): with nullok that would read as "not
+// enrolled" and let the password alone in. Roll out with require_group instead.
+void check_combination(ModuleOptions& options) {
+    if (options.settings.nullok && !options.settings.secret_path.empty()) {
+        options.problems.push_back(
+            {"nullok cannot be used with secret_path (a home that is not mounted yet would "
+             "look like no enrollment); roll out with require_group instead",
+             true});
+    }
+}
+
 }  // namespace
 
 bool ModuleOptions::must_fail_closed() const {
@@ -43,6 +55,7 @@ ModuleOptions load_options(int argc, const char** argv) {
                                 argument.substr(equals + 1), options.problems);
         }
     }
+    check_combination(options);
     return options;
 }
 

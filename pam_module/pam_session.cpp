@@ -5,9 +5,29 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace pam_totp {
 namespace {
+
+constexpr const char* kForwardedCodeName = "pam_totp_forwarded_code";
+
+struct ForwardedCode {
+    totp::SecretString code;
+    bool taken = false;
+};
+
+// Runs at pam_end(): a code that a forward_pass line kept but no pam_totp line took, in a
+// stack that then succeeded, means the second factor was never checked.
+void release_forwarded_code(pam_handle_t* pamh, void* data, int error_status) {
+    std::unique_ptr<ForwardedCode> kept(static_cast<ForwardedCode*>(data));
+    const int status = error_status & ~(PAM_DATA_SILENT | PAM_DATA_REPLACE);
+    if (!kept->taken && status == PAM_SUCCESS) {
+        pam_syslog(pamh, LOG_CRIT,
+                   "forward_pass split a code off the password but no later pam_totp line "
+                   "checked it: this stack does not ask for the second factor (see pam_totp(8))");
+    }
+}
 
 // Strips anything that could forge or split a log line (remote host names come from
 // the network).
@@ -57,6 +77,28 @@ bool PamSession::set_authtok(const totp::SecretString& value) {
     return pam_set_item(pamh_, PAM_AUTHTOK, value.c_str()) == PAM_SUCCESS;
 }
 
+bool PamSession::keep_forwarded_code(totp::SecretString code) {
+    auto kept = std::make_unique<ForwardedCode>();
+    kept->code = std::move(code);
+    if (pam_set_data(pamh_, kForwardedCodeName, kept.get(), release_forwarded_code) !=
+        PAM_SUCCESS) {
+        return false;
+    }
+    kept.release();  // owned by the handle now; release_forwarded_code frees it
+    return true;
+}
+
+std::optional<totp::SecretString> PamSession::take_forwarded_code() {
+    const void* data = nullptr;
+    if (pam_get_data(pamh_, kForwardedCodeName, &data) != PAM_SUCCESS || data == nullptr) {
+        return std::nullopt;
+    }
+    auto* kept = static_cast<ForwardedCode*>(const_cast<void*>(data));
+    if (kept->taken) return std::nullopt;
+    kept->taken = true;
+    return std::move(kept->code);
+}
+
 std::string PamSession::item(int type) const {
     const void* value = nullptr;
     if (pam_get_item(pamh_, type, &value) != PAM_SUCCESS || value == nullptr) return "";
@@ -65,9 +107,12 @@ std::string PamSession::item(int type) const {
 
 void PamSession::log(int priority, const std::string& what) const {
     const std::string rhost = item(PAM_RHOST);
-    pam_syslog(pamh_, priority, "%s for user %s (service=%s rhost=%s)", what.c_str(),
-               printable(user_).c_str(), item(PAM_SERVICE).c_str(),
-               rhost.empty() ? "-" : rhost.c_str());
+    const std::string typed =
+        account_.empty() || account_ == user_ ? "" : " login_name=" + printable(user_);
+    const std::string& account = account_.empty() ? user_ : account_;
+    pam_syslog(pamh_, priority, "%s for user %s (service=%s rhost=%s%s)", what.c_str(),
+               printable(account).c_str(), item(PAM_SERVICE).c_str(),
+               rhost.empty() ? "-" : rhost.c_str(), typed.c_str());
 }
 
 void PamSession::log_plain(int priority, const std::string& what) const {

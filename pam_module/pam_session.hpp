@@ -17,13 +17,22 @@ class PamSession {
 
     // PAM_SUCCESS and the user name, or the error pam_get_user returned.
     int fetch_user();
+    // The name the login program passed (PAM_USER), as typed.
     const std::string& user() const { return user_; }
+    // The account it resolved to, named canonically; log lines name both when they differ.
+    void set_account_name(const std::string& name) { account_ = name; }
 
     // Asks with echo off; nullopt if the conversation failed or returned nothing.
     std::optional<totp::SecretString> ask_hidden(const std::string& prompt);
 
     std::optional<totp::SecretString> authtok() const;
     bool set_authtok(const totp::SecretString& value);
+
+    // forward_pass: the code split off the combined answer, kept in the PAM handle for a
+    // later pam_totp line of the same stack, which takes it once. A code still kept when a
+    // successful login ends is logged: that stack never checked the second factor.
+    bool keep_forwarded_code(totp::SecretString code);
+    std::optional<totp::SecretString> take_forwarded_code();
 
     // One syslog line (LOG_AUTHPRIV) "<what> for user X (service=Y rhost=Z)".
     void log(int priority, const std::string& what) const;
@@ -34,6 +43,7 @@ class PamSession {
 
     pam_handle_t* pamh_;
     std::string user_;
+    std::string account_;
 };
 
 }  // namespace pam_totp

@@ -62,6 +62,23 @@ int pam_set_item(pam_handle_t* pamh, int type, const void* item) {
     return PAM_SUCCESS;
 }
 
+int pam_set_data(pam_handle_t* pamh, const char* name, void* data,
+                 void (*cleanup)(pam_handle_t* pamh, void* data, int error_status)) {
+    auto found = pamh->data.find(name);
+    if (found != pamh->data.end() && found->second.second != nullptr) {
+        found->second.second(pamh, found->second.first, PAM_DATA_REPLACE);
+    }
+    pamh->data[name] = {data, cleanup};
+    return PAM_SUCCESS;
+}
+
+int pam_get_data(const pam_handle_t* pamh, const char* name, const void** data) {
+    const auto found = pamh->data.find(name);
+    if (found == pamh->data.end()) return PAM_NO_MODULE_DATA;
+    *data = found->second.first;
+    return PAM_SUCCESS;
+}
+
 int pam_vprompt(pam_handle_t* pamh, int style, char** response, const char* fmt, va_list args) {
     pamh->prompts.push_back(format(fmt, args));
     pamh->prompt_styles.push_back(style);
@@ -96,3 +113,10 @@ void pam_syslog(const pam_handle_t* pamh, int priority, const char* fmt, ...) {
 }
 
 }  // extern "C"
+
+void fake_pam_end(pam_handle* pamh, int status) {
+    for (auto& [name, entry] : pamh->data) {
+        if (entry.second != nullptr) entry.second(pamh, entry.first, status);
+    }
+    pamh->data.clear();
+}

@@ -90,7 +90,7 @@ const char* const kWrappedCalls[] = {
     "open",    "openat",   "pread",      "pwrite",     "read",        "fstat",
     "fstatat", "lstat",    "flock",      "fsync",      "fdatasync",   "linkat",
     "renameat", "renameat2", "unlinkat", "fchmod",    "mkdirat",    "setfsuid",    "setfsgid",
-    "getpwnam_r", "getgrnam_r", "getgrouplist", "RAND_bytes",
+    "getpwnam_r", "getpwuid_r", "getgrnam_r", "getgrouplist", "RAND_bytes",
 };
 const std::size_t kWrappedCallCount = sizeof kWrappedCalls / sizeof kWrappedCalls[0];
 
@@ -283,14 +283,16 @@ int __wrap_clock_gettime(clockid_t clock, struct timespec* ts) {
     return __real_clock_gettime(clock, ts);
 }
 
-int __wrap_getpwnam_r(const char* name, struct passwd* entry, char* buffer, size_t size,
-                      struct passwd** result) {
+// Answers a passwd lookup from faults::g_users: the first user `matches` accepts.
+extern "C++" template <class Match>
+int fake_passwd_lookup(const char* call, Match&& matches, struct passwd* entry, char* buffer,
+                       size_t size, struct passwd** result) {
     *result = nullptr;
-    const faults::Fault* fault = next_fault("getpwnam_r", Kind::other);
+    const faults::Fault* fault = next_fault(call, Kind::other);
     if (fault != nullptr && fault->action == faults::Action::fail) return fault->error;
     if (fault != nullptr && fault->action == faults::Action::interrupt) return ERANGE;
     for (const faults::User& user : faults::g_users) {
-        if (user.name != name) continue;
+        if (!matches(user)) continue;
         char* cursor = buffer;
         std::size_t left = size;
         *entry = passwd{};
@@ -307,6 +309,20 @@ int __wrap_getpwnam_r(const char* name, struct passwd* entry, char* buffer, size
         return 0;
     }
     return 0;
+}
+
+int __wrap_getpwnam_r(const char* name, struct passwd* entry, char* buffer, size_t size,
+                      struct passwd** result) {
+    return fake_passwd_lookup(
+        "getpwnam_r", [name](const faults::User& user) { return user.name == name; }, entry,
+        buffer, size, result);
+}
+
+int __wrap_getpwuid_r(uid_t uid, struct passwd* entry, char* buffer, size_t size,
+                      struct passwd** result) {
+    return fake_passwd_lookup(
+        "getpwuid_r", [uid](const faults::User& user) { return user.uid == uid; }, entry,
+        buffer, size, result);
 }
 
 int __wrap_getgrnam_r(const char* name, struct group* entry, char* buffer, size_t size,

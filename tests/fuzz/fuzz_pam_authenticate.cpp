@@ -26,6 +26,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fake_pam.hpp"
@@ -326,9 +327,23 @@ int run(Case& c) {
     argv.reserve(arguments.size());
     for (const std::string& a : arguments) argv.push_back(a.c_str());
 
+    // forward_pass only splits the answer; the next pam_totp line of the stack checks it.
+    std::vector<const char*> check_argv;
+    for (const char* a : argv) {
+        if (std::string_view(a) != "forward_pass") check_argv.push_back(a);
+    }
+
     faults::arm(c.plan);
-    const int rc = pam_sm_authenticate(&c.handle, 0, static_cast<int>(argv.size()), argv.data());
+    int rc = pam_sm_authenticate(&c.handle, 0, static_cast<int>(argv.size()), argv.data());
+    if (check_argv.size() != argv.size()) {
+        if (rc == PAM_SUCCESS) fuzz::violated("a forward_pass line returned PAM_SUCCESS");
+        if (rc == PAM_IGNORE) {
+            rc = pam_sm_authenticate(&c.handle, 0, static_cast<int>(check_argv.size()),
+                                     check_argv.data());
+        }
+    }
     faults::disarm();
+    fake_pam_end(&c.handle, rc);
     return rc;
 }
 

@@ -21,6 +21,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fake_pam.hpp"
@@ -125,10 +126,20 @@ Outcome login(const Scenario& scenario, const totp::UserState& state, const faul
     if (scenario.home_layout) arguments.push_back("secret_path=" + g_root + "/home/%u/.totp");
     std::vector<const char*> argv;
     for (const std::string& a : arguments) argv.push_back(a.c_str());
+    // forward_pass only splits; the stack's next pam_totp line (without it) checks.
+    std::vector<const char*> check_argv;
+    for (const char* a : argv) {
+        if (std::string_view(a) != "forward_pass") check_argv.push_back(a);
+    }
 
     faults::arm(plan);
-    const int rc = pam_sm_authenticate(&handle, 0, static_cast<int>(argv.size()), argv.data());
+    int rc = pam_sm_authenticate(&handle, 0, static_cast<int>(argv.size()), argv.data());
+    if (check_argv.size() != argv.size() && rc == PAM_IGNORE) {
+        rc = pam_sm_authenticate(&handle, 0, static_cast<int>(check_argv.size()),
+                                 check_argv.data());
+    }
     faults::disarm();
+    fake_pam_end(&handle, rc);
     return {rc, faults::report(), handle.log, handle.log_priorities};
 }
 

@@ -71,6 +71,8 @@ std::string passwd_text() {
                 "::/home/" + user + ":/bin/sh\n";
         ++uid;
     }
+    for (const char* alias : kAliceAliases)
+        text += std::string(alias) + ":x:1001:1001::/home/alice:/bin/sh\n";
     return text;
 }
 
@@ -124,6 +126,8 @@ int setup_sandbox(void**) {
     std::string passdb;
     for (const char* user : kUsers)
         passdb += std::string(user) + ":" + password_of(user) + ":any\n";
+    for (const char* alias : kAliceAliases)
+        passdb += std::string(alias) + ":" + password_of(alias) + ":any\n";
     write_file(g_paths.root + "/passdb", passdb);
 
     setenv("PAM_WRAPPER_SERVICE_DIR", (g_paths.root + "/services").c_str(), 1);

@@ -15,6 +15,9 @@ namespace fixture {
 
 // Every user has the password "<name>-pw". carol is in group totp-users, dave in no2fa.
 inline const char* const kUsers[] = {"alice", "bob", "carol", "dave", "erin"};
+// Other names of alice's account: passwd lines after hers with her uid (as an alias line,
+// a case-insensitive directory or user@domain would give), each with its own password.
+inline const char* const kAliceAliases[] = {"Alice", "alice@example.com", "alice-alias"};
 
 struct Paths {
     std::string root;

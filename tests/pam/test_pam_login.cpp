@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "fixture.hpp"
@@ -35,6 +36,17 @@ namespace {
 
 const totp::OtpParams kDefault{};
 
+// A code the secret does not give at kEpoch (or the steps next to it).
+std::string wrong_code(const totp::SecretBytes& secret) {
+    std::string wrong = code_at(secret, kDefault, kEpoch);
+    for (int step = -1; step <= 1; ++step) {
+        const std::string near = code_at(secret, kDefault, kEpoch + 30 * step);
+        wrong[0] = static_cast<char>('0' + (wrong[0] - '0' + 1) % 10);
+        if (wrong == near) wrong[1] = static_cast<char>('0' + (wrong[1] - '0' + 1) % 10);
+    }
+    return wrong;
+}
+
 // The standard stack: pam_matrix for the password, then pam_totp.
 fixture::LoginResult login_with_code(const std::string& user, const std::string& code,
                                      const std::string& service = "login") {
@@ -51,17 +63,29 @@ int group_setup(void** state) {
     fixture::write_service("require", "require_group=totp-users");
     fixture::write_service("exempt", "exempt_group=no2fa");
     fixture::write_service("missing-group", "require_group=no-such-group");
-    // pam_matrix always asks for the password itself, so here pam_get_items follows
-    // pam_totp and exports PAM_AUTHTOK, which is what pam_unix use_first_pass would read.
-    fixture::write_raw_service("forward", std::string("auth required ") + TOTP_MODULE_PATH +
-                                              " state_dir=" + fixture::paths().state_dir +
-                                              " config=" + fixture::paths().config +
-                                              " forward_pass\nauth required " +
-                                              TOTP_PAM_WRAPPER_MODULES + "/pam_get_items.so\n");
+    // forward_pass as documented: the first line splits, the password module checks the
+    // password, the last line checks the kept code. pam_get_items exports PAM_AUTHTOK
+    // (what the password module was handed) to the test.
+    const std::string totp_line = std::string(TOTP_MODULE_PATH) +
+                                  " state_dir=" + fixture::paths().state_dir +
+                                  " config=" + fixture::paths().config;
+    const std::string password_line = std::string(TOTP_TEST_PASSWORD_MODULE) + " use_first_pass\n";
+    fixture::write_raw_service("forward", "auth requisite " + totp_line + " forward_pass\n" +
+                                              "auth requisite " + password_line + "auth required " +
+                                              TOTP_PAM_WRAPPER_MODULES + "/pam_get_items.so\n" +
+                                              "auth required " + totp_line + "\n");
+    fixture::write_raw_service("forward-nullok", "auth requisite " + totp_line + " forward_pass\n" +
+                                                     "auth requisite " + password_line +
+                                                     "auth required " + totp_line + " nullok\n");
+    // The single forward_pass line older versions documented: nothing checks the code.
+    fixture::write_raw_service("forward-alone", "auth required " + totp_line + " forward_pass\n" +
+                                                    "auth required " + password_line);
     fixture::write_service("prompted", "[prompt=Code from your phone: ]");
     fixture::write_service("bad-window", "window=99");
     fixture::write_service("typo", "windw=2");
     fixture::write_service("home", "secret_path=" + fixture::paths().root + "/home/%u/totp-state");
+    fixture::write_service("home-nullok",
+                           "nullok secret_path=" + fixture::paths().root + "/home/%u/totp-state");
     fixture::write_raw_service("first-pass",
                                std::string("auth required ") + TOTP_PAM_WRAPPER_MODULES +
                                    "/pam_set_items.so\nauth required " + TOTP_MODULE_PATH +
@@ -240,14 +264,44 @@ void unknown_user_in_a_group_scoped_service_is_refused(void**) {
     assert_true(log_contains("unknown user"));
 }
 
-// Enrolled users are not looked up (see pam_totp(8)): the record of an account that no
-// longer exists is checked like any other, and the password step still refuses the login.
-void record_of_a_deleted_account_is_checked_without_a_lookup(void**) {
+// The account is looked up on every login: the record of an account that no longer
+// exists is refused like an unknown user, whatever code comes with it.
+void record_of_a_deleted_account_is_refused(void**) {
     const auto secret = enroll("ghost");
     const auto result = login("login", "ghost", {"whatever", code_at(secret, kDefault, kEpoch)});
     assert_int_not_equal(result.rc, PAM_SUCCESS);
-    assert_true(log_contains("accepted verification code for user ghost"));
-    assert_false(log_contains("unknown user"));
+    assert_true(log_contains("unknown user"));
+    assert_false(log_contains("accepted verification code"));
+}
+
+// Another spelling of an enrolled account (an alias line sharing its uid, a case variant,
+// user@domain) must not find "no record" and pass on nullok with the password alone.
+void another_name_of_an_enrolled_account_needs_its_code(void**) {
+    const auto secret = enroll("alice");
+    for (const char* alias : fixture::kAliceAliases) {
+        const auto refused = login("nullok", alias, {password_of(alias), "000000"});
+        if (refused.rc == PAM_SUCCESS) fail_msg("%s logged in without alice's code", alias);
+    }
+    assert_true(log_contains("wrong verification code for user alice"));
+    assert_true(log_contains("login_name=Alice"));
+    fixture::set_now(kEpoch + 30);
+    const auto accepted =
+        login("nullok", "alice-alias",
+              {password_of("alice-alias"), code_at(secret, kDefault, kEpoch + 30)});
+    assert_int_equal(accepted.rc, PAM_SUCCESS);
+    assert_true(fixture::read_state("alice").last_step.value() == (kEpoch + 30) / 30);
+}
+
+// A code alice used is spent for every name of her account, and failures under another
+// name count toward her lockout.
+void another_name_shares_replay_state_and_failures(void**) {
+    const auto secret = enroll("alice");
+    const std::string code = code_at(secret, kDefault, kEpoch);
+    assert_int_equal(login_with_code("alice", code).rc, PAM_SUCCESS);
+    assert_int_equal(login("login", "Alice", {password_of("Alice"), code}).rc, PAM_AUTH_ERR);
+    assert_true(log_contains("replayed"));
+    assert_int_equal(fixture::read_state("alice").failures, 1);
+    assert_false(std::filesystem::exists(fixture::state_file("Alice")));
 }
 
 void enrolled_user_with_nullok_still_needs_the_code(void**) {
@@ -290,12 +344,14 @@ void forward_pass_splits_password_and_code(void**) {
     assert_int_equal(result.prompts.size(), 1);
     assert_string_equal(result.prompts[0].c_str(), "Password & verification code: ");
     assert_string_equal(result.authtok.c_str(), password_of("alice").c_str());
+    assert_true(fixture::read_state("alice").last_step.value() == kEpoch / 30);
 }
 
 void forward_pass_with_wrong_code_is_refused(void**) {
-    enroll("alice");
-    const auto result = login("forward", "alice", {password_of("alice") + "000000"});
+    const auto secret = enroll("alice");
+    const auto result = login("forward", "alice", {password_of("alice") + wrong_code(secret)});
     assert_int_equal(result.rc, PAM_AUTH_ERR);
+    assert_int_equal(fixture::read_state("alice").failures, 1);
 }
 
 void forward_pass_accepts_a_recovery_code(void**) {
@@ -303,6 +359,40 @@ void forward_pass_accepts_a_recovery_code(void**) {
     const auto result = login("forward", "alice", {password_of("alice") + "ABCD-EFGH-JKMN"});
     assert_int_equal(result.rc, PAM_SUCCESS);
     assert_string_equal(result.authtok.c_str(), password_of("alice").c_str());
+}
+
+// Someone without the password must not be able to lock the user out (or learn whether
+// they are enrolled): with forward_pass a wrong password never reaches the code check.
+void forward_pass_wrong_password_never_counts_a_failure(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\nmax_failures = 2\n", 0644);
+    for (int attempt = 0; attempt < 6; ++attempt) {
+        const auto result = login("forward", "alice", {"guessed-pw" + wrong_code(secret)});
+        assert_int_not_equal(result.rc, PAM_SUCCESS);
+        assert_int_not_equal(result.rc, PAM_MAXTRIES);
+    }
+    assert_int_equal(fixture::read_state("alice").failures, 0);
+    assert_int_equal(fixture::read_state("alice").locked_until, 0);
+    const auto result =
+        login("forward", "alice", {password_of("alice") + code_at(secret, kDefault, kEpoch)});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+}
+
+// During a rollout, a user who has not enrolled types only the password.
+void forward_pass_with_nullok_hands_an_unenrolled_users_whole_answer_on(void**) {
+    const auto result = login("forward-nullok", "bob", {"bob-pw"});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+}
+
+// The single forward_pass line of older versions checks no code. It can never succeed on
+// its own (PAM_IGNORE), and a login that ends successfully with the code unchecked is
+// logged at LOG_CRIT, naming the misconfiguration.
+void forward_pass_alone_is_logged_as_unchecked(void**) {
+    const auto secret = enroll("alice");
+    const auto result =
+        login("forward-alone", "alice", {password_of("alice") + wrong_code(secret)});
+    assert_int_equal(result.rc, PAM_SUCCESS);  // what such a stack does: see pam_totp(8)
+    assert_true(log_contains("no later pam_totp line checked it"));
 }
 
 void use_first_pass_reads_the_code_from_authtok(void**) {
@@ -340,6 +430,25 @@ void try_first_pass_uses_a_code_in_authtok(void**) {
     unsetenv("PAM_AUTHTOK");
     assert_int_equal(result.rc, PAM_SUCCESS);
     assert_int_equal(result.prompts.size(), 0);
+}
+
+// Under try_first_pass PAM_AUTHTOK is usually the password: one of letters and digits
+// (shaped like a recovery code) must never count as a wrong code.
+void try_first_pass_never_counts_a_password_as_a_wrong_code(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\nmax_failures = 1\n", 0644);
+    std::int64_t now = kEpoch;
+    for (const char* password : {"Summer2024", "Summer-2024", "correcthorse7", "12345678901"}) {
+        now += 30;
+        fixture::set_now(now);
+        setenv("PAM_AUTHTOK", password, 1);
+        const auto result = login("try-first-pass", "alice", {code_at(secret, kDefault, now)});
+        unsetenv("PAM_AUTHTOK");
+        if (result.rc != PAM_SUCCESS) fail_msg("'%s' as PAM_AUTHTOK: rc %d", password, result.rc);
+        assert_int_equal(result.prompts.size(), 1);
+        assert_int_equal(fixture::read_state("alice").failures, 0);
+    }
+    assert_int_equal(fixture::read_state("alice").locked_until, 0);
 }
 
 void prompt_is_configurable(void**) {
@@ -383,6 +492,14 @@ void corrupt_state_file_fails_closed_with_forward_pass(void**) {
     assert_int_equal(result.rc, PAM_AUTH_ERR);
     assert_int_equal(result.prompts.size(), 1);
     assert_true(log_contains("failing closed"));
+}
+
+// A home that is mounted during the login (pam_mount, ecryptfs, autofs) has no file yet:
+// with nullok that would read as "not enrolled". The combination refuses every login.
+void home_layout_with_nullok_refuses_logins(void**) {
+    const auto result = login_with_code("bob", "123456", "home-nullok");
+    assert_int_equal(result.rc, PAM_SERVICE_ERR);
+    assert_true(log_contains("nullok cannot be used with secret_path"));
 }
 
 void truncated_state_file_fails_closed(void**) {
@@ -599,7 +716,10 @@ int main() {
         CASE(unknown_user_is_prompted_then_refused),
         CASE(unknown_user_with_nullok_is_prompted_then_refused),
         CASE(unknown_user_in_a_group_scoped_service_is_refused),
-        CASE(record_of_a_deleted_account_is_checked_without_a_lookup),
+        CASE(record_of_a_deleted_account_is_refused),
+        CASE(another_name_of_an_enrolled_account_needs_its_code),
+        CASE(another_name_shares_replay_state_and_failures),
+        CASE(home_layout_with_nullok_refuses_logins),
         CASE(enrolled_user_with_nullok_still_needs_the_code),
         CASE(require_group_scopes_enforcement),
         CASE(exempt_group_members_are_not_asked),
@@ -607,10 +727,14 @@ int main() {
         CASE(forward_pass_splits_password_and_code),
         CASE(forward_pass_with_wrong_code_is_refused),
         CASE(forward_pass_accepts_a_recovery_code),
+        CASE(forward_pass_wrong_password_never_counts_a_failure),
+        CASE(forward_pass_with_nullok_hands_an_unenrolled_users_whole_answer_on),
+        CASE(forward_pass_alone_is_logged_as_unchecked),
         CASE(use_first_pass_reads_the_code_from_authtok),
         CASE(use_first_pass_without_a_code_is_refused),
         CASE(try_first_pass_prompts_when_authtok_is_not_a_code),
         CASE(try_first_pass_uses_a_code_in_authtok),
+        CASE(try_first_pass_never_counts_a_password_as_a_wrong_code),
         CASE(prompt_is_configurable),
         CASE(corrupt_state_file_fails_closed),
         CASE(corrupt_state_file_fails_closed_with_nullok),

@@ -1,0 +1,37 @@
+// The one account lookup every program uses (NSS: getpwnam_r, getpwuid_r).
+//
+// "Not found" has one meaning everywhere: NSS answered and knows no such account
+// (Errc::not_found). Any other failure of the lookup (an unreachable directory server, a
+// broken nsswitch.conf) is Errc::io, and callers fail closed on it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "totp/result.hpp"
+
+namespace totp {
+
+struct Account {
+    std::string name;  // the passwd entry's own name (pw_name)
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+};
+
+// The passwd entry for `name` as NSS spells it (a case-insensitive source may answer
+// "alice" for "Alice").
+Result<Account> find_account(std::string_view name);
+
+// The passwd entry NSS gives for `uid`: with several entries sharing a uid, the first.
+Result<Account> find_account(uid_t uid);
+
+// The account a typed login name logs into, named canonically: the entry for the name's
+// uid. So "Alice", "alice@example.com" (winbind, SSSD) and an alias line sharing alice's
+// uid all give "alice", and a record keyed by the canonical name is found whatever
+// spelling the login program passed.
+Result<Account> canonical_account(std::string_view typed);
+
+}  // namespace totp
