@@ -118,15 +118,16 @@ Outcome import_oath(Session& session, const CommandLine& command) {
             skip(entry, entry.skipped);
             continue;
         }
-        if (imported.contains(entry.user)) {
-            skip(entry, "another line for this user was imported already");
-            continue;
-        }
-        if (Expected<Account> account = find_account(entry.user); !account) {
+        const Expected<Account> account = find_account(entry.user);
+        if (!account) {
             skip(entry, account.failure().message);
             continue;
         }
-        Expected<OpenRecord> open = session.open_record(entry.user);
+        if (imported.contains(account->name)) {
+            skip(entry, "another line for this user was imported already");
+            continue;
+        }
+        Expected<OpenRecord> open = session.open_record(account->name);
         if (!open) {
             ++failed;
             say(entry.user + ": failed: " + open.failure().message);
@@ -145,7 +146,7 @@ Outcome import_oath(Session& session, const CommandLine& command) {
             say(entry.user + ": failed: " + saved.error().message);
             continue;
         }
-        imported.insert(entry.user);
+        imported.insert(account->name);
         say(entry.user + ": imported (" + describe(entry.params) + ")" +
             (entry.has_pin ? "; its pam_oath PIN is not used by pam_totp" : ""));
     }

@@ -1,11 +1,10 @@
 #include "session.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "caller_auth.hpp"
@@ -16,49 +15,19 @@
 namespace totp_enroll {
 namespace {
 
-Account to_account(const passwd& entry) {
-    return Account{entry.pw_name, entry.pw_uid, entry.pw_gid,
-                   entry.pw_dir != nullptr ? entry.pw_dir : ""};
-}
-
-// getpwnam_r / getpwuid_r with a buffer that grows as needed.
-template <class Lookup>
-Expected<Account> lookup(Lookup&& call, const std::string& who) {
-    std::vector<char> buffer(4096);
-    for (;;) {
-        passwd entry{};
-        passwd* found = nullptr;
-        const int error = call(&entry, buffer.data(), buffer.size(), &found);
-        if (error == ERANGE && buffer.size() < (1u << 20)) {
-            buffer.resize(buffer.size() * 2);
-            continue;
-        }
-        // Not found is found == nullptr; some NSS modules report it as one of these errors.
-        const bool absent = found == nullptr && (error == 0 || error == ENOENT || error == ESRCH ||
-                                                 error == EBADF || error == EPERM);
-        if (absent) return fail(Exit::not_found, "no such user: " + who);
-        if (error != 0) {
-            return fail(Exit::failure, "looking up " + who + ": " + std::strerror(error));
-        }
-        return to_account(entry);
+Expected<Account> from_lookup(totp::Result<totp::Account> account) {
+    if (!account) {
+        const Exit exit =
+            account.error().code == totp::Errc::not_found ? Exit::not_found : Exit::failure;
+        return fail(exit, terminal_safe(account.error().message, 120));
     }
-}
-
-Expected<Account> find_account(uid_t uid) {
-    return lookup([uid](passwd* entry, char* buffer, std::size_t size,
-                        passwd** found) { return ::getpwuid_r(uid, entry, buffer, size, found); },
-                  "uid " + std::to_string(uid));
+    return std::move(*account);
 }
 
 }  // namespace
 
 Expected<Account> find_account(const std::string& name) {
-    const std::string shown = terminal_safe(name, 64);
-    return lookup(
-        [&name](passwd* entry, char* buffer, std::size_t size, passwd** found) {
-            return ::getpwnam_r(name.c_str(), entry, buffer, size, found);
-        },
-        shown);
+    return from_lookup(totp::canonical_account(name));
 }
 
 Session::Session(Privileges& privileges, Account caller, totp::Settings settings,
@@ -70,7 +39,7 @@ Session::Session(Privileges& privileges, Account caller, totp::Settings settings
       store_(std::move(store)) {}
 
 Expected<Session> Session::open(Privileges& privileges, const CommandLine& command) {
-    Expected<Account> caller = find_account(privileges.caller_uid());
+    Expected<Account> caller = from_lookup(totp::find_account(privileges.caller_uid()));
     if (!caller) return caller.failure();
 
     const std::string path = command.config.value_or(totp::kDefaultConfigPath);

@@ -13,19 +13,16 @@
 #include "command_line.hpp"
 #include "failure.hpp"
 #include "privileges.hpp"
+#include "totp/account.hpp"
 #include "totp/config.hpp"
 #include "totp/store.hpp"
 
 namespace totp_enroll {
 
-struct Account {
-    std::string name;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string home;
-};
+using Account = totp::Account;
 
-// A user of the passwd database; Exit::not_found if there is none.
+// The account a name logs into, named canonically (totp::canonical_account): records are
+// keyed by that name, whatever spelling was given. Exit::not_found if there is none.
 Expected<Account> find_account(const std::string& name);
 
 // A user's record, open and locked, with the privileges needed to read and write it.

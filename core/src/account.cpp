@@ -30,7 +30,7 @@ Result<Account> lookup(Lookup&& call, const std::string& who) {
             continue;
         }
         if (found == nullptr && means_absent(error)) {
-            return make_error(Errc::not_found, "no such account: " + who);
+            return make_error(Errc::not_found, "no such user: " + who);
         }
         if (found == nullptr || error != 0) {
             return make_error(
@@ -49,7 +49,7 @@ Result<Account> find_account(std::string_view name) {
         [&key](passwd* entry, char* buffer, std::size_t size, passwd** found) {
             return ::getpwnam_r(key.c_str(), entry, buffer, size, found);
         },
-        "user " + key);
+        key);
 }
 
 Result<Account> find_account(uid_t uid) {

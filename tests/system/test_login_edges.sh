@@ -77,6 +77,10 @@ used_code=$(oathtool --totp -b -N "@$((step_used * 30))" "$secret")
 DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=$used_code pam totp-login alice
 check "alice cannot replay the code used under the alias" test "$rc" -ne 0
 
+status_out=$("$tool" status alias 2>&1)
+check "totp-enroll status under the alias shows alice's enrollment" test $? -eq 0
+check_output "status names the account" "alice" "$status_out"
+
 echo "--- forward_pass: wrong passwords never count"
 "$tool" unlock --user alice >/dev/null 2>&1
 before=$(field failures)
