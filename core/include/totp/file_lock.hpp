@@ -15,11 +15,26 @@ namespace totp {
 // is stopped or stuck; a login that gives up after it still ends promptly.
 inline constexpr std::chrono::milliseconds kLockDeadline{5000};
 
-// Takes an exclusive flock on `fd`, retrying until `deadline` has passed on the monotonic
-// clock (never the settable clock TOTP codes are read from). Errc::busy when another
-// process still holds it then, saying so and for how long we waited; Errc::io when flock
-// fails otherwise. `what` names the locked object in the message ("state file /x/alice").
+// The moment a lock taker gives up: `budget` after it was made, however many attempts (at
+// one lock, or at the lock of a file replaced meanwhile) the taker makes until then.
+// Measured on the monotonic clock, never the settable one TOTP codes are read from.
+class LockDeadline {
+  public:
+    explicit LockDeadline(std::chrono::milliseconds budget = kLockDeadline)
+        : budget_(budget), end_(std::chrono::steady_clock::now() + budget) {}
+
+    bool passed() const { return std::chrono::steady_clock::now() >= end_; }
+    std::chrono::milliseconds budget() const { return budget_; }
+
+  private:
+    std::chrono::milliseconds budget_;
+    std::chrono::steady_clock::time_point end_;
+};
+
+// Takes an exclusive flock on `fd`, retrying until `deadline` has passed. Errc::busy when
+// another process still holds it then, with a message naming `what` ("state file
+// /var/lib/pam_totp/alice") and how long we waited; Errc::io when flock fails otherwise.
 Status lock_exclusive(int fd, const std::string& what,
-                      std::chrono::milliseconds deadline = kLockDeadline);
+                      const LockDeadline& deadline = LockDeadline());
 
 }  // namespace totp
