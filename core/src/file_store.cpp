@@ -1,4 +1,5 @@
 // The file backend: one state file per user, locked with flock for the life of a Record.
+// Every lock is taken with a deadline (file_lock.hpp): past it, the caller fails closed.
 //
 // Every path is resolved relative to a directory fd that was checked once, and every
 // file is opened with O_NOFOLLOW and checked through its fd, so nothing is re-resolved
@@ -23,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "totp/file_lock.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/secret.hpp"
 #include "totp/store.hpp"
@@ -273,14 +275,6 @@ Status check_file(const struct stat& st, const Location& where, bool check_links
     return {};
 }
 
-int lock_exclusive(int fd) {
-    int rc;
-    do {
-        rc = ::flock(fd, LOCK_EX);
-    } while (rc != 0 && errno == EINTR);
-    return rc;
-}
-
 Status write_all(int fd, const char* data, std::size_t size, off_t offset) {
     while (size > 0) {
         const ssize_t written = ::pwrite(fd, data, size, offset);
@@ -350,9 +344,9 @@ bool is_temp_name_of(std::string_view name, std::string_view prefix) {
     constexpr std::size_t kSuffixDigits = 16;
     if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return false;
     const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - 4);
-    return digits.size() == kSuffixDigits &&
-           std::all_of(digits.begin(), digits.end(),
-                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    return digits.size() == kSuffixDigits && std::all_of(digits.begin(), digits.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
 }
 
 // Removes the temporary files that creators of `user`'s record left behind when they were
@@ -369,8 +363,8 @@ void remove_abandoned_temps(int dir, const std::string& dir_path, const std::str
     const std::int64_t now = static_cast<std::int64_t>(::time(nullptr));
     for (const std::string& name : *names) {
         // O_NONBLOCK: a FIFO planted under such a name must not hang the enrollment.
-        UniqueFd fd(::openat(dir, name.c_str(),
-                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        UniqueFd fd(
+            ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
         struct stat st {};
         if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
         if (st.st_mtime > now - kCreatorGraceSeconds) continue;
@@ -418,8 +412,10 @@ class FileRecord final : public Record {
     }
 
     // Opens and locks the file, or finds there is none. A file swapped or unlinked while we
-    // waited for the lock is opened again, so the lock is always on the file the name holds.
+    // waited for the lock is opened again, so the lock is always on the file the name holds;
+    // one deadline covers every attempt, so swapping cannot stretch the wait.
     Status load() {
+        const LockDeadline deadline;
         for (int attempt = 0; attempt < kMaxOpenAttempts; ++attempt) {
             UniqueFd fd(::openat(where_.dir.get(), where_.name.c_str(),
                                  O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
@@ -441,8 +437,9 @@ class FileRecord final : public Record {
             if (::fstat(fd.get(), &st) != 0) return io_error("state file " + where_.path(), errno);
             if (Status ok = check_file(st, where_, false); !ok) return ok;
 
-            if (lock_exclusive(fd.get()) != 0) {
-                return io_error("locking state file " + where_.path(), errno);
+            if (Status locked = lock_exclusive(fd.get(), "state file " + where_.path(), deadline);
+                !locked) {
+                return locked;
             }
             if (::fstat(fd.get(), &st) != 0) return io_error("state file " + where_.path(), errno);
             if (st.st_nlink == 0) continue;
@@ -547,7 +544,10 @@ class FileRecord final : public Record {
         };
         // The umask could have removed bits we rely on (the owner's read and write).
         if (::fchmod(fd.get(), 0600) != 0) return fail("chmod " + temp, errno);
-        if (lock_exclusive(fd.get()) != 0) return fail("locking " + temp, errno);
+        if (Status locked = lock_exclusive(fd.get(), join_path(where_.dir_path, temp)); !locked) {
+            ::unlinkat(dir, temp.c_str(), 0);
+            return locked;
+        }
         if (Status written = write_all(fd.get(), content.c_str(), content.size(), 0); !written) {
             ::unlinkat(dir, temp.c_str(), 0);
             return make_error(
@@ -620,7 +620,9 @@ Result<LockedToken> open_token(const TokenDir& dir, const std::string& selector)
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return io_error("reset token " + path, errno);
     if (Status ok = check_file(st, owner, false); !ok) return ok.error();
-    if (lock_exclusive(fd.get()) != 0) return io_error("locking reset token " + path, errno);
+    if (Status locked = lock_exclusive(fd.get(), "reset token " + path); !locked) {
+        return locked.error();
+    }
     struct stat named {};
     if (::fstat(fd.get(), &st) != 0) return io_error("reset token " + path, errno);
     if (st.st_nlink == 0 ||
@@ -757,7 +759,10 @@ class FileStore final : public Store {
             return io_error(what, error);
         };
         if (::fchmod(fd.get(), 0600) != 0) return fail("chmod " + temp, errno);
-        if (lock_exclusive(fd.get()) != 0) return fail("locking " + temp, errno);
+        if (Status locked = lock_exclusive(fd.get(), join_path(dir->path, temp)); !locked) {
+            ::unlinkat(dir_fd, temp.c_str(), 0);
+            return locked;
+        }
         if (Status written = write_all(fd.get(), text->data(), text->size(), 0); !written) {
             ::unlinkat(dir_fd, temp.c_str(), 0);
             return make_error(Errc::io,

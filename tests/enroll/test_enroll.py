@@ -43,6 +43,7 @@ TOOL_PRELOAD = os.environ.get("TOTP_TOOL_PRELOAD", "")
 LOGIN_PRELOAD = os.environ.get("TOTP_LOGIN_PRELOAD", "")
 
 EPOCH = 1_700_000_000  # a multiple of 30 and 60
+LOCK_DEADLINE = 5  # seconds: kLockDeadline in core/include/totp/file_lock.hpp
 USERS = ["alice", "bob", "carol", "dave"]
 RECOVERY_HEADER = "Recovery codes (each works once; store them safely):"
 CODE_PROMPT = "Enter the code from your app: "
@@ -134,10 +135,10 @@ class Sandbox:
         }
         return env
 
-    def tool(self, *args, stdin="", config=True):
+    def tool(self, *args, stdin="", config=True, timeout=60):
         command = [TOOL, *args] + (["--config", self.config] if config else [])
         done = subprocess.run(command, input=stdin, capture_output=True, text=True,
-                              env=self.tool_env(), timeout=60)
+                              env=self.tool_env(), timeout=timeout)
         return Result(done.returncode, done.stdout, done.stderr)
 
     def login(self, user, *answers):
@@ -564,6 +565,38 @@ def status_shows_an_enrollment_and_refuses_the_unenrolled(box):
     result = box.tool("status", "nosuchuser")
     check(result.rc == 4, "status of an unknown user: exit 4", str(result))
     one_stderr_line(result, "no such user")
+
+
+def stopped_lock_holder(path):
+    """A process that holds the lock of `path` and is stopped, like a suspended totp-enroll."""
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import fcntl, os, signal, sys\n"
+                               "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                               "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                               "os.kill(os.getpid(), signal.SIGSTOP)\n", path])
+    _, status = os.waitpid(holder.pid, os.WUNTRACED)
+    check(os.WIFSTOPPED(status), "the lock holder is stopped")
+    return holder
+
+
+@case("subcommands")
+def status_and_unlock_fail_with_one_line_within_deadline_while_the_record_is_held(box):
+    box.admin_enroll("alice")
+    holder = stopped_lock_holder(os.path.join(box.state, "alice"))
+    try:
+        for args in [["status", "alice"], ["unlock", "--user", "alice"]]:
+            started = time.monotonic()
+            result = box.tool(*args, timeout=LOCK_DEADLINE + 25)
+            waited = time.monotonic() - started
+            check(result.rc == 1, f"{' '.join(args)}: exit 1", str(result))
+            one_stderr_line(result, "locked by another process")
+            check(waited < LOCK_DEADLINE + 5, f"{' '.join(args)}: gave up at the deadline",
+                  f"waited {waited:.1f} s")
+    finally:
+        holder.kill()
+        holder.wait()
+    result = box.tool("status", "alice")
+    check(result.rc == 0, "status once the holder is gone", str(result))
 
 
 @case("subcommands")

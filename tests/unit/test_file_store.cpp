@@ -4,14 +4,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "totp/file_lock.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
 
@@ -165,6 +169,34 @@ struct Watchdog {
     explicit Watchdog(unsigned seconds) { ::alarm(seconds); }
     ~Watchdog() { ::alarm(0); }
 };
+
+// Forks a process that opens `user`'s record (taking its lock) and stops itself, as a
+// user's suspended totp-enroll would; returns once it is stopped, still holding the lock.
+pid_t stopped_record_holder(const std::string& dir, const std::string& user) {
+    const pid_t pid = ::fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a failed test must not leave it behind
+        totp::Result<std::unique_ptr<totp::Record>> record =
+            totp::make_file_store({dir, ""})->open(user);
+        if (!record.ok()) ::_exit(1);
+        ::raise(SIGSTOP);
+        ::_exit(0);
+    }
+    int status = 0;
+    assert_int_equal(::waitpid(pid, &status, WUNTRACED), pid);
+    assert_true(WIFSTOPPED(status));
+    return pid;
+}
+
+// Lets a stopped holder go on and exit (which releases its lock).
+void resume_and_reap(pid_t pid) {
+    assert_int_equal(::kill(pid, SIGCONT), 0);
+    int status = 0;
+    assert_int_equal(::waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
 
 std::string fs_uid_line() {
     std::ifstream status("/proc/self/status");
@@ -389,11 +421,11 @@ static void enrollment_removes_abandoned_temp_files(void** context) {
             assert_int_equal(::utimensat(AT_FDCWD, f.path(name).c_str(), hour_ago, 0), 0);
         }
     };
-    plant(".alice.00112233445566aa.tmp", true);   // abandoned
-    plant(".alice.00112233445566bb.tmp", true);   // its creator is alive (we hold the lock)
-    plant(".alice.00112233445566cc.tmp", false);  // just created
-    plant(".bob.00112233445566dd.tmp", true);     // another user's
-    plant(".alice.00112233445566ee.tmp.x", true); // not a temp name
+    plant(".alice.00112233445566aa.tmp", true);    // abandoned
+    plant(".alice.00112233445566bb.tmp", true);    // its creator is alive (we hold the lock)
+    plant(".alice.00112233445566cc.tmp", false);   // just created
+    plant(".bob.00112233445566dd.tmp", true);      // another user's
+    plant(".alice.00112233445566ee.tmp.x", true);  // not a temp name
     assert_int_equal(::symlink(f.path(".bob.00112233445566dd.tmp").c_str(),
                                f.path(".alice.00112233445566ff.tmp").c_str()),
                      0);
@@ -406,12 +438,10 @@ static void enrollment_removes_abandoned_temp_files(void** context) {
     ::close(held);
 
     assert_true(directory_entries(f.dir) ==
-                (std::vector<std::string>{".alice.0011223344556600.tmp",
-                                          ".alice.00112233445566bb.tmp",
-                                          ".alice.00112233445566cc.tmp",
-                                          ".alice.00112233445566ee.tmp.x",
-                                          ".alice.00112233445566ff.tmp",
-                                          ".bob.00112233445566dd.tmp", "alice"}));
+                (std::vector<std::string>{
+                    ".alice.0011223344556600.tmp", ".alice.00112233445566bb.tmp",
+                    ".alice.00112233445566cc.tmp", ".alice.00112233445566ee.tmp.x",
+                    ".alice.00112233445566ff.tmp", ".bob.00112233445566dd.tmp", "alice"}));
 }
 
 static void concurrent_updates_are_not_lost(void** context) {
@@ -479,6 +509,30 @@ static void opener_waiting_on_a_removed_file_sees_no_enrollment(void** context) 
     int status = 0;
     assert_int_equal(::waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// A user can stop their own totp-enroll while it holds their record. Whoever opens the
+// record next gives up at the lock deadline (not before) with Errc::busy naming the lock,
+// instead of waiting for good; once the holder is gone the record opens again.
+static void lock_held_by_stopped_process_fails_closed_within_deadline(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    const pid_t holder = stopped_record_holder(f.dir, "alice");
+    {
+        const Watchdog watchdog(30);
+        const auto started = std::chrono::steady_clock::now();
+        totp::Result<std::unique_ptr<totp::Record>> record = f.store->open("alice");
+        const auto waited = std::chrono::steady_clock::now() - started;
+        assert_false(record.ok());
+        assert_int_equal(record.error().code, Errc::busy);
+        const std::string& message = record.error().message;
+        assert_non_null(std::strstr(message.c_str(), "locked by another process"));
+        assert_non_null(std::strstr(message.c_str(), f.path("alice").c_str()));
+        assert_true(waited >= totp::kLockDeadline);
+        assert_true(waited < totp::kLockDeadline + std::chrono::seconds(5));
+    }
+    resume_and_reap(holder);
+    assert_true(open_ok(*f.store, "alice")->state().has_value());
 }
 
 static void torn_newer_slot_falls_back_to_the_last_good_state(void** context) {
@@ -686,8 +740,7 @@ static void home_layout_enrolled_checks_as_the_user_and_knows_no_unknown_users(v
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(enrolled_state_round_trips, setup, teardown),
-        cmocka_unit_test_setup_teardown(enrollment_removes_abandoned_temp_files, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(enrollment_removes_abandoned_temp_files, setup, teardown),
         cmocka_unit_test_setup_teardown(record_created_by_save_accepts_further_saves, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(state_file_is_0600_root_and_exactly_two_slots, setup,
@@ -711,6 +764,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(opener_waiting_on_a_removed_file_sees_no_enrollment, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(lock_held_by_stopped_process_fails_closed_within_deadline,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(torn_newer_slot_falls_back_to_the_last_good_state, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(failed_write_leaves_the_previous_state, setup, teardown),

@@ -2,13 +2,18 @@
 // (single use, durability layout, ownership checks, per-user removal, expiry pruning).
 // Runs as root (it checks root ownership), each test in its own temporary directory.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -16,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "totp/file_lock.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 
@@ -231,6 +237,43 @@ static void concurrent_takers_get_the_token_once(void** context) {
     assert_int_equal(winners, 1);
 }
 
+// A process stopped while it holds a token's lock (the service's monitor, suspended by an
+// administrator's Ctrl-Z) delays the next taker by the lock deadline at most: the taker then
+// fails with Errc::busy and the token stays for later.
+static void token_locked_by_stopped_process_fails_within_deadline(void** context) {
+    Fixture& f = fixture_of(context);
+    const totp::IssuedResetToken issued = put(*f.store, "alice");
+    const std::string path = f.token_dir() + "/" + issued.selector;
+    const pid_t holder = ::fork();
+    assert_true(holder >= 0);
+    if (holder == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a failed test must not leave it behind
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+        ::raise(SIGSTOP);
+        ::_exit(0);
+    }
+    int status = 0;
+    assert_int_equal(::waitpid(holder, &status, WUNTRACED), holder);
+    assert_true(WIFSTOPPED(status));
+    {
+        ::alarm(30);  // fails the test rather than hanging the suite
+        const auto started = std::chrono::steady_clock::now();
+        totp::Result<totp::ResetTokenEntry> taken = f.store->take_reset_token(issued.selector);
+        const auto waited = std::chrono::steady_clock::now() - started;
+        ::alarm(0);
+        assert_false(taken.ok());
+        assert_int_equal(taken.error().code, Errc::busy);
+        assert_non_null(std::strstr(taken.error().message.c_str(), "locked by another process"));
+        assert_true(waited >= totp::kLockDeadline);
+        assert_true(waited < totp::kLockDeadline + std::chrono::seconds(5));
+    }
+    assert_int_equal(::kill(holder, SIGCONT), 0);
+    assert_int_equal(::waitpid(holder, &status, 0), holder);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(f.store->take_reset_token(issued.selector).ok());
+}
+
 static void duplicate_selector_is_refused(void** context) {
     Fixture& f = fixture_of(context);
     const totp::IssuedResetToken issued = put(*f.store, "alice");
@@ -335,6 +378,8 @@ int main() {
                                         teardown),
         cmocka_unit_test_setup_teardown(taken_token_is_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_takers_get_the_token_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(token_locked_by_stopped_process_fails_within_deadline,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(duplicate_selector_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(dropping_a_users_tokens_keeps_the_others, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning_removes_only_expired_tokens, setup, teardown),

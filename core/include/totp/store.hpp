@@ -45,7 +45,8 @@ class Store {
     virtual ~Store() = default;
 
     // Validates the name, opens and locks the record. Errors: Errc::unsafe (bad name,
-    // symlink, wrong owner/mode), Errc::corrupt (unreadable record), Errc::io.
+    // symlink, wrong owner/mode), Errc::corrupt (unreadable record), Errc::busy (another
+    // process held the lock past the deadline, see file_lock.hpp), Errc::io.
     virtual Result<std::unique_ptr<Record>> open(std::string_view user) = 0;
 
     // Whether the user has a record, for deciding whether to ask for a code at all. A
