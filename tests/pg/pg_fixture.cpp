@@ -99,6 +99,12 @@ void server(const std::string& action, const std::string& sql) {
          action.c_str());
 }
 
+std::string query(const std::string& sql) {
+    auto [rc, rows] = run(script("pg_server.sh") + " sql " + server_dir() + " \"" + sql + "\"");
+    must(rc == 0, "sql");
+    return rows;
+}
+
 std::string dump() {
     auto [rc, text] = run(script("pg_server.sh") + " dump " + server_dir());
     must(rc == 0, "pg_dump");

@@ -39,6 +39,8 @@ std::string other_ca_file();
 // the superuser; no " or $ in it).
 void server(const std::string& action, const std::string& sql = "");
 std::string dump();
+// Runs one statement as the superuser (as server("sql", ...)); returns its rows, unaligned.
+std::string query(const std::string& sql);
 
 // Settings for the database store with `dsn`; state_dir is the sandbox's.
 totp::Settings settings(const std::string& dsn);
