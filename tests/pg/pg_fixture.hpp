@@ -4,6 +4,7 @@
 // password files.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +19,10 @@ namespace pg_fixture {
 inline constexpr const char* kPassword = "fleet-test-password";
 
 void must(bool condition, const char* what);
+
+// Runs `login` and returns what it returns. Not a timing check: a login that has not returned
+// after 60 s ends the test program with a message, so that a hang fails the test.
+int without_hanging(const std::function<int()>& login);
 
 // Runs a shell command; returns its exit status and standard output.
 std::pair<int, std::string> run(const std::string& command);

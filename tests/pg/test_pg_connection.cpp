@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <memory>
 #include <sstream>
@@ -78,20 +77,8 @@ void assert_one_failure_line_saying(const std::string& why) {
     }
 }
 
-// Not a timing check: only makes a login that never returns fail the test, not hang it.
-extern "C" void hang_guard_fired(int) {
-    constexpr char kMessage[] = "hang guard: a login did not return within 60 s\n";
-    const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-    (void)ignored;
-    _exit(1);
-}
-
 int guarded_login(const std::string& service, const totp::SecretBytes& secret) {
-    std::signal(SIGALRM, hang_guard_fired);
-    alarm(60);
-    const int rc = login(service, "alice", secret);
-    alarm(0);
-    return rc;
+    return pg_fixture::without_hanging([&] { return login(service, "alice", secret); });
 }
 
 // --- TLS ---------------------------------------------------------------------------------

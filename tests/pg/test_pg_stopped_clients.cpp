@@ -83,14 +83,6 @@ int login(const std::string& service, const totp::SecretBytes& secret) {
     return fixture::login(service, "alice", {fixture::password_of("alice"), code}).rc;
 }
 
-// Not a timing check: only makes a login that never returns fail the test, not hang it.
-extern "C" void hang_guard_fired(int) {
-    constexpr char kMessage[] = "hang guard: a login did not return within 60 s\n";
-    const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-    (void)ignored;
-    _exit(1);
-}
-
 // Stopped processes hold every slot the role has, some on an idle connection and some inside
 // a transaction that locks another user's row. Within the idle timeouts (and a generous
 // margin) the server ends their sessions and a login succeeds, though they stay stopped.
@@ -120,10 +112,7 @@ void a_row_lock_held_by_a_stopped_process_is_released_for_the_next_login(void**)
     const totp::SecretBytes secret = pg_fixture::enroll(dsn("fleet"), "alice");
     const auto [pid, is_stopped] = status_stopped_at("alice", "locked");
     must(is_stopped, "totp-enroll stopped holding alice's row lock");
-    std::signal(SIGALRM, hang_guard_fired);
-    alarm(60);
-    const int rc = login("fleet", secret);
-    alarm(0);
+    const int rc = pg_fixture::without_hanging([&] { return login("fleet", secret); });
     kill_stopped({pid});
     assert_int_equal(rc, PAM_SUCCESS);
     assert_false(fixture::log_contains("lock timeout"));
