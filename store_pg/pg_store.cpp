@@ -35,6 +35,17 @@ namespace {
 constexpr int kLockTimeoutMs = 10000;
 constexpr int kStatementTimeoutMs = 15000;
 
+// Anyone may run the setuid totp-enroll and stop it (SIGSTOP) while it holds a connection;
+// enough stopped copies would take every connection slot and fail logins closed fleet-wide.
+// The server ends a session of ours that sits idle this long. Our transactions wait on no
+// human (a record is never open across a prompt): between their statements there is only
+// computation, milliseconds. Inside a transaction the limit is below kLockTimeoutMs, so a
+// login waiting for the row lock of a stopped process outlives that process's session. Out
+// of one, it is what a stopped process can hold a slot for; a long-lived process whose
+// session was ended reconnects (PgStore::query), and a Record's next transaction fails closed.
+constexpr int kIdleInTransactionTimeoutMs = 5000;
+constexpr int kIdleSessionTimeoutMs = 5000;  // PostgreSQL 14 or later
+
 struct ConnDeleter {
     void operator()(PGconn* conn) const { PQfinish(conn); }
 };
@@ -187,7 +198,8 @@ bool server_answered(PGconn* conn, const std::vector<const char*>& keys,
 }
 
 // The server options for our sessions: the DSN's own `options`, if any, then our timeouts,
-// which the server applies last and so override any the DSN sets.
+// which the server applies last and so override any the DSN sets. (A server older than
+// PostgreSQL 14 refuses the unknown idle_session_timeout, and logins fail closed.)
 std::string session_options(const std::string& dsn) {
     std::string options;
     PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), nullptr);
@@ -197,7 +209,10 @@ std::string session_options(const std::string& dsn) {
         PQconninfoFree(parsed);
     }
     return options + "-c statement_timeout=" + std::to_string(kStatementTimeoutMs) +
-           "ms -c lock_timeout=" + std::to_string(kLockTimeoutMs) + "ms";
+           "ms -c lock_timeout=" + std::to_string(kLockTimeoutMs) +
+           "ms -c idle_in_transaction_session_timeout=" +
+           std::to_string(kIdleInTransactionTimeoutMs) +
+           "ms -c idle_session_timeout=" + std::to_string(kIdleSessionTimeoutMs) + "ms";
 }
 
 Result<Connection> connect(const PgStoreOptions& options) {

@@ -183,7 +183,8 @@ std::vector<std::string> split_users(std::string_view list) {
 // connection to the database could be made (Errc::unavailable). A query or transaction
 // that fails once connected (Errc::io), a bad record or a missing schema fails closed:
 // whoever can make the database's queries fail must not thereby move a break-glass user
-// to the local file.
+// to the local file. (enrolled() is Store's, through open(): it must not answer
+// "not enrolled" where open() fails.)
 class FallbackStore final : public Store {
   public:
     FallbackStore(std::unique_ptr<Store> primary, std::unique_ptr<Store> fallback,
@@ -194,10 +195,7 @@ class FallbackStore final : public Store {
         Result<std::unique_ptr<Record>> record = primary_->open(user);
         if (record || record.error().code != Errc::unavailable || !is_break_glass(user))
             return record;
-        ::syslog(LOG_AUTHPRIV | LOG_WARNING,
-                 "pam_totp: %s; using the local file store for break-glass user %.*s",
-                 record.error().message.c_str(), static_cast<int>(user.size()), user.data());
-        return fallback_->open(user);
+        return open_local(user, record.error());
     }
     Result<std::vector<std::string>> users() override { return primary_->users(); }
     Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
@@ -217,6 +215,22 @@ class FallbackStore final : public Store {
     }
 
   private:
+    // A local record stands in for the database's only if there is one. "Not enrolled"
+    // would let nullok pass the password alone, and anyone on the network path can make
+    // the database unreachable (a certificate that fails verification will do).
+    Result<std::unique_ptr<Record>> open_local(std::string_view user, const Error& why) {
+        const std::string name(user);
+        Result<std::unique_ptr<Record>> local = fallback_->open(user);
+        if (local && !(*local)->state()) {
+            return make_error(Errc::unavailable,
+                              why.message + "; break-glass user " + name + " has no local record");
+        }
+        ::syslog(LOG_AUTHPRIV | LOG_WARNING,
+                 "pam_totp: %s; using the local file store for break-glass user %s",
+                 why.message.c_str(), name.c_str());
+        return local;
+    }
+
     bool is_break_glass(std::string_view user) const {
         for (const std::string& name : users_) {
             if (name == user) return true;
@@ -229,6 +243,44 @@ class FallbackStore final : public Store {
     std::vector<std::string> users_;
 };
 
+// Stands in for a database store whose backend cannot be loaded, when there are break-glass
+// users: every call fails as an unreachable database does (Errc::unavailable), so that they
+// log in from their local records and everyone else fails closed with the reason.
+class UnloadableStore final : public Store {
+  public:
+    explicit UnloadableStore(Error reason)
+        : reason_(make_error(Errc::unavailable, std::move(reason.message))) {}
+
+    Result<std::unique_ptr<Record>> open(std::string_view) override { return reason_; }
+    Result<std::vector<std::string>> users() override { return reason_; }
+    Status put_reset_token(std::string_view, const ResetTokenEntry&) override { return reason_; }
+    Result<ResetTokenEntry> find_reset_token(std::string_view) override { return reason_; }
+    Result<ResetTokenEntry> take_reset_token(std::string_view) override { return reason_; }
+    Status drop_reset_tokens(std::string_view) override { return reason_; }
+    Status prune_reset_tokens(std::int64_t) override { return reason_; }
+
+  private:
+    Error reason_;
+};
+
+Result<std::unique_ptr<Store>> make_backend_store(void* entry, const PgStoreOptions& options) {
+    Result<std::unique_ptr<Store>> store = make_error(Errc::io, kNotAnswered);
+    reinterpret_cast<PgStoreMake*>(entry)(options, store);
+    return store;
+}
+
+// The database store for make_store(): with break-glass users, a backend that cannot be
+// loaded (package not installed, unsafe file) is an unreachable database, not a reason to
+// lock them out too. A bad key or password file still fails for everyone.
+Result<std::unique_ptr<Store>> make_database_store(const Settings& settings, bool break_glass) {
+    Result<PgStoreOptions> options = pg_options(settings);
+    if (!options) return options.error();
+    Result<void*> entry = load_backend_symbol(kPgStoreMakeSymbol);
+    if (entry) return make_backend_store(*entry, *options);
+    if (!break_glass) return entry.error();
+    return std::unique_ptr<Store>(std::make_unique<UnloadableStore>(entry.error()));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> make_files_store(const Settings& settings) {
@@ -240,9 +292,7 @@ Result<std::unique_ptr<Store>> make_postgresql_store(const Settings& settings) {
     if (!options) return options.error();
     Result<void*> entry = load_backend_symbol(kPgStoreMakeSymbol);
     if (!entry) return entry.error();
-    Result<std::unique_ptr<Store>> store = make_error(Errc::io, kNotAnswered);
-    reinterpret_cast<PgStoreMake*> (*entry)(*options, store);
-    return store;
+    return make_backend_store(*entry, *options);
 }
 
 Result<std::unique_ptr<Store>> make_store(const Settings& settings) {
@@ -250,9 +300,9 @@ Result<std::unique_ptr<Store>> make_store(const Settings& settings) {
     if (settings.store != "postgresql") {
         return make_error(Errc::invalid_argument, "unknown store '" + settings.store + "'");
     }
-    Result<std::unique_ptr<Store>> database = make_postgresql_store(settings);
-    if (!database) return database;
     std::vector<std::string> break_glass = split_users(settings.store_fallback_users);
+    Result<std::unique_ptr<Store>> database = make_database_store(settings, !break_glass.empty());
+    if (!database) return database;
     if (break_glass.empty()) return database;
     Result<std::unique_ptr<Store>> files = make_files_store(settings);
     if (!files) return files;

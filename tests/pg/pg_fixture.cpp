@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -23,7 +24,22 @@ std::string server_dir() {
     return g_dir + "/server";
 }
 
+extern "C" void hang_guard_fired(int) {
+    constexpr char kMessage[] = "hang guard: a login did not return within 60 s\n";
+    const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    (void)ignored;
+    _exit(1);
+}
+
 }  // namespace
+
+int without_hanging(const std::function<int()>& login) {
+    std::signal(SIGALRM, hang_guard_fired);
+    alarm(60);
+    const int rc = login();
+    alarm(0);
+    return rc;
+}
 
 void must(bool condition, const char* what) {
     if (!condition) {
@@ -97,6 +113,12 @@ void server(const std::string& action, const std::string& sql) {
     const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
     must(run(script("pg_server.sh") + " " + action + " " + server_dir() + extra).first == 0,
          action.c_str());
+}
+
+std::string query(const std::string& sql) {
+    auto [rc, rows] = run(script("pg_server.sh") + " sql " + server_dir() + " \"" + sql + "\"");
+    must(rc == 0, "sql");
+    return rows;
 }
 
 std::string dump() {

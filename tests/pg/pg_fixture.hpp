@@ -4,6 +4,7 @@
 // password files.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +19,10 @@ namespace pg_fixture {
 inline constexpr const char* kPassword = "fleet-test-password";
 
 void must(bool condition, const char* what);
+
+// Runs `login` and returns what it returns. Not a timing check: a login that has not returned
+// after 60 s ends the test program with a message, so that a hang fails the test.
+int without_hanging(const std::function<int()>& login);
 
 // Runs a shell command; returns its exit status and standard output.
 std::pair<int, std::string> run(const std::string& command);
@@ -39,6 +44,8 @@ std::string other_ca_file();
 // the superuser; no " or $ in it).
 void server(const std::string& action, const std::string& sql = "");
 std::string dump();
+// Runs one statement as the superuser (as server("sql", ...)); returns its rows, unaligned.
+std::string query(const std::string& sql);
 
 // Settings for the database store with `dsn`; state_dir is the sandbox's.
 totp::Settings settings(const std::string& dsn);

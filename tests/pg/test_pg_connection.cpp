@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <memory>
 #include <sstream>
@@ -78,20 +77,8 @@ void assert_one_failure_line_saying(const std::string& why) {
     }
 }
 
-// Not a timing check: only makes a login that never returns fail the test, not hang it.
-extern "C" void hang_guard_fired(int) {
-    constexpr char kMessage[] = "hang guard: a login did not return within 60 s\n";
-    const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-    (void)ignored;
-    _exit(1);
-}
-
 int guarded_login(const std::string& service, const totp::SecretBytes& secret) {
-    std::signal(SIGALRM, hang_guard_fired);
-    alarm(60);
-    const int rc = login(service, "alice", secret);
-    alarm(0);
-    return rc;
+    return pg_fixture::without_hanging([&] { return login(service, "alice", secret); });
 }
 
 // --- TLS ---------------------------------------------------------------------------------
@@ -200,6 +187,25 @@ void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
     assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
 }
 
+// A statement that runs past the session's statement_timeout (15 s; here a trigger that
+// sleeps on the write that records the login) is cancelled, and the login fails closed.
+void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    pg_fixture::server("sql",
+                       "CREATE FUNCTION slow_write() RETURNS trigger LANGUAGE plpgsql AS "
+                       "'BEGIN PERFORM pg_sleep(60); RETURN NEW; END'");
+    pg_fixture::server("sql",
+                       "CREATE TRIGGER slow_write BEFORE UPDATE ON pam_totp_users "
+                       "FOR EACH ROW EXECUTE FUNCTION slow_write()");
+    const int rc = guarded_login("tls", secret);
+    pg_fixture::server("sql", "DROP FUNCTION slow_write() CASCADE");
+    assert_int_not_equal(rc, 0);
+    assert_true(
+        fixture::log_contains("canceling statement due to statement timeout (SQLSTATE 57014)"));
+    assert_true(fixture::log_contains("failing closed"));
+    assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
+}
+
 // --- Setup -------------------------------------------------------------------------------
 
 int open_silent_port() {
@@ -267,6 +273,8 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(the_connect_timeout_defaults_to_three_seconds, fixture::reset),
         cmocka_unit_test_setup(a_locked_schema_table_fails_the_login_closed_instead_of_hanging,
+                               fixture::reset),
+        cmocka_unit_test_setup(a_statement_past_the_statement_timeout_fails_the_login_closed,
                                fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);

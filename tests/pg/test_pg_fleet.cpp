@@ -2,6 +2,7 @@
 // two differently configured PAM services, "server A" and "server B", share one database
 // through the module, and totp-enroll moves users between the stores.
 #include <fcntl.h>
+#include <security/pam_appl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,6 +40,8 @@ constexpr int kMaxFailures = 8;
 using pg_fixture::must;
 using pg_fixture::run;
 using pg_fixture::server;
+
+std::string g_backend;  // TOTP_TEST_STORE_PG as the test started
 
 std::string dsn(const std::string& database = "postgres") {
     return "postgresql://postgres@127.0.0.1:" + pg_fixture::port() + "/" + database +
@@ -129,6 +132,63 @@ void database_down_fails_closed_and_recovers(void**) {
     assert_false(after.last_step.has_value());
     assert_int_equal(after.failures, 0);
     assert_int_equal(login("server_b", "dave", code(secret)), 0);
+}
+
+// Break-glass never means "no code": with nullok, a user who is not enrolled gets in with the
+// password alone, and anyone on the network path can make the database unreachable (a
+// forged certificate will do). A break-glass user without a local record fails closed.
+void a_break_glass_user_without_a_local_record_is_refused_while_the_database_is_down(void**) {
+    const totp::SecretBytes secret = enroll_in_database("erin");
+    server("stop");
+    const int rc = login("break_glass_nullok", "erin", code(secret));
+    totp::Settings break_glass = pg_fixture::settings(dsn());
+    break_glass.store_fallback_users = "erin";
+    auto store = totp::make_store(break_glass);
+    must(store.ok(), "make_store");
+    const auto enrolled = (*store)->enrolled("erin");
+    const auto record = (*store)->open("erin");
+    server("start");
+    assert_int_equal(rc, PAM_AUTH_ERR);
+    assert_true(fixture::log_contains("break-glass user erin has no local record"));
+    assert_true(fixture::log_contains("failing closed"));
+    assert_false(enrolled.ok());
+    assert_false(record.ok());
+    assert_int_equal(login("break_glass_nullok", "erin", code(secret)), 0);  // database back
+}
+
+void a_break_glass_user_with_a_local_record_still_needs_its_code(void**) {
+    enroll_in_database("erin");
+    const totp::SecretBytes local = fixture::enroll("erin");
+    const std::string right = code(local);
+    server("stop");
+    const int wrong_rc =
+        login("break_glass_nullok", "erin", right == "000000" ? "111111" : "000000");
+    const int right_rc = login("break_glass_nullok", "erin", right);
+    server("start");
+    assert_int_equal(wrong_rc, PAM_AUTH_ERR);
+    assert_int_equal(right_rc, 0);
+    assert_true(fixture::log_contains("using the local file store for break-glass user erin"));
+}
+
+// A server without the backend package is like one that cannot reach the database:
+// break-glass users log in from their local records, with their codes; everyone else fails
+// closed with a line that says what is missing.
+void a_missing_backend_lets_only_break_glass_users_in_from_local_records(void**) {
+    const totp::SecretBytes erin = fixture::enroll("erin");
+    const totp::SecretBytes dave = fixture::enroll("dave");
+    setenv("TOTP_TEST_STORE_PG", "/nonexistent/pam_totp_store_pg.so", 1);
+    const int erin_rc = login("break_glass_nullok", "erin", code(erin));
+    const int dave_rc = login("break_glass_nullok", "dave", code(dave));
+    const int no_fallback_rc = login("server_a", "erin", code(erin, fixture::kEpoch + 30));
+    const int erin_wrong_rc =
+        login("break_glass", "erin", code(erin) == "000000" ? "111111" : "000000");
+    setenv("TOTP_TEST_STORE_PG", g_backend.c_str(), 1);
+    assert_int_equal(erin_rc, 0);
+    assert_true(fixture::log_contains("using the local file store for break-glass user erin"));
+    assert_int_equal(dave_rc, PAM_AUTH_ERR);
+    assert_int_equal(no_fallback_rc, PAM_AUTH_ERR);
+    assert_int_equal(erin_wrong_rc, PAM_AUTH_ERR);
+    assert_true(fixture::log_contains("is the PostgreSQL backend package installed?"));
 }
 
 // Break-glass is for a database that no server answers. One that answers and refuses the
@@ -322,6 +382,8 @@ void per_login_cost_is_reported(void**) {
 
 int group_setup(void** state) {
     pg_fixture::setup(state);
+    must(std::getenv("TOTP_TEST_STORE_PG") != nullptr, "TOTP_TEST_STORE_PG");
+    g_backend = std::getenv("TOTP_TEST_STORE_PG");
     pg_fixture::create_schema(dsn());
     const std::string store_args = pg_fixture::module_args(dsn());
     const std::string limits = " max_failures=" + std::to_string(kMaxFailures);
@@ -331,6 +393,8 @@ int group_setup(void** state) {
     fixture::write_service("server_b", store_args + limits + " window=2 state_dir=" +
                                            fixture::paths().root + "/state_b");
     fixture::write_service("break_glass", store_args + limits + " store_fallback_users=erin");
+    fixture::write_service("break_glass_nullok",
+                           store_args + limits + " nullok store_fallback_users=erin");
     const std::string other_key = fixture::paths().root + "/other.key";
     fixture::write_file(other_key, std::string(64, 'a') + "\n");
     fixture::write_service("break_glass_other_key", store_args + limits + " store_key_file=" +
@@ -356,6 +420,13 @@ int main() {
         cmocka_unit_test_setup(concurrent_wrong_codes_count_exactly_and_lock_out_every_server,
                                fixture::reset),
         cmocka_unit_test_setup(database_down_fails_closed_and_recovers, fixture::reset),
+        cmocka_unit_test_setup(
+            a_break_glass_user_without_a_local_record_is_refused_while_the_database_is_down,
+            fixture::reset),
+        cmocka_unit_test_setup(a_break_glass_user_with_a_local_record_still_needs_its_code,
+                               fixture::reset),
+        cmocka_unit_test_setup(a_missing_backend_lets_only_break_glass_users_in_from_local_records,
+                               fixture::reset),
         cmocka_unit_test_setup(a_refused_connection_does_not_fall_back_to_the_file_store,
                                fixture::reset),
         cmocka_unit_test_setup(a_failing_query_does_not_fall_back_to_the_file_store,

@@ -1,5 +1,7 @@
 // Password-reset tokens in the PostgreSQL store, against a real server: the Store contract
 // of store.hpp (put/find/take/drop/prune), including one-shot use across processes.
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -156,6 +158,22 @@ void a_database_restart_between_calls_goes_unnoticed(void**) {
     assert_entry_is_the_token(*found, token);
 }
 
+// The server ends a session of the store's that idles for 5 s (idle_session_timeout): the
+// next call finds its connection closed and makes it again.
+void a_session_ended_for_idling_is_made_again(void**) {
+    auto store = pg_fixture::open_store(dsn());
+    const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
+    sleep(8);
+    const std::string sessions = pg_fixture::query(
+        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+        "AND pid <> pg_backend_pid()");
+    assert_string_equal(sessions.c_str(), "0\n");
+    auto found = store->find_reset_token(token.selector);
+    if (!found) std::fprintf(stderr, "%s\n", found.error().message.c_str());
+    assert_true(found.ok());
+    assert_entry_is_the_token(*found, token);
+}
+
 int reset_tokens(void** state) {
     pg_fixture::server("sql", "DELETE FROM pam_totp_reset_tokens");
     return fixture::reset(state);
@@ -181,6 +199,7 @@ int main() {
         cmocka_unit_test_setup(a_malformed_selector_is_refused, reset_tokens),
         cmocka_unit_test_setup(token_calls_fail_while_the_database_is_down, reset_tokens),
         cmocka_unit_test_setup(a_database_restart_between_calls_goes_unnoticed, reset_tokens),
+        cmocka_unit_test_setup(a_session_ended_for_idling_is_made_again, reset_tokens),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

@@ -32,9 +32,11 @@ inline constexpr const char* kPgStoreMakeSymbol = "totp_store_pg_make_v1";
 inline constexpr const char* kPgSchemaUpgradeSymbol = "totp_store_pg_upgrade_v1";
 
 // The store `settings.store` names: the file store, or the PostgreSQL store wrapped so that
-// users in store_fallback_users fall back to the file store when the database is
-// unreachable (Errc::unavailable from the backend; never on a failed query). Errors: the backend
-// cannot be loaded, a key or password file is unsafe.
+// users in store_fallback_users fall back to their local records in the file store when the
+// database is unreachable (Errc::unavailable from the backend; never on a failed query), or
+// its backend cannot be loaded. Such a user without a local record gets an error, not "not
+// enrolled". Errors: the backend cannot be loaded (without store_fallback_users), a key or
+// password file is unsafe.
 Result<std::unique_ptr<Store>> make_store(const Settings& settings);
 
 // Just one backend, without fallback (for migration between them).
