@@ -636,6 +636,18 @@ void home_layout_file_owned_by_the_user_logs_in(void**) {
                      PAM_AUTH_ERR);  // replay protection works in the home layout too
 }
 
+// In the home layout too, another name of alice's account uses alice's file (%u is the
+// account's name), never a file of its own.
+void home_layout_another_name_uses_the_accounts_file(void**) {
+    const auto secret = enroll_in_home("alice");
+    assert_int_equal(
+        login("home", "Alice", {password_of("Alice"), code_at(secret, kDefault, kEpoch)}).rc,
+        PAM_SUCCESS);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "home").rc,
+                     PAM_AUTH_ERR);  // spent under the other name
+    assert_false(std::filesystem::exists(fixture::paths().root + "/home/Alice/totp-state"));
+}
+
 void home_layout_group_readable_file_is_refused(void**) {
     const auto secret = enroll_in_home("alice");
     assert_int_equal(chmod(home_state("alice").c_str(), 0640), 0);
@@ -752,6 +764,7 @@ int main() {
         CASE(sha256_eight_digit_sixty_second_enrollment_logs_in),
         CASE(unsafe_user_name_is_refused_before_any_path_is_built),
         CASE(home_layout_file_owned_by_the_user_logs_in),
+        CASE(home_layout_another_name_uses_the_accounts_file),
         CASE(home_layout_group_readable_file_is_refused),
         CASE(home_layout_file_not_owned_by_the_user_is_refused),
         CASE(read_only_store_fails_closed_and_keeps_the_file),
