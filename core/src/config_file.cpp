@@ -33,6 +33,7 @@ constexpr std::size_t kMaxConfigSize = 64 * 1024;
 // and reset_settings.cpp, named here because the module must not link those files (mail.cpp
 // brings libcurl); a unit test keeps this list equal to theirs.
 constexpr std::string_view kResetKeys[] = {
+    // mail.cpp
     "smtp_url",
     "smtp_starttls",
     "smtp_user",
@@ -41,6 +42,7 @@ constexpr std::string_view kResetKeys[] = {
     "mail_from",
     "smtp_timeout",
     "smtp_retries",
+    // reset_settings.cpp
     "base_url",
     "listen",
     "user",

@@ -53,11 +53,6 @@ void check(const totp::Settings& s, const std::vector<totp::ConfigProblem>& prob
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    fuzz::silence_iniparser();
-    return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input input(data, size);
     totp::Settings settings;
