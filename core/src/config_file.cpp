@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <span>
 #include <system_error>
 
 #include "totp/unique_fd.hpp"
@@ -123,7 +124,6 @@ bool write_all(int fd, std::string_view text) {
 struct ParserReport {
     std::array<int, 8> lines{};  // syntax errors and over-long lines
     std::size_t count = 0;       // how many were reported, also past the array
-    bool other = false;          // iniparser could not open its input or ran out of memory
 };
 
 // iniparser's error callback is one process-wide pointer, and the module can be unloaded
@@ -135,14 +135,11 @@ std::mutex parser_mutex;
 thread_local ParserReport* active_report = nullptr;
 
 // Called by iniparser (C): must not throw. Its messages that carry a line number pass the
-// input name and the number first ("... in %s (%d)...").
+// input name and the number first ("... in %s (%d)..."); the others (cannot open, out of
+// memory) carry nothing a refusal could name.
 int record_parser_error(const char* format, ...) {
     ParserReport* report = active_report;
-    if (report == nullptr) return 0;
-    if (std::strstr(format, "%s (%d)") == nullptr) {
-        report->other = true;
-        return 0;
-    }
+    if (report == nullptr || std::strstr(format, "%s (%d)") == nullptr) return 0;
     std::va_list args;
     va_start(args, format);
     va_arg(args, const char*);
@@ -151,25 +148,6 @@ int record_parser_error(const char* format, ...) {
     if (report->count < report->lines.size()) report->lines[report->count] = line;
     ++report->count;
     return 0;
-}
-
-// iniparser 4.1 parses only a named file. A memfd holding the bytes already read from the
-// checked descriptor is such a file (through /proc/self/fd), so iniparser sees exactly
-// what was checked and what index_lines() reads.
-Dictionary parse(std::string_view text, ParserReport& report) {
-    const UniqueFd memory(::memfd_create("pam_totp.conf", MFD_CLOEXEC));
-    if (!memory.valid() || !write_all(memory.get(), text)) {
-        report.other = true;
-        return nullptr;
-    }
-    const std::string name = "/proc/self/fd/" + std::to_string(memory.get());
-    const std::lock_guard lock(parser_mutex);
-    active_report = &report;
-    iniparser_set_error_callback(record_parser_error);
-    Dictionary dict(iniparser_load(name.c_str()));
-    iniparser_set_error_callback(nullptr);
-    active_report = nullptr;
-    return dict;
 }
 
 std::string parse_failure(const ParserReport& report) {
@@ -181,6 +159,29 @@ std::string parse_failure(const ParserReport& report) {
     }
     if (report.count > shown) text += ", ...";
     return text;
+}
+
+// iniparser 4.1 parses only a named file. A memfd holding the bytes already read from the
+// checked descriptor is such a file (through /proc/self/fd), so iniparser sees exactly
+// what was checked and what index_lines() reads.
+Result<Dictionary> parse(std::string_view text) {
+    const UniqueFd memory(::memfd_create("pam_totp.conf", MFD_CLOEXEC));
+    if (!memory.valid() || !write_all(memory.get(), text)) {
+        return make_error(Errc::io, "cannot be handed to the parser: " + errno_text(errno));
+    }
+    const std::string name = "/proc/self/fd/" + std::to_string(memory.get());
+    ParserReport report;
+    Dictionary dict;
+    {
+        const std::lock_guard lock(parser_mutex);
+        active_report = &report;
+        iniparser_set_error_callback(record_parser_error);
+        dict.reset(iniparser_load(name.c_str()));
+        iniparser_set_error_callback(nullptr);
+        active_report = nullptr;
+    }
+    if (!dict) return make_error(Errc::corrupt, parse_failure(report));
+    return dict;
 }
 
 // --- Where each entry was written ----------------------------------------------------------
@@ -260,8 +261,8 @@ class LayoutCheck {
         for (ssize_t i = 0; i < dict.size; ++i) {
             if (dict.key[i] == nullptr) continue;
             const std::string_view entry = dict.key[i];
-            if (dict.val[i] ==
-                nullptr) {  // iniparser stores a section header as a key without value
+            // iniparser stores a section header as a key without value.
+            if (dict.val[i] == nullptr) {
                 if (!is_section(entry)) add(entry, "unknown section [" + loggable(entry) + "]");
             } else if (!check_key(entry, dict.val[i])) {
                 dropped.emplace_back(entry);
@@ -299,15 +300,15 @@ class LayoutCheck {
         return false;
     }
 
-    std::vector<int> lines_of(std::string_view entry) const {
+    std::span<const int> lines_of(std::string_view entry) const {
         const auto found = lines_.find(entry);
-        return found == lines_.end() ? std::vector<int>{} : found->second;
+        return found == lines_.end() ? std::span<const int>{} : found->second;
     }
 
     // One line naming the file and the line whose value iniparser kept, never the value.
     void add(std::string_view entry, const std::string& what) {
         std::string where = "config " + loggable(path_, kMaxEchoedPath);
-        const std::vector<int> lines = lines_of(entry);
+        const std::span<const int> lines = lines_of(entry);
         if (!lines.empty()) where += ", line " + std::to_string(lines.back());
         detail::add_problem(problems_, {where + ": " + what, true});
     }
@@ -358,11 +359,10 @@ Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
     // not be checked.
     if (text->find('\0') != std::string::npos) return refuse("holds a NUL byte");
 
-    ParserReport report;
-    Dictionary dict = parse(*text, report);
-    if (!dict) return refuse(parse_failure(report));
-    LayoutCheck(path, index_lines(*text), problems).run(*dict);
-    return dict;
+    Result<Dictionary> dict = parse(*text);
+    if (!dict) return refuse(dict.error().message);
+    LayoutCheck(path, index_lines(*text), problems).run(**dict);
+    return std::move(dict).value();
 }
 
 }  // namespace detail

@@ -797,6 +797,26 @@ void syntax_error_reports_line_numbers_and_never_the_line(void**) {
     assert_null(std::strstr(problems[0].message.c_str(), "MARKER"));
 }
 
+// iniparser gives up on a line over 1024 bytes; where it stopped is all that is said.
+void overlong_line_is_refused_by_its_number(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[global]\nissuer = " + std::string(2000, 'x') + "\nnullok = yes\n", settings);
+    expect_one_security_problem(problems, {"line 2"});
+    assert_false(settings.nullok);
+}
+
+// iniparser stops reading a line at a NUL; what follows it could not be checked.
+void nul_byte_is_refused(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text(std::string("[global]\nwindow = 2\0\nnullok = yes\n", 34), settings);
+    expect_one_security_problem(problems, {"NUL"});
+    assert_false(settings.nullok);
+}
+
 // Set by the test below: the next fopen() (iniparser opening its file) first renames
 // `swap_from` over `swap_to`, as an attacker racing the loader would.
 std::string swap_from;
@@ -931,6 +951,8 @@ int main() {
         cmocka_unit_test(problems_never_show_the_value_of_a_misplaced_key),
         cmocka_unit_test(every_key_belongs_to_exactly_one_section),
         cmocka_unit_test(syntax_error_reports_line_numbers_and_never_the_line),
+        cmocka_unit_test(overlong_line_is_refused_by_its_number),
+        cmocka_unit_test(nul_byte_is_refused),
         cmocka_unit_test(file_replaced_after_its_checks_is_not_what_gets_parsed),
         cmocka_unit_test(shipped_file_as_installed_loads_cleanly),
         cmocka_unit_test(shipped_file_with_every_default_uncommented_loads_cleanly),
