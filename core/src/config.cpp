@@ -1,19 +1,12 @@
 #include "totp/config.hpp"
 
-#include <fcntl.h>
 #include <iniparser.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <memory>
 #include <optional>
-#include <system_error>
 #include <variant>
 
 #include "config_file.hpp"
-#include "totp/unique_fd.hpp"
 
 namespace totp {
 
@@ -22,11 +15,9 @@ using detail::parse_int;
 
 namespace {
 
-constexpr std::size_t kMaxEchoedPath = 256;
 constexpr std::size_t kMaxPathLength = 4095;
 constexpr std::size_t kMaxPromptLength = 128;
 constexpr std::size_t kMaxIssuerLength = 128;
-constexpr off_t kMaxConfigSize = 64 * 1024;
 
 // --- Text checks -------------------------------------------------------------------------
 
@@ -281,42 +272,16 @@ const Key* find_key(std::string_view name) {
     return nullptr;
 }
 
-// --- Reading the file --------------------------------------------------------------------
-
-std::string errno_text(int error) {
-    return std::error_code(error, std::generic_category()).message();
-}
-
-// Why the opened file may not be trusted as configuration, or nullopt if it may.
-std::optional<std::string> unsafe_file_reason(const struct stat& st) {
-    if (!S_ISREG(st.st_mode)) return "not a regular file";
-    if (st.st_uid != 0) return "not owned by root";
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return "writable by group or other";
-    if (st.st_size > kMaxConfigSize) return "larger than 64 KiB";
-    return std::nullopt;
-}
-
-// Walks every entry rather than using iniparser_getnsec(), which skips keys written before
-// any section header and sections whose name holds ':'; those are reported, not ignored.
+// The [global] entries of the parsed file; load_trusted_dictionary() has already removed, and
+// reported, every entry that does not belong there.
 void apply_dictionary(const dictionary& dict, Settings& settings,
                       std::vector<ConfigProblem>& problems) {
+    constexpr std::string_view kPrefix = "global:";
     for (ssize_t i = 0; i < dict.size; ++i) {
-        if (dict.key[i] == nullptr) continue;
+        if (dict.key[i] == nullptr || dict.val[i] == nullptr) continue;
         const std::string_view entry = dict.key[i];
-        if (dict.val[i] == nullptr) {  // iniparser stores a section header as a key without value
-            if (entry != "global" && entry != "reset") {
-                problems.push_back({"unknown section [" + loggable(entry) + "]", false});
-            }
-            continue;
-        }
-        const std::size_t colon = entry.find(':');
-        const std::string_view section = entry.substr(0, colon);
-        const std::string_view name = entry.substr(colon + 1);
-        if (section == "global") {
-            apply_setting(settings, name, dict.val[i], problems);
-        } else if (section.empty()) {
-            problems.push_back(
-                {"setting '" + loggable(name) + "' is outside any section, ignored", false});
+        if (entry.starts_with(kPrefix)) {
+            apply_setting(settings, entry.substr(kPrefix.size()), dict.val[i], problems);
         }
     }
 }
@@ -363,33 +328,9 @@ std::optional<int> parse_int(std::string_view value, int min, int max) {
     return number;
 }
 
-Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
-                                   std::vector<ConfigProblem>& problems) {
-    const auto refuse = [&](const std::string& reason) {
-        problems.push_back({"config " + loggable(path, kMaxEchoedPath) + ": " + reason, true});
-        return nullptr;
-    };
-    if (!path.starts_with('/')) return refuse("not an absolute path");
-
-    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (fd.get() < 0) {
-        const int error = errno;
-        if (error == ENOENT && missing_ok) return nullptr;
-        return refuse(error == ELOOP ? "is a symlink" : errno_text(error));
-    }
-    struct stat opened {};
-    if (::fstat(fd.get(), &opened) != 0) return refuse(errno_text(errno));
-    if (const auto reason = unsafe_file_reason(opened)) return refuse(*reason);
-
-    // iniparser opens by path, so make sure the path still names the file we checked.
-    Dictionary dict(iniparser_load(path.c_str()));
-    if (!dict) return refuse("syntax error");
-    struct stat loaded {};
-    if (::lstat(path.c_str(), &loaded) != 0 || loaded.st_dev != opened.st_dev ||
-        loaded.st_ino != opened.st_ino) {
-        return refuse("replaced while being read");
-    }
-    return dict;
+bool is_yes_no_setting(std::string_view key) {
+    const Key* entry = find_key(key);
+    return entry != nullptr && std::holds_alternative<BoolKey>(entry->kind);
 }
 
 }  // namespace detail

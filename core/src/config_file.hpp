@@ -1,5 +1,6 @@
-// Shared by the loaders of pam_totp.conf sections (config.cpp for [global], mail.cpp for
-// the SMTP keys of [reset]): one way to open the file, parse numbers and echo values.
+// Shared by the loaders of pam_totp.conf sections (config.cpp for [global], mail.cpp and
+// reset_settings.cpp for [reset]): one way to open and check the file, parse numbers and
+// echo values.
 #pragma once
 
 #include <iniparser.h>
@@ -22,9 +23,17 @@ using Dictionary = std::unique_ptr<dictionary, DictionaryFree>;
 
 // The parsed file after the checks documented at load_config_file, or null: the file is
 // missing and missing_ok (no problem added), or it was refused (a security-relevant
-// problem added).
+// problem added). The whole file's layout is checked here, so each loader refuses a file
+// with a key out of place; such entries are reported and removed from the dictionary.
+// Problems another loader already added to `problems` are not added twice.
 Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
                                    std::vector<ConfigProblem>& problems);
+
+// Adds `problem` unless one with the same message is already there.
+void add_problem(std::vector<ConfigProblem>& problems, ConfigProblem problem);
+
+// A [global] key that takes yes or no.
+bool is_yes_no_setting(std::string_view key);
 
 // A value as it may appear in a log line: printable ASCII only, and short.
 std::string loggable(std::string_view text, std::size_t max_length = 64);

@@ -638,7 +638,8 @@ void load_mail_settings(const std::string& config_path, MailSettings& settings,
         const std::string_view entry = dict->key[i];
         if (!entry.starts_with("reset:")) continue;
         const std::string_view name = entry.substr(entry.find(':') + 1);
-        // Other [reset] keys belong to the reset service, which reports the unknown ones.
+        // Other [reset] keys belong to the reset service; unknown and misplaced keys were
+        // reported, and removed, by load_trusted_dictionary.
         for (const MailKey& key : kMailKeys) {
             if (key.name != name) continue;
             const std::string_view value = dict->val[i];

@@ -923,6 +923,21 @@ def bad_input_is_refused_with_one_line_and_nothing_written(box):
 
 
 @case("bad_input")
+def a_config_problem_is_one_line_naming_the_line_never_its_text(box):
+    # iniparser's default would print the bad line itself, to whoever runs the tool.
+    broken = box.write_config("MARKER-4d2e hunter2\n", name="broken.conf")
+    misplaced = box.write_config("[reset]\nnullok = MARKER-4d2e\n", name="misplaced.conf")
+    for config, fragments in [(broken, ["syntax error at line 4"]),
+                              (misplaced, ["line 5", "'nullok'", "[reset]"])]:
+        box.config = config
+        result = box.tool("--user", "alice", "--no-confirm", "--qr", "none")
+        check(result.rc == 1, f"{fragments[0]}: exit 1", str(result))
+        one_stderr_line(result, *fragments)
+        check("MARKER" not in result.out + result.err, "the line's text is not shown", str(result))
+        check(box.state_files() == [], "nothing enrolled")
+
+
+@case("bad_input")
 def an_unusable_store_fails_before_anything_is_shown(box):
     missing = box.write_config(name="missing.conf", state_dir=box.path("no-such-dir"))
     open_dir = box.path("open-state")

@@ -68,8 +68,4 @@ class Input {
 // Stops the fuzzer with a message that says which property broke.
 [[noreturn]] void violated(const char* property, const std::string& detail = "");
 
-// iniparser reports syntax errors on stderr by default; millions of them slow the fuzzer.
-// For LLVMFuzzerInitialize of the targets that parse config files.
-void silence_iniparser();
-
 }  // namespace fuzz

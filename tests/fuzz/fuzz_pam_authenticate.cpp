@@ -424,11 +424,6 @@ void check_success(const std::optional<totp::DecodedFile>& before,
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    fuzz::silence_iniparser();
-    return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input input(data, size);
     Case c = make_case(input);

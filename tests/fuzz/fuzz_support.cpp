@@ -1,5 +1,3 @@
-#include <iniparser.h>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -12,14 +10,6 @@ void violated(const char* property, const std::string& detail) {
                  detail.c_str());
     std::fflush(stderr);
     std::abort();
-}
-
-namespace {
-int quiet(const char*, ...) { return 0; }
-}  // namespace
-
-void silence_iniparser() {
-    iniparser_set_error_callback(quiet);
 }
 
 }  // namespace fuzz

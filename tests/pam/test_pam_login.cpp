@@ -539,10 +539,11 @@ void unknown_config_key_is_logged_and_ignored(void**) {
     assert_true(log_contains("<83> pam_totp(typo:auth): unknown setting 'windw'"));  // AUTHPRIV|ERR
 }
 
-void unknown_key_in_config_file_is_logged(void**) {
+void unknown_key_in_config_file_fails_closed(void**) {
     const auto secret = enroll("alice");
     fixture::write_file(fixture::paths().config, "[global]\nmax_failurez = 3\n", 0644);
-    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc,
+                     PAM_SERVICE_ERR);
     assert_true(log_contains("max_failurez"));
 }
 
@@ -756,7 +757,7 @@ int main() {
         CASE(world_readable_state_file_fails_closed),
         CASE(wrong_owner_state_file_fails_closed),
         CASE(unknown_config_key_is_logged_and_ignored),
-        CASE(unknown_key_in_config_file_is_logged),
+        CASE(unknown_key_in_config_file_fails_closed),
         CASE(bad_security_setting_fails_closed),
         CASE(writable_config_file_fails_closed),
         CASE(config_file_sets_policy_and_arguments_override_it),

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "cmocka.hpp"
+#include "totp/config.hpp"
+#include "totp/mail.hpp"
 #include "totp/reset_settings.hpp"
 
 namespace {
@@ -25,6 +27,24 @@ Problems apply(totp::ResetSettings& settings, std::string_view key, std::string_
 bool accepted(std::string_view key, std::string_view value) {
     totp::ResetSettings settings;
     return apply(settings, key, value).empty();
+}
+
+// Loads `content` as pam_totp.conf the way totp-resetd does: [global], mail, then [reset].
+Problems load_as_resetd(const std::string& content, totp::ResetSettings& settings) {
+    char pattern[] = "/tmp/totp-reset-settings-XXXXXX";
+    assert_non_null(::mkdtemp(pattern));
+    const std::string path = std::string(pattern) + "/pam_totp.conf";
+    std::ofstream(path) << content;
+    ::chmod(path.c_str(), 0644);
+    Problems problems;
+    totp::Settings global;
+    totp::load_config_file(path, false, global, problems);
+    totp::MailSettings mail;
+    totp::load_mail_settings(path, mail, problems);
+    totp::load_reset_settings(path, settings, problems);
+    std::filesystem::remove_all(pattern);
+    for (const auto& problem : problems) print_message("%s\n", problem.message.c_str());
+    return problems;
 }
 
 }  // namespace
@@ -119,6 +139,40 @@ static void shipped_file_uncommented_lacks_only_base_url(void**) {
     assert_true(settings.reset_subject == defaults.reset_subject);
 }
 
+static void correct_global_keys_are_not_flagged_by_the_reset_service(void**) {
+    if (::geteuid() != 0) skip();
+    totp::ResetSettings settings;
+    const Problems problems = load_as_resetd(
+        "[global]\nnullok = no\nwindow = 2\nissuer = Example\n"
+        "[reset]\nbase_url = https://reset.example.org/\nsmtp_url = smtp://mail.example.org\n",
+        settings);
+    assert_true(problems.empty());
+    assert_true(settings.base_url == "https://reset.example.org/");
+}
+
+// One line per problem, even though three loaders read the file.
+static void global_key_in_reset_section_stops_the_reset_service_once(void**) {
+    if (::geteuid() != 0) skip();
+    totp::ResetSettings settings;
+    const Problems problems = load_as_resetd(
+        "[global]\n[reset]\nbase_url = https://reset.example.org/\nnullok = no\n", settings);
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    assert_true(problems[0].message.find("'nullok'") != std::string::npos);
+    assert_true(problems[0].message.find("[reset]") != std::string::npos);
+    assert_true(problems[0].message.find("line 4") != std::string::npos);
+}
+
+static void unknown_reset_key_in_file_stops_the_reset_service(void**) {
+    if (::geteuid() != 0) skip();
+    totp::ResetSettings settings;
+    const Problems problems = load_as_resetd(
+        "[reset]\nbase_url = https://reset.example.org/\ntoken_lifetme = 60\n", settings);
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    assert_true(problems[0].message.find("'token_lifetme'") != std::string::npos);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(base_url_must_be_https_or_loopback_http),
@@ -127,6 +181,9 @@ int main() {
         cmocka_unit_test(names_and_texts_refuse_control_characters),
         cmocka_unit_test(mail_keys_are_left_to_the_mail_loader_and_unknown_keys_reported),
         cmocka_unit_test(shipped_file_uncommented_lacks_only_base_url),
+        cmocka_unit_test(correct_global_keys_are_not_flagged_by_the_reset_service),
+        cmocka_unit_test(global_key_in_reset_section_stops_the_reset_service_once),
+        cmocka_unit_test(unknown_reset_key_in_file_stops_the_reset_service),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

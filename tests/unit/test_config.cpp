@@ -1,16 +1,23 @@
 // Settings: one key table for module arguments and /etc/security/pam_totp.conf.
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "totp/config.hpp"
+#include "totp/mail.hpp"
+#include "totp/reset_settings.hpp"
 
 // CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
 // 1.1.5 declares its functions without extern "C".
@@ -402,7 +409,7 @@ void valid_file_sets_global_keys(void**) {
                                         "window = 3\n"
                                         "max_failures = 7\n"
                                         "nullok = yes\n"
-                                        "debug =\n"
+                                        "debug = on\n"
                                         "require_group = totp-users\n"
                                         "algorithm = SHA256\n"
                                         "; another comment\n");
@@ -566,7 +573,8 @@ void reset_section_is_left_to_the_reset_service(void**) {
     skip_unless_root();
     const std::string path = write_file("reset.conf",
                                         "[global]\nwindow = 2\n"
-                                        "[reset]\nsmtp_server = mail.example.com\nwindow = 9\n");
+                                        "[reset]\nsmtp_url = smtp://mail.example.com\n"
+                                        "token_lifetime = 600\n");
     Settings settings;
     Problems problems;
     load_config_file(path, false, settings, problems);
@@ -575,60 +583,298 @@ void reset_section_is_left_to_the_reset_service(void**) {
     assert_int_equal(settings.window, 2);
 }
 
-void unknown_section_is_reported_but_not_security_relevant(void**) {
-    skip_unless_root();
-    const std::string path =
-        write_file("section.conf", "[global]\nwindow = 2\n[sshd]\nwindow = 5\n");
-    Settings settings;
-    Problems problems;
-    load_config_file(path, false, settings, problems);
-    assert_int_equal(problems.size(), 1);
-    assert_true(has_problem(problems, "unknown section [sshd]", false));
-    assert_int_equal(settings.window, 2);
-}
+// --- Keys in the wrong place (a setting the module never reads must not look enforced) ---
 
-void setting_outside_any_section_is_reported_not_applied(void**) {
-    skip_unless_root();
-    const std::string path = write_file("nosection.conf", "window = 5\n[global]\n");
-    Settings settings;
-    Problems problems;
-    load_config_file(path, false, settings, problems);
-    assert_int_equal(problems.size(), 1);
-    assert_true(has_problem(problems, "'window' is outside any section", false));
-    assert_int_equal(settings.window, 1);
-}
-
-void unknown_key_in_file_is_reported_but_not_security_relevant(void**) {
-    skip_unless_root();
-    const std::string path = write_file("unknown.conf", "[global]\nwindwo = 5\n");
-    Settings settings;
-    Problems problems;
-    load_config_file(path, false, settings, problems);
-    assert_int_equal(problems.size(), 1);
-    assert_true(has_problem(problems, "unknown setting 'windwo'", false));
-}
-
-// An administrator who uncomments a default line of the shipped file must get exactly the
-// default, not a bad value that locks everybody out.
-void shipped_file_with_every_default_uncommented_loads_cleanly(void**) {
-    skip_unless_root();
+// The content of the shipped config/pam_totp.conf.
+std::string shipped_config() {
     const auto shipped =
         std::filesystem::path(__FILE__).parent_path() / "../../config/pam_totp.conf";
     std::ifstream in(shipped);
     assert_true(in.good());
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+int line_count(std::string_view text) {
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+Problems load_text(std::string_view content, Settings& settings) {
+    const std::string path = write_file("layout.conf", content);
+    Problems problems;
+    load_config_file(path, false, settings, problems);
+    print_problems(problems);
+    return problems;
+}
+
+// One security-relevant problem whose message holds every one of `parts`.
+void expect_one_security_problem(const Problems& problems,
+                                 std::initializer_list<std::string_view> parts) {
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    for (std::string_view part : parts) {
+        if (problems[0].message.find(part) == std::string::npos) {
+            print_error("'%.*s' missing from: %s\n", int(part.size()), part.data(),
+                        problems[0].message.c_str());
+            fail();
+        }
+    }
+}
+
+void nullok_appended_after_the_shipped_reset_section_is_refused_with_its_line(void**) {
+    skip_unless_root();
+    const std::string shipped = shipped_config();
+    const std::string line = std::to_string(line_count(shipped) + 1);
+    Settings settings;
+    const Problems problems = load_text(shipped + "nullok = no\n", settings);
+    expect_one_security_problem(problems, {"'nullok'", "[reset]", "[global]", "line " + line});
+}
+
+void global_key_in_reset_section_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text(
+        "[global]\n[reset]\nbase_url = https://reset.example.org/\nmax_failures = 3\n", settings);
+    expect_one_security_problem(problems, {"'max_failures'", "[reset]", "line 4"});
+    assert_int_equal(settings.max_failures, 5);
+}
+
+void reset_key_in_global_section_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text("[global]\nsmtp_url = smtp://mail.example.org\n", settings);
+    expect_one_security_problem(problems, {"'smtp_url'", "[global]", "[reset]", "line 2"});
+}
+
+void key_in_unknown_section_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text("[global]\nwindow = 2\n[globl]\nnullok = no\n", settings);
+    assert_true(has_problem(problems, "unknown section [globl]", true));
+    assert_true(has_problem(problems, "'nullok'", true));
+    assert_true(has_problem(problems, "line 4", true));
+    for (const ConfigProblem& problem : problems) assert_true(problem.security_relevant);
+    assert_int_equal(settings.window, 2);
+}
+
+void key_outside_any_section_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text("nullok = yes\n[global]\n", settings);
+    expect_one_security_problem(problems, {"'nullok'", "outside any section", "line 1"});
+    assert_false(settings.nullok);
+}
+
+void unknown_key_in_file_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text("[global]\n\nnulok = no\n", settings);
+    expect_one_security_problem(problems, {"unknown setting 'nulok'", "[global]", "line 3"});
+}
+
+void unknown_key_in_reset_section_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[reset]\nbase_ulr = https://reset.example.org/\n", settings);
+    expect_one_security_problem(problems, {"unknown setting 'base_ulr'", "[reset]", "line 2"});
+}
+
+void empty_yes_no_value_in_file_is_security_relevant(void**) {
+    skip_unless_root();
+    for (const char* line : {"nullok =\n", "nullok =    \n", "nullok = \"\"\n", "debug=\n"}) {
+        Settings settings;
+        const Problems problems = load_text(std::string("[global]\n") + line, settings);
+        expect_one_security_problem(problems, {"empty", "[global]", "line 2"});
+        assert_false(settings.nullok);
+        assert_false(settings.debug);
+    }
+}
+
+void empty_number_in_file_is_a_bad_value(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text("[global]\nwindow =\n", settings);
+    expect_one_security_problem(problems, {"bad value for 'window'"});
+    assert_int_equal(settings.window, 1);
+}
+
+void key_set_twice_in_a_section_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[global]\nnullok = yes\n[reset]\n[global]\nNullok = no\n", settings);
+    expect_one_security_problem(problems, {"'nullok'", "[global]", "more than once", "line 5"});
+}
+
+void reset_key_set_twice_is_security_relevant(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[reset]\ntoken_lifetime = 60\ntoken_lifetime = 6000\n", settings);
+    expect_one_security_problem(problems, {"'token_lifetime'", "[reset]", "more than once"});
+}
+
+// iniparser joins a line ending in '\\' with the next one: "nullok = yes" below is part of
+// the issuer, not a second nullok.
+void continued_line_is_one_entry_as_iniparser_reads_it(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[global]\nissuer = Example \\\nnullok = yes\nnullok = no\n", settings);
+    assert_true(problems.empty());
+    assert_string_equal(settings.issuer.c_str(), "Example nullok = yes");
+    assert_false(settings.nullok);
+}
+
+void repeated_section_header_is_not_an_error(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[global]\nwindow = 2\n[reset]\n[global]\nnullok = no\n", settings);
+    assert_true(problems.empty());
+    assert_int_equal(settings.window, 2);
+}
+
+void problems_never_show_the_value_of_a_misplaced_key(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems = load_text(
+        "[reset]\nstore_dsn = password=MARKER-9f3a\n[x]\ny = MARKER-9f3a\n[global]\nnulok = "
+        "MARKER-9f3a\nnullok =\n",
+        settings);
+    assert_int_equal(problems.size(), 5);
+    for (const ConfigProblem& problem : problems) {
+        assert_null(std::strstr(problem.message.c_str(), "MARKER"));
+    }
+}
+
+// Every key of the file belongs to exactly one section; [reset] holds what the mail and
+// reset-service loaders read, which the module does not link.
+void every_key_belongs_to_exactly_one_section(void**) {
+    const auto global = totp::section_key_names("global");
+    const auto reset = totp::section_key_names("reset");
+    const auto names = totp::setting_names();
+    assert_true(std::set<std::string_view>(global.begin(), global.end()) ==
+                std::set<std::string_view>(names.begin(), names.end()));
+    std::set<std::string_view> expected_reset;
+    for (std::string_view name : totp::mail_setting_names()) expected_reset.insert(name);
+    for (std::string_view name : totp::reset_setting_names()) expected_reset.insert(name);
+    assert_true(std::set<std::string_view>(reset.begin(), reset.end()) == expected_reset);
+    assert_int_equal(reset.size(), expected_reset.size());
+    for (std::string_view name : global) assert_int_equal(expected_reset.count(name), 0);
+    assert_true(totp::section_key_names("sshd").empty());
+}
+
+// --- What the parser sees and says -------------------------------------------------------
+
+// iniparser's default error callback prints the offending line on stderr: for totp-enroll that
+// is the terminal of an unprivileged caller, and the line may hold a password.
+void syntax_error_reports_line_numbers_and_never_the_line(void**) {
+    skip_unless_root();
+    const std::string path =
+        write_file("secret-line.conf", "[global]\nwindow = 2\nMARKER-7c1e hunter2\n");
+    const std::string captured = temp_path("stderr.txt");
+    const int saved = dup(STDERR_FILENO);
+    const int sink = open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(saved >= 0 && sink >= 0);
+    assert_int_equal(dup2(sink, STDERR_FILENO), STDERR_FILENO);
+    Settings settings;
+    Problems problems;
+    load_config_file(path, false, settings, problems);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(sink);
+    std::ifstream in(captured);
+    const std::string written((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+    print_problems(problems);
+    assert_true(written.find("MARKER") == std::string::npos);
+    assert_true(written.find("hunter2") == std::string::npos);
+    expect_one_security_problem(problems, {"syntax error", "line 3"});
+    assert_null(std::strstr(problems[0].message.c_str(), "MARKER"));
+}
+
+// iniparser gives up on a line over 1024 bytes; where it stopped is all that is said.
+void overlong_line_is_refused_by_its_number(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text("[global]\nissuer = " + std::string(2000, 'x') + "\nnullok = yes\n", settings);
+    expect_one_security_problem(problems, {"line 2"});
+    assert_false(settings.nullok);
+}
+
+// iniparser stops reading a line at a NUL; what follows it could not be checked.
+void nul_byte_is_refused(void**) {
+    skip_unless_root();
+    Settings settings;
+    const Problems problems =
+        load_text(std::string("[global]\nwindow = 2\0\nnullok = yes\n", 34), settings);
+    expect_one_security_problem(problems, {"NUL"});
+    assert_false(settings.nullok);
+}
+
+// Set by the test below: the next fopen() (iniparser opening its file) first renames
+// `swap_from` over `swap_to`, as an attacker racing the loader would.
+std::string swap_from;
+std::string swap_to;
+
+void file_replaced_after_its_checks_is_not_what_gets_parsed(void**) {
+    skip_unless_root();
+    const std::string path = write_file("swapped.conf", "[global]\nwindow = 3\n");
+    swap_from = write_file("replacement.conf", "[global]\nnullok = yes\nwindow = 9\n", 0666);
+    swap_to = path;
+    Settings settings;
+    Problems problems;
+    load_config_file(path, false, settings, problems);
+    print_problems(problems);
+    assert_true(swap_from.empty());  // the swap did happen, during the load
+    assert_true(problems.empty());
+    assert_int_equal(settings.window, 3);
+    assert_false(settings.nullok);
+}
+
+}  // namespace
+
+// iniparser opens its file with fopen(); this stands in for libc's to play the swap.
+extern "C" FILE* fopen(const char* path, const char* mode) {
+    using Fopen = FILE* (*)(const char*, const char*);
+    static const auto real = reinterpret_cast<Fopen>(dlsym(RTLD_NEXT, "fopen"));
+    if (!swap_from.empty()) {
+        if (rename(swap_from.c_str(), swap_to.c_str()) != 0) abort();
+        swap_from.clear();
+    }
+    return real(path, mode);
+}
+
+namespace {
+
+// An administrator who uncomments a default line of the shipped file must get exactly the
+// default, not a bad value that locks everybody out.
+void shipped_file_as_installed_loads_cleanly(void**) {
+    skip_unless_root();
+    Settings settings;
+    assert_true(load_text(shipped_config(), settings).empty());
+}
+
+void shipped_file_with_every_default_uncommented_loads_cleanly(void**) {
+    skip_unless_root();
+    std::istringstream in(shipped_config());
     std::string content;
     int uncommented = 0;
-    bool in_global = false;  // [reset] keys are checked by test_mail
     for (std::string line; std::getline(in, line);) {
-        if (line.starts_with('[')) in_global = line == "[global]";
-        if (in_global && line.size() > 1 && line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' &&
+        if (line.size() > 1 && line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' &&
             line.find(" =") != std::string::npos) {
             line.erase(0, 1);
             ++uncommented;
         }
         content += line + "\n";
     }
-    assert_int_equal(uncommented, totp::setting_names().size());
+    assert_int_equal(uncommented, totp::section_key_names("global").size() +
+                                      totp::section_key_names("reset").size());
     const std::string path = write_file("shipped.conf", content);
 
     Settings settings;
@@ -689,9 +935,26 @@ int main() {
         cmocka_unit_test(syntax_error_is_refused),
         cmocka_unit_test(oversize_file_is_refused),
         cmocka_unit_test(reset_section_is_left_to_the_reset_service),
-        cmocka_unit_test(unknown_section_is_reported_but_not_security_relevant),
-        cmocka_unit_test(setting_outside_any_section_is_reported_not_applied),
-        cmocka_unit_test(unknown_key_in_file_is_reported_but_not_security_relevant),
+        cmocka_unit_test(nullok_appended_after_the_shipped_reset_section_is_refused_with_its_line),
+        cmocka_unit_test(global_key_in_reset_section_is_security_relevant),
+        cmocka_unit_test(reset_key_in_global_section_is_security_relevant),
+        cmocka_unit_test(key_in_unknown_section_is_security_relevant),
+        cmocka_unit_test(key_outside_any_section_is_security_relevant),
+        cmocka_unit_test(unknown_key_in_file_is_security_relevant),
+        cmocka_unit_test(unknown_key_in_reset_section_is_security_relevant),
+        cmocka_unit_test(empty_yes_no_value_in_file_is_security_relevant),
+        cmocka_unit_test(empty_number_in_file_is_a_bad_value),
+        cmocka_unit_test(key_set_twice_in_a_section_is_security_relevant),
+        cmocka_unit_test(reset_key_set_twice_is_security_relevant),
+        cmocka_unit_test(continued_line_is_one_entry_as_iniparser_reads_it),
+        cmocka_unit_test(repeated_section_header_is_not_an_error),
+        cmocka_unit_test(problems_never_show_the_value_of_a_misplaced_key),
+        cmocka_unit_test(every_key_belongs_to_exactly_one_section),
+        cmocka_unit_test(syntax_error_reports_line_numbers_and_never_the_line),
+        cmocka_unit_test(overlong_line_is_refused_by_its_number),
+        cmocka_unit_test(nul_byte_is_refused),
+        cmocka_unit_test(file_replaced_after_its_checks_is_not_what_gets_parsed),
+        cmocka_unit_test(shipped_file_as_installed_loads_cleanly),
         cmocka_unit_test(shipped_file_with_every_default_uncommented_loads_cleanly),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);

@@ -592,18 +592,27 @@ void every_mail_key_is_read_from_reset(void**) {
 void other_keys_and_sections_are_left_to_their_owners(void**) {
     skip_unless_root();
     const TempDir dir;
-    // Unknown [reset] keys belong to the reset service, [global] to the module: neither is
-    // reported here, and a mail key outside [reset] is not read.
+    // [global] belongs to the module, the other [reset] keys to the reset service.
     const Loaded loaded = load(dir,
                                "[global]\n"
-                               "smtp_url = smtp://wrong.example.org\n"
                                "window = 1\n"
                                "[reset]\n"
                                "base_url = https://reset.example.org/\n"
-                               "token_lifetime = 900\n"
+                               "token_lifetime = 900\n");
+    expect_no_problems(loaded.problems);
+    expect_defaults(loaded.settings);
+}
+
+void mail_key_outside_reset_is_refused_and_not_read(void**) {
+    skip_unless_root();
+    const TempDir dir;
+    const Loaded loaded = load(dir,
+                               "[global]\n"
+                               "smtp_url = smtp://wrong.example.org\n"
                                "[other]\n"
                                "smtp_timeout = 3\n");
-    expect_no_problems(loaded.problems);
+    assert_int_equal(loaded.problems.size(), 3);  // two keys and the unknown section
+    for (const auto& problem : loaded.problems) assert_true(problem.security_relevant);
     expect_defaults(loaded.settings);
 }
 
@@ -853,6 +862,7 @@ int main() {
         cmocka_unit_test(mail_defaults_are_the_safe_choices),
         cmocka_unit_test(every_mail_key_is_read_from_reset),
         cmocka_unit_test(other_keys_and_sections_are_left_to_their_owners),
+        cmocka_unit_test(mail_key_outside_reset_is_refused_and_not_read),
         cmocka_unit_test(bad_mail_values_are_reported_and_keep_the_defaults),
         cmocka_unit_test(password_file_is_accepted_only_if_root_owned_regular_and_private),
         cmocka_unit_test(user_and_password_file_must_be_set_together),

@@ -28,12 +28,12 @@ struct Settings {
     int store_connect_timeout = 3;
     std::string store_fallback_users;
     // Verification policy
-    int window = 1;              // steps accepted either side of now, 0..10
-    int max_failures = 5;        // consecutive failures before a lockout, 1..1000
-    int lockout_seconds = 300;   // 1..86400
-    bool nullok = false;         // unenrolled users are ignored (PAM_IGNORE) instead of failed
-    std::string require_group;   // enforce only for members
-    std::string exempt_group;    // never enforce for members
+    int window = 1;             // steps accepted either side of now, 0..10
+    int max_failures = 5;       // consecutive failures before a lockout, 1..1000
+    int lockout_seconds = 300;  // 1..86400
+    bool nullok = false;        // unenrolled users are ignored (PAM_IGNORE) instead of failed
+    std::string require_group;  // enforce only for members
+    std::string exempt_group;   // never enforce for members
     // Conversation
     std::string prompt = "Verification code: ";
     bool forward_pass = false;
@@ -47,7 +47,7 @@ struct Settings {
 };
 
 struct ConfigProblem {
-    std::string message;          // one line, for LOG_ERR / stderr
+    std::string message;             // one line, for LOG_ERR / stderr
     bool security_relevant = false;  // the caller must fail closed
 };
 
@@ -58,13 +58,21 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
                    std::vector<ConfigProblem>& problems);
 
 // Reads the [global] section of an INI file into `settings`. The path must be absolute,
-// not a symlink, a regular file owned by root and not writable by group or other.
-// A missing file at the default path is not an error (defaults apply); any other failure
-// to read is a security-relevant problem. [reset] keys are left for the reset service.
+// not a symlink, a regular file owned by root, not writable by group or other and at most
+// 64 KiB; it is opened once and parsed from that descriptor. A missing file at the default
+// path is not an error (defaults apply); any other failure to read is a security-relevant
+// problem, and so is, anywhere in the file, a key outside the one section it belongs to
+// (section_key_names), an unknown section or key, a key set twice in a section and an
+// empty value for a yes/no key. Problems name the line, never its text or value. [reset]
+// values are left for the reset service.
 void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
                       std::vector<ConfigProblem>& problems);
 
 // Every key apply_setting accepts (for documentation checks).
 std::vector<std::string_view> setting_names();
+
+// The keys that belong in pam_totp.conf's [global] (setting_names()) or [reset] (those of
+// mail.hpp and reset_settings.hpp); empty for any other section.
+std::vector<std::string_view> section_key_names(std::string_view section);
 
 }  // namespace totp

@@ -35,8 +35,8 @@ struct ResetSettings {
 void apply_reset_setting(ResetSettings& settings, std::string_view key, std::string_view value,
                          std::vector<ConfigProblem>& problems);
 
-// Reads [reset] with the checks of load_config_file (a missing file is an error: base_url is
-// required). Afterwards a missing base_url is a problem too.
+// Reads [reset] with the checks of load_config_file, the file's layout included (a missing
+// file is an error: base_url is required). Afterwards a missing base_url is a problem too.
 void load_reset_settings(const std::string& path, ResetSettings& settings,
                          std::vector<ConfigProblem>& problems);
 
