@@ -47,13 +47,7 @@ ModuleOptions load_options(int argc, const char** argv) {
     for (int i = 0; i < argc; ++i) {
         const std::string_view argument = argv[i];
         if (argument.starts_with(kConfigArgument)) continue;
-        const std::size_t equals = argument.find('=');
-        if (equals == std::string_view::npos) {
-            totp::apply_setting(options.settings, argument, "", options.problems);
-        } else {
-            totp::apply_setting(options.settings, argument.substr(0, equals),
-                                argument.substr(equals + 1), options.problems);
-        }
+        totp::apply_argument(options.settings, argument, options.problems);
     }
     check_combination(options);
     return options;

@@ -292,8 +292,8 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
                    std::vector<ConfigProblem>& problems) {
     const Key* entry = find_key(key);
     if (entry == nullptr) {
-        // Not security-relevant: every default is the safe choice.
-        problems.push_back({"unknown setting '" + loggable(key) + "'", false});
+        // A misspelt key ("nulok=no") would silently leave a weaker policy in place.
+        problems.push_back({"unknown setting '" + loggable(key) + "'", true});
         return;
     }
     const bool ok =
@@ -305,6 +305,22 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
                                 "': " + echoed(*entry, value) + " (expected " + wanted + ")",
                             entry->security_relevant});
     }
+}
+
+void apply_argument(Settings& settings, std::string_view argument,
+                    std::vector<ConfigProblem>& problems) {
+    const std::size_t equals = argument.find('=');
+    if (equals == std::string_view::npos) {
+        apply_setting(settings, argument, "", problems);
+        return;
+    }
+    const std::string_view key = argument.substr(0, equals);
+    const std::string_view value = argument.substr(equals + 1);
+    if (value.empty() && detail::is_yes_no_setting(key)) {
+        problems.push_back({"empty value for yes/no argument '" + loggable(key) + "'", true});
+        return;
+    }
+    apply_setting(settings, key, value, problems);
 }
 
 namespace detail {

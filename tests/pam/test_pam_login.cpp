@@ -83,6 +83,7 @@ int group_setup(void** state) {
     fixture::write_service("prompted", "[prompt=Code from your phone: ]");
     fixture::write_service("bad-window", "window=99");
     fixture::write_service("typo", "windw=2");
+    fixture::write_service("empty-nullok", "nullok=");
     fixture::write_service("home", "secret_path=" + fixture::paths().root + "/home/%u/totp-state");
     fixture::write_service("home-nullok",
                            "nullok secret_path=" + fixture::paths().root + "/home/%u/totp-state");
@@ -532,11 +533,19 @@ void wrong_owner_state_file_fails_closed(void**) {
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_AUTH_ERR);
 }
 
-void unknown_config_key_is_logged_and_ignored(void**) {
+// A misspelt module argument refuses logins like a misspelt key in the file.
+void unknown_module_argument_fails_closed(void**) {
     const auto secret = enroll("alice");
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "typo").rc,
-                     PAM_SUCCESS);
+                     PAM_SERVICE_ERR);
     assert_true(log_contains("<83> pam_totp(typo:auth): unknown setting 'windw'"));  // AUTHPRIV|ERR
+}
+
+// "nullok=" must not read as nullok: an unenrolled user is not let through.
+void empty_nullok_argument_fails_closed(void**) {
+    const auto result = login_with_code("bob", "123456", "empty-nullok");
+    assert_int_equal(result.rc, PAM_SERVICE_ERR);
+    assert_true(log_contains("empty value for yes/no argument 'nullok'"));
 }
 
 void unknown_key_in_config_file_fails_closed(void**) {
@@ -756,7 +765,8 @@ int main() {
         CASE(symlinked_state_file_fails_closed),
         CASE(world_readable_state_file_fails_closed),
         CASE(wrong_owner_state_file_fails_closed),
-        CASE(unknown_config_key_is_logged_and_ignored),
+        CASE(unknown_module_argument_fails_closed),
+        CASE(empty_nullok_argument_fails_closed),
         CASE(unknown_key_in_config_file_fails_closed),
         CASE(bad_security_setting_fails_closed),
         CASE(writable_config_file_fails_closed),

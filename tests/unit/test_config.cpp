@@ -320,12 +320,27 @@ void algorithm_accepts_the_sha_names(void**) {
 
 // --- Keys --------------------------------------------------------------------------------
 
-void unknown_setting_is_reported_but_not_security_relevant(void**) {
+// A misspelt module argument ("nulok=no") must not leave a weaker policy in place.
+void unknown_setting_is_security_relevant(void**) {
     Settings settings;
     const Problems problems = apply(settings, "foo", "1");
     assert_int_equal(problems.size(), 1);
     assert_string_equal(problems[0].message.c_str(), "unknown setting 'foo'");
-    assert_false(problems[0].security_relevant);
+    assert_true(problems[0].security_relevant);
+}
+
+// "nullok=" as a module argument is not the bare flag "nullok".
+void empty_yes_no_argument_is_security_relevant_not_yes(void**) {
+    Settings settings;
+    Problems problems;
+    totp::apply_argument(settings, "nullok=", problems);
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    assert_false(settings.nullok);
+    problems.clear();
+    totp::apply_argument(settings, "nullok", problems);
+    assert_true(problems.empty());
+    assert_true(settings.nullok);
 }
 
 void keys_are_case_sensitive_like_other_module_arguments(void**) {
@@ -916,7 +931,8 @@ int main() {
         cmocka_unit_test(prompt_takes_up_to_128_printable_characters),
         cmocka_unit_test(issuer_takes_up_to_128_printable_characters_or_nothing),
         cmocka_unit_test(algorithm_accepts_the_sha_names),
-        cmocka_unit_test(unknown_setting_is_reported_but_not_security_relevant),
+        cmocka_unit_test(unknown_setting_is_security_relevant),
+        cmocka_unit_test(empty_yes_no_argument_is_security_relevant_not_yes),
         cmocka_unit_test(keys_are_case_sensitive_like_other_module_arguments),
         cmocka_unit_test(setting_names_lists_every_key_apply_setting_accepts),
         cmocka_unit_test(valid_file_sets_global_keys),

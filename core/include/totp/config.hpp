@@ -57,6 +57,12 @@ struct ConfigProblem {
 void apply_setting(Settings& settings, std::string_view key, std::string_view value,
                    std::vector<ConfigProblem>& problems);
 
+// Applies one module argument: a bare "key" (a flag, meaning yes) or "key=value". As in
+// the file, an empty value of a yes/no key ("nullok=") is a security-relevant problem, not
+// yes, and so is an unknown key.
+void apply_argument(Settings& settings, std::string_view argument,
+                    std::vector<ConfigProblem>& problems);
+
 // Reads the [global] section of an INI file into `settings`. The path must be absolute,
 // not a symlink, a regular file owned by root, not writable by group or other and at most
 // 64 KiB; it is opened once and parsed from that descriptor. A missing file at the default
