@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "identity.hpp"
 #include "totp/account.hpp"
@@ -74,29 +75,43 @@ class Login {
     // there, before the password module had its say. A later line of the same stack (the
     // first one that finds a code kept for it) checks it.
     int run() {
-        forwarded_ = session_.take_forwarded_code();
-        if (settings_.forward_pass && !forwarded_) return split_only();
+        if (settings_.forward_pass) return split_only();
+        totp::SecretString code;
+        switch (session_.take_forwarded_code(code)) {
+            case PamSession::Forwarded::none:
+                break;
+            case PamSession::Forwarded::code:
+                forwarded_ = std::move(code);
+                break;
+            case PamSession::Forwarded::stale:
+                // Checked nowhere and counted nowhere: it was not typed in this attempt.
+                session_.log(LOG_WARNING,
+                             "a code kept by forward_pass belongs to another attempt, refusing");
+                return PAM_AUTH_ERR;
+        }
         return check_second_factor();
     }
 
   private:
-    // The account is looked up on every login and the record is keyed by its canonical
-    // name: another spelling of the same account (an alias line sharing its uid, a
-    // case-insensitive directory, user@domain) finds the same record, so it cannot log in
-    // as "not enrolled".
+    enum class Enrollment { enrolled, not_enrolled, failed };
+
+    // The account is looked up on every login, and the record is found by the account, not
+    // by the spelling: another name of the same account (an alias line sharing its uid, a
+    // case-insensitive directory, user@domain) finds the account's record, so it cannot log
+    // in as "not enrolled".
     int check_second_factor() {
-        std::optional<totp::Account> account = resolve_account();
-        if (!account) return prompt_then_fail();
-        if (const std::optional<int> outside = check_group_scope(*account)) return *outside;
+        std::optional<totp::Account> login = find_login_account();
+        if (!login) return prompt_then_fail();
+        if (const std::optional<int> outside = check_group_scope(*login)) return *outside;
 
-        const totp::Result<bool> enrolled = store_.enrolled(account_name_);
-        if (!enrolled) {
-            session_.log(LOG_ERR,
-                         "cannot use state (" + enrolled.error().message + "), failing closed");
-            return prompt_then_fail();
+        switch (locate_record(*login)) {
+            case Enrollment::failed:
+                return prompt_then_fail();
+            case Enrollment::not_enrolled:
+                return refuse_unenrolled();
+            case Enrollment::enrolled:
+                break;
         }
-        if (!*enrolled) return refuse_unenrolled();
-
         // Only this reads the user's own number of digits before the code is typed.
         if (settings_.try_first_pass && !forwarded_) {
             const std::optional<int> digits = read_digits();
@@ -106,14 +121,24 @@ class Login {
         return check(obtain_input());
     }
 
-    // The canonical account of the login name; nullopt (logged) when there is none or the
-    // lookup failed.
-    std::optional<totp::Account> resolve_account() {
+    // The passwd entry of the login name; nullopt (logged) when there is none, the lookup
+    // failed or a name is unsafe.
+    std::optional<totp::Account> find_login_account() {
         if (const totp::Status name = totp::check_username(session_.user()); !name) {
             session_.log_plain(LOG_WARNING, "refusing unsafe user name: " + name.error().message);
             return std::nullopt;
         }
-        totp::Result<totp::Account> account = totp::canonical_account(session_.user());
+        return checked_account(totp::find_account(session_.user()));
+    }
+
+    // The account's own entry: the one NSS gives for the login name's uid (with several
+    // names for one uid, the first). Looked up once, only when needed.
+    const totp::Account* find_owner(const totp::Account& login) {
+        if (!owner_) owner_ = checked_account(totp::find_account(login.uid));
+        return owner_ ? &*owner_ : nullptr;
+    }
+
+    std::optional<totp::Account> checked_account(totp::Result<totp::Account> account) {
         if (!account) {
             if (account.error().code == totp::Errc::not_found) {
                 session_.log(LOG_NOTICE, "authentication failure: unknown user");
@@ -128,13 +153,55 @@ class Login {
                                "refusing unsafe account name: " + name.error().message);
             return std::nullopt;
         }
-        account_name_ = account->name;
+        return std::move(*account);
+    }
+
+    // Picks the record this login checks (account_name_): a record belongs to the account
+    // (the uid), under any of its names. Tried in order: the account's own name (the uid's
+    // entry), the name NSS gave for the login name, and, only when neither is enrolled,
+    // every other name /etc/passwd gives the uid (an alias line may come before the
+    // enrolled one). Not enrolled only when no name of the account has a record.
+    Enrollment locate_record(const totp::Account& login) {
+        const totp::Account* owner = find_owner(login);
+        if (owner == nullptr) return Enrollment::failed;
+        std::vector<std::string> tried;
+        for (const std::string* name : {&owner->name, &login.name}) {
+            if (std::find(tried.begin(), tried.end(), *name) != tried.end()) continue;
+            tried.push_back(*name);
+            if (const std::optional<Enrollment> found = try_record(*name)) return *found;
+        }
+        const totp::Result<std::vector<std::string>> others = totp::local_names_of(login.uid);
+        if (!others) {
+            session_.log(LOG_ERR, "cannot list the account's names (" + others.error().message +
+                                      "), failing closed");
+            return Enrollment::failed;
+        }
+        for (const std::string& name : *others) {
+            if (std::find(tried.begin(), tried.end(), name) != tried.end()) continue;
+            if (!totp::check_username(name)) continue;  // never a record of ours
+            tried.push_back(name);
+            if (const std::optional<Enrollment> found = try_record(name)) return *found;
+        }
+        return Enrollment::not_enrolled;
+    }
+
+    // enrolled / failed for `name`'s record (then account_name_ is set); nullopt: none.
+    std::optional<Enrollment> try_record(const std::string& name) {
+        const totp::Result<bool> enrolled = store_.enrolled(name);
+        if (!enrolled) return store_failure(enrolled.error());
+        if (!*enrolled) return std::nullopt;
+        account_name_ = name;
         session_.set_account_name(account_name_);
         if (account_name_ != session_.user()) {
             session_.log(LOG_NOTICE,
                          "login name is another name of this account: checking its code");
         }
-        return std::move(*account);
+        return Enrollment::enrolled;
+    }
+
+    Enrollment store_failure(const totp::Error& error) {
+        session_.log(LOG_ERR, "cannot use state (" + error.message + "), failing closed");
+        return Enrollment::failed;
     }
 
     int refuse_unenrolled() {
@@ -162,7 +229,7 @@ class Login {
             split.password = std::move(*combined);
         }
         if (!session_.set_authtok(split.password) ||
-            !session_.keep_forwarded_code(std::move(split.code))) {
+            !session_.keep_forwarded_code(std::move(split.code), split.password)) {
             session_.log(LOG_ERR, "cannot hand the password on, failing closed");
             return PAM_AUTH_ERR;
         }
@@ -174,13 +241,16 @@ class Login {
     // works). When in doubt, the configured digits; the checking line then fails closed.
     std::optional<int> digits_to_split() {
         const int fallback = settings_.params.digits;
-        if (!totp::check_username(session_.user())) return fallback;
-        const totp::Result<totp::Account> account = totp::canonical_account(session_.user());
-        if (!account || !totp::check_username(account->name)) return fallback;
-        account_name_ = account->name;
-        const totp::Result<bool> enrolled = store_.enrolled(account_name_);
-        if (!enrolled) return fallback;
-        if (!*enrolled) return std::nullopt;
+        const std::optional<totp::Account> login = find_login_account();
+        if (!login) return fallback;
+        switch (locate_record(*login)) {
+            case Enrollment::failed:
+                return fallback;
+            case Enrollment::not_enrolled:
+                return std::nullopt;
+            case Enrollment::enrolled:
+                break;
+        }
         return read_digits().value_or(fallback);
     }
 
@@ -201,37 +271,57 @@ class Login {
     }
 
     // Scoping by group: PAM_IGNORE for users outside it, a failure if the group is
-    // missing (a typo must not silently exempt everybody), nothing to say otherwise.
-    std::optional<int> check_group_scope(const totp::Account& account) {
+    // missing (a typo must not silently exempt everybody), nothing to say otherwise. Both
+    // the login name's entry and the account's own entry are looked at, each way toward
+    // asking: either one in require_group requires the code, and exempt_group exempts only
+    // when both are in it (an alias line's own gid must not exempt the account).
+    std::optional<int> check_group_scope(const totp::Account& login) {
+        if (settings_.require_group.empty() && settings_.exempt_group.empty()) return std::nullopt;
+        const totp::Account* owner = find_owner(login);
+        if (owner == nullptr) return PAM_AUTH_ERR;
         if (!settings_.require_group.empty()) {
-            switch (group_membership(account, settings_.require_group)) {
-                case Membership::member:
-                    break;
-                case Membership::not_member:
-                    if (settings_.debug) session_.log(LOG_DEBUG, "not in require_group, ignoring");
-                    return PAM_IGNORE;
-                case Membership::no_such_group:
-                case Membership::error:
-                    session_.log(LOG_ERR, "require_group '" + settings_.require_group +
-                                              "' cannot be resolved, failing closed");
-                    return PAM_SERVICE_ERR;
+            const std::optional<bool> inside = in_group(login, *owner, settings_.require_group,
+                                                        /*both=*/false, "require_group");
+            if (!inside) return PAM_SERVICE_ERR;
+            if (!*inside) {
+                if (settings_.debug) session_.log(LOG_DEBUG, "not in require_group, ignoring");
+                return PAM_IGNORE;
             }
         }
         if (!settings_.exempt_group.empty()) {
-            switch (group_membership(account, settings_.exempt_group)) {
-                case Membership::member:
-                    if (settings_.debug) session_.log(LOG_DEBUG, "in exempt_group, ignoring");
-                    return PAM_IGNORE;
-                case Membership::not_member:
-                    break;
-                case Membership::no_such_group:
-                case Membership::error:
-                    session_.log(LOG_ERR, "exempt_group '" + settings_.exempt_group +
-                                              "' cannot be resolved, failing closed");
-                    return PAM_SERVICE_ERR;
+            const std::optional<bool> inside =
+                in_group(login, *owner, settings_.exempt_group, /*both=*/true, "exempt_group");
+            if (!inside) return PAM_SERVICE_ERR;
+            if (*inside) {
+                if (settings_.debug) session_.log(LOG_DEBUG, "in exempt_group, ignoring");
+                return PAM_IGNORE;
             }
         }
         return std::nullopt;
+    }
+
+    // Whether the login entry and/or (`both`) the owner entry are in `group`; nullopt
+    // (logged) when the group cannot be resolved.
+    std::optional<bool> in_group(const totp::Account& login, const totp::Account& owner,
+                                 const std::string& group, bool both, const char* setting) {
+        bool any = false;
+        bool all = true;
+        for (const totp::Account* entry : {&login, &owner}) {
+            switch (group_membership(*entry, group)) {
+                case Membership::member:
+                    any = true;
+                    break;
+                case Membership::not_member:
+                    all = false;
+                    break;
+                case Membership::no_such_group:
+                case Membership::error:
+                    session_.log(LOG_ERR, std::string(setting) + " '" + group +
+                                              "' cannot be resolved, failing closed");
+                    return std::nullopt;
+            }
+        }
+        return both ? all : any;
     }
 
     // The code, from where the settings say. nullopt: the conversation failed.
@@ -333,7 +423,8 @@ class Login {
     const totp::Settings& settings_;
     totp::Store& store_;
     const totp::Clock& clock_;
-    std::string account_name_;                     // canonical; the store's key
+    std::optional<totp::Account> owner_;           // the uid's own entry, once looked up
+    std::string account_name_;                     // the record's name: the store's key
     std::optional<totp::SecretString> forwarded_;  // the code a forward_pass line kept
     bool store_failed_ = false;  // the state could not be read or an attempt not recorded
 };

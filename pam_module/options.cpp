@@ -43,6 +43,14 @@ ModuleOptions load_options(int argc, const char** argv) {
     // The default file is optional (arguments alone can configure the module); a file
     // named with config= must exist.
     totp::load_config_file(config_path, !explicit_config, options.settings, options.problems);
+    if (options.settings.forward_pass) {
+        // It would make every pam_totp line of a stack split and none check the code.
+        options.problems.push_back(
+            {"forward_pass belongs on the one pam_totp line that "
+             "splits the answer, not in the configuration file",
+             true});
+        options.settings.forward_pass = false;
+    }
 
     for (int i = 0; i < argc; ++i) {
         const std::string_view argument = argv[i];

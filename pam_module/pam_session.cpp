@@ -14,14 +14,18 @@ constexpr const char* kForwardedCodeName = "pam_totp_forwarded_code";
 
 struct ForwardedCode {
     totp::SecretString code;
+    std::string user;             // PAM_USER of the attempt that split it
+    totp::SecretString password;  // what that attempt set as PAM_AUTHTOK
     bool taken = false;
 };
 
-// Runs at pam_end(): a code that a forward_pass line kept but no pam_totp line took, in a
-// stack that then succeeded, means the second factor was never checked.
+// Runs at pam_end(), or when a new attempt replaces the kept code: a code that a
+// forward_pass line kept but no pam_totp line took, in a stack that then succeeded, means
+// the second factor was never checked.
 void release_forwarded_code(pam_handle_t* pamh, void* data, int error_status) {
     std::unique_ptr<ForwardedCode> kept(static_cast<ForwardedCode*>(data));
-    const int status = error_status & ~(PAM_DATA_SILENT | PAM_DATA_REPLACE);
+    if ((error_status & PAM_DATA_REPLACE) != 0) return;
+    const int status = error_status & ~PAM_DATA_SILENT;
     if (!kept->taken && status == PAM_SUCCESS) {
         pam_syslog(pamh, LOG_CRIT,
                    "forward_pass split a code off the password but no later pam_totp line "
@@ -77,9 +81,12 @@ bool PamSession::set_authtok(const totp::SecretString& value) {
     return pam_set_item(pamh_, PAM_AUTHTOK, value.c_str()) == PAM_SUCCESS;
 }
 
-bool PamSession::keep_forwarded_code(totp::SecretString code) {
+bool PamSession::keep_forwarded_code(totp::SecretString code, const totp::SecretString& password) {
     auto kept = std::make_unique<ForwardedCode>();
     kept->code = std::move(code);
+    kept->user = user_;
+    kept->password.append(password.view());
+    // Replaces (and frees) a code an earlier attempt on this handle may have kept.
     if (pam_set_data(pamh_, kForwardedCodeName, kept.get(), release_forwarded_code) !=
         PAM_SUCCESS) {
         return false;
@@ -88,15 +95,22 @@ bool PamSession::keep_forwarded_code(totp::SecretString code) {
     return true;
 }
 
-std::optional<totp::SecretString> PamSession::take_forwarded_code() {
+PamSession::Forwarded PamSession::take_forwarded_code(totp::SecretString& code) {
     const void* data = nullptr;
     if (pam_get_data(pamh_, kForwardedCodeName, &data) != PAM_SUCCESS || data == nullptr) {
-        return std::nullopt;
+        return Forwarded::none;
     }
     auto* kept = static_cast<ForwardedCode*>(const_cast<void*>(data));
-    if (kept->taken) return std::nullopt;
+    if (kept->taken) return Forwarded::stale;
     kept->taken = true;
-    return std::move(kept->code);
+    // libpam clears PAM_AUTHTOK between pam_authenticate() calls, but not module data: a
+    // code kept by an attempt whose password was refused must not be checked in the next.
+    const std::optional<totp::SecretString> password = authtok();
+    const bool same_attempt = kept->user == user_ && password &&
+                              totp::equal_constant_time(password->view(), kept->password.view());
+    if (!same_attempt) return Forwarded::stale;
+    code = std::move(kept->code);
+    return Forwarded::code;
 }
 
 std::string PamSession::item(int type) const {

@@ -29,10 +29,18 @@ class PamSession {
     bool set_authtok(const totp::SecretString& value);
 
     // forward_pass: the code split off the combined answer, kept in the PAM handle for a
-    // later pam_totp line of the same stack, which takes it once. A code still kept when a
-    // successful login ends is logged: that stack never checked the second factor.
-    bool keep_forwarded_code(totp::SecretString code);
-    std::optional<totp::SecretString> take_forwarded_code();
+    // later pam_totp line of the same stack, which takes it once. The kept code is bound to
+    // the attempt that split it: the user name and the password handed on as PAM_AUTHTOK.
+    // A kept code still untaken when a successful login ends is logged: that stack never
+    // checked the second factor.
+    bool keep_forwarded_code(totp::SecretString code, const totp::SecretString& password);
+
+    enum class Forwarded {
+        none,   // no forward_pass line ran before this one
+        code,   // the code split off in this very attempt
+        stale,  // a code from another attempt (another user, a password no longer set)
+    };
+    Forwarded take_forwarded_code(totp::SecretString& code);
 
     // One syslog line (LOG_AUTHPRIV) "<what> for user X (service=Y rhost=Z)".
     void log(int priority, const std::string& what) const;

@@ -4,13 +4,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace totp {
 namespace {
 
 constexpr std::size_t kMaxLookupBuffer = 1 << 20;
+constexpr const char* kPasswdFile = "/etc/passwd";
 
 // getpwnam_r(3): "not found" is a null result with 0 or one of these errors.
 bool means_absent(int error) {
@@ -56,6 +59,32 @@ Result<Account> find_account(uid_t uid) {
     return lookup([uid](passwd* entry, char* buffer, std::size_t size,
                         passwd** found) { return ::getpwuid_r(uid, entry, buffer, size, found); },
                   "uid " + std::to_string(uid));
+}
+
+Result<std::vector<std::string>> local_names_of(uid_t uid) {
+    const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(kPasswdFile, "re"), std::fclose);
+    if (!file) {
+        return make_error(Errc::io,
+                          std::string("cannot read ") + kPasswdFile + ": " + std::strerror(errno));
+    }
+    std::vector<std::string> names;
+    std::vector<char> buffer(4096);
+    for (;;) {
+        passwd entry{};
+        passwd* found = nullptr;
+        const int error = ::fgetpwent_r(file.get(), &entry, buffer.data(), buffer.size(), &found);
+        if (error == ERANGE && buffer.size() < kMaxLookupBuffer) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        if (error == ENOENT || found == nullptr) break;  // end of file
+        if (error != 0) {
+            return make_error(
+                Errc::io, std::string("cannot read ") + kPasswdFile + ": " + std::strerror(error));
+        }
+        if (entry.pw_uid == uid && entry.pw_name != nullptr) names.emplace_back(entry.pw_name);
+    }
+    return names;
 }
 
 Result<Account> canonical_account(std::string_view typed) {

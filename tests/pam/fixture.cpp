@@ -306,6 +306,24 @@ LoginResult login(const std::string& service, const std::string& user,
     return result;
 }
 
+std::vector<int> attempts_on_one_handle(const std::string& service,
+                                        const std::vector<std::string>& users,
+                                        const std::vector<std::string>& answers) {
+    std::vector<std::string> prompts;
+    Conversation conversation{&answers, 0, &prompts};
+    const pam_conv conv{converse, &conversation};
+    pam_handle_t* handle = nullptr;
+    must(pam_start(service.c_str(), users.front().c_str(), &conv, &handle) == PAM_SUCCESS,
+         "pam_start");
+    std::vector<int> results;
+    for (const std::string& user : users) {
+        must(pam_set_item(handle, PAM_USER, user.c_str()) == PAM_SUCCESS, "pam_set_item");
+        results.push_back(pam_authenticate(handle, 0));
+    }
+    pam_end(handle, results.back());
+    return results;
+}
+
 LoginResult login_from(const std::string& service, const std::string& user,
                        const std::vector<std::string>& answers, const std::string& rhost) {
     LoginResult result;

@@ -80,6 +80,12 @@ struct LoginResult {
 // answers the prompts in order (the password first for the standard stack).
 LoginResult login(const std::string& service, const std::string& user,
                   const std::vector<std::string>& answers);
+// Several pam_authenticate() calls on one handle, as sshd, sudo and login retry: attempt i
+// runs as users[i] (PAM_USER set before it); prompts are answered from `answers` in order.
+// Returns each attempt's result.
+std::vector<int> attempts_on_one_handle(const std::string& service,
+                                        const std::vector<std::string>& users,
+                                        const std::vector<std::string>& answers);
 // The same through plain libpam, with PAM_RHOST set.
 LoginResult login_from(const std::string& service, const std::string& user,
                        const std::vector<std::string>& answers, const std::string& rhost);

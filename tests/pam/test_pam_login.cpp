@@ -293,6 +293,25 @@ void another_name_of_an_enrolled_account_needs_its_code(void**) {
     assert_true(fixture::read_state("alice").last_step.value() == (kEpoch + 30) / 30);
 }
 
+// An alias line may come before the enrolled name (sorted files, another NSS source first):
+// then the uid's own entry is the alias, yet the account is enrolled, under "alice".
+void alias_line_before_the_enrolled_name_needs_its_code(void**) {
+    const auto secret = enroll("alice");
+    const std::string passwd_file = fixture::paths().root + "/passwd";
+    const std::string original = fixture::read_file(passwd_file);
+    fixture::write_file(passwd_file, "alice-old:x:1001:1001::/home/alice:/bin/sh\n" + original,
+                        0644);
+    const auto refused =
+        login("nullok", "alice-old", {password_of("alice-old"), wrong_code(secret)});
+    const auto own =
+        login("nullok", "alice", {password_of("alice"), code_at(secret, kDefault, kEpoch)});
+    fixture::write_file(passwd_file, original, 0644);
+    assert_int_equal(refused.rc, PAM_AUTH_ERR);
+    assert_int_equal(refused.prompts.size(), 2);
+    assert_int_equal(own.rc, PAM_SUCCESS);
+    assert_int_equal(fixture::read_state("alice").failures, 0);  // reset by the success
+}
+
 // A code alice used is spent for every name of her account, and failures under another
 // name count toward her lockout.
 void another_name_shares_replay_state_and_failures(void**) {
@@ -377,6 +396,52 @@ void forward_pass_wrong_password_never_counts_a_failure(void**) {
     const auto result =
         login("forward", "alice", {password_of("alice") + code_at(secret, kDefault, kEpoch)});
     assert_int_equal(result.rc, PAM_SUCCESS);
+}
+
+// sshd, sudo and login retry pam_authenticate() on one handle. A code kept by an attempt
+// whose password was refused must never be checked (and counted) by the next attempt.
+void forward_pass_code_of_a_refused_attempt_is_never_checked_later(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\nmax_failures = 2\n", 0644);
+    const std::string wrong = wrong_code(secret);
+    const std::vector<int> results = fixture::attempts_on_one_handle(
+        "forward", {"alice", "alice", "alice", "alice"},
+        {"guess1" + wrong, "guess2" + wrong, "guess3" + wrong, "guess4" + wrong});
+    for (int rc : results) assert_int_not_equal(rc, PAM_SUCCESS);
+    assert_int_equal(fixture::read_state("alice").failures, 0);
+    assert_int_equal(fixture::read_state("alice").locked_until, 0);
+}
+
+// login(1) asks for a new user name after a failure: a code kept for bob must not be
+// checked against alice's record.
+void forward_pass_code_kept_for_another_user_is_never_checked(void**) {
+    const auto secret = enroll("alice");
+    const std::vector<int> results = fixture::attempts_on_one_handle(
+        "forward", {"bob", "alice"},
+        {"wrong-pw" + wrong_code(secret), "alice-wrong" + wrong_code(secret)});
+    assert_int_not_equal(results[1], PAM_SUCCESS);
+    assert_int_equal(fixture::read_state("alice").failures, 0);
+}
+
+// A right attempt after refused ones on the same handle still logs in.
+void forward_pass_right_attempt_after_a_refused_one_logs_in(void**) {
+    const auto secret = enroll("alice");
+    const std::vector<int> results = fixture::attempts_on_one_handle(
+        "forward", {"alice", "alice"},
+        {"guessed" + wrong_code(secret), password_of("alice") + code_at(secret, kDefault, kEpoch)});
+    assert_int_not_equal(results[0], PAM_SUCCESS);
+    assert_int_equal(results[1], PAM_SUCCESS);
+}
+
+// forward_pass in the configuration file would make every pam_totp line split and none
+// check: it refuses logins.
+void forward_pass_in_the_config_file_fails_closed(void**) {
+    const auto secret = enroll("alice");
+    fixture::write_file(fixture::paths().config, "[global]\nforward_pass = yes\n", 0644);
+    const auto result =
+        login("forward", "alice", {password_of("alice") + code_at(secret, kDefault, kEpoch)});
+    assert_int_equal(result.rc, PAM_SERVICE_ERR);
+    assert_true(log_contains("forward_pass belongs on the one pam_totp line"));
 }
 
 // During a rollout, a user who has not enrolled types only the password.
@@ -741,6 +806,7 @@ int main() {
         CASE(record_of_a_deleted_account_is_refused),
         CASE(another_name_of_an_enrolled_account_needs_its_code),
         CASE(another_name_shares_replay_state_and_failures),
+        CASE(alias_line_before_the_enrolled_name_needs_its_code),
         CASE(home_layout_with_nullok_refuses_logins),
         CASE(enrolled_user_with_nullok_still_needs_the_code),
         CASE(require_group_scopes_enforcement),
@@ -750,6 +816,10 @@ int main() {
         CASE(forward_pass_with_wrong_code_is_refused),
         CASE(forward_pass_accepts_a_recovery_code),
         CASE(forward_pass_wrong_password_never_counts_a_failure),
+        CASE(forward_pass_code_of_a_refused_attempt_is_never_checked_later),
+        CASE(forward_pass_code_kept_for_another_user_is_never_checked),
+        CASE(forward_pass_right_attempt_after_a_refused_one_logs_in),
+        CASE(forward_pass_in_the_config_file_fails_closed),
         CASE(forward_pass_with_nullok_hands_an_unenrolled_users_whole_answer_on),
         CASE(forward_pass_alone_is_logged_as_unchecked),
         CASE(use_first_pass_reads_the_code_from_authtok),

@@ -1,7 +1,9 @@
 /* Preloaded into PAM-level tests only (never built into the module):
  *   TOTP_TEST_NOW=<unix seconds>  makes CLOCK_REALTIME / time() return that time;
  *   TOTP_TEST_SYSLOG=<file>       appends every syslog line to the file, so tests can
- *                                 assert what the module logged.
+ *                                 assert what the module logged;
+ *   NSS_WRAPPER_PASSWD=<file>     also serves fopen("/etc/passwd"), so code that reads
+ *                                 the passwd file itself sees nss_wrapper's users.
  * The module itself reads the real clock through clock_gettime like in production. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <dlfcn.h>
 
 static int fake_now(time_t* out) {
     const char* value = getenv("TOTP_TEST_NOW");
@@ -77,4 +80,19 @@ void __syslog_chk(int priority, int flag, const char* format, ...) {
     va_start(args, format);
     capture(priority, format, args);
     va_end(args);
+}
+
+static const char* passwd_path(const char* path) {
+    const char* redirect = getenv("NSS_WRAPPER_PASSWD");
+    return redirect != NULL && path != NULL && strcmp(path, "/etc/passwd") == 0 ? redirect : path;
+}
+
+FILE* fopen(const char* path, const char* mode) {
+    FILE* (*real)(const char*, const char*) = (FILE * (*)(const char*, const char*)) dlsym(RTLD_NEXT, "fopen");
+    return real(passwd_path(path), mode);
+}
+
+FILE* fopen64(const char* path, const char* mode) {
+    FILE* (*real)(const char*, const char*) = (FILE * (*)(const char*, const char*)) dlsym(RTLD_NEXT, "fopen64");
+    return real(passwd_path(path), mode);
 }

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "totp/result.hpp"
 
@@ -27,6 +28,10 @@ Result<Account> find_account(std::string_view name);
 
 // The passwd entry NSS gives for `uid`: with several entries sharing a uid, the first.
 Result<Account> find_account(uid_t uid);
+
+// Every name /etc/passwd gives `uid` (NSS has no lookup of all names of a uid). Only the
+// local file: names that other sources give one uid are found through find_account.
+Result<std::vector<std::string>> local_names_of(uid_t uid);
 
 // The account a typed login name logs into, named canonically: the entry for the name's
 // uid. So "Alice", "alice@example.com" (winbind, SSSD) and an alias line sharing alice's
