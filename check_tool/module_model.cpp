@@ -20,10 +20,12 @@ bool allowed(Role role, const LineFacts& facts, int result) {
             return result == PAM_SUCCESS;
         case Role::deny:
             return result == PAM_AUTH_ERR;
+        // pam_totp never asks for a new password.
         case Role::totp_check:
-            return result != PAM_IGNORE || facts.nullok || !facts.ignored_when.empty();
+            return result != PAM_NEW_AUTHTOK_REQD &&
+                   (result != PAM_IGNORE || facts.nullok || !facts.ignored_when.empty());
         case Role::totp_split:
-            return result != PAM_SUCCESS;
+            return result != PAM_SUCCESS && result != PAM_NEW_AUTHTOK_REQD;
         default:
             return true;
     }
@@ -38,8 +40,10 @@ unsigned flags_of(Role role, int result) {
             return success ? kConditional : 0u;
         case Role::totp_check:
             return success ? kCodeChecked : 0u;
+        // A password module "fails" with what the standard controls treat as a failure.
         case Role::password:
-            return success ? kPasswordOk : (result == PAM_IGNORE ? 0u : kPasswordFailed);
+            if (success || result == PAM_NEW_AUTHTOK_REQD) return kPasswordOk;
+            return result == PAM_IGNORE ? 0u : kPasswordFailed;
         default:
             return 0u;
     }
