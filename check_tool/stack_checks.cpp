@@ -43,7 +43,10 @@ std::string module_and_control(const Handler& handler) {
     return handler.module + (handler.kind == HandlerKind::module ? ".so " : " ") + handler.control;
 }
 
-std::vector<std::string> describe_path(const Stack& stack, const Path& path) {
+// The path's lines, indented by include depth; with `ends_asking`, its last line is the
+// pam_totp line about to ask for the code.
+std::vector<std::string> describe_path(const Stack& stack, const Path& path,
+                                       bool ends_asking = false) {
     std::vector<std::string> lines;
     std::vector<Source> shown_via;
     for (const Step& step : path.steps) {
@@ -59,8 +62,12 @@ std::vector<std::string> describe_path(const Stack& stack, const Path& path) {
         }
         shown_via.resize(handler.via.size());
         std::string text = std::string(handler.via.size() * 2, ' ') + handler.source.file + ":" +
-                           std::to_string(handler.source.line) + " " + module_and_control(handler) +
-                           ": " + code_name(step.result);
+                           std::to_string(handler.source.line) + " " + module_and_control(handler);
+        if (ends_asking && &step == &path.steps.back()) {
+            lines.push_back(text + ": asks for the code");
+            break;
+        }
+        text += ": " + code_name(step.result);
         if (step.effect.action != kIgnore || step.result == PAM_SUCCESS)
             text += " -> " + action_name(step.effect.action);
         if (!step.condition.empty()) text += " (when " + step.condition + ")";
@@ -225,10 +232,7 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
             if (!password && role_of(stack.handlers[step.handler]) == Role::password &&
                 step.result != PAM_SUCCESS)
                 password = &stack.handlers[step.handler];
-        std::vector<std::string> lines = describe_path(stack, path);
-        lines.pop_back();
-        lines.push_back(totp.source.file + ":" + std::to_string(totp.source.line) +
-                        " pam_totp.so asks for the code");
+        std::vector<std::string> lines = describe_path(stack, path, true);
         report.add(Finding{service, "password-required", password->source.file,
                            password->source.line,
                            line_name(*password) + " " + module_and_control(*password) +
