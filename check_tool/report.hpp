@@ -7,10 +7,20 @@
 
 namespace totp_check {
 
+// The kinds of finding (totp-check(8) describes each).
+inline constexpr const char* kKindBypass = "bypass";
+inline constexpr const char* kKindConditional = "conditional";
+inline constexpr const char* kKindNullok = "nullok";
+inline constexpr const char* kKindPasswordRequired = "password-required";
+inline constexpr const char* kKindCodeFirst = "code-first";
+inline constexpr const char* kKindForwardPass = "forward-pass";
+inline constexpr const char* kKindConfig = "config";
+inline constexpr const char* kKindStateDir = "state-dir";
+inline constexpr const char* kKindSshd = "sshd";
+
 struct Finding {
     std::string service;  // "sshd", or empty for what every service shares (the config)
-    std::string kind;     // bypass, conditional, nullok, password-required, code-first,
-                          // forward-pass, config, state-dir, sshd
+    std::string kind;     // one of the kKind* above
     std::string file;     // where to fix it, with `line` (0: the whole file)
     int line = 0;
     std::string message;            // one sentence

@@ -171,8 +171,8 @@ std::vector<Finding> sshd_findings(const SshdSettings& global, const SshdSetting
     std::vector<Finding> findings;
     auto add = [&](const std::string& keyword, const std::string& message) {
         const SshdSetting* where = setting_of(global, match, keyword);
-        findings.push_back(
-            Finding{label, "sshd", where ? where->file : "", where ? where->line : 0, message, {}});
+        findings.push_back(Finding{
+            label, kKindSshd, where ? where->file : "", where ? where->line : 0, message, {}});
     };
     const bool pam = yes(settings.get("usepam", "no"));
     if (!pam)

@@ -157,7 +157,7 @@ void check_forward_pass(const std::string& service, const Stack& stack, Report& 
         if (std::any_of(checks.begin(), checks.end(), [&](std::size_t c) { return c > i; }))
             continue;
         report.add(Finding{service,
-                           "forward-pass",
+                           kKindForwardPass,
                            handler.source.file,
                            handler.source.line,
                            line_name(handler) +
@@ -180,7 +180,7 @@ void check_code_first(const std::string& service, const Stack& stack, Report& re
                                role_of(stack.handlers[j]) == Role::password;
         if (password_before) return;
         report.add(Finding{service,
-                           "code-first",
+                           kKindCodeFirst,
                            totp.source.file,
                            totp.source.line,
                            line_name(totp) +
@@ -197,7 +197,7 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
                    Report& report) {
     if (found.bypass) {
         const Explanation why = explain_bypass(stack, *found.bypass);
-        report.add(Finding{service, "bypass", why.line ? why.line->source.file : "",
+        report.add(Finding{service, kKindBypass, why.line ? why.line->source.file : "",
                            why.line ? why.line->source.line : 0, why.sentence,
                            describe_path(stack, *found.bypass)});
     }
@@ -207,7 +207,7 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
             if (!step.condition.empty())
                 conditions += (conditions.empty() ? "" : " and ") + step.condition;
         const Explanation why = explain_bypass(stack, *found.conditional);
-        report.add(Finding{service, "conditional", why.line ? why.line->source.file : "",
+        report.add(Finding{service, kKindConditional, why.line ? why.line->source.file : "",
                            why.line ? why.line->source.line : 0,
                            "when " + conditions + ": " + why.sentence,
                            describe_path(stack, *found.conditional)});
@@ -219,7 +219,7 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
                 role_of(stack.handlers[step.handler]) == Role::totp_check)
                 ignored = &step;
         const Handler& line = stack.handlers[ignored ? ignored->handler : 0];
-        report.add(Finding{service, "nullok", line.source.file, line.source.line,
+        report.add(Finding{service, kKindNullok, line.source.file, line.source.line,
                            "with nullok, a user who has not enrolled gets in without a code (" +
                                line_name(line) + " pam_totp.so returns PAM_IGNORE)",
                            describe_path(stack, *found.nullok)});
@@ -233,7 +233,7 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
                 step.result != PAM_SUCCESS)
                 password = &stack.handlers[step.handler];
         std::vector<std::string> lines = describe_path(stack, path, true);
-        report.add(Finding{service, "password-required", password->source.file,
+        report.add(Finding{service, kKindPasswordRequired, password->source.file,
                            password->source.line,
                            line_name(*password) + " " + module_and_control(*password) +
                                " lets a wrong password go on to the code check on " +

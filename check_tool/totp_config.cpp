@@ -52,7 +52,7 @@ const totp::Settings& TotpConfigs::file_settings(const std::string& path, bool e
     for (const totp::ConfigProblem& problem : problems) {
         report_.add(Finding{
             "",
-            "config",
+            kKindConfig,
             path,
             0,
             problem.message + (problem.security_relevant ? " (pam_totp refuses every login)" : ""),
@@ -86,7 +86,7 @@ totp::Settings TotpConfigs::line_settings(const Handler& handler) {
     if (reported_lines_.insert(where).second) {
         for (const totp::ConfigProblem& problem : problems)
             report_.add(Finding{"",
-                                "config",
+                                kKindConfig,
                                 handler.source.file,
                                 handler.source.line,
                                 "pam_totp argument: " + problem.message,
@@ -114,14 +114,14 @@ void TotpConfigs::check_state_dir(const totp::Settings& settings) {
     }
     if (!S_ISDIR(info.st_mode)) {
         report_.add(Finding{"",
-                            "state-dir",
+                            kKindStateDir,
                             settings.state_dir,
                             0,
                             "the state directory is not a directory (or is a symbolic link)",
                             {}});
     } else if (info.st_uid != 0 || (info.st_mode & 077) != 0) {
         report_.add(Finding{"",
-                            "state-dir",
+                            kKindStateDir,
                             settings.state_dir,
                             0,
                             "the state directory is owned by uid " + std::to_string(info.st_uid) +
@@ -161,7 +161,7 @@ void TotpConfigs::count_unenrolled(const totp::Settings& settings, const std::st
         message += ": " + std::to_string(unenrolled) + " of the " + std::to_string(accounts) +
                    " accounts with a login shell have not enrolled";
     }
-    report_.add(Finding{"", "nullok", where, 0, message, {}});
+    report_.add(Finding{"", kKindNullok, where, 0, message, {}});
 }
 
 }  // namespace totp_check
