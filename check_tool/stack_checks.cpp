@@ -95,7 +95,7 @@ Explanation explain_bypass(const Stack& stack, const Path& path) {
     const std::vector<std::size_t> totp = code_lines(stack);
     const Handler* last = path.steps.empty() ? nullptr : &stack.handlers[path.steps.back().handler];
     if (totp.empty())
-        return {"no pam_totp line checks the code: the stack succeeds without it", last};
+        return {"no pam_totp line checks the code: the stack succeeds without it", nullptr};
     for (const Step& step : path.steps) {
         const Handler& handler = stack.handlers[step.handler];
         if (role_of(handler) == Role::totp_check && step.result != PAM_SUCCESS &&
@@ -197,7 +197,7 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
                    Report& report) {
     if (found.bypass) {
         const Explanation why = explain_bypass(stack, *found.bypass);
-        report.add(Finding{service, kKindBypass, why.line ? why.line->source.file : "",
+        report.add(Finding{service, kKindBypass, why.line ? why.line->source.file : service,
                            why.line ? why.line->source.line : 0, why.sentence,
                            describe_path(stack, *found.bypass)});
     }

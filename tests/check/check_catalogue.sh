@@ -183,6 +183,13 @@ check "a pam_succeed_if exemption: exit 1" test "$rc" -eq 1
 check_output "pam_succeed_if: reported with its condition" \
     "sshd: when pam_succeed_if user ingroup nototp:" "$out"
 
+root=$(debian_root require_group)
+printf '[global]\nrequire_group = totp\n' > "$root/etc/security/pam_totp.conf"
+run "$root" --service sudo
+check "require_group: exit 1" test "$rc" -eq 1
+check_output "require_group: users outside it, as a condition" \
+    "sudo: when the user is not in require_group totp: common-auth line 25 pam_totp.so required returns PAM_IGNORE and the stack still succeeds" "$out"
+
 root=$(debian_root unix_required)
 printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
 run "$root" --service vpn
@@ -266,6 +273,13 @@ sed -i '1i auth sufficient pam_permit.so' "$root/etc/pam.d/sudo"
 out=$("$tool" --root "$root" --json)
 check "--json: exit 1 on a finding" test $? -eq 1
 check "--json: valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$out"
+printf '%s\n' 'auth required pam_unix.so' > "$root/etc/pam.d/vpn"
+out=$("$tool" --root "$root" --service vpn --json)
+check "--json: a service without pam_totp is reported in its own file" python3 -c '
+import json, sys
+report = json.loads(sys.argv[1])
+assert [f for f in report["findings"] if f["service"] == "vpn"][0]["file"] == "vpn"' "$out"
+out=$("$tool" --root "$root" --json)
 check "--json: the finding's kind, file and line" python3 -c '
 import json, sys
 report = json.loads(sys.argv[1])
