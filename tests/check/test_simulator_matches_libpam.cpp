@@ -44,7 +44,8 @@ const std::vector<std::string> kControls = {
     "[user_unknown=ignore success=ok default=die]",
 };
 // The results each test module is made to return.
-const std::vector<int> kResults = {PAM_SUCCESS, PAM_AUTH_ERR, PAM_IGNORE, PAM_USER_UNKNOWN};
+const std::vector<int> kResults = {PAM_SUCCESS, PAM_AUTH_ERR, PAM_IGNORE, PAM_USER_UNKNOWN,
+                                   PAM_NEW_AUTHTOK_REQD};
 
 struct Generator {
     std::mt19937 random{20261205};
@@ -136,7 +137,7 @@ int main() {
     mkdir(dir.c_str(), 0755);
 
     constexpr int kStacks = 160;
-    constexpr int kMaxSlots = 5;  // 4^5 combinations at most per stack
+    constexpr int kMaxSlots = 5;  // 5^5 combinations at most per stack
     Generator generator{std::mt19937{20261205}, dir, 0};
     std::vector<int> slots_of;
     for (int i = 0; i < kStacks; ++i) {
