@@ -1,0 +1,63 @@
+#include "command_line.hpp"
+
+#include <getopt.h>
+
+namespace totp_check {
+
+const char* const kUsage =
+    "usage: totp-check [--root DIR] [--service NAME]... [--json]\n"
+    "Reports every way to log in without pam_totp checking a code: the PAM stacks of the\n"
+    "services, pam_totp's settings and sshd's. Changes nothing.\n"
+    "  --root DIR       read DIR/etc/pam.d, DIR/etc/ssh, ... (default /)\n"
+    "  --service NAME   check this PAM service (repeatable; default: every login service)\n"
+    "  --json           print the report as JSON\n"
+    "  --help           print this help\n"
+    "exit status: 0 nothing found, 1 a way around the code or a weakness, 2 unreadable\n";
+
+totp::Result<Options> parse_command_line(int argc, char** argv) {
+    static const option kLongOptions[] = {
+        {"root", required_argument, nullptr, 'r'},
+        {"service", required_argument, nullptr, 's'},
+        {"json", no_argument, nullptr, 'j'},
+        {"help", no_argument, nullptr, 'h'},
+        {nullptr, 0, nullptr, 0},
+    };
+    Options options;
+    optind = 1;
+    opterr = 0;
+    int option = 0;
+    while ((option = getopt_long(argc, argv, "", kLongOptions, nullptr)) != -1) {
+        switch (option) {
+            case 'r':
+                options.root = optarg;
+                options.root_given = true;
+                if (options.root.empty() || options.root[0] != '/')
+                    return totp::make_error(totp::Errc::invalid_argument,
+                                            "--root needs an absolute directory");
+                break;
+            case 's':
+                if (std::string(optarg).empty() ||
+                    std::string(optarg).find('/') != std::string::npos)
+                    return totp::make_error(totp::Errc::invalid_argument,
+                                            "--service needs a service name");
+                options.services.push_back(optarg);
+                break;
+            case 'j':
+                options.json = true;
+                break;
+            case 'h':
+                options.help = true;
+                break;
+            default:
+                return totp::make_error(
+                    totp::Errc::invalid_argument,
+                    std::string("unknown or incomplete option: ") + argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return totp::make_error(totp::Errc::invalid_argument,
+                                std::string("unexpected argument: ") + argv[optind]);
+    return options;
+}
+
+}  // namespace totp_check

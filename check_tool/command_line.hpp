@@ -1,0 +1,23 @@
+// totp-check's command line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "totp/result.hpp"
+
+namespace totp_check {
+
+struct Options {
+    std::string root = "/";  // read DIR/etc/pam.d, DIR/etc/ssh, ... instead of the host's
+    bool root_given = false;
+    std::vector<std::string> services;  // empty: every interactive service
+    bool json = false;
+    bool help = false;
+};
+
+totp::Result<Options> parse_command_line(int argc, char** argv);
+
+extern const char* const kUsage;
+
+}  // namespace totp_check

@@ -1,0 +1,43 @@
+// totp-check: reads the system's PAM, pam_totp and sshd configuration and reports every
+// path to a successful login that does not pass the verification code. Reads only.
+#include <iostream>
+
+#include "command_line.hpp"
+#include "pam_stack.hpp"
+#include "report.hpp"
+#include "sshd_config.hpp"
+#include "stack_checks.hpp"
+#include "totp_config.hpp"
+
+int main(int argc, char** argv) {
+    using namespace totp_check;
+    const totp::Result<Options> options = parse_command_line(argc, argv);
+    if (!options) {
+        std::cerr << "totp-check: " << options.error().message << "\n" << kUsage;
+        return 2;
+    }
+    if (options->help) {
+        std::cout << kUsage;
+        return 0;
+    }
+
+    Report report;
+    const PamConfigDir pam_dir(options->root);
+    TotpConfigs configs(options->root, report);
+    const std::vector<std::string> services =
+        options->services.empty() ? services_to_check(pam_dir, report) : options->services;
+    for (const std::string& service : services) check_service(pam_dir, service, configs, report);
+    configs.check_files();
+
+    SshdConfig sshd;
+    const bool sshd_read = options->root_given ? read_sshd_files(options->root, sshd, report)
+                                               : read_sshd_t(sshd, report);
+    if (sshd_read) check_sshd(sshd, report);
+
+    if (options->json) {
+        print_json(report, std::cout);
+    } else {
+        print_text(report, std::cout);
+    }
+    return exit_status(report);
+}

@@ -1,0 +1,396 @@
+#include "pam_stack.hpp"
+
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+namespace totp_check {
+namespace {
+
+// libpam gives up on substacks nested deeper than this (PAM_SUBSTACK_MAX_LEVEL).
+constexpr int kMaxLevel = 16;
+// Plain includes do not nest deeper: libpam 1.5.2 would recurse until it runs out of stack.
+constexpr int kMaxIncludeDepth = 32;
+
+constexpr const char* kReturnNames[_PAM_RETURN_VALUES] = {
+    "success",
+    "open_err",
+    "symbol_err",
+    "service_err",
+    "system_err",
+    "buf_err",
+    "perm_denied",
+    "auth_err",
+    "cred_insufficient",
+    "authinfo_unavail",
+    "user_unknown",
+    "maxtries",
+    "new_authtok_reqd",
+    "acct_expired",
+    "session_err",
+    "cred_unavail",
+    "cred_expired",
+    "cred_err",
+    "no_module_data",
+    "conv_err",
+    "authtok_err",
+    "authtok_recover_err",
+    "authtok_lock_busy",
+    "authtok_disable_aging",
+    "try_again",
+    "ignore",
+    "abort",
+    "authtok_expired",
+    "module_unknown",
+    "bad_item",
+    "conv_again",
+    "incomplete",
+};
+constexpr const char* kActionNames[] = {"ignore", "ok", "done", "bad", "die", "reset"};
+
+struct LogicalLine {
+    int number;
+    std::string text;
+};
+
+// Like _pam_assemble_line: '#' starts a comment, a trailing backslash continues the line.
+std::vector<LogicalLine> read_logical_lines(std::istream& in) {
+    std::vector<LogicalLine> lines;
+    std::string physical;
+    std::string pending;
+    int number = 0;
+    int first = 0;
+    while (std::getline(in, physical)) {
+        ++number;
+        const std::size_t start = physical.find_first_not_of(" \t\r");
+        if (start == std::string::npos || physical[start] == '#') continue;
+        if (pending.empty()) first = number;
+        std::string text = physical.substr(start);
+        const std::size_t hash = text.find('#');
+        if (hash != std::string::npos) {
+            pending += text.substr(0, hash);
+            lines.push_back({first, pending});
+            pending.clear();
+            continue;
+        }
+        const std::size_t end = text.find_last_not_of(" \t\r");
+        if (text[end] == '\\') {
+            pending += text.substr(0, end) + " ";
+            continue;
+        }
+        pending += text;
+        lines.push_back({first, pending});
+        pending.clear();
+    }
+    if (!pending.empty()) lines.push_back({first, pending});
+    return lines;
+}
+
+// Like _pam_StrTok: whitespace separates, "[...]" is one token (without its brackets, "\]"
+// inside it stands for "]").
+std::vector<std::string> tokenize(const std::string& text) {
+    std::vector<std::string> tokens;
+    std::size_t at = 0;
+    while (true) {
+        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+        if (at >= text.size()) break;
+        std::string token;
+        if (text[at] == '[') {
+            ++at;
+            while (at < text.size() && text[at] != ']') {
+                if (text[at] == '\\' && at + 1 < text.size() && text[at + 1] == ']') ++at;
+                token += text[at++];
+            }
+            if (at < text.size()) ++at;
+        } else {
+            while (at < text.size() && !std::isspace(static_cast<unsigned char>(text[at])))
+                token += text[at++];
+        }
+        tokens.push_back(token);
+    }
+    return tokens;
+}
+
+bool same_word(const std::string& a, const char* b) {
+    return strcasecmp(a.c_str(), b) == 0;
+}
+
+void set_default(Actions& actions, int action, const std::vector<bool>& set) {
+    for (std::size_t i = 0; i < actions.size(); ++i)
+        if (!set[i]) actions[i] = action;
+}
+
+// Like _pam_parse_control: "value=action" pairs, names matched as prefixes; any error
+// makes every value "bad".
+void parse_bracket_control(const std::string& text, Actions& actions) {
+    std::vector<bool> set(actions.size(), false);
+    std::size_t at = 0;
+    auto skip_space = [&] {
+        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+    };
+    auto fail = [&] {
+        actions.fill(kBad);
+        std::fill(set.begin(), set.end(), true);
+    };
+    while (true) {
+        skip_space();
+        if (at >= text.size()) break;
+        int value = -1;
+        bool is_default = false;
+        for (int i = 0; i < _PAM_RETURN_VALUES; ++i) {
+            if (text.compare(at, std::string(kReturnNames[i]).size(), kReturnNames[i]) == 0) {
+                value = i;
+                at += std::string(kReturnNames[i]).size();
+                break;
+            }
+        }
+        if (value < 0 && text.compare(at, 7, "default") == 0) {
+            is_default = true;
+            at += 7;
+        }
+        if (value < 0 && !is_default) return fail();
+        skip_space();
+        if (at >= text.size() || text[at] != '=') return fail();
+        ++at;
+        skip_space();
+        if (at >= text.size()) return fail();
+        int action = 1;
+        bool named = false;
+        for (int i = 0; i < 6; ++i) {
+            const std::string name = kActionNames[i];
+            if (text.compare(at, name.size(), name) == 0) {
+                action = -i;
+                at += name.size();
+                named = true;
+                break;
+            }
+        }
+        if (!named) {
+            if (at >= text.size() || !std::isdigit(static_cast<unsigned char>(text[at])))
+                return fail();
+            action = 0;
+            while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])))
+                action = action * 10 + (text[at++] - '0');
+            if (action == 0) return fail();
+        }
+        if (is_default) {
+            set_default(actions, action, set);
+            std::fill(set.begin(), set.end(), true);
+        } else {
+            actions[value] = action;
+            set[value] = true;
+        }
+    }
+    set_default(actions, kBad, set);
+}
+
+bool is_file(const std::string& path) {
+    struct stat info {};
+    return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+std::string module_name(const std::string& path) {
+    std::string name = path.substr(path.find_last_of('/') + 1);
+    const std::size_t dot = name.rfind('.');
+    if (dot != std::string::npos) name.resize(dot);
+    return name;
+}
+
+class StackBuilder {
+  public:
+    StackBuilder(const PamConfigDir& dir, Stack& stack, std::vector<std::string>* included)
+        : dir_(dir), stack_(stack), included_(included) {}
+
+    // Adds the auth lines of one file; false when it cannot be read (libpam: PAM_ABORT).
+    bool add_file(const std::string& name, int level, const std::vector<Source>& via, int depth) {
+        if (level >= kMaxLevel) {
+            stack_.problems.push_back("substacks nested deeper than libpam allows at " + name);
+            return false;
+        }
+        if (depth > kMaxIncludeDepth) {
+            stack_.problems.push_back("include loop at " + name);
+            return false;
+        }
+        const std::string path = dir_.find(name);
+        std::ifstream in(path);
+        if (path.empty() || !in) {
+            stack_.problems.push_back("cannot read " + (path.empty() ? name : path));
+            return false;
+        }
+        const std::string shown = dir_.display_name(path);
+        for (const LogicalLine& line : read_logical_lines(in))
+            add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth);
+        return true;
+    }
+
+  private:
+    void add_line(const std::vector<std::string>& tokens, const Source& source, int level,
+                  const std::vector<Source>& via, int depth) {
+        Handler handler;
+        handler.level = level;
+        handler.source = source;
+        handler.via = via;
+        if (tokens[0] == "@include") {  // Debian: every line of the file, at this level
+            include(tokens.size() > 1 ? tokens[1] : "", false, source, level, via, depth);
+            return;
+        }
+        std::string type = tokens[0];
+        if (type[0] == '-') type.erase(0, 1);
+        const bool known_type = same_word(type, "auth") || same_word(type, "account") ||
+                                same_word(type, "session") || same_word(type, "password");
+        if (known_type && !same_word(type, "auth")) return;
+        if (!known_type) {
+            stack_.problems.push_back(where(source) + ": unknown module type " + tokens[0]);
+            handler.kind = HandlerKind::must_fail;
+        }
+        if (tokens.size() < 2) {
+            stack_.problems.push_back(where(source) + ": no control field");
+            handler.kind = HandlerKind::must_fail;
+            handler.actions.fill(kBad);
+            stack_.handlers.push_back(std::move(handler));
+            return;
+        }
+        handler.control = tokens[1];
+        const bool substack = same_word(tokens[1], "substack");
+        if (same_word(tokens[1], "include") || substack) {
+            include(tokens.size() > 2 ? tokens[2] : "", substack, source, level, via, depth);
+            return;
+        }
+        parse_control(tokens[1], handler.actions);
+        if (tokens[1].find('=') != std::string::npos) handler.control = "[" + tokens[1] + "]";
+        if (tokens.size() < 3) {
+            stack_.problems.push_back(where(source) + ": no module name");
+            handler.kind = HandlerKind::must_fail;
+        } else {
+            handler.module = module_name(tokens[2]);
+            handler.args.assign(tokens.begin() + 3, tokens.end());
+        }
+        stack_.handlers.push_back(std::move(handler));
+    }
+
+    void include(const std::string& name, bool substack, const Source& source, int level,
+                 std::vector<Source> via, int depth) {
+        if (included_ != nullptr && !name.empty()) included_->push_back(name);
+        if (substack) {
+            Handler marker;
+            marker.kind = HandlerKind::substack;
+            marker.level = level;
+            marker.source = source;
+            marker.via = via;
+            marker.control = "substack";
+            marker.module = name;
+            stack_.handlers.push_back(std::move(marker));
+        }
+        via.push_back(source);
+        if (!name.empty() && add_file(name, level + (substack ? 1 : 0), via, depth + 1)) return;
+        Handler failing;
+        failing.kind = HandlerKind::must_fail;
+        failing.level = level;
+        failing.actions.fill(kBad);
+        failing.source = source;
+        failing.via = std::vector<Source>(via.begin(), via.end() - 1);
+        failing.control = substack ? "substack" : "include";
+        failing.module = name;
+        stack_.handlers.push_back(std::move(failing));
+    }
+
+    static std::string where(const Source& source) {
+        return source.file + ":" + std::to_string(source.line);
+    }
+
+    const PamConfigDir& dir_;
+    Stack& stack_;
+    std::vector<std::string>* included_;
+};
+
+}  // namespace
+
+PamConfigDir::PamConfigDir(std::string root) : root_(std::move(root)) {
+    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+    if (root_ == "/") root_.clear();
+    etc_dir_ = root_ + "/etc/pam.d";
+    vendor_dir_ = root_ + "/usr/lib/pam.d";
+}
+
+std::string PamConfigDir::find(const std::string& name) const {
+    if (name.empty()) return "";
+    if (name[0] == '/') return is_file(root_ + name) ? root_ + name : "";
+    for (const std::string& dir : {etc_dir_, vendor_dir_}) {
+        if (is_file(dir + "/" + name)) return dir + "/" + name;
+    }
+    return "";
+}
+
+std::string PamConfigDir::display_name(const std::string& path) const {
+    for (const std::string& dir : {etc_dir_, vendor_dir_}) {
+        if (path.starts_with(dir + "/")) return path.substr(dir.size() + 1);
+    }
+    return root_.empty() || !path.starts_with(root_) ? path : path.substr(root_.size());
+}
+
+Stack load_file_auth_stack(const PamConfigDir& dir, const std::string& service,
+                           std::vector<std::string>* included) {
+    Stack stack;
+    StackBuilder(dir, stack, included).add_file(service, 0, {}, 0);
+    return stack;
+}
+
+Stack load_auth_stack(const PamConfigDir& dir, const std::string& service) {
+    Stack stack;
+    if (!dir.find(service).empty()) StackBuilder(dir, stack, nullptr).add_file(service, 0, {}, 0);
+    if (stack.handlers.empty()) {
+        // libpam runs the "other" service's auth lines for a service without its own.
+        Stack other;
+        StackBuilder(dir, other, nullptr).add_file("other", 0, {}, 0);
+        other.uses_other = true;
+        other.problems.insert(other.problems.begin(), stack.problems.begin(), stack.problems.end());
+        return other;
+    }
+    return stack;
+}
+
+bool parse_control(const std::string& control, Actions& actions) {
+    actions.fill(kBad);
+    actions[PAM_SUCCESS] = kOk;
+    actions[PAM_NEW_AUTHTOK_REQD] = kOk;
+    if (same_word(control, "required")) {
+        actions[PAM_IGNORE] = kIgnore;
+    } else if (same_word(control, "requisite")) {
+        actions.fill(kDie);
+        actions[PAM_SUCCESS] = kOk;
+        actions[PAM_NEW_AUTHTOK_REQD] = kOk;
+        actions[PAM_IGNORE] = kIgnore;
+    } else if (same_word(control, "optional")) {
+        actions.fill(kIgnore);
+        actions[PAM_SUCCESS] = kOk;
+        actions[PAM_NEW_AUTHTOK_REQD] = kOk;
+    } else if (same_word(control, "sufficient")) {
+        actions.fill(kIgnore);
+        actions[PAM_SUCCESS] = kDone;
+        actions[PAM_NEW_AUTHTOK_REQD] = kDone;
+    } else if (same_word(control, "include") || same_word(control, "substack")) {
+        return false;
+    } else {
+        actions.fill(kBad);
+        parse_bracket_control(control, actions);
+    }
+    return true;
+}
+
+std::string code_name(int code) {
+    if (code < 0 || code >= _PAM_RETURN_VALUES) return "PAM_" + std::to_string(code);
+    std::string name = kReturnNames[code];
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return "PAM_" + name;
+}
+
+std::string action_name(int action) {
+    if (action > 0) return "jump " + std::to_string(action);
+    if (action < 0 && action >= kReset) return kActionNames[-action];
+    return action == 0 ? "ignore" : "?";
+}
+
+}  // namespace totp_check

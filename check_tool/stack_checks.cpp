@@ -1,0 +1,306 @@
+#include "stack_checks.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "stack_search.hpp"
+
+namespace totp_check {
+namespace {
+
+constexpr std::array<const char*, 12> kInteractiveServices = {
+    "sshd",         "login",   "su",   "su-l",         "sudo",     "sudo-i",
+    "gdm-password", "lightdm", "sddm", "xscreensaver", "polkit-1", "cockpit",
+};
+
+// Editors' and package managers' leftovers are not services.
+bool is_leftover(const std::string& name) {
+    return name.starts_with(".") || name.ends_with("~") ||
+           name.find(".dpkg-") != std::string::npos || name.find(".rpm") != std::string::npos ||
+           name.find(".ucf-") != std::string::npos;
+}
+
+std::string line_name(const Handler& handler) {
+    std::string name = handler.source.file + " line " + std::to_string(handler.source.line);
+    return name;
+}
+
+// "common-auth line 4", or "line 4" when it is in the same file as `from`.
+std::string line_name_from(const Handler& handler, const Handler& from) {
+    if (handler.source.file == from.source.file)
+        return "line " + std::to_string(handler.source.line);
+    return line_name(handler);
+}
+
+std::string module_and_control(const Handler& handler) {
+    if (handler.kind == HandlerKind::must_fail && handler.module.empty()) return "(bad line)";
+    return handler.module + (handler.kind == HandlerKind::module ? ".so " : " ") + handler.control;
+}
+
+// The path's lines, indented by include depth; with `ends_asking`, its last line is the
+// pam_totp line about to ask for the code.
+std::vector<std::string> describe_path(const Stack& stack, const Path& path,
+                                       bool ends_asking = false) {
+    std::vector<std::string> lines;
+    std::vector<Source> shown_via;
+    for (const Step& step : path.steps) {
+        const Handler& handler = stack.handlers[step.handler];
+        for (std::size_t i = 0; i < handler.via.size(); ++i) {
+            if (i < shown_via.size() && shown_via[i].file == handler.via[i].file &&
+                shown_via[i].line == handler.via[i].line)
+                continue;
+            shown_via.resize(i);
+            shown_via.push_back(handler.via[i]);
+            lines.push_back(std::string(i * 2, ' ') + handler.via[i].file + ":" +
+                            std::to_string(handler.via[i].line) + " includes");
+        }
+        shown_via.resize(handler.via.size());
+        std::string text = std::string(handler.via.size() * 2, ' ') + handler.source.file + ":" +
+                           std::to_string(handler.source.line) + " " + module_and_control(handler);
+        if (ends_asking && &step == &path.steps.back()) {
+            lines.push_back(text + ": asks for the code");
+            break;
+        }
+        text += ": " + code_name(step.result);
+        if (step.effect.action != kIgnore || step.result == PAM_SUCCESS)
+            text += " -> " + action_name(step.effect.action);
+        if (!step.condition.empty()) text += " (when " + step.condition + ")";
+        lines.push_back(text);
+    }
+    return lines;
+}
+
+std::vector<std::size_t> code_lines(const Stack& stack) {
+    std::vector<std::size_t> lines;
+    for (std::size_t i = 0; i < stack.handlers.size(); ++i)
+        if (stack.handlers[i].kind == HandlerKind::module &&
+            role_of(stack.handlers[i]) == Role::totp_check)
+            lines.push_back(i);
+    return lines;
+}
+
+struct Explanation {
+    std::string sentence;
+    const Handler* line = nullptr;  // the line that decides
+};
+
+// Why the path gets in without a code, in one sentence naming the deciding line.
+Explanation explain_bypass(const Stack& stack, const Path& path) {
+    const std::vector<std::size_t> totp = code_lines(stack);
+    const Handler* last = path.steps.empty() ? nullptr : &stack.handlers[path.steps.back().handler];
+    if (totp.empty())
+        return {"no pam_totp line checks the code: the stack succeeds without it", nullptr};
+    for (const Step& step : path.steps) {
+        const Handler& handler = stack.handlers[step.handler];
+        if (role_of(handler) == Role::totp_check && step.result != PAM_SUCCESS &&
+            handler.kind == HandlerKind::module)
+            return {line_name(handler) + " pam_totp.so " + handler.control + " returns " +
+                        code_name(step.result) + " and the stack still succeeds",
+                    &handler};
+    }
+    for (const Step& step : path.steps) {
+        if (!step.effect.skipped) continue;
+        const Handler& handler = stack.handlers[step.handler];
+        for (const std::size_t t : totp) {
+            if (t <= step.handler || t > step.effect.last_skipped) continue;
+            const bool ends = step.effect.action == kDone || step.effect.action == kDie;
+            return {line_name(handler) + " " + module_and_control(handler) + " " +
+                        (ends ? "ends the stack" : "jumps") + " on " + code_name(step.result) +
+                        (ends ? " before" : " over") + " pam_totp on " +
+                        line_name_from(stack.handlers[t], handler),
+                    &handler};
+        }
+    }
+    return {"the stack succeeds without pam_totp accepting a code", last};
+}
+
+std::vector<LineFacts> line_facts(const Stack& stack, TotpConfigs& configs) {
+    std::vector<LineFacts> facts;
+    for (const Handler& handler : stack.handlers) {
+        LineFacts fact;
+        fact.role = handler.kind == HandlerKind::module ? role_of(handler) : Role::other;
+        if (fact.role == Role::condition) {
+            for (const std::string& arg : handler.args) {
+                if (arg == "quiet" || arg == "quiet_success" || arg == "quiet_fail" ||
+                    arg == "use_uid" || arg == "debug" || arg == "audit")
+                    continue;
+                fact.condition += (fact.condition.empty() ? "" : " ") + arg;
+            }
+            fact.condition = handler.module + " " + fact.condition;
+        }
+        if (fact.role == Role::totp_check || fact.role == Role::totp_split) {
+            const totp::Settings settings = configs.line_settings(handler);
+            fact.nullok = settings.nullok;
+            if (!settings.require_group.empty())
+                fact.ignored_when = "the user is not in require_group " + settings.require_group;
+            if (!settings.exempt_group.empty())
+                fact.ignored_when += (fact.ignored_when.empty() ? "" : " or ") +
+                                     std::string("the user is in exempt_group ") +
+                                     settings.exempt_group;
+        }
+        facts.push_back(std::move(fact));
+    }
+    return facts;
+}
+
+void check_forward_pass(const std::string& service, const Stack& stack, Report& report) {
+    const std::vector<std::size_t> checks = code_lines(stack);
+    for (std::size_t i = 0; i < stack.handlers.size(); ++i) {
+        const Handler& handler = stack.handlers[i];
+        if (handler.kind != HandlerKind::module || role_of(handler) != Role::totp_split) continue;
+        if (std::any_of(checks.begin(), checks.end(), [&](std::size_t c) { return c > i; }))
+            continue;
+        report.add(Finding{service,
+                           kKindForwardPass,
+                           handler.source.file,
+                           handler.source.line,
+                           line_name(handler) +
+                               " pam_totp.so forward_pass splits off the code but no later "
+                               "pam_totp line checks it",
+                           {}});
+    }
+}
+
+void check_code_first(const std::string& service, const Stack& stack, Report& report) {
+    const std::vector<std::size_t> checks = code_lines(stack);
+    if (checks.empty()) return;
+    for (std::size_t i = checks.front() + 1; i < stack.handlers.size(); ++i) {
+        const Handler& handler = stack.handlers[i];
+        if (handler.kind != HandlerKind::module || role_of(handler) != Role::password) continue;
+        const Handler& totp = stack.handlers[checks.front()];
+        bool password_before = false;
+        for (std::size_t j = 0; j < checks.front(); ++j)
+            password_before |= stack.handlers[j].kind == HandlerKind::module &&
+                               role_of(stack.handlers[j]) == Role::password;
+        if (password_before) return;
+        report.add(Finding{service,
+                           kKindCodeFirst,
+                           totp.source.file,
+                           totp.source.line,
+                           line_name(totp) +
+                               " pam_totp.so asks for the code before the "
+                               "password (" +
+                               line_name(handler) + " " + handler.module +
+                               ".so): anyone can spend a user's code attempts and lock them out",
+                           {}});
+        return;
+    }
+}
+
+void report_search(const std::string& service, const Stack& stack, const SearchResult& found,
+                   Report& report) {
+    if (found.bypass) {
+        const Explanation why = explain_bypass(stack, *found.bypass);
+        report.add(Finding{service, kKindBypass, why.line ? why.line->source.file : service,
+                           why.line ? why.line->source.line : 0, why.sentence,
+                           describe_path(stack, *found.bypass)});
+    }
+    if (found.conditional) {
+        std::string conditions;
+        for (const Step& step : found.conditional->steps)
+            if (!step.condition.empty())
+                conditions += (conditions.empty() ? "" : " and ") + step.condition;
+        const Explanation why = explain_bypass(stack, *found.conditional);
+        report.add(Finding{service, kKindConditional, why.line ? why.line->source.file : "",
+                           why.line ? why.line->source.line : 0,
+                           "when " + conditions + ": " + why.sentence,
+                           describe_path(stack, *found.conditional)});
+    }
+    if (found.nullok) {
+        const Step* ignored = nullptr;
+        for (const Step& step : found.nullok->steps)
+            if (step.result == PAM_IGNORE &&
+                role_of(stack.handlers[step.handler]) == Role::totp_check)
+                ignored = &step;
+        const Handler& line = stack.handlers[ignored ? ignored->handler : 0];
+        report.add(Finding{service, kKindNullok, line.source.file, line.source.line,
+                           "with nullok, a user who has not enrolled gets in without a code (" +
+                               line_name(line) + " pam_totp.so returns PAM_IGNORE)",
+                           describe_path(stack, *found.nullok)});
+    }
+    if (found.code_after_wrong_password) {
+        const Path& path = *found.code_after_wrong_password;
+        const Handler& totp = stack.handlers[path.steps.back().handler];
+        const Handler* password = nullptr;
+        for (const Step& step : path.steps)
+            if (!password && role_of(stack.handlers[step.handler]) == Role::password &&
+                step.result != PAM_SUCCESS)
+                password = &stack.handlers[step.handler];
+        std::vector<std::string> lines = describe_path(stack, path, true);
+        report.add(Finding{service, kKindPasswordRequired, password->source.file,
+                           password->source.line,
+                           line_name(*password) + " " + module_and_control(*password) +
+                               " lets a wrong password go on to the code check on " +
+                               line_name_from(totp, *password) +
+                               ": anyone can lock a user out and learn who is enrolled",
+                           std::move(lines)});
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report) {
+    DIR* listing = opendir(dir.etc_dir().c_str());
+    if (listing == nullptr) {
+        report.note("cannot read " + dir.etc_dir() + ": " + std::strerror(errno));
+        report.unreadable = true;
+        return {};
+    }
+    std::vector<std::string> files;
+    while (const dirent* entry = readdir(listing)) {
+        const std::string name = entry->d_name;
+        if (!is_leftover(name) && !dir.find(name).empty()) files.push_back(name);
+    }
+    closedir(listing);
+    std::sort(files.begin(), files.end());
+    std::set<std::string> included;
+    std::vector<std::string> with_auth;
+    for (const std::string& name : files) {
+        std::vector<std::string> includes;
+        const Stack stack = load_file_auth_stack(dir, name, &includes);
+        included.insert(includes.begin(), includes.end());
+        if (!stack.handlers.empty()) with_auth.push_back(name);
+    }
+    std::vector<std::string> services;
+    for (const char* known : kInteractiveServices)
+        if (std::find(files.begin(), files.end(), known) != files.end()) services.push_back(known);
+    for (const std::string& name : with_auth) {
+        if (included.count(name) ||
+            std::find(services.begin(), services.end(), name) != services.end())
+            continue;
+        services.push_back(name);
+    }
+    return services;
+}
+
+void check_service(const PamConfigDir& dir, const std::string& service, TotpConfigs& configs,
+                   Report& report) {
+    const std::string path = dir.find(service);
+    if (path.empty() && dir.find("other").empty()) {
+        report.note(service + ": no such service and no \"other\" service: libpam refuses it");
+        return;
+    }
+    if (!path.empty() && access(path.c_str(), R_OK) != 0) {
+        report.note(service + ": cannot read " + path + ": " + std::strerror(errno));
+        report.unreadable = true;
+        return;
+    }
+    const Stack stack = load_auth_stack(dir, service);
+    report.services.push_back(service);
+    if (stack.uses_other) report.note(service + ": has no auth lines of its own; uses \"other\"");
+    for (const std::string& problem : stack.problems) report.note(service + ": " + problem);
+    const std::vector<LineFacts> facts = line_facts(stack, configs);
+    const SearchResult found = search_stack(stack, facts);
+    report_search(service, stack, found, report);
+    check_forward_pass(service, stack, report);
+    check_code_first(service, stack, report);
+    if (!found.can_succeed) report.note(service + ": the auth stack can never succeed");
+}
+
+}  // namespace totp_check

@@ -1,0 +1,21 @@
+// The PAM side of totp-check: which services to check, and for each, every way its auth
+// stack lets someone in without pam_totp accepting a code, in words and lines.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pam_stack.hpp"
+#include "report.hpp"
+#include "totp_config.hpp"
+
+namespace totp_check {
+
+// The services named, or every service people log in to: the well-known ones that exist
+// and every other file with auth lines that no other file includes.
+std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report);
+
+void check_service(const PamConfigDir& dir, const std::string& service, TotpConfigs& configs,
+                   Report& report);
+
+}  // namespace totp_check

@@ -1,0 +1,303 @@
+#!/bin/bash
+# totp-check on a catalogue of configurations: Debian 12's own pam.d with the package's
+# profile (clean), RPM distributions' authselect profiles, and broken variants, each a root
+# given with --root; every finding must name the service, the line and the way around.
+#   check_catalogue.sh TOTP_CHECK SOURCE_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../system/lib/check.sh"
+tool=$1
+src=$2
+data=$here/data
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# common_files ROOT: what every root has besides pam.d: sshd with the shipped drop-in, the
+# shipped pam_totp.conf, a state directory where alice is enrolled, three login accounts.
+common_files() {
+    local root=$1
+    mkdir -p "$root/etc/ssh/sshd_config.d" "$root/etc/security" "$root/var/lib"
+    cp "$data/debian12/ssh/sshd_config" "$root/etc/ssh/"
+    cp "$src/config/sshd/pam_totp.conf" "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+    install -m 0644 "$src/config/pam_totp.conf" "$root/etc/security/pam_totp.conf"
+    install -d -m 0700 "$root/var/lib/pam_totp"
+    install -m 0600 /dev/null "$root/var/lib/pam_totp/alice"
+    printf '/bin/sh\n/bin/bash\n' > "$root/etc/shells"
+    printf '%s\n' 'root:x:0:0:root:/root:/bin/bash' 'daemon:x:1:1::/:/usr/sbin/nologin' \
+        'alice:x:1001:1001::/home/alice:/bin/bash' 'bob:x:1002:1002::/home/bob:/bin/sh' \
+        > "$root/etc/passwd"
+}
+
+# debian_root NAME: Debian 12 after installing the package: pam-auth-update has put the
+# profile's line (Additional, priority 128) after pam_permit, before pam_cap (priority 0).
+debian_root() {
+    local root=$work/$1
+    mkdir -p "$root/etc/pam.d"
+    cp "$data/debian12/pam.d/"* "$root/etc/pam.d/"
+    sed -i 's/^auth\toptional\t\t\tpam_cap.so/auth\trequired\t\t\tpam_totp.so\n&/' \
+        "$root/etc/pam.d/common-auth"
+    common_files "$root"
+    echo "$root"
+}
+
+# rpm_root NAME PROFILE: an RPM distribution's layout with authselect's PROFILE.
+rpm_root() {
+    local root=$work/$1
+    mkdir -p "$root/etc/pam.d"
+    cp "$data/rpm/"* "$root/etc/pam.d/"
+    cp "$data/authselect/$2-system-auth" "$root/etc/pam.d/system-auth"
+    cp "$data/authselect/$2-password-auth" "$root/etc/pam.d/password-auth"
+    common_files "$root"
+    echo "$root"
+}
+
+# run ROOT [ARGS]: sets out and rc.
+run() {
+    local root=$1
+    shift
+    out=$("$tool" --root "$root" "$@" 2>&1)
+    rc=$?
+}
+
+# --- clean configurations
+root=$(debian_root clean)
+run "$root"
+check "Debian 12 with the package's profile: exit 0" test "$rc" -eq 0
+check_output "Debian 12: nothing found" "no way around the verification code found" "$out"
+check_output "Debian 12: every login service checked" \
+    "services checked: sshd, login, su, su-l, sudo, sudo-i, chfn, chsh, other, runuser-l" "$out"
+check_no_output "Debian 12: su's pam_rootok (root only) is not a finding" "su:" "$out"
+
+root=$(debian_root forward_pass_stack)
+printf '%s\n' 'auth requisite pam_totp.so forward_pass' 'auth requisite pam_unix.so use_first_pass' \
+    'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "the documented forward_pass stack is clean" test "$rc" -eq 0
+
+for profile in local sssd; do
+    root=$(rpm_root "rpm_${profile}_totp" "$profile")
+    if [ "$profile" = local ]; then
+        # README: in place of the sufficient pam_unix line (keeping the lines before it).
+        for file in system-auth password-auth; do
+            sed -i '/^auth .*pam_deny.so/d; s/^auth  *sufficient  *pam_unix.so nullok$/auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\nauth required pam_totp.so/' \
+                "$root/etc/pam.d/$file"
+        done
+    else
+        for file in system-auth password-auth; do
+            sed -i 's/^auth  *sufficient  *pam_unix.so nullok$/auth [success=3 default=ignore] pam_unix.so nullok/; s/^auth  *sufficient  *pam_sss.so forward_pass$/auth [success=1 default=ignore] pam_sss.so forward_pass/; s/^auth  *required  *pam_deny.so$/auth requisite pam_deny.so\nauth required pam_totp.so/' \
+                "$root/etc/pam.d/$file"
+        done
+    fi
+    run "$root"
+    check "authselect $profile with pam_totp placed correctly: exit 0" test "$rc" -eq 0
+    check_output "authselect $profile: sshd, login, su, sudo checked" \
+        "services checked: sshd, login, su, sudo" "$out"
+done
+
+# --- RPM system-auth as shipped
+for profile in local sssd; do
+    root=$(rpm_root "rpm_$profile" "$profile")
+    run "$root" --service sudo
+    check "authselect $profile as shipped: exit 1" test "$rc" -eq 1
+    check_output "authselect $profile as shipped: no code is asked" \
+        "sudo: no pam_totp line checks the code" "$out"
+    # The usual mistake: pam_totp added right after the sufficient pam_unix line.
+    sed -i 's/^auth  *sufficient  *pam_unix.so nullok$/&\nauth required pam_totp.so/' \
+        "$root/etc/pam.d/system-auth" "$root/etc/pam.d/password-auth"
+    run "$root"
+    check "authselect $profile with pam_totp after sufficient pam_unix: exit 1" test "$rc" -eq 1
+    check_output "authselect $profile: sufficient pam_unix ends the stack before pam_totp" \
+        "sudo: system-auth line 3 pam_unix.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 4" \
+        "$(sed "s/line [0-9]* pam_unix/line 3 pam_unix/; s/pam_totp on line [0-9]*/pam_totp on line 4/" <<<"$out")"
+    check_output "authselect $profile: sshd's substack password-auth is named" \
+        "sshd: password-auth line" "$out"
+    check_output "authselect $profile: the path shows the substack line" "sshd:2 includes" "$out"
+done
+
+# --- broken variants of Debian's stack
+root=$(debian_root unix_sufficient)
+sed -i 's/^auth\t\[success=1 default=ignore\]\tpam_unix.so nullok/auth\tsufficient\tpam_unix.so nullok/' \
+    "$root/etc/pam.d/common-auth"
+run "$root"
+check "pam_unix sufficient before pam_totp: exit 1" test "$rc" -eq 1
+check_output "pam_unix sufficient: sshd's path in words" \
+    "sshd: common-auth line 17 pam_unix.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 25" "$out"
+check_output "pam_unix sufficient: the path names the include line" "sshd:4 includes" "$out"
+
+root=$(debian_root totp_optional)
+sed -i 's/^auth\trequired\t\t\tpam_totp.so/auth\toptional\tpam_totp.so/' "$root/etc/pam.d/common-auth"
+run "$root" --service login
+check "pam_totp optional: exit 1" test "$rc" -eq 1
+check_output "pam_totp optional: its failure is ignored" \
+    "login: common-auth line 25 pam_totp.so optional returns PAM_AUTH_ERR and the stack still succeeds" "$out"
+
+root=$(debian_root permit_at_top)
+sed -i '1i auth sufficient pam_permit.so' "$root/etc/pam.d/sudo"
+run "$root"
+check "pam_permit sufficient at the top of sudo: exit 1" test "$rc" -eq 1
+check_output "pam_permit sufficient: sudo's path" \
+    "sudo: sudo line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on common-auth line 25" "$out"
+check_no_output "pam_permit sufficient in sudo: login is not reported" "login:" "$out"
+
+root=$(debian_root no_common_auth)
+printf '%s\n' 'auth required pam_unix.so' 'account required pam_unix.so' > "$root/etc/pam.d/vpn"
+run "$root"
+check "a service without common-auth: exit 1" test "$rc" -eq 1
+check_output "a service without common-auth is found and reported" \
+    "vpn: no pam_totp line checks the code" "$out"
+
+root=$(debian_root done_trick)
+sed -i 's/^@include common-auth/auth [success=done default=ignore] pam_unix.so\n&/' "$root/etc/pam.d/sshd"
+run "$root" --service sshd
+check "[success=done default=ignore] before common-auth: exit 1" test "$rc" -eq 1
+check_output "[success=done]: ends the stack before the code" \
+    "sshd: sshd line 4 pam_unix.so [success=done default=ignore] ends the stack on PAM_SUCCESS before pam_totp on common-auth line 25" "$out"
+
+root=$(debian_root jump_trick)
+sed -i 's/^auth\t\[success=1 default=ignore\]\tpam_unix.so nullok/auth\t[success=3 default=ignore]\tpam_unix.so nullok/' \
+    "$root/etc/pam.d/common-auth"
+run "$root" --service sudo
+check "a jump over pam_totp: exit 1" test "$rc" -eq 1
+check_output "a jump over pam_totp: named" \
+    "sudo: common-auth line 17 pam_unix.so [success=3 default=ignore] jumps on PAM_SUCCESS over pam_totp on line 25" "$out"
+
+root=$(debian_root substack_done)
+printf '%s\n' 'auth sufficient pam_unix.so' 'auth requisite pam_deny.so' > "$root/etc/pam.d/password-check"
+printf '%s\n' 'auth substack password-check' 'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_no_output "substack: a done inside does not end the parent stack" "ends the stack" "$out"
+# ... and neither does pam_deny's die: the parent goes on to the code after a wrong password.
+check_output "substack: a die inside does not stop the parent from asking the code" \
+    "vpn: password-check line 1 pam_unix.so sufficient lets a wrong password go on to the code check on vpn line 2" "$out"
+sed -i 's/substack/include/' "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "include: the same done ends the whole stack" test "$rc" -eq 1
+check_output "include: sufficient in the included file ends the stack" \
+    "vpn: password-check line 1 pam_unix.so sufficient ends the stack on PAM_SUCCESS before pam_totp on vpn line 2" "$out"
+
+root=$(debian_root succeed_if)
+sed -i 's/^@include common-auth/auth [success=done default=ignore] pam_succeed_if.so user ingroup nototp\n&/' \
+    "$root/etc/pam.d/sshd"
+run "$root" --service sshd
+check "a pam_succeed_if exemption: exit 1" test "$rc" -eq 1
+check_output "pam_succeed_if: reported with its condition" \
+    "sshd: when pam_succeed_if user ingroup nototp:" "$out"
+
+root=$(debian_root require_group)
+printf '[global]\nrequire_group = totp\n' > "$root/etc/security/pam_totp.conf"
+run "$root" --service sudo
+check "require_group: exit 1" test "$rc" -eq 1
+check_output "require_group: users outside it, as a condition" \
+    "sudo: when the user is not in require_group totp: common-auth line 25 pam_totp.so required returns PAM_IGNORE and the stack still succeeds" "$out"
+
+root=$(debian_root unix_required)
+printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "pam_unix only required before pam_totp: exit 1" test "$rc" -eq 1
+check_output "required pam_unix: a wrong password reaches the code check" \
+    "vpn: vpn line 1 pam_unix.so required lets a wrong password go on to the code check on line 2" "$out"
+
+root=$(debian_root forward_pass_alone)
+printf '%s\n' 'auth requisite pam_totp.so forward_pass' 'auth required pam_unix.so use_first_pass' \
+    > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "forward_pass without a checking line: exit 1" test "$rc" -eq 1
+check_output "forward_pass without a checking line: named" \
+    "vpn: vpn line 1 pam_totp.so forward_pass splits off the code but no later pam_totp line checks it" "$out"
+
+root=$(debian_root nullok)
+printf '[global]\nnullok = yes\n' > "$root/etc/security/pam_totp.conf"
+run "$root"
+check "nullok = yes: exit 1" test "$rc" -eq 1
+check_output "nullok: the accounts that are not enrolled are counted" \
+    "nullok is on: users who have not enrolled log in without a code: 2 of the 3 accounts with a login shell have not enrolled" "$out"
+check_output "nullok: reported on the service as nullok, not as a bypass" \
+    "sshd: with nullok, a user who has not enrolled gets in without a code (common-auth line 25" "$out"
+check_no_output "nullok: no bypass reported" "ends the stack" "$out"
+
+root=$(debian_root config_unsafe)
+chmod 0666 "$root/etc/security/pam_totp.conf"
+printf '[global]\nno_such_key = 1\n' > "$work/unknown.conf"
+run "$root"
+check "a world-writable config: exit 1" test "$rc" -eq 1
+check_output "a world-writable config: reported" "/etc/security/pam_totp.conf" "$out"
+chmod 0644 "$root/etc/security/pam_totp.conf"
+printf '[global]\nno_such_key = 1\n' > "$root/etc/security/pam_totp.conf"
+run "$root"
+check "an unknown key: exit 1" test "$rc" -eq 1
+check_output "an unknown key: reported" "no_such_key" "$out"
+
+root=$(debian_root state_dir_open)
+chmod 0755 "$root/var/lib/pam_totp"
+run "$root"
+check "a state directory others can read: exit 1" test "$rc" -eq 1
+check_output "a state directory others can read: reported" "with mode 0755; it must be root's, mode 0700" "$out"
+
+# --- sshd
+root=$(debian_root sshd_publickey)
+sed -i 's/^AuthenticationMethods .*/AuthenticationMethods publickey/' \
+    "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check "AuthenticationMethods publickey: exit 1" test "$rc" -eq 1
+check_output "AuthenticationMethods publickey: a key alone logs in" \
+    "sshd: AuthenticationMethods allows publickey alone: that ssh login is never asked for a code" "$out"
+check_output "AuthenticationMethods publickey: root with a key alone" \
+    "sshd: PermitRootLogin prohibit-password: root logs in over ssh with a key alone" "$out"
+
+root=$(debian_root sshd_no_pam)
+sed -i 's/^UsePAM yes/UsePAM no/' "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check "UsePAM no: exit 1" test "$rc" -eq 1
+check_output "UsePAM no: named with its file" \
+    "sshd: UsePAM no: sshd checks passwords itself and never runs the PAM stack" "$out"
+
+root=$(debian_root sshd_stock)
+rm "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check "Debian's stock sshd_config: exit 1" test "$rc" -eq 1
+check_output "stock sshd: KbdInteractiveAuthentication no" \
+    "sshd: KbdInteractiveAuthentication no: the PAM conversation that asks for the code is off" "$out"
+check_output "stock sshd: password without keyboard-interactive" \
+    "sshd: AuthenticationMethods allows password without keyboard-interactive" "$out"
+
+root=$(debian_root sshd_match)
+printf 'Match User deploy\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check "a Match block allowing a key alone: exit 1" test "$rc" -eq 1
+check_output "a Match block: named" \
+    "sshd (Match User deploy): AuthenticationMethods allows publickey alone" "$out"
+
+# --- output and exit codes
+root=$(debian_root json)
+sed -i '1i auth sufficient pam_permit.so' "$root/etc/pam.d/sudo"
+out=$("$tool" --root "$root" --json)
+check "--json: exit 1 on a finding" test $? -eq 1
+check "--json: valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$out"
+printf '%s\n' 'auth required pam_unix.so' > "$root/etc/pam.d/vpn"
+out=$("$tool" --root "$root" --service vpn --json)
+check "--json: a service without pam_totp is reported in its own file" python3 -c '
+import json, sys
+report = json.loads(sys.argv[1])
+assert [f for f in report["findings"] if f["service"] == "vpn"][0]["file"] == "vpn"' "$out"
+out=$("$tool" --root "$root" --json)
+check "--json: the finding's kind, file and line" python3 -c '
+import json, sys
+report = json.loads(sys.argv[1])
+finding = [f for f in report["findings"] if f["service"] == "sudo"][0]
+assert report["status"] == 1 and finding["kind"] == "bypass"
+assert finding["file"] == "sudo" and finding["line"] == 1, finding' "$out"
+
+run "$work/nothing-here"
+check "no pam.d: exit 2" test "$rc" -eq 2
+check_output "no pam.d: says so" "cannot read $work/nothing-here/etc/pam.d" "$out"
+
+out=$("$tool" --no-such-option 2>&1)
+check "an unknown option: exit 2" test $? -eq 2
+
+root=$(debian_root read_only)
+before=$(cd "$root" && find . -printf '%p %m %s %T@\n' | sort)
+run "$root"
+after=$(cd "$root" && find . -printf '%p %m %s %T@\n' | sort)
+check "totp-check changes nothing under the root" test "$before" = "$after"
+
+finish
