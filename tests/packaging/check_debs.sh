@@ -33,6 +33,7 @@ check "the state directory is not shipped (postinst creates it 0700)" \
     test -z "$(contents libpam-totp | grep ' ./var/lib/pam_totp')"
 scripts=$(dpkg-deb -I "$(deb libpam-totp)" postinst prerm postrm)
 check_output "postinst runs pam-auth-update" "pam-auth-update --package" "$scripts"
+check_output "postinst runs totp-check without failing the install" "totp-check ||" "$scripts"
 check_output "prerm takes the profile out on remove" "pam-auth-update --package --remove totp" "$scripts"
 check_output "postinst creates the state directory root 0700" "install -d -m 0700 -o root -g root /var/lib/pam_totp" "$scripts"
 
