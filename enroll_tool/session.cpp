@@ -51,6 +51,16 @@ Expected<Session> Session::open(Privileges& privileges, const CommandLine& comma
         totp::load_config_file(path, /*missing_ok=*/!command.config, settings, problems);
     }
     for (const totp::ConfigProblem& problem : problems) {
+        // The file may be root's only: a non-root caller learns that it is broken, not what
+        // it says (not even a key's name: a mistyped line could be anything).
+        if (!privileges.caller_is_root()) {
+            if (problem.security_relevant) {
+                return fail(Exit::failure,
+                            "the configuration has an error only root can see and fix "
+                            "(totp-check shows it)");
+            }
+            continue;
+        }
         if (problem.security_relevant) return fail(Exit::failure, problem.message);
         std::fprintf(stderr, "totp-enroll: warning: %s\n", problem.message.c_str());
     }

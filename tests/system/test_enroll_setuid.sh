@@ -220,4 +220,16 @@ DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=$recovery login alice
 check "the same recovery code does not work twice" test "$rc" -ne 0
 DRIVE_PASSWORD=bob-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$bob_secret DRIVE_STATE=$state/bob login bob
 check "bob, provisioned by root, logs in" test "$rc" -eq 0
+
+echo "--- (e) a broken root-only configuration tells a user nothing of its text"
+cp -p /etc/security/pam_totp.conf "$SANDBOX_ROOT/pam_totp.conf.saved"
+chmod 0600 /etc/security/pam_totp.conf
+printf 'hunter2-secret-key = 1\n' >>/etc/security/pam_totp.conf
+drive_as alice "$enroll" status
+check "a user's totp-enroll refuses a broken config: exit 1" test "$rc" -eq 1
+check "the key's name is not shown to the user" test "$(grep -c hunter2 <<<"$out")" -eq 0
+check_output "the user is told only root can fix it" "only root can see and fix" "$out"
+root_out=$("$enroll" status 2>&1)
+check_output "root is told which key, section and line" "hunter2-secret-key" "$root_out"
+cp -p "$SANDBOX_ROOT/pam_totp.conf.saved" /etc/security/pam_totp.conf
 finish
