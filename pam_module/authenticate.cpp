@@ -157,18 +157,20 @@ class Login {
     }
 
     // Picks the record this login checks (account_name_): a record belongs to the account
-    // (the uid), under any of its names. Tried in order: the account's own name (the uid's
-    // entry), the name NSS gave for the login name, and, only when neither is enrolled,
-    // every other name /etc/passwd gives the uid (an alias line may come before the
-    // enrolled one). Not enrolled only when no name of the account has a record.
+    // (the uid), under any of its names. Tried in order: the name NSS gave for the login
+    // name (one lookup for a user who logs in by the name they enrolled under), the
+    // account's own name (the uid's entry), and, only when neither is enrolled, every other
+    // name /etc/passwd gives the uid (an alias line may come before the enrolled one). Not
+    // enrolled only when no name of the account has a record; a record that cannot be
+    // read under any of them fails closed.
     Enrollment locate_record(const totp::Account& login) {
+        std::vector<std::string> tried{login.name};
+        if (const std::optional<Enrollment> found = try_record(login.name)) return *found;
         const totp::Account* owner = find_owner(login);
         if (owner == nullptr) return Enrollment::failed;
-        std::vector<std::string> tried;
-        for (const std::string* name : {&owner->name, &login.name}) {
-            if (std::find(tried.begin(), tried.end(), *name) != tried.end()) continue;
-            tried.push_back(*name);
-            if (const std::optional<Enrollment> found = try_record(*name)) return *found;
+        if (owner->name != login.name) {
+            tried.push_back(owner->name);
+            if (const std::optional<Enrollment> found = try_record(owner->name)) return *found;
         }
         const totp::Result<std::vector<std::string>> others = totp::local_names_of(login.uid);
         if (!others) {

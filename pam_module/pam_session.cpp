@@ -91,7 +91,7 @@ bool PamSession::keep_forwarded_code(totp::SecretString code, const totp::Secret
         PAM_SUCCESS) {
         return false;
     }
-    kept.release();  // owned by the handle now; release_forwarded_code frees it
+    static_cast<void>(kept.release());  // the handle owns it now: release_forwarded_code frees it
     return true;
 }
 

@@ -248,8 +248,8 @@ class FallbackStore final : public Store {
 // log in from their local records and everyone else fails closed with the reason.
 class UnloadableStore final : public Store {
   public:
-    explicit UnloadableStore(Error reason)
-        : reason_(make_error(Errc::unavailable, std::move(reason.message))) {}
+    explicit UnloadableStore(const Error& reason)
+        : reason_(make_error(Errc::unavailable, reason.message)) {}
 
     Result<std::unique_ptr<Record>> open(std::string_view) override { return reason_; }
     Result<std::vector<std::string>> users() override { return reason_; }

@@ -21,7 +21,10 @@ static int stops_at(const char* point) {
 
 static void* libpq_symbol(const char* name) {
     void* libpq = dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD);
-    void* symbol = libpq != NULL ? dlsym(libpq, name) : NULL;
+    if (libpq == NULL) abort();
+    void* symbol = dlsym(libpq, name);
+    /* RTLD_NOLOAD only took another reference to the library the backend keeps loaded. */
+    dlclose(libpq);
     if (symbol == NULL) abort();
     return symbol;
 }
