@@ -31,7 +31,8 @@ bool has_dotdot(std::string_view path) {
 
 void check(const totp::Settings& s, const std::vector<totp::ConfigProblem>& problems) {
     for (const auto& problem : problems) {
-        if (!printable_line(problem.message)) fuzz::violated("problem message is not one printable line");
+        if (!printable_line(problem.message))
+            fuzz::violated("problem message is not one printable line");
         if (problem.message.size() > 1024) fuzz::violated("problem message is too long");
     }
     if (s.window < 0 || s.window > 10) fuzz::violated("window out of range");
@@ -48,7 +49,8 @@ void check(const totp::Settings& s, const std::vector<totp::ConfigProblem>& prob
     if (!printable_line(s.require_group) || !printable_line(s.exempt_group))
         fuzz::violated("group name with control characters accepted");
     if (!totp::validate(s.params)) fuzz::violated("invalid OTP parameters accepted");
-    if (s.recovery_codes < 0 || s.recovery_codes > 20) fuzz::violated("recovery_codes out of range");
+    if (s.recovery_codes < 0 || s.recovery_codes > 20)
+        fuzz::violated("recovery_codes out of range");
 }
 
 }  // namespace
@@ -88,7 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     totp::load_reset_settings(path, reset, reset_problems);
     for (const auto* list : {&mail_problems, &reset_problems}) {
         for (const auto& problem : *list) {
-            if (!printable_line(problem.message)) fuzz::violated("problem message is not one printable line");
+            if (!printable_line(problem.message))
+                fuzz::violated("problem message is not one printable line");
         }
     }
     if (mail.retries < 0 || mail.retries > 5) fuzz::violated("smtp_retries out of range");

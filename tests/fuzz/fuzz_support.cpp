@@ -15,7 +15,9 @@ void violated(const char* property, const std::string& detail) {
 }
 
 namespace {
-int quiet(const char*, ...) { return 0; }
+int quiet(const char*, ...) {
+    return 0;
+}
 }  // namespace
 
 void silence_iniparser() {

@@ -51,11 +51,14 @@ constexpr std::uint64_t kBaseStep = kEpoch / 30;
 
 std::string g_dir;
 
-std::string state_path() { return g_dir + "/alice"; }
+std::string state_path() {
+    return g_dir + "/alice";
+}
 
 totp::SecretBytes known_secret() {
     totp::SecretBytes secret(20);
-    for (std::size_t i = 0; i < secret.size(); ++i) secret.data()[i] = static_cast<std::uint8_t>(0xA5 ^ i);
+    for (std::size_t i = 0; i < secret.size(); ++i)
+        secret.data()[i] = static_cast<std::uint8_t>(0xA5 ^ i);
     return secret;
 }
 
@@ -73,7 +76,8 @@ void enroll() {
 // child was doing when it died: 'B' before a save of step n, 'S' after it returned.
 void tell(int fd, char what, std::uint64_t n) {
     char line[32];
-    const int length = std::snprintf(line, sizeof line, "%c %llu\n", what, static_cast<unsigned long long>(n));
+    const int length =
+        std::snprintf(line, sizeof line, "%c %llu\n", what, static_cast<unsigned long long>(n));
     if (write(fd, line, static_cast<std::size_t>(length)) != length) _exit(3);
 }
 
@@ -134,7 +138,8 @@ Progress read_progress(int fd) {
     std::string text;
     char buffer[4096];
     ssize_t got;
-    while ((got = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(got));
+    while ((got = read(fd, buffer, sizeof buffer)) > 0)
+        text.append(buffer, static_cast<std::size_t>(got));
     Progress progress;
     progress.text = text.size() > 200 ? text.substr(text.size() - 200) : text;
     std::size_t start = 0;
@@ -152,7 +157,8 @@ void check_file(std::uint64_t before, const Progress& progress, int kill) {
     std::ifstream in(state_path(), std::ios::binary);
     const std::string bytes{std::istreambuf_iterator<char>(in), {}};
     auto decoded = totp::decode_file(bytes);
-    if (!decoded) fail_msg("kill %d: state file does not decode: %s", kill, decoded.error().message.c_str());
+    if (!decoded)
+        fail_msg("kill %d: state file does not decode: %s", kill, decoded.error().message.c_str());
     const totp::UserState& state = decoded->state;
     const totp::SecretBytes secret = known_secret();
     if (state.secret.size() != secret.size() ||
@@ -163,9 +169,11 @@ void check_file(std::uint64_t before, const Progress& progress, int kill) {
     const std::uint64_t finished = progress.saved.value_or(before);
     const std::uint64_t started = progress.began.value_or(before);
     if (step != finished && step != started)
-        fail_msg("kill %d: last_step %llu is neither the last saved (%llu) nor the one being "
-                 "saved (%llu); writer said: %s", kill, static_cast<unsigned long long>(step),
-                 static_cast<unsigned long long>(finished), static_cast<unsigned long long>(started), progress.text.c_str());
+        fail_msg(
+            "kill %d: last_step %llu is neither the last saved (%llu) nor the one being "
+            "saved (%llu); writer said: %s",
+            kill, static_cast<unsigned long long>(step), static_cast<unsigned long long>(finished),
+            static_cast<unsigned long long>(started), progress.text.c_str());
 }
 
 // Kills the writer at random moments until kKills kills or the time limit.
@@ -225,7 +233,8 @@ std::uint64_t store_fields_agree(const totp::UserState& state) {
 }
 
 std::uint64_t login_fields_agree(const totp::UserState& state) {
-    if (state.failures != 0 || state.locked_until != 0) fail_msg("a successful login left failures");
+    if (state.failures != 0 || state.locked_until != 0)
+        fail_msg("a successful login left failures");
     return *state.last_step;
 }
 
@@ -272,10 +281,12 @@ void killed_enrollments_leave_no_file_or_a_whole_one(void**) {
         if (lstat((g_dir + "/bob").c_str(), &st) != 0) continue;  // not enrolled: fine
         std::ifstream in(g_dir + "/bob", std::ios::binary);
         auto decoded = totp::decode_file(std::string{std::istreambuf_iterator<char>(in), {}});
-        if (!decoded) fail_msg("kill %d: enrollment left a partial file: %s", kills,
-                               decoded.error().message.c_str());
-        if (st.st_nlink != 1) fail_msg("kill %d: state file left with %d links", kills,
-                                       static_cast<int>(st.st_nlink));
+        if (!decoded)
+            fail_msg("kill %d: enrollment left a partial file: %s", kills,
+                     decoded.error().message.c_str());
+        if (st.st_nlink != 1)
+            fail_msg("kill %d: state file left with %d links", kills,
+                     static_cast<int>(st.st_nlink));
     }
     int leftovers = 0;
     for (const auto& entry : std::filesystem::directory_iterator(g_dir))
@@ -294,8 +305,8 @@ void killed_logins_leave_old_or_new_state(void**) {
 }
 
 int setup(void**) {
-    std::string dir = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
-                      "/pam_totp_crash.XXXXXX";
+    std::string dir =
+        std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/pam_totp_crash.XXXXXX";
     assert_non_null(mkdtemp(dir.data()));
     g_dir = dir;
     std::ofstream(g_dir + "/pam_totp.conf") << "[global]\n";

@@ -28,12 +28,12 @@ struct Settings {
     int store_connect_timeout = 3;
     std::string store_fallback_users;
     // Verification policy
-    int window = 1;              // steps accepted either side of now, 0..10
-    int max_failures = 5;        // consecutive failures before a lockout, 1..1000
-    int lockout_seconds = 300;   // 1..86400
-    bool nullok = false;         // unenrolled users are ignored (PAM_IGNORE) instead of failed
-    std::string require_group;   // enforce only for members
-    std::string exempt_group;    // never enforce for members
+    int window = 1;             // steps accepted either side of now, 0..10
+    int max_failures = 5;       // consecutive failures before a lockout, 1..1000
+    int lockout_seconds = 300;  // 1..86400
+    bool nullok = false;        // unenrolled users are ignored (PAM_IGNORE) instead of failed
+    std::string require_group;  // enforce only for members
+    std::string exempt_group;   // never enforce for members
     // Conversation
     std::string prompt = "Verification code: ";
     bool forward_pass = false;
@@ -47,7 +47,7 @@ struct Settings {
 };
 
 struct ConfigProblem {
-    std::string message;          // one line, for LOG_ERR / stderr
+    std::string message;             // one line, for LOG_ERR / stderr
     bool security_relevant = false;  // the caller must fail closed
 };
 
