@@ -8,7 +8,6 @@
 #include <string_view>
 #include <utility>
 
-#include "identity.hpp"
 #include "totp/account.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
@@ -204,34 +203,28 @@ class Login {
     // missing (a typo must not silently exempt everybody), nothing to say otherwise.
     std::optional<int> check_group_scope(const totp::Account& account) {
         if (!settings_.require_group.empty()) {
-            switch (group_membership(account, settings_.require_group)) {
-                case Membership::member:
-                    break;
-                case Membership::not_member:
-                    if (settings_.debug) session_.log(LOG_DEBUG, "not in require_group, ignoring");
-                    return PAM_IGNORE;
-                case Membership::no_such_group:
-                case Membership::error:
-                    session_.log(LOG_ERR, "require_group '" + settings_.require_group +
-                                              "' cannot be resolved, failing closed");
-                    return PAM_SERVICE_ERR;
+            const totp::Result<bool> member = totp::is_member(account, settings_.require_group);
+            if (!member) return group_unresolved("require_group", settings_.require_group);
+            if (!*member) {
+                if (settings_.debug) session_.log(LOG_DEBUG, "not in require_group, ignoring");
+                return PAM_IGNORE;
             }
         }
         if (!settings_.exempt_group.empty()) {
-            switch (group_membership(account, settings_.exempt_group)) {
-                case Membership::member:
-                    if (settings_.debug) session_.log(LOG_DEBUG, "in exempt_group, ignoring");
-                    return PAM_IGNORE;
-                case Membership::not_member:
-                    break;
-                case Membership::no_such_group:
-                case Membership::error:
-                    session_.log(LOG_ERR, "exempt_group '" + settings_.exempt_group +
-                                              "' cannot be resolved, failing closed");
-                    return PAM_SERVICE_ERR;
+            const totp::Result<bool> member = totp::is_member(account, settings_.exempt_group);
+            if (!member) return group_unresolved("exempt_group", settings_.exempt_group);
+            if (*member) {
+                if (settings_.debug) session_.log(LOG_DEBUG, "in exempt_group, ignoring");
+                return PAM_IGNORE;
             }
         }
         return std::nullopt;
+    }
+
+    int group_unresolved(const char* option, const std::string& group) {
+        session_.log(LOG_ERR,
+                     std::string(option) + " '" + group + "' cannot be resolved, failing closed");
+        return PAM_SERVICE_ERR;
     }
 
     // The code, from where the settings say. nullopt: the conversation failed.

@@ -1,6 +1,5 @@
 #include "accounts.hpp"
 
-#include <pwd.h>
 #include <shadow.h>
 
 #include <cerrno>
@@ -9,27 +8,39 @@
 #include <sstream>
 #include <vector>
 
+#include "totp/account.hpp"
+
 namespace resetd {
 namespace {
 
 constexpr uid_t kDefaultUidMin = 1000;
-constexpr std::size_t kMaxBuffer = 1 << 20;
-
-// Calls a *_r lookup with a growing buffer; true if an entry was found.
-template <class Entry, class Lookup>
-bool lookup(const std::string& name, Entry& entry, std::vector<char>& buffer, Lookup call) {
-    Entry* found = nullptr;
-    buffer.resize(4096);
-    int error;
-    while ((error = call(name.c_str(), &entry, buffer.data(), buffer.size(), &found)) == ERANGE &&
-           buffer.size() < kMaxBuffer) {
-        buffer.resize(buffer.size() * 2);
-    }
-    return error == 0 && found != nullptr;
-}
 
 bool is_locked_hash(const char* hash) {
     return hash == nullptr || hash[0] == '!' || hash[0] == '*';
+}
+
+constexpr std::size_t kMaxBuffer = 1 << 20;
+
+// What a reset needs from the shadow entry. No entry, or one that cannot be read, counts
+// as locked: a reset must not unlock it.
+struct Shadow {
+    bool locked = true;
+    long expire = -1;  // days since the epoch; -1: never
+};
+
+Shadow read_shadow(const std::string& name) {
+    std::vector<char> buffer(4096);
+    for (;;) {
+        spwd entry{};
+        spwd* found = nullptr;
+        const int error = ::getspnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+        if (error == ERANGE && buffer.size() < kMaxBuffer) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        if (error != 0 || found == nullptr) return Shadow{};
+        return Shadow{is_locked_hash(entry.sp_pwdp), entry.sp_expire};
+    }
 }
 
 }  // namespace
@@ -66,17 +77,14 @@ uid_t read_uid_min(const char* login_defs) {
 
 Eligibility check_account(std::string_view user_view, uid_t uid_min, std::int64_t now) {
     const std::string user(user_view);
-    std::vector<char> buffer;
-    passwd account{};
-    if (!lookup(user, account, buffer, ::getpwnam_r)) return Eligibility::unknown;
-    if (account.pw_uid < uid_min) return Eligibility::system_account;
+    const totp::Result<totp::Account> account = totp::find_account(user);
+    if (!account) return Eligibility::unknown;
+    if (account->uid < uid_min) return Eligibility::system_account;
 
-    spwd shadow{};
-    if (!lookup(user, shadow, buffer, ::getspnam_r) || is_locked_hash(shadow.sp_pwdp)) {
-        return Eligibility::locked;
-    }
+    const Shadow shadow = read_shadow(user);
+    if (shadow.locked) return Eligibility::locked;
     const std::int64_t today = now / 86400;
-    if (shadow.sp_expire >= 0 && shadow.sp_expire <= today) return Eligibility::expired;
+    if (shadow.expire >= 0 && shadow.expire <= today) return Eligibility::expired;
     return Eligibility::eligible;
 }
 

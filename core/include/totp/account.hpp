@@ -1,4 +1,5 @@
-// The one account lookup every program uses (NSS: getpwnam_r, getpwuid_r).
+// The one account lookup every program uses (NSS: getpwnam_r, getpwuid_r), and group
+// membership (getgrnam_r, getgrouplist).
 //
 // "Not found" has one meaning everywhere: NSS answered and knows no such account
 // (Errc::not_found). Any other failure of the lookup (an unreachable directory server, a
@@ -33,5 +34,9 @@ Result<Account> find_account(uid_t uid);
 // uid all give "alice", and a record keyed by the canonical name is found whatever
 // spelling the login program passed.
 Result<Account> canonical_account(std::string_view typed);
+
+// Whether `account` belongs to `group`, as its primary group or a supplementary one.
+// Errc::not_found: NSS knows no such group; Errc::io: a lookup failed.
+Result<bool> is_member(const Account& account, std::string_view group);
 
 }  // namespace totp
