@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "totp/text.hpp"
+
 namespace totp_enroll {
 namespace {
 
@@ -96,16 +98,6 @@ Failure bad_value(std::string message) {
     return fail(Exit::usage, std::move(message));
 }
 
-// Printable and short enough to repeat in an error message.
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 64)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
-    }
-    return text.size() > 64 ? out + "..." : out;
-}
-
 std::optional<int> parse_number(std::string_view text, int min, int max) {
     int number = 0;
     const char* end = text.data() + text.size();
@@ -117,12 +109,7 @@ std::optional<int> parse_number(std::string_view text, int min, int max) {
 }
 
 bool is_display_text(std::string_view text) {
-    if (text.size() > kMaxText) return false;
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) return false;
-    }
-    return true;
+    return text.size() <= kMaxText && !totp::has_control(text);
 }
 
 // Sets `style` (nullopt for "none"); false for an unknown name.
@@ -163,21 +150,22 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
         case kAlgorithm:
             command.algorithm = totp::parse_algorithm(value);
             if (!command.algorithm) {
-                return bad_value("unsupported algorithm '" + shown(value) +
+                return bad_value("unsupported algorithm '" + totp::printable(value) +
                                  "' (use SHA1, SHA256 or SHA512)");
             }
             return {};
         case kDigits:
             command.digits = parse_number(value, totp::kMinDigits, totp::kMaxDigits);
             if (!command.digits) {
-                return bad_value("unsupported number of digits '" + shown(value) +
+                return bad_value("unsupported number of digits '" + totp::printable(value) +
                                  "' (use 6, 7 or 8)");
             }
             return {};
         case kPeriod:
             command.period = parse_number(value, totp::kMinPeriod, totp::kMaxPeriod);
             if (!command.period) {
-                return bad_value("unsupported period '" + shown(value) + "' (use 15-300 seconds)");
+                return bad_value("unsupported period '" + totp::printable(value) +
+                                 "' (use 15-300 seconds)");
             }
             return {};
         case kIssuer:
@@ -195,7 +183,7 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
             return {};
         case kQr:
             if (!parse_qr_style(value, command.qr)) {
-                return bad_value("unknown QR style '" + shown(value) +
+                return bad_value("unknown QR style '" + totp::printable(value) +
                                  "' (use utf8, utf8-inverted, ansi or none)");
             }
             return {};
@@ -207,7 +195,8 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
         case kRecoveryCodes:
             command.recovery_codes = parse_number(value, 0, 20);
             if (!command.recovery_codes) {
-                return bad_value("bad number of recovery codes '" + shown(value) + "' (use 0-20)");
+                return bad_value("bad number of recovery codes '" + totp::printable(value) +
+                                 "' (use 0-20)");
             }
             return {};
         case kJson:
@@ -215,7 +204,8 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
             return {};
         case kTo:
             if (value != "files" && value != "postgresql") {
-                return bad_value("unknown store '" + shown(value) + "' (use files or postgresql)");
+                return bad_value("unknown store '" + totp::printable(value) +
+                                 "' (use files or postgresql)");
             }
             command.to = std::string(value);
             return {};
@@ -244,7 +234,7 @@ Outcome take_operands(const SubcommandSpec& spec, std::vector<std::string> opera
     const std::string name = spec.name.empty() ? "enrollment" : "'" + std::string(spec.name) + "'";
     if (count < spec.min_operands) return usage("missing operand for " + name);
     if (count > spec.max_operands)
-        return usage("unexpected operand '" + shown(operands.back()) + "'");
+        return usage("unexpected operand '" + totp::printable(operands.back()) + "'");
     if (count == 0) return {};
     switch (spec.subcommand) {
         case Subcommand::status:
@@ -280,7 +270,7 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
         }
         if (option == '?') {
             const std::string given = ::optopt != 0 ? std::string("-") + static_cast<char>(::optopt)
-                                                    : shown(argv[::optind - 1]);
+                                                    : totp::printable(argv[::optind - 1]);
             return usage("unknown option '" + given + "'");
         }
         if (option == ':') return usage(option_name(::optopt) + " needs a value");
@@ -297,7 +287,8 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
     const SubcommandSpec* spec = &kSubcommands[0];
     if (!operands.empty()) {
         spec = find_subcommand(operands.front());
-        if (spec == nullptr) return usage("unknown command '" + shown(operands.front()) + "'");
+        if (spec == nullptr)
+            return usage("unknown command '" + totp::printable(operands.front()) + "'");
         operands.erase(operands.begin());
     }
     command.subcommand = spec->subcommand;

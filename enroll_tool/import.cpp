@@ -8,6 +8,7 @@
 #include "terminal.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
+#include "totp/text.hpp"
 #include "totp/user_state.hpp"
 
 namespace totp_enroll {
@@ -110,7 +111,7 @@ Outcome import_oath(Session& session, const CommandLine& command) {
     std::size_t failed = 0;
     const auto skip = [&](const OathEntry& entry, const std::string& why) {
         ++skipped;
-        const std::string who = entry.user.empty() ? "-" : terminal_safe(entry.user, 64);
+        const std::string who = entry.user.empty() ? "-" : totp::printable(entry.user);
         say(who + ": skipped (line " + std::to_string(entry.line) + "): " + why);
     };
     for (const OathEntry& entry : entries) {

@@ -5,6 +5,7 @@
 #include "terminal.hpp"
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
+#include "totp/text.hpp"
 #include "totp/user_state.hpp"
 
 namespace totp_enroll {
@@ -117,7 +118,7 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
         file.time_skew = true;
         return std::nullopt;
     }
-    return bad_line(number, "unknown option '" + terminal_safe(name) + "'");
+    return bad_line(number, "unknown option '" + totp::printable(name, 32) + "'");
 }
 
 bool is_hex(std::string_view text) {

@@ -11,6 +11,7 @@
 #include "terminal.hpp"
 #include "totp/clock.hpp"
 #include "totp/store_factory.hpp"
+#include "totp/text.hpp"
 
 namespace totp_enroll {
 namespace {
@@ -19,7 +20,7 @@ Expected<Account> from_lookup(totp::Result<totp::Account> account) {
     if (!account) {
         const Exit exit =
             account.error().code == totp::Errc::not_found ? Exit::not_found : Exit::failure;
-        return fail(exit, terminal_safe(account.error().message, 120));
+        return fail(exit, totp::printable(account.error().message, 120));
     }
     return std::move(*account);
 }

@@ -149,12 +149,4 @@ void say(std::string_view line) {
     std::fflush(stdout);
 }
 
-std::string terminal_safe(std::string_view text, std::size_t max_length) {
-    std::string shown(text.substr(0, max_length));
-    for (char& c : shown) {
-        if (c < 0x20 || c > 0x7e) c = '?';
-    }
-    return shown;
-}
-
 }  // namespace totp_enroll

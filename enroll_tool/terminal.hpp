@@ -26,9 +26,4 @@ std::optional<int> terminal_columns();
 // A line on stdout, flushed (stdout and stderr share a terminal; keep their order).
 void say(std::string_view line);
 
-// Text from elsewhere (an imported file, a name typed by a user) as it may be shown on the
-// terminal: printable ASCII, any other byte (control characters, escape sequences, UTF-8)
-// as '?', and at most max_length.
-std::string terminal_safe(std::string_view text, std::size_t max_length = 32);
-
 }  // namespace totp_enroll

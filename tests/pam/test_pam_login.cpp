@@ -584,6 +584,22 @@ void log_names_user_service_and_rhost_but_no_secrets(void**) {
                 std::string::npos);
 }
 
+// A remote host name is the client's: an 8-bit CSI (0x9b) drives some terminals reading the
+// log, a right-to-left override (U+202E) makes the line read backwards, CR LF forges a line.
+void rhost_bytes_outside_printable_ascii_reach_the_log_as_question_marks(void**) {
+    const auto secret = enroll("alice");
+    const auto result = fixture::login_from(
+        "login", "alice", {password_of("alice"), code_at(secret, kDefault, kEpoch)},
+        "evil\x9b"
+        "31m\xe2\x80\xae"
+        "x\r\nforged");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_true(log_contains("rhost=evil?31m???x??forged)"));
+    for (const char c : fixture::read_log()) {
+        assert_true(static_cast<unsigned char>(c) < 0x80);
+    }
+}
+
 void sha256_eight_digit_sixty_second_enrollment_logs_in(void**) {
     const totp::OtpParams params{totp::Algorithm::sha256, 8, 60};
     const auto secret = enroll("alice", params);
@@ -761,6 +777,7 @@ int main() {
         CASE(writable_config_file_fails_closed),
         CASE(config_file_sets_policy_and_arguments_override_it),
         CASE(log_names_user_service_and_rhost_but_no_secrets),
+        CASE(rhost_bytes_outside_printable_ascii_reach_the_log_as_question_marks),
         CASE(sha256_eight_digit_sixty_second_enrollment_logs_in),
         CASE(unsafe_user_name_is_refused_before_any_path_is_built),
         CASE(home_layout_file_owned_by_the_user_logs_in),
