@@ -13,11 +13,11 @@
 #include <variant>
 
 #include "config_file.hpp"
+#include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
 
 namespace totp {
 
-using detail::loggable;
 using detail::parse_int;
 
 namespace {
@@ -29,18 +29,6 @@ constexpr std::size_t kMaxIssuerLength = 128;
 constexpr off_t kMaxConfigSize = 64 * 1024;
 
 // --- Text checks -------------------------------------------------------------------------
-
-bool is_control(char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-}
-
-bool has_control(std::string_view text) {
-    for (char c : text) {
-        if (is_control(c)) return true;
-    }
-    return false;
-}
 
 bool has_dotdot_component(std::string_view path) {
     std::size_t start = 0;
@@ -97,10 +85,7 @@ bool is_user_list(std::string_view value) {
 }
 
 bool is_group_name_or_empty(std::string_view value) {
-    for (char c : value) {
-        if (is_control(c) || c == ' ' || c == '/') return false;
-    }
-    return true;
+    return !has_control(value) && value.find_first_of(" /") == std::string_view::npos;
 }
 
 bool is_prompt(std::string_view value) {
@@ -271,7 +256,7 @@ std::string expected(const AlgorithmKey&) {
 std::string echoed(const Key& key, std::string_view value) {
     const auto* text = std::get_if<TextKey>(&key.kind);
     if (text != nullptr && text->may_hold_password) return "(value not shown)";
-    return "'" + loggable(value) + "'";
+    return "'" + printable(value) + "'";
 }
 
 const Key* find_key(std::string_view name) {
@@ -305,7 +290,7 @@ void apply_dictionary(const dictionary& dict, Settings& settings,
         const std::string_view entry = dict.key[i];
         if (dict.val[i] == nullptr) {  // iniparser stores a section header as a key without value
             if (entry != "global" && entry != "reset") {
-                problems.push_back({"unknown section [" + loggable(entry) + "]", false});
+                problems.push_back({"unknown section [" + printable(entry) + "]", false});
             }
             continue;
         }
@@ -316,7 +301,7 @@ void apply_dictionary(const dictionary& dict, Settings& settings,
             apply_setting(settings, name, dict.val[i], problems);
         } else if (section.empty()) {
             problems.push_back(
-                {"setting '" + loggable(name) + "' is outside any section, ignored", false});
+                {"setting '" + printable(name) + "' is outside any section, ignored", false});
         }
     }
 }
@@ -328,7 +313,7 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
     const Key* entry = find_key(key);
     if (entry == nullptr) {
         // Not security-relevant: every default is the safe choice.
-        problems.push_back({"unknown setting '" + loggable(key) + "'", false});
+        problems.push_back({"unknown setting '" + printable(key) + "'", false});
         return;
     }
     const bool ok =
@@ -344,16 +329,6 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
 
 namespace detail {
 
-std::string loggable(std::string_view text, std::size_t max_length) {
-    std::string out;
-    for (char c : text.substr(0, max_length)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
-    }
-    if (text.size() > max_length) out += "...";
-    return out;
-}
-
 std::optional<int> parse_int(std::string_view value, int min, int max) {
     if (value.empty() || value.front() == '-') return std::nullopt;
     int number = 0;
@@ -366,7 +341,7 @@ std::optional<int> parse_int(std::string_view value, int min, int max) {
 Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
                                    std::vector<ConfigProblem>& problems) {
     const auto refuse = [&](const std::string& reason) {
-        problems.push_back({"config " + loggable(path, kMaxEchoedPath) + ": " + reason, true});
+        problems.push_back({"config " + printable(path, kMaxEchoedPath) + ": " + reason, true});
         return nullptr;
     };
     if (!path.starts_with('/')) return refuse("not an absolute path");

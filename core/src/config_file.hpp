@@ -26,9 +26,6 @@ using Dictionary = std::unique_ptr<dictionary, DictionaryFree>;
 Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
                                    std::vector<ConfigProblem>& problems);
 
-// A value as it may appear in a log line: printable ASCII only, and short.
-std::string loggable(std::string_view text, std::size_t max_length = 64);
-
 // Plain decimal digits within [min, max].
 std::optional<int> parse_int(std::string_view value, int min, int max);
 
