@@ -89,13 +89,14 @@ constexpr SubcommandSpec kSubcommands[] = {
 // clang-format on
 
 // A command line that does not parse: point at the usage text.
-Failure usage(std::string message) {
-    return fail(Exit::usage, std::move(message) + " (see totp-enroll --help)");
+totp::Error usage(std::string message) {
+    return totp::make_error(totp::Errc::invalid_argument,
+                            std::move(message) + " (see totp-enroll --help)");
 }
 
 // An option whose value is out of range: the message says what is accepted.
-Failure bad_value(std::string message) {
-    return fail(Exit::usage, std::move(message));
+totp::Error bad_value(std::string message) {
+    return totp::make_error(totp::Errc::invalid_argument, std::move(message));
 }
 
 std::optional<int> parse_number(std::string_view text, int min, int max) {
@@ -129,7 +130,7 @@ bool parse_qr_style(std::string_view name, std::optional<QrStyle>& style) {
 }
 
 // Stores one option's value in `command`; a failure names the option and the bad value.
-Outcome apply_option(int option, const char* argument, CommandLine& command) {
+totp::Status apply_option(int option, const char* argument, CommandLine& command) {
     const std::string_view value = argument != nullptr ? argument : "";
     switch (option) {
         case kUser:
@@ -228,8 +229,8 @@ const SubcommandSpec* find_subcommand(std::string_view name) {
 }
 
 // Assigns the operands after the subcommand name to their fields.
-Outcome take_operands(const SubcommandSpec& spec, std::vector<std::string> operands,
-                      CommandLine& command) {
+totp::Status take_operands(const SubcommandSpec& spec, std::vector<std::string> operands,
+                           CommandLine& command) {
     const int count = static_cast<int>(operands.size());
     const std::string name = spec.name.empty() ? "enrollment" : "'" + std::string(spec.name) + "'";
     if (count < spec.min_operands) return usage("missing operand for " + name);
@@ -252,7 +253,7 @@ Outcome take_operands(const SubcommandSpec& spec, std::vector<std::string> opera
 
 }  // namespace
 
-Expected<CommandLine> parse_command_line(int argc, char** argv) {
+totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
     CommandLine command;
     std::uint32_t seen = 0;
     ::opterr = 0;
@@ -278,8 +279,8 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
             return usage(option_name(option) + " given twice");
         }
         seen |= bit(static_cast<Option>(option));
-        if (Outcome applied = apply_option(option, ::optarg, command); !applied) {
-            return applied.failure();
+        if (totp::Status applied = apply_option(option, ::optarg, command); !applied) {
+            return applied.error();
         }
     }
 
@@ -308,8 +309,8 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
         !command.user) {
         return usage("'" + std::string(spec->name) + "' needs --user NAME");
     }
-    if (Outcome taken = take_operands(*spec, std::move(operands), command); !taken) {
-        return taken.failure();
+    if (totp::Status taken = take_operands(*spec, std::move(operands), command); !taken) {
+        return taken.error();
     }
     return command;
 }

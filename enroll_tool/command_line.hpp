@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "failure.hpp"
 #include "terminal_qr.hpp"
 #include "totp/otp.hpp"
+#include "totp/result.hpp"
 #include "totp/secret.hpp"
 
 namespace totp_enroll {
@@ -57,7 +57,7 @@ struct CommandLine {
 };
 
 // Parses argv (getopt_long; options may come before or after the subcommand).
-Expected<CommandLine> parse_command_line(int argc, char** argv);
+totp::Result<CommandLine> parse_command_line(int argc, char** argv);
 
 // The --help text.
 const char* usage_text();

@@ -2,7 +2,6 @@
 
 #include <charconv>
 
-#include "terminal.hpp"
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
 #include "totp/text.hpp"

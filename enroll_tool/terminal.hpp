@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "failure.hpp"
+#include "totp/result.hpp"
 #include "totp/secret.hpp"
 
 namespace totp_enroll {
@@ -15,9 +15,9 @@ enum class Echo { on, off };
 // Prints `prompt` and reads one line from stdin (without its newline). With Echo::off and
 // stdin a terminal, typed characters are not shown, and the terminal's settings are
 // restored however the call ends. End of input, or SIGINT / SIGTERM / SIGHUP / SIGQUIT
-// while waiting, is Exit::aborted. Reads byte by byte, so input meant for a later prompt
+// while waiting, is Errc::cancelled. Reads byte by byte, so input meant for a later prompt
 // stays unread.
-Expected<totp::SecretString> ask_line(std::string_view prompt, Echo echo);
+totp::Result<totp::SecretString> ask_line(std::string_view prompt, Echo echo);
 
 // Width of the terminal on stdout, or nullopt when stdout is not a terminal (or does not
 // know its size).

@@ -16,6 +16,8 @@ enum class Errc {
     unavailable,       // a remote store could not be reached (no connection within the timeout)
     busy,              // a lock could not be taken
     unsupported,       // a format or feature we deliberately do not handle
+    not_permitted,     // the caller may not do this (not root, or did not prove who they are)
+    cancelled,         // the person at the terminal declined, interrupted or closed the input
 };
 
 struct Error {
