@@ -21,6 +21,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -200,10 +201,8 @@ int teardown(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (the store insists on root-owned state)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (the store insists on root-owned state)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(hammering_one_user_gives_exact_results),
     };

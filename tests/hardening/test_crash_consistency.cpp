@@ -28,6 +28,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -323,10 +324,8 @@ int teardown(void**) {
 // An optional argument selects tests by name (cmocka's filter: '*' and '?' wildcards).
 int main(int argc, char** argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (the store insists on root-owned state)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (the store insists on root-owned state)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(killed_store_writer_leaves_old_or_new_state),
         cmocka_unit_test(killed_logins_leave_old_or_new_state),

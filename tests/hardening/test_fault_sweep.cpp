@@ -26,6 +26,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
@@ -338,10 +339,8 @@ void valid_code_in_the_home_layout(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (root-owned state files, the home layout's setfsuid)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (root-owned state files, the home layout's setfsuid)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(valid_code_at_the_prompt),
         cmocka_unit_test(wrong_code_at_the_prompt),

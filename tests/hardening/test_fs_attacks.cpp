@@ -21,6 +21,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -332,10 +333,8 @@ int teardown(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (root-owned state, files owned by other users)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (root-owned state, files owned by other users)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(symlink_at_the_state_path_is_refused),
         cmocka_unit_test(dangling_symlink_at_the_state_path_is_refused),

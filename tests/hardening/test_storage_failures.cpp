@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
@@ -48,7 +50,6 @@ namespace {
 constexpr std::int64_t kNow = 1'700'000'000;
 
 std::string g_root;
-bool g_isolated = false;
 
 std::string state_dir() {
     return g_root + "/state";
@@ -186,13 +187,18 @@ void expect_tool_failure(const ToolResult& result, const char* reason) {
                  result.output.c_str());
 }
 
-int setup(void**) {
-    // A private mount namespace: every mount below disappears with this process.
-    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
-        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-        return 0;
+// A private mount namespace: every mount the tests make disappears with this process.
+void enter_private_mount_namespace() {
+    if (geteuid() != 0) test_support::cannot_run("needs root for a private mount namespace");
+    if (unshare(CLONE_NEWNS) != 0) {
+        test_support::cannot_run(std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno));
     }
-    g_isolated = true;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        test_support::cannot_run(std::string("making / private: ") + std::strerror(errno));
+    }
+}
+
+int setup(void**) {
     std::string root = "/tmp/pam_totp_storage.XXXXXX";
     assert_non_null(mkdtemp(root.data()));
     g_root = root;
@@ -215,7 +221,6 @@ int teardown(void**) {
 }
 
 int fresh_state_dir(void**) {
-    if (!g_isolated) return 0;
     unmount_state();
     std::filesystem::remove_all(state_dir());
     assert_int_equal(mkdir(state_dir().c_str(), 0700), 0);
@@ -223,7 +228,6 @@ int fresh_state_dir(void**) {
 }
 
 void full_disk_enrollment_is_refused_and_leaves_nothing(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
     const std::string alice = read_file(state_dir() + "/alice");
@@ -242,7 +246,6 @@ void full_disk_enrollment_is_refused_and_leaves_nothing(void**) {
 }
 
 void nearly_full_disk_fails_mid_write_and_cleans_up(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     fill_disk(4096);  // room for the first slot of a new file, not the second
     const auto before = entries(state_dir());
@@ -252,7 +255,6 @@ void nearly_full_disk_fails_mid_write_and_cleans_up(void**) {
 }
 
 void no_free_inodes_enrollment_is_refused_and_leaves_nothing(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("1m", 4);  // the root directory, alice, and little else
     assert_true(enroll("alice").ok());
     for (int i = 0;; ++i) {
@@ -267,7 +269,6 @@ void no_free_inodes_enrollment_is_refused_and_leaves_nothing(void**) {
 }
 
 void full_disk_logins_are_still_recorded_in_place(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
     fill_disk(0);
@@ -279,7 +280,6 @@ void full_disk_logins_are_still_recorded_in_place(void**) {
 }
 
 void full_disk_reset_token_is_refused_and_leaves_nothing(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
     auto store = totp::make_file_store({.state_dir = state_dir(), .secret_path = ""});
@@ -299,7 +299,6 @@ void full_disk_reset_token_is_refused_and_leaves_nothing(void**) {
 }
 
 void read_only_store_fails_closed_and_writes_nothing(void**) {
-    if (!g_isolated) skip();
     assert_true(enroll("alice").ok());
     const std::string alice = read_file(state_dir() + "/alice");
     assert_int_equal(mount(state_dir().c_str(), state_dir().c_str(), nullptr, MS_BIND, nullptr), 0);
@@ -338,7 +337,6 @@ int main() {
                                fresh_state_dir),
         cmocka_unit_test_setup(read_only_store_fails_closed_and_writes_nothing, fresh_state_dir),
     };
-    const int failed = cmocka_run_group_tests(tests, setup, teardown);
-    if (!g_isolated) std::printf("skipped: needs root and a private mount namespace (unshare)\n");
-    return failed;
+    enter_private_mount_namespace();
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

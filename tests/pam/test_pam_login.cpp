@@ -681,14 +681,18 @@ void home_layout_file_not_owned_by_the_user_is_refused(void**) {
 }
 
 // Mounts are only safe inside the private mount namespace tests/support/with_private_tmp.sh
-// provides.
-bool in_private_namespace() {
+// provides (ctest runs this program through it; it skips the whole program where no
+// namespace can be made).
+void require_private_namespace() {
     const char* flag = std::getenv("TOTP_IN_PRIVATE_TMP");
-    return flag != nullptr && std::string(flag) == "1";
+    if (flag == nullptr || std::string(flag) != "1") {
+        fail_msg(
+            "mounts need the private namespace: run through tests/support/with_private_tmp.sh");
+    }
 }
 
 void read_only_store_fails_closed_and_keeps_the_file(void**) {
-    if (!in_private_namespace()) skip();
+    require_private_namespace();
     const auto secret = enroll("alice");
     const std::string before = fixture::read_file(fixture::state_file("alice"));
     const std::string dir = fixture::paths().state_dir;
@@ -703,7 +707,7 @@ void read_only_store_fails_closed_and_keeps_the_file(void**) {
 }
 
 void full_disk_still_records_logins_in_place(void**) {
-    if (!in_private_namespace()) skip();
+    require_private_namespace();
     const std::string dir = fixture::paths().state_dir;
     assert_int_equal(mount("pam-test-full", dir.c_str(), "tmpfs", 0, "size=64k,mode=0700"), 0);
     const auto secret = enroll("alice");
