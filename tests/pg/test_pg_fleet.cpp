@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -356,28 +355,6 @@ void migration_round_trips_every_user(void**) {
     }
 }
 
-// Not a pass/fail check: prints the cost of one whole login (password and code) with the
-// database on loopback next to the file store, for the benchmark table.
-void per_login_cost_is_reported(void**) {
-    constexpr int kLogins = 40;
-    const totp::SecretBytes in_database = enroll_in_database("erin");
-    const totp::SecretBytes in_files = fixture::enroll("erin");
-    for (const char* service : {"files", "server_a"}) {
-        const totp::SecretBytes& secret = std::string(service) == "files" ? in_files : in_database;
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < kLogins; ++i) {
-            const std::int64_t when = fixture::kEpoch + 3600 + 30 * i;
-            fixture::set_now(when);
-            assert_int_equal(login(service, "erin", code(secret, when)), 0);
-        }
-        const std::chrono::duration<double, std::milli> spent =
-            std::chrono::steady_clock::now() - start;
-        std::printf("per-login cost, %s store: %.2f ms\n",
-                    std::string(service) == "files" ? "file" : "PostgreSQL (loopback)",
-                    spent.count() / kLogins);
-    }
-}
-
 // --- Setup -------------------------------------------------------------------------------
 
 int group_setup(void** state) {
@@ -440,7 +417,6 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(unsafe_key_file_and_libpq_environment_are_refused, fixture::reset),
         cmocka_unit_test_setup(migration_round_trips_every_user, fixture::reset),
-        cmocka_unit_test_setup(per_login_cost_is_reported, fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }
