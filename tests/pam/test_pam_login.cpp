@@ -120,9 +120,7 @@ void wrong_password_with_right_code_is_refused(void**) {
 
 void wrong_code_is_refused_and_counted(void**) {
     const auto secret = enroll("alice");
-    std::string wrong = code_at(secret, kDefault, kEpoch);
-    wrong[0] = wrong[0] == '9' ? '0' : static_cast<char>(wrong[0] + 1);
-    const auto result = login_with_code("alice", wrong);
+    const auto result = login_with_code("alice", fixture::wrong_code(secret, kEpoch));
     assert_int_equal(result.rc, PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").failures, 1);
     assert_true(log_contains("wrong verification code for user alice"));
@@ -193,8 +191,9 @@ void recovery_code_is_accepted_once(void**) {
 
 void lockout_after_max_failures_then_unlock(void**) {
     const auto secret = enroll("alice");
+    const std::string wrong = fixture::wrong_code(secret, kEpoch);
     for (int i = 0; i < 3; ++i)
-        assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+        assert_int_equal(login_with_code("alice", wrong, "strict").rc, PAM_AUTH_ERR);
     assert_true(log_contains("locked out for 60 s (3 consecutive failures) for user alice"));
 
     // Locked: even the right code is refused, after the usual prompts.
@@ -213,16 +212,17 @@ void lockout_after_max_failures_then_unlock(void**) {
 }
 
 void failure_after_lock_expiry_relocks_at_once(void**) {
-    enroll("alice");
-    for (int i = 0; i < 3; ++i) login_with_code("alice", "000000", "strict");
+    const std::string wrong = fixture::wrong_code(enroll("alice"), kEpoch);
+    for (int i = 0; i < 3; ++i) login_with_code("alice", wrong, "strict");
     fixture::set_now(kEpoch + 61);
-    assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", wrong, "strict").rc, PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").locked_until, kEpoch + 61 + 60);
 }
 
 void success_resets_the_failure_count(void**) {
     const auto secret = enroll("alice");
-    for (int i = 0; i < 2; ++i) login_with_code("alice", "000000", "strict");
+    const std::string wrong = fixture::wrong_code(secret, kEpoch);
+    for (int i = 0; i < 2; ++i) login_with_code("alice", wrong, "strict");
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
     assert_int_equal(fixture::read_state("alice").failures, 0);
 }
@@ -279,7 +279,8 @@ void record_of_a_deleted_account_is_refused(void**) {
 void another_name_of_an_enrolled_account_needs_its_code(void**) {
     const auto secret = enroll("alice");
     for (const char* alias : fixture::kAliceAliases) {
-        const auto refused = login("nullok", alias, {password_of(alias), "000000"});
+        const auto refused =
+            login("nullok", alias, {password_of(alias), fixture::wrong_code(secret, kEpoch)});
         if (refused.rc == PAM_SUCCESS) fail_msg("%s logged in without alice's code", alias);
     }
     assert_true(log_contains("wrong verification code for user alice"));
@@ -306,15 +307,17 @@ void another_name_shares_replay_state_and_failures(void**) {
 
 void enrolled_user_with_nullok_still_needs_the_code(void**) {
     const auto secret = enroll("alice");
-    assert_int_equal(login_with_code("alice", "000000", "nullok").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", fixture::wrong_code(secret, kEpoch), "nullok").rc,
+                     PAM_AUTH_ERR);
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "nullok").rc,
                      PAM_SUCCESS);
 }
 
 void require_group_scopes_enforcement(void**) {
-    enroll("carol");
+    const auto secret = enroll("carol");
     // carol is in totp-users: enforced.
-    assert_int_equal(login_with_code("carol", "000000", "require").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("carol", fixture::wrong_code(secret, kEpoch), "require").rc,
+                     PAM_AUTH_ERR);
     // alice is not: ignored, the password alone decides.
     const auto alice = login("require", "alice", {password_of("alice")});
     assert_int_equal(alice.rc, PAM_SUCCESS);
@@ -405,8 +408,7 @@ void use_first_pass_reads_the_code_from_authtok(void**) {
 }
 
 void use_first_pass_without_a_code_is_refused(void**) {
-    enroll("alice");
-    setenv("PAM_AUTHTOK", "000000", 1);
+    setenv("PAM_AUTHTOK", fixture::wrong_code(enroll("alice"), kEpoch).c_str(), 1);
     const auto result = login("first-pass", "alice", {});
     unsetenv("PAM_AUTHTOK");
     assert_int_equal(result.rc, PAM_AUTH_ERR);
@@ -576,7 +578,7 @@ void log_names_user_service_and_rhost_but_no_secrets(void**) {
         fixture::login_from("login", "alice", {password_of("alice"), code}, "203.0.113.7");
     assert_int_equal(result.rc, PAM_SUCCESS);
     assert_true(log_contains("for user alice (service=login rhost=203.0.113.7)"));
-    login_with_code("alice", "000000");
+    login_with_code("alice", fixture::wrong_code(secret, kEpoch));
     const std::string log = fixture::read_log();
     assert_true(log.find(code) == std::string::npos);
     assert_true(log.find(password_of("alice")) == std::string::npos);
@@ -719,7 +721,8 @@ void full_disk_still_records_logins_in_place(void**) {
     close(filler);
     // Each record is preallocated: a login needs no new blocks, so it still works and
     // its failure counts are still recorded.
-    assert_int_equal(login_with_code("alice", "000000").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", fixture::wrong_code(secret, kEpoch)).rc,
+                     PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").failures, 1);
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
     umount(dir.c_str());

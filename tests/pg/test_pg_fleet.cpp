@@ -99,7 +99,7 @@ void racing_servers_accept_one_code_exactly_once(void**) {
 void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
     const totp::SecretBytes secret = enroll_in_database("carol");
     const std::string right = code(secret);
-    const std::string wrong = right == "000000" ? "111111" : "000000";
+    const std::string wrong = fixture::wrong_code(secret, fixture::kEpoch);
     assert_int_equal(race("carol", {wrong}, kMaxFailures - 2), 0);
     assert_int_equal(database_state("carol").failures, kMaxFailures - 2);
     assert_int_equal(database_state("carol").locked_until, 0);
@@ -161,7 +161,7 @@ void a_break_glass_user_with_a_local_record_still_needs_its_code(void**) {
     const std::string right = code(local);
     server("stop");
     const int wrong_rc =
-        login("break_glass_nullok", "erin", right == "000000" ? "111111" : "000000");
+        login("break_glass_nullok", "erin", fixture::wrong_code(local, fixture::kEpoch));
     const int right_rc = login("break_glass_nullok", "erin", right);
     server("start");
     assert_int_equal(wrong_rc, PAM_AUTH_ERR);
@@ -180,7 +180,7 @@ void a_missing_backend_lets_only_break_glass_users_in_from_local_records(void**)
     const int dave_rc = login("break_glass_nullok", "dave", code(dave));
     const int no_fallback_rc = login("server_a", "erin", code(erin, fixture::kEpoch + 30));
     const int erin_wrong_rc =
-        login("break_glass", "erin", code(erin) == "000000" ? "111111" : "000000");
+        login("break_glass", "erin", fixture::wrong_code(erin, fixture::kEpoch));
     setenv("TOTP_TEST_STORE_PG", g_backend.c_str(), 1);
     assert_int_equal(erin_rc, 0);
     assert_true(fixture::log_contains("using the local file store for break-glass user erin"));
