@@ -315,6 +315,22 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
     return command;
 }
 
+std::vector<std::string_view> option_names() {
+    std::vector<std::string_view> names;
+    for (const option& entry : kLongOptions) {
+        if (entry.name != nullptr) names.emplace_back(entry.name);
+    }
+    return names;
+}
+
+std::vector<std::string_view> subcommand_names() {
+    std::vector<std::string_view> names;
+    for (const SubcommandSpec& spec : kSubcommands) {
+        if (!spec.name.empty()) names.push_back(spec.name);
+    }
+    return names;
+}
+
 const char* usage_text() {
     return R"(Usage:
   totp-enroll [OPTIONS]                 enroll yourself (root: --user NAME for anyone)

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "terminal_qr.hpp"
@@ -61,5 +62,10 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv);
 
 // The --help text.
 const char* usage_text();
+
+// Every long option (without "--") and every subcommand the parser accepts, for the check
+// that totp-enroll(1) documents them all.
+std::vector<std::string_view> option_names();
+std::vector<std::string_view> subcommand_names();
 
 }  // namespace totp_enroll
