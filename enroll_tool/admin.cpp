@@ -15,8 +15,9 @@ std::string iso_time(std::int64_t unix_time) {
     const std::time_t seconds = static_cast<std::time_t>(unix_time);
     std::tm utc{};
     char text[32] = "-";
-    if (::gmtime_r(&seconds, &utc) != nullptr)
+    if (::gmtime_r(&seconds, &utc) != nullptr) {
         std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    }
     return text;
 }
 
@@ -149,8 +150,9 @@ totp::Status unlock_user(Session& session, const CommandLine& command) {
     totp::UserState state = open->state()->clone();
     state.failures = 0;
     state.locked_until = 0;
-    if (totp::Status saved = open->record->save(state); !saved)
+    if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
+    }
     say(*command.user + ": unlocked");
     return {};
 }
@@ -158,8 +160,9 @@ totp::Status unlock_user(Session& session, const CommandLine& command) {
 totp::Status remove_user(Session& session, const CommandLine& command) {
     totp::Result<OpenRecord> open = open_target(session, command.user);
     if (!open) return open.error();
-    if (totp::Status removed = open->record->remove(); !removed)
+    if (totp::Status removed = open->record->remove(); !removed) {
         return runtime_failure(removed.error());
+    }
     say(*command.user + ": enrollment removed");
     return {};
 }
@@ -172,13 +175,15 @@ totp::Status renew_recovery_codes(Session& session, const CommandLine& command) 
         totp::Result<OpenRecord> enrolled = session.open_enrolled(target->name);
         if (!enrolled) return enrolled.error();
     }
-    if (totp::Status authenticated = session.authenticate_caller(); !authenticated)
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
+    }
 
     const int count = command.recovery_codes.value_or(session.settings().recovery_codes);
-    if (count < 1)
+    if (count < 1) {
         return totp::make_error(totp::Errc::invalid_argument,
                                 "recovery-codes needs at least 1 code (--recovery-codes N)");
+    }
     totp::Result<RecoverySet> recovery = make_recovery_set(count);
     if (!recovery) return recovery.error();
     {
@@ -186,8 +191,9 @@ totp::Status renew_recovery_codes(Session& session, const CommandLine& command) 
         if (!open) return open.error();
         totp::UserState state = open->state()->clone();
         state.recovery = recovery->hashes;
-        if (totp::Status saved = open->record->save(state); !saved)
+        if (totp::Status saved = open->record->save(state); !saved) {
             return runtime_failure(saved.error());
+        }
     }
     session.privileges().drop_permanently();
     print_recovery_codes(*recovery);

@@ -96,8 +96,9 @@ totp::Status authenticate_with_pam(const std::string& user, const Privileges& pr
     ::pam_end(handle, rc);
 
     if (conversation.stopped) return *conversation.stopped;
-    if (rc != PAM_SUCCESS)
+    if (rc != PAM_SUCCESS) {
         return totp::make_error(totp::Errc::not_permitted, "authentication failed: " + reason);
+    }
     return {};
 }
 

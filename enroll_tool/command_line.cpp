@@ -234,8 +234,9 @@ totp::Status take_operands(const SubcommandSpec& spec, std::vector<std::string> 
     const int count = static_cast<int>(operands.size());
     const std::string name = spec.name.empty() ? "enrollment" : "'" + std::string(spec.name) + "'";
     if (count < spec.min_operands) return usage("missing operand for " + name);
-    if (count > spec.max_operands)
+    if (count > spec.max_operands) {
         return usage("unexpected operand '" + totp::printable(operands.back()) + "'");
+    }
     if (count == 0) return {};
     switch (spec.subcommand) {
         case Subcommand::status:
@@ -288,8 +289,9 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
     const SubcommandSpec* spec = &kSubcommands[0];
     if (!operands.empty()) {
         spec = find_subcommand(operands.front());
-        if (spec == nullptr)
+        if (spec == nullptr) {
             return usage("unknown command '" + totp::printable(operands.front()) + "'");
+        }
         operands.erase(operands.begin());
     }
     command.subcommand = spec->subcommand;

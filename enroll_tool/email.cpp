@@ -108,15 +108,17 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
         totp::Result<OpenRecord> enrolled = session.open_enrolled(target->name);
         if (!enrolled) return enrolled.error();
     }
-    if (totp::Status authenticated = session.authenticate_caller(); !authenticated)
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
+    }
 
     totp::Result<totp::MailSettings> settings = mail_settings(session);
     if (!settings) return settings.error();
     totp::Result<totp::SecretString> code = make_code();
     if (!code) return code.error();
-    if (totp::Status sent = send_code(session, *settings, target->name, address, *code); !sent)
+    if (totp::Status sent = send_code(session, *settings, target->name, address, *code); !sent) {
         return sent;
+    }
     say("A 6-digit code was sent to " + address + ".");
     if (totp::Status confirmed = read_back(*code); !confirmed) return confirmed;
 
@@ -126,8 +128,9 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
         totp::UserState state = open->state()->clone();
         state.email = address;
         state.email_verified = true;
-        if (totp::Status saved = open->record->save(state); !saved)
+        if (totp::Status saved = open->record->save(state); !saved) {
             return runtime_failure(saved.error());
+        }
     }
     session.privileges().drop_permanently();
     say("Email address verified: " + address);

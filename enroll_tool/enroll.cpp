@@ -59,9 +59,10 @@ totp::Result<totp::SecretBytes> secret_from(const CommandLine& command, totp::Al
         return secret;
     }
     totp::Result<totp::SecretBytes> decoded = totp::base32_decode(command.secret->view());
-    if (!decoded)
+    if (!decoded) {
         return totp::make_error(totp::Errc::invalid_argument,
                                 "bad base32 secret: " + decoded.error().message);
+    }
     if (decoded->size() < totp::kMinSecretBytes || decoded->size() > totp::kMaxSecretBytes) {
         return totp::make_error(totp::Errc::invalid_argument,
                                 "the secret is " + std::to_string(decoded->size()) +
@@ -136,13 +137,15 @@ class ImageFiles {
 
     totp::Status write(const CommandLine& command, const totp::SecretString& uri) {
         if (command.qr_png) {
-            if (totp::Status written = write_qr_png(*command.qr_png, uri.view()); !written)
+            if (totp::Status written = write_qr_png(*command.qr_png, uri.view()); !written) {
                 return written;
+            }
             paths_.push_back(*command.qr_png);
         }
         if (command.qr_svg) {
-            if (totp::Status written = write_qr_svg(*command.qr_svg, uri.view()); !written)
+            if (totp::Status written = write_qr_svg(*command.qr_svg, uri.view()); !written) {
                 return written;
+            }
             paths_.push_back(*command.qr_svg);
         }
         return {};
@@ -200,8 +203,9 @@ totp::Status activate(Session& session, const std::string& user, const NewKey& k
         state.email = previous->email;
         state.email_verified = previous->email_verified;
     }
-    if (totp::Status saved = open->record->save(state); !saved)
+    if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
+    }
     return {};
 }
 

@@ -38,14 +38,16 @@ totp::Status write_private_file(const std::string& path, std::string_view conten
     const std::string dir =
         slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (base.empty())
+    if (base.empty()) {
         return totp::make_error(totp::Errc::invalid_argument,
                                 "'" + path + "' does not name a file");
+    }
 
     std::string temp = dir + "/." + base + ".XXXXXX";
     totp::UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));  // mode 0600
-    if (fd.get() < 0)
+    if (fd.get() < 0) {
         return totp::make_error(totp::Errc::io, "cannot write " + path + ": " + error_text(errno));
+    }
     const auto give_up = [&](int error) {
         ::unlink(temp.c_str());
         return totp::make_error(totp::Errc::io, "cannot write " + path + ": " + error_text(error));
@@ -62,9 +64,10 @@ totp::Result<totp::SecretString> read_import_file(const std::string& path, std::
     totp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
         const int error = errno;
-        if (error == ELOOP)
+        if (error == ELOOP) {
             return totp::make_error(totp::Errc::invalid_argument,
                                     "cannot read " + path + ": is a symlink");
+        }
         return totp::make_error(totp::Errc::not_found,
                                 "cannot read " + path + ": " + error_text(error));
     }
@@ -73,9 +76,10 @@ totp::Result<totp::SecretString> read_import_file(const std::string& path, std::
         return totp::make_error(totp::Errc::not_found,
                                 "cannot read " + path + ": " + error_text(errno));
     }
-    if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st.st_mode)) {
         return totp::make_error(totp::Errc::invalid_argument,
                                 "cannot read " + path + ": not a regular file");
+    }
     if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > max_size) {
         return totp::make_error(
             totp::Errc::invalid_argument,

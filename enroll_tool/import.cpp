@@ -30,9 +30,10 @@ totp::Result<std::vector<totp::RecoveryHash>> hash_scratch_codes(
     for (const totp::SecretString& code : codes) {
         const std::optional<totp::SecretString> normalized =
             totp::normalize_recovery_code(code.view());
-        if (!normalized)
+        if (!normalized) {
             return totp::make_error(totp::Errc::invalid_argument,
                                     "a scratch code has an unexpected form");
+        }
         totp::Result<totp::RecoveryHash> hash = totp::hash_recovery_code(normalized->view());
         if (!hash) return runtime_failure(hash.error());
         hashes.push_back(*hash);
@@ -48,8 +49,9 @@ totp::Status save_keeping_email(Session& session, const std::string& user, totp:
         state.email = previous->email;
         state.email_verified = previous->email_verified;
     }
-    if (totp::Status saved = open->record->save(state); !saved)
+    if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
+    }
     return {};
 }
 
@@ -63,8 +65,9 @@ void explain_dropped_settings(const GoogleAuthenticatorFile& file) {
             "lockout_seconds=).");
     }
     if (file.time_skew) say("Note: TIME_SKEW is ignored; keep the server's clock in sync.");
-    if (file.disallow_reuse)
+    if (file.disallow_reuse) {
         say("Note: DISALLOW_REUSE needs no setting: pam_totp always refuses reused codes.");
+    }
 }
 
 }  // namespace
@@ -93,8 +96,9 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
         state.last_step = file->last_used_step;
     }
 
-    if (totp::Status authenticated = session.authenticate_caller(); !authenticated)
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
+    }
     if (totp::Status saved = save_keeping_email(session, target->name, state); !saved) return saved;
     session.privileges().drop_permanently();
 
@@ -159,9 +163,10 @@ totp::Status import_oath(Session& session, const CommandLine& command) {
     }
     say(std::to_string(imported.size()) + " imported, " + std::to_string(skipped) + " skipped" +
         (failed > 0 ? ", " + std::to_string(failed) + " failed" : ""));
-    if (failed > 0)
+    if (failed > 0) {
         return totp::make_error(totp::Errc::io,
                                 std::to_string(failed) + " user(s) could not be written");
+    }
     return {};
 }
 

@@ -58,8 +58,9 @@ totp::Status migrate_store(Session& session, const CommandLine& command) {
     say(std::to_string(users->size() - failed) + " of " + std::to_string(users->size()) +
         " user(s) now in the " + target_kind + " store; the " + source_kind +
         " store is unchanged (set store = " + target_kind + " to switch)");
-    if (failed > 0)
+    if (failed > 0) {
         return totp::make_error(totp::Errc::io, std::to_string(failed) + " user(s) not migrated");
+    }
     return {};
 }
 

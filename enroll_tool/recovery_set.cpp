@@ -13,9 +13,10 @@ totp::Result<RecoverySet> make_recovery_set(int count) {
     for (const totp::SecretString& code : *codes) {
         const std::optional<totp::SecretString> normalized =
             totp::normalize_recovery_code(code.view());
-        if (!normalized)
+        if (!normalized) {
             return totp::make_error(totp::Errc::io,
                                     "generated recovery code has an unexpected form");
+        }
         totp::Result<totp::RecoveryHash> hash = totp::hash_recovery_code(normalized->view());
         if (!hash) return runtime_failure(hash.error());
         set.hashes.push_back(*hash);

@@ -89,8 +89,9 @@ totp::Result<OpenRecord> Session::open_record(const std::string& user) {
 
 totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
     totp::Result<OpenRecord> open = open_record(user);
-    if (open && !open->state())
+    if (open && !open->state()) {
         return totp::make_error(totp::Errc::not_found, user + " is not enrolled");
+    }
     return open;
 }
 

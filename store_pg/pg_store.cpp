@@ -66,9 +66,10 @@ std::string one_line(const char* text) {
     std::string line;
     while (!rest.empty()) {
         const std::size_t end = rest.find('\n');
-        if (end != 0)
+        if (end != 0) {
             line +=
                 (line.empty() ? "" : "; ") + totp::printable(rest.substr(0, end), kMaxLoggedLine);
+        }
         if (end == std::string_view::npos) break;
         rest.remove_prefix(end + 1);
     }
