@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "errors.hpp"
 #include "qr_image.hpp"
 #include "recovery_set.hpp"
 #include "terminal.hpp"
@@ -191,22 +190,13 @@ totp::Result<bool> check_store(Session& session, const std::string& user) {
 
 totp::Status activate(Session& session, const std::string& user, const NewKey& key,
                       std::optional<std::uint64_t> confirmed_step, const RecoverySet& recovery) {
-    totp::Result<OpenRecord> open = session.open_record(user);
-    if (!open) return open.error();
     totp::UserState state;
     state.params = key.params;
     state.secret = key.secret.clone();
     state.last_step = confirmed_step;  // the confirmation code cannot be used again
     state.recovery = recovery.hashes;
     state.created = session.now();
-    if (const auto& previous = open->state()) {
-        state.email = previous->email;
-        state.email_verified = previous->email_verified;
-    }
-    if (totp::Status saved = open->record->save(state); !saved) {
-        return runtime_failure(saved.error());
-    }
-    return {};
+    return session.save_keeping_email(user, state);
 }
 
 }  // namespace

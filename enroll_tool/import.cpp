@@ -41,20 +41,6 @@ totp::Result<std::vector<totp::RecoveryHash>> hash_scratch_codes(
     return hashes;
 }
 
-// Replaces (or creates) the user's record with `state`, keeping a recorded email address.
-totp::Status save_keeping_email(Session& session, const std::string& user, totp::UserState& state) {
-    totp::Result<OpenRecord> open = session.open_record(user);
-    if (!open) return open.error();
-    if (const auto& previous = open->state()) {
-        state.email = previous->email;
-        state.email_verified = previous->email_verified;
-    }
-    if (totp::Status saved = open->record->save(state); !saved) {
-        return runtime_failure(saved.error());
-    }
-    return {};
-}
-
 void explain_dropped_settings(const GoogleAuthenticatorFile& file) {
     if (file.window_size) {
         say("Note: WINDOW_SIZE " + std::to_string(*file.window_size) +
@@ -99,7 +85,7 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
     }
-    if (totp::Status saved = save_keeping_email(session, target->name, state); !saved) return saved;
+    if (totp::Status saved = session.save_keeping_email(target->name, state); !saved) return saved;
     session.privileges().drop_permanently();
 
     say("Imported " + path + " for " + target->name + ": " + describe(state.params) + ", " +

@@ -95,6 +95,19 @@ totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
     return open;
 }
 
+totp::Status Session::save_keeping_email(const std::string& user, totp::UserState& state) {
+    totp::Result<OpenRecord> open = open_record(user);
+    if (!open) return open.error();
+    if (const auto& previous = open->state()) {
+        state.email = previous->email;
+        state.email_verified = previous->email_verified;
+    }
+    if (totp::Status saved = open->record->save(state); !saved) {
+        return runtime_failure(saved.error());
+    }
+    return {};
+}
+
 totp::Result<std::vector<std::string>> Session::enrolled_users() {
     const Privileges::Elevation elevated = privileges_->elevate();
     totp::Result<std::vector<std::string>> users = store_->users();

@@ -16,6 +16,7 @@
 #include "totp/config.hpp"
 #include "totp/result.hpp"
 #include "totp/store.hpp"
+#include "totp/user_state.hpp"
 
 namespace totp_enroll {
 
@@ -57,6 +58,10 @@ class Session {
 
     // The record of an enrolled user; Errc::not_found if the user is not enrolled.
     totp::Result<OpenRecord> open_enrolled(const std::string& user);
+
+    // Replaces (or creates) a user's record with `state`, keeping the email address the
+    // old record holds: enrolling again does not drop a verified address.
+    totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
 
     totp::Result<std::vector<std::string>> enrolled_users();
 
