@@ -160,34 +160,24 @@ Message Monitor::request_reset(std::string_view ip, std::string_view user) {
 
 Message Monitor::check_token(std::string_view ip, std::string_view token) {
     const std::int64_t now = clock_.now();
-    const std::string key = *address_key(ip);
-    if (failures_per_ip_.exhausted(key, now)) return reply(Answer::ip_limited);
-    const std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
-    if (!entry) {
-        failures_per_ip_.record(key, now);
-        log_info("unusable reset link opened from %s", totp::printable(ip).c_str());
-        return reply(Answer::token_invalid);
-    }
-    if (const Eligibility account = check_account(entry->user, config_.uid_min, now);
+    const Admitted admitted = admit_token(ip, token, now, "unusable reset link opened");
+    if (!admitted.entry) return reply(admitted.refusal);
+    const std::string& user = admitted.entry->user;
+    if (const Eligibility account = check_account(user, config_.uid_min, now);
         account != Eligibility::eligible) {
-        log_info("reset link for '%s' refused: %s", entry->user.c_str(), describe(account));
+        log_info("reset link for '%s' refused: %s", user.c_str(), describe(account));
         return reply(Answer::token_invalid);
     }
-    return reply(Answer::token_valid, {entry->user});
+    return reply(Answer::token_valid, {user});
 }
 
 Message Monitor::reset(std::string_view ip, std::string_view token, std::string_view code,
                        std::string_view password, std::string_view repeat) {
     const std::int64_t now = clock_.now();
+    const Admitted admitted = admit_token(ip, token, now, "password reset with an unusable link");
+    if (!admitted.entry) return reply(admitted.refusal);
     const std::string key = *address_key(ip);
-    if (failures_per_ip_.exhausted(key, now)) return reply(Answer::ip_limited);
-    const std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
-    if (!entry) {
-        failures_per_ip_.record(key, now);
-        log_info("password reset with an unusable link from %s", totp::printable(ip).c_str());
-        return reply(Answer::token_invalid);
-    }
-    const std::string& user = entry->user;
+    const std::string& user = admitted.entry->user;
     if (!totp::equal_constant_time(password, repeat)) {
         return reply(Answer::passwords_differ, {user});
     }
@@ -257,6 +247,18 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
         log_error("mail queue full: change notice for '%s' dropped", user.c_str());
     }
     return reply(Answer::password_changed);
+}
+
+Monitor::Admitted Monitor::admit_token(std::string_view ip, std::string_view token,
+                                       std::int64_t now, const char* what) {
+    const std::string key = *address_key(ip);
+    if (failures_per_ip_.exhausted(key, now)) return Admitted{std::nullopt, Answer::ip_limited};
+    std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
+    if (!entry) {
+        failures_per_ip_.record(key, now);
+        log_info("%s from %s", what, totp::printable(ip).c_str());
+    }
+    return Admitted{std::move(entry), Answer::token_invalid};
 }
 
 std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view token,
