@@ -4,6 +4,7 @@
 #include <ctime>
 #include <string>
 
+#include "errors.hpp"
 #include "recovery_set.hpp"
 #include "terminal.hpp"
 
@@ -14,8 +15,9 @@ std::string iso_time(std::int64_t unix_time) {
     const std::time_t seconds = static_cast<std::time_t>(unix_time);
     std::tm utc{};
     char text[32] = "-";
-    if (::gmtime_r(&seconds, &utc) != nullptr)
+    if (::gmtime_r(&seconds, &utc) != nullptr) {
         std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    }
     return text;
 }
 
@@ -72,22 +74,22 @@ std::string json_object(const std::string& user, const totp::UserState& state, s
 }
 
 // The target of an admin subcommand, with its record open.
-Expected<OpenRecord> open_target(Session& session, const std::optional<std::string>& user,
-                                 Account* account = nullptr) {
-    Expected<Account> target = session.target(user);
-    if (!target) return target.failure();
+totp::Result<OpenRecord> open_target(Session& session, const std::optional<std::string>& user,
+                                     Account* account = nullptr) {
+    totp::Result<Account> target = session.target(user);
+    if (!target) return target.error();
     if (account != nullptr) *account = *target;
     return session.open_enrolled(target->name);
 }
 
 }  // namespace
 
-Outcome show_status(Session& session, const CommandLine& command) {
+totp::Status show_status(Session& session, const CommandLine& command) {
     Account target;
     totp::UserState state;
     {
-        Expected<OpenRecord> open = open_target(session, command.status_user, &target);
-        if (!open) return open.failure();
+        totp::Result<OpenRecord> open = open_target(session, command.status_user, &target);
+        if (!open) return open.error();
         state = open->state()->clone();
     }
     session.privileges().drop_permanently();
@@ -106,21 +108,21 @@ Outcome show_status(Session& session, const CommandLine& command) {
     return {};
 }
 
-Outcome list_enrolled(Session& session, const CommandLine& command) {
-    Expected<std::vector<std::string>> users = session.enrolled_users();
-    if (!users) return users.failure();
+totp::Status list_enrolled(Session& session, const CommandLine& command) {
+    totp::Result<std::vector<std::string>> users = session.enrolled_users();
+    if (!users) return users.error();
     const std::int64_t now = session.now();
     std::size_t unreadable = 0;
     std::vector<std::string> lines;
     for (const std::string& user : *users) {
-        Expected<OpenRecord> open = session.open_record(user);
+        totp::Result<OpenRecord> open = session.open_record(user);
         if (!open || !open->state()) {
             // Removed meanwhile: not enrolled any more, not an error.
             if (open) continue;
             ++unreadable;
             lines.push_back(command.json ? "{\"user\":" + json_string(user) + ",\"error\":" +
-                                               json_string(open.failure().message) + "}"
-                                         : user + " error=" + json_string(open.failure().message));
+                                               json_string(open.error().message) + "}"
+                                         : user + " error=" + json_string(open.error().message));
             continue;
         }
         lines.push_back(command.json ? json_object(user, *open->state(), now)
@@ -136,51 +138,62 @@ Outcome list_enrolled(Session& session, const CommandLine& command) {
         for (const std::string& line : lines) say(line);
     }
     if (unreadable > 0) {
-        return fail(Exit::failure, std::to_string(unreadable) + " record(s) could not be read");
+        return totp::make_error(totp::Errc::io,
+                                std::to_string(unreadable) + " record(s) could not be read");
     }
     return {};
 }
 
-Outcome unlock_user(Session& session, const CommandLine& command) {
-    Expected<OpenRecord> open = open_target(session, command.user);
-    if (!open) return open.failure();
+totp::Status unlock_user(Session& session, const CommandLine& command) {
+    totp::Result<OpenRecord> open = open_target(session, command.user);
+    if (!open) return open.error();
     totp::UserState state = open->state()->clone();
     state.failures = 0;
     state.locked_until = 0;
-    if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
+    if (totp::Status saved = open->record->save(state); !saved) {
+        return runtime_failure(saved.error());
+    }
     say(*command.user + ": unlocked");
     return {};
 }
 
-Outcome remove_user(Session& session, const CommandLine& command) {
-    Expected<OpenRecord> open = open_target(session, command.user);
-    if (!open) return open.failure();
-    if (totp::Status removed = open->record->remove(); !removed) return from_core(removed.error());
+totp::Status remove_user(Session& session, const CommandLine& command) {
+    totp::Result<OpenRecord> open = open_target(session, command.user);
+    if (!open) return open.error();
+    if (totp::Status removed = open->record->remove(); !removed) {
+        return runtime_failure(removed.error());
+    }
     say(*command.user + ": enrollment removed");
     return {};
 }
 
-Outcome renew_recovery_codes(Session& session, const CommandLine& command) {
-    Expected<Account> target = session.target(command.user);
-    if (!target) return target.failure();
+totp::Status renew_recovery_codes(Session& session, const CommandLine& command) {
+    totp::Result<Account> target = session.target(command.user);
+    if (!target) return target.error();
     {
         // Fail early for someone not enrolled; closed again before PAM takes the lock.
-        Expected<OpenRecord> enrolled = session.open_enrolled(target->name);
-        if (!enrolled) return enrolled.failure();
+        totp::Result<OpenRecord> enrolled = session.open_enrolled(target->name);
+        if (!enrolled) return enrolled.error();
     }
-    if (Outcome authenticated = session.authenticate_caller(); !authenticated) return authenticated;
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
+        return authenticated;
+    }
 
     const int count = command.recovery_codes.value_or(session.settings().recovery_codes);
-    if (count < 1)
-        return fail(Exit::usage, "recovery-codes needs at least 1 code (--recovery-codes N)");
-    Expected<RecoverySet> recovery = make_recovery_set(count);
-    if (!recovery) return recovery.failure();
+    if (count < 1) {
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "recovery-codes needs at least 1 code (--recovery-codes N)");
+    }
+    totp::Result<RecoverySet> recovery = make_recovery_set(count);
+    if (!recovery) return recovery.error();
     {
-        Expected<OpenRecord> open = session.open_enrolled(target->name);
-        if (!open) return open.failure();
+        totp::Result<OpenRecord> open = session.open_enrolled(target->name);
+        if (!open) return open.error();
         totp::UserState state = open->state()->clone();
         state.recovery = recovery->hashes;
-        if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
+        if (totp::Status saved = open->record->save(state); !saved) {
+            return runtime_failure(saved.error());
+        }
     }
     session.privileges().drop_permanently();
     print_recovery_codes(*recovery);

@@ -2,17 +2,17 @@
 #pragma once
 
 #include "command_line.hpp"
-#include "failure.hpp"
 #include "session.hpp"
+#include "totp/result.hpp"
 
 namespace totp_enroll {
 
-Outcome show_status(Session& session, const CommandLine& command);
-Outcome list_enrolled(Session& session, const CommandLine& command);  // root
-Outcome unlock_user(Session& session, const CommandLine& command);    // root
-Outcome remove_user(Session& session, const CommandLine& command);    // root
+totp::Status show_status(Session& session, const CommandLine& command);
+totp::Status list_enrolled(Session& session, const CommandLine& command);  // root
+totp::Status unlock_user(Session& session, const CommandLine& command);    // root
+totp::Status remove_user(Session& session, const CommandLine& command);    // root
 
 // A new set of recovery codes, printed once; the old set stops working.
-Outcome renew_recovery_codes(Session& session, const CommandLine& command);
+totp::Status renew_recovery_codes(Session& session, const CommandLine& command);
 
 }  // namespace totp_enroll

@@ -14,7 +14,7 @@ namespace totp_enroll {
 namespace {
 
 struct Conversation {
-    std::optional<Failure> stopped;  // why the conversation ended early, if it did
+    std::optional<totp::Error> stopped;  // why the conversation ended early, if it did
 };
 
 void free_responses(pam_response* responses, int count) {
@@ -40,10 +40,10 @@ int converse(int count, const pam_message** messages, pam_response** out, void* 
             switch (message.msg_style) {
                 case PAM_PROMPT_ECHO_OFF:
                 case PAM_PROMPT_ECHO_ON: {
-                    Expected<totp::SecretString> answer = ask_line(
+                    totp::Result<totp::SecretString> answer = ask_line(
                         text, message.msg_style == PAM_PROMPT_ECHO_OFF ? Echo::off : Echo::on);
                     if (!answer) {
-                        conversation->stopped = answer.failure();
+                        conversation->stopped = answer.error();
                         free_responses(responses, count);
                         return PAM_CONV_ERR;
                     }
@@ -75,7 +75,7 @@ int converse(int count, const pam_message** messages, pam_response** out, void* 
 
 }  // namespace
 
-Outcome authenticate_with_pam(const std::string& user, const Privileges& privileges) {
+totp::Status authenticate_with_pam(const std::string& user, const Privileges& privileges) {
     Conversation conversation;
     const pam_conv conv{converse, &conversation};
     const Privileges::Elevation elevated = privileges.elevate();
@@ -83,7 +83,8 @@ Outcome authenticate_with_pam(const std::string& user, const Privileges& privile
     pam_handle_t* handle = nullptr;
     int rc = ::pam_start(kPamService, user.c_str(), &conv, &handle);
     if (rc != PAM_SUCCESS) {
-        return fail(Exit::failure, std::string("cannot start PAM service ") + kPamService);
+        return totp::make_error(totp::Errc::io,
+                                std::string("cannot start PAM service ") + kPamService);
     }
     if (const char* tty = ::ttyname(STDIN_FILENO)) ::pam_set_item(handle, PAM_TTY, tty);
     ::pam_set_item(handle, PAM_RUSER, user.c_str());
@@ -95,7 +96,9 @@ Outcome authenticate_with_pam(const std::string& user, const Privileges& privile
     ::pam_end(handle, rc);
 
     if (conversation.stopped) return *conversation.stopped;
-    if (rc != PAM_SUCCESS) return fail(Exit::not_permitted, "authentication failed: " + reason);
+    if (rc != PAM_SUCCESS) {
+        return totp::make_error(totp::Errc::not_permitted, "authentication failed: " + reason);
+    }
     return {};
 }
 

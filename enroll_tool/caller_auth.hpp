@@ -7,15 +7,15 @@
 
 #include <string>
 
-#include "failure.hpp"
 #include "privileges.hpp"
+#include "totp/result.hpp"
 
 namespace totp_enroll {
 
 inline constexpr const char* kPamService = "totp-enroll";
 
 // pam_start + pam_authenticate + pam_acct_mgmt for `user` with a terminal conversation,
-// elevated. A refusal is Exit::not_permitted; Ctrl-C or end of input is Exit::aborted.
-Outcome authenticate_with_pam(const std::string& user, const Privileges& privileges);
+// elevated. A refusal is Errc::not_permitted; Ctrl-C or end of input is Errc::cancelled.
+totp::Status authenticate_with_pam(const std::string& user, const Privileges& privileges);
 
 }  // namespace totp_enroll

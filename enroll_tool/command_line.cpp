@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "totp/text.hpp"
+
 namespace totp_enroll {
 namespace {
 
@@ -87,23 +89,14 @@ constexpr SubcommandSpec kSubcommands[] = {
 // clang-format on
 
 // A command line that does not parse: point at the usage text.
-Failure usage(std::string message) {
-    return fail(Exit::usage, std::move(message) + " (see totp-enroll --help)");
+totp::Error usage(std::string message) {
+    return totp::make_error(totp::Errc::invalid_argument,
+                            std::move(message) + " (see totp-enroll --help)");
 }
 
 // An option whose value is out of range: the message says what is accepted.
-Failure bad_value(std::string message) {
-    return fail(Exit::usage, std::move(message));
-}
-
-// Printable and short enough to repeat in an error message.
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 64)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
-    }
-    return text.size() > 64 ? out + "..." : out;
+totp::Error bad_value(std::string message) {
+    return totp::make_error(totp::Errc::invalid_argument, std::move(message));
 }
 
 std::optional<int> parse_number(std::string_view text, int min, int max) {
@@ -117,12 +110,7 @@ std::optional<int> parse_number(std::string_view text, int min, int max) {
 }
 
 bool is_display_text(std::string_view text) {
-    if (text.size() > kMaxText) return false;
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) return false;
-    }
-    return true;
+    return text.size() <= kMaxText && !totp::has_control(text);
 }
 
 // Sets `style` (nullopt for "none"); false for an unknown name.
@@ -142,7 +130,7 @@ bool parse_qr_style(std::string_view name, std::optional<QrStyle>& style) {
 }
 
 // Stores one option's value in `command`; a failure names the option and the bad value.
-Outcome apply_option(int option, const char* argument, CommandLine& command) {
+totp::Status apply_option(int option, const char* argument, CommandLine& command) {
     const std::string_view value = argument != nullptr ? argument : "";
     switch (option) {
         case kUser:
@@ -163,21 +151,22 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
         case kAlgorithm:
             command.algorithm = totp::parse_algorithm(value);
             if (!command.algorithm) {
-                return bad_value("unsupported algorithm '" + shown(value) +
+                return bad_value("unsupported algorithm '" + totp::printable(value) +
                                  "' (use SHA1, SHA256 or SHA512)");
             }
             return {};
         case kDigits:
             command.digits = parse_number(value, totp::kMinDigits, totp::kMaxDigits);
             if (!command.digits) {
-                return bad_value("unsupported number of digits '" + shown(value) +
+                return bad_value("unsupported number of digits '" + totp::printable(value) +
                                  "' (use 6, 7 or 8)");
             }
             return {};
         case kPeriod:
             command.period = parse_number(value, totp::kMinPeriod, totp::kMaxPeriod);
             if (!command.period) {
-                return bad_value("unsupported period '" + shown(value) + "' (use 15-300 seconds)");
+                return bad_value("unsupported period '" + totp::printable(value) +
+                                 "' (use 15-300 seconds)");
             }
             return {};
         case kIssuer:
@@ -195,7 +184,7 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
             return {};
         case kQr:
             if (!parse_qr_style(value, command.qr)) {
-                return bad_value("unknown QR style '" + shown(value) +
+                return bad_value("unknown QR style '" + totp::printable(value) +
                                  "' (use utf8, utf8-inverted, ansi or none)");
             }
             return {};
@@ -207,7 +196,8 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
         case kRecoveryCodes:
             command.recovery_codes = parse_number(value, 0, 20);
             if (!command.recovery_codes) {
-                return bad_value("bad number of recovery codes '" + shown(value) + "' (use 0-20)");
+                return bad_value("bad number of recovery codes '" + totp::printable(value) +
+                                 "' (use 0-20)");
             }
             return {};
         case kJson:
@@ -215,7 +205,8 @@ Outcome apply_option(int option, const char* argument, CommandLine& command) {
             return {};
         case kTo:
             if (value != "files" && value != "postgresql") {
-                return bad_value("unknown store '" + shown(value) + "' (use files or postgresql)");
+                return bad_value("unknown store '" + totp::printable(value) +
+                                 "' (use files or postgresql)");
             }
             command.to = std::string(value);
             return {};
@@ -238,13 +229,14 @@ const SubcommandSpec* find_subcommand(std::string_view name) {
 }
 
 // Assigns the operands after the subcommand name to their fields.
-Outcome take_operands(const SubcommandSpec& spec, std::vector<std::string> operands,
-                      CommandLine& command) {
+totp::Status take_operands(const SubcommandSpec& spec, std::vector<std::string> operands,
+                           CommandLine& command) {
     const int count = static_cast<int>(operands.size());
     const std::string name = spec.name.empty() ? "enrollment" : "'" + std::string(spec.name) + "'";
     if (count < spec.min_operands) return usage("missing operand for " + name);
-    if (count > spec.max_operands)
-        return usage("unexpected operand '" + shown(operands.back()) + "'");
+    if (count > spec.max_operands) {
+        return usage("unexpected operand '" + totp::printable(operands.back()) + "'");
+    }
     if (count == 0) return {};
     switch (spec.subcommand) {
         case Subcommand::status:
@@ -262,7 +254,7 @@ Outcome take_operands(const SubcommandSpec& spec, std::vector<std::string> opera
 
 }  // namespace
 
-Expected<CommandLine> parse_command_line(int argc, char** argv) {
+totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
     CommandLine command;
     std::uint32_t seen = 0;
     ::opterr = 0;
@@ -280,7 +272,7 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
         }
         if (option == '?') {
             const std::string given = ::optopt != 0 ? std::string("-") + static_cast<char>(::optopt)
-                                                    : shown(argv[::optind - 1]);
+                                                    : totp::printable(argv[::optind - 1]);
             return usage("unknown option '" + given + "'");
         }
         if (option == ':') return usage(option_name(::optopt) + " needs a value");
@@ -288,8 +280,8 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
             return usage(option_name(option) + " given twice");
         }
         seen |= bit(static_cast<Option>(option));
-        if (Outcome applied = apply_option(option, ::optarg, command); !applied) {
-            return applied.failure();
+        if (totp::Status applied = apply_option(option, ::optarg, command); !applied) {
+            return applied.error();
         }
     }
 
@@ -297,7 +289,9 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
     const SubcommandSpec* spec = &kSubcommands[0];
     if (!operands.empty()) {
         spec = find_subcommand(operands.front());
-        if (spec == nullptr) return usage("unknown command '" + shown(operands.front()) + "'");
+        if (spec == nullptr) {
+            return usage("unknown command '" + totp::printable(operands.front()) + "'");
+        }
         operands.erase(operands.begin());
     }
     command.subcommand = spec->subcommand;
@@ -317,10 +311,26 @@ Expected<CommandLine> parse_command_line(int argc, char** argv) {
         !command.user) {
         return usage("'" + std::string(spec->name) + "' needs --user NAME");
     }
-    if (Outcome taken = take_operands(*spec, std::move(operands), command); !taken) {
-        return taken.failure();
+    if (totp::Status taken = take_operands(*spec, std::move(operands), command); !taken) {
+        return taken.error();
     }
     return command;
+}
+
+std::vector<std::string_view> option_names() {
+    std::vector<std::string_view> names;
+    for (const option& entry : kLongOptions) {
+        if (entry.name != nullptr) names.emplace_back(entry.name);
+    }
+    return names;
+}
+
+std::vector<std::string_view> subcommand_names() {
+    std::vector<std::string_view> names;
+    for (const SubcommandSpec& spec : kSubcommands) {
+        if (!spec.name.empty()) names.push_back(spec.name);
+    }
+    return names;
 }
 
 const char* usage_text() {

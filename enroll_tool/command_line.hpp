@@ -4,11 +4,12 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "failure.hpp"
 #include "terminal_qr.hpp"
 #include "totp/otp.hpp"
+#include "totp/result.hpp"
 #include "totp/secret.hpp"
 
 namespace totp_enroll {
@@ -57,9 +58,14 @@ struct CommandLine {
 };
 
 // Parses argv (getopt_long; options may come before or after the subcommand).
-Expected<CommandLine> parse_command_line(int argc, char** argv);
+totp::Result<CommandLine> parse_command_line(int argc, char** argv);
 
 // The --help text.
 const char* usage_text();
+
+// Every long option (without "--") and every subcommand the parser accepts, for the check
+// that totp-enroll(1) documents them all.
+std::vector<std::string_view> option_names();
+std::vector<std::string_view> subcommand_names();
 
 }  // namespace totp_enroll

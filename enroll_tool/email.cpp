@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "errors.hpp"
 #include "terminal.hpp"
 #include "totp/mail.hpp"
 #include "totp/secret.hpp"
@@ -19,13 +20,13 @@ constexpr std::uint32_t kCodeRange = 1'000'000;  // six digits
 constexpr const char* kCodePrompt = "Enter the code from the email: ";
 
 // A uniformly random 6-digit code (rejection sampling keeps it unbiased).
-Expected<totp::SecretString> make_code() {
+totp::Result<totp::SecretString> make_code() {
     constexpr std::uint64_t kLimit =
         (std::uint64_t{1} << 32) - ((std::uint64_t{1} << 32) % kCodeRange);
     std::uint32_t value = 0;
     do {
         if (!totp::random_bytes(reinterpret_cast<std::uint8_t*>(&value), sizeof value)) {
-            return fail(Exit::failure, "the random number generator failed");
+            return totp::make_error(totp::Errc::io, "the random number generator failed");
         }
     } while (value >= kLimit);
     char text[8];
@@ -42,7 +43,7 @@ std::string host_name() {
     return name;
 }
 
-Expected<totp::MailSettings> mail_settings(Session& session) {
+totp::Result<totp::MailSettings> mail_settings(Session& session) {
     totp::MailSettings settings;
     std::vector<totp::ConfigProblem> problems;
     {
@@ -50,14 +51,15 @@ Expected<totp::MailSettings> mail_settings(Session& session) {
         totp::load_mail_settings(session.config_path(), settings, problems);
     }
     for (const totp::ConfigProblem& problem : problems) {
-        if (problem.security_relevant) return fail(Exit::failure, problem.message);
+        if (problem.security_relevant) return totp::make_error(totp::Errc::io, problem.message);
         std::fprintf(stderr, "totp-enroll: warning: %s\n", problem.message.c_str());
     }
     return settings;
 }
 
-Outcome send_code(Session& session, const totp::MailSettings& settings, const std::string& user,
-                  const std::string& address, const totp::SecretString& code) {
+totp::Status send_code(Session& session, const totp::MailSettings& settings,
+                       const std::string& user, const std::string& address,
+                       const totp::SecretString& code) {
     totp::MailMessage message;
     message.to = address;
     message.subject = "Your verification code for " + host_name();
@@ -66,62 +68,69 @@ Outcome send_code(Session& session, const totp::MailSettings& settings, const st
                         "of the account " +
                         user + " on " + host_name() +
                         ".\nIf you did not ask for this, you can ignore this message.\n";
-    Outcome sent;
+    totp::Status sent;
     {
         // The SMTP password file is root's; the elevation is only needed when there is one.
         const Privileges::Elevation elevated = settings.smtp_password_file.empty()
                                                    ? Privileges::Elevation()
                                                    : session.privileges().elevate();
         if (totp::Status status = totp::send_mail(settings, message, session.now()); !status) {
-            sent = fail(Exit::failure, "mail not sent: " + status.error().message);
+            sent = totp::make_error(totp::Errc::io, "mail not sent: " + status.error().message);
         }
     }
     totp::wipe(message.text_body);
     return sent;
 }
 
-Outcome read_back(const totp::SecretString& code) {
+totp::Status read_back(const totp::SecretString& code) {
     for (int attempt = 0; attempt < kTries; ++attempt) {
-        Expected<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
-        if (!typed) return typed.failure();
+        totp::Result<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
+        if (!typed) return typed.error();
         if (totp::equal_constant_time(typed->view(), code.view())) return {};
         say("That code is not correct.");
     }
-    return fail(Exit::aborted, "the address was not confirmed; nothing was changed");
+    return totp::make_error(totp::Errc::cancelled,
+                            "the address was not confirmed; nothing was changed");
 }
 
 }  // namespace
 
-Outcome verify_email(Session& session, const CommandLine& command) {
-    Expected<Account> target = session.target(command.user);
-    if (!target) return target.failure();
+totp::Status verify_email(Session& session, const CommandLine& command) {
+    totp::Result<Account> target = session.target(command.user);
+    if (!target) return target.error();
     const std::string& address = *command.address;
     if (totp::Status valid = totp::validate_address(address); !valid) {
-        return fail(Exit::usage, "bad address: " + valid.error().message);
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "bad address: " + valid.error().message);
     }
     {
         // Closed again before PAM, which locks the same record.
-        Expected<OpenRecord> enrolled = session.open_enrolled(target->name);
-        if (!enrolled) return enrolled.failure();
+        totp::Result<OpenRecord> enrolled = session.open_enrolled(target->name);
+        if (!enrolled) return enrolled.error();
     }
-    if (Outcome authenticated = session.authenticate_caller(); !authenticated) return authenticated;
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
+        return authenticated;
+    }
 
-    Expected<totp::MailSettings> settings = mail_settings(session);
-    if (!settings) return settings.failure();
-    Expected<totp::SecretString> code = make_code();
-    if (!code) return code.failure();
-    if (Outcome sent = send_code(session, *settings, target->name, address, *code); !sent)
+    totp::Result<totp::MailSettings> settings = mail_settings(session);
+    if (!settings) return settings.error();
+    totp::Result<totp::SecretString> code = make_code();
+    if (!code) return code.error();
+    if (totp::Status sent = send_code(session, *settings, target->name, address, *code); !sent) {
         return sent;
+    }
     say("A 6-digit code was sent to " + address + ".");
-    if (Outcome confirmed = read_back(*code); !confirmed) return confirmed;
+    if (totp::Status confirmed = read_back(*code); !confirmed) return confirmed;
 
     {
-        Expected<OpenRecord> open = session.open_enrolled(target->name);
-        if (!open) return open.failure();
+        totp::Result<OpenRecord> open = session.open_enrolled(target->name);
+        if (!open) return open.error();
         totp::UserState state = open->state()->clone();
         state.email = address;
         state.email_verified = true;
-        if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
+        if (totp::Status saved = open->record->save(state); !saved) {
+            return runtime_failure(saved.error());
+        }
     }
     session.privileges().drop_permanently();
     say("Email address verified: " + address);

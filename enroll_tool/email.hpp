@@ -3,11 +3,11 @@
 #pragma once
 
 #include "command_line.hpp"
-#include "failure.hpp"
 #include "session.hpp"
+#include "totp/result.hpp"
 
 namespace totp_enroll {
 
-Outcome verify_email(Session& session, const CommandLine& command);
+totp::Status verify_email(Session& session, const CommandLine& command);
 
 }  // namespace totp_enroll

@@ -49,37 +49,41 @@ std::string host_name() {
     return name;
 }
 
-Expected<totp::SecretBytes> secret_from(const CommandLine& command, totp::Algorithm algorithm) {
+totp::Result<totp::SecretBytes> secret_from(const CommandLine& command, totp::Algorithm algorithm) {
     if (!command.secret) {
         totp::SecretBytes secret(secret_size(algorithm));
         if (!totp::random_bytes(secret.data(), secret.size())) {
-            return fail(Exit::failure, "the random number generator failed");
+            return totp::make_error(totp::Errc::io, "the random number generator failed");
         }
         return secret;
     }
     totp::Result<totp::SecretBytes> decoded = totp::base32_decode(command.secret->view());
-    if (!decoded) return fail(Exit::usage, "bad base32 secret: " + decoded.error().message);
+    if (!decoded) {
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "bad base32 secret: " + decoded.error().message);
+    }
     if (decoded->size() < totp::kMinSecretBytes || decoded->size() > totp::kMaxSecretBytes) {
-        return fail(Exit::usage, "the secret is " + std::to_string(decoded->size()) +
-                                     " bytes; it must be " + std::to_string(totp::kMinSecretBytes) +
-                                     "-" + std::to_string(totp::kMaxSecretBytes) + " bytes");
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "the secret is " + std::to_string(decoded->size()) +
+                                    " bytes; it must be " + std::to_string(totp::kMinSecretBytes) +
+                                    "-" + std::to_string(totp::kMaxSecretBytes) + " bytes");
     }
     return std::move(*decoded);
 }
 
 // Parameters from the config file, overridden by options.
-Expected<NewKey> make_key(const Session& session, const CommandLine& command,
-                          const Account& target) {
+totp::Result<NewKey> make_key(const Session& session, const CommandLine& command,
+                              const Account& target) {
     NewKey key;
     key.params = session.settings().params;
     if (command.algorithm) key.params.algorithm = *command.algorithm;
     if (command.digits) key.params.digits = *command.digits;
     if (command.period) key.params.period = *command.period;
     if (totp::Status valid = totp::validate(key.params); !valid) {
-        return from_core(valid.error(), Exit::usage);
+        return valid.error();  // a bad --algorithm, --digits or --period: a usage error
     }
-    Expected<totp::SecretBytes> secret = secret_from(command, key.params.algorithm);
-    if (!secret) return secret.failure();
+    totp::Result<totp::SecretBytes> secret = secret_from(command, key.params.algorithm);
+    if (!secret) return secret.error();
     key.secret = std::move(*secret);
     key.issuer = command.issuer.value_or(
         session.settings().issuer.empty() ? host_name() : session.settings().issuer);
@@ -130,15 +134,17 @@ class ImageFiles {
         for (const std::string& path : paths_) ::unlink(path.c_str());
     }
 
-    Outcome write(const CommandLine& command, const totp::SecretString& uri) {
+    totp::Status write(const CommandLine& command, const totp::SecretString& uri) {
         if (command.qr_png) {
-            if (Outcome written = write_qr_png(*command.qr_png, uri.view()); !written)
+            if (totp::Status written = write_qr_png(*command.qr_png, uri.view()); !written) {
                 return written;
+            }
             paths_.push_back(*command.qr_png);
         }
         if (command.qr_svg) {
-            if (Outcome written = write_qr_svg(*command.qr_svg, uri.view()); !written)
+            if (totp::Status written = write_qr_svg(*command.qr_svg, uri.view()); !written) {
                 return written;
+            }
             paths_.push_back(*command.qr_svg);
         }
         return {};
@@ -158,57 +164,51 @@ totp::SecretString without_spaces(std::string_view typed) {
 }
 
 // The time step of the first correct code from the app, within kConfirmTries.
-Expected<std::uint64_t> confirm(const NewKey& key, const Session& session) {
+totp::Result<std::uint64_t> confirm(const NewKey& key, const Session& session) {
     for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
-        Expected<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
-        if (!typed) return typed.failure();
+        totp::Result<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
+        if (!typed) return typed.error();
         const totp::SecretString code = without_spaces(typed->view());
         const totp::TotpCheck check = totp::check_totp(key.secret, key.params, code.view(),
                                                        session.now(), kConfirmWindow, std::nullopt);
         if (check.outcome == totp::TotpCheck::Outcome::accepted) return check.step;
         say("That code is not correct.");
     }
-    return fail(Exit::aborted, "the code was not confirmed after " + std::to_string(kConfirmTries) +
-                                   " tries; nothing was changed");
+    return totp::make_error(totp::Errc::cancelled, "the code was not confirmed after " +
+                                                       std::to_string(kConfirmTries) +
+                                                       " tries; nothing was changed");
 }
 
 // Checks before anything is shown that the store can be opened (so a broken store fails
 // now rather than after the scan), and whether the target is enrolled already. The
 // record is closed again: nothing may hold its lock while the caller is prompted.
-Expected<bool> check_store(Session& session, const std::string& user) {
-    Expected<OpenRecord> open = session.open_record(user);
-    if (!open) return open.failure();
+totp::Result<bool> check_store(Session& session, const std::string& user) {
+    totp::Result<OpenRecord> open = session.open_record(user);
+    if (!open) return open.error();
     return open->state().has_value();
 }
 
-Outcome activate(Session& session, const std::string& user, const NewKey& key,
-                 std::optional<std::uint64_t> confirmed_step, const RecoverySet& recovery) {
-    Expected<OpenRecord> open = session.open_record(user);
-    if (!open) return open.failure();
+totp::Status activate(Session& session, const std::string& user, const NewKey& key,
+                      std::optional<std::uint64_t> confirmed_step, const RecoverySet& recovery) {
     totp::UserState state;
     state.params = key.params;
     state.secret = key.secret.clone();
     state.last_step = confirmed_step;  // the confirmation code cannot be used again
     state.recovery = recovery.hashes;
     state.created = session.now();
-    if (const auto& previous = open->state()) {
-        state.email = previous->email;
-        state.email_verified = previous->email_verified;
-    }
-    if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
-    return {};
+    return session.save_keeping_email(user, state);
 }
 
 }  // namespace
 
-Outcome enroll(Session& session, const CommandLine& command) {
-    Expected<Account> target = session.target(command.user);
-    if (!target) return target.failure();
-    Expected<NewKey> key = make_key(session, command, *target);
-    if (!key) return key.failure();
-    Expected<bool> enrolled = check_store(session, target->name);
-    if (!enrolled) return enrolled.failure();
-    if (Outcome authenticated = session.authenticate_caller(); !authenticated) {
+totp::Status enroll(Session& session, const CommandLine& command) {
+    totp::Result<Account> target = session.target(command.user);
+    if (!target) return target.error();
+    totp::Result<NewKey> key = make_key(session, command, *target);
+    if (!key) return key.error();
+    totp::Result<bool> enrolled = check_store(session, target->name);
+    if (!enrolled) return enrolled.error();
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
     }
 
@@ -216,19 +216,19 @@ Outcome enroll(Session& session, const CommandLine& command) {
         {.issuer = key->issuer, .account = key->label, .params = key->params}, key->secret);
     show_key(*key, uri, command.qr);
     ImageFiles images;
-    if (Outcome written = images.write(command, uri); !written) return written;
+    if (totp::Status written = images.write(command, uri); !written) return written;
 
     std::optional<std::uint64_t> confirmed_step;
     if (!command.no_confirm) {
         if (*enrolled) say("The current enrollment keeps working until this one is confirmed.");
-        Expected<std::uint64_t> step = confirm(*key, session);
-        if (!step) return step.failure();
+        totp::Result<std::uint64_t> step = confirm(*key, session);
+        if (!step) return step.error();
         confirmed_step = *step;
     }
     const int count = command.recovery_codes.value_or(session.settings().recovery_codes);
-    Expected<RecoverySet> recovery = make_recovery_set(count);
-    if (!recovery) return recovery.failure();
-    if (Outcome active = activate(session, target->name, *key, confirmed_step, *recovery);
+    totp::Result<RecoverySet> recovery = make_recovery_set(count);
+    if (!recovery) return recovery.error();
+    if (totp::Status active = activate(session, target->name, *key, confirmed_step, *recovery);
         !active) {
         return active;
     }

@@ -3,14 +3,14 @@
 #pragma once
 
 #include "command_line.hpp"
-#include "failure.hpp"
 #include "session.hpp"
+#include "totp/result.hpp"
 
 namespace totp_enroll {
 
 // The whole flow for the target (--user, else the caller). Nothing is written unless
 // the new key is confirmed (or --no-confirm); until then the previous enrollment, if
 // any, keeps working.
-Outcome enroll(Session& session, const CommandLine& command);
+totp::Status enroll(Session& session, const CommandLine& command);
 
 }  // namespace totp_enroll

@@ -33,19 +33,24 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-Outcome write_private_file(const std::string& path, std::string_view content) {
+totp::Status write_private_file(const std::string& path, std::string_view content) {
     const std::size_t slash = path.rfind('/');
     const std::string dir =
         slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (base.empty()) return fail(Exit::usage, "'" + path + "' does not name a file");
+    if (base.empty()) {
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "'" + path + "' does not name a file");
+    }
 
     std::string temp = dir + "/." + base + ".XXXXXX";
     totp::UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));  // mode 0600
-    if (fd.get() < 0) return fail(Exit::failure, "cannot write " + path + ": " + error_text(errno));
+    if (fd.get() < 0) {
+        return totp::make_error(totp::Errc::io, "cannot write " + path + ": " + error_text(errno));
+    }
     const auto give_up = [&](int error) {
         ::unlink(temp.c_str());
-        return fail(Exit::failure, "cannot write " + path + ": " + error_text(error));
+        return totp::make_error(totp::Errc::io, "cannot write " + path + ": " + error_text(error));
     };
     if (::fchmod(fd.get(), 0600) != 0) return give_up(errno);
     if (!write_all(fd.get(), content)) return give_up(errno);
@@ -55,22 +60,30 @@ Outcome write_private_file(const std::string& path, std::string_view content) {
     return {};
 }
 
-Expected<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size) {
+totp::Result<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size) {
     totp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
         const int error = errno;
-        if (error == ELOOP) return fail(Exit::usage, "cannot read " + path + ": is a symlink");
-        return fail(Exit::not_found, "cannot read " + path + ": " + error_text(error));
+        if (error == ELOOP) {
+            return totp::make_error(totp::Errc::invalid_argument,
+                                    "cannot read " + path + ": is a symlink");
+        }
+        return totp::make_error(totp::Errc::not_found,
+                                "cannot read " + path + ": " + error_text(error));
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
-        return fail(Exit::not_found, "cannot read " + path + ": " + error_text(errno));
+        return totp::make_error(totp::Errc::not_found,
+                                "cannot read " + path + ": " + error_text(errno));
     }
-    if (!S_ISREG(st.st_mode))
-        return fail(Exit::usage, "cannot read " + path + ": not a regular file");
+    if (!S_ISREG(st.st_mode)) {
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "cannot read " + path + ": not a regular file");
+    }
     if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > max_size) {
-        return fail(Exit::usage,
-                    "cannot read " + path + ": larger than " + std::to_string(max_size) + " bytes");
+        return totp::make_error(
+            totp::Errc::invalid_argument,
+            "cannot read " + path + ": larger than " + std::to_string(max_size) + " bytes");
     }
     totp::SecretBytes buffer(static_cast<std::size_t>(st.st_size) + 1);
     std::size_t used = 0;
@@ -78,17 +91,20 @@ Expected<totp::SecretString> read_import_file(const std::string& path, std::size
         const ssize_t got = ::read(fd.get(), buffer.data() + used, buffer.size() - used);
         if (got < 0) {
             if (errno == EINTR) continue;
-            return fail(Exit::not_found, "cannot read " + path + ": " + error_text(errno));
+            return totp::make_error(totp::Errc::not_found,
+                                    "cannot read " + path + ": " + error_text(errno));
         }
         if (got == 0) break;
         used += static_cast<std::size_t>(got);
         if (used == buffer.size()) {
-            return fail(Exit::usage, "cannot read " + path + ": it grew while being read");
+            return totp::make_error(totp::Errc::invalid_argument,
+                                    "cannot read " + path + ": it grew while being read");
         }
     }
     const std::string_view text(reinterpret_cast<const char*>(buffer.data()), used);
     if (text.find('\0') != std::string_view::npos) {
-        return fail(Exit::usage, path + ": not a text file (holds a NUL byte)");
+        return totp::make_error(totp::Errc::invalid_argument,
+                                path + ": not a text file (holds a NUL byte)");
     }
     return totp::SecretString(text);
 }

@@ -6,19 +6,19 @@
 #include <string>
 #include <string_view>
 
-#include "failure.hpp"
+#include "totp/result.hpp"
 #include "totp/secret.hpp"
 
 namespace totp_enroll {
 
 // Writes `content` to `path` with mode 0600, atomically: a temporary file in the same
 // directory, written and synced, then renamed over `path`. A failure leaves no file
-// behind and is Exit::failure.
-Outcome write_private_file(const std::string& path, std::string_view content);
+// behind and is Errc::io.
+totp::Status write_private_file(const std::string& path, std::string_view content);
 
 // The contents of a regular file of at most `max_size` bytes, opened without following
-// a symlink. Exit::not_found if it cannot be opened or read; Exit::usage if it is not a
+// a symlink. Errc::not_found if it cannot be opened or read; Errc::invalid_argument if it is not a
 // regular file, too large, or holds a NUL byte.
-Expected<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size);
+totp::Result<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size);
 
 }  // namespace totp_enroll

@@ -3,11 +3,13 @@
 #include <set>
 #include <string>
 
+#include "errors.hpp"
 #include "files.hpp"
 #include "import_formats.hpp"
 #include "terminal.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
+#include "totp/text.hpp"
 #include "totp/user_state.hpp"
 
 namespace totp_enroll {
@@ -18,34 +20,25 @@ std::string describe(const totp::OtpParams& params) {
            std::to_string(params.digits) + " digits, " + std::to_string(params.period) + " s";
 }
 
-Failure bad_file(const std::string& path, const totp::Error& error) {
-    return fail(Exit::usage, path + ": " + error.message);
+totp::Error bad_file(const std::string& path, const totp::Error& error) {
+    return totp::make_error(totp::Errc::invalid_argument, path + ": " + error.message);
 }
 
-Expected<std::vector<totp::RecoveryHash>> hash_scratch_codes(
+totp::Result<std::vector<totp::RecoveryHash>> hash_scratch_codes(
     const std::vector<totp::SecretString>& codes) {
     std::vector<totp::RecoveryHash> hashes;
     for (const totp::SecretString& code : codes) {
         const std::optional<totp::SecretString> normalized =
             totp::normalize_recovery_code(code.view());
-        if (!normalized) return fail(Exit::usage, "a scratch code has an unexpected form");
+        if (!normalized) {
+            return totp::make_error(totp::Errc::invalid_argument,
+                                    "a scratch code has an unexpected form");
+        }
         totp::Result<totp::RecoveryHash> hash = totp::hash_recovery_code(normalized->view());
-        if (!hash) return from_core(hash.error());
+        if (!hash) return runtime_failure(hash.error());
         hashes.push_back(*hash);
     }
     return hashes;
-}
-
-// Replaces (or creates) the user's record with `state`, keeping a recorded email address.
-Outcome save_keeping_email(Session& session, const std::string& user, totp::UserState& state) {
-    Expected<OpenRecord> open = session.open_record(user);
-    if (!open) return open.failure();
-    if (const auto& previous = open->state()) {
-        state.email = previous->email;
-        state.email_verified = previous->email_verified;
-    }
-    if (totp::Status saved = open->record->save(state); !saved) return from_core(saved.error());
-    return {};
 }
 
 void explain_dropped_settings(const GoogleAuthenticatorFile& file) {
@@ -58,22 +51,24 @@ void explain_dropped_settings(const GoogleAuthenticatorFile& file) {
             "lockout_seconds=).");
     }
     if (file.time_skew) say("Note: TIME_SKEW is ignored; keep the server's clock in sync.");
-    if (file.disallow_reuse)
+    if (file.disallow_reuse) {
         say("Note: DISALLOW_REUSE needs no setting: pam_totp always refuses reused codes.");
+    }
 }
 
 }  // namespace
 
-Outcome import_google_authenticator(Session& session, const CommandLine& command) {
-    Expected<Account> target = session.target(command.user);
-    if (!target) return target.failure();
+totp::Status import_google_authenticator(Session& session, const CommandLine& command) {
+    totp::Result<Account> target = session.target(command.user);
+    if (!target) return target.error();
     const std::string path = command.file.value_or(target->home + "/.google_authenticator");
-    Expected<totp::SecretString> text = read_import_file(path, kMaxGoogleAuthenticatorFile);
-    if (!text) return text.failure();
+    totp::Result<totp::SecretString> text = read_import_file(path, kMaxGoogleAuthenticatorFile);
+    if (!text) return text.error();
     totp::Result<GoogleAuthenticatorFile> file = parse_google_authenticator(text->view());
     if (!file) return bad_file(path, file.error());
-    Expected<std::vector<totp::RecoveryHash>> recovery = hash_scratch_codes(file->scratch_codes);
-    if (!recovery) return recovery.failure();
+    totp::Result<std::vector<totp::RecoveryHash>> recovery =
+        hash_scratch_codes(file->scratch_codes);
+    if (!recovery) return recovery.error();
 
     totp::UserState state;
     state.params = {totp::Algorithm::sha1, 6, file->step_size};
@@ -87,8 +82,10 @@ Outcome import_google_authenticator(Session& session, const CommandLine& command
         state.last_step = file->last_used_step;
     }
 
-    if (Outcome authenticated = session.authenticate_caller(); !authenticated) return authenticated;
-    if (Outcome saved = save_keeping_email(session, target->name, state); !saved) return saved;
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
+        return authenticated;
+    }
+    if (totp::Status saved = session.save_keeping_email(target->name, state); !saved) return saved;
     session.privileges().drop_permanently();
 
     say("Imported " + path + " for " + target->name + ": " + describe(state.params) + ", " +
@@ -99,10 +96,10 @@ Outcome import_google_authenticator(Session& session, const CommandLine& command
     return {};
 }
 
-Outcome import_oath(Session& session, const CommandLine& command) {
+totp::Status import_oath(Session& session, const CommandLine& command) {
     const std::string& path = *command.file;
-    Expected<totp::SecretString> text = read_import_file(path, kMaxOathUsersFile);
-    if (!text) return text.failure();
+    totp::Result<totp::SecretString> text = read_import_file(path, kMaxOathUsersFile);
+    if (!text) return text.error();
     const std::vector<OathEntry> entries = parse_oath_usersfile(text->view());
 
     std::set<std::string> imported;
@@ -110,7 +107,7 @@ Outcome import_oath(Session& session, const CommandLine& command) {
     std::size_t failed = 0;
     const auto skip = [&](const OathEntry& entry, const std::string& why) {
         ++skipped;
-        const std::string who = entry.user.empty() ? "-" : terminal_safe(entry.user, 64);
+        const std::string who = entry.user.empty() ? "-" : totp::printable(entry.user);
         say(who + ": skipped (line " + std::to_string(entry.line) + "): " + why);
     };
     for (const OathEntry& entry : entries) {
@@ -118,19 +115,19 @@ Outcome import_oath(Session& session, const CommandLine& command) {
             skip(entry, entry.skipped);
             continue;
         }
-        const Expected<Account> account = find_account(entry.user);
+        const totp::Result<Account> account = find_account(entry.user);
         if (!account) {
-            skip(entry, account.failure().message);
+            skip(entry, account.error().message);
             continue;
         }
         if (imported.contains(account->name)) {
             skip(entry, "another line for this user was imported already");
             continue;
         }
-        Expected<OpenRecord> open = session.open_record(account->name);
+        totp::Result<OpenRecord> open = session.open_record(account->name);
         if (!open) {
             ++failed;
-            say(entry.user + ": failed: " + open.failure().message);
+            say(entry.user + ": failed: " + open.error().message);
             continue;
         }
         if (open->state()) {
@@ -152,8 +149,10 @@ Outcome import_oath(Session& session, const CommandLine& command) {
     }
     say(std::to_string(imported.size()) + " imported, " + std::to_string(skipped) + " skipped" +
         (failed > 0 ? ", " + std::to_string(failed) + " failed" : ""));
-    if (failed > 0)
-        return fail(Exit::failure, std::to_string(failed) + " user(s) could not be written");
+    if (failed > 0) {
+        return totp::make_error(totp::Errc::io,
+                                std::to_string(failed) + " user(s) could not be written");
+    }
     return {};
 }
 

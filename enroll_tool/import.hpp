@@ -3,16 +3,16 @@
 #pragma once
 
 #include "command_line.hpp"
-#include "failure.hpp"
 #include "session.hpp"
+#include "totp/result.hpp"
 
 namespace totp_enroll {
 
 // ~/.google_authenticator of the target (or FILE), read with the caller's rights.
-Outcome import_google_authenticator(Session& session, const CommandLine& command);
+totp::Status import_google_authenticator(Session& session, const CommandLine& command);
 
 // Every time-based user line of a pam_oath users file (root), reporting per user what
 // was imported and what was skipped and why. Users enrolled already are left alone.
-Outcome import_oath(Session& session, const CommandLine& command);
+totp::Status import_oath(Session& session, const CommandLine& command);
 
 }  // namespace totp_enroll

@@ -2,9 +2,9 @@
 
 #include <charconv>
 
-#include "terminal.hpp"
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
+#include "totp/text.hpp"
 #include "totp/user_state.hpp"
 
 namespace totp_enroll {
@@ -83,8 +83,9 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
     }
     if (name == "STEP_SIZE" || name == "WINDOW_SIZE") {
         const auto value = fields.size() == 2 ? parse_number<int>(fields[1]) : std::nullopt;
-        if (!value || *value < 1)
+        if (!value || *value < 1) {
             return bad_line(number, std::string(name) + " needs a positive number");
+        }
         if (name == "STEP_SIZE") {
             if (*value < totp::kMinPeriod || *value > totp::kMaxPeriod) {
                 return totp::make_error(totp::Errc::unsupported,
@@ -98,8 +99,9 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
         return std::nullopt;
     }
     if (name == "RATE_LIMIT") {
-        if (fields.size() < 3 || !numbers_after(1))
+        if (fields.size() < 3 || !numbers_after(1)) {
             return bad_line(number, "RATE_LIMIT needs numbers");
+        }
         file.rate_limit = true;
         return std::nullopt;
     }
@@ -117,7 +119,7 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
         file.time_skew = true;
         return std::nullopt;
     }
-    return bad_line(number, "unknown option '" + terminal_safe(name) + "'");
+    return bad_line(number, "unknown option '" + totp::printable(name, 32) + "'");
 }
 
 bool is_hex(std::string_view text) {

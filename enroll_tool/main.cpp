@@ -12,11 +12,11 @@
 #include "command_line.hpp"
 #include "email.hpp"
 #include "enroll.hpp"
-#include "failure.hpp"
 #include "import.hpp"
 #include "migrate.hpp"
 #include "privileges.hpp"
 #include "session.hpp"
+#include "totp/result.hpp"
 
 #ifndef TOTP_VERSION
 #define TOTP_VERSION "unknown"
@@ -25,25 +25,56 @@
 namespace totp_enroll {
 namespace {
 
+// The exit statuses documented in totp-enroll(1).
+enum class Exit : int {
+    ok = 0,
+    failure = 1,        // runtime: store not writable, mail not sent, I/O
+    usage = 2,          // bad option or value, unsupported parameters, malformed input
+    not_permitted = 3,  // root-only request, caller authentication failed, another user's record
+    not_found = 4,      // unknown user, not enrolled, unreadable import file
+    aborted = 5,        // confirmation failed, or Ctrl-C / end of input at a prompt
+};
+
+Exit exit_status(totp::Errc code) {
+    switch (code) {
+        case totp::Errc::invalid_argument:
+        case totp::Errc::unsupported:
+            return Exit::usage;
+        case totp::Errc::not_permitted:
+            return Exit::not_permitted;
+        case totp::Errc::not_found:
+            return Exit::not_found;
+        case totp::Errc::cancelled:
+            return Exit::aborted;
+        case totp::Errc::unsafe:
+        case totp::Errc::corrupt:
+        case totp::Errc::io:
+        case totp::Errc::unavailable:
+        case totp::Errc::busy:
+            break;
+    }
+    return Exit::failure;
+}
+
 bool is_root_only(Subcommand subcommand) {
     return subcommand == Subcommand::remove || subcommand == Subcommand::unlock ||
            subcommand == Subcommand::list || subcommand == Subcommand::import_oath ||
            subcommand == Subcommand::migrate || subcommand == Subcommand::db_upgrade;
 }
 
-Outcome check_permitted(const CommandLine& command, const Privileges& privileges) {
+totp::Status check_permitted(const CommandLine& command, const Privileges& privileges) {
     if (privileges.caller_is_root()) return {};
     if (is_root_only(command.subcommand)) {
-        return fail(Exit::not_permitted, "this subcommand is for root only");
+        return totp::make_error(totp::Errc::not_permitted, "this subcommand is for root only");
     }
     if (command.uses_root_only_options()) {
-        return fail(Exit::not_permitted,
-                    "--user, --config, --no-confirm and --secret are for root only");
+        return totp::make_error(totp::Errc::not_permitted,
+                                "--user, --config, --no-confirm and --secret are for root only");
     }
     return {};
 }
 
-Outcome dispatch(Session& session, const CommandLine& command) {
+totp::Status dispatch(Session& session, const CommandLine& command) {
     switch (command.subcommand) {
         case Subcommand::enroll:
             return enroll(session, command);
@@ -74,13 +105,13 @@ Outcome dispatch(Session& session, const CommandLine& command) {
     return {};
 }
 
-Outcome run(Privileges& privileges, int argc, char** argv) {
-    Expected<CommandLine> command = parse_command_line(argc, argv);
+totp::Status run(Privileges& privileges, int argc, char** argv) {
+    totp::Result<CommandLine> command = parse_command_line(argc, argv);
     if (!command || command->subcommand == Subcommand::help ||
         command->subcommand == Subcommand::version) {
         privileges.drop_permanently();
     }
-    if (!command) return command.failure();
+    if (!command) return command.error();
     if (command->subcommand == Subcommand::help) {
         std::fputs(usage_text(), stdout);
         return {};
@@ -89,20 +120,20 @@ Outcome run(Privileges& privileges, int argc, char** argv) {
         std::printf("totp-enroll %s\n", TOTP_VERSION);
         return {};
     }
-    if (Outcome permitted = check_permitted(*command, privileges); !permitted) {
+    if (totp::Status permitted = check_permitted(*command, privileges); !permitted) {
         privileges.drop_permanently();
         return permitted;
     }
-    Expected<Session> session = Session::open(privileges, *command);
-    if (!session) return session.failure();
+    totp::Result<Session> session = Session::open(privileges, *command);
+    if (!session) return session.error();
     return dispatch(*session, *command);
 }
 
-int report(const Outcome& outcome) {
+int report(const totp::Status& outcome) {
     if (outcome) return static_cast<int>(Exit::ok);
     std::fflush(stdout);
-    std::fprintf(stderr, "totp-enroll: %s\n", outcome.failure().message.c_str());
-    return static_cast<int>(outcome.failure().exit);
+    std::fprintf(stderr, "totp-enroll: %s\n", outcome.error().message.c_str());
+    return static_cast<int>(exit_status(outcome.error().code));
 }
 
 }  // namespace
@@ -111,13 +142,13 @@ int report(const Outcome& outcome) {
 int main(int argc, char** argv) {
     using namespace totp_enroll;
     Privileges privileges = Privileges::start();
-    Outcome outcome;
+    totp::Status outcome;
     try {
         outcome = run(privileges, argc, argv);
     } catch (const std::bad_alloc&) {
-        outcome = fail(Exit::failure, "out of memory");
+        outcome = totp::make_error(totp::Errc::io, "out of memory");
     } catch (const std::exception& error) {
-        outcome = fail(Exit::failure, error.what());
+        outcome = totp::make_error(totp::Errc::io, error.what());
     }
     privileges.drop_permanently();
     return report(outcome);

@@ -3,15 +3,15 @@
 #pragma once
 
 #include "command_line.hpp"
-#include "failure.hpp"
 #include "session.hpp"
+#include "totp/result.hpp"
 
 namespace totp_enroll {
 
 // Copies every user of the other store into the store named by --to, one line per user.
 // The source is left as it was, so switching `store =` back is a complete rollback.
-Outcome migrate_store(Session& session, const CommandLine& command);
+totp::Status migrate_store(Session& session, const CommandLine& command);
 
-Outcome upgrade_database(Session& session);
+totp::Status upgrade_database(Session& session);
 
 }  // namespace totp_enroll

@@ -20,7 +20,6 @@ class Privileges {
 
     bool caller_is_root() const { return real_uid_ == 0; }
     uid_t caller_uid() const { return real_uid_; }
-    gid_t caller_gid() const { return real_gid_; }
 
     // Effective uid and gid 0 for the guard's lifetime. Does nothing for a root caller,
     // after drop_permanently(), or when the program is not installed setuid root (the

@@ -18,13 +18,14 @@ std::optional<QrMatrix> matrix_for(std::string_view text) {
     return encode_qr(text, kQuietZone);
 }
 
-Failure not_encodable(const std::string& path) {
-    return fail(Exit::failure, "cannot write " + path + ": the key does not fit in a QR code");
+totp::Error not_encodable(const std::string& path) {
+    return totp::make_error(totp::Errc::io,
+                            "cannot write " + path + ": the key does not fit in a QR code");
 }
 
 }  // namespace
 
-Outcome write_qr_png(const std::string& path, std::string_view text) {
+totp::Status write_qr_png(const std::string& path, std::string_view text) {
     const std::optional<QrMatrix> matrix = matrix_for(text);
     if (!matrix) return not_encodable(path);
 
@@ -47,18 +48,20 @@ Outcome write_qr_png(const std::string& path, std::string_view text) {
     png_alloc_size_t size = 0;
     if (!png_image_write_to_memory(&image, nullptr, &size, 0, pixels.data(), 0, nullptr)) {
         png_image_free(&image);
-        return fail(Exit::failure, "cannot encode " + path + " as PNG: " + image.message);
+        return totp::make_error(totp::Errc::io,
+                                "cannot encode " + path + " as PNG: " + image.message);
     }
     totp::SecretBytes encoded(size);
     if (!png_image_write_to_memory(&image, encoded.data(), &size, 0, pixels.data(), 0, nullptr)) {
         png_image_free(&image);
-        return fail(Exit::failure, "cannot encode " + path + " as PNG: " + image.message);
+        return totp::make_error(totp::Errc::io,
+                                "cannot encode " + path + " as PNG: " + image.message);
     }
     png_image_free(&image);
     return write_private_file(path, {reinterpret_cast<const char*>(encoded.data()), size});
 }
 
-Outcome write_qr_svg(const std::string& path, std::string_view text) {
+totp::Status write_qr_svg(const std::string& path, std::string_view text) {
     const std::optional<QrMatrix> matrix = matrix_for(text);
     if (!matrix) return not_encodable(path);
 

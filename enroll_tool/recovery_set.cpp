@@ -1,21 +1,24 @@
 #include "recovery_set.hpp"
 
+#include "errors.hpp"
 #include "terminal.hpp"
 
 namespace totp_enroll {
 
-Expected<RecoverySet> make_recovery_set(int count) {
+totp::Result<RecoverySet> make_recovery_set(int count) {
     RecoverySet set;
     if (count <= 0) return set;
     totp::Result<std::vector<totp::SecretString>> codes = totp::generate_recovery_codes(count);
-    if (!codes) return from_core(codes.error());
+    if (!codes) return runtime_failure(codes.error());
     for (const totp::SecretString& code : *codes) {
         const std::optional<totp::SecretString> normalized =
             totp::normalize_recovery_code(code.view());
-        if (!normalized)
-            return fail(Exit::failure, "generated recovery code has an unexpected form");
+        if (!normalized) {
+            return totp::make_error(totp::Errc::io,
+                                    "generated recovery code has an unexpected form");
+        }
         totp::Result<totp::RecoveryHash> hash = totp::hash_recovery_code(normalized->view());
-        if (!hash) return from_core(hash.error());
+        if (!hash) return runtime_failure(hash.error());
         set.hashes.push_back(*hash);
     }
     set.codes = std::move(*codes);

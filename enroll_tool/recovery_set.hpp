@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "failure.hpp"
 #include "totp/recovery.hpp"
+#include "totp/result.hpp"
 #include "totp/secret.hpp"
 
 namespace totp_enroll {
@@ -16,7 +16,7 @@ struct RecoverySet {
 };
 
 // `count` codes (0 gives an empty set).
-Expected<RecoverySet> make_recovery_set(int count);
+totp::Result<RecoverySet> make_recovery_set(int count);
 
 // The header line and one code per line (nothing for an empty set).
 void print_recovery_codes(const RecoverySet& set);

@@ -8,25 +8,26 @@
 #include <vector>
 
 #include "caller_auth.hpp"
-#include "terminal.hpp"
+#include "errors.hpp"
 #include "totp/clock.hpp"
 #include "totp/store_factory.hpp"
+#include "totp/text.hpp"
 
 namespace totp_enroll {
 namespace {
 
-Expected<Account> from_lookup(totp::Result<totp::Account> account) {
+// The message names the user as typed: shown on the terminal, so only printable.
+totp::Result<Account> from_lookup(totp::Result<totp::Account> account) {
     if (!account) {
-        const Exit exit =
-            account.error().code == totp::Errc::not_found ? Exit::not_found : Exit::failure;
-        return fail(exit, terminal_safe(account.error().message, 120));
+        return totp::make_error(account.error().code,
+                                totp::printable(account.error().message, 120));
     }
     return std::move(*account);
 }
 
 }  // namespace
 
-Expected<Account> find_account(const std::string& name) {
+totp::Result<Account> find_account(const std::string& name) {
     return from_lookup(totp::canonical_account(name));
 }
 
@@ -38,9 +39,9 @@ Session::Session(Privileges& privileges, Account caller, totp::Settings settings
       config_path_(std::move(config_path)),
       store_(std::move(store)) {}
 
-Expected<Session> Session::open(Privileges& privileges, const CommandLine& command) {
-    Expected<Account> caller = from_lookup(totp::find_account(privileges.caller_uid()));
-    if (!caller) return caller.failure();
+totp::Result<Session> Session::open(Privileges& privileges, const CommandLine& command) {
+    totp::Result<Account> caller = from_lookup(totp::find_account(privileges.caller_uid()));
+    if (!caller) return caller.error();
 
     const std::string path = command.config.value_or(totp::kDefaultConfigPath);
     totp::Settings settings;
@@ -55,13 +56,13 @@ Expected<Session> Session::open(Privileges& privileges, const CommandLine& comma
         // it says (not even a key's name: a mistyped line could be anything).
         if (!privileges.caller_is_root()) {
             if (problem.security_relevant) {
-                return fail(Exit::failure,
-                            "the configuration has an error only root can see and fix "
-                            "(totp-check shows it)");
+                return totp::make_error(totp::Errc::io,
+                                        "the configuration has an error only root can see and fix "
+                                        "(totp-check shows it)");
             }
             continue;
         }
-        if (problem.security_relevant) return fail(Exit::failure, problem.message);
+        if (problem.security_relevant) return totp::make_error(totp::Errc::io, problem.message);
         std::fprintf(stderr, "totp-enroll: warning: %s\n", problem.message.c_str());
     }
     totp::Result<std::unique_ptr<totp::Store>> store = [&] {
@@ -69,7 +70,7 @@ Expected<Session> Session::open(Privileges& privileges, const CommandLine& comma
         const Privileges::Elevation elevated = privileges.elevate();
         return totp::make_store(settings);
     }();
-    if (!store) return from_core(store.error());
+    if (!store) return runtime_failure(store.error());
     return Session(privileges, std::move(*caller), std::move(settings), path, std::move(*store));
 }
 
@@ -77,38 +78,54 @@ std::int64_t Session::now() const {
     return totp::SystemClock().now();
 }
 
-Expected<Account> Session::target(const std::optional<std::string>& name) const {
+totp::Result<Account> Session::target(const std::optional<std::string>& name) const {
     if (!name || *name == caller_.name) return caller_;
     if (!caller_is_root()) {
-        return fail(Exit::not_permitted, "only root may act on another user's enrollment");
+        return totp::make_error(totp::Errc::not_permitted,
+                                "only root may act on another user's enrollment");
     }
     return find_account(*name);
 }
 
-Expected<OpenRecord> Session::open_record(const std::string& user) {
+totp::Result<OpenRecord> Session::open_record(const std::string& user) {
     OpenRecord open;
     // The home layout (secret_path=) is the user's own file: no privilege needed.
     if (settings_.secret_path.empty()) open.elevation = privileges_->elevate();
     totp::Result<std::unique_ptr<totp::Record>> record = store_->open(user);
-    if (!record) return from_core(record.error());
+    if (!record) return runtime_failure(record.error());
     open.record = std::move(*record);
     return open;
 }
 
-Expected<OpenRecord> Session::open_enrolled(const std::string& user) {
-    Expected<OpenRecord> open = open_record(user);
-    if (open && !open->state()) return fail(Exit::not_found, user + " is not enrolled");
+totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
+    totp::Result<OpenRecord> open = open_record(user);
+    if (open && !open->state()) {
+        return totp::make_error(totp::Errc::not_found, user + " is not enrolled");
+    }
     return open;
 }
 
-Expected<std::vector<std::string>> Session::enrolled_users() {
+totp::Status Session::save_keeping_email(const std::string& user, totp::UserState& state) {
+    totp::Result<OpenRecord> open = open_record(user);
+    if (!open) return open.error();
+    if (const auto& previous = open->state()) {
+        state.email = previous->email;
+        state.email_verified = previous->email_verified;
+    }
+    if (totp::Status saved = open->record->save(state); !saved) {
+        return runtime_failure(saved.error());
+    }
+    return {};
+}
+
+totp::Result<std::vector<std::string>> Session::enrolled_users() {
     const Privileges::Elevation elevated = privileges_->elevate();
     totp::Result<std::vector<std::string>> users = store_->users();
-    if (!users) return from_core(users.error());
+    if (!users) return runtime_failure(users.error());
     return std::move(*users);
 }
 
-Outcome Session::authenticate_caller() {
+totp::Status Session::authenticate_caller() {
     if (caller_is_root()) return {};
     return authenticate_with_pam(caller_.name, *privileges_);
 }

@@ -11,19 +11,20 @@
 #include <vector>
 
 #include "command_line.hpp"
-#include "failure.hpp"
 #include "privileges.hpp"
 #include "totp/account.hpp"
 #include "totp/config.hpp"
+#include "totp/result.hpp"
 #include "totp/store.hpp"
+#include "totp/user_state.hpp"
 
 namespace totp_enroll {
 
 using Account = totp::Account;
 
 // The account a name logs into, named canonically (totp::canonical_account): records are
-// keyed by that name, whatever spelling was given. Exit::not_found if there is none.
-Expected<Account> find_account(const std::string& name);
+// keyed by that name, whatever spelling was given. Errc::not_found if there is none.
+totp::Result<Account> find_account(const std::string& name);
 
 // A user's record, open and locked, with the privileges needed to read and write it.
 // The record is closed (and its lock released) before the privileges are given back.
@@ -38,7 +39,7 @@ class Session {
   public:
     // Loads the configuration (--config for root, else the default path) and looks up
     // the caller.
-    static Expected<Session> open(Privileges& privileges, const CommandLine& command);
+    static totp::Result<Session> open(Privileges& privileges, const CommandLine& command);
 
     Privileges& privileges() { return *privileges_; }
     const Account& caller() const { return caller_; }
@@ -48,21 +49,25 @@ class Session {
     std::int64_t now() const;
 
     // The user a subcommand acts on: `name`, else the caller. Anyone but root may name
-    // only themselves (Exit::not_permitted); an unknown user is Exit::not_found.
-    Expected<Account> target(const std::optional<std::string>& name) const;
+    // only themselves (Errc::not_permitted); an unknown user is Errc::not_found.
+    totp::Result<Account> target(const std::optional<std::string>& name) const;
 
     // Opens and locks a user's record. Runtime failures (store missing, unsafe, unreadable)
-    // are Exit::failure.
-    Expected<OpenRecord> open_record(const std::string& user);
+    // are Errc::io.
+    totp::Result<OpenRecord> open_record(const std::string& user);
 
-    // The record of an enrolled user; Exit::not_found if the user is not enrolled.
-    Expected<OpenRecord> open_enrolled(const std::string& user);
+    // The record of an enrolled user; Errc::not_found if the user is not enrolled.
+    totp::Result<OpenRecord> open_enrolled(const std::string& user);
 
-    Expected<std::vector<std::string>> enrolled_users();
+    // Replaces (or creates) a user's record with `state`, keeping the email address the
+    // old record holds: enrolling again does not drop a verified address.
+    totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
+
+    totp::Result<std::vector<std::string>> enrolled_users();
 
     // A caller other than root proves who they are before anything is written: password,
     // and a code or recovery code if enrolled (PAM service "totp-enroll").
-    Outcome authenticate_caller();
+    totp::Status authenticate_caller();
 
   private:
     Session(Privileges& privileges, Account caller, totp::Settings settings,

@@ -83,11 +83,11 @@ class EchoOff {
     bool active_ = false;
 };
 
-Failure aborted() {
-    return fail(Exit::aborted, "aborted; nothing was changed");
+totp::Error aborted() {
+    return totp::make_error(totp::Errc::cancelled, "aborted; nothing was changed");
 }
 
-Expected<totp::SecretString> read_line(const SignalCatcher& catcher) {
+totp::Result<totp::SecretString> read_line(const SignalCatcher& catcher) {
     totp::SecretString line;
     for (;;) {
         pollfd input{STDIN_FILENO, POLLIN, 0};
@@ -96,15 +96,15 @@ Expected<totp::SecretString> read_line(const SignalCatcher& catcher) {
                 if (g_stop_signal != 0) return aborted();
                 continue;
             }
-            return fail(Exit::failure,
-                        std::string("reading the terminal: ") + std::strerror(errno));
+            return totp::make_error(totp::Errc::io,
+                                    std::string("reading the terminal: ") + std::strerror(errno));
         }
         char c = 0;
         const ssize_t got = ::read(STDIN_FILENO, &c, 1);
         if (got < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            return fail(Exit::failure,
-                        std::string("reading the terminal: ") + std::strerror(errno));
+            return totp::make_error(totp::Errc::io,
+                                    std::string("reading the terminal: ") + std::strerror(errno));
         }
         if (got == 0) return aborted();
         if (c == '\n') return line;
@@ -115,7 +115,7 @@ Expected<totp::SecretString> read_line(const SignalCatcher& catcher) {
 
 }  // namespace
 
-Expected<totp::SecretString> ask_line(std::string_view prompt, Echo echo) {
+totp::Result<totp::SecretString> ask_line(std::string_view prompt, Echo echo) {
     const SignalCatcher catcher;
     // Echo goes off before the prompt shows, so an answer typed the moment it appears is
     // never echoed.
@@ -123,7 +123,7 @@ Expected<totp::SecretString> ask_line(std::string_view prompt, Echo echo) {
     if (echo == Echo::off) quiet.emplace(STDIN_FILENO);
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     std::fflush(stdout);
-    Expected<totp::SecretString> line = read_line(catcher);
+    totp::Result<totp::SecretString> line = read_line(catcher);
     // Unless a terminal echoed the typed newline, end the prompt's line ourselves.
     const bool echoed = !(quiet && quiet->active()) && ::isatty(STDIN_FILENO);
     quiet.reset();
@@ -147,14 +147,6 @@ void say(std::string_view line) {
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
-}
-
-std::string terminal_safe(std::string_view text, std::size_t max_length) {
-    std::string shown(text.substr(0, max_length));
-    for (char& c : shown) {
-        if (c < 0x20 || c > 0x7e) c = '?';
-    }
-    return shown;
 }
 
 }  // namespace totp_enroll

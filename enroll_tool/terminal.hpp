@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "failure.hpp"
+#include "totp/result.hpp"
 #include "totp/secret.hpp"
 
 namespace totp_enroll {
@@ -15,9 +15,9 @@ enum class Echo { on, off };
 // Prints `prompt` and reads one line from stdin (without its newline). With Echo::off and
 // stdin a terminal, typed characters are not shown, and the terminal's settings are
 // restored however the call ends. End of input, or SIGINT / SIGTERM / SIGHUP / SIGQUIT
-// while waiting, is Exit::aborted. Reads byte by byte, so input meant for a later prompt
+// while waiting, is Errc::cancelled. Reads byte by byte, so input meant for a later prompt
 // stays unread.
-Expected<totp::SecretString> ask_line(std::string_view prompt, Echo echo);
+totp::Result<totp::SecretString> ask_line(std::string_view prompt, Echo echo);
 
 // Width of the terminal on stdout, or nullopt when stdout is not a terminal (or does not
 // know its size).
@@ -25,10 +25,5 @@ std::optional<int> terminal_columns();
 
 // A line on stdout, flushed (stdout and stderr share a terminal; keep their order).
 void say(std::string_view line);
-
-// Text from elsewhere (an imported file, a name typed by a user) as it may be shown on the
-// terminal: printable ASCII, any other byte (control characters, escape sequences, UTF-8)
-// as '?', and at most max_length.
-std::string terminal_safe(std::string_view text, std::size_t max_length = 32);
 
 }  // namespace totp_enroll

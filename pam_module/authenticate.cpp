@@ -9,7 +9,6 @@
 #include <utility>
 #include <vector>
 
-#include "identity.hpp"
 #include "totp/account.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
@@ -309,19 +308,14 @@ class Login {
         bool any = false;
         bool all = true;
         for (const totp::Account* entry : {&login, &owner}) {
-            switch (group_membership(*entry, group)) {
-                case Membership::member:
-                    any = true;
-                    break;
-                case Membership::not_member:
-                    all = false;
-                    break;
-                case Membership::no_such_group:
-                case Membership::error:
-                    session_.log(LOG_ERR, std::string(setting) + " '" + group +
-                                              "' cannot be resolved, failing closed");
-                    return std::nullopt;
+            const totp::Result<bool> member = totp::is_member(*entry, group);
+            if (!member) {
+                session_.log(LOG_ERR, std::string(setting) + " '" + group +
+                                          "' cannot be resolved, failing closed");
+                return std::nullopt;
             }
+            any = any || *member;
+            all = all && *member;
         }
         return both ? all : any;
     }

@@ -7,10 +7,16 @@
 #include <cstring>
 #include <memory>
 
+#include "totp/text.hpp"
+#include "totp/username.hpp"
+
 namespace pam_totp {
 namespace {
 
 constexpr const char* kForwardedCodeName = "pam_totp_forwarded_code";
+// A user or host name in a log line: as long as the longest user name the module accepts
+// (a DNS name is shorter still).
+constexpr std::size_t kMaxLoggedItem = totp::kMaxUsernameLength;
 
 struct ForwardedCode {
     totp::SecretString code;
@@ -31,15 +37,6 @@ void release_forwarded_code(pam_handle_t* pamh, void* data, int error_status) {
                    "forward_pass split a code off the password but no later pam_totp line "
                    "checked it: this stack does not ask for the second factor (see pam_totp(8))");
     }
-}
-
-// Strips anything that could forge or split a log line (remote host names come from
-// the network).
-std::string printable(const std::string& text) {
-    std::string out;
-    out.reserve(text.size());
-    for (unsigned char c : text) out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
-    return out;
 }
 
 }  // namespace
@@ -116,16 +113,17 @@ PamSession::Forwarded PamSession::take_forwarded_code(totp::SecretString& code) 
 std::string PamSession::item(int type) const {
     const void* value = nullptr;
     if (pam_get_item(pamh_, type, &value) != PAM_SUCCESS || value == nullptr) return "";
-    return printable(static_cast<const char*>(value));
+    return totp::printable(static_cast<const char*>(value), kMaxLoggedItem);
 }
 
 void PamSession::log(int priority, const std::string& what) const {
     const std::string rhost = item(PAM_RHOST);
-    const std::string typed =
-        account_.empty() || account_ == user_ ? "" : " login_name=" + printable(user_);
+    const std::string typed = account_.empty() || account_ == user_
+                                  ? ""
+                                  : " login_name=" + totp::printable(user_, kMaxLoggedItem);
     const std::string& account = account_.empty() ? user_ : account_;
     pam_syslog(pamh_, priority, "%s for user %s (service=%s rhost=%s%s)", what.c_str(),
-               printable(account).c_str(), item(PAM_SERVICE).c_str(),
+               totp::printable(account, kMaxLoggedItem).c_str(), item(PAM_SERVICE).c_str(),
                rhost.empty() ? "-" : rhost.c_str(), typed.c_str());
 }
 

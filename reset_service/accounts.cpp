@@ -1,36 +1,15 @@
 #include "accounts.hpp"
 
-#include <pwd.h>
-#include <shadow.h>
-
-#include <cerrno>
 #include <charconv>
 #include <fstream>
 #include <sstream>
-#include <vector>
+
+#include "totp/account.hpp"
 
 namespace resetd {
 namespace {
 
 constexpr uid_t kDefaultUidMin = 1000;
-constexpr std::size_t kMaxBuffer = 1 << 20;
-
-// Calls a *_r lookup with a growing buffer; true if an entry was found.
-template <class Entry, class Lookup>
-bool lookup(const std::string& name, Entry& entry, std::vector<char>& buffer, Lookup call) {
-    Entry* found = nullptr;
-    buffer.resize(4096);
-    int error;
-    while ((error = call(name.c_str(), &entry, buffer.data(), buffer.size(), &found)) == ERANGE &&
-           buffer.size() < kMaxBuffer) {
-        buffer.resize(buffer.size() * 2);
-    }
-    return error == 0 && found != nullptr;
-}
-
-bool is_locked_hash(const char* hash) {
-    return hash == nullptr || hash[0] == '!' || hash[0] == '*';
-}
 
 }  // namespace
 
@@ -66,17 +45,16 @@ uid_t read_uid_min(const char* login_defs) {
 
 Eligibility check_account(std::string_view user_view, uid_t uid_min, std::int64_t now) {
     const std::string user(user_view);
-    std::vector<char> buffer;
-    passwd account{};
-    if (!lookup(user, account, buffer, ::getpwnam_r)) return Eligibility::unknown;
-    if (account.pw_uid < uid_min) return Eligibility::system_account;
+    const totp::Result<totp::Account> account = totp::find_account(user);
+    if (!account) return Eligibility::unknown;
+    if (account->uid < uid_min) return Eligibility::system_account;
 
-    spwd shadow{};
-    if (!lookup(user, shadow, buffer, ::getspnam_r) || is_locked_hash(shadow.sp_pwdp)) {
-        return Eligibility::locked;
-    }
+    // No shadow entry, or one that cannot be read, counts as locked: a reset must not
+    // unlock it.
+    const totp::Result<totp::PasswordStatus> password = totp::find_password_status(user);
+    if (!password || password->locked) return Eligibility::locked;
     const std::int64_t today = now / 86400;
-    if (shadow.sp_expire >= 0 && shadow.sp_expire <= today) return Eligibility::expired;
+    if (password->expires >= 0 && password->expires <= today) return Eligibility::expired;
     return Eligibility::eligible;
 }
 

@@ -22,20 +22,6 @@ std::string_view entity(char c) {
 
 }  // namespace
 
-std::string escape_html(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        const std::string_view replacement = entity(c);
-        if (replacement.empty()) {
-            out += c;
-        } else {
-            out += replacement;
-        }
-    }
-    return out;
-}
-
 void append_html_escaped(totp::SecretString& out, std::string_view text) {
     for (const char& c : text) {
         const std::string_view replacement = entity(c);

@@ -39,15 +39,4 @@ void log_info(const char* format, ...) {
     va_end(arguments);
 }
 
-std::string loggable(std::string_view text) {
-    constexpr std::size_t kMax = 64;
-    std::string out;
-    for (char c : text.substr(0, kMax)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
-    }
-    if (text.size() > kMax) out += "...";
-    return out;
-}
-
 }  // namespace resetd

@@ -1,6 +1,6 @@
 // Logging to syslog (LOG_AUTHPRIV), and to stderr too with --foreground. Callers pass only
 // values that are safe to log: never a token, code or password; user-supplied text goes
-// through loggable() first.
+// through totp::printable() first.
 #pragma once
 
 #include <string>
@@ -13,8 +13,5 @@ void open_log(bool also_stderr);
 [[gnu::format(printf, 1, 2)]] void log_error(const char* format, ...);
 [[gnu::format(printf, 1, 2)]] void log_warning(const char* format, ...);
 [[gnu::format(printf, 1, 2)]] void log_info(const char* format, ...);
-
-// Printable ASCII only ('?' for anything else), cut at 64 bytes.
-std::string loggable(std::string_view text);
 
 }  // namespace resetd

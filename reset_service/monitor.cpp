@@ -15,6 +15,7 @@
 #include "log.hpp"
 #include "password_change.hpp"
 #include "totp/secret.hpp"
+#include "totp/text.hpp"
 #include "totp/username.hpp"
 
 namespace resetd {
@@ -139,53 +140,44 @@ Message Monitor::request_reset(std::string_view ip, std::string_view user) {
     const std::int64_t now = clock_.now();
     if (!requests_per_ip_.allow(*address_key(ip), now)) {
         log_warning("reset request from %s refused: over the limit of %d per hour",
-                    loggable(ip).c_str(), config_.reset.requests_per_ip);
+                    totp::printable(ip).c_str(), config_.reset.requests_per_ip);
         return reply(Answer::ip_limited);
     }
     if (!totp::check_username(user)) {
-        log_info("reset requested for an invalid user name '%s' from %s", loggable(user).c_str(),
-                 loggable(ip).c_str());
+        log_info("reset requested for an invalid user name '%s' from %s",
+                 totp::printable(user).c_str(), totp::printable(ip).c_str());
         return reply(Answer::accepted);
     }
-    log_info("reset requested for '%s' from %s", loggable(user).c_str(), loggable(ip).c_str());
+    log_info("reset requested for '%s' from %s", totp::printable(user).c_str(),
+             totp::printable(ip).c_str());
     if (!queue_.post([this, user = std::string(user), ip = std::string(ip)] {
             send_reset_link(user, ip);
         })) {
-        log_error("mail queue full: reset request for '%s' dropped", loggable(user).c_str());
+        log_error("mail queue full: reset request for '%s' dropped", totp::printable(user).c_str());
     }
     return reply(Answer::accepted);
 }
 
 Message Monitor::check_token(std::string_view ip, std::string_view token) {
     const std::int64_t now = clock_.now();
-    const std::string key = *address_key(ip);
-    if (failures_per_ip_.exhausted(key, now)) return reply(Answer::ip_limited);
-    const std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
-    if (!entry) {
-        failures_per_ip_.record(key, now);
-        log_info("unusable reset link opened from %s", loggable(ip).c_str());
-        return reply(Answer::token_invalid);
-    }
-    if (const Eligibility account = check_account(entry->user, config_.uid_min, now);
+    const Admitted admitted = admit_token(ip, token, now, "unusable reset link opened");
+    if (!admitted.entry) return reply(admitted.refusal);
+    const std::string& user = admitted.entry->user;
+    if (const Eligibility account = check_account(user, config_.uid_min, now);
         account != Eligibility::eligible) {
-        log_info("reset link for '%s' refused: %s", entry->user.c_str(), describe(account));
+        log_info("reset link for '%s' refused: %s", user.c_str(), describe(account));
         return reply(Answer::token_invalid);
     }
-    return reply(Answer::token_valid, {entry->user});
+    return reply(Answer::token_valid, {user});
 }
 
 Message Monitor::reset(std::string_view ip, std::string_view token, std::string_view code,
                        std::string_view password, std::string_view repeat) {
     const std::int64_t now = clock_.now();
+    const Admitted admitted = admit_token(ip, token, now, "password reset with an unusable link");
+    if (!admitted.entry) return reply(admitted.refusal);
     const std::string key = *address_key(ip);
-    if (failures_per_ip_.exhausted(key, now)) return reply(Answer::ip_limited);
-    const std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
-    if (!entry) {
-        failures_per_ip_.record(key, now);
-        log_info("password reset with an unusable link from %s", loggable(ip).c_str());
-        return reply(Answer::token_invalid);
-    }
-    const std::string& user = entry->user;
+    const std::string& user = admitted.entry->user;
     if (!totp::equal_constant_time(password, repeat)) {
         return reply(Answer::passwords_differ, {user});
     }
@@ -208,13 +200,14 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     if (!verdict) return reply(Answer::failed);
     if (*verdict == totp::Verdict::locked) {
         log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
-                 loggable(ip).c_str());
+                 totp::printable(ip).c_str());
         return reply(Answer::code_locked, {user});
     }
     if (!totp::is_accepted(*verdict)) {
         failures_per_ip_.record(key, now);
         log_info("password reset for '%s' from %s refused: %s code", user.c_str(),
-                 loggable(ip).c_str(), *verdict == totp::Verdict::replayed ? "replayed" : "wrong");
+                 totp::printable(ip).c_str(),
+                 *verdict == totp::Verdict::replayed ? "replayed" : "wrong");
         return reply(Answer::code_wrong, {user});
     }
 
@@ -244,7 +237,7 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
 
     log_info("password of '%s' changed through a reset link from %s", user.c_str(),
-             loggable(ip).c_str());
+             totp::printable(ip).c_str());
     if (totp::Status dropped = store_.drop_reset_tokens(user); !dropped) {
         log_error("could not remove the other reset links of '%s': %s", user.c_str(),
                   dropped.error().message.c_str());
@@ -254,6 +247,18 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
         log_error("mail queue full: change notice for '%s' dropped", user.c_str());
     }
     return reply(Answer::password_changed);
+}
+
+Monitor::Admitted Monitor::admit_token(std::string_view ip, std::string_view token,
+                                       std::int64_t now, const char* what) {
+    const std::string key = *address_key(ip);
+    if (failures_per_ip_.exhausted(key, now)) return Admitted{std::nullopt, Answer::ip_limited};
+    std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
+    if (!entry) {
+        failures_per_ip_.record(key, now);
+        log_info("%s from %s", what, totp::printable(ip).c_str());
+    }
+    return Admitted{std::move(entry), Answer::token_invalid};
 }
 
 std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view token,
@@ -323,7 +328,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     }
     if (const Eligibility account = check_account(user, config_.uid_min, now);
         account != Eligibility::eligible) {
-        log_info("no reset mail for '%s': %s", loggable(user).c_str(), describe(account));
+        log_info("no reset mail for '%s': %s", totp::printable(user).c_str(), describe(account));
         return;
     }
     if (!mails_per_account_.allow(user, now)) {
@@ -351,7 +356,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
         {"site", config_.site_name}, {"user", user}, {"link", link.view()}, {"minutes", minutes}};
     if (deliver(user, *email, config_.texts.reset, config_.reset.reset_subject, values, now)) {
         log_info("reset link for '%s' sent to %s (requested from %s)", user.c_str(), email->c_str(),
-                 loggable(ip).c_str());
+                 totp::printable(ip).c_str());
     } else {
         // A link nobody received must not stay usable.
         (void)store_.take_reset_token(issued->selector);

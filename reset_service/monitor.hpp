@@ -52,6 +52,15 @@ class Monitor {
     void send_reset_link(const std::string& user, const std::string& ip);
     void send_change_notice(const std::string& user, const std::string& ip, std::int64_t when);
 
+    // A token presented from an address: its stored entry, or the refusal. The address
+    // may be over its failure limit (ip_limited); an unusable token (token_invalid) counts
+    // against the address and is logged as `what` with the address.
+    struct Admitted {
+        std::optional<totp::ResetTokenEntry> entry;
+        Answer refusal = Answer::token_invalid;
+    };
+    Admitted admit_token(std::string_view ip, std::string_view token, std::int64_t now,
+                         const char* what);
     // The stored entry when the token is well-formed, known, matching and unexpired.
     std::optional<totp::ResetTokenEntry> usable_token(std::string_view token, std::int64_t now);
     // Verifies the code under the record's lock and saves the outcome; nullopt on a store

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "totp/secret.hpp"
+#include "totp/text.hpp"
 
 namespace resetd {
 namespace {
@@ -22,15 +23,6 @@ struct Conversation {
     std::vector<std::string>* messages;
     int prompts = 0;
 };
-
-std::string printable(const char* text) {
-    std::string out;
-    for (const char* c = text; *c != '\0' && out.size() < kMaxMessageLength; ++c) {
-        const auto byte = static_cast<unsigned char>(*c);
-        out += (byte >= 0x20 && byte != 0x7f) || byte >= 0x80 ? *c : ' ';
-    }
-    return out;
-}
 
 void free_responses(pam_response* responses, int count) {
     if (responses == nullptr) return;
@@ -65,7 +57,8 @@ int converse(Conversation& conversation, int count, const pam_message** messages
             case PAM_ERROR_MSG:
             case PAM_TEXT_INFO:
                 if (messages[i]->msg != nullptr && conversation.messages->size() < kMaxMessages) {
-                    conversation.messages->push_back(printable(messages[i]->msg));
+                    conversation.messages->push_back(
+                        totp::printable(messages[i]->msg, kMaxMessageLength));
                 }
                 break;
             default:  // nothing in a password change should ask for visible input

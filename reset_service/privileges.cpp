@@ -2,7 +2,6 @@
 
 #include <grp.h>
 #include <linux/capability.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,7 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
+
+#include "totp/account.hpp"
 
 namespace resetd {
 namespace {
@@ -34,11 +34,8 @@ bool has_capabilities() {
 }  // namespace
 
 totp::Result<WebAccount> find_web_account(const std::string& name) {
-    std::vector<char> buffer(16384);
-    passwd entry{};
-    passwd* found = nullptr;
-    const int error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-    if (error != 0 || found == nullptr) {
+    const totp::Result<totp::Account> account = totp::find_account(name);
+    if (!account && account.error().code == totp::Errc::not_found) {
         return totp::make_error(totp::Errc::not_found,
                                 "the account '" + name +
                                     "' for the web process does not exist "
@@ -46,11 +43,12 @@ totp::Result<WebAccount> find_web_account(const std::string& name) {
                                     "/usr/sbin/nologin " +
                                     name + ")");
     }
-    if (entry.pw_uid == 0 || entry.pw_gid == 0) {
+    if (!account) return account.error();
+    if (account->uid == 0 || account->gid == 0) {
         return totp::make_error(totp::Errc::unsafe,
                                 "the web process's account '" + name + "' is root or in group 0");
     }
-    return WebAccount{name, entry.pw_uid, entry.pw_gid};
+    return WebAccount{name, account->uid, account->gid};
 }
 
 totp::Status prepare_jail(const std::string& path) {

@@ -12,7 +12,7 @@ packages=(
     libmicrohttpd-dev libpam-pwquality cracklib-runtime pamtester chromium
     libpq-dev postgresql openssl
     debhelper lintian rpm openssh-server sudo curl
-    clang libclang-rt-14-dev clang-tidy cppcheck valgrind
+    clang libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
 )
 missing=()
 for package in "${packages[@]}"; do

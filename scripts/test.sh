@@ -12,6 +12,8 @@ fi
 # System tests run in private mount namespaces; here they must run, never skip.
 export SANDBOX_REQUIRED=1
 status=0
+# One style everywhere: the tree must follow .clang-format.
+scripts/format-check.sh || status=1
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

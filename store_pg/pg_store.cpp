@@ -22,6 +22,7 @@
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/store_factory.hpp"
+#include "totp/text.hpp"
 #include "totp/user_state.hpp"
 #include "totp/username.hpp"
 
@@ -56,18 +57,8 @@ struct ResultDeleter {
 };
 using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
 
+// Server-controlled text goes to syslog or a terminal through totp::printable, cut here.
 constexpr std::size_t kMaxLoggedLine = 300;
-
-// Server-controlled text on its way to syslog or a terminal: every byte that is not
-// printable ASCII (a CR that forges a log line, an ESC that drives the terminal) becomes
-// '?', and a long text is cut.
-std::string printable(std::string_view text) {
-    std::string line(text.substr(0, kMaxLoggedLine));
-    std::replace_if(
-        line.begin(), line.end(), [](char c) { return c < 0x20 || c > 0x7e; }, '?');
-    if (text.size() > kMaxLoggedLine) line += "...";
-    return line;
-}
 
 // libpq reports one line per host and address it tried; a log line holds them all.
 std::string one_line(const char* text) {
@@ -75,7 +66,10 @@ std::string one_line(const char* text) {
     std::string line;
     while (!rest.empty()) {
         const std::size_t end = rest.find('\n');
-        if (end != 0) line += (line.empty() ? "" : "; ") + printable(rest.substr(0, end));
+        if (end != 0) {
+            line +=
+                (line.empty() ? "" : "; ") + totp::printable(rest.substr(0, end), kMaxLoggedLine);
+        }
         if (end == std::string_view::npos) break;
         rest.remove_prefix(end + 1);
     }
@@ -109,7 +103,8 @@ Error query_failed(const QueryResult& result, PGconn* conn, const std::string& w
     const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
     const std::string why =
         primary != nullptr
-            ? printable(primary) + (sqlstate ? " (SQLSTATE " + printable(sqlstate) + ")" : "")
+            ? totp::printable(primary, kMaxLoggedLine) +
+                  (sqlstate ? " (SQLSTATE " + totp::printable(sqlstate) + ")" : "")
             : one_line(PQerrorMessage(conn));  // no answer from the server: libpq's own text
     return make_error(Errc::io, "database " + what + " failed: " + why);
 }

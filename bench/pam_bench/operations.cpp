@@ -1,7 +1,6 @@
 #include "operations.hpp"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <security/pam_appl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -61,14 +60,6 @@ bool durable_update(const std::string& path, std::uint64_t counter) {
         ::pwrite(fd, record.data(), record.size(), offset) == static_cast<ssize_t>(record.size()) &&
         ::fdatasync(fd) == 0;
     return ::close(fd) == 0 && ok;
-}
-
-bool lookup_user(const std::string& name) {
-    std::vector<char> buffer(4096);
-    passwd entry{};
-    passwd* found = nullptr;
-    return getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
-           found != nullptr;
 }
 
 }  // namespace bench

@@ -16,8 +16,4 @@ int pam_login(const char* service, const char* user, const std::string& code);
 // state file), fdatasync, close. False if a system call failed.
 bool durable_update(const std::string& path, std::uint64_t counter);
 
-// getpwnam_r() of one user: what the user database (here nss_wrapper's flat passwd file,
-// scanned linearly like glibc's "files") costs a module that looks the user up.
-bool lookup_user(const std::string& name);
-
 }  // namespace bench

@@ -7,10 +7,11 @@
 #include <variant>
 
 #include "config_file.hpp"
+#include "totp/text.hpp"
+#include "totp/unique_fd.hpp"
 
 namespace totp {
 
-using detail::loggable;
 using detail::parse_int;
 
 namespace {
@@ -20,18 +21,6 @@ constexpr std::size_t kMaxPromptLength = 128;
 constexpr std::size_t kMaxIssuerLength = 128;
 
 // --- Text checks -------------------------------------------------------------------------
-
-bool is_control(char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-}
-
-bool has_control(std::string_view text) {
-    for (char c : text) {
-        if (is_control(c)) return true;
-    }
-    return false;
-}
 
 bool has_dotdot_component(std::string_view path) {
     std::size_t start = 0;
@@ -88,10 +77,7 @@ bool is_user_list(std::string_view value) {
 }
 
 bool is_group_name_or_empty(std::string_view value) {
-    for (char c : value) {
-        if (is_control(c) || c == ' ' || c == '/') return false;
-    }
-    return true;
+    return !has_control(value) && value.find_first_of(" /") == std::string_view::npos;
 }
 
 bool is_prompt(std::string_view value) {
@@ -262,7 +248,7 @@ std::string expected(const AlgorithmKey&) {
 std::string echoed(const Key& key, std::string_view value) {
     const auto* text = std::get_if<TextKey>(&key.kind);
     if (text != nullptr && text->may_hold_password) return "(value not shown)";
-    return "'" + loggable(value) + "'";
+    return "'" + printable(value) + "'";
 }
 
 const Key* find_key(std::string_view name) {
@@ -293,7 +279,7 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
     const Key* entry = find_key(key);
     if (entry == nullptr) {
         // A misspelt key ("nulok=no") would silently leave a weaker policy in place.
-        problems.push_back({"unknown setting '" + loggable(key) + "'", true});
+        problems.push_back({"unknown setting '" + printable(key) + "'", true});
         return;
     }
     const bool ok =
@@ -317,23 +303,13 @@ void apply_argument(Settings& settings, std::string_view argument,
     const std::string_view key = argument.substr(0, equals);
     const std::string_view value = argument.substr(equals + 1);
     if (value.empty() && detail::is_yes_no_setting(key)) {
-        problems.push_back({"empty value for yes/no argument '" + loggable(key) + "'", true});
+        problems.push_back({"empty value for yes/no argument '" + printable(key) + "'", true});
         return;
     }
     apply_setting(settings, key, value, problems);
 }
 
 namespace detail {
-
-std::string loggable(std::string_view text, std::size_t max_length) {
-    std::string out;
-    for (char c : text.substr(0, max_length)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += (byte >= 0x20 && byte < 0x7f) ? c : '?';
-    }
-    if (text.size() > max_length) out += "...";
-    return out;
-}
 
 std::optional<int> parse_int(std::string_view value, int min, int max) {
     if (value.empty() || value.front() == '-') return std::nullopt;

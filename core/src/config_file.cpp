@@ -17,13 +17,13 @@
 #include <span>
 #include <system_error>
 
+#include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
 
 namespace totp {
 namespace {
 
 using detail::Dictionary;
-using detail::loggable;
 
 constexpr std::size_t kMaxEchoedPath = 256;
 constexpr std::size_t kMaxConfigSize = 64 * 1024;
@@ -263,7 +263,7 @@ class LayoutCheck {
             const std::string_view entry = dict.key[i];
             // iniparser stores a section header as a key without value.
             if (dict.val[i] == nullptr) {
-                if (!is_section(entry)) add(entry, "unknown section [" + loggable(entry) + "]");
+                if (!is_section(entry)) add(entry, "unknown section [" + printable(entry) + "]");
             } else if (!check_key(entry, dict.val[i])) {
                 dropped.emplace_back(entry);
             }
@@ -277,8 +277,8 @@ class LayoutCheck {
         const std::size_t colon = entry.find(':');
         const std::string_view section = entry.substr(0, colon);
         const std::string_view key = entry.substr(colon + 1);
-        const std::string named = "'" + loggable(key) + "'";
-        const std::string in_section = "[" + loggable(section) + "]";
+        const std::string named = "'" + printable(key) + "'";
+        const std::string in_section = "[" + printable(section) + "]";
         const std::string_view home = home_section(key, global_keys_);
         if (section.empty()) {
             add(entry, named + " is outside any section");
@@ -307,7 +307,7 @@ class LayoutCheck {
 
     // One line naming the file and the line whose value iniparser kept, never the value.
     void add(std::string_view entry, const std::string& what) {
-        std::string where = "config " + loggable(path_, kMaxEchoedPath);
+        std::string where = "config " + printable(path_, kMaxEchoedPath);
         const std::span<const int> lines = lines_of(entry);
         if (!lines.empty()) where += ", line " + std::to_string(lines.back());
         detail::add_problem(problems_, {where + ": " + what, true});
@@ -339,7 +339,7 @@ void add_problem(std::vector<ConfigProblem>& problems, ConfigProblem problem) {
 Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
                                    std::vector<ConfigProblem>& problems) {
     const auto refuse = [&](const std::string& reason) {
-        add_problem(problems, {"config " + loggable(path, kMaxEchoedPath) + ": " + reason, true});
+        add_problem(problems, {"config " + printable(path, kMaxEchoedPath) + ": " + reason, true});
         return nullptr;
     };
     if (!path.starts_with('/')) return refuse("not an absolute path");

@@ -35,9 +35,6 @@ void add_problem(std::vector<ConfigProblem>& problems, ConfigProblem problem);
 // A [global] key that takes yes or no.
 bool is_yes_no_setting(std::string_view key);
 
-// A value as it may appear in a log line: printable ASCII only, and short.
-std::string loggable(std::string_view text, std::size_t max_length = 64);
-
 // Plain decimal digits within [min, max].
 std::optional<int> parse_int(std::string_view value, int min, int max);
 

@@ -6,7 +6,6 @@
 // by name between a check and its use.
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "totp/account.hpp"
 #include "totp/file_lock.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/secret.hpp"
@@ -130,28 +130,6 @@ class FsIdentity {
     bool switched_ = false;
     bool ok_ = true;
 };
-
-struct Account {
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string home;
-};
-
-Result<Account> lookup_account(const std::string& user) {
-    long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::vector<char> buffer(hint > 0 ? static_cast<std::size_t>(hint) : 4096);
-    passwd entry{};
-    passwd* found = nullptr;
-    int error = 0;
-    while ((error = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found)) ==
-               ERANGE &&
-           buffer.size() < (1u << 20)) {
-        buffer.resize(buffer.size() * 2);
-    }
-    if (error != 0) return io_error("looking up user " + user, error);
-    if (found == nullptr) return make_error(Errc::not_found, "no such user: " + user);
-    return Account{entry.pw_uid, entry.pw_gid, entry.pw_dir != nullptr ? entry.pw_dir : ""};
-}
 
 // "~/" at the start is the user's home, "%u" anywhere is the user name.
 Result<std::string> expand_path(const std::string& pattern, const std::string& user,
@@ -691,9 +669,9 @@ class FileStore final : public Store {
         Result<Location> where = locate(user);
         if (!where) {
             // Home layout: an account that does not exist has no home, so no enrollment.
-            if (where.error().code == Errc::not_found && !options_.secret_path.empty() &&
-                !lookup_account(user)) {
-                return false;
+            if (where.error().code == Errc::not_found && !options_.secret_path.empty()) {
+                const Result<Account> account = find_account(user);
+                if (!account && account.error().code == Errc::not_found) return false;
             }
             return where.error();
         }
@@ -918,7 +896,7 @@ class FileStore final : public Store {
     }
 
     Result<Location> home_location(const std::string& user) {
-        Result<Account> account = lookup_account(user);
+        Result<Account> account = find_account(user);
         if (!account) return account.error();
         Result<std::string> path = expand_path(options_.secret_path, user, *account);
         if (!path) return path.error();

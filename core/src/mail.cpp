@@ -19,12 +19,11 @@
 #include <thread>
 
 #include "config_file.hpp"
+#include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
 
 namespace totp {
 namespace {
-
-using detail::loggable;
 
 constexpr std::size_t kMaxAddressLength = 254;
 constexpr std::size_t kMaxLocalPartLength = 64;
@@ -53,18 +52,6 @@ Error invalid(std::string message) {
 }
 
 // --- Text checks -------------------------------------------------------------------------
-
-bool is_control(char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-}
-
-bool has_control(std::string_view text) {
-    for (char c : text) {
-        if (is_control(c)) return true;
-    }
-    return false;
-}
 
 bool is_ascii(std::string_view text) {
     for (char c : text) {
@@ -624,7 +611,7 @@ Status validate_address(std::string_view address) {
     const bool valid = address.size() <= kMaxAddressLength && at != std::string_view::npos &&
                        at <= kMaxLocalPartLength && is_dot_atom(address.substr(0, at)) &&
                        is_host_name(address.substr(at + 1));
-    if (!valid) return invalid("invalid mail address '" + loggable(address) + "'");
+    if (!valid) return invalid("invalid mail address '" + printable(address) + "'");
     return {};
 }
 
@@ -645,7 +632,7 @@ void load_mail_settings(const std::string& config_path, MailSettings& settings,
             const std::string_view value = dict->val[i];
             if (const std::string expected = key.assign(settings, value); !expected.empty()) {
                 problems.push_back({"bad value for '" + std::string(name) + "': '" +
-                                        loggable(value) + "' (" + expected + ")",
+                                        printable(value) + "' (" + expected + ")",
                                     key.security_relevant});
             }
         }
@@ -723,7 +710,7 @@ Status send_mail(const MailSettings& settings, const MailMessage& message, std::
         auto read = read_password_file(settings.smtp_password_file);
         if (!read) {
             return make_error(read.error().code, "smtp_password_file " +
-                                                     loggable(settings.smtp_password_file, 256) +
+                                                     printable(settings.smtp_password_file, 256) +
                                                      ": " + read.error().message);
         }
         password = std::move(*read);
@@ -740,9 +727,9 @@ Status send_mail(const MailSettings& settings, const MailMessage& message, std::
         if (last.code == CURLE_OK) return {};
         if (is_permanent(last)) break;
     }
-    std::string reason = loggable(last.detail, 200);
+    std::string reason = printable(last.detail, 200);
     if (last.reply >= 400) reason += " (server reply " + std::to_string(last.reply) + ")";
-    return make_error(Errc::io, "sending mail via " + loggable(settings.smtp_url, 256) +
+    return make_error(Errc::io, "sending mail via " + printable(settings.smtp_url, 256) +
                                     " failed after " + std::to_string(made) +
                                     (made == 1 ? " attempt: " : " attempts: ") + reason);
 }

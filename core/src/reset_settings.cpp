@@ -8,10 +8,10 @@
 
 #include "config_file.hpp"
 #include "totp/mail.hpp"
+#include "totp/text.hpp"
 
 namespace totp {
 
-using detail::loggable;
 using detail::parse_int;
 
 namespace {
@@ -20,14 +20,6 @@ constexpr std::size_t kMaxUrlLength = 200;
 constexpr std::size_t kMaxPathLength = 4095;
 constexpr std::size_t kMaxNameLength = 64;
 constexpr std::size_t kMaxSubjectLength = 200;
-
-bool has_control(std::string_view text) {
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) return true;
-    }
-    return false;
-}
 
 bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -216,12 +208,12 @@ void apply_reset_setting(ResetSettings& settings, std::string_view key, std::str
             const std::string wanted =
                 std::visit([](const auto& kind) { return expected(kind); }, entry.kind);
             problems.push_back({"bad value for '" + std::string(key) + "' in [reset]: '" +
-                                    loggable(value) + "' (expected " + wanted + ")",
+                                    printable(value) + "' (expected " + wanted + ")",
                                 true});
         }
         return;
     }
-    problems.push_back({"unknown setting '" + loggable(key) + "' in [reset]", false});
+    problems.push_back({"unknown setting '" + printable(key) + "' in [reset]", false});
 }
 
 void load_reset_settings(const std::string& path, ResetSettings& settings,

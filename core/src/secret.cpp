@@ -33,7 +33,9 @@ SecretBytes::SecretBytes(std::size_t size) : bytes_(size) {}
 
 SecretBytes::SecretBytes(const std::uint8_t* data, std::size_t size) : bytes_(data, data + size) {}
 
-SecretBytes::~SecretBytes() { clear(); }
+SecretBytes::~SecretBytes() {
+    clear();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {}
 
@@ -45,7 +47,9 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
     return *this;
 }
 
-SecretBytes SecretBytes::clone() const { return SecretBytes(bytes_.data(), bytes_.size()); }
+SecretBytes SecretBytes::clone() const {
+    return SecretBytes(bytes_.data(), bytes_.size());
+}
 
 void SecretBytes::clear() {
     wipe(bytes_.data(), bytes_.capacity());
@@ -77,9 +81,13 @@ void SecretBytes::push_back(std::uint8_t byte) {
     bytes_.push_back(byte);
 }
 
-SecretString::SecretString(std::string_view text) { append(text); }
+SecretString::SecretString(std::string_view text) {
+    append(text);
+}
 
-SecretString::~SecretString() { clear(); }
+SecretString::~SecretString() {
+    clear();
+}
 
 SecretString::SecretString(SecretString&& other) noexcept : text_(std::move(other.text_)) {
     // A moved-from short string keeps its characters in its inline buffer.
@@ -95,7 +103,9 @@ SecretString& SecretString::operator=(SecretString&& other) noexcept {
     return *this;
 }
 
-void SecretString::clear() { wipe(text_); }
+void SecretString::clear() {
+    wipe(text_);
+}
 
 void SecretString::reserve(std::size_t capacity) {
     if (capacity <= text_.capacity()) return;

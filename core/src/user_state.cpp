@@ -452,8 +452,7 @@ Result<DecodedFile> decode_file(std::string_view file) {
 
     std::optional<Error> failures[2];
     for (const std::size_t slot : order) {
-        Result<std::string_view> body = checked_body(slots[slot]);
-        Result<DecodedSlot> decoded = body ? parse_body(*body) : Result<DecodedSlot>(body.error());
+        Result<DecodedSlot> decoded = decode_slot(slots[slot]);
         if (!decoded) {
             failures[slot] = decoded.error();
             continue;

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "totp/text.hpp"
+
 namespace totp {
 
 Status check_username(std::string_view user) {
@@ -11,12 +13,11 @@ Status check_username(std::string_view user) {
                                             std::to_string(kMaxUsernameLength) + " bytes");
     }
     if (user.front() == '.') return make_error(Errc::unsafe, "refused user name: starts with '.'");
-    for (char c : user) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte == '/') return make_error(Errc::unsafe, "refused user name: contains '/'");
-        if (byte < 0x20 || byte == 0x7f) {
-            return make_error(Errc::unsafe, "refused user name: contains a control character");
-        }
+    if (user.find('/') != std::string_view::npos) {
+        return make_error(Errc::unsafe, "refused user name: contains '/'");
+    }
+    if (has_control(user)) {
+        return make_error(Errc::unsafe, "refused user name: contains a control character");
     }
     return {};
 }

@@ -1,25 +1,24 @@
 #!/bin/sh
-# Fails when the documentation drifts from the settings the code accepts:
-# every key in the table of core/src/config.cpp must have an entry in
-# docs/pam_totp.conf.5 (a ".TP" item whose tag line is ".B key") and a line
-# "#key =" or "key =" in config/pam_totp.conf, and every such entry must name a real key.
+# Fails when the documentation drifts from the settings the code accepts: every [global]
+# key (as the code lists them: print_setting_names global) must have an entry in
+# docs/pam_totp.conf.5 (a ".TP" item whose tag line is ".B key") and a line "#key =" or
+# "key =" in config/pam_totp.conf, and every such entry must name a real key.
 #
-# Usage: check_config_keys.sh [source-dir]   (default: the checkout holding this script)
+# Usage: check_config_keys.sh PRINT_SETTING_NAMES SOURCE_DIR
 set -eu
 
-root=${1:-$(dirname "$0")/../..}
-table=$root/core/src/config.cpp
+names=$1
+root=$2
 manpage=$root/docs/pam_totp.conf.5
 conffile=$root/config/pam_totp.conf
 
-for file in "$table" "$manpage" "$conffile"; do
+for file in "$manpage" "$conffile"; do
     [ -r "$file" ] || { echo "cannot read $file" >&2; exit 2; }
 done
 
-# Table rows look like:  {"window", kSecurity, IntKey{...}},
-code_keys=$(sed -n 's/^[[:space:]]*{"\([a-z_]*\)", *k\(Security\|Other\),.*/\1/p' "$table" | sort -u)
+code_keys=$("$names" global | sort -u)
 if [ -z "$code_keys" ]; then
-    echo "found no keys in $table: has the table's layout changed?" >&2
+    echo "$names listed no keys" >&2
     exit 2
 fi
 

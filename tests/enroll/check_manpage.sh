@@ -1,17 +1,18 @@
 #!/bin/sh
 # Fails when totp-enroll(1) drifts from the command line the tool accepts: every long
-# option of enroll_tool/command_line.cpp must appear in docs/totp-enroll.1 as \-\-NAME,
-# and every subcommand as the tag of an item (a line starting with .B, .BR or .BI).
-#   check_manpage.sh SOURCE_DIR
+# option (as the parser lists them: print_command_names options) must appear in
+# docs/totp-enroll.1 as \-\-NAME, and every subcommand as the tag of an item (a line
+# starting with .B, .BR or .BI).
+#   check_manpage.sh PRINT_COMMAND_NAMES SOURCE_DIR
 set -eu
-root=$1
-source=$root/enroll_tool/command_line.cpp
+names=$1
+root=$2
 manpage=$root/docs/totp-enroll.1
 
-options=$(sed -n 's/^ *{"\([a-z-]*\)", *\(required\|no\)_argument.*/\1/p' "$source")
-subcommands=$(sed -n 's/^ *{"\([a-z-][a-z-]*\)", *Subcommand::.*/\1/p' "$source")
+options=$("$names" options)
+subcommands=$("$names" subcommands)
 if [ -z "$options" ] || [ -z "$subcommands" ]; then
-    echo "found no options or subcommands in $source: has its layout changed?" >&2
+    echo "$names listed no options or subcommands" >&2
     exit 2
 fi
 

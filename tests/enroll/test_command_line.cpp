@@ -17,11 +17,10 @@ extern "C" {
 namespace {
 
 using totp_enroll::CommandLine;
-using totp_enroll::Exit;
 using totp_enroll::Subcommand;
 
 // getopt_long permutes and may write into argv, so each parse gets its own copy.
-totp_enroll::Expected<CommandLine> parse(std::vector<std::string> args) {
+totp::Result<CommandLine> parse(std::vector<std::string> args) {
     args.insert(args.begin(), "totp-enroll");
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -112,7 +111,7 @@ void help_and_version_win(void**) {
                      static_cast<int>(Subcommand::version));
 }
 
-void usage_errors_are_exit_2(void**) {
+void bad_command_lines_are_usage_errors(void**) {
     const std::vector<std::vector<std::string>> bad = {
         {"--bogus"},
         {"-x"},
@@ -141,8 +140,8 @@ void usage_errors_are_exit_2(void**) {
     for (const auto& args : bad) {
         auto command = parse(args);
         if (command.ok()) fail_msg("accepted: %s ...", args[0].c_str());
-        assert_int_equal(static_cast<int>(command.failure().exit), static_cast<int>(Exit::usage));
-        assert_true(command.failure().message.find('\n') == std::string::npos);
+        assert_int_equal(command.error().code, totp::Errc::invalid_argument);
+        assert_true(command.error().message.find('\n') == std::string::npos);
     }
 }
 
@@ -155,7 +154,7 @@ int main() {
         cmocka_unit_test(the_secret_is_wiped_from_argv),
         cmocka_unit_test(subcommands_take_their_operands),
         cmocka_unit_test(help_and_version_win),
-        cmocka_unit_test(usage_errors_are_exit_2),
+        cmocka_unit_test(bad_command_lines_are_usage_errors),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

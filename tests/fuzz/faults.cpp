@@ -53,8 +53,9 @@ const Fault* next_fault(const char* name, Kind kind) {
         }
         g_report.hits.push_back(std::string(name) + "#" + std::to_string(index) + ":" +
                                 (fault.action == Action::interrupt ? "EINTR"
-                                 : fault.action == Action::short_io ? "short"
-                                                                    : strerrorname_np(fault.error)));
+                                 : fault.action == Action::short_io
+                                     ? "short"
+                                     : strerrorname_np(fault.error)));
         return &fault;
     }
     return nullptr;
@@ -87,10 +88,10 @@ void set_accounts(std::vector<User> users, std::vector<Group> groups) {
 }
 
 const char* const kWrappedCalls[] = {
-    "open",    "openat",   "pread",      "pwrite",     "read",        "fstat",
-    "fstatat", "lstat",    "flock",      "fsync",      "fdatasync",   "linkat",
-    "renameat", "renameat2", "unlinkat", "fchmod",    "mkdirat",    "setfsuid",    "setfsgid",
-    "getpwnam_r", "getpwuid_r", "getgrnam_r", "getgrouplist", "RAND_bytes",
+    "open",     "openat",     "pread",      "pwrite",     "read",         "fstat",
+    "fstatat",  "lstat",      "flock",      "fsync",      "fdatasync",    "linkat",
+    "renameat", "renameat2",  "unlinkat",   "fchmod",     "mkdirat",      "setfsuid",
+    "setfsgid", "getpwnam_r", "getpwuid_r", "getgrnam_r", "getgrouplist", "RAND_bytes",
 };
 const std::size_t kWrappedCallCount = sizeof kWrappedCalls / sizeof kWrappedCalls[0];
 
@@ -101,16 +102,20 @@ void arm(const Plan& plan) {
     t_armed = true;
 }
 
-void disarm() { t_armed = false; }
+void disarm() {
+    t_armed = false;
+}
 
-const Report& report() { return g_report; }
+const Report& report() {
+    return g_report;
+}
 
 }  // namespace faults
 
-using faults::Kind;
-using faults::next_fault;
 using faults::fail_with_errno;
 using faults::group_t;
+using faults::Kind;
+using faults::next_fault;
 using faults::place;
 
 // The names are what `ld --wrap` defines: __wrap_X is called instead of X, __real_X is X.
@@ -314,15 +319,15 @@ int fake_passwd_lookup(const char* call, Match&& matches, struct passwd* entry, 
 int __wrap_getpwnam_r(const char* name, struct passwd* entry, char* buffer, size_t size,
                       struct passwd** result) {
     return fake_passwd_lookup(
-        "getpwnam_r", [name](const faults::User& user) { return user.name == name; }, entry,
-        buffer, size, result);
+        "getpwnam_r", [name](const faults::User& user) { return user.name == name; }, entry, buffer,
+        size, result);
 }
 
 int __wrap_getpwuid_r(uid_t uid, struct passwd* entry, char* buffer, size_t size,
                       struct passwd** result) {
     return fake_passwd_lookup(
-        "getpwuid_r", [uid](const faults::User& user) { return user.uid == uid; }, entry,
-        buffer, size, result);
+        "getpwuid_r", [uid](const faults::User& user) { return user.uid == uid; }, entry, buffer,
+        size, result);
 }
 
 int __wrap_getgrnam_r(const char* name, struct group* entry, char* buffer, size_t size,

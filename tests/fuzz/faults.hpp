@@ -16,9 +16,9 @@
 namespace faults {
 
 enum class Action : std::uint8_t {
-    fail,        // the call fails with `error`
-    interrupt,   // EINTR (a correct caller retries)
-    short_io,    // pread/pwrite move only part of the bytes (then succeed)
+    fail,       // the call fails with `error`
+    interrupt,  // EINTR (a correct caller retries)
+    short_io,   // pread/pwrite move only part of the bytes (then succeed)
 };
 
 struct Fault {
@@ -58,9 +58,9 @@ void arm(const Plan& plan);
 void disarm();
 
 struct Report {
-    unsigned calls = 0;       // intercepted calls made while armed
-    bool failed = false;      // some call was made to fail (not EINTR, not a short transfer)
-    bool write_failed = false;  // ... and it was one that writes the store
+    unsigned calls = 0;             // intercepted calls made while armed
+    bool failed = false;            // some call was made to fail (not EINTR, not a short transfer)
+    bool write_failed = false;      // ... and it was one that writes the store
     std::vector<std::string> hits;  // "pwrite#3:EIO" for each injected fault (for messages)
 };
 const Report& report();

@@ -51,12 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t symbols = 0;
     for (char c : text) {
         if (c == ' ' || c == '-' || c == '=') continue;
-        if (!std::isalnum(static_cast<unsigned char>(c))) fuzz::violated("accepted a stray character");
+        if (!std::isalnum(static_cast<unsigned char>(c)))
+            fuzz::violated("accepted a stray character");
         ++symbols;
     }
     if (decoded->size() != symbols * 5 / 8) fuzz::violated("decoded length");
     // Re-encoding and decoding again is stable.
-    totp::Result<totp::SecretBytes> again = totp::base32_decode(totp::base32_encode(decoded->span()).view());
+    totp::Result<totp::SecretBytes> again =
+        totp::base32_decode(totp::base32_encode(decoded->span()).view());
     if (!again || !same(*again, decoded->span())) fuzz::violated("decode/encode/decode");
     return 0;
 }

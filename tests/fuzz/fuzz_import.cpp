@@ -37,7 +37,8 @@ std::vector<std::string_view> words(std::string_view line) {
 }
 
 bool all_digits(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The secrets of a google-authenticator file: the key (first line) and the scratch codes.
@@ -67,11 +68,16 @@ std::vector<std::string_view> oath_secrets(std::string_view text) {
 std::string with_other_secret(std::string_view text, std::string_view secret) {
     std::string other(secret);
     for (char& c : other) {
-        if (c >= '0' && c <= '9') c = static_cast<char>('0' + (c - '0' + 1) % 10);
-        else if (c >= 'a' && c <= 'f') c = static_cast<char>('a' + (c - 'a' + 1) % 6);
-        else if (c >= 'A' && c <= 'F') c = static_cast<char>('A' + (c - 'A' + 1) % 6);
-        else if (c >= 'g' && c <= 'z') c = static_cast<char>('g' + (c - 'g' + 1) % 20);
-        else if (c >= 'G' && c <= 'Z') c = static_cast<char>('G' + (c - 'G' + 1) % 20);
+        if (c >= '0' && c <= '9')
+            c = static_cast<char>('0' + (c - '0' + 1) % 10);
+        else if (c >= 'a' && c <= 'f')
+            c = static_cast<char>('a' + (c - 'a' + 1) % 6);
+        else if (c >= 'A' && c <= 'F')
+            c = static_cast<char>('A' + (c - 'A' + 1) % 6);
+        else if (c >= 'g' && c <= 'z')
+            c = static_cast<char>('g' + (c - 'g' + 1) % 20);
+        else if (c >= 'G' && c <= 'Z')
+            c = static_cast<char>('G' + (c - 'G' + 1) % 20);
     }
     std::string changed(text);
     changed.replace(text.find(secret), secret.size(), other);
@@ -96,9 +102,8 @@ bool leaks(std::string_view message, std::string_view text,
 
 // Messages reach a terminal (root's, importing a user's file) and the log.
 bool printable(std::string_view message) {
-    return std::all_of(message.begin(), message.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-    });
+    return std::all_of(message.begin(), message.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
 
 }  // namespace
@@ -109,14 +114,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string text = input.rest();
 
     if (!oath) {
-        totp::Result<totp_enroll::GoogleAuthenticatorFile> parsed = totp_enroll::parse_google_authenticator(text);
+        totp::Result<totp_enroll::GoogleAuthenticatorFile> parsed =
+            totp_enroll::parse_google_authenticator(text);
         if (!parsed) {
             const std::string& message = parsed.error().message;
             const auto reparse = [](const std::string& other) {
                 auto again = totp_enroll::parse_google_authenticator(other);
                 return again ? std::string() : again.error().message;
             };
-            if (leaks(message, text, google_secrets(text), reparse)) fuzz::violated("error message repeats a secret", message);
+            if (leaks(message, text, google_secrets(text), reparse))
+                fuzz::violated("error message repeats a secret", message);
             if (!printable(message)) fuzz::violated("error message holds a control character");
             return 0;
         }
@@ -136,10 +143,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             return std::string();
         };
-        if (leaks(entry.skipped, text, secrets, reparse)) fuzz::violated("skip reason repeats a secret", entry.skipped);
+        if (leaks(entry.skipped, text, secrets, reparse))
+            fuzz::violated("skip reason repeats a secret", entry.skipped);
         if (!printable(entry.skipped)) fuzz::violated("skip reason holds a control character");
         if (!entry.skipped.empty()) continue;
-        if (!totp::validate(entry.params)) fuzz::violated("importable entry with unusable parameters");
+        if (!totp::validate(entry.params))
+            fuzz::violated("importable entry with unusable parameters");
         if (entry.secret.empty()) fuzz::violated("importable entry without a secret");
         if (entry.user.empty()) fuzz::violated("importable entry without a user");
     }

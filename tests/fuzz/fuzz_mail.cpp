@@ -33,9 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::int64_t now = static_cast<std::int64_t>(input.u64() >> 24);
 
     if (totp::validate_address(address)) {
-        if (address.size() > 254 || !printable_ascii(address)) fuzz::violated("bad address accepted");
-        if (address.find_first_of("<>,;\"\\") != std::string::npos) fuzz::violated("address with a special");
-        if (std::count(address.begin(), address.end(), '@') != 1) fuzz::violated("address without exactly one @");
+        if (address.size() > 254 || !printable_ascii(address))
+            fuzz::violated("bad address accepted");
+        if (address.find_first_of("<>,;\"\\") != std::string::npos)
+            fuzz::violated("address with a special");
+        if (std::count(address.begin(), address.end(), '@') != 1)
+            fuzz::violated("address without exactly one @");
     }
 
     totp::Result<std::string> built = totp::build_message(settings, message, now);
@@ -45,16 +48,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool in_headers = true;
     int to_headers = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n')) fuzz::violated("bare CR");
+        if (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))
+            fuzz::violated("bare CR");
         if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) fuzz::violated("bare LF");
         if (text[i] == '\0') fuzz::violated("NUL in the message");
         if (text[i] != '\n') continue;
         const std::string_view line(text.data() + line_start, i - 1 - line_start);
         if (line.size() > 998) fuzz::violated("line longer than 998 characters");
         if (in_headers) {
-            if (line.empty()) in_headers = false;
-            else if (line.starts_with("To:")) ++to_headers;
-            else if (line.starts_with("Bcc:") || line.starts_with("Cc:")) fuzz::violated("header injected");
+            if (line.empty())
+                in_headers = false;
+            else if (line.starts_with("To:"))
+                ++to_headers;
+            else if (line.starts_with("Bcc:") || line.starts_with("Cc:"))
+                fuzz::violated("header injected");
         }
         line_start = i + 1;
     }

@@ -22,7 +22,8 @@ std::string percent_decode(std::string_view text) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
         if (text[i] == '%' && i + 2 < text.size()) {
-            out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+            out.push_back(
+                static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
             i += 2;
         } else {
             out.push_back(text[i]);
@@ -44,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string account = input.text(100);
     const std::string word = input.rest();
 
-    const totp::SecretBytes key(reinterpret_cast<const std::uint8_t*>(key_text.data()), key_text.size());
+    const totp::SecretBytes key(reinterpret_cast<const std::uint8_t*>(key_text.data()),
+                                key_text.size());
     totp::Result<totp::SecretString> code = totp::hotp(key, counter, algorithm, digits);
     if (digits < totp::kMinDigits || digits > totp::kMaxDigits) {
         if (code) fuzz::violated("hotp accepted an out-of-range digit count");
@@ -62,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const totp::OtpParams params{algorithm, digits, period};
     const totp::SecretString uri = totp::build_key_uri({issuer, account, params}, key);
     for (char c : uri.view()) {
-        if (!uri_character(static_cast<unsigned char>(c))) fuzz::violated("URI holds a raw character");
+        if (!uri_character(static_cast<unsigned char>(c)))
+            fuzz::violated("URI holds a raw character");
     }
     if (std::count(uri.view().begin(), uri.view().end(), '?') != 1)
         fuzz::violated("URI query separator is not unique");
@@ -76,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fuzz::violated("unsafe user name accepted");
         for (char c : word) {
             const auto byte = static_cast<unsigned char>(c);
-            if (byte < 0x20 || byte == 0x7f) fuzz::violated("user name with a control character accepted");
+            if (byte < 0x20 || byte == 0x7f)
+                fuzz::violated("user name with a control character accepted");
         }
     }
     return 0;

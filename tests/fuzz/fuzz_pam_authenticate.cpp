@@ -80,7 +80,8 @@ std::optional<std::string> read_file(const std::string& path) {
         content.emplace();
         char buffer[4096];
         ssize_t got;
-        while ((got = read(fd, buffer, sizeof buffer)) > 0) content->append(buffer, static_cast<std::size_t>(got));
+        while ((got = read(fd, buffer, sizeof buffer)) > 0)
+            content->append(buffer, static_cast<std::size_t>(got));
     }
     close(fd);
     return content;
@@ -98,9 +99,8 @@ void remove_entry(const std::string& path) {
 }
 
 bool printable_line(const std::string& text) {
-    return std::none_of(text.begin(), text.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    });
+    return std::none_of(text.begin(), text.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 // Everything one input describes, and what the harness knows about it.
@@ -119,16 +119,23 @@ struct Case {
 
 void choose_user(fuzz::Input& input, pam_handle& handle) {
     switch (input.byte() % 8) {
-        case 0: handle.user = "bob"; break;     // known, not enrolled
-        case 1: handle.user = "nobody"; break;  // unknown
-        case 2: handle.user = input.text(40); break;
+        case 0:
+            handle.user = "bob";
+            break;  // known, not enrolled
+        case 1:
+            handle.user = "nobody";
+            break;  // unknown
+        case 2:
+            handle.user = input.text(40);
+            break;
         case 3: {
             static const int kRcs[] = {PAM_CONV_AGAIN, PAM_SYSTEM_ERR, PAM_SUCCESS};
             handle.get_user_rc = kRcs[input.byte() % 3];
             if (handle.get_user_rc == PAM_SUCCESS && input.flag()) handle.user = "";
             break;
         }
-        default: handle.user = "alice";
+        default:
+            handle.user = "alice";
     }
 }
 
@@ -139,7 +146,9 @@ bool plant_state(fuzz::Input& input, Case& c) {
     c.built = fuzz::build_state(input, c.now);
     std::string file;
     switch (mode % 8) {
-        case 0: case 1: case 2: {
+        case 0:
+        case 1:
+        case 2: {
             const std::string current(totp::encode_slot(c.built.state, 5)->view());
             std::string other(totp::kSlotSize, '\n');
             if (mode & 8) {
@@ -203,7 +212,8 @@ void plant_attack(fuzz::Input& input, const Case& c, bool enrolled) {
         case 5:
             if (enrolled) {
                 remove_entry(w.root + "/hardlink");
-                if (link(path, (w.root + "/hardlink").c_str()) != 0) fuzz::violated("planting a hard link");
+                if (link(path, (w.root + "/hardlink").c_str()) != 0)
+                    fuzz::violated("planting a hard link");
             }
             break;
         case 6:
@@ -216,10 +226,16 @@ void plant_attack(fuzz::Input& input, const Case& c, bool enrolled) {
 
 // Module arguments the input picks from (values after '=' come from the input too).
 const char* const kOptions[] = {
-    "nullok", "debug", "forward_pass", "try_first_pass", "use_first_pass", "window=",
-    "max_failures=", "lockout_seconds=", "prompt=", "require_group=totp-users",
-    "require_group=", "exempt_group=no2fa", "exempt_group=", "digits=", "nullok=", "window=0",
-    "window=10", "max_failures=1", "algorithm=",
+    "nullok",         "debug",
+    "forward_pass",   "try_first_pass",
+    "use_first_pass", "window=",
+    "max_failures=",  "lockout_seconds=",
+    "prompt=",        "require_group=totp-users",
+    "require_group=", "exempt_group=no2fa",
+    "exempt_group=",  "digits=",
+    "nullok=",        "window=0",
+    "window=10",      "max_failures=1",
+    "algorithm=",
 };
 
 // Arguments and config file; the harness keeps the store's kind and paths (and config=)
@@ -268,8 +284,8 @@ void choose_conversation(fuzz::Input& input, Case& c) {
 }
 
 int errno_choice(std::uint8_t byte) {
-    static const int kErrors[] = {EIO, ENOSPC, EROFS, EACCES, EPERM, ENOMEM, EDQUOT,
-                                  EAGAIN, ENOENT, ELOOP, EMFILE, EBADF};
+    static const int kErrors[] = {EIO,    ENOSPC, EROFS,  EACCES, EPERM,  ENOMEM,
+                                  EDQUOT, EAGAIN, ENOENT, ELOOP,  EMFILE, EBADF};
     return kErrors[byte % (sizeof kErrors / sizeof kErrors[0])];
 }
 
@@ -321,7 +337,8 @@ int run(Case& c) {
     std::vector<std::string> arguments = c.arguments;
     arguments.push_back("config=" + w.config);
     arguments.push_back("state_dir=" + w.state_dir);
-    arguments.push_back(c.home_layout ? "secret_path=" + w.root + "/home/%u/.totp" : "secret_path=");
+    arguments.push_back(c.home_layout ? "secret_path=" + w.root + "/home/%u/.totp"
+                                      : "secret_path=");
     arguments.push_back("store=files");  // never a database, whatever the config file says
     std::vector<const char*> argv;
     argv.reserve(arguments.size());
@@ -349,10 +366,11 @@ int run(Case& c) {
 
 void print_case(const Case& c, int rc, const std::string& hits) {
     std::fprintf(stderr, "user=%s now=%lld rc=%d faults=[%s]\n",
-                 c.handle.user ? c.handle.user->c_str() : "(null)", static_cast<long long>(c.now), rc,
-                 hits.c_str());
+                 c.handle.user ? c.handle.user->c_str() : "(null)", static_cast<long long>(c.now),
+                 rc, hits.c_str());
     for (const std::string& a : c.arguments) std::fprintf(stderr, "  argument: '%s'\n", a.c_str());
-    for (const std::string& answer : c.typed) std::fprintf(stderr, "  typed: '%s'\n", answer.c_str());
+    for (const std::string& answer : c.typed)
+        std::fprintf(stderr, "  typed: '%s'\n", answer.c_str());
     for (const std::string& line : c.handle.log) std::fprintf(stderr, "  log: %s\n", line.c_str());
 }
 
@@ -392,7 +410,8 @@ void check_state_file(const std::optional<totp::DecodedFile>& before,
     if (after->sequence < before->sequence) fuzz::violated("state went back in time", hits);
     const totp::SecretBytes& old_secret = before->state.secret;
     if (after->state.secret.size() != old_secret.size() ||
-        !std::equal(old_secret.data(), old_secret.data() + old_secret.size(), after->state.secret.data()) ||
+        !std::equal(old_secret.data(), old_secret.data() + old_secret.size(),
+                    after->state.secret.data()) ||
         after->state.params.digits != before->state.params.digits)
         fuzz::violated("secret or parameters changed", hits);
 }
@@ -400,13 +419,15 @@ void check_state_file(const std::optional<totp::DecodedFile>& before,
 void check_success(const std::optional<totp::DecodedFile>& before,
                    const std::optional<totp::DecodedFile>& after, const Case& c,
                    const std::string& hits) {
-    if (faults::report().write_failed) fuzz::violated("PAM_SUCCESS although a store write failed", hits);
+    if (faults::report().write_failed)
+        fuzz::violated("PAM_SUCCESS although a store write failed", hits);
     if (!before || !after || c.handle.user != std::optional<std::string>("alice"))
         fuzz::violated("PAM_SUCCESS without a readable enrollment", hits);
     bool any = false;
     for (const std::string& answer : c.typed) {
         // forward_pass: the code is the tail of what was typed.
-        for (std::size_t tail : {answer.size(), std::size_t(before->state.params.digits), std::size_t(14)}) {
+        for (std::size_t tail :
+             {answer.size(), std::size_t(before->state.params.digits), std::size_t(14)}) {
             if (tail <= answer.size() &&
                 fuzz::acceptable(before->state, answer.substr(answer.size() - tail), c.now, 10))
                 any = true;
@@ -417,7 +438,8 @@ void check_success(const std::optional<totp::DecodedFile>& before,
     const totp::UserState& a = after->state;
     const bool code_used =
         a.last_step && (!b.last_step || *a.last_step > *b.last_step) && a.recovery == b.recovery;
-    const bool recovery_used = a.recovery.size() + 1 == b.recovery.size() && a.last_step == b.last_step;
+    const bool recovery_used =
+        a.recovery.size() + 1 == b.recovery.size() && a.last_step == b.last_step;
     if (!(code_used || recovery_used) || a.failures != 0 || a.locked_until != 0)
         fuzz::violated("PAM_SUCCESS but the code was not consumed on disk", hits);
 }

@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string_view code = normalized->view();
         if (code.size() < 6 || code.size() > 32) fuzz::violated("normalized length");
         for (char c : code) {
-            const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' &&
-                                                       c != 'L' && c != 'O');
+            const bool ok = (c >= '0' && c <= '9') ||
+                            (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O');
             if (!ok) fuzz::violated("normalized code holds an ambiguous or foreign character");
         }
         const auto twice = totp::normalize_recovery_code(code);
@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     if (const auto parsed = totp::parse_recovery_hash(stored)) {
-        if (totp::format_recovery_hash(*parsed) != stored) fuzz::violated("accepted non-canonical hash text");
+        if (totp::format_recovery_hash(*parsed) != stored)
+            fuzz::violated("accepted non-canonical hash text");
     }
     return 0;
 }

@@ -29,7 +29,8 @@ std::string seal(std::string body) {
 void check_decoded(const std::string& text) {
     totp::Result<totp::ResetTokenEntry> entry = totp::decode_reset_entry(text);
     if (!entry) {
-        if (entry.error().code != totp::Errc::corrupt) fuzz::violated("decode error is not 'corrupt'");
+        if (entry.error().code != totp::Errc::corrupt)
+            fuzz::violated("decode error is not 'corrupt'");
         return;
     }
     totp::Result<std::string> again = totp::encode_reset_entry(*entry);

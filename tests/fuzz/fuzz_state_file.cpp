@@ -21,14 +21,15 @@ bool same_state(const totp::UserState& a, const totp::UserState& b) {
            a.params.period == b.params.period && a.secret.size() == b.secret.size() &&
            std::equal(a.secret.data(), a.secret.data() + a.secret.size(), b.secret.data()) &&
            a.last_step == b.last_step && a.failures == b.failures &&
-           a.locked_until == b.locked_until && a.recovery == b.recovery &&
-           a.created == b.created && a.email == b.email && a.email_verified == b.email_verified;
+           a.locked_until == b.locked_until && a.recovery == b.recovery && a.created == b.created &&
+           a.email == b.email && a.email_verified == b.email_verified;
 }
 
 void check_slot(std::string_view slot) {
     totp::Result<totp::DecodedSlot> decoded = totp::decode_slot(slot);
     if (!decoded) {
-        if (decoded.error().code != totp::Errc::corrupt) fuzz::violated("decode error is not 'corrupt'");
+        if (decoded.error().code != totp::Errc::corrupt)
+            fuzz::violated("decode error is not 'corrupt'");
         return;
     }
     if (!totp::validate(decoded->state)) fuzz::violated("decoded state does not validate");
@@ -56,7 +57,8 @@ std::string seal(std::string body) {
 void check_file(std::string_view candidate) {
     totp::Result<totp::DecodedFile> decoded = totp::decode_file(candidate);
     if (!decoded) {
-        if (decoded.error().code != totp::Errc::corrupt) fuzz::violated("decode error is not 'corrupt'");
+        if (decoded.error().code != totp::Errc::corrupt)
+            fuzz::violated("decode error is not 'corrupt'");
         return;
     }
     if (candidate.size() != totp::kStateFileSize) fuzz::violated("accepted a wrong-sized file");
@@ -68,8 +70,8 @@ void check_file(std::string_view candidate) {
         fuzz::violated("decode_file did not return the current slot");
     }
     // The other slot, if valid, is never newer.
-    totp::Result<totp::DecodedSlot> other = totp::decode_slot(
-        candidate.substr(decoded->next_slot * totp::kSlotSize, totp::kSlotSize));
+    totp::Result<totp::DecodedSlot> other =
+        totp::decode_slot(candidate.substr(decoded->next_slot * totp::kSlotSize, totp::kSlotSize));
     if (other && other->sequence > decoded->sequence) fuzz::violated("picked the older slot");
 }
 

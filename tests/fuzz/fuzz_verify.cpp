@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (!decision.state_changed || state.failures != 0 || state.locked_until != 0)
                 fuzz::violated("success did not reset the failure count and lock");
             if (decision.verdict == totp::Verdict::accepted_recovery &&
-                (state.recovery.size() + 1 != before.recovery.size() || state.last_step != before.last_step))
+                (state.recovery.size() + 1 != before.recovery.size() ||
+                 state.last_step != before.last_step))
                 fuzz::violated("recovery code not consumed exactly once");
             // The same answer right away is never accepted again.
             {

@@ -77,8 +77,8 @@ std::string code_for(const totp::UserState& state, std::int64_t now, int offset)
     const std::int64_t step = static_cast<std::int64_t>(totp::time_step(now, state.params.period));
     if (step + offset < 0) return "";
     totp::Result<totp::SecretString> code =
-        totp::hotp(state.secret, static_cast<std::uint64_t>(step + offset),
-                   state.params.algorithm, state.params.digits);
+        totp::hotp(state.secret, static_cast<std::uint64_t>(step + offset), state.params.algorithm,
+                   state.params.digits);
     return code ? std::string(code->view()) : "";
 }
 
@@ -91,8 +91,9 @@ std::string make_answer(Input& input, const totp::UserState& state, std::int64_t
             return kRecoveryCodes[input.byte() % 4];
         case 3: {
             std::string code = kRecoveryCodes[input.byte() % 4];  // typed loosely
-            std::transform(code.begin(), code.end(), code.begin(),
-                           [](char c) { return c == '0' ? 'o' : (c >= 'A' && c <= 'Z') ? char(c + 32) : c; });
+            std::transform(code.begin(), code.end(), code.begin(), [](char c) {
+                return c == '0' ? 'o' : (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+            });
             return code;
         }
         case 4:

@@ -21,6 +21,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -45,7 +46,8 @@ std::string g_dir;
 
 totp::SecretBytes secret() {
     totp::SecretBytes bytes(20);
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes.data()[i] = static_cast<std::uint8_t>(5 * i + 2);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes.data()[i] = static_cast<std::uint8_t>(5 * i + 2);
     return bytes;
 }
 
@@ -107,7 +109,8 @@ std::string wrong_code(std::uint64_t step, int variant) {
     for (int candidate = 100000 + variant * 7919;; candidate += 13) {
         std::string text = std::to_string(candidate % 1000000 + 100000).substr(0, 6);
         bool valid = false;
-        for (std::uint64_t near = step - 2; near <= step + 2; ++near) valid |= code_for_step(near) == text;
+        for (std::uint64_t near = step - 2; near <= step + 2; ++near)
+            valid |= code_for_step(near) == text;
         if (!valid) return text;
     }
 }
@@ -128,9 +131,12 @@ void hammering_one_user_gives_exact_results(void**) {
         // 1. Valid, replayed and wrong codes at once: exactly one success.
         std::vector<std::string> codes;
         for (int i = 0; i < kProcesses; ++i) {
-            if (i % 3 == 0) codes.push_back(code_for_step(step));
-            else if (i % 3 == 1 && previous_step) codes.push_back(code_for_step(*previous_step));
-            else codes.push_back(wrong_code(step, i));
+            if (i % 3 == 0)
+                codes.push_back(code_for_step(step));
+            else if (i % 3 == 1 && previous_step)
+                codes.push_back(code_for_step(*previous_step));
+            else
+                codes.push_back(wrong_code(step, i));
         }
         auto results = race(codes, now, 1000);
         if (results[PAM_SUCCESS] != 1 || results[PAM_AUTH_ERR] != kProcesses - 1)
@@ -195,10 +201,8 @@ int teardown(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (the store insists on root-owned state)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (the store insists on root-owned state)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(hammering_one_user_gives_exact_results),
     };

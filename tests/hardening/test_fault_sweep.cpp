@@ -26,6 +26,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
@@ -49,8 +50,12 @@ constexpr const char* kRecovery = "ABCD-EFGH-JKMN";
 
 std::string g_root;
 
-std::string state_dir() { return g_root + "/state"; }
-std::string home() { return g_root + "/home/alice"; }
+std::string state_dir() {
+    return g_root + "/state";
+}
+std::string home() {
+    return g_root + "/home/alice";
+}
 
 struct Scenario {
     const char* name;
@@ -75,8 +80,9 @@ std::string expand(const std::string& text, const totp::UserState& state) {
 }
 
 std::unique_ptr<totp::Store> store_for(const Scenario& scenario) {
-    return totp::make_file_store({.state_dir = state_dir(),
-                                  .secret_path = scenario.home_layout ? g_root + "/home/%u/.totp" : ""});
+    return totp::make_file_store(
+        {.state_dir = state_dir(),
+         .secret_path = scenario.home_layout ? g_root + "/home/%u/.totp" : ""});
 }
 
 std::string state_path(const Scenario& scenario) {
@@ -88,7 +94,8 @@ totp::UserState enroll(const Scenario& scenario) {
     std::filesystem::remove(state_path(scenario));
     totp::UserState state;
     state.secret = totp::SecretBytes(20);
-    for (std::size_t i = 0; i < 20; ++i) state.secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    for (std::size_t i = 0; i < 20; ++i)
+        state.secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
     state.last_step = totp::time_step(kNow, 30) - 5;
     state.failures = scenario.failures;
     auto hash = totp::hash_recovery_code(totp::normalize_recovery_code(kRecovery)->view());
@@ -118,7 +125,8 @@ struct Outcome {
 Outcome login(const Scenario& scenario, const totp::UserState& state, const faults::Plan& plan) {
     pam_handle handle;
     handle.user = "alice";
-    for (const std::string& answer : scenario.answers) handle.answers.emplace_back(expand(answer, state));
+    for (const std::string& answer : scenario.answers)
+        handle.answers.emplace_back(expand(answer, state));
     if (scenario.authtok) handle.authtok = expand(*scenario.authtok, state);
     std::vector<std::string> arguments = scenario.options;
     arguments.push_back("config=" + g_root + "/pam_totp.conf");
@@ -135,8 +143,8 @@ Outcome login(const Scenario& scenario, const totp::UserState& state, const faul
     faults::arm(plan);
     int rc = pam_sm_authenticate(&handle, 0, static_cast<int>(argv.size()), argv.data());
     if (check_argv.size() != argv.size() && rc == PAM_IGNORE) {
-        rc = pam_sm_authenticate(&handle, 0, static_cast<int>(check_argv.size()),
-                                 check_argv.data());
+        rc =
+            pam_sm_authenticate(&handle, 0, static_cast<int>(check_argv.size()), check_argv.data());
     }
     faults::disarm();
     fake_pam_end(&handle, rc);
@@ -192,7 +200,8 @@ void sweep(const Scenario& scenario, int expected_rc) {
                         fail_msg("%s: secret changed", what.c_str());
                     if (outcome.rc == PAM_SUCCESS) {
                         if (outcome.report.write_failed)
-                            fail_msg("%s: PAM_SUCCESS although the store write failed", what.c_str());
+                            fail_msg("%s: PAM_SUCCESS although the store write failed",
+                                     what.c_str());
                         const bool consumed = (after->last_step > state.last_step) ||
                                               after->recovery.size() < state.recovery.size();
                         if (!consumed || after->failures != 0)
@@ -205,7 +214,8 @@ void sweep(const Scenario& scenario, int expected_rc) {
                         bool said_why = false;
                         for (std::size_t i = 0; i < outcome.log.size(); ++i)
                             said_why |= outcome.priorities[i] <= LOG_ERR;
-                        if (!said_why) fail_msg("%s: refused without an error in the log", what.c_str());
+                        if (!said_why)
+                            fail_msg("%s: refused without an error in the log", what.c_str());
                     }
                     if (static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1))) != geteuid())
                         fail_msg("%s: filesystem identity not restored", what.c_str());
@@ -262,8 +272,8 @@ void enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file(void**) {
                 faults::disarm();
                 if (faults::report().hits.empty()) continue;
                 ++runs;
-                const std::string what = std::string("enrollment: ") + fault.only + " #" +
-                                         std::to_string(occurrence);
+                const std::string what =
+                    std::string("enrollment: ") + fault.only + " #" + std::to_string(occurrence);
                 int entries = 0;
                 for (const auto& entry : std::filesystem::directory_iterator(dir)) {
                     ++entries;
@@ -329,10 +339,8 @@ void valid_code_in_the_home_layout(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (root-owned state files, the home layout's setfsuid)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (root-owned state files, the home layout's setfsuid)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(valid_code_at_the_prompt),
         cmocka_unit_test(wrong_code_at_the_prompt),

@@ -21,6 +21,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -43,11 +44,21 @@ constexpr uid_t kMallory = 1002;
 
 std::string g_root;
 
-std::string state_dir() { return g_root + "/state"; }
-std::string home() { return g_root + "/home/alice"; }
-std::string system_file() { return state_dir() + "/alice"; }
-std::string home_file() { return home() + "/.totp"; }
-std::string outside() { return g_root + "/outside"; }
+std::string state_dir() {
+    return g_root + "/state";
+}
+std::string home() {
+    return g_root + "/home/alice";
+}
+std::string system_file() {
+    return state_dir() + "/alice";
+}
+std::string home_file() {
+    return home() + "/.totp";
+}
+std::string outside() {
+    return g_root + "/outside";
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -56,7 +67,8 @@ std::string read_file(const std::string& path) {
 
 totp::SecretBytes secret() {
     totp::SecretBytes bytes(20);
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes.data()[i] = static_cast<std::uint8_t>(3 * i + 1);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes.data()[i] = static_cast<std::uint8_t>(3 * i + 1);
     return bytes;
 }
 
@@ -122,14 +134,16 @@ void expect_refused(bool home_layout, const std::function<void()>& attack, const
     const Login result = login(home_layout);
     bool said = false;
     for (std::size_t i = 0; i < result.log.size(); ++i) {
-        said |= result.priorities[i] <= LOG_ERR && result.log[i].find(reason) != std::string::npos &&
+        said |= result.priorities[i] <= LOG_ERR &&
+                result.log[i].find(reason) != std::string::npos &&
                 result.log[i].find("failing closed") != std::string::npos;
     }
     if (result.rc != PAM_AUTH_ERR || !said) {
         for (const auto& line : result.log) std::fprintf(stderr, "log: %s\n", line.c_str());
         fail_msg("rc %d; expected PAM_AUTH_ERR and a LOG_ERR line with '%s'", result.rc, reason);
     }
-    if (read_file(outside() + "/root") != planted_target) fail_msg("the attack's target was written");
+    if (read_file(outside() + "/root") != planted_target)
+        fail_msg("the attack's target was written");
 }
 
 void replace_with_symlink(const std::string& path, const std::string& target) {
@@ -139,123 +153,165 @@ void replace_with_symlink(const std::string& path, const std::string& target) {
 // --- The default layout: <state_dir>/<user> -----------------------------------------
 
 void symlink_at_the_state_path_is_refused(void**) {
-    expect_refused(false, [] { replace_with_symlink(system_file(), outside() + "/root"); }, "is a symlink");
+    expect_refused(
+        false, [] { replace_with_symlink(system_file(), outside() + "/root"); }, "is a symlink");
 }
 
 void dangling_symlink_at_the_state_path_is_refused(void**) {
-    expect_refused(false, [] { replace_with_symlink(system_file(), "/nonexistent/x"); }, "is a symlink");
+    expect_refused(
+        false, [] { replace_with_symlink(system_file(), "/nonexistent/x"); }, "is a symlink");
 }
 
 void hard_link_to_the_state_file_is_refused(void**) {
-    expect_refused(false, [] { must(link(system_file().c_str(), (outside() + "/copy").c_str()) == 0, "link"); },
-                   "hard links");
+    expect_refused(
+        false,
+        [] { must(link(system_file().c_str(), (outside() + "/copy").c_str()) == 0, "link"); },
+        "hard links");
 }
 
 void fifo_at_the_state_path_is_refused_without_hanging(void**) {
-    expect_refused(false, [] { must(unlink(system_file().c_str()) == 0 && mkfifo(system_file().c_str(), 0600) == 0, "fifo"); },
-                   "is a FIFO");
+    expect_refused(
+        false,
+        [] {
+            must(unlink(system_file().c_str()) == 0 && mkfifo(system_file().c_str(), 0600) == 0,
+                 "fifo");
+        },
+        "is a FIFO");
 }
 
 void socket_at_the_state_path_is_refused(void**) {
-    expect_refused(false, [] {
-        must(unlink(system_file().c_str()) == 0, "unlink");
-        const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::strncpy(address.sun_path, system_file().c_str(), sizeof address.sun_path - 1);
-        must(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0, "bind");
-        close(fd);
-    }, "state file");
+    expect_refused(
+        false,
+        [] {
+            must(unlink(system_file().c_str()) == 0, "unlink");
+            const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un address{};
+            address.sun_family = AF_UNIX;
+            std::strncpy(address.sun_path, system_file().c_str(), sizeof address.sun_path - 1);
+            must(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0, "bind");
+            close(fd);
+        },
+        "state file");
 }
 
 void directory_at_the_state_path_is_refused(void**) {
-    expect_refused(false, [] { must(unlink(system_file().c_str()) == 0 && mkdir(system_file().c_str(), 0700) == 0, "mkdir"); },
-                   "is a directory");
+    expect_refused(
+        false,
+        [] {
+            must(unlink(system_file().c_str()) == 0 && mkdir(system_file().c_str(), 0700) == 0,
+                 "mkdir");
+        },
+        "is a directory");
 }
 
 void group_readable_state_file_is_refused(void**) {
-    expect_refused(false, [] { must(chmod(system_file().c_str(), 0640) == 0, "chmod"); }, "group-readable");
+    expect_refused(
+        false, [] { must(chmod(system_file().c_str(), 0640) == 0, "chmod"); }, "group-readable");
 }
 
 void world_readable_state_file_is_refused(void**) {
-    expect_refused(false, [] { must(chmod(system_file().c_str(), 0604) == 0, "chmod"); }, "world-readable");
+    expect_refused(
+        false, [] { must(chmod(system_file().c_str(), 0604) == 0, "chmod"); }, "world-readable");
 }
 
 void group_writable_state_file_is_refused(void**) {
-    expect_refused(false, [] { must(chmod(system_file().c_str(), 0620) == 0, "chmod"); }, "group-writable");
+    expect_refused(
+        false, [] { must(chmod(system_file().c_str(), 0620) == 0, "chmod"); }, "group-writable");
 }
 
 void state_file_owned_by_a_user_is_refused(void**) {
-    expect_refused(false, [] { must(chown(system_file().c_str(), kAlice, kAlice) == 0, "chown"); },
-                   "owned by uid 1001");
+    expect_refused(
+        false, [] { must(chown(system_file().c_str(), kAlice, kAlice) == 0, "chown"); },
+        "owned by uid 1001");
 }
 
 void group_writable_state_directory_is_refused(void**) {
-    expect_refused(false, [] { must(chmod(state_dir().c_str(), 0770) == 0, "chmod"); }, "group-writable");
+    expect_refused(
+        false, [] { must(chmod(state_dir().c_str(), 0770) == 0, "chmod"); }, "group-writable");
 }
 
 void state_directory_others_can_enter_is_refused(void**) {
-    expect_refused(false, [] { must(chmod(state_dir().c_str(), 0701) == 0, "chmod"); }, "accessible by others");
+    expect_refused(
+        false, [] { must(chmod(state_dir().c_str(), 0701) == 0, "chmod"); },
+        "accessible by others");
 }
 
 void state_directory_owned_by_a_user_is_refused(void**) {
-    expect_refused(false, [] { must(chown(state_dir().c_str(), kAlice, kAlice) == 0, "chown"); },
-                   "owned by uid 1001");
+    expect_refused(
+        false, [] { must(chown(state_dir().c_str(), kAlice, kAlice) == 0, "chown"); },
+        "owned by uid 1001");
 }
 
 void symlinked_state_directory_is_refused(void**) {
-    expect_refused(false, [] {
-        must(rename(state_dir().c_str(), (g_root + "/real-state").c_str()) == 0, "rename");
-        must(symlink((g_root + "/real-state").c_str(), state_dir().c_str()) == 0, "symlink");
-    }, "is a symlink, refusing");
+    expect_refused(
+        false,
+        [] {
+            must(rename(state_dir().c_str(), (g_root + "/real-state").c_str()) == 0, "rename");
+            must(symlink((g_root + "/real-state").c_str(), state_dir().c_str()) == 0, "symlink");
+        },
+        "is a symlink, refusing");
     std::filesystem::remove_all(g_root + "/real-state");
 }
 
 void missing_state_directory_is_refused(void**) {
-    expect_refused(false, [] { std::filesystem::remove_all(state_dir()); }, "does not exist");
+    expect_refused(
+        false, [] { std::filesystem::remove_all(state_dir()); }, "does not exist");
 }
 
 void file_at_the_state_directory_path_is_refused(void**) {
-    expect_refused(false, [] {
-        std::filesystem::remove_all(state_dir());
-        std::ofstream(state_dir()) << "x";
-    }, "is not a directory");
+    expect_refused(
+        false,
+        [] {
+            std::filesystem::remove_all(state_dir());
+            std::ofstream(state_dir()) << "x";
+        },
+        "is not a directory");
 }
 
 // --- The home layout: a hostile user owns the path ------------------------------------
 
 void home_symlink_to_a_root_owned_file_is_refused(void**) {
-    expect_refused(true, [] { replace_with_symlink(home_file(), outside() + "/root"); }, "is a symlink");
+    expect_refused(
+        true, [] { replace_with_symlink(home_file(), outside() + "/root"); }, "is a symlink");
 }
 
 void home_state_file_owned_by_another_user_is_refused(void**) {
-    expect_refused(true, [] { must(chown(home_file().c_str(), kMallory, kMallory) == 0, "chown"); },
-                   "owned by uid 1002");
+    expect_refused(
+        true, [] { must(chown(home_file().c_str(), kMallory, kMallory) == 0, "chown"); },
+        "owned by uid 1002");
 }
 
 void home_state_file_owned_by_root_is_refused(void**) {
-    expect_refused(true, [] { must(chown(home_file().c_str(), 0, 0) == 0, "chown"); }, "owned by uid 0");
+    expect_refused(
+        true, [] { must(chown(home_file().c_str(), 0, 0) == 0, "chown"); }, "owned by uid 0");
 }
 
 void home_state_file_with_a_second_link_is_refused(void**) {
-    expect_refused(true, [] { must(link(home_file().c_str(), (home() + "/copy").c_str()) == 0, "link"); },
-                   "hard links");
+    expect_refused(
+        true, [] { must(link(home_file().c_str(), (home() + "/copy").c_str()) == 0, "link"); },
+        "hard links");
 }
 
 void home_fifo_is_refused_without_hanging(void**) {
-    expect_refused(true, [] {
-        must(unlink(home_file().c_str()) == 0 && mkfifo(home_file().c_str(), 0600) == 0, "fifo");
-        must(chown(home_file().c_str(), kAlice, kAlice) == 0, "chown");
-    }, "is a FIFO");
+    expect_refused(
+        true,
+        [] {
+            must(unlink(home_file().c_str()) == 0 && mkfifo(home_file().c_str(), 0600) == 0,
+                 "fifo");
+            must(chown(home_file().c_str(), kAlice, kAlice) == 0, "chown");
+        },
+        "is a FIFO");
 }
 
 void home_directory_owned_by_another_user_is_refused(void**) {
-    expect_refused(true, [] { must(chown(home().c_str(), kMallory, kMallory) == 0, "chown"); },
-                   "owned by uid 1002");
+    expect_refused(
+        true, [] { must(chown(home().c_str(), kMallory, kMallory) == 0, "chown"); },
+        "owned by uid 1002");
 }
 
 void home_directory_others_can_write_is_refused(void**) {
-    expect_refused(true, [] { must(chmod(home().c_str(), 0777) == 0, "chmod"); }, "world-writable");
+    expect_refused(
+        true, [] { must(chmod(home().c_str(), 0777) == 0, "chmod"); }, "world-writable");
 }
 
 int setup(void**) {
@@ -277,10 +333,8 @@ int teardown(void**) {
 }  // namespace
 
 int main() {
-    if (geteuid() != 0) {
-        std::printf("skipped: needs root (root-owned state, files owned by other users)\n");
-        return 0;
-    }
+    if (geteuid() != 0)
+        test_support::cannot_run("needs root (root-owned state, files owned by other users)");
     const CMUnitTest tests[] = {
         cmocka_unit_test(symlink_at_the_state_path_is_refused),
         cmocka_unit_test(dangling_symlink_at_the_state_path_is_refused),

@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,7 @@
 
 #include "fake_pam.hpp"
 #include "faults.hpp"
+#include "must_run.hpp"
 #include "totp/otp.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
@@ -48,10 +50,13 @@ namespace {
 constexpr std::int64_t kNow = 1'700'000'000;
 
 std::string g_root;
-bool g_isolated = false;
 
-std::string state_dir() { return g_root + "/state"; }
-std::string config_path() { return g_root + "/pam_totp.conf"; }
+std::string state_dir() {
+    return g_root + "/state";
+}
+std::string config_path() {
+    return g_root + "/pam_totp.conf";
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -67,7 +72,8 @@ std::set<std::string> entries(const std::string& dir) {
 
 totp::SecretBytes secret() {
     totp::SecretBytes bytes(20);
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes.data()[i] = static_cast<std::uint8_t>(i + 1);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes.data()[i] = static_cast<std::uint8_t>(i + 1);
     return bytes;
 }
 
@@ -81,7 +87,8 @@ totp::Status enroll(const std::string& user) {
 
 // A tmpfs of `size` bytes and at most `inodes` files at the state directory.
 void mount_small_tmpfs(const char* size, int inodes) {
-    const std::string options = std::string("size=") + size + ",nr_inodes=" + std::to_string(inodes) + ",mode=0700";
+    const std::string options =
+        std::string("size=") + size + ",nr_inodes=" + std::to_string(inodes) + ",mode=0700";
     assert_int_equal(mount("pam_totp_full", state_dir().c_str(), "tmpfs", 0, options.c_str()), 0);
 }
 
@@ -93,9 +100,11 @@ void fill_disk(std::size_t spare) {
     while (write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size())) {
     }
     close(fd);
-    if (spare > 0) assert_int_equal(truncate((state_dir() + "/.filler").c_str(),
-                                             std::filesystem::file_size(state_dir() + "/.filler") -
-                                                 static_cast<off_t>(spare)), 0);
+    if (spare > 0)
+        assert_int_equal(truncate((state_dir() + "/.filler").c_str(),
+                                  std::filesystem::file_size(state_dir() + "/.filler") -
+                                      static_cast<off_t>(spare)),
+                         0);
 }
 
 void unmount_state() {
@@ -121,12 +130,14 @@ Login login(const std::string& code) {
 }
 
 std::string current_code() {
-    return std::string(totp::hotp(secret(), totp::time_step(kNow, 30), totp::Algorithm::sha1, 6)->view());
+    return std::string(
+        totp::hotp(secret(), totp::time_step(kNow, 30), totp::Algorithm::sha1, 6)->view());
 }
 
 bool logged_at_error(const Login& result, const std::string& text) {
     for (std::size_t i = 0; i < result.log.size(); ++i) {
-        if (result.priorities[i] <= LOG_ERR && result.log[i].find(text) != std::string::npos) return true;
+        if (result.priorities[i] <= LOG_ERR && result.log[i].find(text) != std::string::npos)
+            return true;
     }
     return false;
 }
@@ -144,8 +155,10 @@ ToolResult run_enroll(std::vector<std::string> arguments) {
     std::vector<std::string> env = {"NSS_WRAPPER_PASSWD=" + g_root + "/passwd",
                                     "NSS_WRAPPER_GROUP=" + g_root + "/group",
                                     "TOTP_TEST_NOW=" + std::to_string(kNow), "PATH=/usr/bin:/bin"};
-    if (const char* preload = std::getenv("TOTP_TOOL_PRELOAD")) env.push_back(std::string("LD_PRELOAD=") + preload);
-    if (const char* asan = std::getenv("ASAN_OPTIONS")) env.push_back(std::string("ASAN_OPTIONS=") + asan);
+    if (const char* preload = std::getenv("TOTP_TOOL_PRELOAD"))
+        env.push_back(std::string("LD_PRELOAD=") + preload);
+    if (const char* asan = std::getenv("ASAN_OPTIONS"))
+        env.push_back(std::string("ASAN_OPTIONS=") + asan);
     arguments.insert(arguments.begin(), tool);
     std::vector<char*> argv, envp;
     for (auto& a : arguments) argv.push_back(a.data());
@@ -155,7 +168,8 @@ ToolResult run_enroll(std::vector<std::string> arguments) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     pid_t pid = 0;
     const int spawned = posix_spawn(&pid, tool, &actions, nullptr, argv.data(), envp.data());
@@ -163,7 +177,8 @@ ToolResult run_enroll(std::vector<std::string> arguments) {
     if (spawned != 0) return {-1, std::strerror(spawned)};
     int status = 0;
     waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_file(output_path)};
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+            read_file(output_path)};
 }
 
 void expect_tool_failure(const ToolResult& result, const char* reason) {
@@ -172,13 +187,18 @@ void expect_tool_failure(const ToolResult& result, const char* reason) {
                  result.output.c_str());
 }
 
-int setup(void**) {
-    // A private mount namespace: every mount below disappears with this process.
-    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
-        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-        return 0;
+// A private mount namespace: every mount the tests make disappears with this process.
+void enter_private_mount_namespace() {
+    if (geteuid() != 0) test_support::cannot_run("needs root for a private mount namespace");
+    if (unshare(CLONE_NEWNS) != 0) {
+        test_support::cannot_run(std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno));
     }
-    g_isolated = true;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        test_support::cannot_run(std::string("making / private: ") + std::strerror(errno));
+    }
+}
+
+int setup(void**) {
     std::string root = "/tmp/pam_totp_storage.XXXXXX";
     assert_non_null(mkdtemp(root.data()));
     g_root = root;
@@ -201,7 +221,6 @@ int teardown(void**) {
 }
 
 int fresh_state_dir(void**) {
-    if (!g_isolated) return 0;
     unmount_state();
     std::filesystem::remove_all(state_dir());
     assert_int_equal(mkdir(state_dir().c_str(), 0700), 0);
@@ -209,7 +228,6 @@ int fresh_state_dir(void**) {
 }
 
 void full_disk_enrollment_is_refused_and_leaves_nothing(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
     const std::string alice = read_file(state_dir() + "/alice");
@@ -228,7 +246,6 @@ void full_disk_enrollment_is_refused_and_leaves_nothing(void**) {
 }
 
 void nearly_full_disk_fails_mid_write_and_cleans_up(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     fill_disk(4096);  // room for the first slot of a new file, not the second
     const auto before = entries(state_dir());
@@ -238,7 +255,6 @@ void nearly_full_disk_fails_mid_write_and_cleans_up(void**) {
 }
 
 void no_free_inodes_enrollment_is_refused_and_leaves_nothing(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("1m", 4);  // the root directory, alice, and little else
     assert_true(enroll("alice").ok());
     for (int i = 0;; ++i) {
@@ -253,7 +269,6 @@ void no_free_inodes_enrollment_is_refused_and_leaves_nothing(void**) {
 }
 
 void full_disk_logins_are_still_recorded_in_place(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
     fill_disk(0);
@@ -265,7 +280,6 @@ void full_disk_logins_are_still_recorded_in_place(void**) {
 }
 
 void full_disk_reset_token_is_refused_and_leaves_nothing(void**) {
-    if (!g_isolated) skip();
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
     auto store = totp::make_file_store({.state_dir = state_dir(), .secret_path = ""});
@@ -285,16 +299,17 @@ void full_disk_reset_token_is_refused_and_leaves_nothing(void**) {
 }
 
 void read_only_store_fails_closed_and_writes_nothing(void**) {
-    if (!g_isolated) skip();
     assert_true(enroll("alice").ok());
     const std::string alice = read_file(state_dir() + "/alice");
     assert_int_equal(mount(state_dir().c_str(), state_dir().c_str(), nullptr, MS_BIND, nullptr), 0);
-    assert_int_equal(mount(nullptr, state_dir().c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr), 0);
+    assert_int_equal(
+        mount(nullptr, state_dir().c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr), 0);
     const auto before = entries(state_dir());
 
     const Login refused = login(current_code());
     assert_int_equal(refused.rc, PAM_AUTH_ERR);
-    if (!logged_at_error(refused, "Read-only file system")) fail_msg("no clear log line for a read-only store");
+    if (!logged_at_error(refused, "Read-only file system"))
+        fail_msg("no clear log line for a read-only store");
     assert_false(enroll("bob").ok());
     expect_tool_failure(run_enroll({"--user", "bob", "--config", config_path(), "--no-confirm",
                                     "--qr", "none", "--recovery-codes", "0"}),
@@ -315,12 +330,13 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test_setup(full_disk_enrollment_is_refused_and_leaves_nothing, fresh_state_dir),
         cmocka_unit_test_setup(nearly_full_disk_fails_mid_write_and_cleans_up, fresh_state_dir),
-        cmocka_unit_test_setup(no_free_inodes_enrollment_is_refused_and_leaves_nothing, fresh_state_dir),
+        cmocka_unit_test_setup(no_free_inodes_enrollment_is_refused_and_leaves_nothing,
+                               fresh_state_dir),
         cmocka_unit_test_setup(full_disk_logins_are_still_recorded_in_place, fresh_state_dir),
-        cmocka_unit_test_setup(full_disk_reset_token_is_refused_and_leaves_nothing, fresh_state_dir),
+        cmocka_unit_test_setup(full_disk_reset_token_is_refused_and_leaves_nothing,
+                               fresh_state_dir),
         cmocka_unit_test_setup(read_only_store_fails_closed_and_writes_nothing, fresh_state_dir),
     };
-    const int failed = cmocka_run_group_tests(tests, setup, teardown);
-    if (!g_isolated) std::printf("skipped: needs root and a private mount namespace (unshare)\n");
-    return failed;
+    enter_private_mount_namespace();
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,7 @@ extern "C" {
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "totp/base32.hpp"
@@ -277,6 +278,19 @@ std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& para
                            params.digits);
     must(code.ok(), "hotp");
     return std::string(code->view());
+}
+
+std::string wrong_code(const totp::SecretBytes& secret, std::int64_t unix_time,
+                       const totp::OtpParams& params) {
+    constexpr std::int64_t kSteps = 10;
+    std::set<std::string> valid;
+    for (std::int64_t step = -kSteps; step <= kSteps; ++step)
+        valid.insert(code_at(secret, params, unix_time + step * params.period));
+    for (int candidate = 0;; ++candidate) {
+        std::string code = std::to_string(candidate);
+        code.insert(0, static_cast<std::size_t>(params.digits) - code.size(), '0');
+        if (!valid.contains(code)) return code;
+    }
 }
 
 LoginResult login(const std::string& service, const std::string& user,

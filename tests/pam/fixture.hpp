@@ -70,6 +70,12 @@ std::string state_file(const std::string& user);
 std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& params,
                     std::int64_t unix_time);
 
+// A code of params.digits digits that `secret` gives at no step within 10 steps of
+// `unix_time`: wrong for every window a test uses, unlike a fixed "000000", which a random
+// secret gives now and then.
+std::string wrong_code(const totp::SecretBytes& secret, std::int64_t unix_time,
+                       const totp::OtpParams& params = {});
+
 struct LoginResult {
     int rc = -1;
     std::vector<std::string> prompts;  // every prompt shown, in order

@@ -45,10 +45,10 @@ void same_valid_code_from_many_processes_succeeds_exactly_once(void**) {
 }
 
 void concurrent_wrong_codes_are_all_counted(void**) {
-    fixture::enroll("alice");
-    assert_int_equal(race("login", "alice", "000000"), 0);
+    const std::string wrong = fixture::wrong_code(fixture::enroll("alice"), fixture::kEpoch);
+    assert_int_equal(race("login", "alice", wrong), 0);
     assert_int_equal(fixture::read_state("alice").failures, kProcesses);
-    assert_int_equal(race("login", "alice", "999999"), 0);
+    assert_int_equal(race("login", "alice", wrong), 0);
     assert_int_equal(fixture::read_state("alice").failures, 2 * kProcesses);
 }
 

@@ -135,9 +135,7 @@ void wrong_password_with_right_code_is_refused(void**) {
 
 void wrong_code_is_refused_and_counted(void**) {
     const auto secret = enroll("alice");
-    std::string wrong = code_at(secret, kDefault, kEpoch);
-    wrong[0] = wrong[0] == '9' ? '0' : static_cast<char>(wrong[0] + 1);
-    const auto result = login_with_code("alice", wrong);
+    const auto result = login_with_code("alice", fixture::wrong_code(secret, kEpoch));
     assert_int_equal(result.rc, PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").failures, 1);
     assert_true(log_contains("wrong verification code for user alice"));
@@ -208,8 +206,9 @@ void recovery_code_is_accepted_once(void**) {
 
 void lockout_after_max_failures_then_unlock(void**) {
     const auto secret = enroll("alice");
+    const std::string wrong = fixture::wrong_code(secret, kEpoch);
     for (int i = 0; i < 3; ++i)
-        assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+        assert_int_equal(login_with_code("alice", wrong, "strict").rc, PAM_AUTH_ERR);
     assert_true(log_contains("locked out for 60 s (3 consecutive failures) for user alice"));
 
     // Locked: even the right code is refused, after the usual prompts.
@@ -228,16 +227,17 @@ void lockout_after_max_failures_then_unlock(void**) {
 }
 
 void failure_after_lock_expiry_relocks_at_once(void**) {
-    enroll("alice");
-    for (int i = 0; i < 3; ++i) login_with_code("alice", "000000", "strict");
+    const std::string wrong = fixture::wrong_code(enroll("alice"), kEpoch);
+    for (int i = 0; i < 3; ++i) login_with_code("alice", wrong, "strict");
     fixture::set_now(kEpoch + 61);
-    assert_int_equal(login_with_code("alice", "000000", "strict").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", wrong, "strict").rc, PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").locked_until, kEpoch + 61 + 60);
 }
 
 void success_resets_the_failure_count(void**) {
     const auto secret = enroll("alice");
-    for (int i = 0; i < 2; ++i) login_with_code("alice", "000000", "strict");
+    const std::string wrong = fixture::wrong_code(secret, kEpoch);
+    for (int i = 0; i < 2; ++i) login_with_code("alice", wrong, "strict");
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
     assert_int_equal(fixture::read_state("alice").failures, 0);
 }
@@ -294,7 +294,8 @@ void record_of_a_deleted_account_is_refused(void**) {
 void another_name_of_an_enrolled_account_needs_its_code(void**) {
     const auto secret = enroll("alice");
     for (const char* alias : fixture::kAliceAliases) {
-        const auto refused = login("nullok", alias, {password_of(alias), "000000"});
+        const auto refused =
+            login("nullok", alias, {password_of(alias), fixture::wrong_code(secret, kEpoch)});
         if (refused.rc == PAM_SUCCESS) fail_msg("%s logged in without alice's code", alias);
     }
     assert_true(log_contains("wrong verification code for user alice"));
@@ -338,15 +339,17 @@ void another_name_shares_replay_state_and_failures(void**) {
 
 void enrolled_user_with_nullok_still_needs_the_code(void**) {
     const auto secret = enroll("alice");
-    assert_int_equal(login_with_code("alice", "000000", "nullok").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", fixture::wrong_code(secret, kEpoch), "nullok").rc,
+                     PAM_AUTH_ERR);
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "nullok").rc,
                      PAM_SUCCESS);
 }
 
 void require_group_scopes_enforcement(void**) {
-    enroll("carol");
+    const auto secret = enroll("carol");
     // carol is in totp-users: enforced.
-    assert_int_equal(login_with_code("carol", "000000", "require").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("carol", fixture::wrong_code(secret, kEpoch), "require").rc,
+                     PAM_AUTH_ERR);
     // alice is not: ignored, the password alone decides.
     const auto alice = login("require", "alice", {password_of("alice")});
     assert_int_equal(alice.rc, PAM_SUCCESS);
@@ -483,8 +486,7 @@ void use_first_pass_reads_the_code_from_authtok(void**) {
 }
 
 void use_first_pass_without_a_code_is_refused(void**) {
-    enroll("alice");
-    setenv("PAM_AUTHTOK", "000000", 1);
+    setenv("PAM_AUTHTOK", fixture::wrong_code(enroll("alice"), kEpoch).c_str(), 1);
     const auto result = login("first-pass", "alice", {});
     unsetenv("PAM_AUTHTOK");
     assert_int_equal(result.rc, PAM_AUTH_ERR);
@@ -663,12 +665,28 @@ void log_names_user_service_and_rhost_but_no_secrets(void**) {
         fixture::login_from("login", "alice", {password_of("alice"), code}, "203.0.113.7");
     assert_int_equal(result.rc, PAM_SUCCESS);
     assert_true(log_contains("for user alice (service=login rhost=203.0.113.7)"));
-    login_with_code("alice", "000000");
+    login_with_code("alice", fixture::wrong_code(secret, kEpoch));
     const std::string log = fixture::read_log();
     assert_true(log.find(code) == std::string::npos);
     assert_true(log.find(password_of("alice")) == std::string::npos);
     assert_true(log.find(std::string(totp::base32_encode(secret.span()).view())) ==
                 std::string::npos);
+}
+
+// A remote host name is the client's: an 8-bit CSI (0x9b) drives some terminals reading the
+// log, a right-to-left override (U+202E) makes the line read backwards, CR LF forges a line.
+void rhost_bytes_outside_printable_ascii_reach_the_log_as_question_marks(void**) {
+    const auto secret = enroll("alice");
+    const auto result = fixture::login_from(
+        "login", "alice", {password_of("alice"), code_at(secret, kDefault, kEpoch)},
+        "evil\x9b"
+        "31m\xe2\x80\xae"
+        "x\r\nforged");
+    assert_int_equal(result.rc, PAM_SUCCESS);
+    assert_true(log_contains("rhost=evil?31m???x??forged)"));
+    for (const char c : fixture::read_log()) {
+        assert_true(static_cast<unsigned char>(c) < 0x80);
+    }
 }
 
 void sha256_eight_digit_sixty_second_enrollment_logs_in(void**) {
@@ -752,14 +770,18 @@ void home_layout_file_not_owned_by_the_user_is_refused(void**) {
 }
 
 // Mounts are only safe inside the private mount namespace tests/support/with_private_tmp.sh
-// provides.
-bool in_private_namespace() {
+// provides (ctest runs this program through it; it skips the whole program where no
+// namespace can be made).
+void require_private_namespace() {
     const char* flag = std::getenv("TOTP_IN_PRIVATE_TMP");
-    return flag != nullptr && std::string(flag) == "1";
+    if (flag == nullptr || std::string(flag) != "1") {
+        fail_msg(
+            "mounts need the private namespace: run through tests/support/with_private_tmp.sh");
+    }
 }
 
 void read_only_store_fails_closed_and_keeps_the_file(void**) {
-    if (!in_private_namespace()) skip();
+    require_private_namespace();
     const auto secret = enroll("alice");
     const std::string before = fixture::read_file(fixture::state_file("alice"));
     const std::string dir = fixture::paths().state_dir;
@@ -774,7 +796,7 @@ void read_only_store_fails_closed_and_keeps_the_file(void**) {
 }
 
 void full_disk_still_records_logins_in_place(void**) {
-    if (!in_private_namespace()) skip();
+    require_private_namespace();
     const std::string dir = fixture::paths().state_dir;
     assert_int_equal(mount("pam-test-full", dir.c_str(), "tmpfs", 0, "size=64k,mode=0700"), 0);
     const auto secret = enroll("alice");
@@ -786,7 +808,8 @@ void full_disk_still_records_logins_in_place(void**) {
     close(filler);
     // Each record is preallocated: a login needs no new blocks, so it still works and
     // its failure counts are still recorded.
-    assert_int_equal(login_with_code("alice", "000000").rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", fixture::wrong_code(secret, kEpoch)).rc,
+                     PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").failures, 1);
     assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch)).rc, PAM_SUCCESS);
     umount(dir.c_str());
@@ -854,6 +877,7 @@ int main() {
         CASE(writable_config_file_fails_closed),
         CASE(config_file_sets_policy_and_arguments_override_it),
         CASE(log_names_user_service_and_rhost_but_no_secrets),
+        CASE(rhost_bytes_outside_printable_ascii_reach_the_log_as_question_marks),
         CASE(sha256_eight_digit_sixty_second_enrollment_logs_in),
         CASE(unsafe_user_name_is_refused_before_any_path_is_built),
         CASE(home_layout_file_owned_by_the_user_logs_in),

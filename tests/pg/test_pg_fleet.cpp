@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -100,7 +99,7 @@ void racing_servers_accept_one_code_exactly_once(void**) {
 void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
     const totp::SecretBytes secret = enroll_in_database("carol");
     const std::string right = code(secret);
-    const std::string wrong = right == "000000" ? "111111" : "000000";
+    const std::string wrong = fixture::wrong_code(secret, fixture::kEpoch);
     assert_int_equal(race("carol", {wrong}, kMaxFailures - 2), 0);
     assert_int_equal(database_state("carol").failures, kMaxFailures - 2);
     assert_int_equal(database_state("carol").locked_until, 0);
@@ -162,7 +161,7 @@ void a_break_glass_user_with_a_local_record_still_needs_its_code(void**) {
     const std::string right = code(local);
     server("stop");
     const int wrong_rc =
-        login("break_glass_nullok", "erin", right == "000000" ? "111111" : "000000");
+        login("break_glass_nullok", "erin", fixture::wrong_code(local, fixture::kEpoch));
     const int right_rc = login("break_glass_nullok", "erin", right);
     server("start");
     assert_int_equal(wrong_rc, PAM_AUTH_ERR);
@@ -181,7 +180,7 @@ void a_missing_backend_lets_only_break_glass_users_in_from_local_records(void**)
     const int dave_rc = login("break_glass_nullok", "dave", code(dave));
     const int no_fallback_rc = login("server_a", "erin", code(erin, fixture::kEpoch + 30));
     const int erin_wrong_rc =
-        login("break_glass", "erin", code(erin) == "000000" ? "111111" : "000000");
+        login("break_glass", "erin", fixture::wrong_code(erin, fixture::kEpoch));
     setenv("TOTP_TEST_STORE_PG", g_backend.c_str(), 1);
     assert_int_equal(erin_rc, 0);
     assert_true(fixture::log_contains("using the local file store for break-glass user erin"));
@@ -356,28 +355,6 @@ void migration_round_trips_every_user(void**) {
     }
 }
 
-// Not a pass/fail check: prints the cost of one whole login (password and code) with the
-// database on loopback next to the file store, for the benchmark table.
-void per_login_cost_is_reported(void**) {
-    constexpr int kLogins = 40;
-    const totp::SecretBytes in_database = enroll_in_database("erin");
-    const totp::SecretBytes in_files = fixture::enroll("erin");
-    for (const char* service : {"files", "server_a"}) {
-        const totp::SecretBytes& secret = std::string(service) == "files" ? in_files : in_database;
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < kLogins; ++i) {
-            const std::int64_t when = fixture::kEpoch + 3600 + 30 * i;
-            fixture::set_now(when);
-            assert_int_equal(login(service, "erin", code(secret, when)), 0);
-        }
-        const std::chrono::duration<double, std::milli> spent =
-            std::chrono::steady_clock::now() - start;
-        std::printf("per-login cost, %s store: %.2f ms\n",
-                    std::string(service) == "files" ? "file" : "PostgreSQL (loopback)",
-                    spent.count() / kLogins);
-    }
-}
-
 // --- Setup -------------------------------------------------------------------------------
 
 int group_setup(void** state) {
@@ -440,7 +417,6 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(unsafe_key_file_and_libpq_environment_are_refused, fixture::reset),
         cmocka_unit_test_setup(migration_round_trips_every_user, fixture::reset),
-        cmocka_unit_test_setup(per_login_cost_is_reported, fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

@@ -3,7 +3,7 @@
 
 Run by run_e2e.sh inside its sandbox (root, private /etc copy, SMTP sink, two instances:
 one with 15-minute links, one with 10-second links). Users there: alice, tim, mia, eve,
-hal (enrolled, verified mail), bob (unverified mail), carol (locked), svcacct (uid below
+hal, ivy (enrolled, verified mail), bob (unverified mail), carol (locked), svcacct (uid below
 UID_MIN), dave (not enrolled). Prints "ok - ..." / "FAIL - ..." per check and
 "N passed, M failed"; exits 1 if anything failed.
 """
@@ -14,9 +14,11 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
 import urllib.parse
 
@@ -262,22 +264,48 @@ def request_page_is_the_same_for_every_kind_of_user():
               logged and not mails_to(f"{user}@example.test"), f"logged: {logged}")
 
 
+def durable_write_seconds(rounds=15):
+    """What one token write costs on the state's disk: a small file written, fsynced and
+    renamed into place, and the directory fsynced, as the file store does (median)."""
+    probe = tempfile.mkdtemp(prefix=".timing-", dir=ARGS.state)
+    times = []
+    try:
+        for round in range(rounds):
+            started = time.perf_counter()
+            path = os.path.join(probe, "token.new")
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.write(descriptor, secrets.token_bytes(256))
+            os.fsync(descriptor)
+            os.close(descriptor)
+            os.rename(path, os.path.join(probe, "token-%d" % round))
+            directory = os.open(probe, os.O_RDONLY | os.O_DIRECTORY)
+            os.fsync(directory)
+            os.close(directory)
+            times.append(time.perf_counter() - started)
+    finally:
+        shutil.rmtree(probe)
+    return statistics.median(times)
+
+
 def unknown_user_takes_the_same_time_as_a_known_one():
     known, unknown = [], []
-    for round in range(15):
+    for round in range(41):
         for user, times in (("tim", known), (f"nobody-{round}", unknown)):
             client = new_client()
             field = client.csrf()
             started = time.perf_counter()
             client.post("/request", {"user": user, "csrf": field})
             times.append(time.perf_counter() - started)
-    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
-    # Sending the mail or writing the token on the request path would add several ms.
-    tolerance = max(0.010, 0.5 * min(known_median, unknown_median))
-    check("an unknown user's request takes the time of a known user's "
-          "(medians %.1f ms and %.1f ms, tolerance %.1f ms)"
-          % (1000 * known_median, 1000 * unknown_median, 1000 * tolerance),
-          abs(known_median - unknown_median) <= tolerance)
+    # The faster quarter of each: load on the machine only ever adds time.
+    known_fast, unknown_fast = (statistics.quantiles(known, n=4)[0],
+                                statistics.quantiles(unknown, n=4)[0])
+    # A token written on the request path for known users only would show as the cost of
+    # one durable write on this disk (run_e2e.sh keeps the state on a disk, not tmpfs).
+    write = durable_write_seconds()
+    check("an unknown user's request takes the time of a known user's (lower quartiles "
+          "%.2f ms and %.2f ms, tolerance half a token write: %.2f ms)"
+          % (1000 * known_fast, 1000 * unknown_fast, 1000 * write / 2),
+          abs(known_fast - unknown_fast) <= write / 2)
 
 
 def link_is_built_from_base_url_not_from_host():
@@ -336,6 +364,10 @@ def oversized_and_malformed_bodies_are_refused():
 
 
 def header_injection_in_the_user_name_sends_nothing():
+    # One worker sends mail in request order: once a link for ivy has arrived, every mail
+    # requested before it has arrived too.
+    new_client().request_link("ivy")
+    wait_for_mails("ivy@example.test", 1)
     before = len(mails())
     for user in ("alice\r\nBcc: evil@example.org", "alice\nBcc: evil@example.org",
                  "evil@example.org\r\n", "alice%0d%0aBcc:evil@example.org"):
@@ -344,7 +376,9 @@ def header_injection_in_the_user_name_sends_nothing():
               status == 200 and "If the account exists" in page, status)
     check("the injection attempts were refused before any lookup",
           log_text().count("reset requested for an invalid user name") >= 3)
-    time.sleep(1)
+    new_client().request_link("ivy")
+    check("a mail requested after the attempts arrives",
+          len(wait_for_mails("ivy@example.test", 2)) == 2)
     everything = mails()
     check("no mail went to an injected address",
           all("evil" not in mail["raw"] and mail["rcpt_tos"] and len(mail["rcpt_tos"]) == 1
@@ -353,7 +387,7 @@ def header_injection_in_the_user_name_sends_nothing():
           all(sum(1 for name, _ in mail["headers"] if name.lower() == "to") == 1
               and sum(1 for name, _ in mail["headers"] if name.lower() == "subject") == 1
               for mail in everything))
-    check("the injection attempts produced no mail", len(mails()) == before)
+    check("the injection attempts produced no mail", len(mails()) == before + 1)
 
 
 def reset_refuses_wrong_codes_weak_passwords_and_replays_then_succeeds():

@@ -1,19 +1,19 @@
 #!/bin/sh
-# Fails when the documentation of totp-resetd's settings drifts from the code: every key in
-# the table of core/src/reset_settings.cpp has a ".TP"/".B key" entry in the "Reset service"
-# part of docs/pam_totp.conf.5 and a "#key =" line in config/pam_totp.conf, and every key
-# documented there is real.
+# Fails when the documentation of totp-resetd's settings drifts from the code: every key
+# the service accepts (as the code lists them: print_setting_names reset) has a
+# ".TP"/".B key" entry in the "Reset service" part of docs/pam_totp.conf.5 and a "#key ="
+# line in config/pam_totp.conf, and every key documented there is real.
 #
-# Usage: check_reset_keys.sh SOURCE_DIR
+# Usage: check_reset_keys.sh PRINT_SETTING_NAMES SOURCE_DIR
 set -eu
-root=$1
-table=$root/core/src/reset_settings.cpp
+names=$1
+root=$2
 manpage=$root/docs/pam_totp.conf.5
 conffile=$root/config/pam_totp.conf
 
-code_keys=$(sed -n 's/^[[:space:]]*{"\([a-z_]*\)", \(Int\|Text\)Key.*/\1/p' "$table" | sort -u)
+code_keys=$("$names" reset | sort -u)
 if [ -z "$code_keys" ]; then
-    echo "found no keys in $table: has the table's layout changed?" >&2
+    echo "$names listed no keys" >&2
     exit 2
 fi
 man_keys=$(awk '

@@ -76,6 +76,25 @@ system_uid() {
     echo "$uid"
 }
 
+# The abuse cases time requests to tell a token write on the request path from none: on
+# the sandbox's tmpfs an fsync costs nothing, so there the state lives on a real disk.
+if [ "$mode" = abuse ]; then
+    disk_state=""
+    for candidate in "$build" /var/tmp; do
+        case $(findmnt -T "$candidate" -no FSTYPE) in
+            tmpfs | ramfs) ;;
+            *) disk_state=$(mktemp -d "$candidate/reset-abuse-state.XXXXXX") && break ;;
+        esac
+    done
+    if [ -z "$disk_state" ]; then
+        echo "FAIL: no disk-backed directory for the state (the build tree and /var/tmp are in memory)"
+        exit 1
+    fi
+    chmod 0700 "$disk_state"
+    mount --bind "$disk_state" "$state_dir"
+    trap 'cleanup; umount "$state_dir"; rm -rf "$disk_state"' EXIT
+fi
+
 # --- accounts: the web process's own, and users in every state the service tells apart ---
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin totp-resetd
 enroll() { "$fixture" "$state_dir" "$@"; }
@@ -89,6 +108,7 @@ if [ "$mode" = abuse ]; then
     add_enrolled mia mia@example.test       # the per-account mail limit
     add_enrolled eve eve@example.test       # expiry
     add_enrolled hal hal@example.test       # the Host header
+    add_enrolled ivy ivy@example.test       # the mail after the header injection attempts
     add_enrolled bob bob@example.test unverified
     add_enrolled carol carol@example.test
     usermod -L carol                        # locked: '!' in front of the hash

@@ -60,7 +60,9 @@ static void capture(int priority, const char* format, va_list args) {
     close(fd);
 }
 
-void vsyslog(int priority, const char* format, va_list args) { capture(priority, format, args); }
+void vsyslog(int priority, const char* format, va_list args) {
+    capture(priority, format, args);
+}
 
 void __vsyslog_chk(int priority, int flag, const char* format, va_list args) {
     (void)flag;

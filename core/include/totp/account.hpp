@@ -1,4 +1,5 @@
-// The one account lookup every program uses (NSS: getpwnam_r, getpwuid_r).
+// The one account lookup every program uses (NSS: getpwnam_r, getpwuid_r), group
+// membership (getgrnam_r, getgrouplist) and the password's shadow status (getspnam_r).
 //
 // "Not found" has one meaning everywhere: NSS answered and knows no such account
 // (Errc::not_found). Any other failure of the lookup (an unreachable directory server, a
@@ -38,5 +39,18 @@ Result<std::vector<std::string>> local_names_of(uid_t uid);
 // uid all give "alice", and a record keyed by the canonical name is found whatever
 // spelling the login program passed.
 Result<Account> canonical_account(std::string_view typed);
+
+// Whether `account` belongs to `group`, as its primary group or a supplementary one.
+// Errc::not_found: NSS knows no such group; Errc::io: a lookup failed.
+Result<bool> is_member(const Account& account, std::string_view group);
+
+// What the shadow database says about an account's password (reading it needs root).
+struct PasswordStatus {
+    bool locked = true;  // the hash starts with '!' or '*'
+    long expires = -1;   // the day (since the epoch) the account expires; -1: never
+};
+
+// Errc::not_found: no shadow entry for `name`.
+Result<PasswordStatus> find_password_status(std::string_view name);
 
 }  // namespace totp

@@ -6,14 +6,14 @@
 namespace totp {
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual std::int64_t now() const = 0;  // Unix seconds
 };
 
 // Reads CLOCK_REALTIME. The only Clock that production code constructs.
 class SystemClock final : public Clock {
-public:
+  public:
     std::int64_t now() const override;
 };
 

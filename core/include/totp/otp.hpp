@@ -23,7 +23,7 @@ struct OtpParams {
     int period = 30;  // seconds, kMinPeriod..kMaxPeriod
 };
 
-std::string_view algorithm_name(Algorithm algorithm);  // "SHA1", "SHA256", "SHA512"
+std::string_view algorithm_name(Algorithm algorithm);             // "SHA1", "SHA256", "SHA512"
 std::optional<Algorithm> parse_algorithm(std::string_view name);  // case-insensitive
 Status validate(const OtpParams& params);
 

@@ -16,6 +16,8 @@ enum class Errc {
     unavailable,       // a remote store could not be reached (no connection within the timeout)
     busy,              // a lock could not be taken
     unsupported,       // a format or feature we deliberately do not handle
+    not_permitted,     // the caller may not do this (not root, or did not prove who they are)
+    cancelled,         // the person at the terminal declined, interrupted or closed the input
 };
 
 struct Error {
@@ -25,7 +27,7 @@ struct Error {
 
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : value_(std::move(value)) {}
     Result(Error error) : error_(std::move(error)) {}
 
@@ -42,13 +44,13 @@ public:
 
     const Error& error() const { return error_; }
 
-private:
+  private:
     std::optional<T> value_;
     Error error_{Errc::io, {}};
 };
 
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     Status(Error error) : error_(std::move(error)) {}
 
@@ -56,10 +58,12 @@ public:
     explicit operator bool() const { return ok(); }
     const Error& error() const { return *error_; }
 
-private:
+  private:
     std::optional<Error> error_;
 };
 
-inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Errc code, std::string message) {
+    return Error{code, std::move(message)};
+}
 
 }  // namespace totp

@@ -12,7 +12,7 @@
 namespace totp {
 
 class SecretBytes {
-public:
+  public:
     SecretBytes() = default;
     explicit SecretBytes(std::size_t size);
     SecretBytes(const std::uint8_t* data, std::size_t size);
@@ -34,13 +34,13 @@ public:
     bool empty() const { return bytes_.empty(); }
     std::span<const std::uint8_t> span() const { return {bytes_.data(), bytes_.size()}; }
 
-private:
+  private:
     std::vector<std::uint8_t> bytes_;
 };
 
 // Text that must not outlive its use (a typed code, a password, a base32 secret).
 class SecretString {
-public:
+  public:
     SecretString() = default;
     explicit SecretString(std::string_view text);
     ~SecretString();
@@ -51,15 +51,15 @@ public:
     SecretString& operator=(const SecretString&) = delete;
 
     void clear();
-    void append(std::string_view text);  // reserves first so no unwiped copy is left behind
+    void append(std::string_view text);      // reserves first so no unwiped copy is left behind
     void append(std::size_t count, char c);  // the same, for `count` copies of `c`
-    void reserve(std::size_t capacity);       // moves (and wipes) the old buffer if it grows
+    void reserve(std::size_t capacity);      // moves (and wipes) the old buffer if it grows
     std::string_view view() const { return text_; }
     const char* c_str() const { return text_.c_str(); }
     std::size_t size() const { return text_.size(); }
     bool empty() const { return text_.empty(); }
 
-private:
+  private:
     std::string text_;
 };
 

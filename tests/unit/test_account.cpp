@@ -1,0 +1,75 @@
+// core/include/totp/account.hpp: one meaning of "not found" for users, groups and shadow
+// entries. Reads the machine's own user database (root and group root exist everywhere);
+// changes nothing.
+
+#include <unistd.h>
+
+#include <string>
+
+#include "totp/account.hpp"
+
+// CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
+// 1.1.5 declares its functions without extern "C".
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+namespace {
+
+constexpr const char* kNobodyHasThisName = "pam-totp-no-such-user-q7x";
+
+void root_is_found_by_name_and_by_uid(void**) {
+    const totp::Result<totp::Account> by_name = totp::find_account("root");
+    assert_true(by_name.ok());
+    assert_string_equal(by_name->name.c_str(), "root");
+    assert_int_equal(by_name->uid, 0);
+    const totp::Result<totp::Account> by_uid = totp::find_account(uid_t{0});
+    assert_true(by_uid.ok());
+    assert_string_equal(by_uid->name.c_str(), "root");
+}
+
+void an_unknown_user_is_not_found_not_an_io_error(void**) {
+    const totp::Result<totp::Account> account = totp::find_account(kNobodyHasThisName);
+    assert_false(account.ok());
+    assert_int_equal(account.error().code, totp::Errc::not_found);
+    const totp::Result<totp::Account> canonical = totp::canonical_account(kNobodyHasThisName);
+    assert_int_equal(canonical.error().code, totp::Errc::not_found);
+}
+
+void an_unknown_group_is_not_found_and_membership_is_answered(void**) {
+    const totp::Result<totp::Account> root = totp::find_account("root");
+    assert_true(root.ok());
+    const totp::Result<bool> in_root = totp::is_member(*root, "root");
+    assert_true(in_root.ok());
+    assert_true(*in_root);
+    const totp::Result<bool> unknown = totp::is_member(*root, kNobodyHasThisName);
+    assert_false(unknown.ok());
+    assert_int_equal(unknown.error().code, totp::Errc::not_found);
+}
+
+void an_unknown_shadow_entry_is_not_found(void**) {
+    if (geteuid() != 0) skip();  // the shadow file is root's
+    assert_true(totp::find_password_status("root").ok());
+    const totp::Result<totp::PasswordStatus> unknown =
+        totp::find_password_status(kNobodyHasThisName);
+    assert_false(unknown.ok());
+    assert_int_equal(unknown.error().code, totp::Errc::not_found);
+}
+
+}  // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(root_is_found_by_name_and_by_uid),
+        cmocka_unit_test(an_unknown_user_is_not_found_not_an_io_error),
+        cmocka_unit_test(an_unknown_group_is_not_found_and_membership_is_answered),
+        cmocka_unit_test(an_unknown_shadow_entry_is_not_found),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
