@@ -6,6 +6,7 @@
  *                                 the passwd file itself sees nss_wrapper's users.
  * The module itself reads the real clock through clock_gettime like in production. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <dlfcn.h>
 
 static int fake_now(time_t* out) {
     const char* value = getenv("TOTP_TEST_NOW");
@@ -90,11 +90,13 @@ static const char* passwd_path(const char* path) {
 }
 
 FILE* fopen(const char* path, const char* mode) {
-    FILE* (*real)(const char*, const char*) = (FILE * (*)(const char*, const char*)) dlsym(RTLD_NEXT, "fopen");
+    FILE* (*real)(const char*, const char*) =
+        (FILE * (*)(const char*, const char*)) dlsym(RTLD_NEXT, "fopen");
     return real(passwd_path(path), mode);
 }
 
 FILE* fopen64(const char* path, const char* mode) {
-    FILE* (*real)(const char*, const char*) = (FILE * (*)(const char*, const char*)) dlsym(RTLD_NEXT, "fopen64");
+    FILE* (*real)(const char*, const char*) =
+        (FILE * (*)(const char*, const char*)) dlsym(RTLD_NEXT, "fopen64");
     return real(passwd_path(path), mode);
 }
