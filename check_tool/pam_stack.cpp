@@ -3,8 +3,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace totp_check {
@@ -56,37 +58,83 @@ struct LogicalLine {
     std::string text;
 };
 
-// Like _pam_assemble_line: '#' starts a comment, a trailing backslash continues the line.
-std::vector<LogicalLine> read_logical_lines(std::istream& in) {
+// libpam 1.5 reads a line into a buffer of this size with fgets: a longer physical line
+// is read in pieces, each piece a line of its own (comment or not).
+constexpr std::size_t kLineBuffer = 1024;
+
+struct FileLines {
     std::vector<LogicalLine> lines;
-    std::string physical;
-    std::string pending;
-    int number = 0;
-    int first = 0;
-    while (std::getline(in, physical)) {
-        ++number;
-        const std::size_t start = physical.find_first_not_of(" \t\r");
-        if (start == std::string::npos || physical[start] == '#') continue;
-        if (pending.empty()) first = number;
-        std::string text = physical.substr(start);
-        const std::size_t hash = text.find('#');
-        if (hash != std::string::npos) {
-            pending += text.substr(0, hash);
-            lines.push_back({first, pending});
-            pending.clear();
-            continue;
-        }
-        const std::size_t end = text.find_last_not_of(" \t\r");
-        if (text[end] == '\\') {
-            pending += text.substr(0, end) + " ";
-            continue;
-        }
-        pending += text;
-        lines.push_back({first, pending});
-        pending.clear();
+    std::vector<std::pair<int, std::size_t>> long_lines;  // line number, length
+    bool broken = false;  // libpam gives up on the file: overflow, or "\" on the last line
+};
+
+// Like fgets(buffer, size, f): up to size - 1 characters, up to and including a newline.
+std::string read_piece(const std::string& data, std::size_t& at, std::size_t size) {
+    const std::size_t newline = data.find('\n', at);
+    const std::size_t end =
+        std::min({newline == std::string::npos ? data.size() : newline + 1, at + size - 1});
+    std::string piece = data.substr(at, end - at);
+    at = end;
+    return piece;
+}
+
+// Physical lines of kLineBuffer - 1 bytes or more: libpam reads them otherwise than an editor
+// shows them.
+std::vector<std::pair<int, std::size_t>> find_long_lines(const std::string& data) {
+    std::vector<std::pair<int, std::size_t>> found;
+    int number = 1;
+    for (std::size_t at = 0; at < data.size(); ++number) {
+        std::size_t end = data.find('\n', at);
+        if (end == std::string::npos) end = data.size();
+        if (end - at >= kLineBuffer - 1) found.emplace_back(number, end - at);
+        at = end + 1;
     }
-    if (!pending.empty()) lines.push_back({first, pending});
-    return lines;
+    return found;
+}
+
+// Like libpam 1.5's _pam_assemble_line: pieces read with fgets into one buffer, blank and
+// comment pieces skipped, '#' ends the line, a trailing backslash joins the next piece.
+FileLines read_logical_lines(std::istream& in) {
+    const std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    FileLines file;
+    file.long_lines = find_long_lines(data);
+    std::size_t at = 0;
+    int number = 1;  // the physical line `at` is in
+    while (true) {
+        std::string buffer;  // what libpam's buffer holds before its write position
+        int first = 0;
+        bool done = false;
+        while (!done) {
+            if (buffer.size() + 1 >= kLineBuffer) {  // no room for another character
+                file.broken = true;
+                return file;
+            }
+            if (at >= data.size()) {
+                if (first != 0) file.broken = true;  // a backslash on the last line
+                return file;
+            }
+            const int piece_line = number;
+            std::string piece = read_piece(data, at, kLineBuffer - buffer.size());
+            if (piece.ends_with('\n')) ++number;
+            const std::size_t start = piece.find_first_not_of(" \n\t");
+            if (start == std::string::npos || piece[start] == '#') continue;
+            if (first == 0) first = piece_line;
+            const std::size_t hash = piece.find('#', start);
+            if (hash != std::string::npos) {
+                buffer += piece.substr(0, hash);
+                done = true;
+                continue;
+            }
+            const std::size_t last = piece.find_last_not_of(" \t\n");
+            if (piece[last] == '\\') {
+                buffer += piece.substr(0, last) + " ";
+                continue;
+            }
+            buffer += piece;
+            done = true;
+        }
+        file.lines.push_back({first, buffer});
+    }
 }
 
 // Like _pam_StrTok: whitespace separates, "[...]" is one token (without its brackets, "\]"
@@ -221,8 +269,17 @@ class StackBuilder {
             return false;
         }
         const std::string shown = dir_.display_name(path);
-        for (const LogicalLine& line : read_logical_lines(in))
+        const FileLines file = read_logical_lines(in);
+        for (const auto& [number, length] : file.long_lines)
+            stack_.long_lines.push_back({Source{shown, number}, length});
+        for (const LogicalLine& line : file.lines)
             add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth);
+        if (file.broken) {
+            stack_.problems.push_back("libpam stops reading " + shown +
+                                      " (a line longer than its buffer, or a backslash on the "
+                                      "last line)");
+            return false;
+        }
         return true;
     }
 
@@ -233,6 +290,13 @@ class StackBuilder {
         handler.level = level;
         handler.source = source;
         handler.via = via;
+        if (tokens.empty()) {  // libpam: "empty module type", a line that always fails
+            stack_.problems.push_back(where(source) + ": empty module type");
+            handler.kind = HandlerKind::must_fail;
+            handler.actions.fill(kBad);
+            stack_.handlers.push_back(std::move(handler));
+            return;
+        }
         if (tokens[0] == "@include") {  // Debian: every line of the file, at this level
             include(tokens.size() > 1 ? tokens[1] : "", false, source, level, via, depth);
             return;
@@ -338,17 +402,27 @@ Stack load_file_auth_stack(const PamConfigDir& dir, const std::string& service,
     return stack;
 }
 
+// libpam reads the service's file and then "other" (whose lines it uses only for a service
+// without lines of their own); a file it cannot read to the end fails the whole service.
 Stack load_auth_stack(const PamConfigDir& dir, const std::string& service) {
     Stack stack;
-    if (!dir.find(service).empty()) StackBuilder(dir, stack, nullptr).add_file(service, 0, {}, 0);
+    Stack other;
+    const bool service_read =
+        dir.find(service).empty() || StackBuilder(dir, stack, nullptr).add_file(service, 0, {}, 0);
+    const bool other_read = service == "other" || dir.find("other").empty() ||
+                            StackBuilder(dir, other, nullptr).add_file("other", 0, {}, 0);
     if (stack.handlers.empty()) {
-        // libpam runs the "other" service's auth lines for a service without its own.
-        Stack other;
-        StackBuilder(dir, other, nullptr).add_file("other", 0, {}, 0);
         other.uses_other = true;
         other.problems.insert(other.problems.begin(), stack.problems.begin(), stack.problems.end());
-        return other;
+        other.long_lines.insert(other.long_lines.begin(), stack.long_lines.begin(),
+                                stack.long_lines.end());
+        std::swap(stack, other);
+    } else {
+        stack.problems.insert(stack.problems.end(), other.problems.begin(), other.problems.end());
+        stack.long_lines.insert(stack.long_lines.end(), other.long_lines.begin(),
+                                other.long_lines.end());
     }
+    stack.aborted = !service_read || !other_read;
     return stack;
 }
 

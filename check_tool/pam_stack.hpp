@@ -39,10 +39,17 @@ struct Handler {
     std::vector<Source> via;  // the include lines that brought this line in, outermost first
 };
 
+struct LongLine {
+    Source source;
+    std::size_t length = 0;
+};
+
 struct Stack {
     std::vector<Handler> handlers;
-    bool uses_other = false;            // the service has no auth lines: "other" is used
+    bool uses_other = false;  // the service has no auth lines: "other" is used
+    bool aborted = false;     // libpam cannot set the service up ("Initialization failure")
     std::vector<std::string> problems;  // what libpam would log (missing include, bad line)
+    std::vector<LongLine> long_lines;   // lines libpam reads in pieces, in every file read
 };
 
 // Where the PAM configuration is read from: ROOT/etc/pam.d, then ROOT/usr/lib/pam.d.

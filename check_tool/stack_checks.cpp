@@ -243,6 +243,21 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
     }
 }
 
+// A line of 1023 bytes or more is one line to the admin and several to libpam 1.5, which
+// reads it in pieces: whatever the tail says runs, even behind a '#'.
+void report_long_lines(const std::string& service, const Stack& stack, Report& report) {
+    for (const LongLine& line : stack.long_lines)
+        report.add(Finding{service,
+                           kKindBypass,
+                           line.source.file,
+                           line.source.line,
+                           line.source.file + " line " + std::to_string(line.source.line) + " is " +
+                               std::to_string(line.length) +
+                               " bytes long: libpam reads it in pieces of 1023 bytes, each a line "
+                               "of its own, so what it runs is not what the file shows",
+                           {}});
+}
+
 }  // namespace
 
 std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report) {
@@ -295,6 +310,11 @@ void check_service(const PamConfigDir& dir, const std::string& service, TotpConf
     report.services.push_back(service);
     if (stack.uses_other) report.note(service + ": has no auth lines of its own; uses \"other\"");
     for (const std::string& problem : stack.problems) report.note(service + ": " + problem);
+    report_long_lines(service, stack, report);
+    if (stack.aborted) {
+        report.note(service + ": libpam cannot set the service up, so nobody logs in through it");
+        return;
+    }
     const std::vector<LineFacts> facts = line_facts(stack, configs);
     const SearchResult found = search_stack(stack, facts);
     report_search(service, stack, found, report);

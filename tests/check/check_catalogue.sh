@@ -233,6 +233,16 @@ run "$root"
 check "a state directory others can read: exit 1" test "$rc" -eq 1
 check_output "a state directory others can read: reported" "with mode 0755; it must be root's, mode 0700" "$out"
 
+# --- lines libpam reads differently from an editor
+root=$(debian_root long_comment)
+{ printf '# comment'; printf '%1100s' ''; printf 'auth sufficient pam_permit.so\n'; } > "$root/etc/pam.d/vpn"
+printf 'auth required pam_unix.so\nauth required pam_totp.so\n' >> "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "a line past libpam's 1023-byte buffer: exit 1" test "$rc" -eq 1
+check_output "its tail is read as a line of its own (libpam 1.5's fgets)" \
+    "vpn: vpn line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 3" "$out"
+check_output "the long line is named" "vpn: vpn line 1 is 1138 bytes long" "$out"
+
 # --- sshd
 root=$(debian_root sshd_publickey)
 sed -i 's/^AuthenticationMethods .*/AuthenticationMethods publickey/' \
