@@ -72,6 +72,7 @@ Role role_of(const Handler& handler) {
 
 std::vector<Outcome> outcomes(const Handler& handler, const LineFacts& facts) {
     if (handler.kind == HandlerKind::must_fail) return {Outcome{PAM_PERM_DENIED, 0, {}}};
+    if (handler.kind == HandlerKind::unloadable) return {Outcome{PAM_MODULE_UNKNOWN, 0, {}}};
     // Results the stack treats alike: same action, same success, same PAM_IGNORE-ness
     // (libpam turns an ignored status into PAM_PERM_DENIED on "bad").
     std::map<std::tuple<int, bool, bool, unsigned>, int> classes;

@@ -1,5 +1,6 @@
 #include "pam_stack.hpp"
 
+#include <glob.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -137,13 +138,18 @@ FileLines read_logical_lines(std::istream& in) {
     }
 }
 
-// Like _pam_StrTok: whitespace separates, "[...]" is one token (without its brackets, "\]"
-// inside it stands for "]").
+// libpam separates tokens with these only (a carriage return is part of a token).
+bool is_separator(char c) {
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+// Like _pam_StrTok: spaces, tabs and newlines separate, "[...]" is one token (without its brackets,
+// "\]" inside it stands for "]").
 std::vector<std::string> tokenize(const std::string& text) {
     std::vector<std::string> tokens;
     std::size_t at = 0;
     while (true) {
-        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+        while (at < text.size() && is_separator(text[at])) ++at;
         if (at >= text.size()) break;
         std::string token;
         if (text[at] == '[') {
@@ -154,8 +160,7 @@ std::vector<std::string> tokenize(const std::string& text) {
             }
             if (at < text.size()) ++at;
         } else {
-            while (at < text.size() && !std::isspace(static_cast<unsigned char>(text[at])))
-                token += text[at++];
+            while (at < text.size() && !is_separator(text[at])) token += text[at++];
         }
         tokens.push_back(token);
     }
@@ -238,6 +243,27 @@ void parse_bracket_control(const std::string& text, Actions& actions) {
 bool is_file(const std::string& path) {
     struct stat info {};
     return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+bool is_dir(const std::string& path) {
+    struct stat info {};
+    return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// libpam loads a module named without a directory from the one directory it was built
+// with: Debian's multiarch one, /lib64/security (Fedora, SUSE) or /lib/security (Arch).
+std::string find_module_dir(const std::string& root) {
+    for (const char* pattern :
+         {"/lib/*-linux-gnu*/security", "/usr/lib/*-linux-gnu*/security", "/lib64/security",
+          "/usr/lib64/security", "/lib/security", "/usr/lib/security"}) {
+        glob_t found{};
+        std::string dir;
+        if (glob((root + pattern).c_str(), 0, nullptr, &found) == 0 && found.gl_pathc > 0)
+            dir = std::string(found.gl_pathv[0]).substr(root.size());
+        globfree(&found);
+        if (!dir.empty() && is_dir(root + dir)) return dir;
+    }
+    return "";
 }
 
 std::string module_name(const std::string& path) {
@@ -330,7 +356,9 @@ class StackBuilder {
             handler.kind = HandlerKind::must_fail;
         } else {
             handler.module = module_name(tokens[2]);
+            handler.module_path = tokens[2];
             handler.args.assign(tokens.begin() + 3, tokens.end());
+            if (!dir_.module_exists(tokens[2])) handler.kind = HandlerKind::unloadable;
         }
         stack_.handlers.push_back(std::move(handler));
     }
@@ -377,6 +405,13 @@ PamConfigDir::PamConfigDir(std::string root) : root_(std::move(root)) {
     if (root_ == "/") root_.clear();
     etc_dir_ = root_ + "/etc/pam.d";
     vendor_dir_ = root_ + "/usr/lib/pam.d";
+    module_dir_ = find_module_dir(root_);
+}
+
+bool PamConfigDir::module_exists(const std::string& path) const {
+    if (path.empty()) return false;
+    if (path[0] == '/') return is_file(root_ + path);
+    return module_dir_.empty() || is_file(root_ + module_dir_ + "/" + path);
 }
 
 std::string PamConfigDir::find(const std::string& name) const {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -38,8 +39,25 @@ std::string line_name_from(const Handler& handler, const Handler& from) {
     return line_name(handler);
 }
 
+// A name as written, with control characters (a carriage return ending it) shown.
+std::string visible(const std::string& text) {
+    std::string shown;
+    for (const char c : text) {
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+            shown += c;
+        } else {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+            shown += escaped;
+        }
+    }
+    return shown;
+}
+
 std::string module_and_control(const Handler& handler) {
     if (handler.kind == HandlerKind::must_fail && handler.module.empty()) return "(bad line)";
+    if (handler.kind == HandlerKind::unloadable)
+        return visible(handler.module_path) + " " + handler.control;
     return handler.module + (handler.kind == HandlerKind::module ? ".so " : " ") + handler.control;
 }
 
@@ -259,6 +277,13 @@ void report_long_lines(const std::string& service, const Stack& stack, Report& r
 }
 
 }  // namespace
+
+void check_module_dir(const PamConfigDir& dir, Report& report) {
+    if (!dir.module_dir().empty()) return;
+    report.note(
+        "no PAM module directory (/lib/*-linux-gnu/security, /lib64/security, /lib/security) "
+        "under the root: every module named is taken as installed");
+}
 
 std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report) {
     DIR* listing = opendir(dir.etc_dir().c_str());

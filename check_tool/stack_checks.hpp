@@ -15,6 +15,9 @@ namespace totp_check {
 // and every other file with auth lines that no other file includes.
 std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report);
 
+// A note when the root has no module directory (modules then count as installed).
+void check_module_dir(const PamConfigDir& dir, Report& report);
+
 void check_service(const PamConfigDir& dir, const std::string& service, TotpConfigs& configs,
                    Report& report);
 

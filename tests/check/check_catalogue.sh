@@ -12,8 +12,9 @@ data=$here/data
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# common_files ROOT: what every root has besides pam.d: sshd with the shipped drop-in, the
-# shipped pam_totp.conf, a state directory where alice is enrolled, three login accounts.
+# common_files ROOT: what every root has besides pam.d: the modules, sshd with the shipped
+# drop-in, the shipped pam_totp.conf, a state directory where alice is enrolled, three login
+# accounts.
 common_files() {
     local root=$1
     mkdir -p "$root/etc/ssh/sshd_config.d" "$root/etc/security" "$root/var/lib"
@@ -22,6 +23,13 @@ common_files() {
     install -m 0644 "$src/config/pam_totp.conf" "$root/etc/security/pam_totp.conf"
     install -d -m 0700 "$root/var/lib/pam_totp"
     install -m 0600 /dev/null "$root/var/lib/pam_totp/alice"
+    # The modules the stacks name (empty files: totp-check only asks whether libpam finds them).
+    mkdir -p "$root/lib/x86_64-linux-gnu/security"
+    local module
+    for module in $(cat "$data"/debian12/pam.d/* "$data"/rpm/* "$data"/authselect/* |
+        grep -o 'pam_[a-z0-9_]*\.so' | sort -u) pam_totp.so pam_echo.so; do
+        : > "$root/lib/x86_64-linux-gnu/security/$module"
+    done
     printf '/bin/sh\n/bin/bash\n' > "$root/etc/shells"
     printf '%s\n' 'root:x:0:0:root:/root:/bin/bash' 'daemon:x:1:1::/:/usr/sbin/nologin' \
         'alice:x:1001:1001::/home/alice:/bin/bash' 'bob:x:1002:1002::/home/bob:/bin/sh' \
@@ -242,6 +250,28 @@ check "a line past libpam's 1023-byte buffer: exit 1" test "$rc" -eq 1
 check_output "its tail is read as a line of its own (libpam 1.5's fgets)" \
     "vpn: vpn line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 3" "$out"
 check_output "the long line is named" "vpn: vpn line 1 is 1138 bytes long" "$out"
+
+# --- modules libpam cannot load return PAM_MODULE_UNKNOWN, whatever their name
+root=$(debian_root module_not_found)
+printf '%s\n' 'auth required pam_unix.so' 'auth [success=ignore default=1] /lib/security/pam_permit.so' \
+    'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "a pam_permit path libpam cannot load: exit 1" test "$rc" -eq 1
+check_output "a pam_permit path libpam cannot load: its default jumps over pam_totp" \
+    "vpn: vpn line 2 /lib/security/pam_permit.so [success=ignore default=1] jumps on PAM_MODULE_UNKNOWN over pam_totp on line 3" "$out"
+printf 'auth required pam_unix.so\nauth [success=ignore default=1] pam_permit.so\r\nauth required pam_totp.so\n' \
+    > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "pam_permit.so followed by a carriage return: exit 1" test "$rc" -eq 1
+check_output "a carriage return is part of the module's name, as in libpam" \
+    "jumps on PAM_MODULE_UNKNOWN over pam_totp on line 3" "$out"
+printf '%s\n' '-auth sufficient pam_nonexistent.so' 'auth [success=1 default=ignore] pam_unix.so' \
+    'auth requisite pam_deny.so' 'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "-auth with a module that is not installed is no way in: exit 0" test "$rc" -eq 0
+rm "$root/lib/x86_64-linux-gnu/security/pam_totp.so"
+run "$root" --service vpn
+check "pam_totp.so not installed: no way in either (every login fails): exit 0" test "$rc" -eq 0
 
 # --- sshd
 root=$(debian_root sshd_publickey)
