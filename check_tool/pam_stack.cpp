@@ -299,7 +299,8 @@ class StackBuilder {
         for (const auto& [number, length] : file.long_lines)
             stack_.long_lines.push_back({Source{shown, number}, length});
         for (const LogicalLine& line : file.lines)
-            add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth);
+            if (!add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth))
+                return false;
         if (file.broken) {
             stack_.problems.push_back("libpam stops reading " + shown +
                                       " (a line longer than its buffer, or a backslash on the "
@@ -310,7 +311,8 @@ class StackBuilder {
     }
 
   private:
-    void add_line(const std::vector<std::string>& tokens, const Source& source, int level,
+    // False when libpam stops reading the file here (an @include it cannot read).
+    bool add_line(const std::vector<std::string>& tokens, const Source& source, int level,
                   const std::vector<Source>& via, int depth) {
         Handler handler;
         handler.level = level;
@@ -321,17 +323,15 @@ class StackBuilder {
             handler.kind = HandlerKind::must_fail;
             handler.actions.fill(kBad);
             stack_.handlers.push_back(std::move(handler));
-            return;
+            return true;
         }
-        if (tokens[0] == "@include") {  // Debian: every line of the file, at this level
-            include(tokens.size() > 1 ? tokens[1] : "", false, source, level, via, depth);
-            return;
-        }
+        if (same_word(tokens[0], "@include"))  // Debian: every line of the file, at this level
+            return debian_include(tokens.size() > 1 ? tokens[1] : "", source, level, via, depth);
         std::string type = tokens[0];
         if (type[0] == '-') type.erase(0, 1);
         const bool known_type = same_word(type, "auth") || same_word(type, "account") ||
                                 same_word(type, "session") || same_word(type, "password");
-        if (known_type && !same_word(type, "auth")) return;
+        if (known_type && !same_word(type, "auth")) return true;
         if (!known_type) {
             stack_.problems.push_back(where(source) + ": unknown module type " + tokens[0]);
             handler.kind = HandlerKind::must_fail;
@@ -341,13 +341,13 @@ class StackBuilder {
             handler.kind = HandlerKind::must_fail;
             handler.actions.fill(kBad);
             stack_.handlers.push_back(std::move(handler));
-            return;
+            return true;
         }
         handler.control = tokens[1];
         const bool substack = same_word(tokens[1], "substack");
         if (same_word(tokens[1], "include") || substack) {
             include(tokens.size() > 2 ? tokens[2] : "", substack, source, level, via, depth);
-            return;
+            return true;
         }
         parse_control(tokens[1], handler.actions);
         if (tokens[1].find('=') != std::string::npos) handler.control = "[" + tokens[1] + "]";
@@ -361,6 +361,26 @@ class StackBuilder {
             if (!dir_.module_exists(tokens[2])) handler.kind = HandlerKind::unloadable;
         }
         stack_.handlers.push_back(std::move(handler));
+        return true;
+    }
+
+    // Debian's @include: the file's lines at this level. Debian's libpam gives up on the
+    // file holding an @include it cannot read; inside an included file what it does then
+    // depends on the lines before, so the stack is marked as not fully known.
+    bool debian_include(const std::string& name, const Source& source, int level,
+                        std::vector<Source> via, int depth) {
+        if (included_ != nullptr && !name.empty()) included_->push_back(name);
+        via.push_back(source);
+        if (!name.empty() && add_file(name, level, via, depth + 1)) return true;
+        stack_.problems.push_back(where(source) + ": libpam cannot include " +
+                                  (name.empty() ? "(no file named)" : name));
+        if (in_include_ > 0) {
+            stack_.problems.push_back(where(source) +
+                                      ": what libpam does after a failed @include inside an "
+                                      "included file depends on the lines before it");
+            stack_.uncertain = true;
+        }
+        return false;
     }
 
     void include(const std::string& name, bool substack, const Source& source, int level,
@@ -377,7 +397,11 @@ class StackBuilder {
             stack_.handlers.push_back(std::move(marker));
         }
         via.push_back(source);
-        if (!name.empty() && add_file(name, level + (substack ? 1 : 0), via, depth + 1)) return;
+        ++in_include_;
+        const bool read =
+            !name.empty() && add_file(name, level + (substack ? 1 : 0), via, depth + 1);
+        --in_include_;
+        if (read) return;
         Handler failing;
         failing.kind = HandlerKind::must_fail;
         failing.level = level;
@@ -396,6 +420,7 @@ class StackBuilder {
     const PamConfigDir& dir_;
     Stack& stack_;
     std::vector<std::string>* included_;
+    int in_include_ = 0;  // include and substack lines being followed
 };
 
 }  // namespace

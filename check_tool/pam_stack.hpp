@@ -50,6 +50,7 @@ struct Stack {
     std::vector<Handler> handlers;
     bool uses_other = false;  // the service has no auth lines: "other" is used
     bool aborted = false;     // libpam cannot set the service up ("Initialization failure")
+    bool uncertain = false;   // some line's effect is not known: the check is incomplete
     std::vector<std::string> problems;  // what libpam would log (missing include, bad line)
     std::vector<LongLine> long_lines;   // lines libpam reads in pieces, in every file read
 };

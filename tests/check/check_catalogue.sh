@@ -251,6 +251,19 @@ check_output "its tail is read as a line of its own (libpam 1.5's fgets)" \
     "vpn: vpn line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 3" "$out"
 check_output "the long line is named" "vpn: vpn line 1 is 1138 bytes long" "$out"
 
+# --- Debian's @include, in any case; a missing one fails the service
+root=$(debian_root include_upper_case)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/shortcut"
+printf '%s\n' '@INCLUDE shortcut' '@include common-auth' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "@INCLUDE: exit 1" test "$rc" -eq 1
+check_output "@INCLUDE is followed like @include" \
+    "vpn: shortcut line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on common-auth line 25" "$out"
+printf '%s\n' '@include no-such-file' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_output "a missing @include: libpam cannot set the service up" \
+    "vpn: libpam cannot set the service up" "$out"
+
 # --- modules libpam cannot load return PAM_MODULE_UNKNOWN, whatever their name
 root=$(debian_root module_not_found)
 printf '%s\n' 'auth required pam_unix.so' 'auth [success=ignore default=1] /lib/security/pam_permit.so' \

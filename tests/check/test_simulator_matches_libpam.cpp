@@ -83,7 +83,8 @@ struct Generator {
             const std::string sub = name + "_" + std::to_string(i);
             if (kind == 1 || kind == 2 || kind == 3) {
                 write(sub, file(sub, 3, nest - 1));
-                const char* how[] = {"auth include ", "auth substack ", "@include "};
+                const char* how[] = {"auth include ", "auth substack ",
+                                     pick(2) ? "@include " : "@INCLUDE "};
                 text += std::string(how[kind - 1]) + sub + "\n";
             } else {
                 text += module_line();
