@@ -20,6 +20,20 @@ constexpr std::array<const char*, 12> kInteractiveServices = {
     "gdm-password", "lightdm", "sddm", "xscreensaver", "polkit-1", "cockpit",
 };
 
+// Services whose program calls libpam with the user's own uid (setuid programs, polkit's
+// agent helper, screen lockers): pam_rootok (getuid() == 0) there succeeds for root alone.
+// runuser is root's tool by design. Everywhere else the caller is root.
+constexpr std::array<const char*, 16> kUnprivilegedCallers = {
+    "su",     "su-l",  "runuser", "runuser-l",    "sudo",     "sudo-i", "chfn", "chsh",
+    "passwd", "chage", "newgrp",  "xscreensaver", "polkit-1", "pkexec", "doas", "kcheckpass",
+};
+
+bool caller_unprivileged(const std::string& service) {
+    return std::find_if(kUnprivilegedCallers.begin(), kUnprivilegedCallers.end(),
+                        [&](const char* name) { return service == name; }) !=
+           kUnprivilegedCallers.end();
+}
+
 // Editors' and package managers' leftovers are not services.
 bool is_leftover(const std::string& name) {
     return name.starts_with(".") || name.ends_with("~") ||
@@ -341,7 +355,7 @@ void check_service(const PamConfigDir& dir, const std::string& service, TotpConf
         return;
     }
     const std::vector<LineFacts> facts = line_facts(stack, configs);
-    const SearchResult found = search_stack(stack, facts);
+    const SearchResult found = search_stack(stack, facts, caller_unprivileged(service));
     report_search(service, stack, found, report);
     check_forward_pass(service, stack, report);
     check_code_first(service, stack, report);

@@ -251,6 +251,14 @@ check_output "its tail is read as a line of its own (libpam 1.5's fgets)" \
     "vpn: vpn line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 3" "$out"
 check_output "the long line is named" "vpn: vpn line 1 is 1138 bytes long" "$out"
 
+# --- pam_rootok: only where the caller is not root is its success root's alone
+root=$(debian_root rootok_sshd)
+sed -i '1i auth sufficient pam_rootok.so' "$root/etc/pam.d/sshd"
+run "$root" --service sshd
+check "pam_rootok in sshd (which runs as root): exit 1" test "$rc" -eq 1
+check_output "pam_rootok in sshd: every ssh login gets in" \
+    "sshd: sshd line 1 pam_rootok.so sufficient ends the stack on PAM_SUCCESS before pam_totp on common-auth line 25" "$out"
+
 # --- Debian's @include, in any case; a missing one fails the service
 root=$(debian_root include_upper_case)
 printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/shortcut"
