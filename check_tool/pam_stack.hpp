@@ -66,6 +66,7 @@ class PamConfigDir {
     // The name to show for a file: relative to the pam.d directory it is in.
     std::string display_name(const std::string& path) const;
     const std::string& etc_dir() const { return etc_dir_; }
+    const std::string& vendor_dir() const { return vendor_dir_; }
 
     // Whether libpam finds the module a line names: a relative name in the module
     // directory, an absolute one under the root. Without a module directory every module

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "stack_search.hpp"
@@ -32,6 +33,27 @@ bool caller_unprivileged(const std::string& service) {
     return std::find_if(kUnprivilegedCallers.begin(), kUnprivilegedCallers.end(),
                         [&](const char* name) { return service == name; }) !=
            kUnprivilegedCallers.end();
+}
+
+// Files that distributions ship for services to include, never run as services.
+bool is_library(const std::string& name) {
+    constexpr std::array<const char*, 8> kLibraries = {
+        "system-auth",    "password-auth",    "fingerprint-auth", "smartcard-auth",
+        "system-auth-ac", "password-auth-ac", "postlogin",        "postlogin-ac",
+    };
+    return name.starts_with("common-") ||
+           std::find_if(kLibraries.begin(), kLibraries.end(),
+                        [&](const char* library) { return name == library; }) != kLibraries.end();
+}
+
+// The names in a directory; nullopt when it cannot be read.
+std::optional<std::vector<std::string>> list_dir(const std::string& path) {
+    DIR* listing = opendir(path.c_str());
+    if (listing == nullptr) return std::nullopt;
+    std::vector<std::string> names;
+    while (const dirent* entry = readdir(listing)) names.push_back(entry->d_name);
+    closedir(listing);
+    return names;
 }
 
 // Editors' and package managers' leftovers are not services.
@@ -300,35 +322,37 @@ void check_module_dir(const PamConfigDir& dir, Report& report) {
 }
 
 std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report) {
-    DIR* listing = opendir(dir.etc_dir().c_str());
-    if (listing == nullptr) {
-        report.note("cannot read " + dir.etc_dir() + ": " + std::strerror(errno));
+    std::vector<std::string> files;
+    bool listed = false;
+    for (const std::string& pam_dir : {dir.etc_dir(), dir.vendor_dir()}) {
+        const std::optional<std::vector<std::string>> names = list_dir(pam_dir);
+        if (!names) continue;
+        listed = true;
+        for (const std::string& name : *names)
+            if (!is_leftover(name) && !dir.find(name).empty()) files.push_back(name);
+    }
+    if (!listed) {
+        report.note("cannot read " + dir.etc_dir() + ": " + std::strerror(ENOENT));
         report.unreadable = true;
         return {};
     }
-    std::vector<std::string> files;
-    while (const dirent* entry = readdir(listing)) {
-        const std::string name = entry->d_name;
-        if (!is_leftover(name) && !dir.find(name).empty()) files.push_back(name);
-    }
-    closedir(listing);
     std::sort(files.begin(), files.end());
-    std::set<std::string> included;
-    std::vector<std::string> with_auth;
-    for (const std::string& name : files) {
-        std::vector<std::string> includes;
-        const Stack stack = load_file_auth_stack(dir, name, &includes);
-        included.insert(includes.begin(), includes.end());
-        if (!stack.handlers.empty()) with_auth.push_back(name);
-    }
+    files.erase(std::unique(files.begin(), files.end()), files.end());
     std::vector<std::string> services;
     for (const char* known : kInteractiveServices)
         if (std::find(files.begin(), files.end(), known) != files.end()) services.push_back(known);
-    for (const std::string& name : with_auth) {
-        if (included.count(name) ||
-            std::find(services.begin(), services.end(), name) != services.end())
-            continue;
-        services.push_back(name);
+    if (std::find(services.begin(), services.end(), "other") == services.end())
+        services.push_back("other");  // libpam's service for every name without a file
+    std::vector<std::string> libraries;
+    for (const std::string& name : files) {
+        if (std::find(services.begin(), services.end(), name) != services.end()) continue;
+        if (load_file_auth_stack(dir, name, nullptr).handlers.empty()) continue;
+        (is_library(name) ? libraries : services).push_back(name);
+    }
+    if (!libraries.empty()) {
+        std::string names;
+        for (const std::string& name : libraries) names += (names.empty() ? "" : ", ") + name;
+        report.note("not checked as services (files for other services to include): " + names);
     }
     return services;
 }

@@ -73,7 +73,7 @@ run "$root"
 check "Debian 12 with the package's profile: exit 0" test "$rc" -eq 0
 check_output "Debian 12: nothing found" "no way around the verification code found" "$out"
 check_output "Debian 12: every login service checked" \
-    "services checked: sshd, login, su, su-l, sudo, sudo-i, chfn, chsh, other, runuser-l" "$out"
+    "services checked: sshd, login, su, su-l, sudo, sudo-i, other, chfn, chsh, runuser, runuser-l" "$out"
 check_no_output "Debian 12: su's pam_rootok (root only) is not a finding" "su:" "$out"
 
 root=$(debian_root forward_pass_stack)
@@ -250,6 +250,30 @@ check "a line past libpam's 1023-byte buffer: exit 1" test "$rc" -eq 1
 check_output "its tail is read as a line of its own (libpam 1.5's fgets)" \
     "vpn: vpn line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 3" "$out"
 check_output "the long line is named" "vpn: vpn line 1 is 1138 bytes long" "$out"
+
+# --- "other" and included files are services too
+root=$(debian_root other_permit)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/other"
+printf '%s\n' '@include common-auth' '@include other' > "$root/etc/pam.d/chfn"
+run "$root"
+check "a sufficient pam_permit in other, which chfn includes: exit 1" test "$rc" -eq 1
+check_output "other is checked even when another file includes it" \
+    "other: no pam_totp line checks the code" "$out"
+root=$(debian_root included_service)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/vsftpd"
+printf '%s\n' 'auth include vsftpd' > "$root/etc/pam.d/zz-unused"
+run "$root"
+check_output "a service some other file includes is checked" \
+    "vsftpd: no pam_totp line checks the code" "$out"
+check_output "library files are skipped with a note" "common-auth" "$(grep '^note:' <<<"$out")"
+root=$(debian_root vendor_service)
+mkdir -p "$root/usr/lib/pam.d"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/usr/lib/pam.d/cockpit"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/usr/lib/pam.d/sudo"
+run "$root"
+check_output "a service only in /usr/lib/pam.d is checked" \
+    "cockpit: no pam_totp line checks the code" "$out"
+check_no_output "/etc/pam.d wins over /usr/lib/pam.d" "sudo: sudo line 1 pam_permit" "$out"
 
 # --- pam_rootok: only where the caller is not root is its success root's alone
 root=$(debian_root rootok_sshd)
