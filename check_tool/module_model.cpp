@@ -5,6 +5,8 @@
 #include <map>
 #include <tuple>
 
+#include "totp/config.hpp"
+
 namespace totp_check {
 namespace {
 
@@ -63,9 +65,13 @@ Role role_of(const Handler& handler) {
     if (module == "pam_rootok") return Role::rootok;
     if (module == "pam_succeed_if") return Role::condition;
     if (module == "pam_totp") {
-        const bool split = std::find(handler.args.begin(), handler.args.end(), "forward_pass") !=
-                           handler.args.end();
-        return split ? Role::totp_split : Role::totp_check;
+        // Decided as the module decides it: its own argument parser (forward_pass=yes, =1,
+        // ...); the module refuses forward_pass in the config file, so only arguments count.
+        totp::Settings settings;
+        std::vector<totp::ConfigProblem> problems;
+        for (const std::string& argument : handler.args)
+            totp::apply_argument(settings, argument, problems);
+        return settings.forward_pass ? Role::totp_split : Role::totp_check;
     }
     return is_password_module(module) ? Role::password : Role::other;
 }

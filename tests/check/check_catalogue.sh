@@ -213,6 +213,12 @@ check "forward_pass without a checking line: exit 1" test "$rc" -eq 1
 check_output "forward_pass without a checking line: named" \
     "vpn: vpn line 1 pam_totp.so forward_pass splits off the code but no later pam_totp line checks it" "$out"
 
+sed -i 's/^auth\trequired\t\t\tpam_totp.so/& forward_pass=yes/' "$root/etc/pam.d/common-auth"
+run "$root" --service sudo
+check "forward_pass=yes on the only pam_totp line: exit 1" test "$rc" -eq 1
+check_output "forward_pass=yes is read as the module reads it" \
+    "sudo: no pam_totp line checks the code" "$out"
+
 root=$(debian_root nullok)
 printf '[global]\nnullok = yes\n' > "$root/etc/security/pam_totp.conf"
 run "$root"
