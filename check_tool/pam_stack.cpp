@@ -15,8 +15,9 @@ namespace {
 
 // libpam gives up on substacks nested deeper than this (PAM_SUBSTACK_MAX_LEVEL).
 constexpr int kMaxLevel = 16;
-// Plain includes do not nest deeper: libpam 1.5.2 would recurse until it runs out of stack.
-constexpr int kMaxIncludeDepth = 32;
+// libpam 1.6 and later also fail an include nested this deep; 1.5 follows any depth (and
+// recurses on a loop until it crashes).
+constexpr int kMaxIncludeDepth = 16;
 
 constexpr const char* kReturnNames[_PAM_RETURN_VALUES] = {
     "success",
@@ -284,16 +285,34 @@ class StackBuilder {
             stack_.problems.push_back("substacks nested deeper than libpam allows at " + name);
             return false;
         }
-        if (depth > kMaxIncludeDepth) {
-            stack_.problems.push_back("include loop at " + name);
-            return false;
-        }
         const std::string path = dir_.find(name);
         std::ifstream in(path);
         if (path.empty() || !in) {
             stack_.problems.push_back("cannot read " + (path.empty() ? name : path));
             return false;
         }
+        if (std::find(chain_.begin(), chain_.end(), path) != chain_.end()) {
+            stack_.problems.push_back("include loop at " + name +
+                                      ": libpam 1.5 crashes, later versions fail the line");
+            stack_.uncertain = true;
+            return false;
+        }
+        if (depth == kMaxIncludeDepth) {
+            stack_.problems.push_back("includes nested deeper than " +
+                                      std::to_string(kMaxIncludeDepth) + " at " + name +
+                                      ": libpam 1.5 follows them (as checked here), later "
+                                      "versions fail the line");
+            stack_.uncertain = true;
+        }
+        chain_.push_back(path);
+        const bool read = add_lines(in, path, level, via, depth);
+        chain_.pop_back();
+        return read;
+    }
+
+  private:
+    bool add_lines(std::istream& in, const std::string& path, int level,
+                   const std::vector<Source>& via, int depth) {
         const std::string shown = dir_.display_name(path);
         const FileLines file = read_logical_lines(in);
         for (const auto& [number, length] : file.long_lines)
@@ -310,7 +329,6 @@ class StackBuilder {
         return true;
     }
 
-  private:
     // False when libpam stops reading the file here (an @include it cannot read).
     bool add_line(const std::vector<std::string>& tokens, const Source& source, int level,
                   const std::vector<Source>& via, int depth) {
@@ -420,7 +438,8 @@ class StackBuilder {
     const PamConfigDir& dir_;
     Stack& stack_;
     std::vector<std::string>* included_;
-    int in_include_ = 0;  // include and substack lines being followed
+    int in_include_ = 0;              // include and substack lines being followed
+    std::vector<std::string> chain_;  // the files being read, outermost first
 };
 
 }  // namespace

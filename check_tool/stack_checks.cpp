@@ -316,6 +316,7 @@ void report_long_lines(const std::string& service, const Stack& stack, Report& r
 
 void check_module_dir(const PamConfigDir& dir, Report& report) {
     if (!dir.module_dir().empty()) return;
+    report.incomplete = true;
     report.note(
         "no PAM module directory (/lib/*-linux-gnu/security, /lib64/security, /lib/security) "
         "under the root: every module named is taken as installed");
@@ -374,6 +375,7 @@ void check_service(const PamConfigDir& dir, const std::string& service, TotpConf
     if (stack.uses_other) report.note(service + ": has no auth lines of its own; uses \"other\"");
     for (const std::string& problem : stack.problems) report.note(service + ": " + problem);
     report_long_lines(service, stack, report);
+    if (stack.uncertain) report.incomplete = true;
     if (stack.aborted) {
         report.note(service + ": libpam cannot set the service up, so nobody logs in through it");
         return;

@@ -281,6 +281,23 @@ check_output "a service only in /usr/lib/pam.d is checked" \
     "cockpit: no pam_totp line checks the code" "$out"
 check_no_output "/etc/pam.d wins over /usr/lib/pam.d" "sudo: sudo line 1 pam_permit" "$out"
 
+# --- what cannot be followed fully is exit 2, never a clean 0
+root=$(debian_root include_chain)
+for i in $(seq 1 39); do printf 'auth include f%d\n' $((i + 1)) > "$root/etc/pam.d/f$i"; done
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/f40"
+printf '%s\n' 'auth include f1' '@include common-auth' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_output "a chain of 40 includes is followed to its end" \
+    "vpn: f40 line 1 pam_permit.so sufficient ends the stack" "$out"
+check "a chain deeper than libpam 1.6 follows: exit 2" test "$rc" -eq 2
+printf '%s\n' 'auth optional pam_echo.so hi' '@include loop' > "$root/etc/pam.d/loop"
+printf '%s\n' '@include common-auth' '@include loop' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "an include loop: exit 2" test "$rc" -eq 2
+root=$(debian_root sshd_not_in_path)
+out=$(PATH=/nonexistent "$tool" --service other 2>&1)
+check_no_output "sshd -T runs sshd by its full path, not through \$PATH" "not found" "$out"
+
 # --- pam_rootok: only where the caller is not root is its success root's alone
 root=$(debian_root rootok_sshd)
 sed -i '1i auth sufficient pam_rootok.so' "$root/etc/pam.d/sshd"
