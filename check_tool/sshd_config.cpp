@@ -32,6 +32,36 @@ std::string trim(const std::string& text) {
     return text.substr(start, text.find_last_not_of(" \t\r") - start + 1);
 }
 
+// The words of a value as sshd's argv_split makes them: quotes group and are dropped, a
+// backslash escapes a quote or backslash, and a word starting with '#' ends the line.
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> words;
+    std::size_t at = 0;
+    while (true) {
+        while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+        if (at >= text.size() || text[at] == '#') break;
+        std::string word;
+        char quote = 0;
+        for (; at < text.size(); ++at) {
+            const char c = text[at];
+            if (c == '\\' && at + 1 < text.size() &&
+                (text[at + 1] == '"' || text[at + 1] == '\'' || text[at + 1] == '\\')) {
+                word += text[++at];
+            } else if (quote != 0 && c == quote) {
+                quote = 0;
+            } else if (quote == 0 && (c == '"' || c == '\'')) {
+                quote = c;
+            } else if (quote == 0 && (c == ' ' || c == '\t')) {
+                break;
+            } else {
+                word += c;
+            }
+        }
+        words.push_back(word);
+    }
+    return words;
+}
+
 // "Keyword value", "Keyword=value"; ChallengeResponseAuthentication is the old name of
 // KbdInteractiveAuthentication.
 bool split_keyword(const std::string& line, std::string& keyword, std::string& value) {
@@ -40,8 +70,10 @@ bool split_keyword(const std::string& line, std::string& keyword, std::string& v
     const std::size_t end = text.find_first_of(" \t=");
     keyword = lower(text.substr(0, end));
     if (keyword == "challengeresponseauthentication") keyword = "kbdinteractiveauthentication";
-    value = end == std::string::npos ? "" : trim(text.substr(end));
-    if (!value.empty() && value[0] == '=') value = trim(value.substr(1));
+    std::string rest = end == std::string::npos ? "" : trim(text.substr(end));
+    if (!rest.empty() && rest[0] == '=') rest = trim(rest.substr(1));
+    value.clear();
+    for (const std::string& word : split_words(rest)) value += (value.empty() ? "" : " ") + word;
     return true;
 }
 
@@ -63,7 +95,7 @@ class FileReader {
             if (keyword == "include") {
                 include(value, current, depth);
             } else if (keyword == "match") {
-                current = lower(value) == "all" ? &config_.global : start_match(value);
+                current = start_match(value);  // "Match all" too: it overrides the globals
             } else if (!current->values.count(keyword)) {
                 current->values[keyword] = SshdSetting{value, root_ + path, number};
             }

@@ -375,6 +375,24 @@ check "a Match block allowing a key alone: exit 1" test "$rc" -eq 1
 check_output "a Match block: named" \
     "sshd (Match User deploy): AuthenticationMethods allows publickey alone" "$out"
 
+root=$(debian_root sshd_match_all)
+printf 'Match all\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match all overrides the global settings" \
+    "sshd (Match all): AuthenticationMethods allows publickey alone" "$out"
+
+root=$(debian_root sshd_quoted)
+sed -i 's/^AuthenticationMethods .*/AuthenticationMethods "publickey"/' \
+    "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check_output "a quoted value is read as sshd reads it" \
+    "sshd: AuthenticationMethods allows publickey alone" "$out"
+root=$(debian_root sshd_comment)
+sed -i 's/^\(KbdInteractiveAuthentication yes\)/\1 # the code/' \
+    "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check_no_output "a trailing comment is not part of the value" "KbdInteractiveAuthentication no" "$out"
+
 # --- output and exit codes
 root=$(debian_root json)
 sed -i '1i auth sufficient pam_permit.so' "$root/etc/pam.d/sudo"
