@@ -22,7 +22,9 @@ std::optional<std::size_t> next_handler(const Stack& stack, DispatchState& state
 }
 
 int handler_result(const Handler& handler, int module_result) {
-    return handler.kind == HandlerKind::must_fail ? PAM_PERM_DENIED : module_result;
+    if (handler.kind == HandlerKind::must_fail) return PAM_PERM_DENIED;
+    if (handler.kind == HandlerKind::unloadable) return PAM_MODULE_UNKNOWN;
+    return module_result;
 }
 
 StepEffect apply_result(const Stack& stack, DispatchState& state, int result) {

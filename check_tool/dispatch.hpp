@@ -40,7 +40,8 @@ StepEffect apply_result(const Stack& stack, DispatchState& state, int result);
 int final_result(const DispatchState& state);
 
 // The result the handler at `index` returns when `module_result` would be the module's:
-// a line libpam could not set up always returns PAM_PERM_DENIED.
+// a line libpam could not set up always returns PAM_PERM_DENIED, a module it could not load
+// PAM_MODULE_UNKNOWN.
 int handler_result(const Handler& handler, int module_result);
 
 }  // namespace totp_check

@@ -5,6 +5,8 @@
 #include <map>
 #include <tuple>
 
+#include "totp/config.hpp"
+
 namespace totp_check {
 namespace {
 
@@ -63,15 +65,20 @@ Role role_of(const Handler& handler) {
     if (module == "pam_rootok") return Role::rootok;
     if (module == "pam_succeed_if") return Role::condition;
     if (module == "pam_totp") {
-        const bool split = std::find(handler.args.begin(), handler.args.end(), "forward_pass") !=
-                           handler.args.end();
-        return split ? Role::totp_split : Role::totp_check;
+        // Decided as the module decides it: its own argument parser (forward_pass=yes, =1,
+        // ...); the module refuses forward_pass in the config file, so only arguments count.
+        totp::Settings settings;
+        std::vector<totp::ConfigProblem> problems;
+        for (const std::string& argument : handler.args)
+            totp::apply_argument(settings, argument, problems);
+        return settings.forward_pass ? Role::totp_split : Role::totp_check;
     }
     return is_password_module(module) ? Role::password : Role::other;
 }
 
 std::vector<Outcome> outcomes(const Handler& handler, const LineFacts& facts) {
     if (handler.kind == HandlerKind::must_fail) return {Outcome{PAM_PERM_DENIED, 0, {}}};
+    if (handler.kind == HandlerKind::unloadable) return {Outcome{PAM_MODULE_UNKNOWN, 0, {}}};
     // Results the stack treats alike: same action, same success, same PAM_IGNORE-ness
     // (libpam turns an ignored status into PAM_PERM_DENIED on "bad").
     std::map<std::tuple<int, bool, bool, unsigned>, int> classes;

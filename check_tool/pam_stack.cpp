@@ -1,10 +1,13 @@
 #include "pam_stack.hpp"
 
+#include <glob.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace totp_check {
@@ -12,8 +15,9 @@ namespace {
 
 // libpam gives up on substacks nested deeper than this (PAM_SUBSTACK_MAX_LEVEL).
 constexpr int kMaxLevel = 16;
-// Plain includes do not nest deeper: libpam 1.5.2 would recurse until it runs out of stack.
-constexpr int kMaxIncludeDepth = 32;
+// libpam 1.6 and later also fail an include nested this deep; 1.5 follows any depth (and
+// recurses on a loop until it crashes).
+constexpr int kMaxIncludeDepth = 16;
 
 constexpr const char* kReturnNames[_PAM_RETURN_VALUES] = {
     "success",
@@ -56,46 +60,97 @@ struct LogicalLine {
     std::string text;
 };
 
-// Like _pam_assemble_line: '#' starts a comment, a trailing backslash continues the line.
-std::vector<LogicalLine> read_logical_lines(std::istream& in) {
+// libpam 1.5 reads a line into a buffer of this size with fgets: a longer physical line
+// is read in pieces, each piece a line of its own (comment or not).
+constexpr std::size_t kLineBuffer = 1024;
+
+struct FileLines {
     std::vector<LogicalLine> lines;
-    std::string physical;
-    std::string pending;
-    int number = 0;
-    int first = 0;
-    while (std::getline(in, physical)) {
-        ++number;
-        const std::size_t start = physical.find_first_not_of(" \t\r");
-        if (start == std::string::npos || physical[start] == '#') continue;
-        if (pending.empty()) first = number;
-        std::string text = physical.substr(start);
-        const std::size_t hash = text.find('#');
-        if (hash != std::string::npos) {
-            pending += text.substr(0, hash);
-            lines.push_back({first, pending});
-            pending.clear();
-            continue;
-        }
-        const std::size_t end = text.find_last_not_of(" \t\r");
-        if (text[end] == '\\') {
-            pending += text.substr(0, end) + " ";
-            continue;
-        }
-        pending += text;
-        lines.push_back({first, pending});
-        pending.clear();
-    }
-    if (!pending.empty()) lines.push_back({first, pending});
-    return lines;
+    std::vector<std::pair<int, std::size_t>> long_lines;  // line number, length
+    bool broken = false;  // libpam gives up on the file: overflow, or "\" on the last line
+};
+
+// Like fgets(buffer, size, f): up to size - 1 characters, up to and including a newline.
+std::string read_piece(const std::string& data, std::size_t& at, std::size_t size) {
+    const std::size_t newline = data.find('\n', at);
+    const std::size_t end =
+        std::min({newline == std::string::npos ? data.size() : newline + 1, at + size - 1});
+    std::string piece = data.substr(at, end - at);
+    at = end;
+    return piece;
 }
 
-// Like _pam_StrTok: whitespace separates, "[...]" is one token (without its brackets, "\]"
-// inside it stands for "]").
+// Physical lines of kLineBuffer - 1 bytes or more: libpam reads them otherwise than an editor
+// shows them.
+std::vector<std::pair<int, std::size_t>> find_long_lines(const std::string& data) {
+    std::vector<std::pair<int, std::size_t>> found;
+    int number = 1;
+    for (std::size_t at = 0; at < data.size(); ++number) {
+        std::size_t end = data.find('\n', at);
+        if (end == std::string::npos) end = data.size();
+        if (end - at >= kLineBuffer - 1) found.emplace_back(number, end - at);
+        at = end + 1;
+    }
+    return found;
+}
+
+// Like libpam 1.5's _pam_assemble_line: pieces read with fgets into one buffer, blank and
+// comment pieces skipped, '#' ends the line, a trailing backslash joins the next piece.
+FileLines read_logical_lines(std::istream& in) {
+    const std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    FileLines file;
+    file.long_lines = find_long_lines(data);
+    std::size_t at = 0;
+    int number = 1;  // the physical line `at` is in
+    while (true) {
+        std::string buffer;  // what libpam's buffer holds before its write position
+        int first = 0;
+        bool done = false;
+        while (!done) {
+            if (buffer.size() + 1 >= kLineBuffer) {  // no room for another character
+                file.broken = true;
+                return file;
+            }
+            if (at >= data.size()) {
+                if (first != 0) file.broken = true;  // a backslash on the last line
+                return file;
+            }
+            const int piece_line = number;
+            std::string piece = read_piece(data, at, kLineBuffer - buffer.size());
+            if (piece.ends_with('\n')) ++number;
+            const std::size_t start = piece.find_first_not_of(" \n\t");
+            if (start == std::string::npos || piece[start] == '#') continue;
+            if (first == 0) first = piece_line;
+            const std::size_t hash = piece.find('#', start);
+            if (hash != std::string::npos) {
+                buffer += piece.substr(0, hash);
+                done = true;
+                continue;
+            }
+            const std::size_t last = piece.find_last_not_of(" \t\n");
+            if (piece[last] == '\\') {
+                buffer += piece.substr(0, last) + " ";
+                continue;
+            }
+            buffer += piece;
+            done = true;
+        }
+        file.lines.push_back({first, buffer});
+    }
+}
+
+// libpam separates tokens with these only (a carriage return is part of a token).
+bool is_separator(char c) {
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+// Like _pam_StrTok: spaces, tabs and newlines separate, "[...]" is one token (without its brackets,
+// "\]" inside it stands for "]").
 std::vector<std::string> tokenize(const std::string& text) {
     std::vector<std::string> tokens;
     std::size_t at = 0;
     while (true) {
-        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+        while (at < text.size() && is_separator(text[at])) ++at;
         if (at >= text.size()) break;
         std::string token;
         if (text[at] == '[') {
@@ -106,8 +161,7 @@ std::vector<std::string> tokenize(const std::string& text) {
             }
             if (at < text.size()) ++at;
         } else {
-            while (at < text.size() && !std::isspace(static_cast<unsigned char>(text[at])))
-                token += text[at++];
+            while (at < text.size() && !is_separator(text[at])) token += text[at++];
         }
         tokens.push_back(token);
     }
@@ -192,6 +246,27 @@ bool is_file(const std::string& path) {
     return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
+bool is_dir(const std::string& path) {
+    struct stat info {};
+    return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// libpam loads a module named without a directory from the one directory it was built
+// with: Debian's multiarch one, /lib64/security (Fedora, SUSE) or /lib/security (Arch).
+std::string find_module_dir(const std::string& root) {
+    for (const char* pattern :
+         {"/lib/*-linux-gnu*/security", "/usr/lib/*-linux-gnu*/security", "/lib64/security",
+          "/usr/lib64/security", "/lib/security", "/usr/lib/security"}) {
+        glob_t found{};
+        std::string dir;
+        if (glob((root + pattern).c_str(), 0, nullptr, &found) == 0 && found.gl_pathc > 0)
+            dir = std::string(found.gl_pathv[0]).substr(root.size());
+        globfree(&found);
+        if (!dir.empty() && is_dir(root + dir)) return dir;
+    }
+    return "";
+}
+
 std::string module_name(const std::string& path) {
     std::string name = path.substr(path.find_last_of('/') + 1);
     const std::size_t dot = name.rfind('.');
@@ -210,38 +285,71 @@ class StackBuilder {
             stack_.problems.push_back("substacks nested deeper than libpam allows at " + name);
             return false;
         }
-        if (depth > kMaxIncludeDepth) {
-            stack_.problems.push_back("include loop at " + name);
-            return false;
-        }
         const std::string path = dir_.find(name);
         std::ifstream in(path);
         if (path.empty() || !in) {
             stack_.problems.push_back("cannot read " + (path.empty() ? name : path));
             return false;
         }
-        const std::string shown = dir_.display_name(path);
-        for (const LogicalLine& line : read_logical_lines(in))
-            add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth);
-        return true;
+        if (std::find(chain_.begin(), chain_.end(), path) != chain_.end()) {
+            stack_.problems.push_back("include loop at " + name +
+                                      ": libpam 1.5 crashes, later versions fail the line");
+            stack_.uncertain = true;
+            return false;
+        }
+        if (depth == kMaxIncludeDepth) {
+            stack_.problems.push_back("includes nested deeper than " +
+                                      std::to_string(kMaxIncludeDepth) + " at " + name +
+                                      ": libpam 1.5 follows them (as checked here), later "
+                                      "versions fail the line");
+            stack_.uncertain = true;
+        }
+        chain_.push_back(path);
+        const bool read = add_lines(in, path, level, via, depth);
+        chain_.pop_back();
+        return read;
     }
 
   private:
-    void add_line(const std::vector<std::string>& tokens, const Source& source, int level,
+    bool add_lines(std::istream& in, const std::string& path, int level,
+                   const std::vector<Source>& via, int depth) {
+        const std::string shown = dir_.display_name(path);
+        const FileLines file = read_logical_lines(in);
+        for (const auto& [number, length] : file.long_lines)
+            stack_.long_lines.push_back({Source{shown, number}, length});
+        for (const LogicalLine& line : file.lines)
+            if (!add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth))
+                return false;
+        if (file.broken) {
+            stack_.problems.push_back("libpam stops reading " + shown +
+                                      " (a line longer than its buffer, or a backslash on the "
+                                      "last line)");
+            return false;
+        }
+        return true;
+    }
+
+    // False when libpam stops reading the file here (an @include it cannot read).
+    bool add_line(const std::vector<std::string>& tokens, const Source& source, int level,
                   const std::vector<Source>& via, int depth) {
         Handler handler;
         handler.level = level;
         handler.source = source;
         handler.via = via;
-        if (tokens[0] == "@include") {  // Debian: every line of the file, at this level
-            include(tokens.size() > 1 ? tokens[1] : "", false, source, level, via, depth);
-            return;
+        if (tokens.empty()) {  // libpam: "empty module type", a line that always fails
+            stack_.problems.push_back(where(source) + ": empty module type");
+            handler.kind = HandlerKind::must_fail;
+            handler.actions.fill(kBad);
+            stack_.handlers.push_back(std::move(handler));
+            return true;
         }
+        if (same_word(tokens[0], "@include"))  // Debian: every line of the file, at this level
+            return debian_include(tokens.size() > 1 ? tokens[1] : "", source, level, via, depth);
         std::string type = tokens[0];
         if (type[0] == '-') type.erase(0, 1);
         const bool known_type = same_word(type, "auth") || same_word(type, "account") ||
                                 same_word(type, "session") || same_word(type, "password");
-        if (known_type && !same_word(type, "auth")) return;
+        if (known_type && !same_word(type, "auth")) return true;
         if (!known_type) {
             stack_.problems.push_back(where(source) + ": unknown module type " + tokens[0]);
             handler.kind = HandlerKind::must_fail;
@@ -251,13 +359,13 @@ class StackBuilder {
             handler.kind = HandlerKind::must_fail;
             handler.actions.fill(kBad);
             stack_.handlers.push_back(std::move(handler));
-            return;
+            return true;
         }
         handler.control = tokens[1];
         const bool substack = same_word(tokens[1], "substack");
         if (same_word(tokens[1], "include") || substack) {
             include(tokens.size() > 2 ? tokens[2] : "", substack, source, level, via, depth);
-            return;
+            return true;
         }
         parse_control(tokens[1], handler.actions);
         if (tokens[1].find('=') != std::string::npos) handler.control = "[" + tokens[1] + "]";
@@ -266,9 +374,31 @@ class StackBuilder {
             handler.kind = HandlerKind::must_fail;
         } else {
             handler.module = module_name(tokens[2]);
+            handler.module_path = tokens[2];
             handler.args.assign(tokens.begin() + 3, tokens.end());
+            if (!dir_.module_exists(tokens[2])) handler.kind = HandlerKind::unloadable;
         }
         stack_.handlers.push_back(std::move(handler));
+        return true;
+    }
+
+    // Debian's @include: the file's lines at this level. Debian's libpam gives up on the
+    // file holding an @include it cannot read; inside an included file what it does then
+    // depends on the lines before, so the stack is marked as not fully known.
+    bool debian_include(const std::string& name, const Source& source, int level,
+                        std::vector<Source> via, int depth) {
+        if (included_ != nullptr && !name.empty()) included_->push_back(name);
+        via.push_back(source);
+        if (!name.empty() && add_file(name, level, via, depth + 1)) return true;
+        stack_.problems.push_back(where(source) + ": libpam cannot include " +
+                                  (name.empty() ? "(no file named)" : name));
+        if (in_include_ > 0) {
+            stack_.problems.push_back(where(source) +
+                                      ": what libpam does after a failed @include inside an "
+                                      "included file depends on the lines before it");
+            stack_.uncertain = true;
+        }
+        return false;
     }
 
     void include(const std::string& name, bool substack, const Source& source, int level,
@@ -285,7 +415,11 @@ class StackBuilder {
             stack_.handlers.push_back(std::move(marker));
         }
         via.push_back(source);
-        if (!name.empty() && add_file(name, level + (substack ? 1 : 0), via, depth + 1)) return;
+        ++in_include_;
+        const bool read =
+            !name.empty() && add_file(name, level + (substack ? 1 : 0), via, depth + 1);
+        --in_include_;
+        if (read) return;
         Handler failing;
         failing.kind = HandlerKind::must_fail;
         failing.level = level;
@@ -304,6 +438,8 @@ class StackBuilder {
     const PamConfigDir& dir_;
     Stack& stack_;
     std::vector<std::string>* included_;
+    int in_include_ = 0;              // include and substack lines being followed
+    std::vector<std::string> chain_;  // the files being read, outermost first
 };
 
 }  // namespace
@@ -313,6 +449,13 @@ PamConfigDir::PamConfigDir(std::string root) : root_(std::move(root)) {
     if (root_ == "/") root_.clear();
     etc_dir_ = root_ + "/etc/pam.d";
     vendor_dir_ = root_ + "/usr/lib/pam.d";
+    module_dir_ = find_module_dir(root_);
+}
+
+bool PamConfigDir::module_exists(const std::string& path) const {
+    if (path.empty()) return false;
+    if (path[0] == '/') return is_file(root_ + path);
+    return module_dir_.empty() || is_file(root_ + module_dir_ + "/" + path);
 }
 
 std::string PamConfigDir::find(const std::string& name) const {
@@ -338,17 +481,27 @@ Stack load_file_auth_stack(const PamConfigDir& dir, const std::string& service,
     return stack;
 }
 
+// libpam reads the service's file and then "other" (whose lines it uses only for a service
+// without lines of their own); a file it cannot read to the end fails the whole service.
 Stack load_auth_stack(const PamConfigDir& dir, const std::string& service) {
     Stack stack;
-    if (!dir.find(service).empty()) StackBuilder(dir, stack, nullptr).add_file(service, 0, {}, 0);
+    Stack other;
+    const bool service_read =
+        dir.find(service).empty() || StackBuilder(dir, stack, nullptr).add_file(service, 0, {}, 0);
+    const bool other_read = service == "other" || dir.find("other").empty() ||
+                            StackBuilder(dir, other, nullptr).add_file("other", 0, {}, 0);
     if (stack.handlers.empty()) {
-        // libpam runs the "other" service's auth lines for a service without its own.
-        Stack other;
-        StackBuilder(dir, other, nullptr).add_file("other", 0, {}, 0);
         other.uses_other = true;
         other.problems.insert(other.problems.begin(), stack.problems.begin(), stack.problems.end());
-        return other;
+        other.long_lines.insert(other.long_lines.begin(), stack.long_lines.begin(),
+                                stack.long_lines.end());
+        std::swap(stack, other);
+    } else {
+        stack.problems.insert(stack.problems.end(), other.problems.begin(), other.problems.end());
+        stack.long_lines.insert(stack.long_lines.end(), other.long_lines.begin(),
+                                other.long_lines.end());
     }
+    stack.aborted = !service_read || !other_read;
     return stack;
 }
 

@@ -23,9 +23,10 @@ struct Source {
 };
 
 enum class HandlerKind {
-    module,     // calls a module
-    substack,   // marks the start of a substack (the next handlers are one level deeper)
-    must_fail,  // a line libpam cannot use: it always returns PAM_PERM_DENIED
+    module,      // calls a module
+    substack,    // marks the start of a substack (the next handlers are one level deeper)
+    must_fail,   // a line libpam cannot use: it always returns PAM_PERM_DENIED
+    unloadable,  // a module libpam cannot load: it always returns PAM_MODULE_UNKNOWN
 };
 
 struct Handler {
@@ -33,16 +34,25 @@ struct Handler {
     int level = 0;
     Actions actions{};
     Source source;
-    std::string control;  // as written: "required", "[success=1 default=ignore]", ...
-    std::string module;   // the module's name without directory and ".so": "pam_unix"
+    std::string control;      // as written: "required", "[success=1 default=ignore]", ...
+    std::string module;       // the module's name without directory and ".so": "pam_unix"
+    std::string module_path;  // as written: "pam_unix.so", "/lib/security/pam_unix.so"
     std::vector<std::string> args;
     std::vector<Source> via;  // the include lines that brought this line in, outermost first
 };
 
+struct LongLine {
+    Source source;
+    std::size_t length = 0;
+};
+
 struct Stack {
     std::vector<Handler> handlers;
-    bool uses_other = false;            // the service has no auth lines: "other" is used
+    bool uses_other = false;  // the service has no auth lines: "other" is used
+    bool aborted = false;     // libpam cannot set the service up ("Initialization failure")
+    bool uncertain = false;   // some line's effect is not known: the check is incomplete
     std::vector<std::string> problems;  // what libpam would log (missing include, bad line)
+    std::vector<LongLine> long_lines;   // lines libpam reads in pieces, in every file read
 };
 
 // Where the PAM configuration is read from: ROOT/etc/pam.d, then ROOT/usr/lib/pam.d.
@@ -56,11 +66,21 @@ class PamConfigDir {
     // The name to show for a file: relative to the pam.d directory it is in.
     std::string display_name(const std::string& path) const;
     const std::string& etc_dir() const { return etc_dir_; }
+    const std::string& vendor_dir() const { return vendor_dir_; }
+
+    // Whether libpam finds the module a line names: a relative name in the module
+    // directory, an absolute one under the root. Without a module directory every module
+    // counts as found (module_dir() tells).
+    bool module_exists(const std::string& path) const;
+    // The directory libpam loads modules from (relative names), without the root; empty
+    // when the root has none of the usual ones.
+    const std::string& module_dir() const { return module_dir_; }
 
   private:
     std::string root_;
     std::string etc_dir_;
     std::string vendor_dir_;
+    std::string module_dir_;
 };
 
 // The auth stack of `service` as libpam would run it.

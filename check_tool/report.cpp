@@ -43,7 +43,7 @@ std::string json_list(const std::vector<std::string>& items) {
 }  // namespace
 
 int exit_status(const Report& report) {
-    if (report.unreadable) return 2;
+    if (report.unreadable || report.incomplete) return 2;
     return report.findings.empty() ? 0 : 1;
 }
 
@@ -67,7 +67,8 @@ void print_text(const Report& report, std::ostream& out) {
             out << report.findings.size() << " finding" << (report.findings.size() == 1 ? "" : "s");
             break;
         default:
-            out << "could not read all of the configuration";
+            out << report.findings.size() << " finding" << (report.findings.size() == 1 ? "" : "s")
+                << ", but not everything could be read or followed (see the notes)";
     }
     out << " (services checked: ";
     for (std::size_t i = 0; i < report.services.size(); ++i)

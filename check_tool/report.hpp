@@ -32,12 +32,14 @@ struct Report {
     std::vector<std::string> notes;  // what was checked or could not be, not weaknesses
     std::vector<std::string> services;
     bool unreadable = false;  // some configuration could not be read
+    bool incomplete = false;  // something was skipped or is not known: a way in may be hidden
 
     void add(Finding finding) { findings.push_back(std::move(finding)); }
     void note(std::string text) { notes.push_back(std::move(text)); }
 };
 
-// 0: no way around the code found; 1: found one (or a weakness); 2: could not read.
+// 0: no way around the code found; 1: found one (or a weakness); 2: could not read or
+// follow everything (the findings printed still hold).
 int exit_status(const Report& report);
 
 void print_text(const Report& report, std::ostream& out);

@@ -1,5 +1,6 @@
 #include "sshd_config.hpp"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,9 +8,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -29,6 +32,36 @@ std::string trim(const std::string& text) {
     return text.substr(start, text.find_last_not_of(" \t\r") - start + 1);
 }
 
+// The words of a value as sshd's argv_split makes them: quotes group and are dropped, a
+// backslash escapes a quote or backslash, and a word starting with '#' ends the line.
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> words;
+    std::size_t at = 0;
+    while (true) {
+        while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+        if (at >= text.size() || text[at] == '#') break;
+        std::string word;
+        char quote = 0;
+        for (; at < text.size(); ++at) {
+            const char c = text[at];
+            if (c == '\\' && at + 1 < text.size() &&
+                (text[at + 1] == '"' || text[at + 1] == '\'' || text[at + 1] == '\\')) {
+                word += text[++at];
+            } else if (quote != 0 && c == quote) {
+                quote = 0;
+            } else if (quote == 0 && (c == '"' || c == '\'')) {
+                quote = c;
+            } else if (quote == 0 && (c == ' ' || c == '\t')) {
+                break;
+            } else {
+                word += c;
+            }
+        }
+        words.push_back(word);
+    }
+    return words;
+}
+
 // "Keyword value", "Keyword=value"; ChallengeResponseAuthentication is the old name of
 // KbdInteractiveAuthentication.
 bool split_keyword(const std::string& line, std::string& keyword, std::string& value) {
@@ -37,8 +70,10 @@ bool split_keyword(const std::string& line, std::string& keyword, std::string& v
     const std::size_t end = text.find_first_of(" \t=");
     keyword = lower(text.substr(0, end));
     if (keyword == "challengeresponseauthentication") keyword = "kbdinteractiveauthentication";
-    value = end == std::string::npos ? "" : trim(text.substr(end));
-    if (!value.empty() && value[0] == '=') value = trim(value.substr(1));
+    std::string rest = end == std::string::npos ? "" : trim(text.substr(end));
+    if (!rest.empty() && rest[0] == '=') rest = trim(rest.substr(1));
+    value.clear();
+    for (const std::string& word : split_words(rest)) value += (value.empty() ? "" : " ") + word;
     return true;
 }
 
@@ -60,7 +95,7 @@ class FileReader {
             if (keyword == "include") {
                 include(value, current, depth);
             } else if (keyword == "match") {
-                current = lower(value) == "all" ? &config_.global : start_match(value);
+                current = start_match(value);  // "Match all" too: it overrides the globals
             } else if (!current->values.count(keyword)) {
                 current->values[keyword] = SshdSetting{value, root_ + path, number};
             }
@@ -230,25 +265,51 @@ bool read_sshd_files(const std::string& root, SshdConfig& config, Report& report
 
 namespace {
 
-// Runs sshd -T with the given extra arguments; the settings sshd prints, or false.
-bool run_sshd_t(const std::vector<std::string>& extra, SshdSettings& settings, std::string& error) {
-    std::string command = "sshd -T";
-    for (const std::string& argument : extra) command += " " + argument;
-    command += " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) {
+// Runs `SSHD -T EXTRA...` (by its path, no shell), stderr with stdout; its output, or
+// nullopt with `error` set.
+std::optional<std::string> run_sshd_t(const char* sshd, const std::vector<std::string>& extra,
+                                      std::string& error) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
         error = "cannot run sshd -T";
-        return false;
+        return std::nullopt;
     }
+    std::vector<std::string> words = {sshd, "-T"};
+    words.insert(words.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    const pid_t child = fork();
+    if (child == 0) {
+        dup2(pipe_fds[1], STDOUT_FILENO);
+        dup2(pipe_fds[1], STDERR_FILENO);
+        execv(sshd, argv.data());
+        _exit(127);
+    }
+    close(pipe_fds[1]);
     std::string output;
     std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
-    const int status = pclose(pipe);
-    if (status != 0) {
-        error = "sshd -T failed: " + trim(output.substr(0, output.find('\n')));
-        return false;
+    for (ssize_t got; (got = read(pipe_fds[0], buffer.data(), buffer.size())) != 0;) {
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) break;
+        output.append(buffer.data(), static_cast<std::size_t>(got));
     }
-    std::stringstream lines(output);
+    close(pipe_fds[0]);
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        error = "sshd -T failed: " + trim(output.substr(0, output.find('\n')));
+        return std::nullopt;
+    }
+    return output;
+}
+
+// Runs sshd -T with the given extra arguments into `settings`; false with `error` set.
+bool read_sshd_t_output(const char* sshd, const std::vector<std::string>& extra,
+                        SshdSettings& settings, std::string& error) {
+    const std::optional<std::string> output = run_sshd_t(sshd, extra, error);
+    if (!output) return false;
+    std::stringstream lines(*output);
     for (std::string line; std::getline(lines, line);) {
         std::string keyword;
         std::string value;
@@ -274,14 +335,16 @@ bool read_sshd_t(SshdConfig& config, Report& report) {
     }
     std::string error;
     config.global.label = "sshd";
-    if (!run_sshd_t({}, config.global, error)) {
+    if (!read_sshd_t_output(sshd, {}, config.global, error)) {
         report.note("sshd: " + error + "; sshd not checked");
+        report.incomplete = true;
         return false;
     }
     // Match blocks apply only for a given connection: ask for root's, the account most
     // often given its own rules.
     SshdSettings root_settings{"sshd (for root)", {}};
-    if (run_sshd_t({"-C", "user=root,host=localhost,addr=127.0.0.1"}, root_settings, error))
+    if (read_sshd_t_output(sshd, {"-C", "user=root,host=localhost,addr=127.0.0.1"}, root_settings,
+                           error))
         config.matches.push_back(std::move(root_settings));
     return true;
 }

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "stack_search.hpp"
@@ -18,6 +20,41 @@ constexpr std::array<const char*, 12> kInteractiveServices = {
     "sshd",         "login",   "su",   "su-l",         "sudo",     "sudo-i",
     "gdm-password", "lightdm", "sddm", "xscreensaver", "polkit-1", "cockpit",
 };
+
+// Services whose program calls libpam with the user's own uid (setuid programs, polkit's
+// agent helper, screen lockers): pam_rootok (getuid() == 0) there succeeds for root alone.
+// runuser is root's tool by design. Everywhere else the caller is root.
+constexpr std::array<const char*, 16> kUnprivilegedCallers = {
+    "su",     "su-l",  "runuser", "runuser-l",    "sudo",     "sudo-i", "chfn", "chsh",
+    "passwd", "chage", "newgrp",  "xscreensaver", "polkit-1", "pkexec", "doas", "kcheckpass",
+};
+
+bool caller_unprivileged(const std::string& service) {
+    return std::find_if(kUnprivilegedCallers.begin(), kUnprivilegedCallers.end(),
+                        [&](const char* name) { return service == name; }) !=
+           kUnprivilegedCallers.end();
+}
+
+// Files that distributions ship for services to include, never run as services.
+bool is_library(const std::string& name) {
+    constexpr std::array<const char*, 8> kLibraries = {
+        "system-auth",    "password-auth",    "fingerprint-auth", "smartcard-auth",
+        "system-auth-ac", "password-auth-ac", "postlogin",        "postlogin-ac",
+    };
+    return name.starts_with("common-") ||
+           std::find_if(kLibraries.begin(), kLibraries.end(),
+                        [&](const char* library) { return name == library; }) != kLibraries.end();
+}
+
+// The names in a directory; nullopt when it cannot be read.
+std::optional<std::vector<std::string>> list_dir(const std::string& path) {
+    DIR* listing = opendir(path.c_str());
+    if (listing == nullptr) return std::nullopt;
+    std::vector<std::string> names;
+    while (const dirent* entry = readdir(listing)) names.push_back(entry->d_name);
+    closedir(listing);
+    return names;
+}
 
 // Editors' and package managers' leftovers are not services.
 bool is_leftover(const std::string& name) {
@@ -38,8 +75,25 @@ std::string line_name_from(const Handler& handler, const Handler& from) {
     return line_name(handler);
 }
 
+// A name as written, with control characters (a carriage return ending it) shown.
+std::string visible(const std::string& text) {
+    std::string shown;
+    for (const char c : text) {
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+            shown += c;
+        } else {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+            shown += escaped;
+        }
+    }
+    return shown;
+}
+
 std::string module_and_control(const Handler& handler) {
     if (handler.kind == HandlerKind::must_fail && handler.module.empty()) return "(bad line)";
+    if (handler.kind == HandlerKind::unloadable)
+        return visible(handler.module_path) + " " + handler.control;
     return handler.module + (handler.kind == HandlerKind::module ? ".so " : " ") + handler.control;
 }
 
@@ -243,38 +297,63 @@ void report_search(const std::string& service, const Stack& stack, const SearchR
     }
 }
 
+// A line of 1023 bytes or more is one line to the admin and several to libpam 1.5, which
+// reads it in pieces: whatever the tail says runs, even behind a '#'.
+void report_long_lines(const std::string& service, const Stack& stack, Report& report) {
+    for (const LongLine& line : stack.long_lines)
+        report.add(Finding{service,
+                           kKindBypass,
+                           line.source.file,
+                           line.source.line,
+                           line.source.file + " line " + std::to_string(line.source.line) + " is " +
+                               std::to_string(line.length) +
+                               " bytes long: libpam reads it in pieces of 1023 bytes, each a line "
+                               "of its own, so what it runs is not what the file shows",
+                           {}});
+}
+
 }  // namespace
 
+void check_module_dir(const PamConfigDir& dir, Report& report) {
+    if (!dir.module_dir().empty()) return;
+    report.incomplete = true;
+    report.note(
+        "no PAM module directory (/lib/*-linux-gnu/security, /lib64/security, /lib/security) "
+        "under the root: every module named is taken as installed");
+}
+
 std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report) {
-    DIR* listing = opendir(dir.etc_dir().c_str());
-    if (listing == nullptr) {
-        report.note("cannot read " + dir.etc_dir() + ": " + std::strerror(errno));
+    std::vector<std::string> files;
+    bool listed = false;
+    for (const std::string& pam_dir : {dir.etc_dir(), dir.vendor_dir()}) {
+        const std::optional<std::vector<std::string>> names = list_dir(pam_dir);
+        if (!names) continue;
+        listed = true;
+        for (const std::string& name : *names)
+            if (!is_leftover(name) && !dir.find(name).empty()) files.push_back(name);
+    }
+    if (!listed) {
+        report.note("cannot read " + dir.etc_dir() + ": " + std::strerror(ENOENT));
         report.unreadable = true;
         return {};
     }
-    std::vector<std::string> files;
-    while (const dirent* entry = readdir(listing)) {
-        const std::string name = entry->d_name;
-        if (!is_leftover(name) && !dir.find(name).empty()) files.push_back(name);
-    }
-    closedir(listing);
     std::sort(files.begin(), files.end());
-    std::set<std::string> included;
-    std::vector<std::string> with_auth;
-    for (const std::string& name : files) {
-        std::vector<std::string> includes;
-        const Stack stack = load_file_auth_stack(dir, name, &includes);
-        included.insert(includes.begin(), includes.end());
-        if (!stack.handlers.empty()) with_auth.push_back(name);
-    }
+    files.erase(std::unique(files.begin(), files.end()), files.end());
     std::vector<std::string> services;
     for (const char* known : kInteractiveServices)
         if (std::find(files.begin(), files.end(), known) != files.end()) services.push_back(known);
-    for (const std::string& name : with_auth) {
-        if (included.count(name) ||
-            std::find(services.begin(), services.end(), name) != services.end())
-            continue;
-        services.push_back(name);
+    if (std::find(services.begin(), services.end(), "other") == services.end())
+        services.push_back("other");  // libpam's service for every name without a file
+    std::vector<std::string> libraries;
+    for (const std::string& name : files) {
+        if (std::find(services.begin(), services.end(), name) != services.end()) continue;
+        if (load_file_auth_stack(dir, name, nullptr).handlers.empty()) continue;
+        (is_library(name) ? libraries : services).push_back(name);
+    }
+    if (!libraries.empty()) {
+        std::string names;
+        for (const std::string& name : libraries) names += (names.empty() ? "" : ", ") + name;
+        report.note("not checked as services (files for other services to include): " + names);
     }
     return services;
 }
@@ -295,8 +374,14 @@ void check_service(const PamConfigDir& dir, const std::string& service, TotpConf
     report.services.push_back(service);
     if (stack.uses_other) report.note(service + ": has no auth lines of its own; uses \"other\"");
     for (const std::string& problem : stack.problems) report.note(service + ": " + problem);
+    report_long_lines(service, stack, report);
+    if (stack.uncertain) report.incomplete = true;
+    if (stack.aborted) {
+        report.note(service + ": libpam cannot set the service up, so nobody logs in through it");
+        return;
+    }
     const std::vector<LineFacts> facts = line_facts(stack, configs);
-    const SearchResult found = search_stack(stack, facts);
+    const SearchResult found = search_stack(stack, facts, caller_unprivileged(service));
     report_search(service, stack, found, report);
     check_forward_pass(service, stack, report);
     check_code_first(service, stack, report);

@@ -11,9 +11,13 @@
 
 namespace totp_check {
 
-// The services named, or every service people log in to: the well-known ones that exist
-// and every other file with auth lines that no other file includes.
+// Every service people may log in to: the well-known ones that exist, "other" (libpam's
+// service for any name without a file) and every other file in /etc/pam.d or /usr/lib/pam.d
+// with auth lines, included or not, but for the files distributions ship only to include.
 std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& report);
+
+// A note when the root has no module directory (modules then count as installed).
+void check_module_dir(const PamConfigDir& dir, Report& report);
 
 void check_service(const PamConfigDir& dir, const std::string& service, TotpConfigs& configs,
                    Report& report);

@@ -8,7 +8,10 @@ namespace {
 
 class Search {
   public:
-    Search(const Stack& stack, const std::vector<LineFacts>& facts) : stack_(stack), facts_(facts) {
+    Search(const Stack& stack, const std::vector<LineFacts>& facts, bool caller_unprivileged)
+        : stack_(stack),
+          facts_(facts),
+          exempt_(kCodeChecked | (caller_unprivileged ? unsigned{kRootOnly} : 0u)) {
         for (std::size_t i = 0; i < stack.handlers.size(); ++i)
             outcomes_.push_back(outcomes(stack.handlers[i], facts[i]));
     }
@@ -44,7 +47,7 @@ class Search {
     void finish(const DispatchState& state, unsigned flags) {
         if (final_result(state) != PAM_SUCCESS) return;
         result_.can_succeed = true;
-        if (flags & (kCodeChecked | kRootOnly)) return;
+        if (flags & exempt_) return;
         std::optional<Path>& slot = (flags & kNullok)        ? result_.nullok
                                     : (flags & kConditional) ? result_.conditional
                                                              : result_.bypass;
@@ -53,6 +56,7 @@ class Search {
 
     const Stack& stack_;
     const std::vector<LineFacts>& facts_;
+    const unsigned exempt_;  // flags of paths that are no way around the code
     std::vector<std::vector<Outcome>> outcomes_;
     std::set<std::pair<DispatchState, unsigned>> seen_;
     Path path_;
@@ -61,8 +65,9 @@ class Search {
 
 }  // namespace
 
-SearchResult search_stack(const Stack& stack, const std::vector<LineFacts>& facts) {
-    return Search(stack, facts).run();
+SearchResult search_stack(const Stack& stack, const std::vector<LineFacts>& facts,
+                          bool caller_unprivileged) {
+    return Search(stack, facts, caller_unprivileged).run();
 }
 
 }  // namespace totp_check

@@ -32,6 +32,10 @@ struct SearchResult {
     bool can_succeed = false;
 };
 
-SearchResult search_stack(const Stack& stack, const std::vector<LineFacts>& facts);
+// `caller_unprivileged`: the program calling libpam runs as its user (su, sudo, ...), so
+// pam_rootok succeeds for root alone; elsewhere (sshd, login, display managers) the caller
+// is root and pam_rootok lets everyone in.
+SearchResult search_stack(const Stack& stack, const std::vector<LineFacts>& facts,
+                          bool caller_unprivileged);
 
 }  // namespace totp_check

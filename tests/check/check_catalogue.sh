@@ -12,8 +12,9 @@ data=$here/data
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# common_files ROOT: what every root has besides pam.d: sshd with the shipped drop-in, the
-# shipped pam_totp.conf, a state directory where alice is enrolled, three login accounts.
+# common_files ROOT: what every root has besides pam.d: the modules, sshd with the shipped
+# drop-in, the shipped pam_totp.conf, a state directory where alice is enrolled, three login
+# accounts.
 common_files() {
     local root=$1
     mkdir -p "$root/etc/ssh/sshd_config.d" "$root/etc/security" "$root/var/lib"
@@ -22,6 +23,13 @@ common_files() {
     install -m 0644 "$src/config/pam_totp.conf" "$root/etc/security/pam_totp.conf"
     install -d -m 0700 "$root/var/lib/pam_totp"
     install -m 0600 /dev/null "$root/var/lib/pam_totp/alice"
+    # The modules the stacks name (empty files: totp-check only asks whether libpam finds them).
+    mkdir -p "$root/lib/x86_64-linux-gnu/security"
+    local module
+    for module in $(cat "$data"/debian12/pam.d/* "$data"/rpm/* "$data"/authselect/* |
+        grep -o 'pam_[a-z0-9_]*\.so' | sort -u) pam_totp.so pam_echo.so; do
+        : > "$root/lib/x86_64-linux-gnu/security/$module"
+    done
     printf '/bin/sh\n/bin/bash\n' > "$root/etc/shells"
     printf '%s\n' 'root:x:0:0:root:/root:/bin/bash' 'daemon:x:1:1::/:/usr/sbin/nologin' \
         'alice:x:1001:1001::/home/alice:/bin/bash' 'bob:x:1002:1002::/home/bob:/bin/sh' \
@@ -65,7 +73,7 @@ run "$root"
 check "Debian 12 with the package's profile: exit 0" test "$rc" -eq 0
 check_output "Debian 12: nothing found" "no way around the verification code found" "$out"
 check_output "Debian 12: every login service checked" \
-    "services checked: sshd, login, su, su-l, sudo, sudo-i, chfn, chsh, other, runuser-l" "$out"
+    "services checked: sshd, login, su, su-l, sudo, sudo-i, other, chfn, chsh, runuser, runuser-l" "$out"
 check_no_output "Debian 12: su's pam_rootok (root only) is not a finding" "su:" "$out"
 
 root=$(debian_root forward_pass_stack)
@@ -205,6 +213,12 @@ check "forward_pass without a checking line: exit 1" test "$rc" -eq 1
 check_output "forward_pass without a checking line: named" \
     "vpn: vpn line 1 pam_totp.so forward_pass splits off the code but no later pam_totp line checks it" "$out"
 
+sed -i 's/^auth\trequired\t\t\tpam_totp.so/& forward_pass=yes/' "$root/etc/pam.d/common-auth"
+run "$root" --service sudo
+check "forward_pass=yes on the only pam_totp line: exit 1" test "$rc" -eq 1
+check_output "forward_pass=yes is read as the module reads it" \
+    "sudo: no pam_totp line checks the code" "$out"
+
 root=$(debian_root nullok)
 printf '[global]\nnullok = yes\n' > "$root/etc/security/pam_totp.conf"
 run "$root"
@@ -232,6 +246,100 @@ chmod 0755 "$root/var/lib/pam_totp"
 run "$root"
 check "a state directory others can read: exit 1" test "$rc" -eq 1
 check_output "a state directory others can read: reported" "with mode 0755; it must be root's, mode 0700" "$out"
+
+# --- lines libpam reads differently from an editor
+root=$(debian_root long_comment)
+{ printf '# comment'; printf '%1100s' ''; printf 'auth sufficient pam_permit.so\n'; } > "$root/etc/pam.d/vpn"
+printf 'auth required pam_unix.so\nauth required pam_totp.so\n' >> "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "a line past libpam's 1023-byte buffer: exit 1" test "$rc" -eq 1
+check_output "its tail is read as a line of its own (libpam 1.5's fgets)" \
+    "vpn: vpn line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on line 3" "$out"
+check_output "the long line is named" "vpn: vpn line 1 is 1138 bytes long" "$out"
+
+# --- "other" and included files are services too
+root=$(debian_root other_permit)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/other"
+printf '%s\n' '@include common-auth' '@include other' > "$root/etc/pam.d/chfn"
+run "$root"
+check "a sufficient pam_permit in other, which chfn includes: exit 1" test "$rc" -eq 1
+check_output "other is checked even when another file includes it" \
+    "other: no pam_totp line checks the code" "$out"
+root=$(debian_root included_service)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/vsftpd"
+printf '%s\n' 'auth include vsftpd' > "$root/etc/pam.d/zz-unused"
+run "$root"
+check_output "a service some other file includes is checked" \
+    "vsftpd: no pam_totp line checks the code" "$out"
+check_output "library files are skipped with a note" "common-auth" "$(grep '^note:' <<<"$out")"
+root=$(debian_root vendor_service)
+mkdir -p "$root/usr/lib/pam.d"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/usr/lib/pam.d/cockpit"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/usr/lib/pam.d/sudo"
+run "$root"
+check_output "a service only in /usr/lib/pam.d is checked" \
+    "cockpit: no pam_totp line checks the code" "$out"
+check_no_output "/etc/pam.d wins over /usr/lib/pam.d" "sudo: sudo line 1 pam_permit" "$out"
+
+# --- what cannot be followed fully is exit 2, never a clean 0
+root=$(debian_root include_chain)
+for i in $(seq 1 39); do printf 'auth include f%d\n' $((i + 1)) > "$root/etc/pam.d/f$i"; done
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/f40"
+printf '%s\n' 'auth include f1' '@include common-auth' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_output "a chain of 40 includes is followed to its end" \
+    "vpn: f40 line 1 pam_permit.so sufficient ends the stack" "$out"
+check "a chain deeper than libpam 1.6 follows: exit 2" test "$rc" -eq 2
+printf '%s\n' 'auth optional pam_echo.so hi' '@include loop' > "$root/etc/pam.d/loop"
+printf '%s\n' '@include common-auth' '@include loop' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "an include loop: exit 2" test "$rc" -eq 2
+root=$(debian_root sshd_not_in_path)
+out=$(PATH=/nonexistent "$tool" --service other 2>&1)
+check_no_output "sshd -T runs sshd by its full path, not through \$PATH" "not found" "$out"
+
+# --- pam_rootok: only where the caller is not root is its success root's alone
+root=$(debian_root rootok_sshd)
+sed -i '1i auth sufficient pam_rootok.so' "$root/etc/pam.d/sshd"
+run "$root" --service sshd
+check "pam_rootok in sshd (which runs as root): exit 1" test "$rc" -eq 1
+check_output "pam_rootok in sshd: every ssh login gets in" \
+    "sshd: sshd line 1 pam_rootok.so sufficient ends the stack on PAM_SUCCESS before pam_totp on common-auth line 25" "$out"
+
+# --- Debian's @include, in any case; a missing one fails the service
+root=$(debian_root include_upper_case)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/shortcut"
+printf '%s\n' '@INCLUDE shortcut' '@include common-auth' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "@INCLUDE: exit 1" test "$rc" -eq 1
+check_output "@INCLUDE is followed like @include" \
+    "vpn: shortcut line 1 pam_permit.so sufficient ends the stack on PAM_SUCCESS before pam_totp on common-auth line 25" "$out"
+printf '%s\n' '@include no-such-file' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_output "a missing @include: libpam cannot set the service up" \
+    "vpn: libpam cannot set the service up" "$out"
+
+# --- modules libpam cannot load return PAM_MODULE_UNKNOWN, whatever their name
+root=$(debian_root module_not_found)
+printf '%s\n' 'auth required pam_unix.so' 'auth [success=ignore default=1] /lib/security/pam_permit.so' \
+    'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "a pam_permit path libpam cannot load: exit 1" test "$rc" -eq 1
+check_output "a pam_permit path libpam cannot load: its default jumps over pam_totp" \
+    "vpn: vpn line 2 /lib/security/pam_permit.so [success=ignore default=1] jumps on PAM_MODULE_UNKNOWN over pam_totp on line 3" "$out"
+printf 'auth required pam_unix.so\nauth [success=ignore default=1] pam_permit.so\r\nauth required pam_totp.so\n' \
+    > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "pam_permit.so followed by a carriage return: exit 1" test "$rc" -eq 1
+check_output "a carriage return is part of the module's name, as in libpam" \
+    "jumps on PAM_MODULE_UNKNOWN over pam_totp on line 3" "$out"
+printf '%s\n' '-auth sufficient pam_nonexistent.so' 'auth [success=1 default=ignore] pam_unix.so' \
+    'auth requisite pam_deny.so' 'auth required pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "-auth with a module that is not installed is no way in: exit 0" test "$rc" -eq 0
+rm "$root/lib/x86_64-linux-gnu/security/pam_totp.so"
+run "$root" --service vpn
+check "pam_totp.so not installed: no way in either (every login fails): exit 0" test "$rc" -eq 0
 
 # --- sshd
 root=$(debian_root sshd_publickey)
@@ -266,6 +374,24 @@ run "$root"
 check "a Match block allowing a key alone: exit 1" test "$rc" -eq 1
 check_output "a Match block: named" \
     "sshd (Match User deploy): AuthenticationMethods allows publickey alone" "$out"
+
+root=$(debian_root sshd_match_all)
+printf 'Match all\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match all overrides the global settings" \
+    "sshd (Match all): AuthenticationMethods allows publickey alone" "$out"
+
+root=$(debian_root sshd_quoted)
+sed -i 's/^AuthenticationMethods .*/AuthenticationMethods "publickey"/' \
+    "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check_output "a quoted value is read as sshd reads it" \
+    "sshd: AuthenticationMethods allows publickey alone" "$out"
+root=$(debian_root sshd_comment)
+sed -i 's/^\(KbdInteractiveAuthentication yes\)/\1 # the code/' \
+    "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
+run "$root"
+check_no_output "a trailing comment is not part of the value" "KbdInteractiveAuthentication no" "$out"
 
 # --- output and exit codes
 root=$(debian_root json)

@@ -43,6 +43,10 @@ const std::vector<std::string> kControls = {
     "[success=done default=bad]",
     "[user_unknown=ignore success=ok default=die]",
 };
+// Modules libpam cannot load: not installed, a directory it does not search, a name that
+// ends in a carriage return.
+const std::vector<std::string> kUnloadable = {"pam_nonexistent.so", "/lib/security/pam_permit.so",
+                                              "pam_permit.so\r"};
 // The results each test module is made to return.
 const std::vector<int> kResults = {PAM_SUCCESS, PAM_AUTH_ERR, PAM_IGNORE, PAM_USER_UNKNOWN,
                                    PAM_NEW_AUTHTOK_REQD};
@@ -56,11 +60,14 @@ struct Generator {
 
     std::string module_line() {
         const std::string control = kControls[pick(kControls.size())];
-        switch (pick(5)) {
+        switch (pick(8)) {
             case 0:
                 return "auth " + control + " pam_permit.so\n";
             case 1:
                 return "auth " + control + " pam_deny.so\n";
+            case 2:  // libpam cannot load these: PAM_MODULE_UNKNOWN, "-" or not
+                return std::string(pick(2) ? "-" : "") + "auth " + control + " " +
+                       kUnloadable[pick(kUnloadable.size())] + "\n";
             default:
                 return "auth " + control + " " + PAM_RESULT_MODULE +
                        " slot=" + std::to_string(slots++) + "\n";
@@ -76,7 +83,8 @@ struct Generator {
             const std::string sub = name + "_" + std::to_string(i);
             if (kind == 1 || kind == 2 || kind == 3) {
                 write(sub, file(sub, 3, nest - 1));
-                const char* how[] = {"auth include ", "auth substack ", "@include "};
+                const char* how[] = {"auth include ", "auth substack ",
+                                     pick(2) ? "@include " : "@INCLUDE "};
                 text += std::string(how[kind - 1]) + sub + "\n";
             } else {
                 text += module_line();
