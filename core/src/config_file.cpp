@@ -3,12 +3,14 @@
 #include "config_file.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -130,16 +132,22 @@ struct ParserReport {
 // (pam_end) while libiniparser stays loaded for another user in the same process. So it
 // points at record_parser_error only while parser_mutex is held, and is reset to
 // iniparser's default afterwards; a parse by another library on another thread meanwhile
-// finds no report of its own and its messages are dropped, not printed.
+// finds no report of its own and its messages are dropped, not printed. (No thread_local:
+// the module is dlclose()d at pam_end, and a dlclose()d object's TLS is left dangling in
+// every thread's TLS vector.)
 std::mutex parser_mutex;
-thread_local ParserReport* active_report = nullptr;
+// Set under parser_mutex; atomic because another library's parse on another thread may run
+// the callback meanwhile and read them.
+std::atomic<ParserReport*> active_report = nullptr;
+std::atomic<pthread_t> active_parser{};  // the thread whose parse active_report is for
 
 // Called by iniparser (C): must not throw. Its messages that carry a line number pass the
 // input name and the number first ("... in %s (%d)..."); the others (cannot open, out of
 // memory) carry nothing a refusal could name.
 int record_parser_error(const char* format, ...) {
-    ParserReport* report = active_report;
-    if (report == nullptr || std::strstr(format, "%s (%d)") == nullptr) return 0;
+    ParserReport* report = active_report.load();
+    if (report == nullptr || !pthread_equal(active_parser.load(), pthread_self())) return 0;
+    if (std::strstr(format, "%s (%d)") == nullptr) return 0;
     std::va_list args;
     va_start(args, format);
     va_arg(args, const char*);
@@ -174,6 +182,7 @@ Result<Dictionary> parse(std::string_view text) {
     Dictionary dict;
     {
         const std::lock_guard lock(parser_mutex);
+        active_parser = pthread_self();
         active_report = &report;
         iniparser_set_error_callback(record_parser_error);
         dict.reset(iniparser_load(name.c_str()));
