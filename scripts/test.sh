@@ -18,7 +18,7 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ctest --output-on-failure -j"$(nproc)") || status=1
-# Hardening (README "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
+# Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
 # that is installed (module, setuid tool, service, database backend) and cppcheck over all,
 # and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 20) in a clang
 # ASan+UBSan+libFuzzer build.
