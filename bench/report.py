@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Turns pam_bench's raw results (raw.tsv) into the Markdown tables of BENCHMARKS.md.
 
 usage: report.py raw.tsv machine.txt > table.md

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The reset-service part of issue 6: wrk against totp-resetd on loopback (as root).
 #
 #   bench/reset_service.sh TOTP_RESETD ENROLL_HELPER RAW_TSV

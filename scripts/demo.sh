@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # README command 1: install what is missing, build, and log in through the built module.
 # Interactive on a terminal (scan the QR code, type the password and the code);
 # pass --auto to let the demo type the current code itself (exit 0 = login succeeded).

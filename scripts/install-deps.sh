@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages pam_totp needs to build, test and run the demo.
 # Only runs apt-get when something is missing, so a second run needs no network.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # README command 2 (and what .ci/run runs): install what is missing, build, and run every
 # test twice: in the normal hardened build and in an AddressSanitizer + UBSan build; then
 # the hardening checks (valgrind, clang-tidy + cppcheck, bounded fuzzing).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # totp-check on a catalogue of configurations: Debian 12's own pam.d with the package's
 # profile (clean), RPM distributions' authselect profiles, and broken variants, each a root
 # given with --root; every finding must name the service, the line and the way around.

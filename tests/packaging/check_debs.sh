@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages built by packaging/build-deb.sh hold what deployment relies on, and
 # lintian finds no error and no warning in them (overrides only with a written reason).
 #   check_debs.sh DEB_DIR

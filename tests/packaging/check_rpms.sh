@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # packaging/rpm/pam_totp.spec builds with rpmbuild (packaging/build-rpm.sh) and its packages
 # install the same files, modes and scriptlets as the Debian ones.
 #   check_rpms.sh SOURCE_DIR RPM_DIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages, installed with dpkg -i on a Debian 12 system set up only the way the
 # README and docs/admin-guide.md say, make the real ssh, sudo, su and console logins ask
 # for the password and the code:
