@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# README command 2 (and what .ci/run runs): install what is missing, build, and run every
+# Quick-start command 2 (and what .ci/run runs): install everything, build, and run every
 # test twice: in the normal hardened build and in an AddressSanitizer + UBSan build; then
 # the hardening checks (valgrind, clang-tidy + cppcheck, bounded fuzzing).
 set -euo pipefail
