@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by bench/run.sh and bench/profile.sh (sourced, not run).
 #
 # Everything measured runs inside a private mount namespace: /tmp is a private tmpfs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cost of one whole login (password and code) with the fleet store's database on
 // loopback, next to the file store: a measurement for BENCHMARKS.md, not a test. Runs a
 // throwaway PostgreSQL server like tests/pg (bench/pg_login_cost.sh BUILD_DIR).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The profiles behind the analysis in BENCHMARKS.md: where one login's time goes.
 #
 #   sudo bench/profile.sh [USERS]     (default 1000 enrolled users: more than the logins,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Turns pam_bench's raw results (raw.tsv) into the Markdown tables of BENCHMARKS.md.
 
 usage: report.py raw.tsv machine.txt > table.md
@@ -204,7 +205,7 @@ def verdict(ok):
 
 
 def targets_table(res, reset, who="totp"):
-    out = ["| target (issue 6) | measured | result |", "|---|---|---|"]
+    out = ["| target | measured | result |", "|---|---|---|"]
     p1 = res.procs[0]
     for n in res.users:
         ours, ga = res.above_floor(n, p1, f"{who}/valid"), res.above_floor(n, p1, "google/valid")

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The reset-service part of issue 6: wrk against totp-resetd on loopback (as root).
+# SPDX-License-Identifier: Apache-2.0
+# The reset-service benchmark: wrk against totp-resetd on loopback (as root).
 #
 #   bench/reset_service.sh TOTP_RESETD ENROLL_HELPER RAW_TSV
 #

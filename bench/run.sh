@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Reproduces the whole benchmark table of BENCHMARKS.md with one command (as root):
 #
 #   sudo bench/run.sh             # N = 100, 10 000, 100 000; P = 1, 2, 8 (a few minutes)
@@ -91,14 +92,14 @@ check_syslog() {
     done
 }
 
-# The reset service (issue 6): wrk against totp-resetd on loopback, in its own sandbox
+# The reset service: wrk against totp-resetd on loopback, in its own sandbox
 # (bench/reset_service.sh); its syslog goes to the same sink.
 bench_reset_service() {
     "$repo/bench/reset_service.sh" "$build/reset_service/totp-resetd" \
         "$build/bench/bench_reset_enroll" "$out/raw.tsv"
 }
 
-# pam_totp with the PostgreSQL store (issue 8) for N up to PAM_BENCH_PG_USERS (default
+# pam_totp with the PostgreSQL store for N up to PAM_BENCH_PG_USERS (default
 # 100): a server on loopback run as the postgres user by tests/pg/pg_server.sh, its data
 # on the measured disk, kept between runs. Unlike the test server it keeps fsync on: every
 # login's commit is durable, as the file store's update is. Key and password: root 0600.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The resident memory of a service made of several processes, each page counted once.
 
     bench/service_memory.py [--log FILE] [--label LABEL] NAME=PID...

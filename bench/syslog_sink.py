@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A syslog daemon stand-in for the benchmark: reads datagrams from a Unix socket (bound
 over /dev/log inside bench/run.sh's private mount namespace) and appends each message as
 one line to a file, so every module pays the realistic cost of logging to a live reader.

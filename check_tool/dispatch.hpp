@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Linux-PAM's walk over a stack (libpam/pam_dispatch.c, _pam_dispatch_aux), one module
 // result at a time, so that the same rules serve a single run (the libpam comparison test)
 // and the search over every combination of results (stack_search.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // totp-check: reads the system's PAM, pam_totp and sshd configuration and reports every
 // path to a successful login that does not pass the verification code. Reads only.
 #include <iostream>

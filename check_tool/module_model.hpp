@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What each line of a stack can return, as far as its module is known: pam_permit always
 // succeeds, pam_deny always fails, pam_rootok succeeds only for root, pam_succeed_if on a
 // condition, pam_totp only after checking a code; any other module may return anything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a service's auth stack the way Linux-PAM (libpam/pam_handlers.c) builds it: one
 // flat list of handlers, `include` and Debian's `@include` inlined at the same level,
 // `substack` one level deeper behind a marker, lines that cannot work kept as lines that

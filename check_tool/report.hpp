@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What totp-check found, and its two forms: lines for the administrator, JSON for scripts.
 #pragma once
 

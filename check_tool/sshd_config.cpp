@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "sshd_config.hpp"
 
 #include <fcntl.h>

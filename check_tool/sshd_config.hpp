@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sshd's side of the second factor: whether an ssh login goes through the PAM conversation
 // that asks for the code. Read from ROOT/etc/ssh/sshd_config and its Includes (--root), or
 // from `sshd -T` on the running system.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PAM side of totp-check: which services to check, and for each, every way its auth
 // stack lets someone in without pam_totp accepting a code, in words and lines.
 #pragma once

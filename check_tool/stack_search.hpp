@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tries every way a stack can run, given what each line can return (module_model.hpp), and
 // keeps one path for each kind of weakness: a success without a code, a success that needs
 // nullok or a condition, and a code asked after a wrong password.

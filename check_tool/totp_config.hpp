@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_totp's own settings as each pam_totp line gets them (the config file, then the line's
 // arguments, like the module), and what they say about who gets in without a code: the
 // file's safety and keys, nullok and the accounts it lets in, the state directory.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- pam_totp fleet store, schema version 1. Applied by `totp-enroll db-upgrade`, which
 -- records the version in pam_totp_schema; the PAM module only reads and writes rows.
 --

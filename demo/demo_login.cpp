@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pam_totp demo login: after demo/run-demo.sh has enrolled the demo user with
 // totp-enroll (which showed the QR code to scan), logs in through the built pam_totp.so
 // exactly as a login program would (pam_start, pam_authenticate, pam_end), asking for

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the demo from a build directory: enrolls the user "demo" with the built
 # totp-enroll (as root: --user demo --no-confirm, which prints the QR code to scan), then
 # logs in through the built pam_totp.so. Everything happens in a private sandbox

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Looking at and managing enrollments: status, list, unlock, remove, recovery-codes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Proves that the person at the terminal is the caller before their record changes: the
 // PAM service "totp-enroll" (config/pam.d/totp-enroll) asks for the password and, since
 // pam_totp.so nullok is in that stack, a current code or a recovery code if the caller

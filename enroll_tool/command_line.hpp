@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the caller asked for: the subcommand, its options and operands, checked for form
 // (values in range, options that apply to the subcommand) but not yet for permission.
 #pragma once

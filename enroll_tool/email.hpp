@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The address password resets are sent to (totp-resetd). It is recorded, as verified,
 // only once the user has typed back a code mailed to it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Enrollment: a new key, shown as a QR code, confirmed with a code from the app, then
 // activated together with a set of recovery codes.
 #pragma once

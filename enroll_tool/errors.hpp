@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // totp-enroll's errors are core errors (totp/result.hpp): subcommands return totp::Result
 // or totp::Status, and main() turns the error's Errc into the documented exit status.
 #pragma once

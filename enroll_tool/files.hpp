@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files the tool reads and writes on the caller's behalf, always with the caller's rights
 // (never inside an Elevation): QR images out, import files in.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Migration from the modules users come from, without re-scanning phones: the secret,
 // algorithm, digits and period stay exactly what the user's app already has.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Strict parsers for the files of the modules users migrate from. Pure functions over
 // text (no I/O), so they can be unit-tested and fuzzed. Error messages never contain a
 // secret or a scratch code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // totp-enroll: enroll a second factor for pam_totp, and manage enrollments.
 //
 // Installed setuid root (see privileges.hpp). The order below is the security argument:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Moving enrollments between the file store and the PostgreSQL store, and creating or
 // upgrading the database schema (root only).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // totp-enroll is installed setuid root, like passwd(1), because the default store is
 // root-owned. It runs with the caller's rights and takes root's back only for a short,
 // fixed list of operations, each inside an Elevation guard:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The QR code as an image file, for scanning from another screen or printing.
 #pragma once
 

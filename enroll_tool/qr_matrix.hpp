@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module matrix of a QR code, from libqrencode; shared by the terminal and image
 // renderers.
 #pragma once

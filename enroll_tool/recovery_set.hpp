@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fresh set of recovery codes: the codes, shown to their owner once, and the hashes
 // the store keeps.
 #pragma once

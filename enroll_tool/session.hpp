@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Who is asking, about whom, with which settings, against which store: everything a
 // subcommand needs, set up once by main.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The caller's terminal: prompts on stdout, answers from stdin.
 #pragma once
 

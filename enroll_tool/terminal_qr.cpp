@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "terminal_qr.hpp"
 
 #include "qr_matrix.hpp"

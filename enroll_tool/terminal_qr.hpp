@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // QR codes for the terminal, drawn from libqrencode's module matrix.
 #pragma once
 

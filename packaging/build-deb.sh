@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # build-deb.sh OUTDIR: builds the Debian source package and the binary packages
 # libpam-totp, totp-enroll and totp-resetd with dpkg-buildpackage, from a copy of this
 # checkout's sources with packaging/debian as ./debian, and puts the results

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # build-rpm.sh OUTDIR: builds the source RPM and the binary RPMs pam_totp, totp-enroll and
 # totp-resetd from rpm/pam_totp.spec with rpmbuild, from a tarball of this checkout's
 # sources, and puts them in OUTDIR.

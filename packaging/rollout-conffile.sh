@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # rollout-conffile.sh SOURCE DEST: writes the /etc/security/pam_totp.conf the packages ship:
 # config/pam_totp.conf with "nullok = yes" switched on, so that installing the packages (and
 # pam-auth-update adding pam_totp to common-auth) locks nobody out: users who have not

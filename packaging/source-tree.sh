@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # source-tree.sh: copy_source_tree ROOT DEST copies the project's source files (what git
 # tracks plus new files it does not ignore; no build trees) from checkout ROOT into DEST,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The second factor of one login: who is asked, how the code is read, how it is checked
 // against the store, what is logged and which PAM code comes back.
 #pragma once

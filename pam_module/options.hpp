@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Module settings: config= picks the file, the file is read, then the remaining
 // arguments override it (the precedence pam-u2f uses).
 #pragma once

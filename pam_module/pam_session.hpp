@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PAM handle, seen through what the module needs: who is logging in, asking them
 // for a code, the PAM_AUTHTOK item, and syslog lines carrying user, service and rhost.
 #pragma once

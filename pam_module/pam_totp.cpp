@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_totp.so entry points: load the settings, find the user, run the second factor.
 // No C++ exception may leave this file.
 #include <security/pam_ext.h>

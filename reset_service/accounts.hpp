@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which accounts may reset their password by mail: regular users (uid >= UID_MIN from
 // /etc/login.defs) whose password is not locked and whose account has not expired. A reset
 // must never unlock an account an administrator locked.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // totp-resetd --config FILE [--listen ADDR:PORT] [--foreground]
 #pragma once
 

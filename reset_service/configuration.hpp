@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything the service reads at start-up, checked before anything else happens.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CSRF protection for every form: a signed double-submit token. The browser holds a random
 // value in a SameSite=Strict cookie; each form carries HMAC-SHA256(key, cookie) in a hidden
 // field. A POST is accepted only when the field matches the cookie's HMAC (constant time).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bounded parser for application/x-www-form-urlencoded bodies (our forms are small:
 // a user name, or a token, a code and two passwords). MHD parses HTTP; this parses only
 // the body of a POST.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTML escaping for text placed in element content or in quoted attribute values (pages
 // are built in a SecretString: they can hold a token).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The listening socket, opened by the monitor before the fork so that start-up errors
 // (address in use) are reported at once, or inherited from systemd socket activation.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logging to syslog (LOG_AUTHPRIV), and to stderr too with --foreground. Callers pass only
 // values that are safe to log: never a token, code or password; user-supplied text goes
 // through totp::printable() first.

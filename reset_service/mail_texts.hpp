@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The two mails the service sends — the reset link and the "your password was changed"
 // notice — as text and HTML templates with {name} placeholders. Built in, or read from
 // template_dir (reset.txt, reset.html, changed.txt, changed.html; a missing file keeps the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // totp-resetd: reset a forgotten password by an emailed link, with the second factor.
 //
 // Starts as root, reads the configuration and opens the listening socket, then splits in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The privileged monitor: runs as root, owns the store, PAM and mail, and answers the web
 // process's three requests (protocol.hpp) after checking every value again itself. The web
 // process can ask; only the monitor decides.

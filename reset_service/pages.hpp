@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The service's pages: plain HTML that works without JavaScript, one stylesheet, readable
 // on a phone. Every page a user can reach says what to do next. Links and form actions are
 // relative, so the service works under any path of base_url behind a proxy.

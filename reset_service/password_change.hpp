@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The password change itself: pam_chauthtok on the dedicated PAM service (totp-reset),
 // run by the monitor as root, with a conversation that answers the new password to every
 // hidden prompt and collects what the policy modules (pam_pwquality) say.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the web process gives up root for good, before it reads a single byte of HTTP.
 #pragma once
 

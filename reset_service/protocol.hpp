@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The only requests the unprivileged web process can make of the privileged monitor, and
 // their answers. One message per SOCK_SEQPACKET datagram:
 //   u8 kind, then each field as a u16 length (little-endian) and that many bytes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sliding-window counters: at most `limit` events per key in any `window` seconds.
 // Not thread-safe: each limiter belongs to one thread of the monitor.
 #pragma once

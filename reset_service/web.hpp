@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The unprivileged web process: libmicrohttpd serves the pages, our bounded parser reads
 // the form bodies, and every decision is a request to the monitor (protocol.hpp).
 #pragma once

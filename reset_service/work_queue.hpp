@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The monitor's background worker: one thread running jobs in order, so that mail (and the
 // account checks that decide whether to send it) never runs on the request path. Bounded:
 // when full, post() refuses the job and the caller logs it.

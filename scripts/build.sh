@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds one build tree: scripts/build.sh DIR [extra cmake arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."

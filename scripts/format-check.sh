@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks that every C and C++ source of the tree (tracked, or new and not ignored) follows
 # the checked-in .clang-format; lists the places that do not (fix with clang-format -i).
 # Build trees are ignored; fuzz corpora hold inputs, not sources.

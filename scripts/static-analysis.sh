@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # clang-tidy (.clang-tidy) and cppcheck over the project's own sources, using the compile
 # commands of a configured build tree:  scripts/static-analysis.sh BUILD_DIR [FILE...]
 # Without FILEs every C/C++ source in compile_commands.json outside build trees is checked.

@@ -1,5 +1,6 @@
 #!/bin/bash
-# README command 2 (and what .ci/run runs): install what is missing, build, and run every
+# SPDX-License-Identifier: Apache-2.0
+# Quick-start command 2 (and what .ci/run runs): install everything, build, and run every
 # test twice: in the normal hardened build and in an AddressSanitizer + UBSan build; then
 # the hardening checks (valgrind, clang-tidy + cppcheck, bounded fuzzing).
 set -euo pipefail
@@ -18,7 +19,7 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ctest --output-on-failure -j"$(nproc)") || status=1
-# Hardening (README "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
+# Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
 # that is installed (module, setuid tool, service, database backend) and cppcheck over all,
 # and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 20) in a clang
 # ASan+UBSan+libFuzzer build.

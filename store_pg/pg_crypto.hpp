@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AES-256-GCM for the columns that must not be readable from a database dump: a fresh
 // random 12-byte nonce per write, and associated data naming the row (user, column) so
 // a ciphertext copied into another user's row does not decrypt.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PostgreSQL store. A Record is one transaction on its own connection: open() takes
 // the user's row lock (SELECT ... FOR UPDATE, plus a transaction-scoped advisory lock so
 // a user who has no row yet is locked too) and holds it until save() commits or the

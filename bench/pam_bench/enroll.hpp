@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Enrolls the users in each service's own store, written directly (no PAM, one sync at
 // the end) so that 100 000 users take seconds:
 //   pam_totp:   <totp_dir>/<user>, built with core's state format (encode_slot);

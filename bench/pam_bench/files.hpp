@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small file helpers for building the sandbox and the stores.
 #pragma once
 

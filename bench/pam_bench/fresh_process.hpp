@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_bench --fresh-process: every login in a new process, as on a server, where sshd
 // re-executes itself for each connection and sudo, su and login are started for each use,
 // so every module is loaded (with its libraries) by a process that has never loaded it.

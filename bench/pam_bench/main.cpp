@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_bench: full PAM logins through pam_totp and its peers, side by side in one run.
 //
 //   1. build a private sandbox on the measured disk and enroll N users in every service;

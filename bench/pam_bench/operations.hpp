@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The two timed operations: one full PAM login, and the bare durable update it is
 // compared with.
 #pragma once

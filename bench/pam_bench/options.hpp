@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command line of pam_bench (see bench/run.sh for how the table is produced).
 #pragma once
 

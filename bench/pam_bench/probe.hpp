@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Peak memory of a login: a fresh process (this program, exec'ed again, so nothing the
 // parent allocated counts) performs a number of valid logins through one service, and
 // the parent reads its peak RSS from wait4().

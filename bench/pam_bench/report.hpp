@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Raw results, one tab-separated line each, appended to the output file; bench/report.py
 // turns them into the tables of BENCHMARKS.md.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // P worker processes logging in side by side. Every round runs one block of each
 // operation, in an order that rotates from round to round, and all workers run the same
 // block at the same time (a barrier before and after), so each operation is measured

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A private PAM world for the benchmark, on the disk being measured: pam_wrapper service
 // files, nss_wrapper users, and one enrolled copy of the users per service. Nothing on
 // the host's PAM configuration, users or passwords is read or changed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The benchmark's users: names, secrets derived from the run's seed (so any process of
 // the run can recompute them), and the codes they type.
 #pragma once

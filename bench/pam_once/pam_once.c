@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_once: one PAM login in a fresh process, timed from the inside. pam_bench
 // --fresh-process runs it once per login (see bench/pam_bench/fresh_process.hpp).
 //

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script for bench/reset_service.sh.
 --   wrk ... -s reset.lua URL -- get
 --   wrk ... -s reset.lua URL -- post COOKIE CSRF USER

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading /etc/security/pam_totp.conf: one open, checks on that descriptor, iniparser over
 // exactly the bytes read from it, and the file's layout (which key sits in which section).
 #include "config_file.hpp"

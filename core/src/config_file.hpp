@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the loaders of pam_totp.conf sections (config.cpp for [global], mail.cpp and
 // reset_settings.cpp for [reset]): one way to open and check the file, parse numbers and
 // echo values.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // flock has no timeout, and one made of signals (alarm, timers) would be a process-wide
 // side effect of a library loaded into sshd. So the lock is tried without blocking and the
 // attempt repeated after a short, growing pause until the deadline.

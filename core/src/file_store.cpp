@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file backend: one state file per user, locked with flock for the life of a Record.
 // Every lock is taken with a deadline (file_lock.hpp): past it, the caller fails closed.
 //

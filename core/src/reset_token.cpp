@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "totp/reset_token.hpp"
 
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chooses the store backend. The PostgreSQL backend is loaded with dlopen from the one
 // path compiled in here (TOTP_STORE_PG_PATH, under the system libdir), after checking
 // through the opened fd that root owns it and nobody else can write it: a user can never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "totp/user_state.hpp"
 
 #include <openssl/crypto.h>

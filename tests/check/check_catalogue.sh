@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # totp-check on a catalogue of configurations: Debian 12's own pam.d with the package's
 # profile (clean), RPM distributions' authselect profiles, and broken variants, each a root
 # given with --root; every finding must name the service, the line and the way around.
@@ -85,7 +86,7 @@ check "the documented forward_pass stack is clean" test "$rc" -eq 0
 for profile in local sssd; do
     root=$(rpm_root "rpm_${profile}_totp" "$profile")
     if [ "$profile" = local ]; then
-        # README: in place of the sufficient pam_unix line (keeping the lines before it).
+        # docs/admin-guide.md (RPM): in place of the sufficient pam_unix line (keeping the lines before it).
         for file in system-auth password-auth; do
             sed -i '/^auth .*pam_deny.so/d; s/^auth  *sufficient  *pam_unix.so nullok$/auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\nauth required pam_totp.so/' \
                 "$root/etc/pam.d/$file"

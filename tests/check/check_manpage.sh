@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # totp-check(8) keeps in step with the tool: it renders without warnings and documents
 # every long option of check_tool/command_line.cpp, every kind of finding the tool reports
 # and every exit status.

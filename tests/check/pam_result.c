@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A module whose result the test chooses: "pam_result.so slot=N" returns the PAM code in
  * the environment variable TOTP_CHECK_RESULT_N (a number), PAM_SYSTEM_ERR without one. */
 #include <security/pam_modules.h>

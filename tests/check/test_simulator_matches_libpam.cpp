@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator (check_tool/dispatch.hpp) against the real libpam: generated auth stacks of
 // required / requisite / sufficient / optional / [value=action] lines, with include,
 // substack and @include, each run through libpam under pam_wrapper for every combination

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The demo's non-interactive mode is a real two-factor login through the built module:
 # it must succeed with the right code and be refused with a wrong one.
 set -uo pipefail

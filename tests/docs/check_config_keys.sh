@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails when the documentation drifts from the settings the code accepts: every [global]
 # key (as the code lists them: print_setting_names global) must have an entry in
 # docs/pam_totp.conf.5 (a ".TP" item whose tag line is ".B key") and a line "#key =" or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prints the keys the code accepts, one a line, for the documentation checks
 // (check_config_keys.sh, tests/reset/check_reset_keys.sh): read from the code's own tables,
 // not from its source text.

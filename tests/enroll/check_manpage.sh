@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails when totp-enroll(1) drifts from the command line the tool accepts: every long
 # option (as the parser lists them: print_command_names options) must appear in
 # docs/totp-enroll.1 as \-\-NAME, and every subcommand as the tag of an item (a line

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logs in through a pam_wrapper service the way a login program does, answering the
 // prompts in order with the given answers:
 //   pam_login SERVICE USER ANSWER...

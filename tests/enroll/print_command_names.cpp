@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prints totp-enroll's long options or subcommands, one a line, as the parser's own tables
 // hold them, for check_manpage.sh.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line of totp-enroll: subcommands, option values, and what is refused.
 #include <string>
 #include <vector>

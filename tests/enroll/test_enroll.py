@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """totp-enroll end to end: the built tool against a private store, and logins through the
 built pam_totp.so under pam_wrapper + nss_wrapper (nothing on the host is touched).
 

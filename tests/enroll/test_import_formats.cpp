@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The strict parsers of the migration formats: ~/.google_authenticator and pam_oath
 // users files.
 #include <cstring>

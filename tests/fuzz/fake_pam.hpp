@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Just enough of libpam for pam_sm_authenticate to run inside a fuzzer or a test: the
 // handle holds the user, scripted conversation answers and items, and collects the
 // prompts and syslog lines the module produced.

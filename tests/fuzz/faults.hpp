@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection by link-time wrapping (-Wl,--wrap=open,...): while armed, the calls the
 // module and core make to the system fail at the points a plan names. Unarmed, every
 // wrapper passes straight through, so the fuzzer's own I/O is never touched.

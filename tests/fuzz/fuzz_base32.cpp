@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Base32 (secrets typed or pasted by users, imported from other modules): decoding never
 // crashes, and what it accepts round-trips through the encoder.
 #include <algorithm>

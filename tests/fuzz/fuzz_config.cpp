@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_totp.conf and module arguments: whatever the file and the arguments say, loading
 // never crashes, a bad value never replaces a default, and every problem is one
 // printable log line. The file's [reset] section goes through the mail and reset-service

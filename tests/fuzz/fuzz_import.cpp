@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The migration imports of totp-enroll: ~/.google_authenticator files and pam_oath users
 // files (written by users, or by whoever had their accounts before). Parsing never
 // crashes; what is accepted is within our limits; error and skip messages never contain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Splits one fuzz input into the typed pieces a target needs. Reading past the end
 // yields zeros and empty strings, so every input is a complete test case.
 #pragma once

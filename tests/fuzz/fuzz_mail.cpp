@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outgoing mail (core/mail): addresses typed by users at enrollment, and messages built
 // from them. Validation never crashes; a message that builds has CRLF line endings only,
 // no header injected by a field, and no line longer than SMTP allows.

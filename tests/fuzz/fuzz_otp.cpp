@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The small pieces around codes: HOTP for any key and counter, the otpauth URI built from
 // any issuer and account name, algorithm names and user names. None may crash; codes are
 // exactly `digits` digits; URIs carry only URI characters and keep their fields apart.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_sm_authenticate itself, with fuzzed module arguments, config file, user, state file,
 // planted filesystem objects, conversation answers and PAM_AUTHTOK, at a fuzzed time, while
 // the system calls it makes (open, read, write, fsync, rename, flock, getpwnam_r,

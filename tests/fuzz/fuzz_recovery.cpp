@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recovery codes as typed at the prompt, and their stored hashes: normalizing never
 // crashes, is idempotent and yields only what a code can contain; a hashed code is
 // found again; stored hash text round-trips exactly.

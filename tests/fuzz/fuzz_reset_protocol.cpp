@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The monitor's side of the privilege boundary in totp-resetd: every datagram the web
 // process (which faces the network) can send is decoded without crashing, and a message
 // that decodes is exactly what encoding it again gives (no two spellings of one request).

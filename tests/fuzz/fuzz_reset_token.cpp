@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stored reset-token entries: decoding never crashes and accepts only the canonical layout
 // (encode(decode(x)) == x); any entry the service could store decodes back to itself.
 // Input: a mode byte, then raw entry text, or a body sealed with a correct checksum line,

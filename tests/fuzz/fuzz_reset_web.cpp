@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the reset service's web process takes from the network: form bodies
 // (application/x-www-form-urlencoded), the token from the link's query string, the CSRF
 // cookie, and HTML escaping of what it echoes. Nothing may crash; a parsed form keeps its

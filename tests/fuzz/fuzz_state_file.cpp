@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state file parser: whatever is on disk, decoding never crashes, and whatever it
 // accepts is canonical (re-encoding a decoded slot gives back exactly the same bytes).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The second-factor decision on any state, input and time: it accepts exactly what an
 // independent check accepts, and updates the state exactly as documented (success resets
 // the count and consumes the code; a failure counts and locks at max_failures; a locked

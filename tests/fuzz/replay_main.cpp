@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a fuzz target over files and directories of inputs without libFuzzer, so the
 // checked-in corpora are regression tests in every build (gcc, hardened, ASan).
 // Arguments starting with '-' are libFuzzer options and are ignored.

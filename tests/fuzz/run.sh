@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs the libFuzzer targets of a TOTP_FUZZ build (see README, "Hardening").
+# SPDX-License-Identifier: Apache-2.0
+# Runs the libFuzzer targets of a TOTP_FUZZ build (see tests/README.md, "Hardening").
 #
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET...]   fuzz each target for SECONDS, all cores
 #   tests/fuzz/run.sh --merge BUILD_DIR [TARGET...]    fold new inputs into the checked-in corpora

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A private scratch directory for fuzz targets that need real files (on tmpfs when
 // /dev/shm exists, so millions of writes cost nothing), removed at exit.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds a valid UserState from fuzz input (so targets reach the logic behind the parser),
 // with recovery codes the harness knows, and the code the state accepts at a given time.
 #pragma once

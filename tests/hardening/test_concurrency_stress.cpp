@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many processes hammer one user at once, round after round, with a mix of valid, replayed
 // and wrong codes, through pam_sm_authenticate on the real store (files and flock):
 //   - of all processes typing the current code at once, exactly one gets in;

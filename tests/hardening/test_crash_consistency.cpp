@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Crash consistency: a process updating a state file in a loop is SIGKILLed at random
 // moments, thousands of times. After every kill the file decodes, the secret is intact,
 // the fields belong to one write (never a mix), and the record is the last one the process

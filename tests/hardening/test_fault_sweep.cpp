@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every failure path of a login, deterministically: for several kinds of login, each system
 // call the module makes (open, read, write, fsync, link, flock, getpwnam_r, RAND_bytes ...)
 // is made to fail in turn, one at a time, with each kind of failure (tests/fuzz/faults.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Attacks on the filesystem around the state: symlinks, hard links, FIFOs, sockets and
 // directories planted at the state path; wrong owners and modes on the file and on its
 // directory; the home layout with a hostile user owning the path. Each is refused by a real

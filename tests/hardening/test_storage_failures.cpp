@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A full disk and a read-only store, for real: the store directory is a tiny tmpfs (or a
 // read-only bind mount) in a private mount namespace this test creates for itself, so the
 // host's mounts are never touched. Logins fail closed with a clear log line or, where no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # valgrind memcheck over the PAM-level tests (the module through real libpam, pam_wrapper
 # and nss_wrapper) and the hardening tests that log in thousands of times with failures
 # injected: any invalid access or definitely/indirectly lost block fails. The module lives

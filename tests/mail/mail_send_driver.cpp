@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sends one mail through totp::send_mail with the [reset] settings of a config file, for
 // test_smtp_delivery.py.
 //

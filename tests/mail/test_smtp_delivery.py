@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """totp::send_mail against a real SMTP server (aiosmtpd) on 127.0.0.1.
 
 Usage: test_smtp_delivery.py MAIL_SEND_DRIVER

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages built by packaging/build-deb.sh hold what deployment relies on, and
 # lintian finds no error and no warning in them (overrides only with a written reason).
 #   check_debs.sh DEB_DIR
@@ -29,6 +30,10 @@ check "the pam-auth-update profile is shipped" has libpam-totp -rw-r--r-- usr/sh
 check "pam_totp(8) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man8/pam_totp.8.gz
 check "pam_totp.conf(5) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man5/pam_totp.conf.5.gz
 check "the sshd drop-in examples are shipped" has libpam-totp -rw-r--r-- usr/share/pam_totp/sshd/pam_totp.conf
+check "README.Debian says how a libstdc++ fix reaches the module" \
+    has libpam-totp -rw-r--r-- usr/share/doc/libpam-totp/README.Debian
+copyright=$(dpkg-deb --fsys-tarfile "$(deb libpam-totp)" | tar -xOf - ./usr/share/doc/libpam-totp/copyright)
+check "the copyright file names the license, Apache-2.0" grep -qx 'License: Apache-2.0' <<<"$copyright"
 check "the state directory is not shipped (postinst creates it 0700)" \
     test -z "$(contents libpam-totp | grep ' ./var/lib/pam_totp')"
 scripts=$(dpkg-deb -I "$(deb libpam-totp)" postinst prerm postrm)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The man pages both packagings install — pam_totp(8), pam_totp.conf(5), totp-enroll(1),
 # totp-resetd(8), one source format (roff, docs/) — render without a warning, and document
 # what the code accepts beyond the settings (whose lists docs.config_keys, reset.docs_keys

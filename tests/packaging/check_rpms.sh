@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # packaging/rpm/pam_totp.spec builds with rpmbuild (packaging/build-rpm.sh) and its packages
 # install the same files, modes and scriptlets as the Debian ones.
 #   check_rpms.sh SOURCE_DIR RPM_DIR
@@ -27,6 +28,8 @@ check "the state directory is root 0700" has pam_totp drwx------ /var/lib/pam_to
 check "pam_totp(8) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man8/pam_totp.8' <<<"$(listing pam_totp)"
 check "pam_totp.conf(5) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man5/pam_totp.conf.5' <<<"$(listing pam_totp)"
 check "the sshd drop-in examples are shipped" has pam_totp -rw-r--r-- /usr/share/pam_totp/sshd/pam_totp.conf
+check "the license text is shipped" has pam_totp -rw-r--r-- /usr/share/licenses/pam_totp/LICENSE
+check "the package's license is Apache-2.0" test "$(rpm -qp --qf '%{LICENSE}' "$(rpm_of pam_totp)")" = Apache-2.0
 
 echo "--- totp-enroll"
 check "totp-enroll is setuid root (4755)" has totp-enroll -rwsr-xr-x /usr/bin/totp-enroll

@@ -1,6 +1,7 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages, installed with dpkg -i on a Debian 12 system set up only the way the
-# README's "Deployment" section says, make the real ssh, sudo, su and console logins ask
+# README and docs/admin-guide.md say, make the real ssh, sudo, su and console logins ask
 # for the password and the code:
 #
 #   install (pam-auth-update puts pam_totp after pam_unix), users enroll themselves with the
@@ -103,7 +104,7 @@ drive_as() {
     out=$(tr -d '\r' <"$work/transcript")
 }
 
-echo "--- install the packages (README: Deployment)"
+echo "--- install the packages (README: Install from packages)"
 debs=()
 for package in libpam-totp totp-enroll totp-resetd libpam-totp-postgresql; do
     debs+=("$(ls "$deb_dir/${package}"_*.deb | head -1)")
@@ -261,7 +262,7 @@ check_output "which runs as carol" "LOGGED-IN-AS=carol" "$out"
 
 echo "--- enforcement: one line of pam_totp.conf"
 sed -i 's/^nullok = yes$/nullok = no/' "$conf"
-check "the README's one-liner switched nullok off" grep -qx 'nullok = no' "$conf"
+check "the README's enforce one-liner switched nullok off" grep -qx 'nullok = no' "$conf"
 ssh_as erin erin-Passw0rd 123456 "${kbd[@]}"
 check "unenrolled erin is refused over ssh after enforcement" test "$rc" -ne 0
 check_output "after being asked for a code like everyone" "Verification code" "$prompts"
@@ -270,7 +271,7 @@ check "and refused by su" test "$rc" -ne 0
 ssh_as alice alice-Passw0rd "$(code_for alice)" "${kbd[@]}"
 check "enrolled alice still logs in with password + code" test "$rc" -eq 0
 
-echo "--- publickey + code: the second drop-in and the README's change to /etc/pam.d/sshd"
+echo "--- publickey + code: the second drop-in and docs/admin-guide.md's change to /etc/pam.d/sshd"
 ssh-keygen -q -t ed25519 -N '' -f "$work/dave_key"
 install -d -m 0700 -o dave -g dave /home/dave/.ssh
 install -m 0600 -o dave -g dave "$work/dave_key.pub" /home/dave/.ssh/authorized_keys

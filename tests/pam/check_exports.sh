@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails unless the module's dynamic symbol table exports pam_sm_authenticate and
 # pam_sm_setcred and nothing else, and unless the module loads with all symbols resolved.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails if one of the given shared objects (the PAM module, the PostgreSQL backend) would
 # map libstdc++, libgcc_s or libm, directly or through a library it needs: outside
 # sanitizer builds they carry their own hidden copy (totp_own_cxx_runtime() in

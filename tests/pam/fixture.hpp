@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A private PAM world for module tests: pam_wrapper service files, nss_wrapper users and
 // groups, a pam_matrix password database, a root-owned state directory, a settable clock
 // and a captured syslog (tests/support/test_preload.c). Nothing on the host is touched.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many processes logging in as one user at the same moment: the store's lock must make
 // exactly one of them win a code, and count every failure.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_totp.so through the real libpam (pam_wrapper): what the config file's layout does to
 // logins. A setting in a section the module does not read must refuse logins, not look
 // enforced.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Locks have deadlines: a process that holds a user's record and is stopped (a user's
 // Ctrl-Z or SIGSTOP of their own totp-enroll) delays that user's logins by the lock
 // deadline at most, and they fail closed with a log line naming the lock.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pam_totp.so through the real libpam (pam_wrapper), behind a password module.
 
 #include <fcntl.h>

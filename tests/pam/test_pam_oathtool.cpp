@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interop: codes computed by oathtool (an independent implementation) log in.
 #include <cstdio>
 #include <string>

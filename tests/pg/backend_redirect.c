@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Preloaded into the fleet-store tests only: the store factory loads the PostgreSQL
  * backend from one fixed install path; this makes opening that path open the backend in
  * the build tree (TOTP_TEST_STORE_PG) instead, so the tests need nothing installed. The

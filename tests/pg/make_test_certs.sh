@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Makes the certificates of the TLS test (tests/pg): in DIR, ca.crt and the server's
 # server.crt/server.key (for localhost and 127.0.0.1) signed by it, and other_ca.crt, a
 # CA that signed nothing the server has. Certificates are valid from 2020 to 2049 so that

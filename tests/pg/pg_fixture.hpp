@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A throwaway PostgreSQL server for the fleet-store tests (pg_server.sh: initdb'd in a
 // directory under /tmp, run as the unprivileged `postgres` user on 127.0.0.1, stopped at
 // the end), on top of the PAM sandbox of tests/pam/fixture.hpp, with the store's key and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A throwaway PostgreSQL server for the fleet-store tests, run as the unprivileged
 # `postgres` user on 127.0.0.1 only, with its data, socket and log in DIR.
 #   pg_server.sh init DIR PASSWORD_FILE [CERT_DIR]

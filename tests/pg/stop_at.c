@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Preloaded into a totp-enroll that a test starts: the process stops itself (SIGSTOP) at one
  * point of its work with the database, where a user's `kill -STOP` on the setuid tool could
  * catch it, so that the test knows what the stopped process holds:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the module reaches the database: TLS with sslmode=verify-full against a server that
 // refuses anything but TLS, store_connect_timeout against a host that never answers, and
 // the credentials (password file modes, a password in the DSN refused and never logged),

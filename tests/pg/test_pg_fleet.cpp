@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fleet store against a real PostgreSQL server on loopback (tests/pg/pg_server.sh):
 // two differently configured PAM services, "server A" and "server B", share one database
 // through the module, and totp-enroll moves users between the stores.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Password-reset tokens in the PostgreSQL store, against a real server: the Store contract
 // of store.hpp (put/find/take/drop/prune), including one-shot use across processes.
 #include <unistd.h>

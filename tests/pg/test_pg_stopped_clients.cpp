@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Local users against the database's connection slots. Anyone may run the setuid totp-enroll
 // and stop it (SIGSTOP) while it holds a connection, or a transaction with a row lock; enough
 // stopped copies would take every slot and fail logins closed fleet-wide. The store's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Every refusal totp-resetd must make, over plain HTTP against a running instance.
 
 Run by run_e2e.sh inside its sandbox (root, private /etc copy, SMTP sink, two instances:

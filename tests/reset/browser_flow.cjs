@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole reset in a real browser (Debian chromium driven by playwright-core), the way a
 // user on a phone does it: ask for a link, open it from the mail, type the new password
 // twice and the code from the authenticator app, see the success page.

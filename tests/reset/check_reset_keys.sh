@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails when the documentation of totp-resetd's settings drifts from the code: every key
 # the service accepts (as the code lists them: print_setting_names reset) has a
 # ".TP"/".B key" entry in the "Reset service" part of docs/pam_totp.conf.5 and a "#key ="

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CMocka for the reset service's unit tests. Last among the includes: it needs these C
 // headers first, its fail() macro would break <ios>, and 1.1.5 declares its functions
 // without extern "C".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helper: enrolls a user through the core store API with a known secret.
 //   enroll_fixture STATE_DIR USER BASE32_SECRET [EMAIL [verified|unverified]]
 #include <cstdio>

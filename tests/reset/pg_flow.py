@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """totp-resetd on the PostgreSQL store: one reset link issued and used, over plain HTTP.
 
 Run by run_e2e.sh (mode postgresql) inside its sandbox: alice is enrolled only in the

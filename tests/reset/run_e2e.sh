@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end tests of totp-resetd, as root in a private mount namespace over a copy of /etc
 # (tests/system/lib/sandbox.sh): real users and passwords in the copy, the shipped
 # totp-reset PAM service (pam_pwquality + pam_unix), an aiosmtpd server on loopback that

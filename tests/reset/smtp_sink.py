@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A loopback SMTP server (aiosmtpd) that keeps every message it receives.
 
 Usage: smtp_sink.py PORT DIRECTORY

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The signed double-submit CSRF check on every form.
 #include <string>
 

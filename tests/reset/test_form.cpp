@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bounded urlencoded parser that reads every form body the web process receives.
 #include <string>
 

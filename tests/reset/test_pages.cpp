@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pages and mail texts: what comes from a request or a user is escaped, templates are
 // read only from safe files.
 #include <sys/stat.h>

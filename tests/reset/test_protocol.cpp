@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The monitor's side of the privilege split: message framing, and the monitor refusing
 // anything outside its three requests before it looks at the values.
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sliding-window limits used for requests and failures per address and mails per account.
 #include <cstdint>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The [reset] keys of totp-resetd: what a good value is, what is refused, and that the
 // shipped pam_totp.conf loads with only the required base_url missing.
 #include <sys/stat.h>

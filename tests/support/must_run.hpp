@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // For a test that cannot run where it is (no root, no private mount namespace): a skip
 // ctest shows as skipped, never as passed, and one CI forbids.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A password module for the PAM-level tests: the password of user U is "U-pw" (the
  * fixture's convention). Like pam_unix, it reads PAM_AUTHTOK when an earlier module set
  * it, and with use_first_pass never prompts; otherwise it asks "Password: " and stores

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Preloaded into PAM-level tests only (never built into the module):
  *   TOTP_TEST_NOW=<unix seconds>  makes CLOCK_REALTIME / time() return that time;
  *   TOTP_TEST_SYSLOG=<file>       appends every syslog line to the file, so tests can

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs a command in a private mount namespace with its own empty /tmp.
 #
 # pam_wrapper keeps its per-process copy of libpam and the service files in /tmp/pam.X

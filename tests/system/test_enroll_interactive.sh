@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The interactive enrollment, typed into a real terminal (a private tmux server) the way
 # an administrator does it: a wrong confirmation code is refused and asked again, the
 # right one activates and shows recovery codes; a later run stopped with Ctrl-C, Ctrl-D

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # totp-enroll installed setuid root, run by real unprivileged users through the real PAM
 # stack (pam_unix + pam_totp, service file config/pam.d/totp-enroll) in a sandbox:
 # a user can enroll only themselves, options that would change the user, the config or

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The second factor at the system's edges, with the real pam_unix, a real passwd/shadow
 # and the real totp-enroll, in a sandbox:
 #  - a second passwd/shadow line sharing an enrolled account's uid (an alias) must not log

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The system-test harness (lib/sandbox.sh) gives a test real users, passwords, PAM
 # service files and setuid programs, and the host keeps none of it.
 #   test_sandbox.sh

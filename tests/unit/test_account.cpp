@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // core/include/totp/account.hpp: one meaning of "not found" for users, groups and shadow
 // entries. Reads the machine's own user database (root and group root exist everywhere);
 // changes nothing.

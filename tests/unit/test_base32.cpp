@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Base32 against RFC 4648 section 10, plus the leniency and the refusals we promise.
 
 #include <cstdint>

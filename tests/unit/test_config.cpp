@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Settings: one key table for module arguments and /etc/security/pam_totp.conf.
 #include <dlfcn.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lock_exclusive: a free lock is taken at once, a held one is waited for until the deadline
 // and no longer, and one released during the wait is taken. Short deadlines keep it quick;
 // the store tests cover the real deadline against a stopped holder.

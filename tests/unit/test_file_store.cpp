@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file store: ownership and mode checks, locking, crash safety, the home layout.
 // Runs as root (it chowns files to other users), each test in its own temporary directory.
 #include <dirent.h>

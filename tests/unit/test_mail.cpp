@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outgoing mail (core/mail) without a network: the exact message build_message makes,
 // refusals of header injection and bad bodies, address validation, and the [reset] SMTP
 // settings with their password-file checks. Delivery over SMTP is tested in tests/mail/.

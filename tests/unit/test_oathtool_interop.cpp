@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Our codes agree with oathtool (OATH Toolkit) for every algorithm, digit count and a
 // range of periods, times and key lengths. oathtool is a hard requirement: CI installs it.
 #include <sys/wait.h>

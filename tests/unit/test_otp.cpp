@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HOTP/TOTP against the RFC test vectors, parameter limits, and check_totp's window,
 // replay and input-shape rules.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exact otpauth:// URIs that authenticator apps scan.
 
 #include <cstdint>

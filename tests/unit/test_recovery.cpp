@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recovery codes: generation format and randomness, normalization, salted hashes, and the
 // state-file text form.
 

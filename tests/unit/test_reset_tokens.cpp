@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Password-reset tokens: the selector.verifier format, and the file store's token entries
 // (single use, durability layout, ownership checks, per-user removal, expiry pruning).
 // Runs as root (it checks root ownership), each test in its own temporary directory.

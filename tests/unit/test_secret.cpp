@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Secret buffers keep their contents through moves and growth, empty themselves when
 // cleared or moved from, and compare in constant time.
 

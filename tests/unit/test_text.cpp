@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // core/include/totp/text.hpp: the one control-character check and the one log sanitizer.
 
 #include <string>

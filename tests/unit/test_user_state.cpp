@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state record format: exact text, round trips, strict parsing, two-slot selection.
 #include <openssl/evp.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // User names that could escape or confuse a per-user state path are refused.
 
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared second-factor decision (core/verify): codes, replays, recovery codes and
 // the failure count / lockout rules, without PAM.
 #include <string>

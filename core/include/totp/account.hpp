@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one account lookup every program uses (NSS: getpwnam_r, getpwuid_r), group
 // membership (getgrnam_r, getgrouplist) and the password's shadow status (getspnam_r).
 //

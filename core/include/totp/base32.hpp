@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Base32 (RFC 4648, section 6).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one place the module and tools read the time.
 #pragma once
 

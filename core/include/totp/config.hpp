@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Settings shared by the module and the tools: /etc/security/pam_totp.conf ([global])
 // and module arguments. One function, apply_setting, serves both sources.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Taking a file lock with a deadline. A lock is held by some other local process, and that
 // process can be stopped (a user's Ctrl-Z or SIGSTOP of their own totp-enroll): nothing may
 // wait for it without bound, or one user freezes logins and the reset service.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outgoing mail over SMTP (libcurl), shared by totp-enroll (address verification) and
 // totp-resetd (reset links, change notices). Settings come from the [reset] section of
 // pam_totp.conf.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // otpauth:// Key URI (the format authenticator apps scan from QR codes).
 #pragma once
 

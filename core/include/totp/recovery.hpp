@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One-time recovery codes: shown once, stored only as salted SHA-256 hashes.
 //
 // Generated codes are 12 characters from a 32-symbol alphabet (60 bits), printed as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Settings of the password-reset service (totp-resetd): the [reset] section of
 // pam_totp.conf, except the SMTP keys, which load_mail_settings (mail.hpp) reads.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Password-reset tokens (totp-resetd): "selector.verifier" in lowercase hex.
 //
 // The selector (96 random bits) names the stored entry, so a lookup needs no search and no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors as values: every fallible core call returns a Result or a Status.
 #pragma once
 

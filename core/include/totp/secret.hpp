@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Buffers for secrets, codes and passwords: they wipe themselves (OPENSSL_cleanse)
 // when destroyed or cleared, and cannot be copied by accident.
 #pragma once

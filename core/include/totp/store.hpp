@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The per-user state store. Programs talk only to this interface; the file store is the
 // default backend, and a fleet backend can be added behind it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Creates the store the settings name. The file store is built in; the PostgreSQL store
 // (store_pg/) is a separate shared object loaded on demand from one fixed, root-owned
 // path, so programs that never use it never load libpq.

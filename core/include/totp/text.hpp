@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text from outside (a user or host name, a server's error message, a config value, a
 // line of an imported file) on its way to a log line, a terminal or an error message.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the store keeps for one enrolled user, and its on-disk text format.
 //
 // A state file is exactly kStateFileSize bytes: two slots of kSlotSize bytes. Each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The second-factor decision, shared by the PAM module and the reset service: given a
 // user's state and what they typed, decide and update the state (the caller saves it
 // under the store's lock).

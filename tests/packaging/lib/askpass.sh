@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # SSH_ASKPASS for the packaging end-to-end test: ssh runs this once per keyboard-interactive
 # question with the question as $1. Each question is appended to $ASKPASS_DIR/prompts; the
 # answer is $ASKPASS_DIR/password for the password question, $ASKPASS_DIR/code for the

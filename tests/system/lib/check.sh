@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # check.sh: named assertions for the shell test drivers; finish prints "N passed, M failed".
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # sandbox.sh: run a system test as root inside a private mount namespace, over a copy
 # of /etc, so it can add users, set passwords and write PAM service files with the real
