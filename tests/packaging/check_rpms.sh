@@ -28,7 +28,10 @@ check "the state directory is root 0700" has pam_totp drwx------ /var/lib/pam_to
 check "pam_totp(8) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man8/pam_totp.8' <<<"$(listing pam_totp)"
 check "pam_totp.conf(5) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man5/pam_totp.conf.5' <<<"$(listing pam_totp)"
 check "the sshd drop-in examples are shipped" has pam_totp -rw-r--r-- /usr/share/pam_totp/sshd/pam_totp.conf
-check "the license text is shipped" has pam_totp -rw-r--r-- /usr/share/licenses/pam_totp/LICENSE
+# %license puts it in /usr/share/licenses/NAME (Fedora) or NAME-VERSION (Debian's rpm).
+check "the license text is shipped" \
+    grep -qE '^-rw-r--r-- root:root /usr/share/licenses/pam_totp(-[0-9.]+)?/LICENSE$' \
+    <<<"$(listing pam_totp)"
 check "the package's license is Apache-2.0" test "$(rpm -qp --qf '%{LICENSE}' "$(rpm_of pam_totp)")" = Apache-2.0
 
 echo "--- totp-enroll"
