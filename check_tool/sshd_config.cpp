@@ -266,17 +266,15 @@ bool read_sshd_files(const std::string& root, SshdConfig& config, Report& report
 
 namespace {
 
-// Runs `SSHD -T EXTRA...` (by its path, no shell), stderr with stdout; its output, or
-// nullopt with `error` set.
-std::optional<std::string> run_sshd_t(const char* sshd, const std::vector<std::string>& extra,
-                                      std::string& error) {
+// Runs `SSHD -T` (by its path, no shell), stderr with stdout; its output, or nullopt with
+// `error` set.
+std::optional<std::string> run_sshd_t(const char* sshd, std::string& error) {
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
         error = "cannot run sshd -T";
         return std::nullopt;
     }
     std::vector<std::string> words = {sshd, "-T"};
-    words.insert(words.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
@@ -305,10 +303,9 @@ std::optional<std::string> run_sshd_t(const char* sshd, const std::vector<std::s
     return output;
 }
 
-// Runs sshd -T with the given extra arguments into `settings`; false with `error` set.
-bool read_sshd_t_output(const char* sshd, const std::vector<std::string>& extra,
-                        SshdSettings& settings, std::string& error) {
-    const std::optional<std::string> output = run_sshd_t(sshd, extra, error);
+// Runs sshd -T into `settings`; false with `error` set.
+bool read_sshd_t_output(const char* sshd, SshdSettings& settings, std::string& error) {
+    const std::optional<std::string> output = run_sshd_t(sshd, error);
     if (!output) return false;
     std::stringstream lines(*output);
     for (std::string line; std::getline(lines, line);) {
@@ -336,17 +333,19 @@ bool read_sshd_t(SshdConfig& config, Report& report) {
     }
     std::string error;
     config.global.label = "sshd";
-    if (!read_sshd_t_output(sshd, {}, config.global, error)) {
+    if (!read_sshd_t_output(sshd, config.global, error)) {
         report.note("sshd: " + error + "; sshd not checked");
         report.incomplete = true;
         return false;
     }
-    // Match blocks apply only for a given connection: ask for root's, the account most
-    // often given its own rules.
-    SshdSettings root_settings{"sshd (for root)", {}};
-    if (read_sshd_t_output(sshd, {"-C", "user=root,host=localhost,addr=127.0.0.1"}, root_settings,
-                           error))
-        config.matches.push_back(std::move(root_settings));
+    // sshd -T leaves out the Match blocks, which apply only to some connections: read them
+    // from the files and check each over sshd's global values, as --root does.
+    SshdSettings file_globals;
+    FileReader reader("", config, report);
+    if (!reader.read("/etc/ssh/sshd_config", &file_globals, 0)) {
+        report.note("sshd: cannot read /etc/ssh/sshd_config; its Match blocks are not checked");
+        report.incomplete = true;
+    }
     return true;
 }
 

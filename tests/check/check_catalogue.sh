@@ -394,6 +394,63 @@ sed -i 's/^\(KbdInteractiveAuthentication yes\)/\1 # the code/' \
 run "$root"
 check_no_output "a trailing comment is not part of the value" "KbdInteractiveAuthentication no" "$out"
 
+# --- sshd without --root: sshd -T for the global settings, the files for the Match blocks.
+# run_default_mode ROOT [ARGS]: totp-check without --root in a private mount namespace where
+# ROOT's /etc/ssh, /etc/pam.d and /etc/security are bound over the host's and /run is a
+# private tmpfs (sshd -T needs /run/sshd); the host's files are never touched. Sets out and
+# rc; rc 77 when there is no namespace or no sshd.
+run_default_mode() {
+    local root=$1
+    shift
+    if [ ! -x /usr/sbin/sshd ] || ! unshare --mount --propagation private true 2>/dev/null; then
+        out="no private mount namespace or no /usr/sbin/sshd"
+        rc=77
+        return
+    fi
+    [ -e "$root/etc/ssh/ssh_host_ed25519_key" ] ||
+        ssh-keygen -q -t ed25519 -N '' -f "$root/etc/ssh/ssh_host_ed25519_key"
+    out=$(unshare --mount --propagation private -- sh -c '
+        root=$1 tool=$2
+        shift 2
+        for dir in ssh pam.d security; do mount --bind "$root/etc/$dir" "/etc/$dir" || exit 99; done
+        mount -t tmpfs -o mode=0755 private-run /run && mkdir /run/sshd || exit 99
+        exec "$tool" "$@"' sh "$root" "$tool" "$@" 2>&1)
+    rc=$?
+}
+# check_default_mode NAME ROOT NEEDLE: NEEDLE is in the default mode's report (skipped with a
+# line saying why where the namespace or sshd is missing).
+check_default_mode() {
+    local name=$1 root=$2 needle=$3
+    run_default_mode "$root" --service sshd
+    if [ "$rc" -eq 77 ]; then
+        echo "skip - $name: $out"
+        return
+    fi
+    check "$name: exit 1" test "$rc" -eq 1
+    check_output "$name: named" "$needle" "$out"
+}
+
+root=$(debian_root sshd_t_clean)
+run_default_mode "$root" --service sshd
+if [ "$rc" -ne 77 ]; then
+    check_no_output "sshd -T of the shipped drop-in: no sshd finding" "sshd (" "$out"
+    check_no_output "sshd -T of the shipped drop-in: no AuthenticationMethods finding" \
+        "AuthenticationMethods allows" "$out"
+fi
+root=$(debian_root sshd_t_match_address)
+printf 'Match Address 10.0.0.0/8\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+check_default_mode "without --root, a Match Address block allowing a key alone" "$root" \
+    "sshd (Match Address 10.0.0.0/8): AuthenticationMethods allows publickey alone"
+root=$(debian_root sshd_t_match_group)
+printf 'Match Group sudo\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+check_default_mode "without --root, a Match Group block allowing a key alone" "$root" \
+    "sshd (Match Group sudo): AuthenticationMethods allows publickey alone"
+root=$(debian_root sshd_t_match_included)
+printf 'Match User deploy\n    AuthenticationMethods publickey\n' \
+    > "$root/etc/ssh/sshd_config.d/50-deploy.conf"
+check_default_mode "without --root, a Match block in an included file" "$root" \
+    "sshd (Match User deploy): AuthenticationMethods allows publickey alone"
+
 # --- output and exit codes
 root=$(debian_root json)
 sed -i '1i auth sufficient pam_permit.so' "$root/etc/pam.d/sudo"
