@@ -230,6 +230,17 @@ check_output "nullok: reported on the service as nullok, not as a bypass" \
     "sshd: with nullok, a user who has not enrolled gets in without a code (common-auth line 25" "$out"
 check_no_output "nullok: no bypass reported" "ends the stack" "$out"
 
+root=$(debian_root nullok_argument)
+sed -i 's/^auth\trequired\t\t\tpam_totp.so/& nullok/' "$root/etc/pam.d/common-auth"
+run "$root"
+check "nullok as a module argument: exit 1" test "$rc" -eq 1
+check_output "nullok as a module argument: the accounts that are not enrolled are counted" \
+    "nullok is on: users who have not enrolled log in without a code: 2 of the 3 accounts with a login shell have not enrolled [common-auth:25]" "$out"
+printf '[global]\nnullok = yes\n' > "$root/etc/security/pam_totp.conf"
+run "$root"
+check "nullok in the file and as an argument, one state directory: counted once" \
+    test "$(grep -c "nullok is on" <<<"$out")" -eq 1
+
 root=$(debian_root config_unsafe)
 chmod 0666 "$root/etc/security/pam_totp.conf"
 printf '[global]\nno_such_key = 1\n' > "$work/unknown.conf"
