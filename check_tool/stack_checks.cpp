@@ -313,6 +313,23 @@ void report_long_lines(const std::string& service, const Stack& stack, Report& r
                            {}});
 }
 
+// totp-check knows pam_totp by its name: say so where a line loads a file of that name from
+// elsewhere than the module directory.
+void note_other_totp_files(const PamConfigDir& dir, const Stack& stack, Report& report) {
+    for (const Handler& handler : stack.handlers) {
+        if (handler.kind != HandlerKind::module || handler.module != "pam_totp" ||
+            dir.is_module_dir_file(handler.module_path, "pam_totp.so"))
+            continue;
+        const std::string note = line_name(handler) + " loads " + visible(handler.module_path) +
+                                 ", not " +
+                                 (dir.module_dir().empty() ? "the module directory's pam_totp.so"
+                                                           : dir.module_dir() + "/pam_totp.so") +
+                                 ": totp-check takes it to be pam_totp";
+        if (std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end())
+            report.note(note);
+    }
+}
+
 }  // namespace
 
 void check_module_dir(const PamConfigDir& dir, Report& report) {
@@ -381,6 +398,7 @@ void check_service(const PamConfigDir& dir, const std::string& service, TotpConf
         report.note(service + ": libpam cannot set the service up, so nobody logs in through it");
         return;
     }
+    note_other_totp_files(dir, stack, report);
     const std::vector<LineFacts> facts = line_facts(stack, configs);
     const SearchResult found = search_stack(stack, facts, caller_unprivileged(service));
     report_search(service, stack, found, report);

@@ -353,6 +353,23 @@ rm "$root/lib/x86_64-linux-gnu/security/pam_totp.so"
 run "$root" --service vpn
 check "pam_totp.so not installed: no way in either (every login fails): exit 0" test "$rc" -eq 0
 
+# --- pam_totp is trusted by its name: a note where it is not the module directory's
+root=$(debian_root totp_elsewhere)
+mkdir -p "$root/opt/other"
+: > "$root/opt/other/pam_totp.so"
+printf '%s\n' 'auth [success=1 default=ignore] pam_unix.so' 'auth requisite pam_deny.so' \
+    'auth required /opt/other/pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "pam_totp loaded from another directory: a note, not a finding (exit 0)" test "$rc" -eq 0
+check_output "pam_totp loaded from another directory: the note names the line and both paths" \
+    "note: vpn line 3 loads /opt/other/pam_totp.so, not /lib/x86_64-linux-gnu/security/pam_totp.so: totp-check takes it to be pam_totp" \
+    "$out"
+sed -i 's|/opt/other/pam_totp.so|/lib/x86_64-linux-gnu/security/pam_totp.so|' "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_no_output "pam_totp named by the module directory's full path: no note" "takes it to be pam_totp" "$out"
+run "$root"
+check_no_output "pam_totp named without a directory: no note" "takes it to be pam_totp" "$out"
+
 # --- sshd
 root=$(debian_root sshd_publickey)
 sed -i 's/^AuthenticationMethods .*/AuthenticationMethods publickey/' \
