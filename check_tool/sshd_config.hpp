@@ -23,6 +23,7 @@ struct SshdSetting {
 struct SshdSettings {
     std::string label;  // "sshd", "sshd (Match User alice)"
     std::map<std::string, SshdSetting> values;
+    bool may_apply_to_root = true;  // false for a Match block whose User criterion rules root out
 };
 
 struct SshdConfig {

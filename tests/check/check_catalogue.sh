@@ -404,6 +404,23 @@ check "a Match block allowing a key alone: exit 1" test "$rc" -eq 1
 check_output "a Match block: named" \
     "sshd (Match User deploy): AuthenticationMethods allows publickey alone" "$out"
 
+root=$(debian_root sshd_match_user)
+printf 'Match User alice\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match User alice: alice's key alone is named" \
+    "sshd (Match User alice): AuthenticationMethods allows publickey alone" "$out"
+check_no_output "Match User alice: no root finding from a block that cannot apply to root" \
+    "root logs in over ssh with a key alone" "$out"
+printf 'Match User *,!alice\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match User *,!alice applies to root: the root finding" \
+    "sshd (Match User *,!alice): PermitRootLogin prohibit-password: root logs in over ssh with a key alone" "$out"
+root=$(debian_root sshd_match_address_root)
+printf 'Match Address 10.0.0.0/8\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match Address applies to root too: the root finding" \
+    "sshd (Match Address 10.0.0.0/8): PermitRootLogin prohibit-password: root logs in" "$out"
+
 root=$(debian_root sshd_match_all)
 printf 'Match all\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
 run "$root"
