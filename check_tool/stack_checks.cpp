@@ -98,6 +98,15 @@ std::string module_and_control(const Handler& handler) {
     return handler.module + (handler.kind == HandlerKind::module ? ".so " : " ") + handler.control;
 }
 
+// What the line that brought others into the stack does: "includes" or "substack".
+const char* bringing_in(const Stack& stack, const Source& line) {
+    for (const Handler& handler : stack.handlers)
+        if (handler.kind == HandlerKind::substack && handler.source.file == line.file &&
+            handler.source.line == line.line)
+            return "substack";
+    return "includes";
+}
+
 // The path's lines, indented by include depth; with `ends_asking`, its last line is the
 // pam_totp line about to ask for the code.
 std::vector<std::string> describe_path(const Stack& stack, const Path& path,
@@ -113,7 +122,8 @@ std::vector<std::string> describe_path(const Stack& stack, const Path& path,
             shown_via.resize(i);
             shown_via.push_back(handler.via[i]);
             lines.push_back(std::string(i * 2, ' ') + handler.via[i].file + ":" +
-                            std::to_string(handler.via[i].line) + " includes");
+                            std::to_string(handler.via[i].line) + " " +
+                            bringing_in(stack, handler.via[i]));
         }
         shown_via.resize(handler.via.size());
         std::string text = std::string(handler.via.size() * 2, ' ') + handler.source.file + ":" +

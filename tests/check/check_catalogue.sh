@@ -120,7 +120,7 @@ for profile in local sssd; do
         "$(sed "s/line [0-9]* pam_unix/line 3 pam_unix/; s/pam_totp on line [0-9]*/pam_totp on line 4/" <<<"$out")"
     check_output "authselect $profile: sshd's substack password-auth is named" \
         "sshd: password-auth line" "$out"
-    check_output "authselect $profile: the path shows the substack line" "sshd:2 includes" "$out"
+    check_output "authselect $profile: the path shows the substack line" "sshd:2 substack" "$out"
 done
 
 # --- broken variants of Debian's stack
