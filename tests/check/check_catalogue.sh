@@ -516,6 +516,20 @@ finding = [f for f in report["findings"] if f["service"] == "sudo"][0]
 assert report["status"] == 1 and finding["kind"] == "bypass"
 assert finding["file"] == "sudo" and finding["line"] == 1, finding' "$out"
 
+root=$(debian_root json_bytes)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\377')"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\303\251')"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\355\240\200')"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\342\202')"
+"$tool" --root "$root" --json > "$work/bytes.json"
+check "--json: file names that are not UTF-8 still give valid UTF-8 JSON" python3 -c '
+import json, sys
+report = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert "vpn\u00ff" in report["services"], report["services"]
+assert "vpn\u00e9" in report["services"], report["services"]
+assert "vpn\u00ed\u00a0\u0080" in report["services"], "a UTF-16 surrogate is not UTF-8"
+assert "vpn\u00e2\u0082" in report["services"], "a cut sequence"' "$work/bytes.json"
+
 run "$work/nothing-here"
 check "no pam.d: exit 2" test "$rc" -eq 2
 check_output "no pam.d: says so" "cannot read $work/nothing-here/etc/pam.d" "$out"
