@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -457,6 +458,13 @@ bool PamConfigDir::module_exists(const std::string& path) const {
     if (path.empty()) return false;
     if (path[0] == '/') return is_file(root_ + path);
     return module_dir_.empty() || is_file(root_ + module_dir_ + "/" + path);
+}
+
+bool PamConfigDir::is_module_dir_file(const std::string& path, const std::string& file_name) const {
+    if (path == file_name) return true;
+    if (module_dir_.empty() || path.empty() || path[0] != '/') return false;
+    std::error_code error;
+    return std::filesystem::equivalent(root_ + path, root_ + module_dir_ + "/" + file_name, error);
 }
 
 std::string PamConfigDir::find(const std::string& name) const {

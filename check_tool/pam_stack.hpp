@@ -76,6 +76,9 @@ class PamConfigDir {
     // The directory libpam loads modules from (relative names), without the root; empty
     // when the root has none of the usual ones.
     const std::string& module_dir() const { return module_dir_; }
+    // Whether a line's module path loads the module directory's `file_name`: that name
+    // alone, or a path to the same file.
+    bool is_module_dir_file(const std::string& path, const std::string& file_name) const;
 
   private:
     std::string root_;

@@ -2,34 +2,59 @@
 #include "report.hpp"
 
 #include <cstdio>
+#include <string_view>
 
 namespace totp_check {
 namespace {
 
+// The length of the well-formed UTF-8 sequence at `at` (RFC 3629: no overlong form, no
+// surrogate, nothing past U+10FFFF); 0 when the byte there starts none.
+std::size_t utf8_length(std::string_view text, std::size_t at) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[at + i]); };
+    unsigned char low = 0x80;  // the bounds of the second byte
+    unsigned char high = 0xbf;
+    std::size_t length = 0;
+    if (byte(0) >= 0xc2 && byte(0) <= 0xdf) {
+        length = 2;
+    } else if (byte(0) >= 0xe0 && byte(0) <= 0xef) {
+        length = 3;
+        if (byte(0) == 0xe0) low = 0xa0;
+        if (byte(0) == 0xed) high = 0x9f;
+    } else if (byte(0) >= 0xf0 && byte(0) <= 0xf4) {
+        length = 4;
+        if (byte(0) == 0xf0) low = 0x90;
+        if (byte(0) == 0xf4) high = 0x8f;
+    }
+    if (length == 0 || at + length > text.size() || byte(1) < low || byte(1) > high) return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if ((byte(i) & 0xc0) != 0x80) return 0;
+    return length;
+}
+
+// A JSON string of `text`. File names and lines are bytes, not always UTF-8: a byte that
+// is not part of well-formed UTF-8 becomes \u00XX (the character of that number), so the
+// output is always valid JSON in UTF-8.
 std::string json_string(const std::string& text) {
     std::string quoted = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                quoted += "\\\"";
-                break;
-            case '\\':
-                quoted += "\\\\";
-                break;
-            case '\n':
-                quoted += "\\n";
-                break;
-            case '\t':
-                quoted += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char escaped[8];
-                    std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-                    quoted += escaped;
-                } else {
-                    quoted += c;
-                }
+    for (std::size_t at = 0; at < text.size(); ++at) {
+        const auto c = static_cast<unsigned char>(text[at]);
+        const std::size_t utf8 = c >= 0x80 ? utf8_length(text, at) : 0;
+        if (c == '"' || c == '\\') {
+            quoted += '\\';
+            quoted += static_cast<char>(c);
+        } else if (c == '\n') {
+            quoted += "\\n";
+        } else if (c == '\t') {
+            quoted += "\\t";
+        } else if (c < 0x20 || (c >= 0x80 && utf8 == 0)) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+            quoted += escaped;
+        } else if (utf8 > 0) {
+            quoted.append(text, at, utf8);
+            at += utf8 - 1;
+        } else {
+            quoted += static_cast<char>(c);
         }
     }
     return quoted + "\"";

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace totp_check {
 namespace {
@@ -78,6 +79,46 @@ bool split_keyword(const std::string& line, std::string& keyword, std::string& v
     return true;
 }
 
+// sshd's wildcards: '*' matches any run of characters, '?' any one.
+bool wildcard_match(std::string_view text, std::string_view pattern) {
+    if (pattern.empty()) return text.empty();
+    if (pattern[0] == '*') {
+        for (std::size_t skip = 0; skip <= text.size(); ++skip)
+            if (wildcard_match(text.substr(skip), pattern.substr(1))) return true;
+        return false;
+    }
+    return !text.empty() && (pattern[0] == '?' || pattern[0] == text[0]) &&
+           wildcard_match(text.substr(1), pattern.substr(1));
+}
+
+// A comma-separated list of patterns as sshd reads it: a matching "!pattern" rules the name
+// out, otherwise any matching pattern lets it in.
+bool name_in_list(const std::string& name, const std::string& list) {
+    bool matched = false;
+    std::stringstream patterns(list);
+    for (std::string pattern; std::getline(patterns, pattern, ',');) {
+        if (pattern.starts_with("!")) {
+            if (wildcard_match(name, std::string_view(pattern).substr(1))) return false;
+        } else {
+            matched |= wildcard_match(name, pattern);
+        }
+    }
+    return matched;
+}
+
+// Whether root can meet a Match line's criteria (all of which must hold): only a User
+// criterion tells; root may log in from any address and be in any group.
+bool may_apply_to_root(const std::string& criteria) {
+    const std::vector<std::string> words = split_words(criteria);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string keyword = lower(words[i]);
+        if (keyword == "all" || i + 1 >= words.size()) continue;
+        if (keyword == "user" && !name_in_list("root", words[i + 1])) return false;
+        ++i;
+    }
+    return true;
+}
+
 class FileReader {
   public:
     FileReader(std::string root, SshdConfig& config, Report& report)
@@ -106,7 +147,8 @@ class FileReader {
 
   private:
     SshdSettings* start_match(const std::string& criteria) {
-        config_.matches.push_back(SshdSettings{"sshd (Match " + criteria + ")", {}});
+        config_.matches.push_back(
+            SshdSettings{"sshd (Match " + criteria + ")", {}, may_apply_to_root(criteria)});
         return &config_.matches.back();
     }
 
@@ -244,7 +286,7 @@ std::vector<Finding> sshd_findings(const SshdSettings& global, const SshdSetting
                          ": that ssh login is never asked for a code");
     }
     const std::string root_login = lower(settings.get("permitrootlogin", "prohibit-password"));
-    if (key_alone && root_login != "no")
+    if (key_alone && root_login != "no" && (match == nullptr || match->may_apply_to_root))
         add("permitrootlogin", "PermitRootLogin " + root_login +
                                    ": root logs in over ssh with a key alone, without a code");
     return findings;
@@ -266,17 +308,15 @@ bool read_sshd_files(const std::string& root, SshdConfig& config, Report& report
 
 namespace {
 
-// Runs `SSHD -T EXTRA...` (by its path, no shell), stderr with stdout; its output, or
-// nullopt with `error` set.
-std::optional<std::string> run_sshd_t(const char* sshd, const std::vector<std::string>& extra,
-                                      std::string& error) {
+// Runs `SSHD -T` (by its path, no shell), stderr with stdout; its output, or nullopt with
+// `error` set.
+std::optional<std::string> run_sshd_t(const char* sshd, std::string& error) {
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
         error = "cannot run sshd -T";
         return std::nullopt;
     }
     std::vector<std::string> words = {sshd, "-T"};
-    words.insert(words.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
@@ -305,10 +345,9 @@ std::optional<std::string> run_sshd_t(const char* sshd, const std::vector<std::s
     return output;
 }
 
-// Runs sshd -T with the given extra arguments into `settings`; false with `error` set.
-bool read_sshd_t_output(const char* sshd, const std::vector<std::string>& extra,
-                        SshdSettings& settings, std::string& error) {
-    const std::optional<std::string> output = run_sshd_t(sshd, extra, error);
+// Runs sshd -T into `settings`; false with `error` set.
+bool read_sshd_t_output(const char* sshd, SshdSettings& settings, std::string& error) {
+    const std::optional<std::string> output = run_sshd_t(sshd, error);
     if (!output) return false;
     std::stringstream lines(*output);
     for (std::string line; std::getline(lines, line);) {
@@ -336,17 +375,19 @@ bool read_sshd_t(SshdConfig& config, Report& report) {
     }
     std::string error;
     config.global.label = "sshd";
-    if (!read_sshd_t_output(sshd, {}, config.global, error)) {
+    if (!read_sshd_t_output(sshd, config.global, error)) {
         report.note("sshd: " + error + "; sshd not checked");
         report.incomplete = true;
         return false;
     }
-    // Match blocks apply only for a given connection: ask for root's, the account most
-    // often given its own rules.
-    SshdSettings root_settings{"sshd (for root)", {}};
-    if (read_sshd_t_output(sshd, {"-C", "user=root,host=localhost,addr=127.0.0.1"}, root_settings,
-                           error))
-        config.matches.push_back(std::move(root_settings));
+    // sshd -T leaves out the Match blocks, which apply only to some connections: read them
+    // from the files and check each over sshd's global values, as --root does.
+    SshdSettings file_globals;
+    FileReader reader("", config, report);
+    if (!reader.read("/etc/ssh/sshd_config", &file_globals, 0)) {
+        report.note("sshd: cannot read /etc/ssh/sshd_config; its Match blocks are not checked");
+        report.incomplete = true;
+    }
     return true;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // sshd's side of the second factor: whether an ssh login goes through the PAM conversation
 // that asks for the code. Read from ROOT/etc/ssh/sshd_config and its Includes (--root), or
-// from `sshd -T` on the running system.
+// from `sshd -T` and the Match blocks of /etc/ssh/sshd_config on the running system.
 #pragma once
 
 #include <deque>
@@ -23,6 +23,7 @@ struct SshdSetting {
 struct SshdSettings {
     std::string label;  // "sshd", "sshd (Match User alice)"
     std::map<std::string, SshdSetting> values;
+    bool may_apply_to_root = true;  // false for a Match block whose User criterion rules root out
 };
 
 struct SshdConfig {
@@ -32,7 +33,8 @@ struct SshdConfig {
 
 // false (with a note) when there is no sshd_config under the root.
 bool read_sshd_files(const std::string& root, SshdConfig& config, Report& report);
-// false (with a note) when sshd is not installed or `sshd -T` fails.
+// The global settings from `sshd -T`, the Match blocks from the files; false (with a note)
+// when sshd is not installed or `sshd -T` fails.
 bool read_sshd_t(SshdConfig& config, Report& report);
 
 void check_sshd(const SshdConfig& config, Report& report);

@@ -98,6 +98,15 @@ std::string module_and_control(const Handler& handler) {
     return handler.module + (handler.kind == HandlerKind::module ? ".so " : " ") + handler.control;
 }
 
+// What the line that brought others into the stack does: "includes" or "substack".
+const char* bringing_in(const Stack& stack, const Source& line) {
+    for (const Handler& handler : stack.handlers)
+        if (handler.kind == HandlerKind::substack && handler.source.file == line.file &&
+            handler.source.line == line.line)
+            return "substack";
+    return "includes";
+}
+
 // The path's lines, indented by include depth; with `ends_asking`, its last line is the
 // pam_totp line about to ask for the code.
 std::vector<std::string> describe_path(const Stack& stack, const Path& path,
@@ -113,7 +122,8 @@ std::vector<std::string> describe_path(const Stack& stack, const Path& path,
             shown_via.resize(i);
             shown_via.push_back(handler.via[i]);
             lines.push_back(std::string(i * 2, ' ') + handler.via[i].file + ":" +
-                            std::to_string(handler.via[i].line) + " includes");
+                            std::to_string(handler.via[i].line) + " " +
+                            bringing_in(stack, handler.via[i]));
         }
         shown_via.resize(handler.via.size());
         std::string text = std::string(handler.via.size() * 2, ' ') + handler.source.file + ":" +
@@ -313,6 +323,23 @@ void report_long_lines(const std::string& service, const Stack& stack, Report& r
                            {}});
 }
 
+// totp-check knows pam_totp by its name: say so where a line loads a file of that name from
+// elsewhere than the module directory.
+void note_other_totp_files(const PamConfigDir& dir, const Stack& stack, Report& report) {
+    for (const Handler& handler : stack.handlers) {
+        if (handler.kind != HandlerKind::module || handler.module != "pam_totp" ||
+            dir.is_module_dir_file(handler.module_path, "pam_totp.so"))
+            continue;
+        const std::string note = line_name(handler) + " loads " + visible(handler.module_path) +
+                                 ", not " +
+                                 (dir.module_dir().empty() ? "the module directory's pam_totp.so"
+                                                           : dir.module_dir() + "/pam_totp.so") +
+                                 ": totp-check takes it to be pam_totp";
+        if (std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end())
+            report.note(note);
+    }
+}
+
 }  // namespace
 
 void check_module_dir(const PamConfigDir& dir, Report& report) {
@@ -381,6 +408,7 @@ void check_service(const PamConfigDir& dir, const std::string& service, TotpConf
         report.note(service + ": libpam cannot set the service up, so nobody logs in through it");
         return;
     }
+    note_other_totp_files(dir, stack, report);
     const std::vector<LineFacts> facts = line_facts(stack, configs);
     const SearchResult found = search_stack(stack, facts, caller_unprivileged(service));
     report_search(service, stack, found, report);

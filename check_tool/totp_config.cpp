@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 namespace totp_check {
 namespace {
@@ -27,6 +28,11 @@ std::vector<std::string> split(const std::string& text, char separator) {
     while (std::getline(in, field, separator)) fields.push_back(field);
     if (!text.empty() && text.back() == separator) fields.emplace_back();
     return fields;
+}
+
+// Where the enrollments are: what decides who counts as not enrolled.
+std::tuple<std::string, std::string, std::string> enrollments_at(const totp::Settings& settings) {
+    return {settings.store, settings.secret_path, settings.state_dir};
 }
 
 // The shells /etc/shells lists (where it cannot be read: any shell but the refusing ones).
@@ -85,6 +91,7 @@ totp::Settings TotpConfigs::line_settings(const Handler& handler) {
     }
     const std::string where = handler.source.file + ":" + std::to_string(handler.source.line);
     if (reported_lines_.insert(where).second) {
+        if (settings.nullok) nullok_lines_.push_back(NullokLine{settings, handler.source});
         for (const totp::ConfigProblem& problem : problems)
             report_.add(Finding{"",
                                 kKindConfig,
@@ -98,10 +105,17 @@ totp::Settings TotpConfigs::line_settings(const Handler& handler) {
 
 void TotpConfigs::check_files() {
     file_settings(totp::kDefaultConfigPath, false);
+    // Counted once for each place enrollments are kept, whether nullok is in a file or is a
+    // line's argument.
+    std::set<std::tuple<std::string, std::string, std::string>> counted;
     for (const auto& [path, settings] : files_) {
         check_state_dir(settings);
-        if (settings.nullok) count_unenrolled(settings, path);
+        if (settings.nullok && counted.insert(enrollments_at(settings)).second)
+            count_unenrolled(settings, path, 0);
     }
+    for (const NullokLine& line : nullok_lines_)
+        if (counted.insert(enrollments_at(line.settings)).second)
+            count_unenrolled(line.settings, line.source.file, line.source.line);
 }
 
 void TotpConfigs::check_state_dir(const totp::Settings& settings) {
@@ -132,7 +146,8 @@ void TotpConfigs::check_state_dir(const totp::Settings& settings) {
     }
 }
 
-void TotpConfigs::count_unenrolled(const totp::Settings& settings, const std::string& where) {
+void TotpConfigs::count_unenrolled(const totp::Settings& settings, const std::string& file,
+                                   int line) {
     std::string message = "nullok is on: users who have not enrolled log in without a code";
     std::ifstream passwd(under_root("/etc/passwd"));
     std::ifstream shells_file(under_root("/etc/shells"));
@@ -162,7 +177,7 @@ void TotpConfigs::count_unenrolled(const totp::Settings& settings, const std::st
         message += ": " + std::to_string(unenrolled) + " of the " + std::to_string(accounts) +
                    " accounts with a login shell have not enrolled";
     }
-    report_.add(Finding{"", kKindNullok, where, 0, message, {}});
+    report_.add(Finding{"", kKindNullok, file, line, message, {}});
 }
 
 }  // namespace totp_check

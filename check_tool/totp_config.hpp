@@ -27,15 +27,22 @@ class TotpConfigs {
     void check_files();
 
   private:
+    // Settings with nullok from a line's arguments, and the first line that has them.
+    struct NullokLine {
+        totp::Settings settings;
+        Source source;
+    };
+
     const totp::Settings& file_settings(const std::string& path, bool explicit_path);
     void check_state_dir(const totp::Settings& settings);
-    void count_unenrolled(const totp::Settings& settings, const std::string& where);
+    void count_unenrolled(const totp::Settings& settings, const std::string& file, int line);
     std::string under_root(const std::string& path) const;
 
     std::string root_;
     Report& report_;
     std::map<std::string, totp::Settings> files_;
     std::set<std::string> reported_lines_;
+    std::vector<NullokLine> nullok_lines_;
 };
 
 }  // namespace totp_check

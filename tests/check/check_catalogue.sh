@@ -120,7 +120,7 @@ for profile in local sssd; do
         "$(sed "s/line [0-9]* pam_unix/line 3 pam_unix/; s/pam_totp on line [0-9]*/pam_totp on line 4/" <<<"$out")"
     check_output "authselect $profile: sshd's substack password-auth is named" \
         "sshd: password-auth line" "$out"
-    check_output "authselect $profile: the path shows the substack line" "sshd:2 includes" "$out"
+    check_output "authselect $profile: the path shows the substack line" "sshd:2 substack" "$out"
 done
 
 # --- broken variants of Debian's stack
@@ -229,6 +229,17 @@ check_output "nullok: the accounts that are not enrolled are counted" \
 check_output "nullok: reported on the service as nullok, not as a bypass" \
     "sshd: with nullok, a user who has not enrolled gets in without a code (common-auth line 25" "$out"
 check_no_output "nullok: no bypass reported" "ends the stack" "$out"
+
+root=$(debian_root nullok_argument)
+sed -i 's/^auth\trequired\t\t\tpam_totp.so/& nullok/' "$root/etc/pam.d/common-auth"
+run "$root"
+check "nullok as a module argument: exit 1" test "$rc" -eq 1
+check_output "nullok as a module argument: the accounts that are not enrolled are counted" \
+    "nullok is on: users who have not enrolled log in without a code: 2 of the 3 accounts with a login shell have not enrolled [common-auth:25]" "$out"
+printf '[global]\nnullok = yes\n' > "$root/etc/security/pam_totp.conf"
+run "$root"
+check "nullok in the file and as an argument, one state directory: counted once" \
+    test "$(grep -c "nullok is on" <<<"$out")" -eq 1
 
 root=$(debian_root config_unsafe)
 chmod 0666 "$root/etc/security/pam_totp.conf"
@@ -342,6 +353,23 @@ rm "$root/lib/x86_64-linux-gnu/security/pam_totp.so"
 run "$root" --service vpn
 check "pam_totp.so not installed: no way in either (every login fails): exit 0" test "$rc" -eq 0
 
+# --- pam_totp is trusted by its name: a note where it is not the module directory's
+root=$(debian_root totp_elsewhere)
+mkdir -p "$root/opt/other"
+: > "$root/opt/other/pam_totp.so"
+printf '%s\n' 'auth [success=1 default=ignore] pam_unix.so' 'auth requisite pam_deny.so' \
+    'auth required /opt/other/pam_totp.so' > "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check "pam_totp loaded from another directory: a note, not a finding (exit 0)" test "$rc" -eq 0
+check_output "pam_totp loaded from another directory: the note names the line and both paths" \
+    "note: vpn line 3 loads /opt/other/pam_totp.so, not /lib/x86_64-linux-gnu/security/pam_totp.so: totp-check takes it to be pam_totp" \
+    "$out"
+sed -i 's|/opt/other/pam_totp.so|/lib/x86_64-linux-gnu/security/pam_totp.so|' "$root/etc/pam.d/vpn"
+run "$root" --service vpn
+check_no_output "pam_totp named by the module directory's full path: no note" "takes it to be pam_totp" "$out"
+run "$root"
+check_no_output "pam_totp named without a directory: no note" "takes it to be pam_totp" "$out"
+
 # --- sshd
 root=$(debian_root sshd_publickey)
 sed -i 's/^AuthenticationMethods .*/AuthenticationMethods publickey/' \
@@ -376,6 +404,23 @@ check "a Match block allowing a key alone: exit 1" test "$rc" -eq 1
 check_output "a Match block: named" \
     "sshd (Match User deploy): AuthenticationMethods allows publickey alone" "$out"
 
+root=$(debian_root sshd_match_user)
+printf 'Match User alice\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match User alice: alice's key alone is named" \
+    "sshd (Match User alice): AuthenticationMethods allows publickey alone" "$out"
+check_no_output "Match User alice: no root finding from a block that cannot apply to root" \
+    "root logs in over ssh with a key alone" "$out"
+printf 'Match User *,!alice\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match User *,!alice applies to root: the root finding" \
+    "sshd (Match User *,!alice): PermitRootLogin prohibit-password: root logs in over ssh with a key alone" "$out"
+root=$(debian_root sshd_match_address_root)
+printf 'Match Address 10.0.0.0/8\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+run "$root"
+check_output "Match Address applies to root too: the root finding" \
+    "sshd (Match Address 10.0.0.0/8): PermitRootLogin prohibit-password: root logs in" "$out"
+
 root=$(debian_root sshd_match_all)
 printf 'Match all\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
 run "$root"
@@ -393,6 +438,63 @@ sed -i 's/^\(KbdInteractiveAuthentication yes\)/\1 # the code/' \
     "$root/etc/ssh/sshd_config.d/00-pam_totp.conf"
 run "$root"
 check_no_output "a trailing comment is not part of the value" "KbdInteractiveAuthentication no" "$out"
+
+# --- sshd without --root: sshd -T for the global settings, the files for the Match blocks.
+# run_default_mode ROOT [ARGS]: totp-check without --root in a private mount namespace where
+# ROOT's /etc/ssh, /etc/pam.d and /etc/security are bound over the host's and /run is a
+# private tmpfs (sshd -T needs /run/sshd); the host's files are never touched. Sets out and
+# rc; rc 77 when there is no namespace or no sshd.
+run_default_mode() {
+    local root=$1
+    shift
+    if [ ! -x /usr/sbin/sshd ] || ! unshare --mount --propagation private true 2>/dev/null; then
+        out="no private mount namespace or no /usr/sbin/sshd"
+        rc=77
+        return
+    fi
+    [ -e "$root/etc/ssh/ssh_host_ed25519_key" ] ||
+        ssh-keygen -q -t ed25519 -N '' -f "$root/etc/ssh/ssh_host_ed25519_key"
+    out=$(unshare --mount --propagation private -- sh -c '
+        root=$1 tool=$2
+        shift 2
+        for dir in ssh pam.d security; do mount --bind "$root/etc/$dir" "/etc/$dir" || exit 99; done
+        mount -t tmpfs -o mode=0755 private-run /run && mkdir /run/sshd || exit 99
+        exec "$tool" "$@"' sh "$root" "$tool" "$@" 2>&1)
+    rc=$?
+}
+# check_default_mode NAME ROOT NEEDLE: NEEDLE is in the default mode's report (skipped with a
+# line saying why where the namespace or sshd is missing).
+check_default_mode() {
+    local name=$1 root=$2 needle=$3
+    run_default_mode "$root" --service sshd
+    if [ "$rc" -eq 77 ]; then
+        echo "skip - $name: $out"
+        return
+    fi
+    check "$name: exit 1" test "$rc" -eq 1
+    check_output "$name: named" "$needle" "$out"
+}
+
+root=$(debian_root sshd_t_clean)
+run_default_mode "$root" --service sshd
+if [ "$rc" -ne 77 ]; then
+    check_no_output "sshd -T of the shipped drop-in: no sshd finding" "sshd (" "$out"
+    check_no_output "sshd -T of the shipped drop-in: no AuthenticationMethods finding" \
+        "AuthenticationMethods allows" "$out"
+fi
+root=$(debian_root sshd_t_match_address)
+printf 'Match Address 10.0.0.0/8\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+check_default_mode "without --root, a Match Address block allowing a key alone" "$root" \
+    "sshd (Match Address 10.0.0.0/8): AuthenticationMethods allows publickey alone"
+root=$(debian_root sshd_t_match_group)
+printf 'Match Group sudo\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"
+check_default_mode "without --root, a Match Group block allowing a key alone" "$root" \
+    "sshd (Match Group sudo): AuthenticationMethods allows publickey alone"
+root=$(debian_root sshd_t_match_included)
+printf 'Match User deploy\n    AuthenticationMethods publickey\n' \
+    > "$root/etc/ssh/sshd_config.d/50-deploy.conf"
+check_default_mode "without --root, a Match block in an included file" "$root" \
+    "sshd (Match User deploy): AuthenticationMethods allows publickey alone"
 
 # --- output and exit codes
 root=$(debian_root json)
@@ -413,6 +515,20 @@ report = json.loads(sys.argv[1])
 finding = [f for f in report["findings"] if f["service"] == "sudo"][0]
 assert report["status"] == 1 and finding["kind"] == "bypass"
 assert finding["file"] == "sudo" and finding["line"] == 1, finding' "$out"
+
+root=$(debian_root json_bytes)
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\377')"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\303\251')"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\355\240\200')"
+printf '%s\n' 'auth sufficient pam_permit.so' > "$root/etc/pam.d/$(printf 'vpn\342\202')"
+"$tool" --root "$root" --json > "$work/bytes.json"
+check "--json: file names that are not UTF-8 still give valid UTF-8 JSON" python3 -c '
+import json, sys
+report = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert "vpn\u00ff" in report["services"], report["services"]
+assert "vpn\u00e9" in report["services"], report["services"]
+assert "vpn\u00ed\u00a0\u0080" in report["services"], "a UTF-16 surrogate is not UTF-8"
+assert "vpn\u00e2\u0082" in report["services"], "a cut sequence"' "$work/bytes.json"
 
 run "$work/nothing-here"
 check "no pam.d: exit 2" test "$rc" -eq 2
