@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "monitor.hpp"
 
-#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -25,25 +24,9 @@ namespace {
 constexpr int kHour = 3600;
 constexpr std::size_t kQueueCapacity = 256;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
-constexpr std::size_t kMaxIpLength = 64;
 
 Message reply(Answer answer, const std::vector<std::string_view>& fields = {}) {
     return make_message(static_cast<std::uint8_t>(answer), fields);
-}
-
-// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's
-// network); nullopt if `ip` is not an address.
-std::optional<std::string> address_key(std::string_view ip) {
-    if (ip.size() > kMaxIpLength) return std::nullopt;
-    const std::string text(ip);
-    in_addr v4{};
-    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return text;
-    in6_addr v6{};
-    if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return std::nullopt;
-    for (int i = 8; i < 16; ++i) v6.s6_addr[i] = 0;
-    char out[INET6_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET6, &v6, out, sizeof out);
-    return std::string(out) + "/64";
 }
 
 std::string utc_time(std::int64_t when) {
@@ -139,7 +122,7 @@ std::optional<Message> Monitor::answer(const Message& request) {
 // users take the same path and the same time here; the checks run in the background.
 Message Monitor::request_reset(std::string_view ip, std::string_view user) {
     const std::int64_t now = clock_.now();
-    if (!requests_per_ip_.allow(*address_key(ip), now)) {
+    if (!requests_per_ip_.allow(*address_key(ip, requests_per_ip_.crowded()), now)) {
         log_warning("reset request from %s refused: over the limit of %d per hour",
                     totp::printable(ip).c_str(), config_.reset.requests_per_ip);
         return reply(Answer::ip_limited);
@@ -177,7 +160,7 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     const std::int64_t now = clock_.now();
     const Admitted admitted = admit_token(ip, token, now, "password reset with an unusable link");
     if (!admitted.entry) return reply(admitted.refusal);
-    const std::string key = *address_key(ip);
+    const std::string key = *address_key(ip, failures_per_ip_.crowded());
     const std::string& user = admitted.entry->user;
     if (!totp::equal_constant_time(password, repeat)) {
         return reply(Answer::passwords_differ, {user});
@@ -252,7 +235,7 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
 
 Monitor::Admitted Monitor::admit_token(std::string_view ip, std::string_view token,
                                        std::int64_t now, const char* what) {
-    const std::string key = *address_key(ip);
+    const std::string key = *address_key(ip, failures_per_ip_.crowded());
     if (failures_per_ip_.exhausted(key, now)) return Admitted{std::nullopt, Answer::ip_limited};
     std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
     if (!entry) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +33,11 @@ class EventTimes {
     std::size_t count_ = 0;
 };
 
+// The rate-limit key of a client address: IPv4 (an IPv4-mapped IPv6 address too) as is, IPv6
+// by its /64 (one subscriber's network), or by its /48 when `crowded`; nullopt if `ip` is not
+// an address.
+std::optional<std::string> address_key(std::string_view ip, bool crowded = false);
+
 class RateLimiter {
   public:
     RateLimiter(int limit, int window_seconds, std::size_t max_keys = 65536);
@@ -43,9 +49,13 @@ class RateLimiter {
     // Counts an event if the key has room: exhausted() and record() in one.
     bool allow(std::string_view key, std::int64_t now);
 
+    std::size_t size() const { return events_.size(); }
+    // At least half full: time to count IPv6 by coarser prefixes (see address_key).
+    bool crowded() const { return events_.size() >= max_keys_ / 2; }
+
   private:
     EventTimes* events(std::string_view key, std::int64_t now, bool create);
-    void forget_idle_keys(std::int64_t now);
+    void make_room(std::int64_t now);
 
     std::size_t limit_;
     std::int64_t window_;

@@ -21,6 +21,7 @@
 #include "log.hpp"
 #include "pages.hpp"
 #include "protocol.hpp"
+#include "totp/reset_settings.hpp"
 
 namespace resetd {
 namespace {
@@ -115,7 +116,9 @@ class Web {
           csrf_(std::move(csrf)),
           monitor_(monitor_fd),
           secure_(config.reset.base_url.starts_with("https://")),
-          cookie_name_(secure_ ? "__Host-csrf" : "csrf") {}
+          cookie_name_(secure_ ? "__Host-csrf" : "csrf"),
+          trusted_proxies_(totp::parse_address_prefixes(config.reset.trusted_proxies)
+                               .value_or(std::vector<totp::AddressPrefix>{})) {}
 
     MonitorClient& monitor() { return monitor_; }
 
@@ -316,26 +319,26 @@ class Web {
                (secure_ ? "; Secure" : "");
     }
 
-    // From the configured proxy header when set and valid, else the peer.
+    // From the configured proxy header when the peer is a trusted proxy and the header holds
+    // an address, else the peer: anyone else could pick the address the limits count.
     std::string client_ip(MHD_Connection* connection) const {
-        if (!config_.reset.client_ip_header.empty()) {
+        const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const sockaddr* peer = info != nullptr ? info->client_addr : nullptr;
+        if (peer != nullptr && !config_.reset.client_ip_header.empty() &&
+            totp::address_in_prefixes(peer, trusted_proxies_)) {
             if (auto forwarded = canonical_address(MHD_lookup_connection_value(
                     connection, MHD_HEADER_KIND, config_.reset.client_ip_header.c_str()))) {
                 return *forwarded;
             }
         }
-        const MHD_ConnectionInfo* info =
-            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         char text[INET6_ADDRSTRLEN] = {};
-        if (info != nullptr && info->client_addr != nullptr) {
-            const sockaddr* peer = info->client_addr;
-            if (peer->sa_family == AF_INET) {
-                ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, text,
-                            sizeof text);
-            } else if (peer->sa_family == AF_INET6) {
-                ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, text,
-                            sizeof text);
-            }
+        if (peer != nullptr && peer->sa_family == AF_INET) {
+            ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, text,
+                        sizeof text);
+        } else if (peer != nullptr && peer->sa_family == AF_INET6) {
+            ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, text,
+                        sizeof text);
         }
         return text[0] != '\0' ? text : "0.0.0.0";
     }
@@ -379,6 +382,7 @@ class Web {
     MonitorClient monitor_;
     bool secure_;
     std::string cookie_name_;
+    std::vector<totp::AddressPrefix> trusted_proxies_;
 };
 
 MHD_Result on_request(void* context, MHD_Connection* connection, const char* url,
@@ -413,8 +417,12 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
         return 1;
     }
     Web web(config, std::move(*csrf), monitor_fd);
-    // Behind a proxy every connection comes from the proxy: no per-address limit then.
-    const unsigned per_ip = config.reset.client_ip_header.empty() ? 16 : 0;
+    // Behind a trusted proxy every connection comes from the proxy: no per-address limit then.
+    const bool behind_proxy = !config.reset.client_ip_header.empty() &&
+                              !totp::parse_address_prefixes(config.reset.trusted_proxies)
+                                   .value_or(std::vector<totp::AddressPrefix>{})
+                                   .empty();
+    const unsigned per_ip = behind_proxy ? 0 : 16;
     MHD_Daemon* daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,

@@ -53,6 +53,7 @@ constexpr std::string_view kResetKeys[] = {
     "chroot_dir",
     "site_name",
     "client_ip_header",
+    "trusted_proxies",
     "token_lifetime",
     "max_connections",
     "connection_timeout",

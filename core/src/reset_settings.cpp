@@ -2,7 +2,9 @@
 #include "totp/reset_settings.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <variant>
@@ -117,6 +119,38 @@ bool is_header_name_or_empty(std::string_view value) {
     return true;
 }
 
+bool is_address_prefix_list(std::string_view value) {
+    return parse_address_prefixes(value).has_value();
+}
+
+std::optional<AddressPrefix> parse_address_prefix(std::string_view entry) {
+    const std::size_t slash = entry.find('/');
+    const std::string address(entry.substr(0, slash));
+    AddressPrefix prefix;
+    if (::inet_pton(AF_INET, address.c_str(), prefix.bytes.data()) != 1) {
+        if (::inet_pton(AF_INET6, address.c_str(), prefix.bytes.data()) != 1) return std::nullopt;
+        prefix.v6 = true;
+    }
+    const int max_bits = prefix.v6 ? 128 : 32;
+    prefix.bits = max_bits;
+    if (slash != std::string_view::npos) {
+        const auto bits = parse_int(entry.substr(slash + 1), 0, max_bits);
+        if (!bits) return std::nullopt;
+        prefix.bits = *bits;
+    }
+    return prefix;
+}
+
+bool prefix_matches(const AddressPrefix& prefix, bool v6, const unsigned char* bytes) {
+    if (prefix.v6 != v6) return false;
+    const int whole = prefix.bits / 8;
+    if (!std::equal(bytes, bytes + whole, prefix.bytes.begin())) return false;
+    const int rest = prefix.bits % 8;
+    if (rest == 0) return true;
+    const unsigned mask = (0xFFu << (8 - rest)) & 0xFFu;
+    return (bytes[whole] & mask) == (prefix.bytes[static_cast<std::size_t>(whole)] & mask);
+}
+
 bool is_subject(std::string_view value) {
     return !value.empty() && value.size() <= kMaxSubjectLength && !has_control(value);
 }
@@ -152,6 +186,9 @@ constexpr Key kKeys[] = {
         is_site_name, "0-64 characters, no control characters"}},
     {"client_ip_header", TextKey{[](ResetSettings& s) -> std::string& {
         return s.client_ip_header; }, is_header_name_or_empty, "a header name or nothing"}},
+    {"trusted_proxies", TextKey{[](ResetSettings& s) -> std::string& {
+        return s.trusted_proxies; }, is_address_prefix_list,
+        "addresses or ADDRESS/BITS prefixes, or nothing"}},
     {"token_lifetime", IntKey{[](ResetSettings& s) -> int& { return s.token_lifetime; },
         10, 86400}},
     {"max_connections", IntKey{[](ResetSettings& s) -> int& { return s.max_connections; },
@@ -231,6 +268,40 @@ void load_reset_settings(const std::string& path, ResetSettings& settings,
     if (settings.base_url.empty()) {
         problems.push_back({"base_url is not set in [reset]: links need it", true});
     }
+}
+
+std::optional<std::vector<AddressPrefix>> parse_address_prefixes(std::string_view list) {
+    constexpr std::string_view kSeparators = " \t,";
+    std::vector<AddressPrefix> prefixes;
+    while (!list.empty()) {
+        const std::size_t start = list.find_first_not_of(kSeparators);
+        if (start == std::string_view::npos) break;
+        list.remove_prefix(start);
+        const std::size_t end = std::min(list.find_first_of(kSeparators), list.size());
+        const auto prefix = parse_address_prefix(list.substr(0, end));
+        if (!prefix) return std::nullopt;
+        prefixes.push_back(*prefix);
+        list.remove_prefix(end);
+    }
+    return prefixes;
+}
+
+bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>& prefixes) {
+    const unsigned char* bytes = nullptr;
+    bool v6 = false;
+    if (peer->sa_family == AF_INET) {
+        bytes = reinterpret_cast<const unsigned char*>(
+            &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr);
+    } else if (peer->sa_family == AF_INET6) {
+        const in6_addr& address = reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr;
+        v6 = !IN6_IS_ADDR_V4MAPPED(&address);
+        bytes = v6 ? address.s6_addr : address.s6_addr + 12;
+    } else {
+        return false;
+    }
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](const AddressPrefix& prefix) {
+        return prefix_matches(prefix, v6, bytes);
+    });
 }
 
 std::vector<std::string_view> reset_setting_names() {

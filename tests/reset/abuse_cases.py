@@ -504,6 +504,22 @@ def requests_per_address_are_limited():
     check("another address is still served", new_client().request_link("nobody-x")[0] == 200)
 
 
+def forwarded_address_is_not_believed_from_an_untrusted_peer():
+    # client_ip_header is set but trusted_proxies is empty: any local user reaching the
+    # loopback listener could otherwise rotate the header to escape every per-address limit.
+    statuses = [Client(ARGS.untrusted_base, "192.0.2.%d" % i).request_link(f"nobody-u{i}")[0]
+                for i in range(1, 9)]
+    check("rotating X-Real-IP from a peer that is no trusted proxy is limited after five",
+          statuses == [200] * 5 + [429] * 3, statuses)
+
+
+def forwarded_address_is_believed_from_a_trusted_proxy():
+    statuses = [Client(ARGS.base, "192.0.2.%d" % i).request_link(f"nobody-t{i}")[0]
+                for i in range(101, 109)]
+    check("X-Real-IP from a trusted proxy gives each address its own limit",
+          statuses == [200] * 8, statuses)
+
+
 def link_guesses_per_address_are_limited():
     client = Client(ARGS.base, "198.51.100.9")
     statuses = []
@@ -528,7 +544,7 @@ def main():
     global ARGS
     parser = argparse.ArgumentParser()
     for name in ("base", "short-base", "mail", "state", "secret", "old-password", "log",
-                 "code-helper"):
+                 "code-helper", "untrusted-base"):
         parser.add_argument("--" + name, required=True)
     ARGS = parser.parse_args()
 
@@ -545,6 +561,8 @@ def main():
     mails_per_account_are_limited()
     requests_per_address_are_limited()
     link_guesses_per_address_are_limited()
+    forwarded_address_is_not_believed_from_an_untrusted_peer()
+    forwarded_address_is_believed_from_a_trusted_proxy()
     logs_hold_no_token_code_or_password()
 
     print(f"{PASSED} passed, {FAILED} failed")

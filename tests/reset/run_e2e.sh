@@ -155,7 +155,9 @@ pids+=($!)
 wait_for "the SMTP server start" 10 test -e "$work/mail/ready"
 
 # --- the service ---
-# write_config PORT LIFETIME: the whole pam_totp.conf for one instance.
+# write_config PORT LIFETIME [TRUSTED_PROXIES]: the whole pam_totp.conf for one instance;
+# the test client passes X-Real-IP from loopback, so the instances trust 127.0.0.1 unless
+# told otherwise.
 write_config() {
     sandbox_write_file "/etc/security/pam_totp-$1.conf" 0644 root:root <<EOF
 [global]
@@ -168,6 +170,7 @@ base_url = http://127.0.0.1:$1/
 listen = 127.0.0.1:$1
 site_name = Example Lab
 client_ip_header = X-Real-IP
+trusted_proxies = ${3-127.0.0.1}
 token_lifetime = $2
 requests_per_ip = 5
 failures_per_ip = 8
@@ -180,9 +183,9 @@ smtp_timeout = 5
 EOF
 }
 
-# start_resetd PORT LIFETIME: starts an instance, waits until it answers.
+# start_resetd PORT LIFETIME [TRUSTED_PROXIES]: starts an instance, waits until it answers.
 start_resetd() {
-    write_config "$1" "$2"
+    write_config "$@"
     # No leak check: LeakSanitizer cannot stop the threads of a chrooted, non-dumpable
     # process; the unit tests cover the same code with it.
     ASAN_OPTIONS=detect_leaks=0 "$resetd" --config "/etc/security/pam_totp-$1.conf" \
@@ -200,6 +203,8 @@ case "$mode" in
 abuse)
     short_port=$(free_port)
     start_resetd "$short_port" 10
+    untrusted_port=$(free_port)
+    start_resetd "$untrusted_port" 900 ""
     web_pid=$(pgrep -P "$resetd_pid")
     status=/proc/$web_pid/status
     web_uid=$(id -u totp-resetd)
@@ -227,7 +232,8 @@ abuse)
     check "the configured address is then not opened" \
         sh -c "! curl -s 'http://127.0.0.1:$configured_port/' >/dev/null"
 
-    args=(--base "$base" --short-base "http://127.0.0.1:$short_port/" --mail "$work/mail"
+    args=(--base "$base" --short-base "http://127.0.0.1:$short_port/"
+        --untrusted-base "http://127.0.0.1:$untrusted_port/" --mail "$work/mail"
         --state "$state_dir" --secret "$secret" --old-password "$old_password"
         --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code")
     check "abuse cases" "$python" "$here/abuse_cases.py" "${args[@]}"

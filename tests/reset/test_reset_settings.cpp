@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The [reset] keys of totp-resetd: what a good value is, what is refused, and that the
 // shipped pam_totp.conf loads with only the required base_url missing.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +102,49 @@ static void names_and_texts_refuse_control_characters(void**) {
     assert_true(accepted("chroot_dir", ""));
 }
 
+static sockaddr_in6 ipv6_peer(const char* text) {
+    sockaddr_in6 peer{};
+    peer.sin6_family = AF_INET6;
+    assert_int_equal(::inet_pton(AF_INET6, text, &peer.sin6_addr), 1);
+    return peer;
+}
+
+static void trusted_proxies_take_addresses_and_prefixes_only(void**) {
+    assert_true(accepted("trusted_proxies", ""));
+    assert_true(accepted("trusted_proxies", "127.0.0.1"));
+    assert_true(accepted("trusted_proxies", "10.0.0.0/8, 2001:db8::/32 ::1"));
+    assert_false(accepted("trusted_proxies", "10.0.0.0/33"));
+    assert_false(accepted("trusted_proxies", "2001:db8::/129"));
+    assert_false(accepted("trusted_proxies", "proxy.example.org"));
+    assert_false(accepted("trusted_proxies", "10.0.0.1/"));
+    assert_false(accepted("trusted_proxies", "10.0.0.1/-1"));
+}
+
+static void a_peer_is_trusted_only_inside_a_listed_prefix(void**) {
+    const auto proxies = totp::parse_address_prefixes("10.1.2.0/23 2001:db8:1::/48 127.0.0.1");
+    assert_true(proxies.has_value());
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    const auto trusted = [&](const char* text) {
+        assert_int_equal(::inet_pton(AF_INET, text, &v4.sin_addr), 1);
+        return totp::address_in_prefixes(reinterpret_cast<const sockaddr*>(&v4), *proxies);
+    };
+    assert_true(trusted("10.1.3.200"));
+    assert_false(trusted("10.1.4.1"));
+    assert_true(trusted("127.0.0.1"));
+    assert_false(trusted("127.0.0.2"));
+    const auto trusted6 = [&](const char* text) {
+        const sockaddr_in6 peer = ipv6_peer(text);
+        return totp::address_in_prefixes(reinterpret_cast<const sockaddr*>(&peer), *proxies);
+    };
+    assert_true(trusted6("2001:db8:1:ffff::1"));
+    assert_false(trusted6("2001:db8:2::1"));
+    assert_true(trusted6("::ffff:127.0.0.1"));  // a dual-stack listener's IPv4 peer
+    assert_false(trusted6("::1"));
+    assert_false(totp::address_in_prefixes(reinterpret_cast<const sockaddr*>(&v4),
+                                           *totp::parse_address_prefixes("")));
+}
+
 static void mail_keys_are_left_to_the_mail_loader_and_unknown_keys_reported(void**) {
     totp::ResetSettings settings;
     assert_true(apply(settings, "smtp_url", "anything at all").empty());
@@ -180,6 +225,8 @@ int main() {
         cmocka_unit_test(listen_takes_an_address_and_port),
         cmocka_unit_test(numbers_are_checked_against_their_ranges),
         cmocka_unit_test(names_and_texts_refuse_control_characters),
+        cmocka_unit_test(trusted_proxies_take_addresses_and_prefixes_only),
+        cmocka_unit_test(a_peer_is_trusted_only_inside_a_listed_prefix),
         cmocka_unit_test(mail_keys_are_left_to_the_mail_loader_and_unknown_keys_reported),
         cmocka_unit_test(shipped_file_uncommented_lacks_only_base_url),
         cmocka_unit_test(correct_global_keys_are_not_flagged_by_the_reset_service),

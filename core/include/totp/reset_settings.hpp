@@ -3,6 +3,10 @@
 // pam_totp.conf, except the SMTP keys, which load_mail_settings (mail.hpp) reads.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +22,7 @@ struct ResetSettings {
     std::string chroot_dir = "/run/totp-resetd";  // empty directory the web process is confined to
     std::string site_name;                        // empty: the host name
     std::string client_ip_header;  // empty: the peer address; else e.g. X-Real-IP from the proxy
+    std::string trusted_proxies;   // peers whose client_ip_header is believed (addresses, CIDRs)
     int token_lifetime = 900;      // seconds a link stays valid
     int max_connections = 64;
     int connection_timeout = 30;  // seconds of silence before a connection is dropped
@@ -40,6 +45,20 @@ void apply_reset_setting(ResetSettings& settings, std::string_view key, std::str
 // file is an error: base_url is required). Afterwards a missing base_url is a problem too.
 void load_reset_settings(const std::string& path, ResetSettings& settings,
                          std::vector<ConfigProblem>& problems);
+
+// One entry of trusted_proxies: the first `bits` bits of an IPv4 (4 bytes) or IPv6 address.
+struct AddressPrefix {
+    bool v6 = false;
+    std::array<unsigned char, 16> bytes{};
+    int bits = 0;
+};
+
+// "ADDRESS[/BITS] ..." separated by spaces or commas; nullopt if any entry is not one.
+std::optional<std::vector<AddressPrefix>> parse_address_prefixes(std::string_view list);
+
+// True if `peer` (AF_INET or AF_INET6; an IPv4-mapped IPv6 address as its IPv4 address)
+// falls in one of `prefixes`.
+bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>& prefixes);
 
 // Every key apply_reset_setting assigns (for documentation checks).
 std::vector<std::string_view> reset_setting_names();
