@@ -113,7 +113,7 @@ Result<std::vector<std::string>> local_names_of(uid_t uid) {
                           std::string("cannot read ") + kPasswdFile + ": " + std::strerror(errno));
     }
     std::vector<std::string> names;
-    std::vector<char> buffer(4096);
+    std::vector<char> buffer(kFirstLookupBuffer);
     for (;;) {
         passwd entry{};
         passwd* found = nullptr;
@@ -122,10 +122,11 @@ Result<std::vector<std::string>> local_names_of(uid_t uid) {
             buffer.resize(buffer.size() * 2);
             continue;
         }
-        if (error == ENOENT || found == nullptr) break;  // end of file
-        if (error != 0) {
-            return make_error(
-                Errc::io, std::string("cannot read ") + kPasswdFile + ": " + std::strerror(error));
+        if (error == ENOENT) break;  // end of file
+        // A read error must not look like the end: a name after it would go unseen.
+        if (error != 0 || found == nullptr) {
+            return make_error(Errc::io, std::string("cannot read ") + kPasswdFile + ": " +
+                                            std::strerror(error != 0 ? error : EIO));
         }
         if (entry.pw_uid == uid && entry.pw_name != nullptr) names.emplace_back(entry.pw_name);
     }
