@@ -22,7 +22,11 @@ namespace resetd {
 namespace {
 
 constexpr int kHour = 3600;
-constexpr std::size_t kQueueCapacity = 256;
+// One waiting job per account (work_queue.hpp): room for this many accounts at once.
+constexpr std::size_t kQueueCapacity = 4096;
+// Refusal lines of one kind: this many per minute, then a count of the ones held back.
+constexpr int kRefusalLinesPerMinute = 20;
+constexpr int kMinute = 60;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
 
 Message reply(Answer answer, const std::vector<std::string_view>& fields = {}) {
@@ -53,7 +57,29 @@ Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& cl
       requests_per_ip_(config_.reset.requests_per_ip, kHour),
       failures_per_ip_(config_.reset.failures_per_ip, kHour),
       mails_per_account_(config_.reset.mails_per_account, kHour),
+      over_limit_log_("reset requests over the limit", kRefusalLinesPerMinute, kMinute),
+      bad_name_log_("reset requests for invalid user names", kRefusalLinesPerMinute, kMinute),
+      bad_link_log_("unusable reset links", kRefusalLinesPerMinute, kMinute),
+      no_mail_log_("reset requests that send no mail", kRefusalLinesPerMinute, kMinute),
+      mail_limit_log_("reset mails over the limit", kRefusalLinesPerMinute, kMinute),
+      queue_full_log_("mail requests dropped (queue full)", 1, kMinute),
       queue_(kQueueCapacity) {}
+
+bool Monitor::may_log(LogThrottle& throttle, std::int64_t now) {
+    if (!throttle.admit(now)) return false;
+    if (const std::uint64_t held = throttle.last_held_back(); held > 0) {
+        log_warning("%llu log lines held back: %s", static_cast<unsigned long long>(held),
+                    throttle.kind());
+    }
+    return true;
+}
+
+void Monitor::post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now) {
+    if (queue_.post(key, std::move(job)) == Posted::full && may_log(queue_full_log_, now)) {
+        log_error("mail queue full (%zu accounts waiting for mail): requests dropped",
+                  kQueueCapacity);
+    }
+}
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
     const auto stop_web = [&](int status) {
@@ -123,22 +149,22 @@ std::optional<Message> Monitor::answer(const Message& request) {
 Message Monitor::request_reset(std::string_view ip, std::string_view user) {
     const std::int64_t now = clock_.now();
     if (!requests_per_ip_.allow(*address_key(ip, requests_per_ip_.crowded()), now)) {
-        log_warning("reset request from %s refused: over the limit of %d per hour",
-                    totp::printable(ip).c_str(), config_.reset.requests_per_ip);
+        if (may_log(over_limit_log_, now))
+            log_warning("reset request from %s refused: over the limit of %d per hour",
+                        totp::printable(ip).c_str(), config_.reset.requests_per_ip);
         return reply(Answer::ip_limited);
     }
     if (!totp::check_username(user)) {
-        log_info("reset requested for an invalid user name '%s' from %s",
-                 totp::printable(user).c_str(), totp::printable(ip).c_str());
+        if (may_log(bad_name_log_, now))
+            log_info("reset requested for an invalid user name '%s' from %s",
+                     totp::printable(user).c_str(), totp::printable(ip).c_str());
         return reply(Answer::accepted);
     }
     log_info("reset requested for '%s' from %s", totp::printable(user).c_str(),
              totp::printable(ip).c_str());
-    if (!queue_.post([this, user = std::string(user), ip = std::string(ip)] {
-            send_reset_link(user, ip);
-        })) {
-        log_error("mail queue full: reset request for '%s' dropped", totp::printable(user).c_str());
-    }
+    post_mail_job(
+        "link " + std::string(user),
+        [this, user = std::string(user), ip = std::string(ip)] { send_reset_link(user, ip); }, now);
     return reply(Answer::accepted);
 }
 
@@ -226,10 +252,9 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
         log_error("could not remove the other reset links of '%s': %s", user.c_str(),
                   dropped.error().message.c_str());
     }
-    if (!queue_.post(
-            [this, user, ip = std::string(ip), now] { send_change_notice(user, ip, now); })) {
-        log_error("mail queue full: change notice for '%s' dropped", user.c_str());
-    }
+    post_mail_job(
+        "notice " + user,
+        [this, user, ip = std::string(ip), now] { send_change_notice(user, ip, now); }, now);
     return reply(Answer::password_changed);
 }
 
@@ -240,7 +265,7 @@ Monitor::Admitted Monitor::admit_token(std::string_view ip, std::string_view tok
     std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
     if (!entry) {
         failures_per_ip_.record(key, now);
-        log_info("%s from %s", what, totp::printable(ip).c_str());
+        if (may_log(bad_link_log_, now)) log_info("%s from %s", what, totp::printable(ip).c_str());
     }
     return Admitted{std::move(entry), Answer::token_invalid};
 }
@@ -295,11 +320,13 @@ std::optional<std::string> Monitor::verified_email(const std::string& user) {
     }
     const auto& state = (*record)->state();
     if (!state) {
-        log_info("no reset mail for '%s': not enrolled", user.c_str());
+        if (may_log(no_mail_log_, clock_.now()))
+            log_info("no reset mail for '%s': not enrolled", user.c_str());
         return std::nullopt;
     }
     if (state->email.empty() || !state->email_verified) {
-        log_info("no reset mail for '%s': no verified email address", user.c_str());
+        if (may_log(no_mail_log_, clock_.now()))
+            log_info("no reset mail for '%s': no verified email address", user.c_str());
         return std::nullopt;
     }
     return state->email;
@@ -312,12 +339,15 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     }
     if (const Eligibility account = check_account(user, config_.uid_min, now);
         account != Eligibility::eligible) {
-        log_info("no reset mail for '%s': %s", totp::printable(user).c_str(), describe(account));
+        if (may_log(no_mail_log_, now))
+            log_info("no reset mail for '%s': %s", totp::printable(user).c_str(),
+                     describe(account));
         return;
     }
     if (!mails_per_account_.allow(user, now)) {
-        log_warning("no reset mail for '%s': %d sent in the last hour already", user.c_str(),
-                    config_.reset.mails_per_account);
+        if (may_log(mail_limit_log_, now))
+            log_warning("no reset mail for '%s': %d sent in the last hour already", user.c_str(),
+                        config_.reset.mails_per_account);
         return;
     }
     const std::optional<std::string> email = verified_email(user);

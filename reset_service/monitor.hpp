@@ -6,10 +6,12 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "log.hpp"
 #include "mail_texts.hpp"
 #include "protocol.hpp"
 #include "rate_limit.hpp"
@@ -73,12 +75,24 @@ class Monitor {
     bool deliver(const std::string& user, const std::string& to, const MailTemplate& texts,
                  const std::string& subject, const Placeholders& values, std::int64_t now);
 
+    // Whether to write a line of this kind now (the throttle's count of held-back lines is
+    // written first when there is one).
+    static bool may_log(LogThrottle& throttle, std::int64_t now);
+    // Queues a mail job, one waiting per key; a full queue is logged (throttled).
+    void post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now);
+
     MonitorConfig config_;
     totp::Store& store_;
     const totp::Clock& clock_;
     RateLimiter requests_per_ip_;    // request thread
     RateLimiter failures_per_ip_;    // request thread
     RateLimiter mails_per_account_;  // worker thread
+    LogThrottle over_limit_log_;     // request thread
+    LogThrottle bad_name_log_;       // request thread
+    LogThrottle bad_link_log_;       // request thread
+    LogThrottle no_mail_log_;        // worker thread
+    LogThrottle mail_limit_log_;     // worker thread
+    LogThrottle queue_full_log_;     // request thread
     WorkQueue queue_;                // last: its thread stops before the rest goes away
 };
 

@@ -14,19 +14,22 @@ WorkQueue::~WorkQueue() {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
         jobs_.clear();
+        waiting_keys_.clear();
     }
     wake_.notify_all();
     thread_.join();
 }
 
-bool WorkQueue::post(std::function<void()> job) {
+Posted WorkQueue::post(const std::string& key, std::function<void()> job) {
     {
         const std::lock_guard lock(mutex_);
-        if (jobs_.size() >= capacity_) return false;
-        jobs_.push_back(std::move(job));
+        if (waiting_keys_.contains(key)) return Posted::merged;
+        if (jobs_.size() >= capacity_) return Posted::full;
+        waiting_keys_.insert(key);
+        jobs_.push_back(Job{key, std::move(job)});
     }
     wake_.notify_one();
-    return true;
+    return Posted::queued;
 }
 
 void WorkQueue::run() {
@@ -36,7 +39,10 @@ void WorkQueue::run() {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
             if (stopping_) return;
-            job = std::move(jobs_.front());
+            job = std::move(jobs_.front().run);
+            // From here on a new request for the account queues a new job: this one may
+            // already have read what the new request should change.
+            waiting_keys_.erase(jobs_.front().key);
             jobs_.pop_front();
         }
         try {

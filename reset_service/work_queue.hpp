@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The monitor's background worker: one thread running jobs in order, so that mail (and the
-// account checks that decide whether to send it) never runs on the request path. Bounded:
-// when full, post() refuses the job and the caller logs it.
+// account checks that decide whether to send it) never runs on the request path.
+//
+// Fair under a flood: each job has a key (the account it is for), and a key has at most one
+// job waiting. A second request for an account whose mail is still waiting is merged into
+// it (one link is what the user needs), so requests for one account cannot fill the queue
+// and push out the mail of another. Bounded: when every slot holds a different account,
+// post() refuses the job and the caller reports it.
 #pragma once
 
 #include <condition_variable>
@@ -9,9 +14,17 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 namespace resetd {
+
+enum class Posted {
+    queued,
+    merged,  // a job for the same key was already waiting; this one is not run
+    full,    // no room: this one is not run
+};
 
 class WorkQueue {
   public:
@@ -21,16 +34,21 @@ class WorkQueue {
     WorkQueue(const WorkQueue&) = delete;
     WorkQueue& operator=(const WorkQueue&) = delete;
 
-    // False if the queue is full. A job must not throw (one that does is logged and dropped).
-    bool post(std::function<void()> job);
+    // A job must not throw (one that does is logged and dropped).
+    Posted post(const std::string& key, std::function<void()> job);
 
   private:
+    struct Job {
+        std::string key;
+        std::function<void()> run;
+    };
     void run();
 
     std::size_t capacity_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<std::function<void()>> jobs_;
+    std::deque<Job> jobs_;
+    std::set<std::string> waiting_keys_;  // the keys in jobs_
     bool stopping_ = false;
     std::thread thread_;  // last: started once everything above exists
 };
