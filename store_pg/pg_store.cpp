@@ -308,7 +308,8 @@ std::string recovery_context(std::string_view user) {
 
 constexpr const char* kSelectUser =
     "SELECT algorithm, digits, period, secret, last_step, failures, locked_until, recovery, "
-    "created, email, email_verified FROM pam_totp_users WHERE username = $1 FOR UPDATE";
+    "created, email, email_verified, email_mails, email_mails_since FROM pam_totp_users "
+    "WHERE username = $1 FOR UPDATE";
 
 // One row of kSelectUser, decrypted and validated.
 Result<UserState> decode_row(const PGresult* row, std::string_view user, const SecretBytes& key) {
@@ -359,11 +360,16 @@ Result<UserState> decode_row(const PGresult* row, std::string_view user, const S
     }
     state.email = std::string(field(9));
     state.email_verified = field(10) == "t";
+    const auto mails = to_int<std::uint32_t>(field(11));
+    const auto mails_since = to_int<std::int64_t>(field(12));
+    if (!mails || !mails_since) return corrupt("bad email mail count");
+    state.email_mails = *mails;
+    state.email_mails_since = *mails_since;
     if (Status valid = validate(state); !valid) return corrupt(valid.error().message);
     return state;
 }
 
-// The columns of a state, encrypted where they must be: $2 .. $12 of the writes below.
+// The columns of a state, encrypted where they must be: $2 .. $14 of the writes below.
 Result<std::vector<std::optional<std::string>>> encode_row(const UserState& state,
                                                            std::string_view user,
                                                            const SecretBytes& key) {
@@ -397,27 +403,32 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
         std::to_string(state.created),
         state.email,
         state.email_verified ? "true" : "false",
+        std::to_string(state.email_mails),
+        std::to_string(state.email_mails_since),
     };
 }
 
 constexpr const char* kInsertUser =
     "INSERT INTO pam_totp_users (username, algorithm, digits, period, secret, last_step, "
-    "failures, locked_until, recovery, created, email, email_verified) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    "failures, locked_until, recovery, created, email, email_verified, email_mails, "
+    "email_mails_since) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
-// $13 is the step we read. A step that moves forward must still be newer than the stored
+// $15 is the step we read. A step that moves forward must still be newer than the stored
 // one (no other server used it); anything else must find the row as we read it.
 constexpr const char* kUpdateAdvancing =
     "UPDATE pam_totp_users SET algorithm = $2, digits = $3, period = $4, secret = $5, "
     "last_step = $6, failures = $7, locked_until = $8, recovery = $9, created = $10, "
-    "email = $11, email_verified = $12, updated = now() "
+    "email = $11, email_verified = $12, email_mails = $13, email_mails_since = $14, "
+    "updated = now() "
     "WHERE username = $1 AND (last_step IS NULL OR last_step < $6::bigint) "
-    "AND $13::bigint IS NOT DISTINCT FROM last_step";
+    "AND $15::bigint IS NOT DISTINCT FROM last_step";
 constexpr const char* kUpdateOther =
     "UPDATE pam_totp_users SET algorithm = $2, digits = $3, period = $4, secret = $5, "
     "last_step = $6, failures = $7, locked_until = $8, recovery = $9, created = $10, "
-    "email = $11, email_verified = $12, updated = now() "
-    "WHERE username = $1 AND $13::bigint IS NOT DISTINCT FROM last_step";
+    "email = $11, email_verified = $12, email_mails = $13, email_mails_since = $14, "
+    "updated = now() "
+    "WHERE username = $1 AND $15::bigint IS NOT DISTINCT FROM last_step";
 
 class PgRecord final : public Record {
   public:
@@ -497,7 +508,8 @@ class PgRecord final : public Record {
             ours.has_value() == state_.has_value() &&
             (!ours ||
              (ours->last_step == state_->last_step && ours->failures == state_->failures &&
-              ours->locked_until == state_->locked_until && ours->created == state_->created));
+              ours->locked_until == state_->locked_until && ours->created == state_->created &&
+              ours->email_mails == state_->email_mails));
         if (!same) {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": changed by another process, try again"));
