@@ -58,8 +58,8 @@ Eligibility password_status(std::string_view user, std::int64_t now) {
     return Eligibility::eligible;
 }
 
-AccountCheck check_account(std::string_view user_view, const AccountRules& rules,
-                           std::int64_t now) {
+AccountCheck check_user_database(std::string_view user_view, const AccountRules& rules,
+                                 std::int64_t now) {
     const std::string user(user_view);
     const totp::Result<totp::Account> account = totp::find_account(user);
     if (!account) return {Eligibility::unknown, "no such user"};
@@ -69,17 +69,27 @@ AccountCheck check_account(std::string_view user_view, const AccountRules& rules
     }
     switch (password_status(user, now)) {
         case Eligibility::eligible:
-            break;
+            return {Eligibility::eligible, "eligible"};
         case Eligibility::expired:
             return {Eligibility::expired, "the account has expired"};
         default:
             return {Eligibility::locked, "the password is locked"};
     }
-    if (const AccountManagement pam = check_account_management(user); !pam.allowed) {
+}
+
+AccountCheck check_pam_account(const std::string& user) {
+    const AccountManagement pam = check_account_management(user);
+    if (!pam.allowed) {
         return {Eligibility::refused_by_pam,
                 "refused by PAM account management (" + pam.detail + ")"};
     }
     return {Eligibility::eligible, "eligible"};
+}
+
+AccountCheck check_account(std::string_view user, const AccountRules& rules, std::int64_t now) {
+    AccountCheck database = check_user_database(user, rules, now);
+    if (!database.eligible()) return database;
+    return check_pam_account(std::string(user));
 }
 
 }  // namespace resetd

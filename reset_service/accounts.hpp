@@ -44,6 +44,12 @@ uid_t read_uid_min(const char* login_defs = "/etc/login.defs");
 // the same to the requester; only the reason in the log differs.
 AccountCheck check_account(std::string_view user, const AccountRules& rules, std::int64_t now);
 
+// The two halves of check_account: the user database, then PAM. PAM loads its modules on
+// every call, so the mail worker asks it last, only for an account that would get a mail.
+AccountCheck check_user_database(std::string_view user, const AccountRules& rules,
+                                 std::int64_t now);
+AccountCheck check_pam_account(const std::string& user);
+
 // Only the shadow entry: eligible, locked or expired. Cheap enough to ask again at the
 // last moment before the password is written.
 Eligibility password_status(std::string_view user, std::int64_t now);

@@ -338,7 +338,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     if (totp::Status pruned = store_.prune_reset_tokens(now); !pruned) {
         log_error("removing expired reset links: %s", pruned.error().message.c_str());
     }
-    if (const AccountCheck account = check_account(user, account_rules_, now);
+    if (const AccountCheck account = check_user_database(user, account_rules_, now);
         !account.eligible()) {
         log_info("no reset mail for '%s': %s", totp::printable(user).c_str(),
                  account.reason.c_str());
@@ -351,6 +351,10 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     }
     const std::optional<std::string> email = verified_email(user);
     if (!email) return;
+    if (const AccountCheck account = check_pam_account(user); !account.eligible()) {
+        log_info("no reset mail for '%s': %s", user.c_str(), account.reason.c_str());
+        return;
+    }
 
     totp::Result<totp::IssuedResetToken> issued =
         totp::issue_reset_token(user, now + config_.reset.token_lifetime);
