@@ -165,6 +165,8 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
             return runtime_failure(saved.error());
         }
     }
+    // Links mailed to the old address stop working, whoever reads that mailbox now.
+    if (totp::Status dropped = session.drop_reset_links(target->name); !dropped) return dropped;
     session.privileges().drop_permanently();
     say("Email address verified: " + address);
     return {};

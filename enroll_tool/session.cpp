@@ -106,6 +106,15 @@ totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
     return open;
 }
 
+totp::Status Session::drop_reset_links(const std::string& user) {
+    // The links live in the state directory (root's) whatever the layout of the records.
+    const Privileges::Elevation elevated = privileges_->elevate();
+    if (totp::Status dropped = store_->drop_reset_tokens(user); !dropped) {
+        return runtime_failure(dropped.error());
+    }
+    return {};
+}
+
 totp::Status Session::save_keeping_email(const std::string& user, totp::UserState& state) {
     totp::Result<OpenRecord> open = open_record(user);
     if (!open) return open.error();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "password_change.hpp"
 #include "totp/account.hpp"
 
 namespace resetd {
@@ -12,23 +13,26 @@ namespace {
 
 constexpr uid_t kDefaultUidMin = 1000;
 
-}  // namespace
-
-const char* describe(Eligibility eligibility) {
-    switch (eligibility) {
-        case Eligibility::eligible:
-            return "eligible";
-        case Eligibility::unknown:
-            return "no such user";
-        case Eligibility::system_account:
-            return "a system account";
-        case Eligibility::locked:
-            return "the password is locked";
-        case Eligibility::expired:
-            return "the account has expired";
+// A group that does not exist (wheel on Debian) excludes nobody; one whose members cannot
+// be listed excludes everyone: fail closed.
+AccountCheck excluded_group(const totp::Account& account, const AccountRules& rules) {
+    for (const std::string& group : rules.exclude_groups) {
+        const totp::Result<bool> member = totp::is_member(account, group);
+        if (!member && member.error().code == totp::Errc::not_found) continue;
+        if (!member) {
+            return {Eligibility::privileged, "membership of group '" + group +
+                                                 "' cannot be checked (" + member.error().message +
+                                                 ")"};
+        }
+        if (*member) {
+            return {Eligibility::privileged,
+                    "a member of group '" + group + "' (reset_exclude_groups)"};
+        }
     }
-    return "?";
+    return {Eligibility::eligible, "eligible"};
 }
+
+}  // namespace
 
 uid_t read_uid_min(const char* login_defs) {
     std::ifstream in(login_defs);
@@ -44,12 +48,7 @@ uid_t read_uid_min(const char* login_defs) {
     return kDefaultUidMin;
 }
 
-Eligibility check_account(std::string_view user_view, uid_t uid_min, std::int64_t now) {
-    const std::string user(user_view);
-    const totp::Result<totp::Account> account = totp::find_account(user);
-    if (!account) return Eligibility::unknown;
-    if (account->uid < uid_min) return Eligibility::system_account;
-
+Eligibility password_status(std::string_view user, std::int64_t now) {
     // No shadow entry, or one that cannot be read, counts as locked: a reset must not
     // unlock it.
     const totp::Result<totp::PasswordStatus> password = totp::find_password_status(user);
@@ -57,6 +56,40 @@ Eligibility check_account(std::string_view user_view, uid_t uid_min, std::int64_
     const std::int64_t today = now / 86400;
     if (password->expires >= 0 && password->expires <= today) return Eligibility::expired;
     return Eligibility::eligible;
+}
+
+AccountCheck check_user_database(std::string_view user_view, const AccountRules& rules,
+                                 std::int64_t now) {
+    const std::string user(user_view);
+    const totp::Result<totp::Account> account = totp::find_account(user);
+    if (!account) return {Eligibility::unknown, "no such user"};
+    if (account->uid < rules.uid_min) return {Eligibility::system_account, "a system account"};
+    if (AccountCheck excluded = excluded_group(*account, rules); !excluded.eligible()) {
+        return excluded;
+    }
+    switch (password_status(user, now)) {
+        case Eligibility::eligible:
+            return {Eligibility::eligible, "eligible"};
+        case Eligibility::expired:
+            return {Eligibility::expired, "the account has expired"};
+        default:
+            return {Eligibility::locked, "the password is locked"};
+    }
+}
+
+AccountCheck check_pam_account(const std::string& user) {
+    const AccountManagement pam = check_account_management(user);
+    if (!pam.allowed) {
+        return {Eligibility::refused_by_pam,
+                "refused by PAM account management (" + pam.detail + ")"};
+    }
+    return {Eligibility::eligible, "eligible"};
+}
+
+AccountCheck check_account(std::string_view user, const AccountRules& rules, std::int64_t now) {
+    AccountCheck database = check_user_database(user, rules, now);
+    if (!database.eligible()) return database;
+    return check_pam_account(std::string(user));
 }
 
 }  // namespace resetd

@@ -14,6 +14,7 @@
 #include "accounts.hpp"
 #include "log.hpp"
 #include "password_change.hpp"
+#include "password_policy.hpp"
 #include "totp/secret.hpp"
 #include "totp/text.hpp"
 #include "totp/username.hpp"
@@ -52,6 +53,7 @@ std::string with_trailing_slash(const std::string& url) {
 
 Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock)
     : config_(std::move(config)),
+      account_rules_{config_.uid_min, totp::split_names(config_.reset.reset_exclude_groups)},
       store_(store),
       clock_(clock),
       requests_per_ip_(config_.reset.requests_per_ip, kHour),
@@ -173,9 +175,9 @@ Message Monitor::check_token(std::string_view ip, std::string_view token) {
     const Admitted admitted = admit_token(ip, token, now, "unusable reset link opened");
     if (!admitted.entry) return reply(admitted.refusal);
     const std::string& user = admitted.entry->user;
-    if (const Eligibility account = check_account(user, config_.uid_min, now);
-        account != Eligibility::eligible) {
-        log_info("reset link for '%s' refused: %s", user.c_str(), describe(account));
+    if (const AccountCheck account = check_account(user, account_rules_, now);
+        !account.eligible()) {
+        log_info("reset link for '%s' refused: %s", user.c_str(), account.reason.c_str());
         return reply(Answer::token_invalid);
     }
     return reply(Answer::token_valid, {user});
@@ -195,10 +197,17 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
         return reply(Answer::password_refused,
                      {user, "The password is longer than 512 characters."});
     }
-    if (const Eligibility account = check_account(user, config_.uid_min, now);
-        account != Eligibility::eligible) {
-        log_info("password reset for '%s' refused: %s", user.c_str(), describe(account));
+    if (const AccountCheck account = check_account(user, account_rules_, now);
+        !account.eligible()) {
+        log_info("password reset for '%s' refused: %s", user.c_str(), account.reason.c_str());
         return reply(Answer::token_invalid);
+    }
+    // The policy before the code: a refused password must not cost the user a code, and a
+    // recovery code once used is gone for good.
+    if (const std::optional<std::string> refusal = policy_refusal(user, password)) {
+        log_info("new password for '%s' refused by the policy; the code was not checked",
+                 user.c_str());
+        return reply(Answer::password_refused, {user, *refusal});
     }
 
     bool enrolled = true;
@@ -228,21 +237,39 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
         log_info("password reset for '%s' refused: the link was used meanwhile", user.c_str());
         return reply(Answer::token_invalid);
     }
-    const PasswordChange change = change_password(user, password, std::string(ip));
-    if (change.outcome != PasswordChange::Outcome::changed) {
+    return change(user, ip, selector, *taken, password);
+}
+
+Message Monitor::change(const std::string& user, std::string_view ip, std::string_view selector,
+                        const totp::ResetTokenEntry& taken, std::string_view password) {
+    // Asked again at the last moment, so an administrator's lock made since the checks
+    // above stops the change instead of being overwritten by the new hash.
+    const auto still_allowed = [&] {
+        return password_status(user, clock_.now()) == Eligibility::eligible;
+    };
+    const PasswordChange result = change_password(user, password, std::string(ip), still_allowed);
+    if (result.outcome == PasswordChange::Outcome::withdrawn) {
+        log_warning("password reset for '%s' stopped: %s; the code was used and the link is gone",
+                    user.c_str(), result.detail.c_str());
+        return reply(Answer::token_invalid);
+    }
+    if (result.outcome != PasswordChange::Outcome::changed) {
         // Not used up: the user may try another password with the same link.
-        if (totp::Status kept = store_.put_reset_token(selector, *taken); !kept) {
+        if (totp::Status kept = store_.put_reset_token(selector, taken); !kept) {
             log_error("could not keep the reset link of '%s': %s", user.c_str(),
                       kept.error().message.c_str());
         }
-        if (change.outcome == PasswordChange::Outcome::refused) {
-            log_info("new password for '%s' refused by the policy (%s)", user.c_str(),
-                     change.detail.c_str());
+        if (result.outcome == PasswordChange::Outcome::refused) {
+            log_error(
+                "new password for '%s' refused by PAM after the code was used (%s): the "
+                "policy pre-check and the totp-reset stack disagree",
+                user.c_str(), result.detail.c_str());
             std::vector<std::string_view> fields = {user};
-            for (const std::string& message : change.messages) fields.push_back(message);
-            return reply(Answer::password_refused, fields);
+            for (const std::string& message : result.messages) fields.push_back(message);
+            return reply(Answer::password_refused_code_used, fields);
         }
-        log_error("changing the password of '%s' failed: %s", user.c_str(), change.detail.c_str());
+        log_error("changing the password of '%s' failed after the code was used: %s", user.c_str(),
+                  result.detail.c_str());
         return reply(Answer::failed);
     }
 
@@ -254,7 +281,10 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
     post_mail_job(
         "notice " + user,
-        [this, user, ip = std::string(ip), now] { send_change_notice(user, ip, now); }, now);
+        [this, user, ip = std::string(ip), now = clock_.now()] {
+            send_change_notice(user, ip, now);
+        },
+        now);
     return reply(Answer::password_changed);
 }
 
@@ -337,11 +367,11 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     if (totp::Status pruned = store_.prune_reset_tokens(now); !pruned) {
         log_error("removing expired reset links: %s", pruned.error().message.c_str());
     }
-    if (const Eligibility account = check_account(user, config_.uid_min, now);
-        account != Eligibility::eligible) {
+    if (const AccountCheck account = check_user_database(user, account_rules_, now);
+        !account.eligible()) {
         if (may_log(no_mail_log_, now))
             log_info("no reset mail for '%s': %s", totp::printable(user).c_str(),
-                     describe(account));
+                     account.reason.c_str());
         return;
     }
     if (!mails_per_account_.allow(user, now)) {
@@ -352,6 +382,11 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     }
     const std::optional<std::string> email = verified_email(user);
     if (!email) return;
+    if (const AccountCheck account = check_pam_account(user); !account.eligible()) {
+        if (may_log(no_mail_log_, now))
+            log_info("no reset mail for '%s': %s", user.c_str(), account.reason.c_str());
+        return;
+    }
 
     totp::Result<totp::IssuedResetToken> issued =
         totp::issue_reset_token(user, now + config_.reset.token_lifetime);

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "accounts.hpp"
 #include "log.hpp"
 #include "mail_texts.hpp"
 #include "protocol.hpp"
@@ -66,6 +67,10 @@ class Monitor {
                          const char* what);
     // The stored entry when the token is well-formed, known, matching and unexpired.
     std::optional<totp::ResetTokenEntry> usable_token(std::string_view token, std::int64_t now);
+    // Changes the password once the link, the code and the account have passed; the link
+    // is put back when the change is refused or fails.
+    Message change(const std::string& user, std::string_view ip, std::string_view selector,
+                   const totp::ResetTokenEntry& taken, std::string_view password);
     // Verifies the code under the record's lock and saves the outcome; nullopt on a store
     // error (logged).
     std::optional<totp::Verdict> check_code(const std::string& user, std::string_view code,
@@ -82,6 +87,7 @@ class Monitor {
     void post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now);
 
     MonitorConfig config_;
+    AccountRules account_rules_;
     totp::Store& store_;
     const totp::Clock& clock_;
     RateLimiter requests_per_ip_;    // request thread

@@ -28,7 +28,8 @@ enum class ResetProblem {
     passwords_differ,
     code_wrong,
     code_locked,
-    password_refused,  // with the policy's messages
+    password_refused,            // with the policy's messages; the code was not used
+    password_refused_code_used,  // with PAM's messages; the code was used up
 };
 
 struct ResetForm {

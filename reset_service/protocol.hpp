@@ -33,9 +33,10 @@ enum class Answer : std::uint8_t {
     passwords_differ = 5,
     code_wrong = 6,        // wrong or already used code; the link still works
     code_locked = 7,       // too many wrong codes: codes are refused for a while
-    password_refused = 8,  // {message...}: the system's password policy said no
+    password_refused = 8,  // {user, message}: the policy said no before the code was checked
     ip_limited = 9,        // too many requests or failures from this address
     failed = 10,           // something broke on the server; logged there
+    password_refused_code_used = 11,  // {user, message...}: PAM said no after the code was used
 };
 
 struct Message {

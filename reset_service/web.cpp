@@ -277,6 +277,8 @@ class Web {
                 return again(ResetProblem::code_locked);
             case Answer::password_refused:
                 return again(ResetProblem::password_refused);
+            case Answer::password_refused_code_used:
+                return again(ResetProblem::password_refused_code_used);
             case Answer::ip_limited:
                 return {too_many_requests(site_), {}, nullptr};
             default:

@@ -4,8 +4,10 @@
 
 Run by run_e2e.sh inside its sandbox (root, private /etc copy, SMTP sink, two instances:
 one with 15-minute links, one with 10-second links). Users there: alice, tim, mia, eve,
-hal, ivy (enrolled, verified mail), bob (unverified mail), carol (locked), svcacct (uid below
-UID_MIN), dave (not enrolled). Prints "ok - ..." / "FAIL - ..." per check and
+hal, ivy, gus, lena, rita (a recovery code), nora (enrolled, verified mail), bob (unverified
+mail), carol (locked), svcacct (uid below UID_MIN), dave (not enrolled), sudoer (in group
+sudo), wheeler (primary group wheel), xavier (expired), dora (disabled after password
+inactivity: only PAM's account management says so). Prints "ok - ..." / "FAIL - ..." per check and
 "N passed, M failed"; exits 1 if anything failed.
 """
 import argparse
@@ -248,13 +250,17 @@ def request_page_is_the_same_for_every_kind_of_user():
         "carol": "the password is locked",
         "svcacct": "a system account",
         "dave": "not enrolled",
+        "sudoer": "a member of group 'sudo' (reset_exclude_groups)",
+        "wheeler": "a member of group 'wheel' (reset_exclude_groups)",
+        "xavier": "the account has expired",
+        "dora": "refused by PAM account management",
     }
     bodies = {}
     for user in ["tim", *refused]:
         status, _, page = new_client().request_link(user)
         bodies[user] = (status, page)
-    check("the request page is identical for existing, unknown, locked, system, unverified "
-          "and unenrolled users", len(set(bodies.values())) == 1,
+    check("the request page is identical for existing, unknown, locked, system, unverified, "
+          "unenrolled, privileged, expired and disabled users", len(set(bodies.values())) == 1,
           {user: status for user, (status, _) in bodies.items()})
     check("the request page says a link is on its way if the account may reset",
           "If the account exists and has a verified email address" in bodies["tim"][1])
@@ -263,6 +269,12 @@ def request_page_is_the_same_for_every_kind_of_user():
         logged = wait_for_log(f"no reset mail for '{user}': {reason}")
         check(f"no mail for {user} ({reason})",
               logged and not mails_to(f"{user}@example.test"), f"logged: {logged}")
+    # One worker sends in request order: a mail requested after the others has arrived only
+    # once theirs would have.
+    new_client().request_link("tim")
+    wait_for_mails("tim@example.test", 2)
+    check("none of the refused users got mail, even late",
+          not any(mails_to(f"{user}@example.test") for user in refused))
 
 
 def durable_write_seconds(rounds=15):
@@ -410,12 +422,13 @@ def reset_refuses_wrong_codes_weak_passwords_and_replays_then_succeeds():
     status, _, page = reset(client, first, valid_code("alice"), STRONG_PASSWORD, "Other-1234-x")
     check("different passwords are refused", status == 400 and "do not match" in page, status)
 
-    used = valid_code("alice")
-    status, _, page = reset(client, first, used, WEAK_PASSWORD)
+    status, _, page = reset(client, first, valid_code("alice"), WEAK_PASSWORD)
     check("a weak password is refused with the policy's message on the form",
           status == 400 and "The new password was not accepted" in page
           and "BAD PASSWORD" in page, re.findall(r"<li>.*?</li>", page))
 
+    used = valid_code("alice")
+    check("a code logs in through the module", pam_works("totp-login", "alice", used))
     status, _, page = reset(client, first, used, STRONG_PASSWORD)
     check("a replayed code is refused", status == 400 and "That code is not correct" in page,
           status)
@@ -482,6 +495,102 @@ def locked_account_cannot_use_its_link(token):
     shadow = subprocess.run(["getent", "shadow", "hal"], capture_output=True,
                             text=True).stdout.split(":")
     check("the account stays locked", len(shadow) > 1 and shadow[1].startswith("!"))
+
+
+def link_of_an_account_made_privileged_since_is_refused():
+    token = link_for("gus")
+    if not check("gus got a link", token):
+        return
+    subprocess.run(["usermod", "-aG", "adm", "gus"], check=True)
+    client = new_client()
+    status, _, page = client.get(f"/reset?token={token}")
+    check("a link of an account added to adm since cannot be opened",
+          status == 400 and "This link cannot be used" in page, status)
+    status, _, page = reset(client, token, valid_code("gus"), STRONG_PASSWORD)
+    check("nor change its password", "This link cannot be used" in page, status)
+    check("gus's password is unchanged", pam_works("reset-check", "gus", ARGS.old_password))
+
+
+def shadow_hash(user):
+    return subprocess.run(["getent", "shadow", user], capture_output=True,
+                          text=True).stdout.split(":")[1]
+
+
+def admin_lock_during_the_change_is_not_undone():
+    """The admin locks the account while the monitor is already inside pam_chauthtok: a
+    pam_exec line at the top of the password stack runs `usermod -L` there, after every
+    check the monitor makes before the change."""
+    token = link_for("lena")
+    if not check("lena got a link", token):
+        return
+    client = new_client()
+    status, _, _ = client.get(f"/reset?token={token}")
+    check("lena's link opens the form", status == 200, status)
+    before = shadow_hash("lena")
+    locker = os.path.join(ARGS.work, "lock-lena")
+    with open(locker, "w", encoding="utf-8") as stream:
+        stream.write("#!/bin/sh\nexec /usr/sbin/usermod -L lena\n")
+    os.chmod(locker, 0o755)
+    service = "/etc/pam.d/totp-reset"
+    with open(service, encoding="utf-8") as stream:
+        original = stream.read()
+    try:
+        with open(service, "w", encoding="utf-8") as stream:
+            stream.write(f"password optional pam_exec.so quiet {locker}\n" + original)
+        status, _, page = reset(client, token, valid_code("lena"), STRONG_PASSWORD)
+    finally:
+        with open(service, "w", encoding="utf-8") as stream:
+            stream.write(original)
+    after = shadow_hash("lena")
+    check("a reset that meets an admin's lock is refused like an unusable link",
+          status == 400 and "This link cannot be used" in page, status)
+    check("the lock stays and the password is unchanged", after == "!" + before,
+          (before[:12], after[:12]))
+    check("the refusal was logged", wait_for_log("password reset for 'lena' stopped"))
+
+
+def weak_password_leaves_the_recovery_code_usable():
+    token = link_for("rita")
+    if not check("rita got a link", token):
+        return
+    client = new_client()
+    SECRETS_USED.add(ARGS.recovery_code)
+    status, _, page = reset(client, token, ARGS.recovery_code, WEAK_PASSWORD)
+    check("a weak password with a recovery code is refused with the policy's message",
+          status == 400 and "BAD PASSWORD" in page, re.findall(r"<li>.*?</li>", page))
+    check("the form says the code was not used", "was not used" in page)
+    status, _, page = reset(client, token, ARGS.recovery_code, STRONG_PASSWORD)
+    check("the same recovery code then changes the password with a good one",
+          status == 200 and "Your password was changed" in page, status)
+    check("rita's new password works", pam_works("reset-check", "rita", STRONG_PASSWORD))
+
+
+def new_address_ends_earlier_links():
+    token = link_for("nora")
+    if not check("nora got a link", token):
+        return
+    address = "nora.new@example.test"
+    process = subprocess.Popen([ARGS.enroll, "email", address, "--user", "nora",
+                                "--config", ARGS.config], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        found = wait_for_mails(address, 1)
+        code = re.search(r"code is (\d{6})", found[0]["text"]).group(1) if found else ""
+        out, err = process.communicate(code + "\n", timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if not check("totp-enroll email records the new address", process.returncode == 0,
+                 out + err):
+        return
+    client = new_client()
+    status, _, page = client.get(f"/reset?token={token}")
+    check("a link sent to the old address then answers like an expired one",
+          status == 400 and "This link cannot be used" in page, status)
+    status, _, page = reset(client, token, valid_code("nora"), STRONG_PASSWORD)
+    check("and cannot change the password", "This link cannot be used" in page, status)
+    check("nora's password is unchanged", pam_works("reset-check", "nora", ARGS.old_password))
 
 
 def mails_per_account_are_limited():
@@ -563,7 +672,8 @@ def main():
     global ARGS
     parser = argparse.ArgumentParser()
     for name in ("base", "short-base", "mail", "state", "secret", "old-password", "log",
-                 "code-helper", "untrusted-base"):
+                 "code-helper", "untrusted-base", "recovery-code", "enroll", "config",
+                 "work"):
         parser.add_argument("--" + name, required=True)
     ARGS = parser.parse_args()
 
@@ -576,6 +686,10 @@ def main():
     header_injection_in_the_user_name_sends_nothing()
     reset_refuses_wrong_codes_weak_passwords_and_replays_then_succeeds()
     locked_account_cannot_use_its_link(hal_token)
+    link_of_an_account_made_privileged_since_is_refused()
+    admin_lock_during_the_change_is_not_undone()
+    weak_password_leaves_the_recovery_code_usable()
+    new_address_ends_earlier_links()
     expired_link_is_refused()
     mails_per_account_are_limited()
     requests_per_address_are_limited()

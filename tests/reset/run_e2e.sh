@@ -39,6 +39,7 @@ mkdir -p "$work/mail"
 state_dir=/var/lib/pam_totp
 secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 old_password='Old-Passw0rd-1'
+recovery_code=ABCD-EFGH-JKMN
 pids=()
 cleanup() {
     local pid
@@ -99,9 +100,9 @@ fi
 # --- accounts: the web process's own, and users in every state the service tells apart ---
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin totp-resetd
 enroll() { "$fixture" "$state_dir" "$@"; }
-add_enrolled() { # NAME EMAIL [verified|unverified] [UID]
+add_enrolled() { # NAME EMAIL [verified|unverified] [UID] [RECOVERY_CODE]
     sandbox_add_user "$1" "$old_password" "${4:-}"
-    enroll "$1" "$secret" "$2" "${3:-verified}"
+    enroll "$1" "$secret" "$2" "${3:-verified}" ${5:+"$5"}
 }
 add_enrolled alice alice@example.test
 if [ "$mode" = abuse ]; then
@@ -115,6 +116,20 @@ if [ "$mode" = abuse ]; then
     usermod -L carol                        # locked: '!' in front of the hash
     add_enrolled svcacct svcacct@example.test verified "$(system_uid)"
     sandbox_add_user dave "$old_password"   # not enrolled
+    # reset_exclude_groups (default sudo wheel adm root): supplementary and primary group.
+    add_enrolled sudoer sudoer@example.test
+    usermod -aG sudo sudoer
+    getent group wheel >/dev/null || groupadd --system wheel
+    add_enrolled wheeler wheeler@example.test
+    usermod -g wheel wheeler
+    add_enrolled gus gus@example.test       # put into adm after getting a link
+    add_enrolled xavier xavier@example.test
+    chage -E 2000-01-01 xavier              # expired account
+    add_enrolled dora dora@example.test
+    chage -d 2000-01-01 -M 30 -I 7 dora     # disabled after password inactivity (pam_unix)
+    add_enrolled lena lena@example.test     # locked by the admin during her reset
+    add_enrolled rita rita@example.test verified "" "$recovery_code"
+    add_enrolled nora nora@example.test     # records a new address after getting a link
 fi
 
 install -m 0644 -o root -g root "$source_root/config/pam.d/totp-reset" /etc/pam.d/totp-reset
@@ -235,7 +250,9 @@ abuse)
     args=(--base "$base" --short-base "http://127.0.0.1:$short_port/"
         --untrusted-base "http://127.0.0.1:$untrusted_port/" --mail "$work/mail"
         --state "$state_dir" --secret "$secret" --old-password "$old_password"
-        --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code")
+        --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code"
+        --recovery-code "$recovery_code" --enroll "$TOTP_ENROLL"
+        --config "/etc/security/pam_totp-$port.conf" --work "$work")
     check "abuse cases" "$python" "$here/abuse_cases.py" "${args[@]}"
     ;;
 browser)
