@@ -279,12 +279,11 @@ Message Monitor::change(const std::string& user, std::string_view ip, std::strin
         log_error("could not remove the other reset links of '%s': %s", user.c_str(),
                   dropped.error().message.c_str());
     }
+    const std::int64_t changed = clock_.now();
     post_mail_job(
         "notice " + user,
-        [this, user, ip = std::string(ip), now = clock_.now()] {
-            send_change_notice(user, ip, now);
-        },
-        now);
+        [this, user, ip = std::string(ip), changed] { send_change_notice(user, ip, changed); },
+        changed);
     return reply(Answer::password_changed);
 }
 
