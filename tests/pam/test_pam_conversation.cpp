@@ -94,10 +94,12 @@ int group_setup(void** state) {
     const std::string totp_line = std::string("auth required ") + TOTP_MODULE_PATH +
                                   " state_dir=" + fixture::paths().state_dir +
                                   " config=" + fixture::paths().config + "\n";
+    // Like pam_unix, the password module leaves the password it asked for as PAM_AUTHTOK.
+    fixture::write_raw_service(
+        "unix-like", std::string("auth requisite ") + TOTP_TEST_PASSWORD_MODULE + "\n" + totp_line);
     // Only the code is asked: a failing conversation reaches pam_totp first.
     fixture::write_raw_service("code-only", totp_line);
-    // PAM_AUTHTOK set by an earlier module (pam_set_items reads it from the environment),
-    // as pam_unix leaves the password it asked for.
+    // PAM_AUTHTOK set by an earlier module (pam_set_items reads it from the environment).
     fixture::write_raw_service("authtok-set", std::string("auth required ") +
                                                   TOTP_PAM_WRAPPER_MODULES + "/pam_set_items.so\n" +
                                                   totp_line);
@@ -107,8 +109,9 @@ int group_setup(void** state) {
 void sshd_password_authentication_never_counts_toward_the_lockout(void**) {
     const auto secret = enroll("alice");
     for (int i = 0; i < kAttempts; ++i) {
-        assert_int_equal(login_as_sshd_password_authentication("login", "alice", password_of("alice")),
-                         PAM_AUTH_ERR);
+        assert_int_equal(
+            login_as_sshd_password_authentication("unix-like", "alice", password_of("alice")),
+            PAM_AUTH_ERR);
     }
     assert_nothing_counted_or_spent("alice");
     assert_true(log_contains("the conversation answered the code prompt with the password"));
@@ -117,7 +120,7 @@ void sshd_password_authentication_never_counts_toward_the_lockout(void**) {
     assert_false(log_contains("locked out"));
 
     // sudo, su and a keyboard-interactive ssh login still work with the code.
-    const auto result = fixture::login("login", "alice",
+    const auto result = fixture::login("unix-like", "alice",
                                        {password_of("alice"), code_at(secret, kDefault, kEpoch)});
     assert_int_equal(result.rc, PAM_SUCCESS);
 }
@@ -148,8 +151,8 @@ void conversation_failing_at_the_code_prompt_is_not_counted(void**) {
     }
     assert_nothing_counted_or_spent("alice");
     assert_true(log_contains("conversation failed"));
-    const auto result = fixture::login("login", "alice",
-                                       {password_of("alice"), code_at(secret, kDefault, kEpoch)});
+    const auto result =
+        fixture::login("login", "alice", {password_of("alice"), code_at(secret, kDefault, kEpoch)});
     assert_int_equal(result.rc, PAM_SUCCESS);
 }
 
@@ -177,8 +180,8 @@ void missing_conversation_function_is_not_counted(void**) {
 // checked and counted as always.
 void wrong_code_typed_at_the_prompt_still_counts(void**) {
     const auto secret = enroll("alice");
-    const auto result =
-        fixture::login("login", "alice", {password_of("alice"), fixture::wrong_code(secret, kEpoch)});
+    const auto result = fixture::login("login", "alice",
+                                       {password_of("alice"), fixture::wrong_code(secret, kEpoch)});
     assert_int_equal(result.rc, PAM_AUTH_ERR);
     assert_int_equal(fixture::read_state("alice").failures, 1);
     assert_false(log_contains("answered the code prompt with the password"));

@@ -2,8 +2,8 @@
 // The file store: ownership and mode checks, locking, crash safety, the home layout.
 // Runs as root (it chowns files to other users), each test in its own temporary directory.
 #include <dirent.h>
-#include <grp.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
