@@ -33,6 +33,19 @@ bool looks_like_printed_recovery_code(std::string_view text) {
     return totp::normalize_recovery_code(text).has_value();
 }
 
+// What sshd hands PAM instead of the typed answer when it will not let the account in by
+// keyboard-interactive (root under PermitRootLogin prohibit-password): this pattern,
+// repeated to the answer's length (OpenSSH's fake_password(), auth.c). No code or
+// recovery code contains these control characters.
+bool is_sshd_placeholder(std::string_view answer) {
+    constexpr std::string_view kPattern = "\b\n\r\177INCORRECT";
+    if (answer.empty()) return false;
+    for (std::size_t i = 0; i < answer.size(); ++i) {
+        if (answer[i] != kPattern[i % kPattern.size()]) return false;
+    }
+    return true;
+}
+
 // Splits "password123456" into the password and the trailing code of `digits` digits
 // (or a trailing printed recovery code). Without a recognisable tail, everything is
 // the password and the code is empty, which fails.
@@ -352,10 +365,18 @@ class Login {
 
     // sshd's password authentication (PasswordAuthentication without keyboard-interactive)
     // answers every hidden prompt with the password: it cannot ask a second question. Such
-    // an answer is refused before it is examined: it must not count toward the lockout
+    // an answer, like sshd's placeholder for an answer it withholds, is refused before it
+    // is examined: it must not count toward the lockout
     // (five ssh attempts would lock the user out of sudo and su too), use anything up, or
     // be accepted when the password happens to be a valid code.
     int check_answer(std::optional<totp::SecretString> answer) {
+        if (answer && is_sshd_placeholder(answer->view())) {
+            session_.log(LOG_WARNING,
+                         "sshd replaced the answer to the code prompt: it does not let this "
+                         "account log in this way (root under PermitRootLogin prohibit-password, "
+                         "see pam_totp(8)), refused without counting it");
+            return PAM_AUTH_ERR;
+        }
         if (answer && is_this_attempts_password(*answer)) {
             answer->clear();
             session_.log(LOG_WARNING,

@@ -142,6 +142,30 @@ void password_given_as_the_code_is_refused_even_when_it_is_a_valid_code(void**) 
     assert_int_equal(result.rc, PAM_SUCCESS);
 }
 
+// sshd hands PAM a placeholder of the answer's length instead of the answer when it will
+// not let the account in that way (root under PermitRootLogin prohibit-password with the
+// public-key drop-in): OpenSSH's fake_password() in auth.c.
+std::string sshd_placeholder(std::size_t length) {
+    const std::string pattern = "\b\n\r\177INCORRECT";
+    std::string placeholder;
+    for (std::size_t i = 0; i < length; ++i) placeholder += pattern[i % pattern.size()];
+    return placeholder;
+}
+
+void sshd_placeholder_answer_never_counts_toward_the_lockout(void**) {
+    const auto secret = enroll("alice");
+    for (int i = 0; i < kAttempts; ++i) {
+        const auto result = fixture::login("unix-like", "alice",
+                                           {password_of("alice"), sshd_placeholder(6 + i % 3)});
+        assert_int_equal(result.rc, PAM_AUTH_ERR);
+    }
+    assert_nothing_counted_or_spent("alice");
+    assert_true(log_contains("sshd replaced the answer to the code prompt"));
+    const auto result = fixture::login("unix-like", "alice",
+                                       {password_of("alice"), code_at(secret, kDefault, kEpoch)});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+}
+
 void conversation_failing_at_the_code_prompt_is_not_counted(void**) {
     const auto secret = enroll("alice");
     for (int i = 0; i < kAttempts; ++i) {
@@ -194,6 +218,7 @@ int main() {
 #define CASE(name) cmocka_unit_test_setup(name, fixture::reset)
         CASE(sshd_password_authentication_never_counts_toward_the_lockout),
         CASE(password_given_as_the_code_is_refused_even_when_it_is_a_valid_code),
+        CASE(sshd_placeholder_answer_never_counts_toward_the_lockout),
         CASE(conversation_failing_at_the_code_prompt_is_not_counted),
         CASE(conversation_without_an_answer_is_not_counted),
         CASE(missing_conversation_function_is_not_counted),
