@@ -43,25 +43,35 @@ constexpr uid_t kAlice = 1001;
 constexpr uid_t kBob = 1002;
 
 // Runs one login in a child that has dropped every privilege to `uid`, as a screen locker
-// running in the user's session does; returns its pam_authenticate() result.
+// running in the user's session does; returns its pam_authenticate() result. The result
+// comes back through a pipe, not the exit status: under valgrind a child that leaves
+// through _exit reports pam_wrapper's per-process setup as lost and changes its status.
 int login_as_uid(uid_t uid, const std::string& service, const std::string& user,
                  const std::vector<std::string>& answers) {
+    int result_pipe[2];
+    assert_int_equal(pipe(result_pipe), 0);
     const pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 ||
-            setresuid(uid, uid, uid) != 0 || geteuid() != uid) {
-            _exit(250);
+        close(result_pipe[0]);
+        int rc = -1;  // could not drop privileges
+        if (setgroups(0, nullptr) == 0 && setresgid(uid, uid, uid) == 0 &&
+            setresuid(uid, uid, uid) == 0 && geteuid() == uid) {
+            rc = fixture::login(service, user, answers).rc;
         }
-        const fixture::LoginResult result = fixture::login(service, user, answers);
+        const bool sent = write(result_pipe[1], &rc, sizeof rc) == sizeof rc;
         fixture::remove_pam_wrapper_dir();  // _exit skips pam_wrapper's own cleanup
-        _exit(result.rc);
+        _exit(sent ? 0 : 1);
     }
+    close(result_pipe[1]);
+    int rc = -2;
+    const bool received = read(result_pipe[0], &rc, sizeof rc) == sizeof rc;
+    close(result_pipe[0]);
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
-    if (!WIFEXITED(status)) fail_msg("the unprivileged login died (status %d)", status);
-    if (WEXITSTATUS(status) == 250) fail_msg("could not drop privileges to uid %d", uid);
-    return WEXITSTATUS(status);
+    if (!received) fail_msg("the unprivileged login died (status %d)", status);
+    if (rc == -1) fail_msg("could not drop privileges to uid %d", uid);
+    return rc;
 }
 
 void set_state_dir_mode(mode_t mode) {
