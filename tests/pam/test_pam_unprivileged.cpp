@@ -149,6 +149,18 @@ void unsearchable_state_directory_fails_closed_even_with_nullok(void**) {
     assert_true(log_contains("failing closed"));
 }
 
+// The PostgreSQL store's key and password files are root's: a caller that is not root
+// fails closed for everyone, and the log line says that this is why.
+void postgresql_store_fails_closed_for_a_caller_that_is_not_root(void**) {
+    fixture::write_file(fixture::paths().config,
+                        "[global]\nstore = postgresql\nstore_dsn = host=127.0.0.1 dbname=totp\n",
+                        0644);
+    assert_int_equal(login_as_uid(kBob, "locker", "bob", {password_of("bob"), "123456"}),
+                     PAM_AUTH_ERR);
+    assert_true(log_contains("the caller runs as uid 1002"));
+    assert_true(log_contains("with store = postgresql, callers that are not root always fail"));
+}
+
 }  // namespace
 
 int main() {
@@ -162,6 +174,7 @@ int main() {
         CASE(unenrolled_account_without_nullok_is_refused),
         CASE(enrolled_account_is_refused_with_the_reason_logged),
         CASE(unsearchable_state_directory_fails_closed_even_with_nullok),
+        CASE(postgresql_store_fails_closed_for_a_caller_that_is_not_root),
 #undef CASE
     };
     return cmocka_run_group_tests(tests, group_setup, fixture::teardown_sandbox);
