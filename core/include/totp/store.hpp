@@ -47,7 +47,8 @@ class Store {
 
     // Validates the name, opens and locks the record. Errors: Errc::unsafe (bad name,
     // symlink, wrong owner/mode), Errc::corrupt (unreadable record), Errc::busy (another
-    // process held the lock past the deadline, see file_lock.hpp), Errc::io.
+    // process held the lock past the deadline, see file_lock.hpp), Errc::not_permitted (a
+    // caller that is not root was denied the record or its directory), Errc::io.
     virtual Result<std::unique_ptr<Record>> open(std::string_view user) = 0;
 
     // Whether the user has a record, for deciding whether to ask for a code at all. A
@@ -80,8 +81,9 @@ class Store {
 };
 
 struct FileStoreOptions {
-    // Default layout: <state_dir>/<user>, directory 0700 root, files 0600 root. Reset
-    // tokens live in <state_dir>/.reset-tokens/ (same modes) in both layouts.
+    // Default layout: <state_dir>/<user>, directory root's, 0700 or search-only for group
+    // and other (0711), files 0600 root. Reset tokens live in <state_dir>/.reset-tokens/
+    // (0700, files 0600 root) in both layouts.
     std::string state_dir = "/var/lib/pam_totp";
     // Home layout when non-empty: a path template where a leading "~/" is the user's home
     // and "%u" the user name. Accessed with the user's filesystem identity; the file must
