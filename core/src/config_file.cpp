@@ -339,6 +339,14 @@ std::vector<std::string_view> section_key_names(std::string_view section) {
     return {};
 }
 
+int setting_line(const std::string& path, std::string_view key) {
+    const Result<std::optional<std::string>> text = detail::read_trusted_file(path, false);
+    if (!text || !*text) return 0;
+    const LineIndex lines = index_lines(**text);
+    const auto found = lines.find("global:" + lower(key));
+    return found == lines.end() || found->second.empty() ? 0 : found->second.back();
+}
+
 namespace detail {
 
 void add_problem(std::vector<ConfigProblem>& problems, ConfigProblem problem) {

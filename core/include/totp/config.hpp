@@ -86,6 +86,10 @@ void apply_argument(Settings& settings, std::string_view argument,
 void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
                       std::vector<ConfigProblem>& problems);
 
+// The line of the config file at `path` that sets [global] `key` (the one that counts when
+// it is set twice), or 0 when none does or the file cannot be read as configuration.
+int setting_line(const std::string& path, std::string_view key);
+
 // Whether users who have not enrolled get in: not if either source says no (nullok = no, or
 // the rollout file says enforce), else if either says yes (nullok = yes, or rollout), else
 // not (the built-in default). The two sources can only combine towards enforcement.
