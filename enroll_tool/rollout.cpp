@@ -148,7 +148,7 @@ std::vector<std::string> login_policy_lines(const Session& session, const Comman
         lines.push_back("WARNING: " + stack.path +
                         " does not run pam_totp after the password: logins through it do not "
                         "ask for a code; " +
-                        totp_check::how_to_add_totp(stack, dir));
+                        totp_check::how_to_add_totp(stack));
     }
     return lines;
 }

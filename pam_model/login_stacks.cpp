@@ -45,7 +45,8 @@ std::vector<LoginStack> login_stacks(const PamConfigDir& dir) {
         const std::string path = dir.find(name);
         if (path.empty()) return;
         const Stack stack = load_file_auth_stack(dir, name, nullptr);
-        stacks.push_back(LoginStack{name, path, runs_totp_after_password(stack)});
+        stacks.push_back(LoginStack{name, dir.without_root(path), runs_totp_after_password(stack),
+                                    insertion_line(stack)});
     };
     // Every Debian login service includes common-auth, and pam-auth-update writes it.
     add("common-auth");
@@ -59,7 +60,10 @@ bool runs_totp_after_password(const Stack& stack) {
     if (!first) return false;
     return std::any_of(stack.handlers.begin() + static_cast<std::ptrdiff_t>(*first),
                        stack.handlers.end(), [](const Handler& handler) {
-                           return handler.kind == HandlerKind::module &&
+                           // A pam_totp.so that is not installed fails every login (a
+                           // different finding); it does not let them in without a code.
+                           return (handler.kind == HandlerKind::module ||
+                                   handler.kind == HandlerKind::unloadable) &&
                                   role_of(handler) == Role::totp_check;
                        });
 }
@@ -69,11 +73,11 @@ bool no_login_stack_runs_totp(const std::vector<LoginStack>& stacks) {
                                            [](const LoginStack& stack) { return stack.runs_totp; });
 }
 
-std::string how_to_add_totp(const LoginStack& login, const PamConfigDir& dir) {
-    const int line = insertion_line(load_file_auth_stack(dir, login.name, nullptr));
+std::string how_to_add_totp(const LoginStack& login) {
+    const int line = login.insert_after;
     return "add the line '" + std::string(kTotpAuthLine) + "' to " + login.path +
            (line > 0 ? " after line " + std::to_string(line) + " (the end of the password block)"
-                     : " after the password module's line");
+                     : " after the lines that check the password");
 }
 
 }  // namespace totp_check

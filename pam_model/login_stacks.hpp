@@ -17,8 +17,9 @@ inline constexpr const char* kTotpAuthLine = "auth required pam_totp.so";
 
 struct LoginStack {
     std::string name;  // "common-auth", "sshd", ...
-    std::string path;  // the file, under the root
+    std::string path;  // the file as the host names it: "/etc/pam.d/common-auth"
     bool runs_totp = false;
+    int insert_after = 0;  // the line pam_totp goes after: the end of the password block
 };
 
 // Debian's common-auth where it exists; otherwise those of sshd, login, su, sudo and
@@ -34,6 +35,6 @@ bool no_login_stack_runs_totp(const std::vector<LoginStack>& stacks);
 
 // Where and what to add, for a message: "add the line 'auth required pam_totp.so' to FILE
 // after line N (the end of the password block)".
-std::string how_to_add_totp(const LoginStack& login, const PamConfigDir& dir);
+std::string how_to_add_totp(const LoginStack& login);
 
 }  // namespace totp_check
