@@ -95,7 +95,21 @@ void say_config_nullok(Session& session, totp::Rollout rollout) {
     }
 }
 
-totp::Status write_mode(Session& session, totp::Rollout rollout) {
+// One WARNING for each login stack that does not run pam_totp after the password.
+std::vector<std::string> stack_warnings(const CommandLine& command) {
+    const totp_check::PamConfigDir dir(command.pam_root.value_or("/"));
+    std::vector<std::string> lines;
+    for (const totp_check::LoginStack& stack : totp_check::login_stacks(dir)) {
+        if (stack.runs_totp) continue;
+        lines.push_back("WARNING: " + stack.path +
+                        " does not run pam_totp after the password: logins through it do not "
+                        "ask for a code; " +
+                        totp_check::how_to_add_totp(stack));
+    }
+    return lines;
+}
+
+totp::Status write_mode(Session& session, const CommandLine& command, totp::Rollout rollout) {
     const std::string path = totp::rollout_path(session.config_path());
     const totp::Rollout before = session.settings().rollout;
     {
@@ -111,6 +125,7 @@ totp::Status write_mode(Session& session, totp::Rollout rollout) {
     say("logins: " +
         unenrolled_users_text(totp::effective_nullok(session.settings().nullok_setting, rollout)));
     say_config_nullok(session, rollout);
+    for (const std::string& warning : stack_warnings(command)) say(warning);
     return {};
 }
 
@@ -128,11 +143,11 @@ totp::Status enforce(Session& session, const CommandLine& command) {
                                 "refused:" +
                                 list + "\nenroll them first, or run totp-enroll enforce --force");
     }
-    return write_mode(session, totp::Rollout::enforce);
+    return write_mode(session, command, totp::Rollout::enforce);
 }
 
-totp::Status roll_out(Session& session, const CommandLine&) {
-    return write_mode(session, totp::Rollout::rollout);
+totp::Status roll_out(Session& session, const CommandLine& command) {
+    return write_mode(session, command, totp::Rollout::rollout);
 }
 
 std::vector<std::string> login_policy_lines(const Session& session, const CommandLine& command) {
@@ -142,14 +157,8 @@ std::vector<std::string> login_policy_lines(const Session& session, const Comman
     lines.push_back("rollout mode: " + std::string(totp::rollout_name(settings.rollout)) +
                     (settings.rollout == totp::Rollout::unset ? " (no " : " (") + path + ")");
     lines.push_back("logins: " + unenrolled_users_text(settings.nullok));
-    const totp_check::PamConfigDir dir(command.pam_root.value_or("/"));
-    for (const totp_check::LoginStack& stack : totp_check::login_stacks(dir)) {
-        if (stack.runs_totp) continue;
-        lines.push_back("WARNING: " + stack.path +
-                        " does not run pam_totp after the password: logins through it do not "
-                        "ask for a code; " +
-                        totp_check::how_to_add_totp(stack));
-    }
+    const std::vector<std::string> warnings = stack_warnings(command);
+    lines.insert(lines.end(), warnings.begin(), warnings.end());
     return lines;
 }
 
