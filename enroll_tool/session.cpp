@@ -126,6 +126,21 @@ totp::Result<std::vector<std::string>> Session::enrolled_users() {
     return std::move(*users);
 }
 
+totp::Status Session::drop_reset_tokens(const std::string& user) {
+    // The token directory and the database's key and password files are root's.
+    const Privileges::Elevation elevated = privileges_->elevate();
+    if (!tokens_) {
+        totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
+            totp::make_reset_token_store(settings_);
+        if (!tokens) return runtime_failure(tokens.error());
+        tokens_ = std::move(*tokens);
+    }
+    if (totp::Status dropped = tokens_->drop_reset_tokens(user); !dropped) {
+        return runtime_failure(dropped.error());
+    }
+    return {};
+}
+
 totp::Status Session::authenticate_caller() {
     if (caller_is_root()) return {};
     return authenticate_with_pam(caller_.name, *privileges_);

@@ -66,6 +66,10 @@ class Session {
 
     totp::Result<std::vector<std::string>> enrolled_users();
 
+    // Removes every password-reset link of `user` (when the address they went to changes).
+    // The reset-token store is opened on first use: most subcommands never need it.
+    totp::Status drop_reset_tokens(const std::string& user);
+
     // A caller other than root proves who they are before anything is written: password,
     // and a code or recovery code if enrolled (PAM service "totp-enroll").
     totp::Status authenticate_caller();
@@ -79,6 +83,7 @@ class Session {
     totp::Settings settings_;
     std::string config_path_;
     std::unique_ptr<totp::Store> store_;
+    std::unique_ptr<totp::ResetTokenStore> tokens_;
 };
 
 }  // namespace totp_enroll
