@@ -189,23 +189,14 @@ totp_store_status put_reset_token(totp_store* store, const char* selector, std::
     });
 }
 
-totp_store_status find_reset_token(totp_store* store, const char* selector,
-                                   std::size_t selector_len, totp_store_reset_token* out, char* err,
-                                   std::size_t errlen) noexcept {
+// find_reset_token and take_reset_token: the same but for the store call.
+template <Result<ResetTokenEntry> (ResetTokenStore::*Call)(std::string_view)>
+totp_store_status token_out(totp_store* store, const char* selector, std::size_t selector_len,
+                            totp_store_reset_token* out, char* err, std::size_t errlen) noexcept {
     return guarded(err, errlen, [&]() -> Status {
-        Result<ResetTokenEntry> found = store->store->find_reset_token({selector, selector_len});
-        if (!found) return found.error();
-        return copy_out(*found, out);
-    });
-}
-
-totp_store_status take_reset_token(totp_store* store, const char* selector,
-                                   std::size_t selector_len, totp_store_reset_token* out, char* err,
-                                   std::size_t errlen) noexcept {
-    return guarded(err, errlen, [&]() -> Status {
-        Result<ResetTokenEntry> taken = store->store->take_reset_token({selector, selector_len});
-        if (!taken) return taken.error();
-        return copy_out(*taken, out);
+        Result<ResetTokenEntry> entry = (store->store.get()->*Call)({selector, selector_len});
+        if (!entry) return entry.error();
+        return copy_out(*entry, out);
     });
 }
 
@@ -244,8 +235,8 @@ constexpr totp_store_plugin_v1 kPlugin{
     .users = users,
     .free_names = free_names,
     .put_reset_token = put_reset_token,
-    .find_reset_token = find_reset_token,
-    .take_reset_token = take_reset_token,
+    .find_reset_token = token_out<&ResetTokenStore::find_reset_token>,
+    .take_reset_token = token_out<&ResetTokenStore::take_reset_token>,
     .drop_reset_tokens = drop_reset_tokens,
     .prune_reset_tokens = prune_reset_tokens,
     .upgrade_schema = upgrade,
