@@ -106,6 +106,22 @@ totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
     return open;
 }
 
+totp::Status Session::drop_reset_links(const std::string& user) {
+    // The links live in the state directory (root's) whatever the layout of the records,
+    // and the database's key and password files are root's too.
+    const Privileges::Elevation elevated = privileges_->elevate();
+    if (!tokens_) {
+        totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
+            totp::make_reset_token_store(settings_);
+        if (!tokens) return runtime_failure(tokens.error());
+        tokens_ = std::move(*tokens);
+    }
+    if (totp::Status dropped = tokens_->drop_reset_tokens(user); !dropped) {
+        return runtime_failure(dropped.error());
+    }
+    return {};
+}
+
 totp::Status Session::save_keeping_email(const std::string& user, totp::UserState& state) {
     totp::Result<OpenRecord> open = open_record(user);
     if (!open) return open.error();
@@ -124,21 +140,6 @@ totp::Result<std::vector<std::string>> Session::enrolled_users() {
     totp::Result<std::vector<std::string>> users = store_->users();
     if (!users) return runtime_failure(users.error());
     return std::move(*users);
-}
-
-totp::Status Session::drop_reset_tokens(const std::string& user) {
-    // The token directory and the database's key and password files are root's.
-    const Privileges::Elevation elevated = privileges_->elevate();
-    if (!tokens_) {
-        totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
-            totp::make_reset_token_store(settings_);
-        if (!tokens) return runtime_failure(tokens.error());
-        tokens_ = std::move(*tokens);
-    }
-    if (totp::Status dropped = tokens_->drop_reset_tokens(user); !dropped) {
-        return runtime_failure(dropped.error());
-    }
-    return {};
 }
 
 totp::Status Session::authenticate_caller() {
