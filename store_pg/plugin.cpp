@@ -114,7 +114,9 @@ totp_store_status record_open(totp_store* store, const char* user, std::size_t u
             std::memcpy(state, bytes->c_str(), bytes->size());
             *state_len = bytes->size();
         }
-        *out = std::make_unique<totp_store_record>(std::move(*record)).release();
+        auto handle = std::make_unique<totp_store_record>();
+        handle->record = std::move(*record);
+        *out = handle.release();
         return {};
     });
 }

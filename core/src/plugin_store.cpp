@@ -110,7 +110,7 @@ class PluginRecord final : public Record {
     Status save(const UserState& state) override {
         Result<SecretString> bytes = encode_slot(state, 1);
         if (!bytes) return bytes.error();
-        const Status saved = checked([&](char* err, std::size_t len) {
+        Status saved = checked([&](char* err, std::size_t len) {
             return api_.record_save(record_, reinterpret_cast<const std::uint8_t*>(bytes->c_str()),
                                     bytes->size(), err, len);
         });
@@ -119,7 +119,7 @@ class PluginRecord final : public Record {
     }
 
     Status remove() override {
-        const Status removed = checked(
+        Status removed = checked(
             [&](char* err, std::size_t len) { return api_.record_remove(record_, err, len); });
         if (removed) state_.reset();
         return removed;

@@ -181,9 +181,11 @@ Result<const totp_store_plugin_v1*> load_backend() {
     }
     const totp_store_plugin_v1* table = reinterpret_cast<totp_store_plugin_entry_fn*>(entry)();
     if (const std::optional<std::string> fault = plugin_table_fault(table)) {
+        ::dlclose(handle);
         return make_error(Errc::unsupported,
                           what + " " + path + ": " + *fault + " (built from other sources?)");
     }
+    // The handle is never closed: the table's functions are called after this returns.
     // cppcheck-suppress resourceLeak
     return table;
 }
