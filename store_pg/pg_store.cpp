@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -633,6 +634,7 @@ class PgStore final : public DatabaseStore {
     // only when a statement fails on it: then the statement runs once more on a new one.
     Result<QueryResult> query(const char* sql, const std::vector<std::optional<std::string>>& args,
                               const std::string& what) {
+        const std::lock_guard<std::mutex> serialized(shared_lock_);
         if (shared_) {
             QueryResult result = run(shared_.get(), sql, args);
             if (succeeded(result)) return result;
@@ -663,6 +665,9 @@ class PgStore final : public DatabaseStore {
     }
 
     Options options_;
+    // totp-resetd calls one store from two threads (requests, mail); a libpq connection
+    // serves one at a time. Held for one statement (or reconnection), which its timeouts bound.
+    std::mutex shared_lock_;
     Connection shared_;
 };
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Password-reset tokens in the PostgreSQL store, against a real server: the Store contract
-// of store.hpp (put/find/take/drop/prune), including one-shot use across processes.
+// Password-reset tokens in the PostgreSQL store, against a real server: the ResetTokenStore
+// contract of store.hpp (put/find/take/drop/prune), including one-shot use across processes
+// and calls from several threads at once.
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fixture.hpp"
@@ -177,6 +180,26 @@ void a_session_ended_for_idling_is_made_again(void**) {
     assert_entry_is_the_token(*found, token);
 }
 
+// totp-resetd calls one token store from its request thread and its mail worker at once:
+// every call of both succeeds (two threads on one connection would interleave their
+// messages to the server).
+void two_threads_calling_one_store_at_once_both_succeed(void**) {
+    constexpr int kCalls = 300;
+    auto store = pg_fixture::open_token_store(dsn());
+    const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
+    std::atomic<int> failures{0};
+    const auto look_up = [&] {
+        for (int i = 0; i < kCalls; ++i) {
+            if (!store->find_reset_token(token.selector).ok()) ++failures;
+        }
+    };
+    std::thread first(look_up);
+    std::thread second(look_up);
+    first.join();
+    second.join();
+    assert_int_equal(failures.load(), 0);
+}
+
 int reset_tokens(void** state) {
     pg_fixture::server("sql", "DELETE FROM pam_totp_reset_tokens");
     return fixture::reset(state);
@@ -203,6 +226,7 @@ int main() {
         cmocka_unit_test_setup(token_calls_fail_while_the_database_is_down, reset_tokens),
         cmocka_unit_test_setup(a_database_restart_between_calls_goes_unnoticed, reset_tokens),
         cmocka_unit_test_setup(a_session_ended_for_idling_is_made_again, reset_tokens),
+        cmocka_unit_test_setup(two_threads_calling_one_store_at_once_both_succeed, reset_tokens),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

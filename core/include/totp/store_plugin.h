@@ -11,8 +11,8 @@
  *
  * Calls return a totp_store_status. On failure they write a one-line, NUL-terminated
  * message into the caller's `err` buffer (cut to `errlen` bytes), never a secret. No
- * function may be called with a handle another function has closed. Handles are not shared
- * between threads without the caller's own locking. */
+ * function may be called with a handle another function has closed. A store handle may be
+ * used by several threads at once; a record handle by one at a time. */
 #ifndef TOTP_STORE_PLUGIN_H
 #define TOTP_STORE_PLUGIN_H
 
