@@ -107,9 +107,16 @@ totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
 }
 
 totp::Status Session::drop_reset_links(const std::string& user) {
-    // The links live in the state directory (root's) whatever the layout of the records.
+    // The links live in the state directory (root's) whatever the layout of the records,
+    // and the database's key and password files are root's too.
     const Privileges::Elevation elevated = privileges_->elevate();
-    if (totp::Status dropped = store_->drop_reset_tokens(user); !dropped) {
+    if (!tokens_) {
+        totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
+            totp::make_reset_token_store(settings_);
+        if (!tokens) return runtime_failure(tokens.error());
+        tokens_ = std::move(*tokens);
+    }
+    if (totp::Status dropped = tokens_->drop_reset_tokens(user); !dropped) {
         return runtime_failure(dropped.error());
     }
     return {};

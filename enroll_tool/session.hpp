@@ -83,6 +83,7 @@ class Session {
     totp::Settings settings_;
     std::string config_path_;
     std::unique_ptr<totp::Store> store_;
+    std::unique_ptr<totp::ResetTokenStore> tokens_;  // opened on first use: rarely needed
 };
 
 }  // namespace totp_enroll

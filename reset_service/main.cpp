@@ -65,6 +65,12 @@ int monitor_process(Configuration config, UniqueFd channel, UniqueFd signals, pi
         log_error("monitor: %s", store.error().message.c_str());
         return 1;
     }
+    totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
+        totp::make_reset_token_store(config.global);
+    if (!tokens) {
+        log_error("monitor: %s", tokens.error().message.c_str());
+        return 1;
+    }
     const totp::SystemClock clock;
     MonitorConfig monitor_config{totp::Policy{config.global.window, config.global.max_failures,
                                               config.global.lockout_seconds},
@@ -73,7 +79,7 @@ int monitor_process(Configuration config, UniqueFd channel, UniqueFd signals, pi
                                  std::move(config.texts),
                                  std::move(config.site_name),
                                  config.uid_min};
-    Monitor monitor(std::move(monitor_config), **store, clock);
+    Monitor monitor(std::move(monitor_config), **store, **tokens, clock);
     return monitor.serve(channel.get(), signals.get(), web);
 }
 

@@ -51,10 +51,12 @@ std::string with_trailing_slash(const std::string& url) {
 
 }  // namespace
 
-Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock)
+Monitor::Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore& tokens,
+                 const totp::Clock& clock)
     : config_(std::move(config)),
       account_rules_{config_.uid_min, totp::split_names(config_.reset.reset_exclude_groups)},
       store_(store),
+      tokens_(tokens),
       clock_(clock),
       requests_per_ip_(config_.reset.requests_per_ip, kHour),
       failures_per_ip_(config_.reset.failures_per_ip, kHour),
@@ -232,7 +234,7 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
 
     // Taking the token makes this the one change it allows, however many requests race.
     const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
-    totp::Result<totp::ResetTokenEntry> taken = store_.take_reset_token(selector);
+    totp::Result<totp::ResetTokenEntry> taken = tokens_.take_reset_token(selector);
     if (!taken) {
         log_info("password reset for '%s' refused: the link was used meanwhile", user.c_str());
         return reply(Answer::token_invalid);
@@ -255,7 +257,7 @@ Message Monitor::change(const std::string& user, std::string_view ip, std::strin
     }
     if (result.outcome != PasswordChange::Outcome::changed) {
         // Not used up: the user may try another password with the same link.
-        if (totp::Status kept = store_.put_reset_token(selector, taken); !kept) {
+        if (totp::Status kept = tokens_.put_reset_token(selector, taken); !kept) {
             log_error("could not keep the reset link of '%s': %s", user.c_str(),
                       kept.error().message.c_str());
         }
@@ -275,7 +277,7 @@ Message Monitor::change(const std::string& user, std::string_view ip, std::strin
 
     log_info("password of '%s' changed through a reset link from %s", user.c_str(),
              totp::printable(ip).c_str());
-    if (totp::Status dropped = store_.drop_reset_tokens(user); !dropped) {
+    if (totp::Status dropped = tokens_.drop_reset_tokens(user); !dropped) {
         log_error("could not remove the other reset links of '%s': %s", user.c_str(),
                   dropped.error().message.c_str());
     }
@@ -303,7 +305,7 @@ std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view toke
                                                            std::int64_t now) {
     const std::optional<totp::ResetTokenParts> parts = totp::parse_reset_token(token);
     if (!parts) return std::nullopt;
-    totp::Result<totp::ResetTokenEntry> entry = store_.find_reset_token(parts->selector);
+    totp::Result<totp::ResetTokenEntry> entry = tokens_.find_reset_token(parts->selector);
     if (!entry) {
         if (entry.error().code != totp::Errc::not_found) {
             log_error("reading a reset link: %s", entry.error().message.c_str());
@@ -363,7 +365,7 @@ std::optional<std::string> Monitor::verified_email(const std::string& user) {
 
 void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     const std::int64_t now = clock_.now();
-    if (totp::Status pruned = store_.prune_reset_tokens(now); !pruned) {
+    if (totp::Status pruned = tokens_.prune_reset_tokens(now); !pruned) {
         log_error("removing expired reset links: %s", pruned.error().message.c_str());
     }
     if (const AccountCheck account = check_user_database(user, account_rules_, now);
@@ -393,7 +395,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
         log_error("no reset link for '%s': %s", user.c_str(), issued.error().message.c_str());
         return;
     }
-    if (totp::Status stored = store_.put_reset_token(issued->selector, issued->entry); !stored) {
+    if (totp::Status stored = tokens_.put_reset_token(issued->selector, issued->entry); !stored) {
         log_error("no reset link for '%s': %s", user.c_str(), stored.error().message.c_str());
         return;
     }
@@ -407,7 +409,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
                  totp::printable(ip).c_str());
     } else {
         // A link nobody received must not stay usable.
-        (void)store_.take_reset_token(issued->selector);
+        (void)tokens_.take_reset_token(issued->selector);
     }
 }
 

@@ -37,7 +37,8 @@ struct MonitorConfig {
 
 class Monitor {
   public:
-    Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock);
+    Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore& tokens,
+            const totp::Clock& clock);
 
     // Answers the web process until it hangs up or breaks the protocol (exit status 1), or
     // SIGTERM/SIGINT/SIGHUP arrives on signal_fd (0). Either way the web process is stopped.
@@ -89,6 +90,7 @@ class Monitor {
     MonitorConfig config_;
     AccountRules account_rules_;
     totp::Store& store_;
+    totp::ResetTokenStore& tokens_;
     const totp::Clock& clock_;
     RateLimiter requests_per_ip_;    // request thread
     RateLimiter failures_per_ip_;    // request thread

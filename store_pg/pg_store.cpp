@@ -4,6 +4,8 @@
 // a user who has no row yet is locked too) and holds it until save() commits or the
 // Record is destroyed, so open -> decide -> save is exact across every server. The
 // update that accepts a time step is also conditional on the step moving forward.
+#include "pg_store.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +25,6 @@
 #include "pg_migrations.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
-#include "totp/store_factory.hpp"
 #include "totp/text.hpp"
 #include "totp/user_state.hpp"
 #include "totp/username.hpp"
@@ -211,7 +213,7 @@ std::string session_options(const std::string& dsn) {
            "ms -c idle_session_timeout=" + std::to_string(kIdleSessionTimeoutMs) + "ms";
 }
 
-Result<Connection> connect(const PgStoreOptions& options) {
+Result<Connection> connect(const Options& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
     if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
     // After the DSN in the arrays, so these override whatever it says. Keepalives and
@@ -545,9 +547,9 @@ Result<ResetTokenEntry> decode_token(const PGresult* row) {
     return entry;
 }
 
-class PgStore final : public Store {
+class PgStore final : public DatabaseStore {
   public:
-    explicit PgStore(const PgStoreOptions& options) {
+    explicit PgStore(const Options& options) {
         options_.dsn = options.dsn;
         options_.password = SecretString(options.password.view());
         options_.key = options.key.clone();
@@ -644,6 +646,7 @@ class PgStore final : public Store {
     // only when a statement fails on it: then the statement runs once more on a new one.
     Result<QueryResult> query(const char* sql, const std::vector<std::optional<std::string>>& args,
                               const std::string& what) {
+        const std::lock_guard<std::mutex> serialized(shared_lock_);
         if (shared_) {
             QueryResult result = run(shared_.get(), sql, args);
             if (succeeded(result)) return result;
@@ -673,13 +676,18 @@ class PgStore final : public Store {
         return {};
     }
 
-    PgStoreOptions options_;
+    Options options_;
+    // totp-resetd calls one store from two threads (requests, mail); a libpq connection
+    // serves one at a time. Held for one statement (or reconnection), which its timeouts bound.
+    std::mutex shared_lock_;
     Connection shared_;
 };
 
+}  // namespace
+
 // Creates the schema or applies the migrations it lacks, in one transaction under an
 // advisory lock so two admins running it at once cannot interleave.
-Result<std::string> upgrade_schema(const PgStoreOptions& options) {
+Result<std::string> upgrade_schema(const Options& options) {
     Result<Connection> connected = connect(options);
     if (!connected) return connected.error();
     PGconn* conn = connected->get();
@@ -727,103 +735,8 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
            std::to_string(version);
 }
 
-// No exception leaves the backend, not even through the objects it hands out: the backend
-// and its caller each carry their own copy of the C++ runtime (totp_own_cxx_runtime() in
-// CMakeLists.txt), and an exception must not unwind from one copy's frames into the
-// other's. A call that throws fails (closed) with an error instead. The message fits in
-// std::string's inline buffer: building it allocates nothing, so it cannot throw again
-// when the exception was bad_alloc (and if anything did, noexcept stops it here).
-constexpr const char* kInternalError = "internal error";
-
-template <typename Call>
-auto contained(Call&& call) noexcept -> decltype(call()) {
-    try {
-        return call();
-    } catch (...) {
-        return make_error(Errc::io, kInternalError);
-    }
+std::unique_ptr<DatabaseStore> make_database_store(const Options& options) {
+    return std::make_unique<PgStore>(options);
 }
 
-class ContainedRecord final : public Record {
-  public:
-    explicit ContainedRecord(std::unique_ptr<Record> inner) : inner_(std::move(inner)) {}
-
-    const std::optional<UserState>& state() const override { return inner_->state(); }
-    Status save(const UserState& state) override {
-        return contained([&] { return inner_->save(state); });
-    }
-    Status remove() override {
-        return contained([&] { return inner_->remove(); });
-    }
-
-  private:
-    std::unique_ptr<Record> inner_;
-};
-
-class ContainedStore final : public Store {
-  public:
-    explicit ContainedStore(const PgStoreOptions& options)
-        : inner_(std::make_unique<PgStore>(options)) {}
-
-    Result<std::unique_ptr<Record>> open(std::string_view user) override {
-        return contained([&]() -> Result<std::unique_ptr<Record>> {
-            Result<std::unique_ptr<Record>> record = inner_->open(user);
-            if (!record) return record.error();
-            return std::unique_ptr<Record>(std::make_unique<ContainedRecord>(std::move(*record)));
-        });
-    }
-    Result<bool> enrolled(std::string_view user) override {
-        return contained([&] { return inner_->enrolled(user); });
-    }
-    Result<std::vector<std::string>> users() override {
-        return contained([&] { return inner_->users(); });
-    }
-    Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
-        return contained([&] { return inner_->put_reset_token(selector, entry); });
-    }
-    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
-        return contained([&] { return inner_->find_reset_token(selector); });
-    }
-    Result<ResetTokenEntry> take_reset_token(std::string_view selector) override {
-        return contained([&] { return inner_->take_reset_token(selector); });
-    }
-    Status drop_reset_tokens(std::string_view user) override {
-        return contained([&] { return inner_->drop_reset_tokens(user); });
-    }
-    Status prune_reset_tokens(std::int64_t now) override {
-        return contained([&] { return inner_->prune_reset_tokens(now); });
-    }
-
-  private:
-    std::unique_ptr<Store> inner_;
-};
-
-}  // namespace
 }  // namespace totp::pg
-
-// The entry points store_factory.cpp looks up; no exception leaves them.
-extern "C" {
-
-void totp_store_pg_make_v1(const totp::PgStoreOptions& options,
-                           totp::Result<std::unique_ptr<totp::Store>>& out) noexcept {
-    try {
-        if (options.key.size() != totp::kStoreKeyBytes) {
-            out = totp::make_error(totp::Errc::invalid_argument, "store key must be 32 bytes");
-            return;
-        }
-        out = std::unique_ptr<totp::Store>(std::make_unique<totp::pg::ContainedStore>(options));
-    } catch (...) {
-        out = totp::make_error(totp::Errc::io, totp::pg::kInternalError);
-    }
-}
-
-void totp_store_pg_upgrade_v1(const totp::PgStoreOptions& options,
-                              totp::Result<std::string>& out) noexcept {
-    try {
-        out = totp::pg::upgrade_schema(options);
-    } catch (...) {
-        out = totp::make_error(totp::Errc::io, totp::pg::kInternalError);
-    }
-}
-
-}  // extern "C"

@@ -668,7 +668,8 @@ Result<std::vector<std::string>> list_dir(const TokenDir& dir) {
     return list_names(dir.fd.get(), dir.path, [](std::string_view) { return true; });
 }
 
-class FileStore final : public Store {
+// Serves both interfaces: login records, and reset tokens under the state directory.
+class FileStore final : public Store, public ResetTokenStore {
   public:
     explicit FileStore(FileStoreOptions options) : options_(std::move(options)) {}
 
@@ -954,6 +955,10 @@ class FileStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> make_file_store(const FileStoreOptions& options) {
+    return std::make_unique<FileStore>(options);
+}
+
+std::unique_ptr<ResetTokenStore> make_file_reset_token_store(const FileStoreOptions& options) {
     return std::make_unique<FileStore>(options);
 }
 

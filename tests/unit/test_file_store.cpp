@@ -721,9 +721,11 @@ static void reset_token_directory_searchable_by_others_is_refused(void** context
     entry.user = "alice";
     entry.expires = 2000000000;
     const std::string selector(totp::kResetSelectorHexLength, 'a');
-    assert_true(f.store->put_reset_token(selector, entry).ok());
+    const std::unique_ptr<totp::ResetTokenStore> tokens =
+        totp::make_file_reset_token_store({f.dir, ""});
+    assert_true(tokens->put_reset_token(selector, entry).ok());
     assert_int_equal(::chmod((f.dir + "/.reset-tokens").c_str(), 0711), 0);
-    assert_int_equal(f.store->find_reset_token(selector).error().code, Errc::unsafe);
+    assert_int_equal(tokens->find_reset_token(selector).error().code, Errc::unsafe);
 }
 
 // What `probe` returns when run by a process that dropped every privilege to nobody.
