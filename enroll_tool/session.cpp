@@ -128,6 +128,9 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
     if (const auto& previous = open->state()) {
         state.email = previous->email;
         state.email_verified = previous->email_verified;
+        // The daily limit on verification mails must not start again with a new secret.
+        state.email_mails = previous->email_mails;
+        state.email_mails_since = previous->email_mails_since;
     }
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());

@@ -889,6 +889,9 @@ def verification_mails_are_limited_to_five_a_day_per_account(box):
             check(result.rc == 5, f"mail {round + 1} of the day is sent", str(result))
         before = len(sink.messages)
         box.now += 3600
+        # A new secret (re-enrollment, or an import) does not start the count again.
+        result = confirm_enrollment(box, "alice", SECRET_B, [oathtool(SECRET_B, box.now)])
+        check(result.rc == 0, "alice re-enrolls", str(result))
         result = box.tool("email", "victim@example.org", "--user", "alice")
         check(result.rc == 3, "the sixth within a day is refused: exit 3", str(result))
         one_stderr_line(result, "5 verification mails for alice", "try again in 23 hours")
