@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <utility>
 
 #include "totp/secret.hpp"
 
@@ -46,52 +47,69 @@ std::optional<std::string> address_key(std::string_view ip, bool crowded) {
     return bytes_of(v6.s6_addr, crowded ? 6 : 8);
 }
 
-EventTimes::EventTimes(EventTimes&& other) noexcept {
+static_assert(sizeof(KeyEvents) == 64, "a full table's memory is counted in these");
+
+KeyEvents::KeyEvents(std::string_view key) : key_size_(static_cast<std::uint32_t>(key.size())) {
+    char* bytes = key_inline_;
+    if (key_on_heap()) bytes = key_heap_ = new char[key.size()];
+    std::copy(key.begin(), key.end(), bytes);
+}
+
+KeyEvents::KeyEvents(KeyEvents&& other) noexcept {
     take(other);
 }
 
-EventTimes& EventTimes::operator=(EventTimes&& other) noexcept {
+KeyEvents& KeyEvents::operator=(KeyEvents&& other) noexcept {
     if (this != &other) {
-        if (on_heap()) delete[] heap_;
+        release();
         take(other);
     }
     return *this;
 }
 
-// Moves `other`'s times here (this one holds none on the heap) and leaves it empty.
-void EventTimes::take(EventTimes& other) {
-    capacity_ = other.capacity_;
-    head_ = other.head_;
-    count_ = other.count_;
-    if (other.on_heap()) {
-        heap_ = other.heap_;
+KeyEvents::~KeyEvents() {
+    release();
+}
+
+void KeyEvents::release() {
+    if (key_on_heap()) delete[] key_heap_;
+    if (times_on_heap()) delete[] times_heap_;
+}
+
+// Moves `other`'s key and times here (this one owns no heap block) and leaves it empty.
+void KeyEvents::take(KeyEvents& other) {
+    capacity_ = std::exchange(other.capacity_, kInlineTimes);
+    head_ = std::exchange(other.head_, 0);
+    count_ = std::exchange(other.count_, 0);
+    key_size_ = std::exchange(other.key_size_, 0);
+    if (times_on_heap()) {
+        times_heap_ = other.times_heap_;
     } else {
-        std::copy_n(other.inline_, kInline, inline_);
+        std::copy_n(other.times_inline_, kInlineTimes, times_inline_);
     }
-    other.capacity_ = kInline;
-    other.head_ = other.count_ = 0;
+    if (key_on_heap()) {
+        key_heap_ = other.key_heap_;
+    } else {
+        std::copy_n(other.key_inline_, kInlineKey, key_inline_);
+    }
 }
 
-EventTimes::~EventTimes() {
-    if (on_heap()) delete[] heap_;
-}
-
-void EventTimes::pop_front() {
+void KeyEvents::pop_front() {
     head_ = slot(1);
     --count_;
 }
 
-void EventTimes::push_back(std::uint32_t time) {
+void KeyEvents::push_back(std::uint32_t time) {
     if (count_ == capacity_) {
         const std::uint32_t larger = std::bit_ceil(capacity_ + 1);
-        auto* times = new std::uint32_t[larger];
-        for (std::uint32_t i = 0; i < count_; ++i) times[i] = data()[slot(i)];
-        if (on_heap()) delete[] heap_;
-        heap_ = times;
+        auto* moved = new std::uint32_t[larger];
+        for (std::uint32_t i = 0; i < count_; ++i) moved[i] = times()[slot(i)];
+        if (times_on_heap()) delete[] times_heap_;
+        times_heap_ = moved;
         capacity_ = larger;
         head_ = 0;
     }
-    data()[slot(count_)] = time;
+    times()[slot(count_)] = time;
     ++count_;
 }
 
@@ -105,7 +123,7 @@ RateLimiter::RateLimiter(int limit, int window_seconds, std::size_t max_keys)
 }
 
 bool RateLimiter::exhausted(std::string_view key, std::int64_t now) {
-    const EventTimes* seen = events(key, now, false);
+    const KeyEvents* seen = events(key, now, false);
     return seen != nullptr && seen->size() >= limit_;
 }
 
@@ -126,7 +144,7 @@ std::uint32_t RateLimiter::stamp(std::int64_t now) {
         std::clamp<std::int64_t>(now - *base_ + kStampMiddle, 0, UINT32_MAX));
 }
 
-void RateLimiter::forget_expired(EventTimes& times, std::int64_t now) const {
+void RateLimiter::forget_expired(KeyEvents& times, std::int64_t now) const {
     if (!base_) return;
     const std::int64_t last_out = now - window_ - *base_ + kStampMiddle;
     while (!times.empty() && times.front() <= last_out) times.pop_front();
@@ -135,12 +153,12 @@ void RateLimiter::forget_expired(EventTimes& times, std::int64_t now) const {
 // The key's events still inside the window (nullptr for an unknown key unless `create`).
 // A full table makes room rather than refuse a new key: refusing would let a flood of
 // addresses lock every new client out.
-EventTimes* RateLimiter::events(std::string_view key, std::int64_t now, bool create) {
+KeyEvents* RateLimiter::events(std::string_view key, std::int64_t now, bool create) {
     std::size_t slot = find(key);
     if (index_.empty() || index_[slot] == kNoEntry) {
         if (!create) return nullptr;
         if (entries_.size() >= max_keys_) make_room(now);
-        entries_.push_back(Entry{std::string(key), EventTimes()});
+        entries_.emplace_back(key);
         if (2 * entries_.size() > index_.size()) {
             index_all();
             slot = find(key);
@@ -149,7 +167,7 @@ EventTimes* RateLimiter::events(std::string_view key, std::int64_t now, bool cre
             index_[slot] = static_cast<std::uint32_t>(entries_.size() - 1);
         }
     }
-    EventTimes& seen = entries_[index_[slot]].times;
+    KeyEvents& seen = entries_[index_[slot]];
     forget_expired(seen, now);
     return &seen;
 }
@@ -160,18 +178,16 @@ EventTimes* RateLimiter::events(std::string_view key, std::int64_t now, bool cre
 // the last to go: a flood must bring 7/8 of the table to the limit too before it is evicted,
 // which costs more requests than its count would save.
 void RateLimiter::make_room(std::int64_t now) {
-    for (Entry& entry : entries_) forget_expired(entry.times, now);
-    std::erase_if(entries_, [](const Entry& entry) { return entry.times.empty(); });
+    for (KeyEvents& entry : entries_) forget_expired(entry, now);
+    std::erase_if(entries_, [](const KeyEvents& entry) { return entry.empty(); });
     const std::size_t wanted = std::max<std::size_t>(1, max_keys_ / kEvictedShare);
     if (max_keys_ - std::min(max_keys_, entries_.size()) < wanted) {
         const std::size_t evicted = std::min(entries_.size(), entries_.size() + wanted - max_keys_);
         const auto first_kept = entries_.begin() + static_cast<std::ptrdiff_t>(evicted);
         std::nth_element(entries_.begin(), first_kept, entries_.end(),
-                         [](const Entry& a, const Entry& b) {
-                             if (a.times.size() != b.times.size()) {
-                                 return a.times.size() < b.times.size();
-                             }
-                             return a.times.back() < b.times.back();
+                         [](const KeyEvents& a, const KeyEvents& b) {
+                             if (a.size() != b.size()) return a.size() < b.size();
+                             return a.back() < b.back();
                          });
         entries_.erase(entries_.begin(), first_kept);
     }
@@ -186,7 +202,7 @@ std::size_t RateLimiter::home(std::string_view key) const {
 std::size_t RateLimiter::find(std::string_view key) const {
     if (index_.empty()) return 0;
     std::size_t slot = home(key);
-    while (index_[slot] != kNoEntry && entries_[index_[slot]].key != key) {
+    while (index_[slot] != kNoEntry && entries_[index_[slot]].key() != key) {
         slot = (slot + 1) & (index_.size() - 1);
     }
     return slot;
@@ -198,7 +214,7 @@ void RateLimiter::index_all() {
     index_.assign(size, kNoEntry);
     if (index_.capacity() > size) index_.shrink_to_fit();
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-        index_[find(entries_[i].key)] = static_cast<std::uint32_t>(i);
+        index_[find(entries_[i].key())] = static_cast<std::uint32_t>(i);
     }
 }
 
