@@ -144,10 +144,10 @@ std::uint32_t RateLimiter::stamp(std::int64_t now) {
         std::clamp<std::int64_t>(now - *base_ + kStampMiddle, 0, UINT32_MAX));
 }
 
-void RateLimiter::forget_expired(KeyEvents& times, std::int64_t now) const {
+void RateLimiter::forget_expired(KeyEvents& events, std::int64_t now) const {
     if (!base_) return;
     const std::int64_t last_out = now - window_ - *base_ + kStampMiddle;
-    while (!times.empty() && times.front() <= last_out) times.pop_front();
+    while (!events.empty() && events.front() <= last_out) events.pop_front();
 }
 
 // The key's events still inside the window (nullptr for an unknown key unless `create`).

@@ -91,7 +91,7 @@ class RateLimiter {
 
     KeyEvents* events(std::string_view key, std::int64_t now, bool create);
     std::uint32_t stamp(std::int64_t now);
-    void forget_expired(KeyEvents& times, std::int64_t now) const;
+    void forget_expired(KeyEvents& events, std::int64_t now) const;
     void make_room(std::int64_t now);
     std::size_t home(std::string_view key) const;
     std::size_t find(std::string_view key) const;
