@@ -42,7 +42,7 @@ RESET_RPS, RESET_P99_US, RESET_RSS_KIB = 10000, 10000, 20e6 / 1024
 RESET_PROCESSES = ("monitor", "web")
 RESET_MOMENTS = (("idle", "idle"), ("get_load", "during GET load"),
                  ("post_load", "during POST load"), ("after", "after both"),
-                 ("full", "after a flood of new addresses (full limiters)"),
+                 ("full", "after floods of new addresses (both limiters full)"),
                  ("get_full_load", "during GET load, full limiters"),
                  ("post_full_load", "during POST load, full limiters"),
                  ("after_full", "after both, full limiters"))
@@ -270,7 +270,9 @@ def reset_target_row(reset):
     pss = max((sum(reset.get(f"{m}_{p}_Pss_kib", 0) for p in RESET_PROCESSES)
                for m, _ in RESET_MOMENTS), default=0)
     full = (f" ({reset['get_full_rps']:.0f} req/s, p99 {t(reset['get_full_p99_us'])} after "
-            f"{reset['flood_addresses']:.0f} new addresses filled the limiters)"
+            f"{reset['flood_addresses']:.0f} requests and "
+            f"{reset.get('badlink_addresses', 0):.0f} made-up links from new addresses filled "
+            f"both address limiters)"
             if "get_full_rps" in reset and "flood_addresses" in reset else "")
     return (label + f"{reset['get_rps']:.0f} req/s, p99 {t(reset['get_p99_us'])}{full}; peak RSS "
             f"{memory}; both, each page once, at most {union / 1024:.1f} MiB (PSS at most "

@@ -147,16 +147,22 @@ memory after
 
 # A flood of new client addresses (each request another one of 10.0.0.0/8) fills both
 # per-address limiters past their capacity (eviction, not refusal); then the same loads
-# again, against the full limiters. The flood runs until at least 100 000 addresses went
-# through (it repeats while wrk reports fewer requests than that).
-flooded=0
-while [ "$flooded" -lt 100000 ]; do
-    line=$(wrk -t2 -c"$connections" -d"${seconds}s" -s "$here/wrk/reset.lua" "$base/" \
-        -- flood "$cookie" "$csrf" "nobody" | grep '^wrk')
-    read -r _ requests _ <<< "$line"
-    flooded=$((flooded + requests))
-done
-record flood_addresses "$flooded"
+# again, against the full limiters.
+# flood MODE ARGS...: wrk in MODE until at least 100 000 requests (each from a new address)
+# went through; prints how many.
+flood() {
+    local done=0 line requests
+    while [ "$done" -lt 100000 ]; do
+        line=$(wrk -t2 -c"$connections" -d"${seconds}s" -s "$here/wrk/reset.lua" "$base/" \
+            -- "$@" | grep '^wrk')
+        read -r _ requests _ <<< "$line"
+        done=$((done + requests))
+    done
+    echo "$done"
+}
+record flood_addresses "$(flood flood "$cookie" "$csrf" nobody)"
+# ... and as many made-up links, filling the limiter of failures per address too.
+record badlink_addresses "$(flood badlinks)"
 memory full
 load get_full "$base/" get
 load post_full "$base/" post "$cookie" "$csrf" alice

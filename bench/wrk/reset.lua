@@ -8,7 +8,10 @@
 -- one of 256 client addresses.
 --   wrk ... -s reset.lua URL -- flood COOKIE CSRF USER
 -- is "post" with a new client address in every request (10.0.0.0/8, each wrk thread its own
--- part of it), to fill the service's per-address rate limiters.
+-- part of it), to fill the limiter of requests per address;
+--   wrk ... -s reset.lua URL -- badlinks
+-- opens a made-up reset link from a new address each time, to fill the limiter of failures
+-- per address.
 -- done() prints one tab-separated line that bench/reset_service.sh records.
 
 local mode, cookie, body
@@ -31,16 +34,29 @@ function init(args)
     end
 end
 
+-- `digits` random hex digits (a well-formed token nobody was sent).
+function hex(digits)
+    local out = {}
+    for i = 1, digits do
+        out[i] = string.format("%x", math.random(0, 15))
+    end
+    return table.concat(out)
+end
+
 function request()
     if mode == "get" then
         return wrk.format("GET", "/")
     end
     sent = sent + 1
     local address = "10.0.0." .. (sent % 256)
-    if mode == "flood" then
+    if mode == "flood" or mode == "badlinks" then
         local n = thread_number * 4194304 + sent % 4194304
         address = "10." .. (math.floor(n / 65536) % 256) .. "." .. (math.floor(n / 256) % 256) ..
             "." .. (n % 256)
+    end
+    if mode == "badlinks" then
+        return wrk.format("GET", "/reset?token=" .. hex(24) .. "." .. hex(64),
+            {["X-Real-IP"] = address})
     end
     local headers = {
         ["Content-Type"] = "application/x-www-form-urlencoded",
