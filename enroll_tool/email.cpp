@@ -155,6 +155,10 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
     say("A 6-digit code was sent to " + address + ".");
     if (totp::Status confirmed = read_back(*code); !confirmed) return confirmed;
 
+    // Links mailed to the old address stop working, whoever reads that mailbox now. Dropped
+    // first: a failure or a kill before the save then leaves no old link next to the new
+    // address.
+    if (totp::Status dropped = session.drop_reset_links(target->name); !dropped) return dropped;
     {
         totp::Result<OpenRecord> open = session.open_enrolled(target->name);
         if (!open) return open.error();
@@ -165,8 +169,6 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
             return runtime_failure(saved.error());
         }
     }
-    // Links mailed to the old address stop working, whoever reads that mailbox now.
-    if (totp::Status dropped = session.drop_reset_links(target->name); !dropped) return dropped;
     session.privileges().drop_permanently();
     say("Email address verified: " + address);
     return {};

@@ -18,6 +18,7 @@ namespace resetd {
 enum class Eligibility {
     eligible,
     unknown,         // no such user (or the lookup failed)
+    other_name,      // not the account's own name (the uid's entry), such as an alias line
     system_account,  // uid below UID_MIN
     privileged,      // a member of one of reset_exclude_groups (or membership is unknown)
     locked,          // shadow hash starts with '!' or '*', or there is no shadow entry
@@ -41,7 +42,10 @@ struct AccountCheck {
 uid_t read_uid_min(const char* login_defs = "/etc/login.defs");
 
 // Reads passwd, group and shadow and runs pam_acct_mgmt (needs root). Every refusal looks
-// the same to the requester; only the reason in the log differs.
+// the same to the requester; only the reason in the log differs. Only the account's own
+// name passes (DESIGN.md: a typed name that differs is refused), so an eligible `user` is
+// the name the record, the links, the limits and PAM are keyed by; reset_exclude_groups
+// are checked under every name of the account.
 AccountCheck check_account(std::string_view user, const AccountRules& rules, std::int64_t now);
 
 // The two halves of check_account: the user database, then PAM. PAM loads its modules on

@@ -29,6 +29,8 @@ constexpr std::size_t kQueueCapacity = 4096;
 constexpr int kRefusalLinesPerMinute = 20;
 constexpr int kMinute = 60;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
+// Password submissions one link allows (a user retrying a refused password needs a few).
+constexpr int kSubmissionsPerLink = 10;
 
 Message reply(Answer answer, const std::vector<std::string_view>& fields = {}) {
     return make_message(static_cast<std::uint8_t>(answer), fields);
@@ -67,6 +69,7 @@ Monitor::Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore
       no_mail_log_("reset requests that send no mail", kRefusalLinesPerMinute, kMinute),
       mail_limit_log_("reset mails over the limit", kRefusalLinesPerMinute, kMinute),
       queue_full_log_("mail requests dropped (queue full)", 1, kMinute),
+      refused_reset_log_("refused password resets", kRefusalLinesPerMinute, kMinute),
       queue_(kQueueCapacity) {}
 
 bool Monitor::may_log(LogThrottle& throttle, std::int64_t now) {
@@ -78,11 +81,22 @@ bool Monitor::may_log(LogThrottle& throttle, std::int64_t now) {
     return true;
 }
 
-void Monitor::post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now) {
-    if (queue_.post(key, std::move(job)) == Posted::full && may_log(queue_full_log_, now)) {
+void Monitor::post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now,
+                            Room room) {
+    if (queue_.post(key, std::move(job), room) == Posted::full && may_log(queue_full_log_, now)) {
         log_error("mail queue full (%zu accounts waiting for mail): requests dropped",
                   kQueueCapacity);
     }
+}
+
+bool Monitor::within_submissions(const std::string& selector, std::int64_t expires,
+                                 std::int64_t now) {
+    std::erase_if(link_uses_, [now](const auto& use) { return use.second.expires <= now; });
+    LinkUse& use = link_uses_[selector];
+    use.expires = expires;
+    if (++use.submissions <= kSubmissionsPerLink) return true;
+    link_uses_.erase(selector);
+    return false;
 }
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
@@ -166,6 +180,8 @@ Message Monitor::request_reset(std::string_view ip, std::string_view user) {
     }
     log_info("reset requested for '%s' from %s", totp::printable(user).c_str(),
              totp::printable(ip).c_str());
+    // Keyed by the typed name, with no lookup before the answer: only the account's own name
+    // ever gets mail (check_user_database), so that is the key of every job that sends one.
     post_mail_job(
         "link " + std::string(user),
         [this, user = std::string(user), ip = std::string(ip)] { send_reset_link(user, ip); }, now);
@@ -192,6 +208,19 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     if (!admitted.entry) return reply(admitted.refusal);
     const std::string key = *address_key(ip, failures_per_ip_.crowded());
     const std::string& user = admitted.entry->user;
+    const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
+    if (!within_submissions(selector, admitted.entry->expires, now)) {
+        failures_per_ip_.record(key, now);
+        totp::Result<totp::ResetTokenEntry> dropped = tokens_.take_reset_token(selector);
+        if (!dropped && dropped.error().code != totp::Errc::not_found) {
+            log_error("could not drop the reset link of '%s': %s", user.c_str(),
+                      dropped.error().message.c_str());
+        }
+        if (may_log(refused_reset_log_, now))
+            log_warning("reset link of '%s' dropped after %d submissions (the last from %s)",
+                        user.c_str(), kSubmissionsPerLink, totp::printable(ip).c_str());
+        return reply(Answer::token_invalid);
+    }
     if (!totp::equal_constant_time(password, repeat)) {
         return reply(Answer::passwords_differ, {user});
     }
@@ -207,8 +236,10 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     // The policy before the code: a refused password must not cost the user a code, and a
     // recovery code once used is gone for good.
     if (const std::optional<std::string> refusal = policy_refusal(user, password)) {
-        log_info("new password for '%s' refused by the policy; the code was not checked",
-                 user.c_str());
+        failures_per_ip_.record(key, now);
+        if (may_log(refused_reset_log_, now))
+            log_info("new password for '%s' refused by the policy; the code was not checked",
+                     user.c_str());
         return reply(Answer::password_refused, {user, *refusal});
     }
 
@@ -220,8 +251,10 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
     if (!verdict) return reply(Answer::failed);
     if (*verdict == totp::Verdict::locked) {
-        log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
-                 totp::printable(ip).c_str());
+        failures_per_ip_.record(key, now);
+        if (may_log(refused_reset_log_, now))
+            log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
+                     totp::printable(ip).c_str());
         return reply(Answer::code_locked, {user});
     }
     if (!totp::is_accepted(*verdict)) {
@@ -233,7 +266,6 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
 
     // Taking the token makes this the one change it allows, however many requests race.
-    const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
     totp::Result<totp::ResetTokenEntry> taken = tokens_.take_reset_token(selector);
     if (!taken) {
         log_info("password reset for '%s' refused: the link was used meanwhile", user.c_str());
@@ -282,10 +314,11 @@ Message Monitor::change(const std::string& user, std::string_view ip, std::strin
                   dropped.error().message.c_str());
     }
     const std::int64_t changed = clock_.now();
+    // Never dropped for a full queue: notices are bounded by successful changes.
     post_mail_job(
         "notice " + user,
         [this, user, ip = std::string(ip), changed] { send_change_notice(user, ip, changed); },
-        changed);
+        changed, Room::always);
     return reply(Answer::password_changed);
 }
 

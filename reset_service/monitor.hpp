@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,7 +86,11 @@ class Monitor {
     // written first when there is one).
     static bool may_log(LogThrottle& throttle, std::int64_t now);
     // Queues a mail job, one waiting per key; a full queue is logged (throttled).
-    void post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now);
+    void post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now,
+                       Room room = Room::bounded);
+    // Counts a submission on the link `selector` (valid until `expires`); false once the
+    // link has had its share. Forgets expired links.
+    bool within_submissions(const std::string& selector, std::int64_t expires, std::int64_t now);
 
     MonitorConfig config_;
     AccountRules account_rules_;
@@ -101,7 +106,15 @@ class Monitor {
     LogThrottle no_mail_log_;        // worker thread
     LogThrottle mail_limit_log_;     // worker thread
     LogThrottle queue_full_log_;     // request thread
-    WorkQueue queue_;                // last: its thread stops before the rest goes away
+    LogThrottle refused_reset_log_;  // request thread
+    // Submissions per link, by selector: each costs PAM account management and the policy
+    // check, whatever the address. In memory, like the limits.
+    struct LinkUse {
+        std::int64_t expires = 0;
+        int submissions = 0;
+    };
+    std::map<std::string, LinkUse> link_uses_;  // request thread
+    WorkQueue queue_;                           // last: its thread stops before the rest goes away
 };
 
 }  // namespace resetd

@@ -15,18 +15,22 @@ WorkQueue::~WorkQueue() {
         stopping_ = true;
         jobs_.clear();
         waiting_keys_.clear();
+        bounded_jobs_ = 0;
     }
     wake_.notify_all();
     thread_.join();
 }
 
-Posted WorkQueue::post(const std::string& key, std::function<void()> job) {
+Posted WorkQueue::post(const std::string& key, std::function<void()> job, Room room) {
     {
         const std::lock_guard lock(mutex_);
         if (waiting_keys_.contains(key)) return Posted::merged;
-        if (jobs_.size() >= capacity_) return Posted::full;
+        if (room == Room::bounded) {
+            if (bounded_jobs_ >= capacity_) return Posted::full;
+            ++bounded_jobs_;
+        }
         waiting_keys_.insert(key);
-        jobs_.push_back(Job{key, std::move(job)});
+        jobs_.push_back(Job{key, std::move(job), room});
     }
     wake_.notify_one();
     return Posted::queued;
@@ -43,6 +47,7 @@ void WorkQueue::run() {
             // From here on a new request for the account queues a new job: this one may
             // already have read what the new request should change.
             waiting_keys_.erase(jobs_.front().key);
+            if (jobs_.front().room == Room::bounded) --bounded_jobs_;
             jobs_.pop_front();
         }
         try {

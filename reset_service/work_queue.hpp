@@ -6,7 +6,8 @@
 // job waiting. A second request for an account whose mail is still waiting is merged into
 // it (one link is what the user needs), so requests for one account cannot fill the queue
 // and push out the mail of another. Bounded: when every slot holds a different account,
-// post() refuses the job and the caller reports it.
+// post() refuses the job and the caller reports it; a job bounded by something else (a
+// notice per successful password change) may go past the capacity and takes no slot.
 #pragma once
 
 #include <condition_variable>
@@ -26,6 +27,11 @@ enum class Posted {
     full,    // no room: this one is not run
 };
 
+enum class Room {
+    bounded,  // refused when the queue is full
+    always,   // queued beyond the capacity: for jobs bounded by something else
+};
+
 class WorkQueue {
   public:
     explicit WorkQueue(std::size_t capacity);
@@ -35,12 +41,13 @@ class WorkQueue {
     WorkQueue& operator=(const WorkQueue&) = delete;
 
     // A job must not throw (one that does is logged and dropped).
-    Posted post(const std::string& key, std::function<void()> job);
+    Posted post(const std::string& key, std::function<void()> job, Room room = Room::bounded);
 
   private:
     struct Job {
         std::string key;
         std::function<void()> run;
+        Room room;
     };
     void run();
 
@@ -49,6 +56,7 @@ class WorkQueue {
     std::condition_variable wake_;
     std::deque<Job> jobs_;
     std::set<std::string> waiting_keys_;  // the keys in jobs_
+    std::size_t bounded_jobs_ = 0;        // the jobs in jobs_ posted with Room::bounded
     bool stopping_ = false;
     std::thread thread_;  // last: started once everything above exists
 };

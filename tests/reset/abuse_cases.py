@@ -4,10 +4,12 @@
 
 Run by run_e2e.sh inside its sandbox (root, private /etc copy, SMTP sink, two instances:
 one with 15-minute links, one with 10-second links). Users there: alice, tim, mia, eve,
-hal, ivy, gus, lena, rita (a recovery code), nora (enrolled, verified mail), bob (unverified
-mail), carol (locked), svcacct (uid below UID_MIN), dave (not enrolled), sudoer (in group
-sudo), wheeler (primary group wheel), xavier (expired), dora (disabled after password
-inactivity: only PAM's account management says so). Prints "ok - ..." / "FAIL - ..." per check and
+hal, ivy, gus, lena, rita (a recovery code), nora (enrolled, verified mail), pia, quin,
+uma (an alias line umax after hers), sam (in group sudo; an alias line sa before his,
+enrolled as sa), bob (unverified mail), carol (locked), svcacct (uid below UID_MIN), dave
+(not enrolled), sudoer (in group sudo), wheeler (primary group wheel), xavier (expired),
+dora (disabled after password inactivity: only PAM's account management says so). Prints
+"ok - ..." / "FAIL - ..." per check and
 "N passed, M failed"; exits 1 if anything failed.
 """
 import argparse
@@ -277,6 +279,28 @@ def request_page_is_the_same_for_every_kind_of_user():
           not any(mails_to(f"{user}@example.test") for user in refused))
 
 
+def alias_names_get_no_mail():
+    """/etc/passwd gives the sudoer sam's uid the name sa on a line before sam's (so sa is
+    the uid's own name, getpwuid), and uma's uid the name umax after uma's line. Every name
+    of an account counts for reset_exclude_groups, and a name that is not the account's own
+    gets nothing."""
+    for user in ("sa", "sam", "umax"):
+        new_client().request_link(user)
+    # One worker sends in request order: uma's mail arrives after the others were dealt with.
+    new_client().request_link("uma")
+    check("an ordinary account gets a link for its own name (control)",
+          len(wait_for_mails("uma@example.test", 1)) == 1)
+    check("the alias line ahead of a sudoer's, sharing its uid, gets no mail",
+          wait_for_log("no reset mail for 'sa': a member of group 'sudo'")
+          and not mails_to("sam@example.test"), mails_to("sam@example.test"))
+    check("the sudoer's own name, behind the alias, gets no mail",
+          wait_for_log("no reset mail for 'sam': not the account's own name")
+          and not mails_to("sam@example.test"))
+    check("an alias of an ordinary account gets no mail, and the refusal is logged",
+          wait_for_log("no reset mail for 'umax': not the account's own name")
+          and len(mails_to("uma@example.test")) == 1)
+
+
 def durable_write_seconds(rounds=15):
     """What one token write costs on the state's disk: a small file written, fsynced and
     renamed into place, and the directory fsynced, as the file store does (median)."""
@@ -465,6 +489,37 @@ def reset_refuses_wrong_codes_weak_passwords_and_replays_then_succeeds():
     check("no link of alice's is left in the store",
           not any(f"user=alice" in open(path).read()
                   for path in glob.glob(os.path.join(ARGS.state, ".reset-tokens", "*"))))
+
+
+def a_link_takes_a_limited_number_of_submissions():
+    """Each submission costs the monitor PAM account management and the password policy:
+    ten per link, from however many addresses, then the link is gone."""
+    token = link_for("pia")
+    if not check("pia got a link", token):
+        return
+    pages = [reset(new_client(), token, "000000", WEAK_PASSWORD)[2] for _ in range(12)]
+    refused = ["The new password was not accepted" in page for page in pages]
+    dead = ["This link cannot be used" in page for page in pages]
+    check("ten weak passwords on one link are refused by the policy",
+          refused[:10] == [True] * 10, refused)
+    check("the eleventh and twelfth submissions find the link gone",
+          dead[10:] == [True, True], dead)
+    status, _, page = reset(new_client(), token, valid_code("pia"), STRONG_PASSWORD)
+    check("a good code and password can no longer use the link",
+          "This link cannot be used" in page, status)
+    check("pia's password is unchanged", pam_works("reset-check", "pia", ARGS.old_password))
+    lines = log_text().count("new password for 'pia' refused by the policy")
+    check("the refusals wrote at most one line per allowed submission", lines <= 10, lines)
+
+
+def policy_refusals_count_against_the_address():
+    token = link_for("quin")
+    if not check("quin got a link", token):
+        return
+    client = Client(ARGS.base, "198.51.100.33")
+    statuses = [reset(client, token, "000000", WEAK_PASSWORD)[0] for _ in range(9)]
+    check("weak passwords from one address count as failures: the ninth is refused (429)",
+          statuses == [400] * 8 + [429], statuses)
 
 
 def expired_link_is_refused():
@@ -680,6 +735,7 @@ def main():
     security_headers_are_on_every_page()
     forms_without_a_valid_csrf_token_are_refused()
     oversized_and_malformed_bodies_are_refused()
+    alias_names_get_no_mail()
     request_page_is_the_same_for_every_kind_of_user()
     unknown_user_takes_the_same_time_as_a_known_one()
     hal_token = link_is_built_from_base_url_not_from_host()
@@ -690,6 +746,8 @@ def main():
     admin_lock_during_the_change_is_not_undone()
     weak_password_leaves_the_recovery_code_usable()
     new_address_ends_earlier_links()
+    a_link_takes_a_limited_number_of_submissions()
+    policy_refusals_count_against_the_address()
     expired_link_is_refused()
     mails_per_account_are_limited()
     requests_per_address_are_limited()

@@ -104,6 +104,18 @@ add_enrolled() { # NAME EMAIL [verified|unverified] [UID] [RECOVERY_CODE]
     sandbox_add_user "$1" "$old_password" "${4:-}"
     enroll "$1" "$secret" "$2" "${3:-verified}" ${5:+"$5"}
 }
+# add_alias NAME OWNER before|after: another passwd line for OWNER's uid, with OWNER's
+# password in its own shadow line, ahead of OWNER's line or after it.
+add_alias() {
+    local name=$1 owner=$2 where=$3 line
+    line="$name:x:$(getent passwd "$owner" | cut -d: -f3-)"
+    if [ "$where" = before ]; then
+        sed -i "/^$owner:/i $line" /etc/passwd
+    else
+        echo "$line" >>/etc/passwd
+    fi
+    echo "$name:$(getent shadow "$owner" | cut -d: -f2-)" >>/etc/shadow
+}
 add_enrolled alice alice@example.test
 if [ "$mode" = abuse ]; then
     add_enrolled tim tim@example.test       # timing: a user who gets mail
@@ -116,7 +128,7 @@ if [ "$mode" = abuse ]; then
     usermod -L carol                        # locked: '!' in front of the hash
     add_enrolled svcacct svcacct@example.test verified "$(system_uid)"
     sandbox_add_user dave "$old_password"   # not enrolled
-    # reset_exclude_groups (default sudo wheel adm root): supplementary and primary group.
+    # reset_exclude_groups (default sudo wheel adm root ...): supplementary and primary group.
     add_enrolled sudoer sudoer@example.test
     usermod -aG sudo sudoer
     getent group wheel >/dev/null || groupadd --system wheel
@@ -130,6 +142,16 @@ if [ "$mode" = abuse ]; then
     add_enrolled lena lena@example.test     # locked by the admin during her reset
     add_enrolled rita rita@example.test verified "" "$recovery_code"
     add_enrolled nora nora@example.test     # records a new address after getting a link
+    add_enrolled pia pia@example.test       # the attempts one link allows
+    add_enrolled quin quin@example.test     # policy refusals count against the address
+    # Alias lines: a second name for one uid. sa comes before the sudoer sam, so it is the
+    # uid's own name (getpwuid) and totp-enroll keys its record "sa"; umax comes after uma.
+    add_enrolled sam sam@example.test
+    usermod -aG sudo sam
+    add_alias sa sam before
+    enroll sa "$secret" sam@example.test verified
+    add_enrolled uma uma@example.test
+    add_alias umax uma after
 fi
 
 install -m 0644 -o root -g root "$source_root/config/pam.d/totp-reset" /etc/pam.d/totp-reset

@@ -120,10 +120,11 @@ static void trusted_proxies_take_addresses_and_prefixes_only(void**) {
     assert_false(accepted("trusted_proxies", "10.0.0.1/-1"));
 }
 
-static void reset_exclude_groups_default_to_the_admin_groups_and_may_be_emptied(void**) {
+static void reset_exclude_groups_default_to_the_groups_as_good_as_root_and_may_be_emptied(void**) {
     totp::ResetSettings settings;
     assert_true(totp::split_names(settings.reset_exclude_groups) ==
-                (std::vector<std::string>{"sudo", "wheel", "adm", "root"}));
+                (std::vector<std::string>{"sudo", "wheel", "adm", "root", "docker", "lxd",
+                                          "incus-admin", "libvirt", "disk"}));
     assert_true(apply(settings, "reset_exclude_groups", "").empty());
     assert_true(totp::split_names(settings.reset_exclude_groups).empty());
     assert_true(apply(settings, "reset_exclude_groups", "  admins  ops ").empty());
@@ -262,7 +263,8 @@ int main() {
         cmocka_unit_test(numbers_are_checked_against_their_ranges),
         cmocka_unit_test(names_and_texts_refuse_control_characters),
         cmocka_unit_test(trusted_proxies_take_addresses_and_prefixes_only),
-        cmocka_unit_test(reset_exclude_groups_default_to_the_admin_groups_and_may_be_emptied),
+        cmocka_unit_test(
+            reset_exclude_groups_default_to_the_groups_as_good_as_root_and_may_be_emptied),
         cmocka_unit_test(reset_exclude_groups_take_group_names_only),
         cmocka_unit_test(a_peer_is_trusted_only_inside_a_listed_prefix),
         cmocka_unit_test(mail_keys_are_left_to_the_mail_loader_and_unknown_keys_reported),

@@ -111,11 +111,37 @@ static void a_full_queue_refuses_without_blocking_and_recovers(void**) {
     assert_string_equal(names[2].c_str(), "c");
 }
 
+// A password-change notice is bounded by successful changes, not by requests: a queue full
+// of reset requests must not cost the owner the news that the password was changed.
+static void a_job_that_must_not_be_dropped_is_queued_beyond_the_capacity(void**) {
+    Gate gate;
+    Ran ran;
+    resetd::WorkQueue queue(1);
+    assert_int_equal(queue.post("busy", [&] { gate.wait_inside(); }), resetd::Posted::queued);
+    gate.wait_until_entered();
+    assert_int_equal(queue.post(
+                         "notice 1", [&] { ran.add("notice 1"); }, resetd::Room::always),
+                     resetd::Posted::queued);
+    // It took no room from the jobs that may be refused.
+    assert_int_equal(queue.post("a", [&] { ran.add("a"); }), resetd::Posted::queued);
+    assert_int_equal(queue.post("b", [&] { ran.add("b"); }), resetd::Posted::full);
+    assert_int_equal(queue.post(
+                         "notice 2", [&] { ran.add("notice 2"); }, resetd::Room::always),
+                     resetd::Posted::queued);
+    gate.open();
+    const std::vector<std::string> names = ran.wait_for(3);
+    assert_int_equal(names.size(), 3);
+    assert_string_equal(names[0].c_str(), "notice 1");
+    assert_string_equal(names[1].c_str(), "a");
+    assert_string_equal(names[2].c_str(), "notice 2");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_second_job_for_a_waiting_account_is_merged_into_the_first),
         cmocka_unit_test(an_account_can_be_queued_again_once_its_job_started),
         cmocka_unit_test(a_full_queue_refuses_without_blocking_and_recovers),
+        cmocka_unit_test(a_job_that_must_not_be_dropped_is_queued_beyond_the_capacity),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
