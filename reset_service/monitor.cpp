@@ -44,6 +44,12 @@ std::string with_trailing_slash(const std::string& url) {
     return url.ends_with('/') ? url : url + "/";
 }
 
+// A background job may make a request's lock waits and then send one mail: every attempt
+// (smtp_timeout each) and the pauses between them (under 3 s each).
+std::chrono::seconds job_deadline(const totp::MailSettings& mail) {
+    return kAnswerDeadline + (1 + mail.retries) * std::chrono::seconds(mail.timeout_seconds + 3);
+}
+
 }  // namespace
 
 Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock)
@@ -53,7 +59,8 @@ Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& cl
       requests_per_ip_(config_.reset.requests_per_ip, kHour),
       failures_per_ip_(config_.reset.failures_per_ip, kHour),
       mails_per_account_(config_.reset.mails_per_account, kHour),
-      queue_(kQueueCapacity) {}
+      answering_(stall_guard_.task("a request", kAnswerDeadline)),
+      queue_(kQueueCapacity, stall_guard_.task("a background job", job_deadline(config_.mail))) {}
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
     const auto stop_web = [&](int status) {
@@ -63,8 +70,9 @@ int Monitor::serve(int channel, int signal_fd, pid_t web) {
         return status;
     };
     for (;;) {
+        watchdog_.ping_if_due();
         pollfd fds[2] = {{channel, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        if (::poll(fds, 2, watchdog_.poll_timeout_ms()) < 0) {
             if (errno == EINTR) continue;
             log_error("poll: %s", std::strerror(errno));
             return stop_web(1);
@@ -88,6 +96,7 @@ int Monitor::serve(int channel, int signal_fd, pid_t web) {
             log_error("the web process hung up or sent a malformed message; stopping");
             return stop_web(1);
         }
+        const StallGuard::Watch watch(answering_);
         const std::optional<Message> answered = answer(*request);
         if (!answered) {
             log_error("the web process sent a request outside the protocol; stopping");

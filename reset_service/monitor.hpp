@@ -13,6 +13,8 @@
 #include "mail_texts.hpp"
 #include "protocol.hpp"
 #include "rate_limit.hpp"
+#include "service_manager.hpp"
+#include "stall_guard.hpp"
 #include "totp/clock.hpp"
 #include "totp/mail.hpp"
 #include "totp/reset_settings.hpp"
@@ -38,6 +40,8 @@ class Monitor {
 
     // Answers the web process until it hangs up or breaks the protocol (exit status 1), or
     // SIGTERM/SIGINT/SIGHUP arrives on signal_fd (0). Either way the web process is stopped.
+    // Pings systemd's watchdog between requests; a request or background job that runs past
+    // its deadline ends the process (kStalledExitStatus).
     int serve(int channel, int signal_fd, pid_t web);
 
     // One answer per request; nullopt for a protocol violation (the service stops).
@@ -79,7 +83,10 @@ class Monitor {
     RateLimiter requests_per_ip_;    // request thread
     RateLimiter failures_per_ip_;    // request thread
     RateLimiter mails_per_account_;  // worker thread
-    WorkQueue queue_;                // last: its thread stops before the rest goes away
+    Watchdog watchdog_;              // request thread
+    StallGuard stall_guard_;
+    StallGuard::Task& answering_;  // request thread
+    WorkQueue queue_;              // last: its thread stops before the rest goes away
 };
 
 }  // namespace resetd

@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdarg>
 #include <memory>
 #include <mutex>
@@ -27,7 +29,9 @@ namespace resetd {
 namespace {
 
 constexpr std::size_t kConnectionMemory = 16 * 1024;  // request line and headers
-constexpr int kMonitorTimeoutSeconds = 60;
+// The monitor answers within kAnswerDeadline or ends itself; a little longer than that,
+// and it is stopped, not slow.
+constexpr std::chrono::seconds kMonitorTimeout = kAnswerDeadline + std::chrono::seconds(5);
 constexpr std::size_t kMaxUserField = 512;
 
 constexpr const char* kContentSecurityPolicy =
@@ -38,7 +42,7 @@ constexpr const char* kContentSecurityPolicy =
 class MonitorClient {
   public:
     explicit MonitorClient(int fd) : fd_(fd) {
-        const timeval timeout{kMonitorTimeoutSeconds, 0};
+        const timeval timeout{static_cast<time_t>(kMonitorTimeout.count()), 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     }
@@ -211,7 +215,7 @@ class Web {
         if (user.size() > kMaxUserField) user = user.substr(0, kMaxUserField);
         const std::optional<Message> answer =
             monitor_.ask(Request::request_reset, {client_ip(connection), user});
-        if (!answer) return {server_error(site_), {}, nullptr};
+        if (!answer) return {http_error(site_, 503), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::accepted:
                 return {request_sent(site_), {}, nullptr};
@@ -228,7 +232,7 @@ class Web {
         if (text.empty() || text.size() > kMaxUserField) return {link_invalid(site_), {}, nullptr};
         const std::optional<Message> answer =
             monitor_.ask(Request::check_token, {client_ip(connection), text});
-        if (!answer) return {server_error(site_), {}, nullptr};
+        if (!answer) return {http_error(site_, 503), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::token_valid:
                 if (answer->fields.size() != 1) break;
@@ -254,7 +258,7 @@ class Web {
         const std::optional<Message> answer =
             monitor_.ask(Request::reset, {client_ip(connection), token, trim(form->value("code")),
                                           form->value("password"), form->value("repeat")});
-        if (!answer) return {server_error(site_), {}, nullptr};
+        if (!answer) return {http_error(site_, 503), {}, nullptr};
         const auto kind = static_cast<Answer>(answer->kind);
         const auto again = [&](ResetProblem problem) -> Reply {
             if (answer->fields.empty()) return {server_error(site_), {}, nullptr};
@@ -410,7 +414,7 @@ void on_mhd_log(void*, const char* format, va_list arguments) {
 
 }  // namespace
 
-int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
+int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::UniqueFd ready) {
     std::optional<CsrfGuard> csrf = CsrfGuard::create();
     if (!csrf) {
         log_error("random number generator failed");
@@ -436,6 +440,13 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
         log_error("could not start the HTTP server");
         return 1;
     }
+    const char serving = 1;
+    if (::write(ready.get(), &serving, 1) != 1) {
+        log_error("could not tell the monitor that the web process serves");
+        MHD_stop_daemon(daemon);
+        return 1;
+    }
+    ready.reset();
     log_info("serving %s", config.reset.base_url.c_str());
 
     sigset_t stop;
