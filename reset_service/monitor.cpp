@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,9 @@ Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& cl
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
     const auto stop_web = [&](int status) {
+        // A request the web process has sent us is then answered 503 at once, not after
+        // its wait for our answer.
+        ::shutdown(channel, SHUT_RDWR);
         ::kill(web, SIGTERM);
         while (::waitpid(web, nullptr, 0) < 0 && errno == EINTR) {
         }

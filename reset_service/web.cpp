@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "csrf.hpp"
 #include "form.hpp"
@@ -32,6 +33,7 @@ constexpr std::size_t kConnectionMemory = 16 * 1024;  // request line and header
 // The monitor answers within kAnswerDeadline or ends itself; a little longer than that,
 // and it is stopped, not slow.
 constexpr std::chrono::seconds kMonitorTimeout = kAnswerDeadline + std::chrono::seconds(5);
+constexpr std::chrono::seconds kDrainDeadline{2};
 constexpr std::size_t kMaxUserField = 512;
 
 constexpr const char* kContentSecurityPolicy =
@@ -47,17 +49,14 @@ class MonitorClient {
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     }
 
-    // nullopt: the channel is broken; the process is asked to stop (an answer that came
-    // late would otherwise be taken for the next request's).
+    // nullopt: the channel is broken for good (an answer that came late would otherwise be
+    // taken for the next request's); the process stops once that request is answered.
     std::optional<Message> ask(Request kind, const std::vector<std::string_view>& fields) {
         const std::lock_guard lock(mutex_);
         if (!broken_ && send_message(fd_, make_message(static_cast<std::uint8_t>(kind), fields))) {
             if (std::optional<Message> answer = receive_message(fd_)) return answer;
         }
-        if (!broken_.exchange(true)) {
-            log_error("the monitor does not answer; stopping");
-            ::kill(::getpid(), SIGTERM);
-        }
+        if (!broken_.exchange(true)) log_error("the monitor does not answer; stopping");
         return std::nullopt;
     }
 
@@ -126,6 +125,12 @@ class Web {
 
     MonitorClient& monitor() { return monitor_; }
 
+    // Requests read but not yet answered.
+    int in_progress() const { return in_progress_; }
+    void finished(std::unique_ptr<Exchange> exchange) {
+        if (exchange) --in_progress_;
+    }
+
     MHD_Result handle(MHD_Connection* connection, std::string_view url, std::string_view method,
                       const char* upload, std::size_t* upload_size, void** state) {
         if (*state == nullptr) {
@@ -135,6 +140,7 @@ class Web {
                 }
             }
             *state = std::make_unique<Exchange>().release();
+            ++in_progress_;
             return MHD_YES;
         }
         auto& exchange = *static_cast<Exchange*>(*state);
@@ -384,6 +390,7 @@ class Web {
     Site site_;
     CsrfGuard csrf_;
     MonitorClient monitor_;
+    std::atomic<int> in_progress_{0};
     bool secure_;
     std::string cookie_name_;
     std::vector<totp::AddressPrefix> trusted_proxies_;
@@ -403,9 +410,21 @@ MHD_Result on_request(void* context, MHD_Connection* connection, const char* url
     return MHD_NO;  // closes the connection
 }
 
-void on_completed(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
-    const std::unique_ptr<Exchange> finished(static_cast<Exchange*>(*state));  // wipes the body
+void on_completed(void* context, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+    auto& web = *static_cast<Web*>(context);
+    web.finished(std::unique_ptr<Exchange>(static_cast<Exchange*>(*state)));  // wipes the body
     *state = nullptr;
+    // Only now, with its 503 sent: stopping earlier would close the connection unanswered.
+    if (web.monitor().broken()) ::kill(::getpid(), SIGTERM);
+}
+
+// Lets the requests being answered finish before the server closes their connections, for
+// at most kDrainDeadline: a monitor that went away leaves them a 503 to send.
+void drain(const Web& web) {
+    const auto end = std::chrono::steady_clock::now() + kDrainDeadline;
+    while (web.in_progress() > 0 && std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 void on_mhd_log(void*, const char* format, va_list arguments) {
@@ -435,7 +454,7 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
         static_cast<unsigned>(config.reset.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
         static_cast<unsigned>(config.reset.connection_timeout), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         kConnectionMemory, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_STRICT_FOR_CLIENT,
-        1, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr, MHD_OPTION_END);
+        1, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, &web, MHD_OPTION_END);
     if (daemon == nullptr) {
         log_error("could not start the HTTP server");
         return 1;
@@ -457,6 +476,7 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
     int signal = 0;
     while (sigwait(&stop, &signal) != 0) {
     }
+    drain(web);
     MHD_stop_daemon(daemon);
     return web.monitor().broken() ? 1 : 0;
 }
