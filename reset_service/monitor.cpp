@@ -23,6 +23,11 @@ namespace resetd {
 namespace {
 
 constexpr int kHour = 3600;
+// After a user's record stayed locked past the lock deadline, most likely by a stopped
+// process, requests for that user fail at once for this long instead of waiting again: the
+// monitor answers one request at a time, and the owner of a stopped totp-enroll could
+// otherwise hold up everyone's requests, one lock deadline per request.
+constexpr int kStalledRecordPause = 60;
 constexpr std::size_t kQueueCapacity = 256;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
 
@@ -60,6 +65,7 @@ Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& cl
       requests_per_ip_(config_.reset.requests_per_ip, kHour),
       failures_per_ip_(config_.reset.failures_per_ip, kHour),
       mails_per_account_(config_.reset.mails_per_account, kHour),
+      stalled_records_(1, kStalledRecordPause),
       answering_(stall_guard_.task("a request", kAnswerDeadline)),
       queue_(kQueueCapacity, stall_guard_.task("a background job", job_deadline(config_.mail))) {}
 
@@ -275,8 +281,16 @@ std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view toke
 
 std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::string_view code,
                                                  std::int64_t now, bool& enrolled) {
+    if (stalled_records_.exhausted(user, now)) {
+        log_error(
+            "password reset for '%s': its record stayed locked less than %d s ago; "
+            "not waiting for it again yet",
+            user.c_str(), kStalledRecordPause);
+        return std::nullopt;
+    }
     totp::Result<std::unique_ptr<totp::Record>> record = store_.open(user);
     if (!record) {
+        if (record.error().code == totp::Errc::busy) stalled_records_.record(user, now);
         log_error("password reset for '%s': %s", user.c_str(), record.error().message.c_str());
         return std::nullopt;
     }

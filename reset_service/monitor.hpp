@@ -83,6 +83,7 @@ class Monitor {
     RateLimiter requests_per_ip_;    // request thread
     RateLimiter failures_per_ip_;    // request thread
     RateLimiter mails_per_account_;  // worker thread
+    RateLimiter stalled_records_;    // request thread: users whose record lock timed out
     Watchdog watchdog_;              // request thread
     StallGuard stall_guard_;
     StallGuard::Task& answering_;  // request thread
