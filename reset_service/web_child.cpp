@@ -17,8 +17,6 @@
 
 #include "log.hpp"
 
-extern char** environ;
-
 namespace resetd {
 namespace {
 
