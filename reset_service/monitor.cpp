@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,11 @@ namespace resetd {
 namespace {
 
 constexpr int kHour = 3600;
+// After a user's record stayed locked past the lock deadline, most likely by a stopped
+// process, requests for that user fail at once for this long instead of waiting again: the
+// monitor answers one request at a time, and the owner of a stopped totp-enroll could
+// otherwise hold up everyone's requests, one lock deadline per request.
+constexpr int kStalledRecordPause = 60;
 // One waiting job per account (work_queue.hpp): room for this many accounts at once.
 constexpr std::size_t kQueueCapacity = 4096;
 // Refusal lines of one kind: this many per minute, then a count of the ones held back.
@@ -51,6 +57,12 @@ std::string with_trailing_slash(const std::string& url) {
     return url.ends_with('/') ? url : url + "/";
 }
 
+// A background job may make a request's lock waits and then send one mail: every attempt
+// (smtp_timeout each) and the pauses between them (under 3 s each).
+std::chrono::seconds job_deadline(const totp::MailSettings& mail) {
+    return kAnswerDeadline + (1 + mail.retries) * std::chrono::seconds(mail.timeout_seconds + 3);
+}
+
 }  // namespace
 
 Monitor::Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore& tokens,
@@ -70,7 +82,9 @@ Monitor::Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore
       mail_limit_log_("reset mails over the limit", kRefusalLinesPerMinute, kMinute),
       queue_full_log_("mail requests dropped (queue full)", 1, kMinute),
       refused_reset_log_("refused password resets", kRefusalLinesPerMinute, kMinute),
-      queue_(kQueueCapacity) {}
+      stalled_records_(1, kStalledRecordPause),
+      answering_(stall_guard_.task("a request", kAnswerDeadline)),
+      queue_(kQueueCapacity, stall_guard_.task("a background job", job_deadline(config_.mail))) {}
 
 bool Monitor::may_log(LogThrottle& throttle, std::int64_t now) {
     if (!throttle.admit(now)) return false;
@@ -101,14 +115,18 @@ bool Monitor::within_submissions(const std::string& selector, std::int64_t expir
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
     const auto stop_web = [&](int status) {
+        // A request the web process has sent us is then answered 503 at once, not after
+        // its wait for our answer.
+        ::shutdown(channel, SHUT_RDWR);
         ::kill(web, SIGTERM);
         while (::waitpid(web, nullptr, 0) < 0 && errno == EINTR) {
         }
         return status;
     };
     for (;;) {
+        watchdog_.ping_if_due();
         pollfd fds[2] = {{channel, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        if (::poll(fds, 2, watchdog_.poll_timeout_ms()) < 0) {
             if (errno == EINTR) continue;
             log_error("poll: %s", std::strerror(errno));
             return stop_web(1);
@@ -132,6 +150,7 @@ int Monitor::serve(int channel, int signal_fd, pid_t web) {
             log_error("the web process hung up or sent a malformed message; stopping");
             return stop_web(1);
         }
+        const StallGuard::Watch watch(answering_);
         const std::optional<Message> answered = answer(*request);
         if (!answered) {
             log_error("the web process sent a request outside the protocol; stopping");
@@ -351,8 +370,16 @@ std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view toke
 
 std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::string_view code,
                                                  std::int64_t now, bool& enrolled) {
+    if (stalled_records_.exhausted(user, now)) {
+        log_error(
+            "password reset for '%s': its record stayed locked less than %d s ago; "
+            "not waiting for it again yet",
+            user.c_str(), kStalledRecordPause);
+        return std::nullopt;
+    }
     totp::Result<std::unique_ptr<totp::Record>> record = store_.open(user);
     if (!record) {
+        if (record.error().code == totp::Errc::busy) stalled_records_.record(user, now);
         log_error("password reset for '%s': %s", user.c_str(), record.error().message.c_str());
         return std::nullopt;
     }

@@ -17,6 +17,8 @@
 #include "mail_texts.hpp"
 #include "protocol.hpp"
 #include "rate_limit.hpp"
+#include "service_manager.hpp"
+#include "stall_guard.hpp"
 #include "totp/clock.hpp"
 #include "totp/mail.hpp"
 #include "totp/reset_settings.hpp"
@@ -43,6 +45,8 @@ class Monitor {
 
     // Answers the web process until it hangs up or breaks the protocol (exit status 1), or
     // SIGTERM/SIGINT/SIGHUP arrives on signal_fd (0). Either way the web process is stopped.
+    // Pings systemd's watchdog between requests; a request or background job that runs past
+    // its deadline ends the process (kStalledExitStatus).
     int serve(int channel, int signal_fd, pid_t web);
 
     // One answer per request; nullopt for a protocol violation (the service stops).
@@ -114,7 +118,11 @@ class Monitor {
         int submissions = 0;
     };
     std::map<std::string, LinkUse> link_uses_;  // request thread
-    WorkQueue queue_;                           // last: its thread stops before the rest goes away
+    RateLimiter stalled_records_;               // request thread: users whose record lock timed out
+    Watchdog watchdog_;                         // request thread
+    StallGuard stall_guard_;
+    StallGuard::Task& answering_;  // request thread
+    WorkQueue queue_;              // last: its thread stops before the rest goes away
 };
 
 }  // namespace resetd

@@ -298,6 +298,10 @@ Page http_error(const Site& site, unsigned status) {
             title = "Bad request";
             text = "The form could not be read.";
             break;
+        case 503:
+            title = "Service unavailable";
+            text = "The service is restarting. Nothing was changed; try again in a minute.";
+            break;
         default:
             break;
     }

@@ -51,7 +51,8 @@ Page too_many_requests(const Site& site);
 // The CSRF check failed. `token` (may be empty) lets the reset form be opened again.
 Page form_expired(const Site& site, std::string_view token);
 Page server_error(const Site& site);
-// 404, 405, 411, 413, 415 and the like: a short explanation and a way back.
+// 404, 405, 411, 413, 415, 503 (the monitor does not answer) and the like: a short
+// explanation and a way back.
 Page http_error(const Site& site, unsigned status);
 
 }  // namespace resetd

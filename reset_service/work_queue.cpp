@@ -7,7 +7,8 @@
 
 namespace resetd {
 
-WorkQueue::WorkQueue(std::size_t capacity) : capacity_(capacity), thread_([this] { run(); }) {}
+WorkQueue::WorkQueue(std::size_t capacity, StallGuard::Task& job)
+    : capacity_(capacity), job_(job), thread_([this] { run(); }) {}
 
 WorkQueue::~WorkQueue() {
     {
@@ -51,6 +52,7 @@ void WorkQueue::run() {
             jobs_.pop_front();
         }
         try {
+            const StallGuard::Watch watch(job_);
             job();
         } catch (const std::exception& error) {
             log_error("background job failed: %s", error.what());

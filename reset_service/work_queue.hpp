@@ -8,6 +8,7 @@
 // and push out the mail of another. Bounded: when every slot holds a different account,
 // post() refuses the job and the caller reports it; a job bounded by something else (a
 // notice per successful password change) may go past the capacity and takes no slot.
+// Each job runs watched by the monitor's stall guard: one that never ends ends the process.
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +19,8 @@
 #include <set>
 #include <string>
 #include <thread>
+
+#include "stall_guard.hpp"
 
 namespace resetd {
 
@@ -34,7 +37,8 @@ enum class Room {
 
 class WorkQueue {
   public:
-    explicit WorkQueue(std::size_t capacity);
+    // `job` (which must outlive the queue) is marked running while each job runs.
+    WorkQueue(std::size_t capacity, StallGuard::Task& job);
     // Finishes the running job, drops the waiting ones, joins the thread.
     ~WorkQueue();
     WorkQueue(const WorkQueue&) = delete;
@@ -52,6 +56,7 @@ class WorkQueue {
     void run();
 
     std::size_t capacity_;
+    StallGuard::Task& job_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Job> jobs_;

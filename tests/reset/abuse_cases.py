@@ -62,9 +62,10 @@ class Client:
         self.host, self.port, self.prefix = parts.hostname, parts.port, parts.path
         self.ip = ip
         self.cookies = {}
+        self.timeout = 30  # seconds for each answer
 
     def send(self, method, path, body=None, headers=None, content_type=None):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         all_headers = {"X-Real-IP": self.ip}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

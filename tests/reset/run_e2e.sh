@@ -5,13 +5,17 @@
 # totp-reset PAM service (pam_pwquality + pam_unix), an aiosmtpd server on loopback that
 # keeps every mail, and totp-resetd itself, privilege-separated, on a free loopback port.
 #
-#   run_e2e.sh browser|abuse|postgresql TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
+#   run_e2e.sh browser|abuse|processes|postgresql TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
 #
 # browser  Debian chromium, driven by playwright-core, walks the whole flow: ask for a
 #          link, open it from the mail, set a new password with a code from oathtool, see
 #          the success page (saved as BUILD_DIR/reset-success.png, phone-sized). Then the
 #          new password works through PAM and the old one does not.
 # abuse    abuse_cases.py: every refusal the service must make, over plain HTTP.
+# processes
+#          process_cases.py: instances started as systemd starts the unit (NOTIFY_SOCKET,
+#          WATCHDOG_USEC): readiness, watchdog pings, answer deadlines, stopped lock
+#          holders and monitors, and the web process's fresh exec.
 # postgresql
 #          the service on the fleet store: a throwaway PostgreSQL server on loopback
 #          (tests/pg/pg_server.sh), alice moved into it with totp-enroll migrate and her
@@ -153,6 +157,9 @@ if [ "$mode" = abuse ]; then
     add_enrolled uma uma@example.test
     add_alias umax uma after
 fi
+if [ "$mode" = processes ]; then
+    add_enrolled tim tim@example.test
+fi
 
 install -m 0644 -o root -g root "$source_root/config/pam.d/totp-reset" /etc/pam.d/totp-reset
 sandbox_pam_service reset-check <<EOF
@@ -276,6 +283,18 @@ abuse)
         --recovery-code "$recovery_code" --enroll "$TOTP_ENROLL"
         --config "/etc/security/pam_totp-$port.conf" --work "$work")
     check "abuse cases" "$python" "$here/abuse_cases.py" "${args[@]}"
+    ;;
+processes)
+    instances=()
+    for _ in 1 2; do
+        instance_port=$(free_port)
+        write_config "$instance_port" 900
+        instances+=(--instance "$instance_port=/etc/security/pam_totp-$instance_port.conf")
+    done
+    check "process cases" "$python" "$here/process_cases.py" "${instances[@]}" \
+        --resetd "$resetd" --mail "$work/mail" --state "$state_dir" --secret "$secret" \
+        --old-password "$old_password" --log "$work/resetd.log" --work "$work" \
+        --code-helper "$source_root/tests/system/lib/totp-code"
     ;;
 browser)
     node_dir=$build/node

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The monitor's mail worker under a flood: one pending job per account, so requests for one
 // account cannot push out the mail of another, and a full queue says so instead of blocking.
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -63,7 +64,8 @@ class Ran {
 static void a_second_job_for_a_waiting_account_is_merged_into_the_first(void**) {
     Gate gate;
     Ran ran;
-    resetd::WorkQueue queue(4);
+    resetd::StallGuard::Task unwatched("a test job", std::chrono::hours(1));
+    resetd::WorkQueue queue(4, unwatched);
     assert_int_equal(queue.post("busy", [&] { gate.wait_inside(); }), resetd::Posted::queued);
     gate.wait_until_entered();
     assert_int_equal(queue.post("victim", [&] { ran.add("victim-1"); }), resetd::Posted::queued);
@@ -85,7 +87,8 @@ static void a_second_job_for_a_waiting_account_is_merged_into_the_first(void**) 
 static void an_account_can_be_queued_again_once_its_job_started(void**) {
     Gate gate;
     Ran ran;
-    resetd::WorkQueue queue(4);
+    resetd::StallGuard::Task unwatched("a test job", std::chrono::hours(1));
+    resetd::WorkQueue queue(4, unwatched);
     assert_int_equal(queue.post("alice", [&] { gate.wait_inside(); }), resetd::Posted::queued);
     gate.wait_until_entered();
     assert_int_equal(queue.post("alice", [&] { ran.add("alice-2"); }), resetd::Posted::queued);
@@ -96,7 +99,8 @@ static void an_account_can_be_queued_again_once_its_job_started(void**) {
 static void a_full_queue_refuses_without_blocking_and_recovers(void**) {
     Gate gate;
     Ran ran;
-    resetd::WorkQueue queue(2);
+    resetd::StallGuard::Task unwatched("a test job", std::chrono::hours(1));
+    resetd::WorkQueue queue(2, unwatched);
     assert_int_equal(queue.post("busy", [&] { gate.wait_inside(); }), resetd::Posted::queued);
     gate.wait_until_entered();
     assert_int_equal(queue.post("a", [&] { ran.add("a"); }), resetd::Posted::queued);
@@ -116,7 +120,8 @@ static void a_full_queue_refuses_without_blocking_and_recovers(void**) {
 static void a_job_that_must_not_be_dropped_is_queued_beyond_the_capacity(void**) {
     Gate gate;
     Ran ran;
-    resetd::WorkQueue queue(1);
+    resetd::StallGuard::Task unwatched("a test job", std::chrono::hours(1));
+    resetd::WorkQueue queue(1, unwatched);
     assert_int_equal(queue.post("busy", [&] { gate.wait_inside(); }), resetd::Posted::queued);
     gate.wait_until_entered();
     assert_int_equal(queue.post(
