@@ -43,10 +43,10 @@ UniqueFd block_signals() {
     return UniqueFd(::signalfd(-1, &signals, SFD_CLOEXEC));
 }
 
-totp::Result<UniqueFd> listening_socket(const std::string& address) {
+totp::Result<UniqueFd> listening_socket(const totp::ResetSettings& settings) {
     totp::Result<UniqueFd> inherited = inherited_listener();
     if (!inherited || inherited->valid()) return inherited;
-    return open_listener(address);
+    return open_listener(settings.listen, settings.listen_group);
 }
 
 int web_process(const Configuration& config, const WebAccount& account, UniqueFd listener,
@@ -107,7 +107,7 @@ int run(int argc, char** argv) {
         log_error("%s", account.error().message.c_str());
         return 1;
     }
-    totp::Result<UniqueFd> listener = listening_socket(config->reset.listen);
+    totp::Result<UniqueFd> listener = listening_socket(config->reset);
     if (!listener) {
         log_error("%s", listener.error().message.c_str());
         return 1;
