@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "web.hpp"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <syslog.h>
@@ -234,8 +232,7 @@ class Web {
         if (!csrf_ok(connection, *form)) return {form_expired(site_, {}), {}, nullptr};
         std::string_view user = trim(form->value("user"));
         if (user.size() > kMaxUserField) user = user.substr(0, kMaxUserField);
-        const std::optional<Message> answer =
-            monitor_.ask(Request::request_reset, {ip, user});
+        const std::optional<Message> answer = monitor_.ask(Request::request_reset, {ip, user});
         if (!answer) return {server_error(site_), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::accepted:
@@ -251,8 +248,7 @@ class Web {
         const char* token = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "token");
         const std::string_view text = token != nullptr ? std::string_view(token) : "";
         if (text.empty() || text.size() > kMaxUserField) return {link_invalid(site_), {}, nullptr};
-        const std::optional<Message> answer =
-            monitor_.ask(Request::check_token, {ip, text});
+        const std::optional<Message> answer = monitor_.ask(Request::check_token, {ip, text});
         if (!answer) return {server_error(site_), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::token_valid:
@@ -276,9 +272,9 @@ class Web {
             const bool reopen = token.size() <= kMaxUserField && is_url_safe(token);
             return {form_expired(site_, reopen ? token : std::string_view()), {}, nullptr};
         }
-        const std::optional<Message> answer =
-            monitor_.ask(Request::reset, {ip, token, trim(form->value("code")),
-                                          form->value("password"), form->value("repeat")});
+        const std::optional<Message> answer = monitor_.ask(
+            Request::reset,
+            {ip, token, trim(form->value("code")), form->value("password"), form->value("repeat")});
         if (!answer) return {server_error(site_), {}, nullptr};
         const auto kind = static_cast<Answer>(answer->kind);
         const auto again = [&](ResetProblem problem) -> Reply {
@@ -487,9 +483,10 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
     log_info("serving %s", config.reset.base_url.c_str());
     if (!unix_listener && !config.reset.client_ip_header.empty() &&
         totp::prefixes_cover_loopback(proxies)) {
-        log_warning("trusted_proxies trusts a loopback address on a TCP listener: every local "
-                    "user may set %s; a proxy on this host should use listen = unix:/path",
-                    config.reset.client_ip_header.c_str());
+        log_warning(
+            "trusted_proxies trusts a loopback address on a TCP listener: every local "
+            "user may set %s; a proxy on this host should use listen = unix:/path",
+            config.reset.client_ip_header.c_str());
     }
 
     sigset_t stop;
