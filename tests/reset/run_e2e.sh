@@ -278,6 +278,22 @@ abuse)
     check "a local user outside the group cannot connect" \
         sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups \
             curl -sf --unix-socket '$proxied_sock' http://localhost/style.css"
+    # Refusals at start: the service exits at once, it does not wait for the timeout.
+    bad_port=$(free_port)
+    write_config "$bad_port" 900 unix unix:/run/totp-resetd/bad.sock no-such-group
+    check "a listen_group that does not exist stops the service at start" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log'"
+    mkdir /run/totp-resetd-other && touch /run/totp-resetd-other/file
+    write_config "$bad_port" 900 unix unix:/run/totp-resetd-other/file
+    check "a file at the socket path that is no socket stops the service and stays" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log' && test -f /run/totp-resetd-other/file"
+    chmod 0777 /run/totp-resetd-other
+    write_config "$bad_port" 900 unix unix:/run/totp-resetd-other/http.sock
+    check "a socket directory others may write to stops the service" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log'"
     check "a unix listener logs no loopback warning" \
         sh -c "! grep -q '$loopback_warning' '$work/resetd-unix.log'"
     # Loopback TCP with trusted_proxies = 127.0.0.1: every local user is a trusted proxy.
