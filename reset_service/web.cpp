@@ -350,9 +350,11 @@ class Web {
         const MHD_ConnectionInfo* info =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const sockaddr* peer = info != nullptr ? info->client_addr : nullptr;
+        // A unix socket peer's own address says nothing (MHD may not even give one): every
+        // peer of the unix listener is the same peer.
         const sockaddr any_unix_peer = unix_peer();
-        if (unix_listener_) peer = &any_unix_peer;  // whatever MHD makes of an unnamed peer
-        std::string own = unix_listener_ ? kUnixPeerAddress : peer_address(peer);
+        if (unix_listener_) peer = &any_unix_peer;
+        const std::string own = unix_listener_ ? kUnixPeerAddress : peer_address(peer);
         const std::string& header = config_.reset.client_ip_header;
         if (peer == nullptr || header.empty() ||
             !totp::address_in_prefixes(peer, trusted_proxies_)) {
@@ -361,15 +363,18 @@ class Web {
         const char* forwarded = last_header(connection, header);
         if (forwarded == nullptr) return own;
         std::optional<std::string> address = forwarded_address(forwarded);
-        if (!address && unreadable_log_.admit(std::time(nullptr))) {
-            if (const std::uint64_t held = unreadable_log_.last_held_back(); held > 0) {
-                log_warning("%llu log lines held back: %s", static_cast<unsigned long long>(held),
-                            unreadable_log_.kind());
-            }
-            log_warning("request from trusted proxy %s refused: its %s header holds no address",
-                        own.c_str(), header.c_str());
-        }
+        if (!address) note_unreadable_header(own);
         return address;
+    }
+
+    void note_unreadable_header(const std::string& proxy) {
+        if (!unreadable_log_.admit(std::time(nullptr))) return;
+        if (const std::uint64_t held = unreadable_log_.last_held_back(); held > 0) {
+            log_warning("%llu log lines held back: %s", static_cast<unsigned long long>(held),
+                        unreadable_log_.kind());
+        }
+        log_warning("request from trusted proxy %s refused: its %s header holds no address",
+                    proxy.c_str(), config_.reset.client_ip_header.c_str());
     }
 
     MHD_Result send(MHD_Connection* connection, Reply reply) {
