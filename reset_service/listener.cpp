@@ -62,14 +62,26 @@ totp::Status check_socket_directory(const std::string& path) {
     return {};
 }
 
-// A socket left by an earlier run goes; anything else at the path is not ours to remove.
-totp::Status remove_stale_socket(const std::string& path) {
+// True if something accepts connections on the socket at `address` (a running instance).
+bool in_use(const sockaddr_un& address) {
+    const UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    return probe.valid() &&
+           ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+}
+
+// A socket left by an earlier run goes; a live one, or anything else at the path, is not
+// ours to remove (as a TCP address in use is not).
+totp::Status remove_stale_socket(const sockaddr_un& address) {
+    const std::string path = address.sun_path;
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         return errno == ENOENT ? totp::Status{} : totp::Status(failure(path));
     }
     if (!S_ISSOCK(st.st_mode)) {
         return totp::make_error(totp::Errc::unsafe, path + " exists and is not a socket");
+    }
+    if (in_use(address)) {
+        return totp::make_error(totp::Errc::io, "cannot listen on " + path + ": in use");
     }
     if (::unlink(path.c_str()) != 0) return failure("removing " + path);
     return {};
@@ -85,7 +97,7 @@ totp::Result<UniqueFd> open_unix_listener(const std::string& path, const std::st
     }
     path.copy(address.sun_path, path.size());
     if (totp::Status safe = check_socket_directory(path); !safe) return safe.error();
-    if (totp::Status removed = remove_stale_socket(path); !removed) return removed.error();
+    if (totp::Status removed = remove_stale_socket(address); !removed) return removed.error();
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.valid()) return failure("socket");
     // Nobody may connect before the group and mode are set: bind creates it 0600.

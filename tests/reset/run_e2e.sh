@@ -294,6 +294,11 @@ abuse)
     check "a socket directory others may write to stops the service" \
         sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
             --foreground 2>>'$work/resetd-unix.log'"
+    write_config "$bad_port" 900 unix "unix:$proxied_sock" webproxy
+    check "a second instance does not take over a socket in use" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log' &&
+            curl -sf --unix-socket '$proxied_sock' http://localhost/style.css >/dev/null"
     check "a unix listener logs no loopback warning" \
         sh -c "! grep -q '$loopback_warning' '$work/resetd-unix.log'"
     # Loopback TCP with trusted_proxies = 127.0.0.1: every local user is a trusted proxy.
