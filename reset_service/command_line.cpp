@@ -12,7 +12,8 @@ const char* usage() {
            "\n"
            "  --config FILE        settings ([global] and [reset]); default "
            "/etc/security/pam_totp.conf\n"
-           "  --listen ADDR:PORT   listen here instead of [reset] listen (e.g. 127.0.0.1:8787)\n"
+           "  --listen ADDR:PORT   listen here instead of [reset] listen (e.g. 127.0.0.1:8787,\n"
+           "                       or unix:/PATH for a proxy on the same host)\n"
            "  --foreground         also log to standard error\n"
            "  --help               show this text\n";
 }

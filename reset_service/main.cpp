@@ -61,10 +61,10 @@ UniqueFd signal_fd() {
     return UniqueFd(::signalfd(-1, &signals, SFD_CLOEXEC));
 }
 
-totp::Result<UniqueFd> listening_socket(const std::string& address) {
+totp::Result<UniqueFd> listening_socket(const totp::ResetSettings& settings) {
     totp::Result<UniqueFd> inherited = inherited_listener();
     if (!inherited || inherited->valid()) return inherited;
-    return open_listener(address);
+    return open_listener(settings.listen, settings.listen_group);
 }
 
 // --web-child: the web process, in the address space of its own exec.
@@ -139,7 +139,7 @@ int start(const Options& options) {
         log_error("%s", account.error().message.c_str());
         return 1;
     }
-    totp::Result<UniqueFd> listener = listening_socket(config->reset.listen);
+    totp::Result<UniqueFd> listener = listening_socket(config->reset);
     if (!listener) {
         log_error("%s", listener.error().message.c_str());
         return 1;

@@ -1,24 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "web.hpp"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdarg>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "client_address.hpp"
 #include "csrf.hpp"
 #include "form.hpp"
 #include "log.hpp"
@@ -35,6 +36,8 @@ constexpr std::size_t kConnectionMemory = 16 * 1024;  // request line and header
 constexpr std::chrono::seconds kMonitorTimeout = kAnswerDeadline + std::chrono::seconds(5);
 constexpr std::chrono::seconds kDrainDeadline{2};
 constexpr std::size_t kMaxUserField = 512;
+constexpr int kRefusalLinesPerMinute = 20;
+constexpr std::int64_t kMinute = 60;
 
 constexpr const char* kContentSecurityPolicy =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -95,25 +98,41 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-// An address in canonical text form, or nullopt.
-std::optional<std::string> canonical_address(const char* text) {
-    if (text == nullptr) return std::nullopt;
-    char out[INET6_ADDRSTRLEN] = {};
-    in6_addr v6{};
-    in_addr v4{};
-    if (::inet_pton(AF_INET, text, &v4) == 1) {
-        ::inet_ntop(AF_INET, &v4, out, sizeof out);
-    } else if (::inet_pton(AF_INET6, text, &v6) == 1) {
-        ::inet_ntop(AF_INET6, &v6, out, sizeof out);
-    } else {
-        return std::nullopt;
-    }
-    return std::string(out);
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+// The value of the last header line named `name` (nullptr: none). MHD's lookup gives the
+// first; a proxy that appends its own line keeps the client's lines before it.
+struct LastHeader {
+    std::string_view name;
+    const char* value = nullptr;
+};
+
+MHD_Result remember_if_named(void* context, MHD_ValueKind, const char* key, const char* value) {
+    auto& last = *static_cast<LastHeader*>(context);
+    if (key != nullptr && equal_ignoring_case(key, last.name)) last.value = value ? value : "";
+    return MHD_YES;
+}
+
+const char* last_header(MHD_Connection* connection, std::string_view name) {
+    LastHeader last{name};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &remember_if_named, &last);
+    return last.value;
+}
+
+sockaddr unix_peer() {
+    sockaddr peer{};
+    peer.sa_family = AF_UNIX;
+    return peer;
 }
 
 class Web {
   public:
-    Web(const WebConfig& config, CsrfGuard csrf, int monitor_fd)
+    Web(const WebConfig& config, CsrfGuard csrf, int monitor_fd, bool unix_listener)
         : config_(config),
           site_{config.site_name, (config.reset.token_lifetime + 59) / 60},
           csrf_(std::move(csrf)),
@@ -121,7 +140,8 @@ class Web {
           secure_(config.reset.base_url.starts_with("https://")),
           cookie_name_(secure_ ? "__Host-csrf" : "csrf"),
           trusted_proxies_(totp::parse_address_prefixes(config.reset.trusted_proxies)
-                               .value_or(std::vector<totp::AddressPrefix>{})) {}
+                               .value_or(std::vector<totp::AddressPrefix>{})),
+          unix_listener_(unix_listener) {}
 
     MonitorClient& monitor() { return monitor_; }
 
@@ -180,6 +200,8 @@ class Web {
 
     Reply route(MHD_Connection* connection, std::string_view url, std::string_view method,
                 const Exchange& exchange) {
+        const std::optional<std::string> ip = client_ip(connection);
+        if (!ip) return {http_error(site_, 400), {}, nullptr};
         const bool get = method == MHD_HTTP_METHOD_GET || method == MHD_HTTP_METHOD_HEAD;
         const bool post = method == MHD_HTTP_METHOD_POST;
         if (url == "/") {
@@ -188,11 +210,11 @@ class Web {
         }
         if (url == "/request") {
             if (!post) return not_allowed("POST");
-            return request_reset(connection, exchange);
+            return request_reset(connection, *ip, exchange);
         }
         if (url == "/reset") {
-            if (get) return show_reset_form(connection);
-            if (post) return reset(connection, exchange);
+            if (get) return show_reset_form(connection, *ip);
+            if (post) return reset(connection, *ip, exchange);
             return not_allowed("GET, HEAD, POST");
         }
         if (url == "/style.css") {
@@ -213,14 +235,14 @@ class Web {
         return {request_form(site_, csrf_.field_for(cookie)), cookie_header(cookie), nullptr};
     }
 
-    Reply request_reset(MHD_Connection* connection, const Exchange& exchange) {
+    Reply request_reset(MHD_Connection* connection, const std::string& ip,
+                        const Exchange& exchange) {
         const std::optional<Form> form = parse_form(exchange.body.view(), form_limits());
         if (!form) return {http_error(site_, 400), {}, nullptr};
         if (!csrf_ok(connection, *form)) return {form_expired(site_, {}), {}, nullptr};
         std::string_view user = trim(form->value("user"));
         if (user.size() > kMaxUserField) user = user.substr(0, kMaxUserField);
-        const std::optional<Message> answer =
-            monitor_.ask(Request::request_reset, {client_ip(connection), user});
+        const std::optional<Message> answer = monitor_.ask(Request::request_reset, {ip, user});
         if (!answer) return {http_error(site_, 503), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::accepted:
@@ -232,12 +254,11 @@ class Web {
         }
     }
 
-    Reply show_reset_form(MHD_Connection* connection) {
+    Reply show_reset_form(MHD_Connection* connection, const std::string& ip) {
         const char* token = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "token");
         const std::string_view text = token != nullptr ? std::string_view(token) : "";
         if (text.empty() || text.size() > kMaxUserField) return {link_invalid(site_), {}, nullptr};
-        const std::optional<Message> answer =
-            monitor_.ask(Request::check_token, {client_ip(connection), text});
+        const std::optional<Message> answer = monitor_.ask(Request::check_token, {ip, text});
         if (!answer) return {http_error(site_, 503), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::token_valid:
@@ -253,7 +274,7 @@ class Web {
         return {server_error(site_), {}, nullptr};
     }
 
-    Reply reset(MHD_Connection* connection, const Exchange& exchange) {
+    Reply reset(MHD_Connection* connection, const std::string& ip, const Exchange& exchange) {
         const std::optional<Form> form = parse_form(exchange.body.view(), form_limits());
         if (!form) return {http_error(site_, 400), {}, nullptr};
         const std::string_view token = form->value("token");
@@ -261,9 +282,9 @@ class Web {
             const bool reopen = token.size() <= kMaxUserField && is_url_safe(token);
             return {form_expired(site_, reopen ? token : std::string_view()), {}, nullptr};
         }
-        const std::optional<Message> answer =
-            monitor_.ask(Request::reset, {client_ip(connection), token, trim(form->value("code")),
-                                          form->value("password"), form->value("repeat")});
+        const std::optional<Message> answer = monitor_.ask(
+            Request::reset,
+            {ip, token, trim(form->value("code")), form->value("password"), form->value("repeat")});
         if (!answer) return {http_error(site_, 503), {}, nullptr};
         const auto kind = static_cast<Answer>(answer->kind);
         const auto again = [&](ResetProblem problem) -> Reply {
@@ -331,28 +352,39 @@ class Web {
                (secure_ ? "; Secure" : "");
     }
 
-    // From the configured proxy header when the peer is a trusted proxy and the header holds
-    // an address, else the peer: anyone else could pick the address the limits count.
-    std::string client_ip(MHD_Connection* connection) const {
+    // From the configured proxy header when the peer is a trusted proxy and sent it, else the
+    // peer: anyone else could pick the address the limits count. nullopt: a trusted proxy
+    // sent a header we cannot read; counting that request against the proxy's own address
+    // would let one client use up the bucket every client behind the proxy shares.
+    std::optional<std::string> client_ip(MHD_Connection* connection) {
         const MHD_ConnectionInfo* info =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const sockaddr* peer = info != nullptr ? info->client_addr : nullptr;
-        if (peer != nullptr && !config_.reset.client_ip_header.empty() &&
-            totp::address_in_prefixes(peer, trusted_proxies_)) {
-            if (auto forwarded = canonical_address(MHD_lookup_connection_value(
-                    connection, MHD_HEADER_KIND, config_.reset.client_ip_header.c_str()))) {
-                return *forwarded;
-            }
+        // A unix socket peer's own address says nothing (MHD may not even give one): every
+        // peer of the unix listener is the same peer.
+        const sockaddr any_unix_peer = unix_peer();
+        if (unix_listener_) peer = &any_unix_peer;
+        const std::string own = unix_listener_ ? kUnixPeerAddress : peer_address(peer);
+        const std::string& header = config_.reset.client_ip_header;
+        if (peer == nullptr || header.empty() ||
+            !totp::address_in_prefixes(peer, trusted_proxies_)) {
+            return own;
         }
-        char text[INET6_ADDRSTRLEN] = {};
-        if (peer != nullptr && peer->sa_family == AF_INET) {
-            ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, text,
-                        sizeof text);
-        } else if (peer != nullptr && peer->sa_family == AF_INET6) {
-            ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, text,
-                        sizeof text);
+        const char* forwarded = last_header(connection, header);
+        if (forwarded == nullptr) return own;
+        std::optional<std::string> address = forwarded_address(forwarded);
+        if (!address) note_unreadable_header(own);
+        return address;
+    }
+
+    void note_unreadable_header(const std::string& proxy) {
+        if (!unreadable_log_.admit(std::time(nullptr))) return;
+        if (const std::uint64_t held = unreadable_log_.last_held_back(); held > 0) {
+            log_warning("%llu log lines held back: %s", static_cast<unsigned long long>(held),
+                        unreadable_log_.kind());
         }
-        return text[0] != '\0' ? text : "0.0.0.0";
+        log_warning("request from trusted proxy %s refused: its %s header holds no address",
+                    proxy.c_str(), config_.reset.client_ip_header.c_str());
     }
 
     MHD_Result send(MHD_Connection* connection, Reply reply) {
@@ -396,6 +428,9 @@ class Web {
     bool secure_;
     std::string cookie_name_;
     std::vector<totp::AddressPrefix> trusted_proxies_;
+    bool unix_listener_;
+    LogThrottle unreadable_log_{"requests with an unreadable client address header",
+                                kRefusalLinesPerMinute, kMinute};
 };
 
 MHD_Result on_request(void* context, MHD_Connection* connection, const char* url,
@@ -429,6 +464,13 @@ void drain(const Web& web) {
     }
 }
 
+bool is_unix_socket(int fd) {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    return ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0 &&
+           address.ss_family == AF_UNIX;
+}
+
 void on_mhd_log(void*, const char* format, va_list arguments) {
     vsyslog(LOG_AUTHPRIV | LOG_WARNING, format, arguments);
 }
@@ -441,12 +483,17 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
         log_error("random number generator failed");
         return 1;
     }
-    Web web(config, std::move(*csrf), monitor_fd);
-    // Behind a trusted proxy every connection comes from the proxy: no per-address limit then.
-    const bool behind_proxy = !config.reset.client_ip_header.empty() &&
-                              !totp::parse_address_prefixes(config.reset.trusted_proxies)
-                                   .value_or(std::vector<totp::AddressPrefix>{})
-                                   .empty();
+    const bool unix_listener = is_unix_socket(listen_fd);
+    Web web(config, std::move(*csrf), monitor_fd, unix_listener);
+    const std::vector<totp::AddressPrefix> proxies =
+        totp::parse_address_prefixes(config.reset.trusted_proxies)
+            .value_or(std::vector<totp::AddressPrefix>{});
+    // Behind a trusted TCP proxy every connection comes from the proxy: no per-address limit
+    // then. (MHD has none for unix socket peers; the total and the timeout still hold.)
+    const bool behind_proxy =
+        !config.reset.client_ip_header.empty() &&
+        std::any_of(proxies.begin(), proxies.end(),
+                    [](const totp::AddressPrefix& prefix) { return !prefix.unix_peers; });
     const unsigned per_ip = behind_proxy ? 0 : 16;
     MHD_Daemon* daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
@@ -469,6 +516,13 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
     }
     ready.reset();
     log_info("serving %s", config.reset.base_url.c_str());
+    if (!unix_listener && !config.reset.client_ip_header.empty() &&
+        totp::prefixes_cover_loopback(proxies)) {
+        log_warning(
+            "trusted_proxies trusts a loopback address on a TCP listener: every local "
+            "user may set %s; a proxy on this host should use listen = unix:/path",
+            config.reset.client_ip_header.c_str());
+    }
 
     sigset_t stop;
     sigemptyset(&stop);

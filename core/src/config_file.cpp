@@ -50,6 +50,7 @@ constexpr std::string_view kResetKeys[] = {
     // reset_settings.cpp
     "base_url",
     "listen",
+    "listen_group",
     "user",
     "chroot_dir",
     "site_name",

@@ -68,25 +68,6 @@ bool is_base_url(std::string_view value) {
     return !plain || is_loopback_host(host);
 }
 
-std::optional<std::pair<std::string, int>> split_listen(std::string_view value) {
-    const std::size_t colon = value.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    const auto port = parse_int(value.substr(colon + 1), 1, 65535);
-    std::string_view host = value.substr(0, colon);
-    if (!port) return std::nullopt;
-    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
-    return std::make_pair(std::string(host), *port);
-}
-
-bool is_listen_address(std::string_view value) {
-    const auto parts = split_listen(value);
-    if (!parts) return false;
-    std::array<unsigned char, 16> address{};
-    return ::inet_pton(AF_INET, parts->first.c_str(), address.data()) == 1 ||
-           (value.starts_with('[') &&
-            ::inet_pton(AF_INET6, parts->first.c_str(), address.data()) == 1);
-}
-
 // The shape useradd accepts for system accounts.
 bool is_account_name(std::string_view value) {
     if (value.empty() || value.size() > 32 || value.front() == '-') return false;
@@ -103,8 +84,38 @@ bool is_absolute_path(std::string_view value) {
     return value.find("/../") == std::string_view::npos && !value.ends_with("/..");
 }
 
+bool is_group_or_empty(std::string_view value) {
+    return value.empty() || is_account_name(value);
+}
+
 bool is_path_or_empty(std::string_view value) {
     return value.empty() || is_absolute_path(value);
+}
+
+std::optional<std::pair<std::string, int>> split_listen(std::string_view value) {
+    const std::size_t colon = value.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    const auto port = parse_int(value.substr(colon + 1), 1, 65535);
+    std::string_view host = value.substr(0, colon);
+    if (!port) return std::nullopt;
+    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+    return std::make_pair(std::string(host), *port);
+}
+
+// The longest path a sockaddr_un holds with its terminating NUL.
+constexpr std::size_t kMaxSocketPath = 107;
+
+bool is_listen_address(std::string_view value) {
+    if (value.starts_with("unix:")) {
+        const std::string_view path = value.substr(5);
+        return is_absolute_path(path) && path.size() <= kMaxSocketPath && !path.ends_with('/');
+    }
+    const auto parts = split_listen(value);
+    if (!parts) return false;
+    std::array<unsigned char, 16> address{};
+    return ::inet_pton(AF_INET, parts->first.c_str(), address.data()) == 1 ||
+           (value.starts_with('[') &&
+            ::inet_pton(AF_INET6, parts->first.c_str(), address.data()) == 1);
 }
 
 bool is_site_name(std::string_view value) {
@@ -124,6 +135,7 @@ bool is_address_prefix_list(std::string_view value) {
 }
 
 std::optional<AddressPrefix> parse_address_prefix(std::string_view entry) {
+    if (entry == "unix") return AddressPrefix{.unix_peers = true};
     const std::size_t slash = entry.find('/');
     const std::string address(entry.substr(0, slash));
     AddressPrefix prefix;
@@ -142,7 +154,7 @@ std::optional<AddressPrefix> parse_address_prefix(std::string_view entry) {
 }
 
 bool prefix_matches(const AddressPrefix& prefix, bool v6, const unsigned char* bytes) {
-    if (prefix.v6 != v6) return false;
+    if (prefix.unix_peers || prefix.v6 != v6) return false;
     const int whole = prefix.bits / 8;
     if (!std::equal(bytes, bytes + whole, prefix.bytes.begin())) return false;
     const int rest = prefix.bits % 8;
@@ -186,7 +198,9 @@ constexpr Key kKeys[] = {
     {"base_url", TextKey{[](ResetSettings& s) -> std::string& { return s.base_url; }, is_base_url,
         "https://host[:port][/path], or http:// to a loopback host"}},
     {"listen", TextKey{[](ResetSettings& s) -> std::string& { return s.listen; },
-        is_listen_address, "IPv4:PORT or [IPv6]:PORT"}},
+        is_listen_address, "IPv4:PORT, [IPv6]:PORT or unix:/absolute/path"}},
+    {"listen_group", TextKey{[](ResetSettings& s) -> std::string& { return s.listen_group; },
+        is_group_or_empty, "a group name or nothing"}},
     {"user", TextKey{[](ResetSettings& s) -> std::string& { return s.user; }, is_account_name,
         "an account name"}},
     {"chroot_dir", TextKey{[](ResetSettings& s) -> std::string& { return s.chroot_dir; },
@@ -197,7 +211,7 @@ constexpr Key kKeys[] = {
         return s.client_ip_header; }, is_header_name_or_empty, "a header name or nothing"}},
     {"trusted_proxies", TextKey{[](ResetSettings& s) -> std::string& {
         return s.trusted_proxies; }, is_address_prefix_list,
-        "addresses or ADDRESS/BITS prefixes, or nothing"}},
+        "addresses, ADDRESS/BITS prefixes or unix, or nothing"}},
     {"token_lifetime", IntKey{[](ResetSettings& s) -> int& { return s.token_lifetime; },
         10, 86400}},
     {"max_connections", IntKey{[](ResetSettings& s) -> int& { return s.max_connections; },
@@ -308,11 +322,25 @@ bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>&
         const in6_addr& address = reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr;
         v6 = !IN6_IS_ADDR_V4MAPPED(&address);
         bytes = v6 ? address.s6_addr : address.s6_addr + 12;
+    } else if (peer->sa_family == AF_UNIX) {
+        return std::any_of(prefixes.begin(), prefixes.end(),
+                           [](const AddressPrefix& prefix) { return prefix.unix_peers; });
     } else {
         return false;
     }
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const AddressPrefix& prefix) {
         return prefix_matches(prefix, v6, bytes);
+    });
+}
+
+bool prefixes_cover_loopback(const std::vector<AddressPrefix>& prefixes) {
+    return std::any_of(prefixes.begin(), prefixes.end(), [](const AddressPrefix& prefix) {
+        // Overlaps 127.0.0.0/8 when its first min(bits, 8) bits are those of 127.
+        std::array<unsigned char, 16> probe = prefix.bytes;
+        probe[0] = 127;
+        in6_addr v6_loopback = IN6ADDR_LOOPBACK_INIT;
+        return prefix_matches(prefix, false, probe.data()) ||
+               prefix_matches(prefix, true, v6_loopback.s6_addr);
     });
 }
 

@@ -54,25 +54,46 @@ def check(name, condition, detail=""):
     return condition
 
 
-class Client:
-    """One browser-like client: its own cookies and a client address (X-Real-IP)."""
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket, as a proxy on the same host talks to the service."""
 
-    def __init__(self, base, ip):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class Client:
+    """One browser-like client: its own cookies and a client address (X-Real-IP, none if
+    ip is None); `unix`: the service's unix socket instead of base's host and port."""
+
+    def __init__(self, base, ip, unix=None):
         parts = urllib.parse.urlsplit(base)
         self.host, self.port, self.prefix = parts.hostname, parts.port, parts.path
         self.ip = ip
+        self.unix = unix
         self.cookies = {}
         self.timeout = 30  # seconds for each answer
 
-    def send(self, method, path, body=None, headers=None, content_type=None):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        all_headers = {"X-Real-IP": self.ip}
+    def send(self, method, path, body=None, headers=None, content_type=None, lines=()):
+        """`lines`: (name, value) header lines sent before the others, repeats allowed."""
+        if self.unix:
+            connection = UnixConnection(self.unix, timeout=self.timeout)
+        else:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        all_headers = {"X-Real-IP": self.ip} if self.ip is not None else {}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             all_headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
         all_headers.update(headers or {})
         connection.putrequest(method, path, skip_host="Host" in all_headers)
+        for name, value in lines:
+            connection.putheader(name, value)
         for name, value in all_headers.items():
             connection.putheader(name, value)
         data = body.encode() if isinstance(body, str) else body
@@ -98,8 +119,9 @@ class Client:
         match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
         return match.group(1) if match else ""
 
-    def request_link(self, user, headers=None):
-        return self.post("/request", {"user": user, "csrf": self.csrf()}, headers=headers)
+    def request_link(self, user, headers=None, lines=()):
+        return self.post("/request", {"user": user, "csrf": self.csrf()}, headers=headers,
+                         lines=lines)
 
 
 _next_ip = [0]
@@ -704,6 +726,56 @@ def forwarded_address_is_believed_from_a_trusted_proxy():
           statuses == [200] * 8, statuses)
 
 
+def the_last_of_two_forwarded_lines_is_believed():
+    # A proxy that appends its own line (HAProxy option forwardfor) keeps the client's: the
+    # client's forged line comes first and must not be the one believed.
+    client = Client(ARGS.base, "198.51.100.40")
+    statuses = [client.request_link(f"nobody-l{i}", lines=[("X-Real-IP", "192.0.2.%d" % i)])[0]
+                for i in range(201, 209)]
+    check("a forged first X-Real-IP line does not escape the limit of the last one",
+          statuses == [200] * 5 + [429] * 3, statuses)
+
+
+def the_rightmost_forwarded_item_is_believed():
+    # A proxy that joins values ("client's, real") puts the address it saw last.
+    statuses = [Client(ARGS.base, "192.0.2.%d, 198.51.100.41" % i)
+                .request_link(f"nobody-r{i}")[0] for i in range(211, 219)]
+    check("a forged leftmost X-Real-IP item does not escape the limit of the rightmost",
+          statuses == [200] * 5 + [429] * 3, statuses)
+    check("the rightmost item is the address logged",
+          wait_for_log("reset requested for 'nobody-r211' from 198.51.100.41"))
+    Client(ARGS.base, "198.51.100.42:4711").request_link("nobody-port")
+    check("an address with a port is read without the port",
+          wait_for_log("reset requested for 'nobody-port' from 198.51.100.42"))
+
+
+def an_unreadable_forwarded_address_from_a_trusted_proxy_is_refused():
+    # Falling back to the proxy's own address would let one client use up the bucket every
+    # client behind the proxy shares.
+    for value in ("unknown", "198.51.100.43,", "198.51.100.43 198.51.100.44", ""):
+        status, _, _ = Client(ARGS.base, value).request_link("nobody-bad")
+        check(f"X-Real-IP {value!r} from a trusted proxy is refused", status == 400, status)
+    check("the refusal is logged",
+          wait_for_log("refused: its X-Real-IP header holds no address"))
+    status, _, _ = Client(ARGS.base, "198.51.100.45").get("/", lines=[("X-Real-IP", "junk")])
+    check("an unreadable line before a readable last one is ignored", status == 200, status)
+
+
+def a_unix_socket_peer_is_trusted_only_with_the_unix_keyword():
+    statuses = [Client(ARGS.base, "192.0.2.%d" % i, unix=ARGS.proxied_socket)
+                .request_link(f"nobody-x{i}")[0] for i in range(221, 229)]
+    check("X-Real-IP over the unix socket with trusted_proxies = unix is believed",
+          statuses == [200] * 8, statuses)
+    statuses = [Client(ARGS.base, None, unix=ARGS.proxied_socket)
+                .request_link(f"nobody-y{i}")[0] for i in range(8)]
+    check("unix socket peers without the header share one limit",
+          statuses == [200] * 5 + [429] * 3, statuses)
+    statuses = [Client(ARGS.base, "192.0.2.%d" % i, unix=ARGS.plain_socket)
+                .request_link(f"nobody-z{i}")[0] for i in range(231, 239)]
+    check("X-Real-IP over a unix socket without 'unix' in trusted_proxies is not believed",
+          statuses == [200] * 5 + [429] * 3, statuses)
+
+
 def link_guesses_per_address_are_limited():
     client = Client(ARGS.base, "198.51.100.9")
     statuses = []
@@ -729,7 +801,7 @@ def main():
     parser = argparse.ArgumentParser()
     for name in ("base", "short-base", "mail", "state", "secret", "old-password", "log",
                  "code-helper", "untrusted-base", "recovery-code", "enroll", "config",
-                 "work"):
+                 "work", "proxied-socket", "plain-socket"):
         parser.add_argument("--" + name, required=True)
     ARGS = parser.parse_args()
 
@@ -756,6 +828,10 @@ def main():
     forwarded_address_is_not_believed_from_an_untrusted_peer()
     a_flood_of_refused_requests_does_not_write_a_line_each()
     forwarded_address_is_believed_from_a_trusted_proxy()
+    the_last_of_two_forwarded_lines_is_believed()
+    the_rightmost_forwarded_item_is_believed()
+    an_unreadable_forwarded_address_from_a_trusted_proxy_is_refused()
+    a_unix_socket_peer_is_trusted_only_with_the_unix_keyword()
     logs_hold_no_token_code_or_password()
 
     print(f"{PASSED} passed, {FAILED} failed")

@@ -199,9 +199,9 @@ pids+=($!)
 wait_for "the SMTP server start" 10 test -e "$work/mail/ready"
 
 # --- the service ---
-# write_config PORT LIFETIME [TRUSTED_PROXIES]: the whole pam_totp.conf for one instance;
-# the test client passes X-Real-IP from loopback, so the instances trust 127.0.0.1 unless
-# told otherwise.
+# write_config PORT LIFETIME [TRUSTED_PROXIES [LISTEN [LISTEN_GROUP]]]: the whole
+# pam_totp.conf for one instance (PORT names it and is in base_url); the test client passes
+# X-Real-IP from loopback, so the instances trust 127.0.0.1 unless told otherwise.
 write_config() {
     sandbox_write_file "/etc/security/pam_totp-$1.conf" 0644 root:root <<EOF
 [global]
@@ -211,7 +211,8 @@ $store_settings
 
 [reset]
 base_url = http://127.0.0.1:$1/
-listen = 127.0.0.1:$1
+listen = ${4:-127.0.0.1:$1}
+${5:+listen_group = $5}
 site_name = Example Lab
 client_ip_header = X-Real-IP
 trusted_proxies = ${3-127.0.0.1}
@@ -227,15 +228,21 @@ smtp_timeout = 5
 EOF
 }
 
-# start_resetd PORT LIFETIME [TRUSTED_PROXIES]: starts an instance, waits until it answers.
+# start_resetd PORT LIFETIME [TRUSTED_PROXIES [LISTEN [LISTEN_GROUP]]]: starts an instance
+# (its log: $resetd_log, else resetd.log), waits until it answers.
 start_resetd() {
     write_config "$@"
+    local reach=()
+    case ${4:-} in
+    unix:*) reach=(--unix-socket "${4#unix:}") ;;
+    esac
     # No leak check: LeakSanitizer cannot stop the threads of a chrooted, non-dumpable
     # process; the unit tests cover the same code with it.
     ASAN_OPTIONS=detect_leaks=0 "$resetd" --config "/etc/security/pam_totp-$1.conf" \
-        --foreground 2>>"$work/resetd.log" &
+        --foreground 2>>"${resetd_log:-$work/resetd.log}" &
     pids+=($!)
-    wait_for "totp-resetd on port $1 answering" 20 curl -sf "http://127.0.0.1:$1/style.css"
+    wait_for "totp-resetd on port $1 answering" 20 \
+        curl -sf "${reach[@]}" "http://127.0.0.1:$1/style.css"
 }
 
 port=$(free_port)
@@ -248,7 +255,7 @@ abuse)
     short_port=$(free_port)
     start_resetd "$short_port" 10
     untrusted_port=$(free_port)
-    start_resetd "$untrusted_port" 900 ""
+    resetd_log=$work/resetd-untrusted.log start_resetd "$untrusted_port" 900 ""
     web_pid=$(pgrep -P "$resetd_pid")
     status=/proc/$web_pid/status
     web_uid=$(id -u totp-resetd)
@@ -275,13 +282,68 @@ abuse)
         wait_for "socket activation" 20 curl -sf "http://127.0.0.1:$activated_port/style.css"
     check "the configured address is then not opened" \
         sh -c "! curl -s 'http://127.0.0.1:$configured_port/' >/dev/null"
+    activated_sock=/run/totp-resetd/activated.sock
+    ASAN_OPTIONS=detect_leaks=0 systemd-socket-activate -l "$activated_sock" \
+        "$resetd" --config "/etc/security/pam_totp-$configured_port.conf" --foreground \
+        2>>"$work/resetd.log" &
+    pids+=($!)
+    check "a unix socket passed by systemd is served" \
+        wait_for "unix socket activation" 20 \
+        curl -sf --unix-socket "$activated_sock" http://localhost/style.css
+
+    # A proxy on the same host: a unix socket only the proxy's group may connect to. The
+    # header is believed from it only with "unix" in trusted_proxies.
+    loopback_warning="trusts a loopback address"
+    groupadd --system webproxy
+    proxied_sock=/run/totp-resetd/proxied.sock plain_sock=/run/totp-resetd/plain.sock
+    resetd_log=$work/resetd-unix.log start_resetd "$(free_port)" 900 unix \
+        "unix:$proxied_sock" webproxy
+    resetd_log=$work/resetd-unix.log start_resetd "$(free_port)" 900 127.0.0.1 \
+        "unix:$plain_sock"
+    check "the unix socket is 0660, root and the listen_group" \
+        test "$(stat -c '%a %U %G' "$proxied_sock")" = "660 root webproxy"
+    check "without listen_group only root's group may connect" \
+        test "$(stat -c '%a %U %G' "$plain_sock")" = "660 root root"
+    check "a local user outside the group cannot connect" \
+        sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups \
+            curl -sf --unix-socket '$proxied_sock' http://localhost/style.css"
+    # Refusals at start: the service exits at once, it does not wait for the timeout.
+    bad_port=$(free_port)
+    write_config "$bad_port" 900 unix unix:/run/totp-resetd/bad.sock no-such-group
+    check "a listen_group that does not exist stops the service at start" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log'"
+    mkdir /run/totp-resetd-other && touch /run/totp-resetd-other/file
+    write_config "$bad_port" 900 unix unix:/run/totp-resetd-other/file
+    check "a file at the socket path that is no socket stops the service and stays" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log' && test -f /run/totp-resetd-other/file"
+    chmod 0777 /run/totp-resetd-other
+    write_config "$bad_port" 900 unix unix:/run/totp-resetd-other/http.sock
+    check "a socket directory others may write to stops the service" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log'"
+    write_config "$bad_port" 900 unix "unix:$proxied_sock" webproxy
+    check "a second instance does not take over a socket in use" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log' &&
+            curl -sf --unix-socket '$proxied_sock' http://localhost/style.css >/dev/null"
+    check "a unix listener logs no loopback warning" \
+        sh -c "! grep -q '$loopback_warning' '$work/resetd-unix.log'"
+    # Loopback TCP with trusted_proxies = 127.0.0.1: every local user is a trusted proxy.
+    resetd_log=$work/resetd-loopback.log start_resetd "$(free_port)" 900 127.0.0.1
+    check "a loopback TCP listener trusting 127.0.0.1 warns once at start" \
+        test "$(grep -c "$loopback_warning" "$work/resetd-loopback.log")" = 1
+    check "a loopback TCP listener trusting no proxy does not warn" \
+        sh -c "! grep -q '$loopback_warning' '$work/resetd-untrusted.log'"
 
     args=(--base "$base" --short-base "http://127.0.0.1:$short_port/"
         --untrusted-base "http://127.0.0.1:$untrusted_port/" --mail "$work/mail"
         --state "$state_dir" --secret "$secret" --old-password "$old_password"
         --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code"
         --recovery-code "$recovery_code" --enroll "$TOTP_ENROLL"
-        --config "/etc/security/pam_totp-$port.conf" --work "$work")
+        --config "/etc/security/pam_totp-$port.conf" --work "$work"
+        --proxied-socket "$proxied_sock" --plain-socket "$plain_sock")
     check "abuse cases" "$python" "$here/abuse_cases.py" "${args[@]}"
     ;;
 processes)
@@ -334,7 +396,9 @@ postgresql)
 esac
 
 if [ "$CHECK_FAILED" -ne 0 ]; then
-    echo "--- totp-resetd log ---"
-    cat "$work/resetd.log"
+    for log in "$work"/resetd*.log; do
+        echo "--- $log ---"
+        cat "$log"
+    done
 fi
 finish

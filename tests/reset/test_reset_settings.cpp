@@ -80,6 +80,20 @@ static void listen_takes_an_address_and_port(void**) {
     }
 }
 
+static void listen_takes_a_unix_socket_path_and_its_group(void**) {
+    assert_true(accepted("listen", "unix:/run/totp-resetd/http.sock"));
+    for (const char* bad :
+         {"unix:", "unix:run/http.sock", "unix:/run/../etc/x", "unix:/run/", "unix:/run/\nx"}) {
+        assert_false(accepted("listen", bad));
+    }
+    assert_true(accepted("listen", "unix:/" + std::string(106, 'a')));  // sun_path's limit
+    assert_false(accepted("listen", "unix:/" + std::string(107, 'a')));
+    assert_true(accepted("listen_group", "www-data"));
+    assert_true(accepted("listen_group", ""));
+    assert_false(accepted("listen_group", "www data"));
+    assert_false(accepted("listen_group", "-g"));
+}
+
 static void numbers_are_checked_against_their_ranges(void**) {
     totp::ResetSettings settings;
     assert_true(apply(settings, "token_lifetime", "600").empty());
@@ -118,6 +132,37 @@ static void trusted_proxies_take_addresses_and_prefixes_only(void**) {
     assert_false(accepted("trusted_proxies", "proxy.example.org"));
     assert_false(accepted("trusted_proxies", "10.0.0.1/"));
     assert_false(accepted("trusted_proxies", "10.0.0.1/-1"));
+    assert_true(accepted("trusted_proxies", "unix"));
+    assert_true(accepted("trusted_proxies", "unix, 10.0.0.0/8"));
+    assert_false(accepted("trusted_proxies", "unix/8"));
+    assert_false(accepted("trusted_proxies", "UNIX"));
+}
+
+static void unix_socket_peers_are_trusted_only_with_the_unix_keyword(void**) {
+    sockaddr unix_peer{};
+    unix_peer.sa_family = AF_UNIX;
+    assert_true(totp::address_in_prefixes(&unix_peer, *totp::parse_address_prefixes("unix")));
+    assert_false(totp::address_in_prefixes(
+        &unix_peer, *totp::parse_address_prefixes("127.0.0.1 ::1 0.0.0.0/0 ::/0")));
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    assert_int_equal(::inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr), 1);
+    assert_false(totp::address_in_prefixes(reinterpret_cast<const sockaddr*>(&v4),
+                                           *totp::parse_address_prefixes("unix")));
+}
+
+static void loopback_in_trusted_proxies_is_recognised(void**) {
+    const auto covers = [](const char* list) {
+        return totp::prefixes_cover_loopback(*totp::parse_address_prefixes(list));
+    };
+    for (const char* loopback : {"127.0.0.1", "127.0.0.2", "127.0.0.0/8", "64.0.0.0/2", "0.0.0.0/0",
+                                 "::1", "::/0", "10.0.0.1 ::1"}) {
+        assert_true(covers(loopback));
+    }
+    for (const char* other :
+         {"", "unix", "10.0.0.0/8", "128.0.0.0/1", "2001:db8::/32", "::2", "126.255.255.255"}) {
+        assert_false(covers(other));
+    }
 }
 
 static void reset_exclude_groups_default_to_the_groups_as_good_as_root_and_may_be_emptied(void**) {
@@ -260,9 +305,12 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(base_url_must_be_https_or_loopback_http),
         cmocka_unit_test(listen_takes_an_address_and_port),
+        cmocka_unit_test(listen_takes_a_unix_socket_path_and_its_group),
         cmocka_unit_test(numbers_are_checked_against_their_ranges),
         cmocka_unit_test(names_and_texts_refuse_control_characters),
         cmocka_unit_test(trusted_proxies_take_addresses_and_prefixes_only),
+        cmocka_unit_test(unix_socket_peers_are_trusted_only_with_the_unix_keyword),
+        cmocka_unit_test(loopback_in_trusted_proxies_is_recognised),
         cmocka_unit_test(
             reset_exclude_groups_default_to_the_groups_as_good_as_root_and_may_be_emptied),
         cmocka_unit_test(reset_exclude_groups_take_group_names_only),

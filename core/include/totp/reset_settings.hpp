@@ -17,12 +17,14 @@ namespace totp {
 
 struct ResetSettings {
     std::string base_url;  // required: links and pages are built from it, never from Host
-    std::string listen = "127.0.0.1:8787";
+    std::string listen = "127.0.0.1:8787";  // or unix:/path for a proxy on the same host
+    std::string listen_group;  // group that may connect to a unix listen socket; empty: root
     std::string user = "totp-resetd";             // account of the unprivileged web process
     std::string chroot_dir = "/run/totp-resetd";  // empty directory the web process is confined to
     std::string site_name;                        // empty: the host name
     std::string client_ip_header;  // empty: the peer address; else e.g. X-Real-IP from the proxy
-    std::string trusted_proxies;   // peers whose client_ip_header is believed (addresses, CIDRs)
+    std::string trusted_proxies;   // peers whose client_ip_header is believed (addresses, CIDRs,
+                                   // "unix" for unix socket peers)
     int token_lifetime = 900;      // seconds a link stays valid
     int max_connections = 64;
     int connection_timeout = 30;  // seconds of silence before a connection is dropped
@@ -49,19 +51,25 @@ void apply_reset_setting(ResetSettings& settings, std::string_view key, std::str
 void load_reset_settings(const std::string& path, ResetSettings& settings,
                          std::vector<ConfigProblem>& problems);
 
-// One entry of trusted_proxies: the first `bits` bits of an IPv4 (4 bytes) or IPv6 address.
+// One entry of trusted_proxies: the first `bits` bits of an IPv4 (4 bytes) or IPv6 address,
+// or the keyword "unix" (every peer of a unix socket listener).
 struct AddressPrefix {
+    bool unix_peers = false;
     bool v6 = false;
     std::array<unsigned char, 16> bytes{};
     int bits = 0;
 };
 
-// "ADDRESS[/BITS] ..." separated by spaces or commas; nullopt if any entry is not one.
+// "ADDRESS[/BITS] ..." or "unix" separated by spaces or commas; nullopt if any entry is not one.
 std::optional<std::vector<AddressPrefix>> parse_address_prefixes(std::string_view list);
 
 // True if `peer` (AF_INET or AF_INET6; an IPv4-mapped IPv6 address as its IPv4 address)
-// falls in one of `prefixes`.
+// falls in one of `prefixes`, or is an AF_UNIX peer and "unix" is one of them.
 bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>& prefixes);
+
+// True if some prefix covers a loopback address (127.0.0.0/8, ::1): on a loopback TCP
+// listener every local user is then a trusted proxy.
+bool prefixes_cover_loopback(const std::vector<AddressPrefix>& prefixes);
 
 // The names in a space-separated list such as reset_exclude_groups.
 std::vector<std::string> split_names(std::string_view list);
