@@ -104,7 +104,11 @@ pkg() {
     rc=$?
 }
 status_of() { in_root dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null; }
-installed() { [[ $(status_of "$1") == "ii $2" ]]; }
+installed() { # PACKAGE VERSION: installed and configured at VERSION; else says what it is
+    local now
+    now=$(status_of "$1")
+    [ "$now" = "ii $2" ] || { echo "    $1 is \"$now\"" && return 1; }
+}
 
 # ---- packages: the ones under test and higher versions with a changed conffile
 arch=$(dpkg --print-architecture)
