@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     const PamConfigDir pam_dir(options->root);
     TotpConfigs configs(options->root, report);
     check_module_dir(pam_dir, report);
+    check_login_stacks(pam_dir, report);
     const std::vector<std::string> services =
         options->services.empty() ? services_to_check(pam_dir, report) : options->services;
     for (const std::string& service : services) check_service(pam_dir, service, configs, report);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "login_stacks.hpp"
 #include "stack_search.hpp"
 
 namespace totp_check {
@@ -384,6 +385,20 @@ std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& repo
         report.note("not checked as services (files for other services to include): " + names);
     }
     return services;
+}
+
+void check_login_stacks(const PamConfigDir& dir, Report& report) {
+    const std::vector<LoginStack> stacks = login_stacks(dir);
+    if (!no_login_stack_runs_totp(stacks)) return;
+    for (const LoginStack& stack : stacks)
+        report.add(Finding{"",
+                           kKindNotInStack,
+                           dir.display_name(dir.find(stack.name)),
+                           stack.insert_after,
+                           "no login stack runs pam_totp after the password: logins on this host "
+                           "do not ask for a code; " +
+                               how_to_add_totp(stack),
+                           {}});
 }
 
 void check_service(const PamConfigDir& dir, const std::string& service, TotpConfigs& configs,

@@ -20,6 +20,10 @@ std::vector<std::string> services_to_check(const PamConfigDir& dir, Report& repo
 // A note when the root has no module directory (modules then count as installed).
 void check_module_dir(const PamConfigDir& dir, Report& report);
 
+// A finding when no login stack of the host (login_stacks.hpp) runs pam_totp after the
+// password: then no login asks for a code, whatever each service's stack says.
+void check_login_stacks(const PamConfigDir& dir, Report& report);
+
 void check_service(const PamConfigDir& dir, const std::string& service, TotpConfigs& configs,
                    Report& report);
 

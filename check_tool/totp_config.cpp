@@ -10,6 +10,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "totp/rollout.hpp"
+
 namespace totp_check {
 namespace {
 
@@ -104,7 +106,10 @@ totp::Settings TotpConfigs::line_settings(const Handler& handler) {
 }
 
 void TotpConfigs::check_files() {
-    file_settings(totp::kDefaultConfigPath, false);
+    const totp::Settings& global = file_settings(totp::kDefaultConfigPath, false);
+    report_.note("rollout mode: " + std::string(totp::rollout_name(global.rollout)) + " (" +
+                 totp::rollout_path(totp::kDefaultConfigPath) + "): users who have not enrolled " +
+                 (global.nullok ? "log in with their password alone" : "are refused"));
     // Counted once for each place enrollments are kept, whether nullok is in a file or is a
     // line's argument.
     std::set<std::tuple<std::string, std::string, std::string>> counted;

@@ -22,8 +22,8 @@ class TotpConfigs {
     // The settings a pam_totp line runs with; problems with its arguments are reported.
     totp::Settings line_settings(const Handler& handler);
 
-    // The default config file (even if no line uses it: totp-enroll reads it too), and the
-    // state directory, nullok and enrollments of every config file read.
+    // The default config file (even if no line uses it: totp-enroll reads it too) and the
+    // rollout mode, and the state directory, nullok and enrollments of every config file read.
     void check_files();
 
   private:

@@ -7,6 +7,7 @@
 
 #include "errors.hpp"
 #include "recovery_set.hpp"
+#include "rollout.hpp"
 #include "terminal.hpp"
 
 namespace totp_enroll {
@@ -106,6 +107,7 @@ totp::Status show_status(Session& session, const CommandLine& command) {
     say("failures: " + std::to_string(state.failures));
     say("locked until: " + locked_until(state, now));
     say("email: " + email_text(state));
+    for (const std::string& line : login_policy_lines(session, command)) say(line);
     return {};
 }
 
@@ -128,6 +130,11 @@ totp::Status list_enrolled(Session& session, const CommandLine& command) {
         }
         lines.push_back(command.json ? json_object(user, *open->state(), now)
                                      : list_line(user, *open->state(), now));
+    }
+    // stdout stays one line (or object) per user, for scripts; the policy goes to the
+    // person running it.
+    for (const std::string& line : login_policy_lines(session, command)) {
+        std::fprintf(stderr, "totp-enroll: %s\n", line.c_str());
     }
     if (command.json) {
         say("[");

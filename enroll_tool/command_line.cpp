@@ -31,6 +31,8 @@ enum Option : int {
     kRecoveryCodes,
     kJson,
     kTo,
+    kForce,
+    kPamRoot,
     kHelp,
     kVersion,
 };
@@ -56,6 +58,8 @@ constexpr option kLongOptions[] = {
     {"recovery-codes", required_argument, nullptr, kRecoveryCodes},
     {"json", no_argument, nullptr, kJson},
     {"to", required_argument, nullptr, kTo},
+    {"force", no_argument, nullptr, kForce},
+    {"pam-root", required_argument, nullptr, kPamRoot},
     {"help", no_argument, nullptr, kHelp},
     {"version", no_argument, nullptr, kVersion},
     {nullptr, 0, nullptr, 0},
@@ -76,11 +80,13 @@ constexpr std::uint32_t kEnrollOptions =
 
 constexpr SubcommandSpec kSubcommands[] = {
     {"", Subcommand::enroll, kEnrollOptions, 0, 0},
-    {"status", Subcommand::status, bit(kConfig), 0, 1},
+    {"status", Subcommand::status, bit(kConfig) | bit(kPamRoot), 0, 1},
     {"recovery-codes", Subcommand::recovery_codes, bit(kUser) | bit(kConfig) | bit(kRecoveryCodes), 0, 0},
     {"remove", Subcommand::remove, bit(kUser) | bit(kConfig), 0, 0},
     {"unlock", Subcommand::unlock, bit(kUser) | bit(kConfig), 0, 0},
-    {"list", Subcommand::list, bit(kConfig) | bit(kJson), 0, 0},
+    {"list", Subcommand::list, bit(kConfig) | bit(kJson) | bit(kPamRoot), 0, 0},
+    {"enforce", Subcommand::enforce, bit(kConfig) | bit(kForce) | bit(kPamRoot), 0, 0},
+    {"rollout", Subcommand::rollout, bit(kConfig) | bit(kPamRoot), 0, 0},
     {"import-google-authenticator", Subcommand::import_google_authenticator, bit(kUser) | bit(kConfig), 0, 1},
     {"import-oath", Subcommand::import_oath, bit(kConfig), 1, 1},
     {"email", Subcommand::email, bit(kUser) | bit(kConfig), 1, 1},
@@ -210,6 +216,13 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
                                  "' (use files or postgresql)");
             }
             command.to = std::string(value);
+            return {};
+        case kForce:
+            command.force = true;
+            return {};
+        case kPamRoot:
+            if (!value.starts_with('/')) return bad_value("--pam-root needs an absolute directory");
+            command.pam_root = std::string(value);
             return {};
     }
     return bad_value("unknown option");
@@ -350,6 +363,10 @@ const char* usage_text() {
   totp-enroll migrate --to postgresql|files
                                         copy every user into the other store (root)
   totp-enroll db-upgrade                create or upgrade the database schema (root)
+  totp-enroll enforce [--force]         refuse users who have not enrolled (root); refused
+                                        while accounts that can log in are not enrolled
+  totp-enroll rollout                   let users who have not enrolled in with the
+                                        password alone until enforce (root)
 
 Enrollment options:
   --user NAME            root only: the user to enroll
@@ -365,6 +382,11 @@ Enrollment options:
   --qr-png FILE          also write the QR code as a PNG image (mode 0600)
   --qr-svg FILE          also write the QR code as an SVG image (mode 0600)
   --recovery-codes N     how many recovery codes (0-20)
+
+Other options:
+  --force                enforce even while accounts that can log in are not enrolled
+  --pam-root DIR         root only: read DIR/etc/pam.d for the warning that logins do
+                         not run pam_totp (status, list, enforce, rollout)
   --help, --version
 
 Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 not permitted, 4 not found,

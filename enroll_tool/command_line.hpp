@@ -27,6 +27,8 @@ enum class Subcommand {
     email,
     migrate,
     db_upgrade,
+    enforce,
+    rollout,
     help,
     version,
 };
@@ -48,13 +50,15 @@ struct CommandLine {
     std::optional<std::string> qr_svg;
     std::optional<int> recovery_codes;
     bool json = false;
-    std::optional<std::string> file;     // import FILE / USERSFILE
-    std::optional<std::string> address;  // email ADDR
-    std::optional<std::string> to;       // migrate --to files|postgresql
+    std::optional<std::string> file;      // import FILE / USERSFILE
+    std::optional<std::string> address;   // email ADDR
+    std::optional<std::string> to;        // migrate --to files|postgresql
+    bool force = false;                   // enforce --force
+    std::optional<std::string> pam_root;  // --pam-root: where etc/pam.d is (default /)
 
     // Options only root may give: they would change the target, the paths or the key.
     bool uses_root_only_options() const {
-        return user || config || no_confirm || secret.has_value();
+        return user || config || no_confirm || secret.has_value() || pam_root;
     }
 };
 

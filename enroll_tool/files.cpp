@@ -35,6 +35,10 @@ bool write_all(int fd, std::string_view data) {
 }  // namespace
 
 totp::Status write_private_file(const std::string& path, std::string_view content) {
+    return write_file_atomically(path, content, 0600);
+}
+
+totp::Status write_file_atomically(const std::string& path, std::string_view content, mode_t mode) {
     const std::size_t slash = path.rfind('/');
     const std::string dir =
         slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -53,11 +57,17 @@ totp::Status write_private_file(const std::string& path, std::string_view conten
         ::unlink(temp.c_str());
         return totp::make_error(totp::Errc::io, "cannot write " + path + ": " + error_text(error));
     };
-    if (::fchmod(fd.get(), 0600) != 0) return give_up(errno);
+    if (::fchmod(fd.get(), mode) != 0) return give_up(errno);
     if (!write_all(fd.get(), content)) return give_up(errno);
     if (::fsync(fd.get()) != 0) return give_up(errno);
     if (::close(fd.release()) != 0) return give_up(errno);
     if (::rename(temp.c_str(), path.c_str()) != 0) return give_up(errno);
+    // The rename itself is durable only once the directory is.
+    const totp::UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory.valid() || ::fsync(directory.get()) != 0) {
+        return totp::make_error(totp::Errc::io,
+                                "cannot sync the directory of " + path + ": " + error_text(errno));
+    }
     return {};
 }
 

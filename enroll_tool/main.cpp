@@ -16,6 +16,7 @@
 #include "import.hpp"
 #include "migrate.hpp"
 #include "privileges.hpp"
+#include "rollout.hpp"
 #include "session.hpp"
 #include "totp/result.hpp"
 
@@ -60,7 +61,8 @@ Exit exit_status(totp::Errc code) {
 bool is_root_only(Subcommand subcommand) {
     return subcommand == Subcommand::remove || subcommand == Subcommand::unlock ||
            subcommand == Subcommand::list || subcommand == Subcommand::import_oath ||
-           subcommand == Subcommand::migrate || subcommand == Subcommand::db_upgrade;
+           subcommand == Subcommand::migrate || subcommand == Subcommand::db_upgrade ||
+           subcommand == Subcommand::enforce || subcommand == Subcommand::rollout;
 }
 
 totp::Status check_permitted(const CommandLine& command, const Privileges& privileges) {
@@ -70,7 +72,8 @@ totp::Status check_permitted(const CommandLine& command, const Privileges& privi
     }
     if (command.uses_root_only_options()) {
         return totp::make_error(totp::Errc::not_permitted,
-                                "--user, --config, --no-confirm and --secret are for root only");
+                                "--user, --config, --no-confirm, --secret and --pam-root are for "
+                                "root only");
     }
     return {};
 }
@@ -99,6 +102,10 @@ totp::Status dispatch(Session& session, const CommandLine& command) {
             return migrate_store(session, command);
         case Subcommand::db_upgrade:
             return upgrade_database(session);
+        case Subcommand::enforce:
+            return enforce(session, command);
+        case Subcommand::rollout:
+            return roll_out(session, command);
         case Subcommand::help:
         case Subcommand::version:
             break;

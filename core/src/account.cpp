@@ -54,7 +54,31 @@ auto nss_lookup(const char* kind, const std::string& name, Call&& call, Convert&
 
 Account to_account(const passwd& entry) {
     return Account{entry.pw_name != nullptr ? entry.pw_name : "", entry.pw_uid, entry.pw_gid,
-                   entry.pw_dir != nullptr ? entry.pw_dir : ""};
+                   entry.pw_dir != nullptr ? entry.pw_dir : "",
+                   entry.pw_shell != nullptr ? entry.pw_shell : ""};
+}
+
+// Runs an enumeration, next(&entry, buffer, size, &found) (fgetpwent_r, getpwent_r), to its
+// end, handing each entry to `use` while the buffer still holds its strings. A read error
+// must not look like the end: an entry after it would go unseen.
+template <class Next, class Use>
+Status for_each_entry(const char* source, Next&& next, Use&& use) {
+    std::vector<char> buffer(kFirstLookupBuffer);
+    for (;;) {
+        passwd entry{};
+        passwd* found = nullptr;
+        const int error = next(&entry, buffer.data(), buffer.size(), &found);
+        if (error == ERANGE && buffer.size() < kMaxLookupBuffer) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        if (error == ENOENT) return {};  // the end
+        if (error != 0 || found == nullptr) {
+            return make_error(Errc::io, std::string("cannot read ") + source + ": " +
+                                            std::strerror(error != 0 ? error : EIO));
+        }
+        use(entry);
+    }
 }
 
 Result<gid_t> find_group(const std::string& name) {
@@ -113,24 +137,35 @@ Result<std::vector<std::string>> local_names_of(uid_t uid) {
                           std::string("cannot read ") + kPasswdFile + ": " + std::strerror(errno));
     }
     std::vector<std::string> names;
-    std::vector<char> buffer(kFirstLookupBuffer);
-    for (;;) {
-        passwd entry{};
-        passwd* found = nullptr;
-        const int error = ::fgetpwent_r(file.get(), &entry, buffer.data(), buffer.size(), &found);
-        if (error == ERANGE && buffer.size() < kMaxLookupBuffer) {
-            buffer.resize(buffer.size() * 2);
-            continue;
-        }
-        if (error == ENOENT) break;  // end of file
-        // A read error must not look like the end: a name after it would go unseen.
-        if (error != 0 || found == nullptr) {
-            return make_error(Errc::io, std::string("cannot read ") + kPasswdFile + ": " +
-                                            std::strerror(error != 0 ? error : EIO));
-        }
-        if (entry.pw_uid == uid && entry.pw_name != nullptr) names.emplace_back(entry.pw_name);
-    }
+    const Status read = for_each_entry(
+        kPasswdFile,
+        [&file](passwd* entry, char* buffer, std::size_t size, passwd** found) {
+            return ::fgetpwent_r(file.get(), entry, buffer, size, found);
+        },
+        [&](const passwd& entry) {
+            if (entry.pw_uid == uid && entry.pw_name != nullptr) names.emplace_back(entry.pw_name);
+        });
+    if (!read) return read.error();
     return names;
+}
+
+Result<std::vector<Account>> all_accounts() {
+    // getpwent keeps one position per process: rewound here, closed on every way out.
+    struct Enumeration {
+        Enumeration() { ::setpwent(); }
+        ~Enumeration() { ::endpwent(); }
+        Enumeration(const Enumeration&) = delete;
+        Enumeration& operator=(const Enumeration&) = delete;
+    } const enumeration;
+    std::vector<Account> accounts;
+    const Status read = for_each_entry(
+        "the user database",
+        [](passwd* entry, char* buffer, std::size_t size, passwd** found) {
+            return ::getpwent_r(entry, buffer, size, found);
+        },
+        [&](const passwd& entry) { accounts.push_back(to_account(entry)); });
+    if (!read) return read.error();
+    return accounts;
 }
 
 Result<Account> canonical_account(std::string_view typed) {

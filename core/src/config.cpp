@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "config_file.hpp"
+#include "totp/rollout.hpp"
 #include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
 
@@ -130,10 +131,13 @@ struct TextKey {
 
 struct AlgorithmKey {};
 
+// nullok: remembered as set, so that the rollout file can only fill in what it leaves open.
+struct NullokKey {};
+
 struct Key {
     std::string_view name;
     bool security_relevant;  // a bad value must deny logins rather than fall back
-    std::variant<IntKey, BoolKey, TextKey, AlgorithmKey> kind;
+    std::variant<IntKey, BoolKey, TextKey, AlgorithmKey, NullokKey> kind;
 };
 
 constexpr bool kSecurity = true;
@@ -173,7 +177,7 @@ constexpr Key kKeys[] = {
     {"lockout_seconds", kSecurity,
      IntKey{[](Settings& s) -> int& { return s.lockout_seconds; }, 1, 86400}},
     {"nullok", kSecurity,
-     BoolKey{[](Settings& s) -> bool& { return s.nullok; }}},
+     NullokKey{}},
     {"require_group", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.require_group; }, is_group_name_or_empty,
              "a group name or nothing"}},
@@ -233,10 +237,21 @@ bool assign(const AlgorithmKey&, Settings& settings, std::string_view value) {
     return algorithm.has_value();
 }
 
+bool assign(const NullokKey&, Settings& settings, std::string_view value) {
+    const auto flag = parse_bool(value);
+    if (!flag) return false;
+    settings.nullok_setting = *flag;
+    settings.nullok = effective_nullok(settings.nullok_setting, settings.rollout);
+    return true;
+}
+
 std::string expected(const IntKey& key) {
     return std::to_string(key.min) + "-" + std::to_string(key.max);
 }
 std::string expected(const BoolKey&) {
+    return "yes or no";
+}
+std::string expected(const NullokKey&) {
     return "yes or no";
 }
 std::string expected(const TextKey& key) {
@@ -323,7 +338,8 @@ std::optional<int> parse_int(std::string_view value, int min, int max) {
 
 bool is_yes_no_setting(std::string_view key) {
     const Key* entry = find_key(key);
-    return entry != nullptr && std::holds_alternative<BoolKey>(entry->kind);
+    return entry != nullptr && (std::holds_alternative<BoolKey>(entry->kind) ||
+                                std::holds_alternative<NullokKey>(entry->kind));
 }
 
 }  // namespace detail
@@ -332,6 +348,14 @@ void load_config_file(const std::string& path, bool missing_ok, Settings& settin
                       std::vector<ConfigProblem>& problems) {
     const auto dict = detail::load_trusted_dictionary(path, missing_ok, problems);
     if (dict) apply_dictionary(*dict, settings, problems);
+    // A relative config path is already refused; its directory names no file to trust.
+    if (path.starts_with('/')) settings.rollout = read_rollout_file(rollout_path(path), problems);
+    settings.nullok = effective_nullok(settings.nullok_setting, settings.rollout);
+}
+
+bool effective_nullok(std::optional<bool> nullok_setting, Rollout rollout) {
+    if (nullok_setting == false || rollout == Rollout::enforce) return false;
+    return nullok_setting == true || rollout == Rollout::rollout;
 }
 
 std::vector<std::string_view> setting_names() {

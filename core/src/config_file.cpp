@@ -28,7 +28,8 @@ namespace {
 
 using detail::Dictionary;
 
-constexpr std::size_t kMaxEchoedPath = 256;
+using detail::kMaxEchoedPath;
+
 constexpr std::size_t kMaxConfigSize = 64 * 1024;
 
 // --- Which section each key belongs to -----------------------------------------------------
@@ -338,6 +339,14 @@ std::vector<std::string_view> section_key_names(std::string_view section) {
     return {};
 }
 
+int setting_line(const std::string& path, std::string_view key) {
+    const Result<std::optional<std::string>> text = detail::read_trusted_file(path, false);
+    if (!text || !*text) return 0;
+    const LineIndex lines = index_lines(**text);
+    const auto found = lines.find("global:" + lower(key));
+    return found == lines.end() || found->second.empty() ? 0 : found->second.back();
+}
+
 namespace detail {
 
 void add_problem(std::vector<ConfigProblem>& problems, ConfigProblem problem) {
@@ -353,27 +362,33 @@ Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
         add_problem(problems, {"config " + printable(path, kMaxEchoedPath) + ": " + reason, true});
         return nullptr;
     };
-    if (!path.starts_with('/')) return refuse("not an absolute path");
+    const Result<std::optional<std::string>> text = read_trusted_file(path, missing_ok);
+    if (!text) return refuse(text.error().message);
+    if (!*text) return nullptr;
 
+    Result<Dictionary> dict = parse(**text);
+    if (!dict) return refuse(dict.error().message);
+    LayoutCheck(path, index_lines(**text), problems).run(**dict);
+    return std::move(dict).value();
+}
+
+Result<std::optional<std::string>> read_trusted_file(const std::string& path, bool missing_ok) {
+    if (!path.starts_with('/')) return make_error(Errc::unsafe, "not an absolute path");
     const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (!fd.valid()) {
         const int error = errno;
-        if (error == ENOENT && missing_ok) return nullptr;
-        return refuse(error == ELOOP ? "is a symlink" : errno_text(error));
+        if (error == ENOENT && missing_ok) return std::optional<std::string>();
+        return make_error(Errc::unsafe, error == ELOOP ? "is a symlink" : errno_text(error));
     }
     struct stat opened {};
-    if (::fstat(fd.get(), &opened) != 0) return refuse(errno_text(errno));
-    if (const auto reason = unsafe_file_reason(opened)) return refuse(*reason);
-    const Result<std::string> text = read_all(fd.get());
-    if (!text) return refuse(text.error().message);
+    if (::fstat(fd.get(), &opened) != 0) return make_error(Errc::io, errno_text(errno));
+    if (const auto reason = unsafe_file_reason(opened)) return make_error(Errc::unsafe, *reason);
+    Result<std::string> text = read_all(fd.get());
+    if (!text) return text.error();
     // iniparser would read up to a NUL and no further on that line; what it skipped could
     // not be checked.
-    if (text->find('\0') != std::string::npos) return refuse("holds a NUL byte");
-
-    Result<Dictionary> dict = parse(*text);
-    if (!dict) return refuse(dict.error().message);
-    LayoutCheck(path, index_lines(*text), problems).run(**dict);
-    return std::move(dict).value();
+    if (text->find('\0') != std::string::npos) return make_error(Errc::unsafe, "holds a NUL byte");
+    return std::optional<std::string>(std::move(*text));
 }
 
 }  // namespace detail

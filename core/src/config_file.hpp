@@ -14,8 +14,12 @@
 #include <vector>
 
 #include "totp/config.hpp"
+#include "totp/result.hpp"
 
 namespace totp::detail {
+
+// How much of a path a problem message shows.
+inline constexpr std::size_t kMaxEchoedPath = 256;
 
 struct DictionaryFree {
     void operator()(dictionary* dict) const { iniparser_freedict(dict); }
@@ -29,6 +33,12 @@ using Dictionary = std::unique_ptr<dictionary, DictionaryFree>;
 // Problems another loader already added to `problems` are not added twice.
 Dictionary load_trusted_dictionary(const std::string& path, bool missing_ok,
                                    std::vector<ConfigProblem>& problems);
+
+// The bytes of a file trusted as configuration: an absolute path, opened once without
+// following a symlink, a regular file owned by root, not writable by group or other, at most
+// 64 KiB, without a NUL byte. nullopt: the file is missing and `missing_ok`. The error says
+// why the file is not trusted, without its path.
+Result<std::optional<std::string>> read_trusted_file(const std::string& path, bool missing_ok);
 
 // Adds `problem` unless one with the same message is already there.
 void add_problem(std::vector<ConfigProblem>& problems, ConfigProblem problem);

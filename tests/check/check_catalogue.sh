@@ -253,6 +253,49 @@ run "$root"
 check "an unknown key: exit 1" test "$rc" -eq 1
 check_output "an unknown key: reported" "no_such_key" "$out"
 
+# --- the module in no login stack, and the rollout file
+root=$(debian_root no_totp_in_common_auth)
+sed -i '/pam_totp.so/d' "$root/etc/pam.d/common-auth"
+run "$root"
+check "common-auth without pam_totp: exit 1" test "$rc" -eq 1
+check_output "common-auth without pam_totp: the line to add and where" \
+    "no login stack runs pam_totp after the password: logins on this host do not ask for a code; add the line 'auth required pam_totp.so' to /etc/pam.d/common-auth after line 23 (the end of the password block) [common-auth:23]" "$out"
+root=$(debian_root totp_before_password)
+sed -i '/pam_totp.so/d; 0,/^auth/s//auth\trequired\tpam_totp.so\n&/' "$root/etc/pam.d/common-auth"
+run "$root"
+check_output "pam_totp only before the password: not a login stack that runs it" \
+    "no login stack runs pam_totp after the password" "$out"
+root=$(rpm_root rpm_local_no_totp local)
+run "$root"
+check_output "RPM without pam_totp: each login stack named" \
+    "add the line 'auth required pam_totp.so' to /etc/pam.d/system-auth" "$out"
+
+root=$(debian_root rollout_mode)
+printf '# rollout\nrollout\n' > "$root/etc/security/pam_totp.rollout"
+run "$root"
+check "rollout file saying rollout: exit 1" test "$rc" -eq 1
+check_output "rollout file saying rollout: the mode is reported" \
+    "rollout mode: rollout (/etc/security/pam_totp.rollout): users who have not enrolled log in with their password alone" "$out"
+check_output "rollout file saying rollout: the accounts that are not enrolled are counted" \
+    "nullok is on: users who have not enrolled log in without a code: 2 of the 3 accounts with a login shell have not enrolled" "$out"
+printf 'enforce\n' > "$root/etc/security/pam_totp.rollout"
+printf '[global]\nnullok = yes\n' > "$root/etc/security/pam_totp.conf"
+run "$root"
+check "rollout file saying enforce over nullok = yes: exit 0" test "$rc" -eq 0
+check_output "rollout file saying enforce: the mode is reported" \
+    "rollout mode: enforce (/etc/security/pam_totp.rollout): users who have not enrolled are refused" "$out"
+printf 'rollout\nenforcing\n' > "$root/etc/security/pam_totp.rollout"
+run "$root"
+check "a rollout file with garbage: exit 1" test "$rc" -eq 1
+check_output "a rollout file with garbage: the file and line are named" \
+    "rollout file $root/etc/security/pam_totp.rollout, line 2: expected 'rollout' or 'enforce' (pam_totp refuses every login)" "$out"
+printf 'rollout\n' > "$root/etc/security/pam_totp.rollout"
+chmod 0664 "$root/etc/security/pam_totp.rollout"
+run "$root"
+check "a group-writable rollout file: exit 1" test "$rc" -eq 1
+check_output "a group-writable rollout file: reported" \
+    "pam_totp.rollout: writable by group or other (pam_totp refuses every login)" "$out"
+
 root=$(debian_root state_dir_open)
 chmod 0755 "$root/var/lib/pam_totp"
 run "$root"

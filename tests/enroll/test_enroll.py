@@ -1005,6 +1005,158 @@ def help_and_version(box):
     check(result.rc == 0 and result.out.startswith("totp-enroll "), "--version", str(result))
 
 
+# --- Rollout and enforcement (the rollout file next to the config) ------------------------
+
+def rollout_file(box):
+    return box.path("pam_totp.rollout")
+
+
+def mode_line(path):
+    with open(path) as file:
+        lines = [line.strip() for line in file if line.strip() and not line.startswith("#")]
+    return lines
+
+
+def pam_root(box, common_auth):
+    """A root holding etc/pam.d/common-auth (Debian's layout) for --pam-root."""
+    root = box.path("pamroot")
+    os.makedirs(os.path.join(root, "etc", "pam.d"), exist_ok=True)
+    with open(os.path.join(root, "etc", "pam.d", "common-auth"), "w") as file:
+        file.write(common_auth)
+    return root
+
+
+COMMON_AUTH_WITHOUT_TOTP = ("auth [success=1 default=ignore] pam_unix.so nullok\n"
+                            "auth requisite pam_deny.so\n"
+                            "auth required pam_permit.so\n")
+COMMON_AUTH_WITH_TOTP = COMMON_AUTH_WITHOUT_TOTP + "auth required pam_totp.so\n"
+
+
+@case("rollout")
+def enforce_refuses_with_the_list_of_accounts_not_enrolled_and_writes_nothing(box):
+    box.admin_enroll("alice")
+    result = box.tool("enforce")
+    check(result.rc == 1, "enforce while users are not enrolled: exit 1", str(result))
+    for user in ["bob", "carol", "dave"]:
+        check(re.search(rf"^\s*{user}$", result.err, re.M) is not None,
+              f"{user} is listed", str(result))
+    check(re.search(r"^\s*alice$", result.err, re.M) is None, "alice (enrolled) is not listed",
+          str(result))
+    check("--force" in result.err, "the refusal says how to go ahead anyway", str(result))
+    check(not os.path.exists(rollout_file(box)), "no rollout file written", str(result))
+
+
+@case("rollout")
+def enforce_force_writes_enforce_and_an_unenrolled_user_is_refused_despite_nullok(box):
+    box.config = box.write_config("nullok = yes\n")
+    check(box.login("bob"), "before: nullok = yes lets bob in without a code")
+    result = box.tool("enforce", "--force")
+    check(result.rc == 0, "enforce --force", str(result))
+    check(mode_line(rollout_file(box)) == ["enforce"], "the file says enforce", str(result))
+    info = os.lstat(rollout_file(box))
+    check(stat.S_ISREG(info.st_mode) and info.st_uid == 0 and stat.S_IMODE(info.st_mode) == 0o644,
+          "a regular file, root's, mode 0644", oct(info.st_mode))
+    check("line 4" in result.out and "nullok" in result.out,
+          "the output names the config line that sets nullok", str(result))
+    check(not box.login("bob"), "after: bob is refused without a code")
+
+
+@case("rollout")
+def enforce_without_force_succeeds_when_every_account_that_can_log_in_is_enrolled(box):
+    with open(box.path("passwd")) as file:
+        passwd = file.read().replace("/home/dave:/bin/sh", "/home/dave:/usr/sbin/nologin")
+    box.write("passwd", passwd, 0o644)
+    for user in ["root", "alice", "bob", "carol"]:
+        box.admin_enroll(user)
+    result = box.tool("enforce")
+    check(result.rc == 0, "enforce with everyone enrolled (dave cannot log in)", str(result))
+    check(mode_line(rollout_file(box)) == ["enforce"], "the file says enforce", str(result))
+    check("refused" in result.out, "the output says what it means for logins", str(result))
+
+
+@case("rollout")
+def rollout_writes_rollout_and_an_unenrolled_user_logs_in_with_the_password(box):
+    check(not box.login("bob"), "before: the built-in nullok = no refuses bob")
+    result = box.tool("rollout")
+    check(result.rc == 0, "rollout", str(result))
+    check(mode_line(rollout_file(box)) == ["rollout"], "the file says rollout", str(result))
+    check(box.login("bob"), "after: bob logs in with the password alone")
+    result = box.tool("enforce", "--force")
+    check(result.rc == 0 and not box.login("bob"), "enforce undoes it", str(result))
+    result = box.tool("rollout")
+    check(result.rc == 0 and box.login("bob"), "and rollout again", str(result))
+
+
+@case("rollout")
+def rollout_says_when_the_config_file_still_enforces_with_nullok_no(box):
+    box.config = box.write_config("nullok = no\n")
+    result = box.tool("rollout")
+    check(result.rc == 0, "rollout", str(result))
+    check("line 4" in result.out and "nullok = no" in result.out,
+          "the output names the config line that keeps enforcing", str(result))
+    check(not box.login("bob"), "nullok = no in the config still refuses bob")
+
+
+@case("rollout")
+def the_rollout_file_is_replaced_atomically_and_nothing_else_is_left(box):
+    box.tool("rollout")
+    old = box.path("old-rollout")
+    os.link(rollout_file(box), old)
+    result = box.tool("enforce", "--force")
+    check(result.rc == 0, "enforce --force", str(result))
+    check(mode_line(old) == ["rollout"], "the old file was replaced, not rewritten in place")
+    check(mode_line(rollout_file(box)) == ["enforce"], "the new file says enforce")
+    leftovers = [name for name in os.listdir(box.root) if "rollout" in name and
+                 name not in ("pam_totp.rollout", "old-rollout")]
+    check(leftovers == [], "no temporary file is left", str(leftovers))
+
+
+@case("rollout")
+def enforce_and_rollout_are_refused_to_a_caller_other_than_root(box):
+    copy = box.path("totp-enroll")
+    shutil.copy(TOOL, copy)
+    os.chmod(copy, 0o755)
+    for args in [["enforce"], ["enforce", "--force"], ["rollout"]]:
+        done = subprocess.run(["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", copy,
+                               *args], capture_output=True, text=True, env=box.tool_env(),
+                              timeout=60)
+        result = Result(done.returncode, done.stdout, done.stderr)
+        check(result.rc == 3, f"{' '.join(args)}: exit 3", str(result))
+        one_stderr_line(result, "root only")
+    check(not os.path.exists(rollout_file(box)), "no rollout file written")
+
+
+@case("rollout")
+def a_bad_rollout_file_makes_the_tool_refuse_naming_the_file_and_line(box):
+    box.admin_enroll("alice")
+    box.write("pam_totp.rollout", "# mode\nenforced\n", 0o644)
+    result = box.tool("status", "alice")
+    check(result.rc == 1, "status with a bad rollout file: exit 1", str(result))
+    one_stderr_line(result, rollout_file(box) + ", line 2")
+
+
+@case("rollout")
+def status_and_list_show_the_rollout_mode_and_warn_when_the_stack_lacks_pam_totp(box):
+    box.admin_enroll("alice")
+    box.tool("rollout")
+    root = pam_root(box, COMMON_AUTH_WITHOUT_TOTP)
+    # status prints them with the enrollment; list on stderr, keeping stdout one line per user.
+    for args, prefix in [(["status", "alice"], ""), (["list"], "totp-enroll: ")]:
+        result = box.tool(*args, "--pam-root", root)
+        shown = result.out if not prefix else result.err
+        check(result.rc == 0, f"{args[0]}", str(result))
+        check(prefix + "rollout mode: rollout" in shown, f"{args[0]} shows the rollout mode",
+              str(result))
+        check(re.search(rf"^{prefix}WARNING: .*common-auth.*do not ask for a code", shown, re.M)
+              is not None, f"{args[0]} warns that logins do not ask for codes", str(result))
+        check("'auth required pam_totp.so'" in shown and "after line 3" in shown,
+              f"{args[0]} gives the line to add and where", str(result))
+    root = pam_root(box, COMMON_AUTH_WITH_TOTP)
+    result = box.tool("status", "alice", "--pam-root", root)
+    check(result.rc == 0 and "WARNING" not in result.out,
+          "no warning when common-auth runs pam_totp after the password", str(result))
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_enroll.py GROUP", file=sys.stderr)

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "totp/config.hpp"
 #include "totp/mail.hpp"
 #include "totp/reset_settings.hpp"
+#include "totp/rollout.hpp"
 
 // CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
 // 1.1.5 declares its functions without extern "C".
@@ -911,6 +913,69 @@ void shipped_file_with_every_default_uncommented_loads_cleanly(void**) {
     assert_int_equal(settings.recovery_codes, defaults.recovery_codes);
 }
 
+// --- The rollout file ------------------------------------------------------------------
+
+// Either source saying no wins; then either saying yes; then the built-in no.
+void effective_nullok_combines_the_two_sources_towards_enforcement(void**) {
+    using totp::Rollout;
+    struct Row {
+        std::optional<bool> setting;
+        Rollout rollout;
+        bool nullok;
+    };
+    const Row rows[] = {
+        {std::nullopt, Rollout::unset, false},   {std::nullopt, Rollout::rollout, true},
+        {std::nullopt, Rollout::enforce, false}, {true, Rollout::unset, true},
+        {true, Rollout::rollout, true},          {true, Rollout::enforce, false},
+        {false, Rollout::unset, false},          {false, Rollout::rollout, false},
+        {false, Rollout::enforce, false},
+    };
+    for (const Row& row : rows) {
+        assert_int_equal(totp::effective_nullok(row.setting, row.rollout), row.nullok);
+    }
+}
+
+void rollout_file_next_to_the_config_sets_the_mode_and_nullok(void**) {
+    skip_unless_root();
+    const std::string config = write_file("with-rollout.conf", "[global]\n");
+    write_file("pam_totp.rollout", "# comment\n\n  rollout  \n# another\n");
+    Settings settings;
+    Problems problems;
+    load_config_file(config, false, settings, problems);
+    print_problems(problems);
+    assert_true(problems.empty());
+    assert_int_equal(settings.rollout, totp::Rollout::rollout);
+    assert_true(settings.nullok);
+    // A later nullok = no (a module argument) still wins.
+    assert_true(apply(settings, "nullok", "no").empty());
+    assert_false(settings.nullok);
+    std::filesystem::remove(temp_path("pam_totp.rollout"));
+}
+
+void rollout_file_that_is_not_one_mode_line_is_a_security_problem_naming_the_line(void**) {
+    skip_unless_root();
+    const std::string config = write_file("bad-rollout.conf", "[global]\nnullok = yes\n");
+    const std::string rollout = temp_path("pam_totp.rollout");
+    const struct {
+        const char* text;
+        const char* where;
+    } cases[] = {
+        {"rollout\nenforce\n", ", line 2: "}, {"# x\nEnforce\n", ", line 2: "},
+        {"enforce now\n", ", line 1: "},      {"# nothing\n", ": no 'rollout' or 'enforce'"},
+        {"", ": no 'rollout' or 'enforce'"},
+    };
+    for (const auto& bad : cases) {
+        write_file("pam_totp.rollout", bad.text);
+        Settings settings;
+        Problems problems;
+        load_config_file(config, false, settings, problems);
+        assert_int_equal(problems.size(), 1);
+        assert_true(problems[0].security_relevant);
+        assert_true(problems[0].message.starts_with("rollout file " + rollout + bad.where));
+    }
+    std::filesystem::remove(rollout);
+}
+
 }  // namespace
 
 int main() {
@@ -973,6 +1038,10 @@ int main() {
         cmocka_unit_test(file_replaced_after_its_checks_is_not_what_gets_parsed),
         cmocka_unit_test(shipped_file_as_installed_loads_cleanly),
         cmocka_unit_test(shipped_file_with_every_default_uncommented_loads_cleanly),
+        cmocka_unit_test(effective_nullok_combines_the_two_sources_towards_enforcement),
+        cmocka_unit_test(rollout_file_next_to_the_config_sets_the_mode_and_nullok),
+        cmocka_unit_test(
+            rollout_file_that_is_not_one_mode_line_is_a_security_problem_naming_the_line),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
 }

@@ -22,6 +22,7 @@ struct Account {
     uid_t uid = 0;
     gid_t gid = 0;
     std::string home;
+    std::string shell;
 };
 
 // The passwd entry for `name` as NSS spells it (a case-insensitive source may answer
@@ -34,6 +35,10 @@ Result<Account> find_account(uid_t uid);
 // Every name /etc/passwd gives `uid` (NSS has no lookup of all names of a uid). Only the
 // local file: names that other sources give one uid are found through find_account.
 Result<std::vector<std::string>> local_names_of(uid_t uid);
+
+// Every account NSS enumerates (getpwent_r), in its order. Errc::io if the enumeration fails
+// part way.
+Result<std::vector<Account>> all_accounts();
 
 // The account a typed login name logs into, named canonically: the entry for the name's
 // uid. So "Alice", "alice@example.com" (winbind, SSSD) and an alias line sharing alice's

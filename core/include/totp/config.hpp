@@ -3,6 +3,7 @@
 // and module arguments. One function, apply_setting, serves both sources.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,10 @@
 namespace totp {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/security/pam_totp.conf";
+
+// What the rollout state file (rollout.hpp) says: nothing (no file), let users who have not
+// enrolled in, or refuse them.
+enum class Rollout { unset, rollout, enforce };
 
 struct Settings {
     // Store
@@ -32,9 +37,14 @@ struct Settings {
     int window = 1;             // steps accepted either side of now, 0..10
     int max_failures = 5;       // consecutive failures before a lockout, 1..1000
     int lockout_seconds = 300;  // 1..86400
-    bool nullok = false;        // unenrolled users are ignored (PAM_IGNORE) instead of failed
-    std::string require_group;  // enforce only for members
-    std::string exempt_group;   // never enforce for members
+    // Users who have not enrolled are ignored (PAM_IGNORE) instead of failed. `nullok` is the
+    // value in effect: effective_nullok() of what the file or an argument set and of the
+    // rollout file, kept up to date by apply_setting and load_config_file.
+    bool nullok = false;
+    std::optional<bool> nullok_setting;  // nullok as the file or a module argument set it
+    Rollout rollout = Rollout::unset;    // what the rollout file next to the config says
+    std::string require_group;           // enforce only for members
+    std::string exempt_group;            // never enforce for members
     // Conversation
     std::string prompt = "Verification code: ";
     bool forward_pass = false;
@@ -71,9 +81,19 @@ void apply_argument(Settings& settings, std::string_view argument,
 // problem, and so is, anywhere in the file, a key outside the one section it belongs to
 // (section_key_names), an unknown section or key, a key set twice in a section and an
 // empty value for a yes/no key. Problems name the line, never its text or value. [reset]
-// values are left for the reset service.
+// values are left for the reset service. Then the rollout state file next to it
+// (rollout_path(), read_rollout_file()) sets `settings.rollout`, missing or not the config.
 void load_config_file(const std::string& path, bool missing_ok, Settings& settings,
                       std::vector<ConfigProblem>& problems);
+
+// The line of the config file at `path` that sets [global] `key` (the one that counts when
+// it is set twice), or 0 when none does or the file cannot be read as configuration.
+int setting_line(const std::string& path, std::string_view key);
+
+// Whether users who have not enrolled get in: not if either source says no (nullok = no, or
+// the rollout file says enforce), else if either says yes (nullok = yes, or rollout), else
+// not (the built-in default). The two sources can only combine towards enforcement.
+bool effective_nullok(std::optional<bool> nullok_setting, Rollout rollout);
 
 // Every key apply_setting accepts (for documentation checks).
 std::vector<std::string_view> setting_names();

@@ -66,6 +66,8 @@ class PamConfigDir {
     std::string find(const std::string& name) const;
     // The name to show for a file: relative to the pam.d directory it is in.
     std::string display_name(const std::string& path) const;
+    // A path found under the root as the host names it ("/etc/pam.d/sshd").
+    std::string without_root(const std::string& path) const;
     const std::string& etc_dir() const { return etc_dir_; }
     const std::string& vendor_dir() const { return vendor_dir_; }
 

@@ -483,6 +483,10 @@ std::string PamConfigDir::display_name(const std::string& path) const {
     return root_.empty() || !path.starts_with(root_) ? path : path.substr(root_.size());
 }
 
+std::string PamConfigDir::without_root(const std::string& path) const {
+    return root_.empty() || !path.starts_with(root_ + "/") ? path : path.substr(root_.size());
+}
+
 Stack load_file_auth_stack(const PamConfigDir& dir, const std::string& service,
                            std::vector<std::string>* included) {
     Stack stack;
