@@ -104,10 +104,11 @@ pkg() {
     rc=$?
 }
 status_of() { in_root dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null; }
-installed() { # PACKAGE VERSION: installed and configured at VERSION; else says what it is
+installed() { # PACKAGE VERSION: installed and configured at VERSION (whatever dpkg's
+    # selection: a refused removal leaves it at "remove"); else says what it is
     local now
     now=$(status_of "$1")
-    [ "$now" = "ii $2" ] || { echo "    $1 is \"$now\"" && return 1; }
+    [ "${now:1:1} ${now:3}" = "i $2" ] || { echo "    $1 is \"$now\"" && return 1; }
 }
 
 # ---- packages: the ones under test and higher versions with a changed conffile
@@ -160,13 +161,17 @@ code_for() { "$system_lib/totp-code" "$(secret_of "$1")" "$root$state/$1"; }
 secret_of() { "$system_lib/state-field" "$root$state/$1" secret; }
 wrong_code_for() { "$system_lib/wrong-code" "$(secret_of "$1")"; }
 
-# logins_need_codes ENFORCED: enrolled alice gets in with password + code and not with a
-# wrong code; unenrolled erin gets in with her password alone unless ENFORCED is yes.
+# logins_need_codes ENFORCED: an enrolled user (alice and bob by turns: each code must be
+# newer than the user's last one) gets in with password + code and not with a wrong code;
+# unenrolled erin gets in with her password alone unless ENFORCED is yes.
+enrolled=(alice bob)
 logins_need_codes() {
-    login alice alice-Passw0rd "$(wrong_code_for alice)"
-    check "  alice: password + wrong code is refused" test "$rc" -ne 0
-    login alice alice-Passw0rd "$(code_for alice)"
-    check "  alice: password + code logs in" test "$rc" -eq 0
+    local user=${enrolled[0]}
+    enrolled=("${enrolled[@]:1}" "$user")
+    login "$user" "$user-Passw0rd" "$(wrong_code_for "$user")"
+    check "  $user: password + wrong code is refused" test "$rc" -ne 0
+    login "$user" "$user-Passw0rd" "$(code_for "$user")"
+    check "  $user: password + code logs in" test "$rc" -eq 0
     login erin erin-Passw0rd ""
     if [ "$1" = yes ]; then
         check "  erin (not enrolled) is refused" test "$rc" -ne 0
@@ -204,6 +209,8 @@ check "  root 0644, not a conffile" test "$(stat -c %U:%a "$root$rollout")" = ro
 check "the shipped config sets no nullok" test -z "$(grep -E '^[[:space:]]*nullok' "$root$conf")"
 check "pam_totp is in common-auth" grep -q pam_totp.so "$root/etc/pam.d/common-auth"
 check_no_output "no note about common-auth" "NOT in /etc/pam.d/common-auth" "$out"
+check_no_output "  none in debconf either" "* libpam-totp/not-in-common-auth" \
+    "$(in_root debconf-show libpam-totp 2>&1)"
 logins_without_module
 
 echo "--- enroll alice and bob (totp-enroll import-oath)"
@@ -284,14 +291,14 @@ check_output "  the admin is told that logins do not ask for codes" \
     "pam_totp is NOT in /etc/pam.d/common-auth" "$out"
 check_output "  and the line to add" "    auth required pam_totp.so" "$out"
 note=$(in_root debconf-show libpam-totp 2>&1)
-check_output "  the debconf note was put up" "libpam-totp/not-in-common-auth" "$note"
+check_output "  the debconf note was put up (seen)" "* libpam-totp/not-in-common-auth" "$note"
 login alice alice-Passw0rd ""
 check "  (as said: alice gets in with her password alone)" test "$rc" -eq 0
-sed -i '/pam_unix\.so/a auth required pam_totp.so' "$root/etc/pam.d/common-auth"
-echo "the admin adds the line after pam_unix, as the note says:"
+sed -i '/^auth.*pam_permit\.so/a auth required pam_totp.so' "$root/etc/pam.d/common-auth"
+echo "the admin adds the line after the password block, as the note says:"
 logins_need_codes yes
 cp "$root/tmp/common-auth.stock" "$root/etc/pam.d/common-auth"
-in_root pam-auth-update --package --enable totp
+in_root DEBIAN_FRONTEND=noninteractive pam-auth-update --package --enable totp
 check "back to the stock common-auth, managed by pam-auth-update" \
     grep -q pam_totp.so "$root/etc/pam.d/common-auth"
 
