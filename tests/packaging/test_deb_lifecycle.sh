@@ -136,10 +136,14 @@ repack() {
 }
 v2=$version+lifecycle2 v3=$version+lifecycle3 v4=$version+lifecycle4
 for new in "$v2" "$v3" "$v4"; do repack "$new"; done
-debs_of() { # VERSION [PACKAGE...]: the .deb paths inside the system
-    local v=$1 package
+# install_version VERSION [DPKG_OPTION...]: dpkg -i of the packages at VERSION, with
+# debconf's developer log (the questions put to it: the noninteractive frontend shows a
+# note to nobody); sets $out and $rc.
+install_version() {
+    local v=$1 package debs=()
     shift
-    for package in "${@:-${packages[@]}}"; do echo "/debs/$v/${package}_${v}_$arch.deb"; done
+    for package in "${packages[@]}"; do debs+=("/debs/$v/${package}_${v}_$arch.deb"); done
+    pkg env DEBCONF_DEBUG=developer dpkg -i "$@" "${debs[@]}"
 }
 
 # ---- logins
@@ -200,7 +204,7 @@ printf '@include common-auth\n' >"$root/etc/pam.d/lifecycle"
 logins_without_module
 
 echo "--- install"
-pkg env DEBCONF_DEBUG=developer dpkg -i $(debs_of "$version")
+install_version "$version"
 check "dpkg -i installs the packages" test "$rc" -eq 0
 for package in "${packages[@]}"; do check "  $package is configured" installed "$package" "$version"; done
 check "the roll-out state is written: rollout" test "$(rollout_state)" = rollout
@@ -230,7 +234,7 @@ check "totp-enroll enforce --force enforces" test $? -eq 0 -a "$(rollout_state)"
 logins_need_codes yes
 
 echo "--- upgrade non-interactively (stdin /dev/null, no --force-conf*)"
-pkg dpkg -i $(debs_of "$v2")
+install_version "$v2"
 check "the upgrade to $v2 succeeds" test "$rc" -eq 0
 for package in "${packages[@]}"; do check "  $package is configured" installed "$package" "$v2"; done
 check "  the new conffile is in place" grep -qF "(the $v2 packages changed this comment)" "$root$conf"
@@ -239,7 +243,7 @@ logins_need_codes yes
 
 echo "--- upgrade with --force-confnew after the admin edited the conffile"
 sed -i 's/^#max_failures = 5$/max_failures = 6/' "$root$conf"
-pkg dpkg -i --force-confnew $(debs_of "$v3")
+install_version "$v3" --force-confnew
 check "the upgrade to $v3 succeeds" test "$rc" -eq 0
 for package in "${packages[@]}"; do check "  $package is configured" installed "$package" "$v3"; done
 check "  the new conffile replaced the admin's" grep -qF "(the $v3 packages changed this comment)" "$root$conf"
@@ -250,7 +254,7 @@ echo "--- upgrade with --force-confold, while rolling out again"
 in_root totp-enroll rollout >/dev/null 2>&1
 check "totp-enroll rollout lets unenrolled users in again" test "$(rollout_state)" = rollout
 sed -i 's/^#max_failures = 5$/max_failures = 6/' "$root$conf"
-pkg dpkg -i --force-confold $(debs_of "$v4")
+install_version "$v4" --force-confold
 check "the upgrade to $v4 succeeds" test "$rc" -eq 0
 for package in "${packages[@]}"; do check "  $package is configured" installed "$package" "$v4"; done
 check "  the admin's conffile is kept" grep -qx 'max_failures = 6' "$root$conf"
@@ -263,7 +267,7 @@ latest=$v4
 
 # remove_all: dpkg -r of the three packages (the dependent ones go first); sets $out, $rc.
 remove_all() { pkg env "$@" dpkg -r totp-enroll libpam-totp-postgresql libpam-totp; }
-reinstall() { pkg dpkg -i $(debs_of "$latest"); }
+reinstall() { install_version "$latest"; }
 
 echo "--- remove while a hand-edited common-auth names the module"
 sed -i 's/^\(auth[[:space:]].*pam_totp\.so.*\)$/# site policy: codes for everyone\n\1/' \
@@ -284,9 +288,7 @@ check "  libpam-totp is removed" test "$(status_of libpam-totp | cut -c1-2)" = r
 logins_without_module
 
 echo "--- install next to a hand-edited common-auth"
-# debconf's developer log shows the questions put to it (the noninteractive frontend
-# shows a note to nobody).
-pkg env DEBCONF_DEBUG=developer dpkg -i $(debs_of "$latest")
+reinstall
 check "the install succeeds" test "$rc" -eq 0
 check "  pam-auth-update left common-auth alone" test -z "$(grep pam_totp "$root/etc/pam.d/common-auth")"
 check_output "  the admin is told that logins do not ask for codes" \
