@@ -151,10 +151,12 @@ conf=/etc/security/pam_totp.conf
 rollout=/etc/security/pam_totp.rollout
 state=/var/lib/pam_totp
 unknown_module=0
-# login USER PASSWORD [CODE]: pamtester authenticates USER on the service "lifecycle"
-# (common-auth, as login, su, sudo and sshd include it); sets $out and $rc.
+# login USER PASSWORD [CODE]: pamtester authenticates USER on the service $LOGIN_SERVICE,
+# by default "lifecycle" (common-auth, as login, su, sudo and sshd include it); the
+# answers in the order asked. Sets $out and $rc.
 login() {
-    out=$(printf '%s\n%s\n' "$2" "${3:-}" | in_root pamtester lifecycle "$1" authenticate 2>&1)
+    out=$(printf '%s\n%s\n' "$2" "${3:-}" |
+        in_root pamtester "${LOGIN_SERVICE:-lifecycle}" "$1" authenticate 2>&1)
     rc=$?
     if grep -q 'Module is unknown' <<<"$out"; then
         unknown_module=$((unknown_module + 1))
@@ -279,8 +281,8 @@ check "  and so does its module" test -f "$(echo "$root"/lib/*/security/pam_totp
 check_output "  the refusal lists common-auth" "/etc/pam.d/common-auth:" "$out"
 check_output "  says what to do" "Take pam_totp.so out of each of them" "$out"
 check_output "  and how to override" "PAM_TOTP_FORCE_REMOVE=1 apt remove libpam-totp" "$out"
-reinstall
 logins_need_codes yes
+reinstall
 sed -i '/pam_totp\.so/d' "$root/etc/pam.d/common-auth"
 remove_all
 check "once the admin took the line out, the removal succeeds" test "$rc" -eq 0
@@ -314,8 +316,10 @@ check "  libpam-totp stays installed" installed libpam-totp "$latest"
 check_output "  the refusal lists /etc/pam.d/sshd" "/etc/pam.d/sshd:3:auth required pam_totp.so" "$out"
 check_output "  says what to do" "put \"@include common-auth\" back" "$out"
 check "  pam_totp is back in common-auth" grep -q pam_totp.so "$root/etc/pam.d/common-auth"
-reinstall
 logins_need_codes yes
+LOGIN_SERVICE=sshd login alice "$(code_for alice)"
+check "  alice: code alone logs in through /etc/pam.d/sshd (the key is sshd's part)" test "$rc" -eq 0
+reinstall
 remove_all PAM_TOTP_FORCE_REMOVE=1
 check "with PAM_TOTP_FORCE_REMOVE=1 the removal goes ahead" test "$rc" -eq 0
 check_output "  with a warning" "PAM_TOTP_FORCE_REMOVE=1: removing anyway" "$out"
