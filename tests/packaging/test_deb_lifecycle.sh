@@ -21,7 +21,7 @@
 # debootstraps it) into a tmpfs of a private mount namespace and chrooted into; the
 # host's dpkg database, /etc and users are compared before and after.
 #
-#   test_deb_lifecycle.sh DEB_DIR SOURCE_DIR
+#   test_deb_lifecycle.sh DEB_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 system_lib=$(cd "$here/../system/lib" && pwd)
