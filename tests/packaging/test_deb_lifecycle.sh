@@ -8,14 +8,17 @@
 #   a hand-edited common-auth before removal (refused, with the list) and before install
 #   (the debconf note); removal while /etc/pam.d/sshd names the module (refused; the
 #   override works); removal of the PostgreSQL backend while selected (refused); the
-#   config deleted and the packages reinstalled; purge and reinstall.
+#   config deleted and the packages reinstalled; purge and reinstall; upgrades from a
+#   version that kept nullok in the conffile (as shipped, and set to no by the admin).
 #
 # After each step, logins through pamtester (password, code from oathtool) behave as the
 # administrator chose, none fails with "Module is unknown", and every refused package
 # operation says what to do.
 #
 # The higher versions are the packages under test repacked with a new version and one
-# more comment in the conffile: the same maintainer scripts, a changed conffile.
+# more comment in the conffile: the same maintainer scripts, a changed conffile. The
+# "old" version is repacked too, as 0.1.0 shipped: "nullok = yes" in the conffile and no
+# roll-out state written.
 #
 # The system is unpacked from a cached tarball (lib/debian-root.sh; the first run
 # debootstraps it) into a tmpfs of a private mount namespace and chrooted into; the
@@ -116,10 +119,11 @@ arch=$(dpkg --print-architecture)
 version=$(dpkg-deb -f "$(deb_of libpam-totp)" Version)
 mkdir -p "$root/debs/$version"
 for package in "${packages[@]}"; do cp "$(deb_of "$package")" "$root/debs/$version/"; done
-# repack NEW_VERSION: the packages as version NEW_VERSION, whose conffile has one more
-# comment line, in /debs/NEW_VERSION.
+# repack NEW_VERSION [old]: the packages as version NEW_VERSION, whose conffile has one
+# more comment line, in /debs/NEW_VERSION. With "old", like the versions before 0.2.0:
+# the conffile says "nullok = yes" and the postinst writes no roll-out state.
 repack() {
-    local new=$1 package tree conf=etc/security/pam_totp.conf
+    local new=$1 old=${2:-} package tree conf=etc/security/pam_totp.conf
     mkdir -p "$root/debs/$new"
     for package in "${packages[@]}"; do
         tree=$root/tmp/repack
@@ -128,6 +132,10 @@ repack() {
         sed -i "s/^Version: .*/Version: $new/; s/(= $version)/(= $new)/g" "$tree/DEBIAN/control"
         if [ -f "$tree/$conf" ]; then
             sed -i "1a # (the $new packages changed this comment)" "$tree/$conf"
+            if [ -n "$old" ]; then
+                sed -i 's/^#nullok = no$/nullok = yes/' "$tree/$conf"
+                sed -i 's/^\( *\)write_rollout_state rollout$/\1:/' "$tree/DEBIAN/postinst"
+            fi
             sed -i "s|^[0-9a-f]*  $conf\$|$(cd "$tree" && md5sum "$conf")|" "$tree/DEBIAN/md5sums"
         fi
         dpkg-deb -b -Zgzip "$tree" "$root/debs/$new/${package}_${new}_$arch.deb" >/dev/null
@@ -136,6 +144,8 @@ repack() {
 }
 v2=$version+lifecycle2 v3=$version+lifecycle3 v4=$version+lifecycle4
 for new in "$v2" "$v3" "$v4"; do repack "$new"; done
+v_old=0.1.0+lifecycle
+repack "$v_old" old
 # install_version VERSION [DPKG_OPTION...]: dpkg -i of the packages at VERSION, with
 # debconf's developer log (the questions put to it: the noninteractive frontend shows a
 # note to nobody); sets $out and $rc.
@@ -369,5 +379,34 @@ login alice alice-Passw0rd ""
 check "  alice, enrolled no more, logs in with her password" test "$rc" -eq 0
 login erin erin-Passw0rd ""
 check "  and so does erin" test "$rc" -eq 0
+
+# from_old_version: purge, then install the pre-0.2.0 packages and enroll alice and bob.
+from_old_version() {
+    pkg dpkg --purge totp-enroll libpam-totp-postgresql libpam-totp
+    install_version "$v_old"
+    check "$v_old (nullok in the conffile, no roll-out state) installs" \
+        test "$rc" -eq 0 -a ! -e "$root$rollout" -a -n "$(grep -x 'nullok = yes' "$root$conf")"
+    in_root totp-enroll import-oath /tmp/users.oath >/dev/null 2>&1
+}
+echo "--- upgrade non-interactively from a version that kept nullok = yes in the conffile"
+from_old_version
+logins_need_codes no
+install_version "$version"
+check "the upgrade to $version succeeds" test "$rc" -eq 0
+check "  the new conffile (no nullok) replaced the unchanged old one" \
+    test -z "$(grep -E '^[[:space:]]*nullok' "$root$conf")"
+check "  the preinst carried nullok = yes over: rollout" test "$(rollout_state)" = rollout
+logins_need_codes no
+
+echo "--- upgrade with --force-confnew from a version whose conffile the admin set to nullok = no"
+from_old_version
+sed -i 's/^nullok = yes$/nullok = no/' "$root$conf"
+logins_need_codes yes
+install_version "$version" --force-confnew
+check "the upgrade to $version succeeds" test "$rc" -eq 0
+check "  the new conffile (no nullok) replaced the admin's" \
+    test -z "$(grep -E '^[[:space:]]*nullok' "$root$conf")"
+check "  the preinst carried nullok = no over: enforce" test "$(rollout_state)" = enforce
+logins_need_codes yes
 check "no login failed with \"Module is unknown\" in any step" test "$unknown_module" -eq 0
 finish
