@@ -11,6 +11,8 @@
 # smtp_timeout (20 s). Appends "reset" lines to RAW_TSV (bench/report.py reads them):
 #   GET /            wrk, the form page with its CSRF cookie
 #   POST /request    wrk, what a browser sends after loading the form once (bench/wrk/reset.lua)
+#   ... and both again after a flood of at least 100 000 distinct client addresses (full
+#   rate limiters, which evict rather than refuse)
 #   mail check       one POST for the enrolled user, timed with curl
 #   RSS              VmRSS/VmHWM (RssAnon/RssFile, PSS) of the monitor and the web process,
 #                    idle, half-way through each load, and after; at the same moments the
@@ -72,6 +74,7 @@ base_url = http://127.0.0.1:$port/
 listen = 127.0.0.1:$port
 site_name = Benchmark
 client_ip_header = X-Real-IP
+trusted_proxies = 127.0.0.1
 requests_per_ip = 100000
 failures_per_ip = 100000
 smtp_url = smtp://127.0.0.1:$smtp_port
@@ -141,3 +144,26 @@ record smtp_timeout_seconds "$smtp_timeout"
 load get "$base/" get
 load post "$base/" post "$cookie" "$csrf" alice
 memory after
+
+# A flood of new client addresses (each request another one of 10.0.0.0/8) fills both
+# per-address limiters past their capacity (eviction, not refusal); then the same loads
+# again, against the full limiters.
+# flood MODE ARGS...: wrk in MODE until at least 100 000 requests (each from a new address)
+# went through; prints how many.
+flood() {
+    local done=0 line requests
+    while [ "$done" -lt 100000 ]; do
+        line=$(wrk -t2 -c"$connections" -d"${seconds}s" -s "$here/wrk/reset.lua" "$base/" \
+            -- "$@" | grep '^wrk')
+        read -r _ requests _ <<< "$line"
+        done=$((done + requests))
+    done
+    echo "$done"
+}
+record flood_addresses "$(flood flood "$cookie" "$csrf" nobody)"
+# ... and as many made-up links, filling the limiter of failures per address too.
+record badlink_addresses "$(flood badlinks)"
+memory full
+load get_full "$base/" get
+load post_full "$base/" post "$cookie" "$csrf" alice
+memory after_full

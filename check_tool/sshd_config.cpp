@@ -274,7 +274,8 @@ std::vector<Finding> sshd_findings(const SshdSettings& global, const SshdSetting
         if (pam && has("password")) {
             add(keyword, "AuthenticationMethods allows " + joined(list) +
                              " without keyboard-interactive: sshd answers every PAM question, "
-                             "the code's too, with the password");
+                             "the code's too, with the password, so an enrolled user is never "
+                             "asked for the code and cannot log in this way");
             continue;
         }
         key_alone |= list == std::vector<std::string>{"publickey"};

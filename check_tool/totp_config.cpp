@@ -139,14 +139,16 @@ void TotpConfigs::check_state_dir(const totp::Settings& settings) {
                             0,
                             "the state directory is not a directory (or is a symbolic link)",
                             {}});
-    } else if (info.st_uid != 0 || (info.st_mode & 077) != 0) {
+    } else if (info.st_uid != 0 || (info.st_mode & 066) != 0) {
+        // Search permission for group and other (0711) is how the packages make it: callers
+        // that are not root can tell an account without a record (see pam_totp(8)).
         report_.add(Finding{"",
                             kKindStateDir,
                             settings.state_dir,
                             0,
                             "the state directory is owned by uid " + std::to_string(info.st_uid) +
                                 " with mode " + octal_mode(info.st_mode) +
-                                "; it must be root's, mode 0700",
+                                "; it must be root's, mode 0700 or 0711",
                             {}});
     }
 }

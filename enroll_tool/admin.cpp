@@ -166,11 +166,16 @@ totp::Status unlock_user(Session& session, const CommandLine& command) {
 }
 
 totp::Status remove_user(Session& session, const CommandLine& command) {
-    totp::Result<OpenRecord> open = open_target(session, command.user);
-    if (!open) return open.error();
-    if (totp::Status removed = open->record->remove(); !removed) {
-        return runtime_failure(removed.error());
+    Account target;
+    {
+        totp::Result<OpenRecord> open = open_target(session, command.user, &target);
+        if (!open) return open.error();
+        if (totp::Status removed = open->record->remove(); !removed) {
+            return runtime_failure(removed.error());
+        }
     }
+    // The address went with the record: so do the links mailed to it.
+    if (totp::Status dropped = session.drop_reset_links(target.name); !dropped) return dropped;
     say(*command.user + ": enrollment removed");
     return {};
 }

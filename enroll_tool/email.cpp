@@ -17,6 +17,10 @@ namespace totp_enroll {
 namespace {
 
 constexpr int kTries = 3;
+// Verification mails per account and day: enough to fix a typo or two, too few to make
+// the host a mail cannon at any address (the caller chooses the address).
+constexpr std::uint32_t kMailsPerDay = 5;
+constexpr std::int64_t kDay = 24 * 60 * 60;
 constexpr std::uint32_t kCodeRange = 1'000'000;  // six digits
 constexpr const char* kCodePrompt = "Enter the code from the email: ";
 
@@ -83,6 +87,33 @@ totp::Status send_code(Session& session, const totp::MailSettings& settings,
     return sent;
 }
 
+// Counts one verification mail against the account's daily limit, in the record, before
+// the mail goes out: a mail that was sent is always counted, even if the tool is killed
+// right after. Errc::not_permitted past the limit, saying when the next one is possible.
+totp::Status count_mail(Session& session, const std::string& user) {
+    totp::Result<OpenRecord> open = session.open_enrolled(user);
+    if (!open) return open.error();
+    totp::UserState state = open->state()->clone();
+    const std::int64_t now = session.now();
+    if (state.email_mails == 0 || now < state.email_mails_since ||
+        now >= state.email_mails_since + kDay) {
+        state.email_mails = 0;
+        state.email_mails_since = now;
+    }
+    if (state.email_mails >= kMailsPerDay) {
+        const std::int64_t wait = state.email_mails_since + kDay - now;
+        return totp::make_error(totp::Errc::not_permitted,
+                                std::to_string(kMailsPerDay) + " verification mails for " + user +
+                                    " in the last 24 hours already; try again in " +
+                                    std::to_string((wait + 3599) / 3600) + " hours");
+    }
+    ++state.email_mails;
+    if (totp::Status saved = open->record->save(state); !saved) {
+        return runtime_failure(saved.error());
+    }
+    return {};
+}
+
 totp::Status read_back(const totp::SecretString& code) {
     for (int attempt = 0; attempt < kTries; ++attempt) {
         totp::Result<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
@@ -117,12 +148,17 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
     if (!settings) return settings.error();
     totp::Result<totp::SecretString> code = make_code();
     if (!code) return code.error();
+    if (totp::Status counted = count_mail(session, target->name); !counted) return counted;
     if (totp::Status sent = send_code(session, *settings, target->name, address, *code); !sent) {
         return sent;
     }
     say("A 6-digit code was sent to " + address + ".");
     if (totp::Status confirmed = read_back(*code); !confirmed) return confirmed;
 
+    // Links mailed to the old address stop working, whoever reads that mailbox now. Dropped
+    // first: a failure or a kill before the save then leaves no old link next to the new
+    // address.
+    if (totp::Status dropped = session.drop_reset_links(target->name); !dropped) return dropped;
     {
         totp::Result<OpenRecord> open = session.open_enrolled(target->name);
         if (!open) return open.error();

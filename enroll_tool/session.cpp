@@ -106,12 +106,31 @@ totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
     return open;
 }
 
+totp::Status Session::drop_reset_links(const std::string& user) {
+    // The links live in the state directory (root's) whatever the layout of the records,
+    // and the database's key and password files are root's too.
+    const Privileges::Elevation elevated = privileges_->elevate();
+    if (!tokens_) {
+        totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
+            totp::make_reset_token_store(settings_);
+        if (!tokens) return runtime_failure(tokens.error());
+        tokens_ = std::move(*tokens);
+    }
+    if (totp::Status dropped = tokens_->drop_reset_tokens(user); !dropped) {
+        return runtime_failure(dropped.error());
+    }
+    return {};
+}
+
 totp::Status Session::save_keeping_email(const std::string& user, totp::UserState& state) {
     totp::Result<OpenRecord> open = open_record(user);
     if (!open) return open.error();
     if (const auto& previous = open->state()) {
         state.email = previous->email;
         state.email_verified = previous->email_verified;
+        // The daily limit on verification mails must not start again with a new secret.
+        state.email_mails = previous->email_mails;
+        state.email_mails_since = previous->email_mails_since;
     }
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());

@@ -66,6 +66,10 @@ class Session {
 
     totp::Result<std::vector<std::string>> enrolled_users();
 
+    // Ends every outstanding password-reset link of `user`: a link must not outlive the
+    // address it was sent to.
+    totp::Status drop_reset_links(const std::string& user);
+
     // A caller other than root proves who they are before anything is written: password,
     // and a code or recovery code if enrolled (PAM service "totp-enroll").
     totp::Status authenticate_caller();
@@ -79,6 +83,7 @@ class Session {
     totp::Settings settings_;
     std::string config_path_;
     std::unique_ptr<totp::Store> store_;
+    std::unique_ptr<totp::ResetTokenStore> tokens_;  // opened on first use: rarely needed
 };
 
 }  // namespace totp_enroll

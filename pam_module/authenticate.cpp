@@ -2,6 +2,7 @@
 #include "authenticate.hpp"
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "totp/account.hpp"
+#include "totp/secret.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
 
@@ -29,6 +31,19 @@ bool all_digits(std::string_view text) {
 bool looks_like_printed_recovery_code(std::string_view text) {
     if (text.size() != kPrintedRecoveryLength || text[4] != '-' || text[9] != '-') return false;
     return totp::normalize_recovery_code(text).has_value();
+}
+
+// What sshd hands PAM instead of the typed answer when it will not let the account in by
+// keyboard-interactive (root under PermitRootLogin prohibit-password): this pattern,
+// repeated to the answer's length (OpenSSH's fake_password(), auth.c). No code or
+// recovery code contains these control characters.
+bool is_sshd_placeholder(std::string_view answer) {
+    constexpr std::string_view kPattern = "\b\n\r\177INCORRECT";
+    if (answer.empty()) return false;
+    for (std::size_t i = 0; i < answer.size(); ++i) {
+        if (answer[i] != kPattern[i % kPattern.size()]) return false;
+    }
+    return true;
 }
 
 // Splits "password123456" into the password and the trailing code of `digits` digits
@@ -118,7 +133,7 @@ class Login {
             if (!digits) return prompt_then_fail();
             return try_authtok_then_prompt(*digits);
         }
-        return check(obtain_input());
+        return check_input();
     }
 
     // The passwd entry of the login name; nullopt (logged) when there is none, the lookup
@@ -202,7 +217,7 @@ class Login {
     }
 
     Enrollment store_failure(const totp::Error& error) {
-        session_.log(LOG_ERR, "cannot use state (" + error.message + "), failing closed");
+        session_.log(LOG_ERR, store_failure_line("cannot use state", error, settings_));
         return Enrollment::failed;
     }
 
@@ -261,8 +276,7 @@ class Login {
     std::optional<int> read_digits() {
         auto record = store_.open(account_name_);
         if (!record) {
-            session_.log(LOG_ERR,
-                         "cannot use state (" + record.error().message + "), failing closed");
+            store_failure(record.error());
             return std::nullopt;
         }
         if (!(*record)->state()) {
@@ -339,7 +353,47 @@ class Login {
             // state that could not be read or written fails the login here (fail closed).
             if (rc != PAM_AUTH_ERR || store_failed_) return rc;
         }
-        return check(session_.ask_hidden(settings_.prompt));
+        return check_answer(session_.ask_hidden(settings_.prompt));
+    }
+
+    // The code from where the settings say: a code kept by forward_pass or PAM_AUTHTOK
+    // (use_first_pass) is checked as it is; an answer to the prompt, unless it is the password.
+    int check_input() {
+        if (forwarded_ || settings_.use_first_pass) return check(obtain_input());
+        return check_answer(session_.ask_hidden(settings_.prompt));
+    }
+
+    // sshd's password authentication (PasswordAuthentication without keyboard-interactive)
+    // answers every hidden prompt with the password: it cannot ask a second question. Such
+    // an answer, like sshd's placeholder for an answer it withholds, is refused before it
+    // is examined: it must not count toward the lockout
+    // (five ssh attempts would lock the user out of sudo and su too), use anything up, or
+    // be accepted when the password happens to be a valid code.
+    int check_answer(std::optional<totp::SecretString> answer) {
+        if (answer && is_sshd_placeholder(answer->view())) {
+            session_.log(LOG_WARNING,
+                         "sshd replaced the answer to the code prompt: it does not let this "
+                         "account log in this way (root under PermitRootLogin prohibit-password, "
+                         "see pam_totp(8)), refused without counting it");
+            return PAM_AUTH_ERR;
+        }
+        if (answer && is_this_attempts_password(*answer)) {
+            answer->clear();
+            session_.log(LOG_WARNING,
+                         "the conversation answered the code prompt with the password (sshd "
+                         "with PasswordAuthentication but without KbdInteractiveAuthentication "
+                         "cannot ask for a code, see pam_totp(8)), refused without counting it");
+            return PAM_AUTH_ERR;
+        }
+        return check(std::move(answer));
+    }
+
+    // Whether the answer is the password this attempt set as PAM_AUTHTOK (libpam clears the
+    // item when pam_authenticate() returns, so it is never an earlier attempt's).
+    bool is_this_attempts_password(const totp::SecretString& answer) const {
+        const std::optional<totp::SecretString> password = session_.authtok();
+        return password && !password->view().empty() &&
+               totp::equal_constant_time(answer.view(), password->view());
     }
 
     // Ask exactly as for an enrolled user, then fail: the conversation must not tell an
@@ -356,8 +410,7 @@ class Login {
         }
         auto record = store_.open(account_name_);
         if (!record) {
-            session_.log(LOG_ERR,
-                         "cannot use state (" + record.error().message + "), failing closed");
+            store_failure(record.error());
             store_failed_ = true;
             return PAM_AUTH_ERR;
         }
@@ -427,6 +480,23 @@ class Login {
 };
 
 }  // namespace
+
+std::string store_failure_line(const std::string& what, const totp::Error& error,
+                               const totp::Settings& settings) {
+    std::string line = what + " (" + error.message + "), failing closed";
+    const uid_t uid = ::geteuid();
+    const bool files = settings.store == "files";
+    if (uid == 0 || (files && error.code != totp::Errc::not_permitted)) return line;
+    line += ": the caller runs as uid " + std::to_string(uid) + " and cannot read the record";
+    if (!files) {
+        line += " (with store = " + settings.store + ", callers that are not root always fail)";
+    } else if (!settings.secret_path.empty()) {
+        line += " (with secret_path, only root and the account itself can)";
+    }
+    return line +
+           "; programs that check passwords as the user need the verification helper, see "
+           "pam_totp(8)";
+}
 
 int authenticate(PamSession& session, const totp::Settings& settings, totp::Store& store,
                  const totp::Clock& clock) {

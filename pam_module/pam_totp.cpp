@@ -32,8 +32,8 @@ int authenticate_user(pam_handle_t* pamh, int argc, const char** argv) {
 
     const totp::Result<std::unique_ptr<totp::Store>> store = totp::make_store(options.settings);
     if (!store) {
-        session.log_plain(LOG_ERR,
-                          "cannot use the store (" + store.error().message + "), failing closed");
+        session.log_plain(LOG_ERR, pam_totp::store_failure_line("cannot use the store",
+                                                                store.error(), options.settings));
         return PAM_AUTH_ERR;
     }
     const totp::SystemClock clock;

@@ -35,6 +35,8 @@ CommandLine parse_command_line(int argc, char** argv) {
             value(command.options.listen);
         } else if (argument == "--foreground") {
             command.options.foreground = true;
+        } else if (argument == "--web-child") {
+            command.web_child = true;
         } else if (argument == "--help" || argument == "-h") {
             command.help = true;
         } else {

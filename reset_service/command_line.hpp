@@ -15,6 +15,8 @@ struct Options {
 struct CommandLine {
     Options options;
     bool help = false;
+    // Internal: how the monitor starts the web process (web_child.hpp); not in usage().
+    bool web_child = false;
     std::string error;  // set: print it and the usage, exit 2
 };
 

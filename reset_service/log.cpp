@@ -40,4 +40,30 @@ void log_info(const char* format, ...) {
     va_end(arguments);
 }
 
+bool LogThrottle::admit(std::int64_t now) {
+    const std::lock_guard lock(mutex_);
+    if (now >= window_start_ + interval_ || now < window_start_) {
+        window_start_ = now;
+        written_in_window_ = 0;
+    }
+    if (written_in_window_ >= burst_) {
+        ++held_back_;
+        return false;
+    }
+    ++written_in_window_;
+    last_held_back_ = held_back_;
+    held_back_ = 0;
+    return true;
+}
+
+std::uint64_t LogThrottle::held_back() {
+    const std::lock_guard lock(mutex_);
+    return held_back_;
+}
+
+std::uint64_t LogThrottle::last_held_back() {
+    const std::lock_guard lock(mutex_);
+    return last_held_back_;
+}
+
 }  // namespace resetd

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "accounts.hpp"
 #include "log.hpp"
 #include "password_change.hpp"
+#include "password_policy.hpp"
 #include "totp/secret.hpp"
 #include "totp/text.hpp"
 #include "totp/username.hpp"
@@ -22,8 +24,19 @@ namespace resetd {
 namespace {
 
 constexpr int kHour = 3600;
-constexpr std::size_t kQueueCapacity = 256;
+// After a user's record stayed locked past the lock deadline, most likely by a stopped
+// process, requests for that user fail at once for this long instead of waiting again: the
+// monitor answers one request at a time, and the owner of a stopped totp-enroll could
+// otherwise hold up everyone's requests, one lock deadline per request.
+constexpr int kStalledRecordPause = 60;
+// One waiting job per account (work_queue.hpp): room for this many accounts at once.
+constexpr std::size_t kQueueCapacity = 4096;
+// Refusal lines of one kind: this many per minute, then a count of the ones held back.
+constexpr int kRefusalLinesPerMinute = 20;
+constexpr int kMinute = 60;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
+// Password submissions one link allows (a user retrying a refused password needs a few).
+constexpr int kSubmissionsPerLink = 10;
 
 Message reply(Answer answer, const std::vector<std::string_view>& fields = {}) {
     return make_message(static_cast<std::uint8_t>(answer), fields);
@@ -44,27 +57,76 @@ std::string with_trailing_slash(const std::string& url) {
     return url.ends_with('/') ? url : url + "/";
 }
 
+// A background job may make a request's lock waits and then send one mail: every attempt
+// (smtp_timeout each) and the pauses between them (under 3 s each).
+std::chrono::seconds job_deadline(const totp::MailSettings& mail) {
+    return kAnswerDeadline + (1 + mail.retries) * std::chrono::seconds(mail.timeout_seconds + 3);
+}
+
 }  // namespace
 
-Monitor::Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock)
+Monitor::Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore& tokens,
+                 const totp::Clock& clock)
     : config_(std::move(config)),
+      account_rules_{config_.uid_min, totp::split_names(config_.reset.reset_exclude_groups)},
       store_(store),
+      tokens_(tokens),
       clock_(clock),
       requests_per_ip_(config_.reset.requests_per_ip, kHour),
       failures_per_ip_(config_.reset.failures_per_ip, kHour),
       mails_per_account_(config_.reset.mails_per_account, kHour),
-      queue_(kQueueCapacity) {}
+      over_limit_log_("reset requests over the limit", kRefusalLinesPerMinute, kMinute),
+      bad_name_log_("reset requests for invalid user names", kRefusalLinesPerMinute, kMinute),
+      bad_link_log_("unusable reset links", kRefusalLinesPerMinute, kMinute),
+      no_mail_log_("reset requests that send no mail", kRefusalLinesPerMinute, kMinute),
+      mail_limit_log_("reset mails over the limit", kRefusalLinesPerMinute, kMinute),
+      queue_full_log_("mail requests dropped (queue full)", 1, kMinute),
+      refused_reset_log_("refused password resets", kRefusalLinesPerMinute, kMinute),
+      stalled_records_(1, kStalledRecordPause),
+      answering_(stall_guard_.task("a request", kAnswerDeadline)),
+      queue_(kQueueCapacity, stall_guard_.task("a background job", job_deadline(config_.mail))) {}
+
+bool Monitor::may_log(LogThrottle& throttle, std::int64_t now) {
+    if (!throttle.admit(now)) return false;
+    if (const std::uint64_t held = throttle.last_held_back(); held > 0) {
+        log_warning("%llu log lines held back: %s", static_cast<unsigned long long>(held),
+                    throttle.kind());
+    }
+    return true;
+}
+
+void Monitor::post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now,
+                            Room room) {
+    if (queue_.post(key, std::move(job), room) == Posted::full && may_log(queue_full_log_, now)) {
+        log_error("mail queue full (%zu accounts waiting for mail): requests dropped",
+                  kQueueCapacity);
+    }
+}
+
+bool Monitor::within_submissions(const std::string& selector, std::int64_t expires,
+                                 std::int64_t now) {
+    std::erase_if(link_uses_, [now](const auto& use) { return use.second.expires <= now; });
+    LinkUse& use = link_uses_[selector];
+    use.expires = expires;
+    if (++use.submissions <= kSubmissionsPerLink) return true;
+    link_uses_.erase(selector);
+    return false;
+}
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
     const auto stop_web = [&](int status) {
+        // A request the web process has sent us is then answered 503 at once, not after
+        // its wait for our answer.
+        ::shutdown(channel, SHUT_RDWR);
         ::kill(web, SIGTERM);
         while (::waitpid(web, nullptr, 0) < 0 && errno == EINTR) {
         }
         return status;
     };
     for (;;) {
+        watchdog_.ping_if_due();
         pollfd fds[2] = {{channel, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        if (::poll(fds, 2, watchdog_.poll_timeout_ms()) < 0) {
             if (errno == EINTR) continue;
             log_error("poll: %s", std::strerror(errno));
             return stop_web(1);
@@ -88,6 +150,7 @@ int Monitor::serve(int channel, int signal_fd, pid_t web) {
             log_error("the web process hung up or sent a malformed message; stopping");
             return stop_web(1);
         }
+        const StallGuard::Watch watch(answering_);
         const std::optional<Message> answered = answer(*request);
         if (!answered) {
             log_error("the web process sent a request outside the protocol; stopping");
@@ -123,22 +186,24 @@ std::optional<Message> Monitor::answer(const Message& request) {
 Message Monitor::request_reset(std::string_view ip, std::string_view user) {
     const std::int64_t now = clock_.now();
     if (!requests_per_ip_.allow(*address_key(ip, requests_per_ip_.crowded()), now)) {
-        log_warning("reset request from %s refused: over the limit of %d per hour",
-                    totp::printable(ip).c_str(), config_.reset.requests_per_ip);
+        if (may_log(over_limit_log_, now))
+            log_warning("reset request from %s refused: over the limit of %d per hour",
+                        totp::printable(ip).c_str(), config_.reset.requests_per_ip);
         return reply(Answer::ip_limited);
     }
     if (!totp::check_username(user)) {
-        log_info("reset requested for an invalid user name '%s' from %s",
-                 totp::printable(user).c_str(), totp::printable(ip).c_str());
+        if (may_log(bad_name_log_, now))
+            log_info("reset requested for an invalid user name '%s' from %s",
+                     totp::printable(user).c_str(), totp::printable(ip).c_str());
         return reply(Answer::accepted);
     }
     log_info("reset requested for '%s' from %s", totp::printable(user).c_str(),
              totp::printable(ip).c_str());
-    if (!queue_.post([this, user = std::string(user), ip = std::string(ip)] {
-            send_reset_link(user, ip);
-        })) {
-        log_error("mail queue full: reset request for '%s' dropped", totp::printable(user).c_str());
-    }
+    // Keyed by the typed name, with no lookup before the answer: only the account's own name
+    // ever gets mail (check_user_database), so that is the key of every job that sends one.
+    post_mail_job(
+        "link " + std::string(user),
+        [this, user = std::string(user), ip = std::string(ip)] { send_reset_link(user, ip); }, now);
     return reply(Answer::accepted);
 }
 
@@ -147,9 +212,9 @@ Message Monitor::check_token(std::string_view ip, std::string_view token) {
     const Admitted admitted = admit_token(ip, token, now, "unusable reset link opened");
     if (!admitted.entry) return reply(admitted.refusal);
     const std::string& user = admitted.entry->user;
-    if (const Eligibility account = check_account(user, config_.uid_min, now);
-        account != Eligibility::eligible) {
-        log_info("reset link for '%s' refused: %s", user.c_str(), describe(account));
+    if (const AccountCheck account = check_account(user, account_rules_, now);
+        !account.eligible()) {
+        log_info("reset link for '%s' refused: %s", user.c_str(), account.reason.c_str());
         return reply(Answer::token_invalid);
     }
     return reply(Answer::token_valid, {user});
@@ -162,6 +227,19 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     if (!admitted.entry) return reply(admitted.refusal);
     const std::string key = *address_key(ip, failures_per_ip_.crowded());
     const std::string& user = admitted.entry->user;
+    const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
+    if (!within_submissions(selector, admitted.entry->expires, now)) {
+        failures_per_ip_.record(key, now);
+        totp::Result<totp::ResetTokenEntry> dropped = tokens_.take_reset_token(selector);
+        if (!dropped && dropped.error().code != totp::Errc::not_found) {
+            log_error("could not drop the reset link of '%s': %s", user.c_str(),
+                      dropped.error().message.c_str());
+        }
+        if (may_log(refused_reset_log_, now))
+            log_warning("reset link of '%s' dropped after %d submissions (the last from %s)",
+                        user.c_str(), kSubmissionsPerLink, totp::printable(ip).c_str());
+        return reply(Answer::token_invalid);
+    }
     if (!totp::equal_constant_time(password, repeat)) {
         return reply(Answer::passwords_differ, {user});
     }
@@ -169,10 +247,19 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
         return reply(Answer::password_refused,
                      {user, "The password is longer than 512 characters."});
     }
-    if (const Eligibility account = check_account(user, config_.uid_min, now);
-        account != Eligibility::eligible) {
-        log_info("password reset for '%s' refused: %s", user.c_str(), describe(account));
+    if (const AccountCheck account = check_account(user, account_rules_, now);
+        !account.eligible()) {
+        log_info("password reset for '%s' refused: %s", user.c_str(), account.reason.c_str());
         return reply(Answer::token_invalid);
+    }
+    // The policy before the code: a refused password must not cost the user a code, and a
+    // recovery code once used is gone for good.
+    if (const std::optional<std::string> refusal = policy_refusal(user, password)) {
+        failures_per_ip_.record(key, now);
+        if (may_log(refused_reset_log_, now))
+            log_info("new password for '%s' refused by the policy; the code was not checked",
+                     user.c_str());
+        return reply(Answer::password_refused, {user, *refusal});
     }
 
     bool enrolled = true;
@@ -183,8 +270,10 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
     if (!verdict) return reply(Answer::failed);
     if (*verdict == totp::Verdict::locked) {
-        log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
-                 totp::printable(ip).c_str());
+        failures_per_ip_.record(key, now);
+        if (may_log(refused_reset_log_, now))
+            log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
+                     totp::printable(ip).c_str());
         return reply(Answer::code_locked, {user});
     }
     if (!totp::is_accepted(*verdict)) {
@@ -196,40 +285,59 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
 
     // Taking the token makes this the one change it allows, however many requests race.
-    const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
-    totp::Result<totp::ResetTokenEntry> taken = store_.take_reset_token(selector);
+    totp::Result<totp::ResetTokenEntry> taken = tokens_.take_reset_token(selector);
     if (!taken) {
         log_info("password reset for '%s' refused: the link was used meanwhile", user.c_str());
         return reply(Answer::token_invalid);
     }
-    const PasswordChange change = change_password(user, password, std::string(ip));
-    if (change.outcome != PasswordChange::Outcome::changed) {
+    return change(user, ip, selector, *taken, password);
+}
+
+Message Monitor::change(const std::string& user, std::string_view ip, std::string_view selector,
+                        const totp::ResetTokenEntry& taken, std::string_view password) {
+    // Asked again at the last moment, so an administrator's lock made since the checks
+    // above stops the change instead of being overwritten by the new hash.
+    const auto still_allowed = [&] {
+        return password_status(user, clock_.now()) == Eligibility::eligible;
+    };
+    const PasswordChange result = change_password(user, password, std::string(ip), still_allowed);
+    if (result.outcome == PasswordChange::Outcome::withdrawn) {
+        log_warning("password reset for '%s' stopped: %s; the code was used and the link is gone",
+                    user.c_str(), result.detail.c_str());
+        return reply(Answer::token_invalid);
+    }
+    if (result.outcome != PasswordChange::Outcome::changed) {
         // Not used up: the user may try another password with the same link.
-        if (totp::Status kept = store_.put_reset_token(selector, *taken); !kept) {
+        if (totp::Status kept = tokens_.put_reset_token(selector, taken); !kept) {
             log_error("could not keep the reset link of '%s': %s", user.c_str(),
                       kept.error().message.c_str());
         }
-        if (change.outcome == PasswordChange::Outcome::refused) {
-            log_info("new password for '%s' refused by the policy (%s)", user.c_str(),
-                     change.detail.c_str());
+        if (result.outcome == PasswordChange::Outcome::refused) {
+            log_error(
+                "new password for '%s' refused by PAM after the code was used (%s): the "
+                "policy pre-check and the totp-reset stack disagree",
+                user.c_str(), result.detail.c_str());
             std::vector<std::string_view> fields = {user};
-            for (const std::string& message : change.messages) fields.push_back(message);
-            return reply(Answer::password_refused, fields);
+            for (const std::string& message : result.messages) fields.push_back(message);
+            return reply(Answer::password_refused_code_used, fields);
         }
-        log_error("changing the password of '%s' failed: %s", user.c_str(), change.detail.c_str());
+        log_error("changing the password of '%s' failed after the code was used: %s", user.c_str(),
+                  result.detail.c_str());
         return reply(Answer::failed);
     }
 
     log_info("password of '%s' changed through a reset link from %s", user.c_str(),
              totp::printable(ip).c_str());
-    if (totp::Status dropped = store_.drop_reset_tokens(user); !dropped) {
+    if (totp::Status dropped = tokens_.drop_reset_tokens(user); !dropped) {
         log_error("could not remove the other reset links of '%s': %s", user.c_str(),
                   dropped.error().message.c_str());
     }
-    if (!queue_.post(
-            [this, user, ip = std::string(ip), now] { send_change_notice(user, ip, now); })) {
-        log_error("mail queue full: change notice for '%s' dropped", user.c_str());
-    }
+    const std::int64_t changed = clock_.now();
+    // Never dropped for a full queue: notices are bounded by successful changes.
+    post_mail_job(
+        "notice " + user,
+        [this, user, ip = std::string(ip), changed] { send_change_notice(user, ip, changed); },
+        changed, Room::always);
     return reply(Answer::password_changed);
 }
 
@@ -240,7 +348,7 @@ Monitor::Admitted Monitor::admit_token(std::string_view ip, std::string_view tok
     std::optional<totp::ResetTokenEntry> entry = usable_token(token, now);
     if (!entry) {
         failures_per_ip_.record(key, now);
-        log_info("%s from %s", what, totp::printable(ip).c_str());
+        if (may_log(bad_link_log_, now)) log_info("%s from %s", what, totp::printable(ip).c_str());
     }
     return Admitted{std::move(entry), Answer::token_invalid};
 }
@@ -249,7 +357,7 @@ std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view toke
                                                            std::int64_t now) {
     const std::optional<totp::ResetTokenParts> parts = totp::parse_reset_token(token);
     if (!parts) return std::nullopt;
-    totp::Result<totp::ResetTokenEntry> entry = store_.find_reset_token(parts->selector);
+    totp::Result<totp::ResetTokenEntry> entry = tokens_.find_reset_token(parts->selector);
     if (!entry) {
         if (entry.error().code != totp::Errc::not_found) {
             log_error("reading a reset link: %s", entry.error().message.c_str());
@@ -262,8 +370,16 @@ std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view toke
 
 std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::string_view code,
                                                  std::int64_t now, bool& enrolled) {
+    if (stalled_records_.exhausted(user, now)) {
+        log_error(
+            "password reset for '%s': its record stayed locked less than %d s ago; "
+            "not waiting for it again yet",
+            user.c_str(), kStalledRecordPause);
+        return std::nullopt;
+    }
     totp::Result<std::unique_ptr<totp::Record>> record = store_.open(user);
     if (!record) {
+        if (record.error().code == totp::Errc::busy) stalled_records_.record(user, now);
         log_error("password reset for '%s': %s", user.c_str(), record.error().message.c_str());
         return std::nullopt;
     }
@@ -295,11 +411,13 @@ std::optional<std::string> Monitor::verified_email(const std::string& user) {
     }
     const auto& state = (*record)->state();
     if (!state) {
-        log_info("no reset mail for '%s': not enrolled", user.c_str());
+        if (may_log(no_mail_log_, clock_.now()))
+            log_info("no reset mail for '%s': not enrolled", user.c_str());
         return std::nullopt;
     }
     if (state->email.empty() || !state->email_verified) {
-        log_info("no reset mail for '%s': no verified email address", user.c_str());
+        if (may_log(no_mail_log_, clock_.now()))
+            log_info("no reset mail for '%s': no verified email address", user.c_str());
         return std::nullopt;
     }
     return state->email;
@@ -307,21 +425,29 @@ std::optional<std::string> Monitor::verified_email(const std::string& user) {
 
 void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     const std::int64_t now = clock_.now();
-    if (totp::Status pruned = store_.prune_reset_tokens(now); !pruned) {
+    if (totp::Status pruned = tokens_.prune_reset_tokens(now); !pruned) {
         log_error("removing expired reset links: %s", pruned.error().message.c_str());
     }
-    if (const Eligibility account = check_account(user, config_.uid_min, now);
-        account != Eligibility::eligible) {
-        log_info("no reset mail for '%s': %s", totp::printable(user).c_str(), describe(account));
+    if (const AccountCheck account = check_user_database(user, account_rules_, now);
+        !account.eligible()) {
+        if (may_log(no_mail_log_, now))
+            log_info("no reset mail for '%s': %s", totp::printable(user).c_str(),
+                     account.reason.c_str());
         return;
     }
     if (!mails_per_account_.allow(user, now)) {
-        log_warning("no reset mail for '%s': %d sent in the last hour already", user.c_str(),
-                    config_.reset.mails_per_account);
+        if (may_log(mail_limit_log_, now))
+            log_warning("no reset mail for '%s': %d sent in the last hour already", user.c_str(),
+                        config_.reset.mails_per_account);
         return;
     }
     const std::optional<std::string> email = verified_email(user);
     if (!email) return;
+    if (const AccountCheck account = check_pam_account(user); !account.eligible()) {
+        if (may_log(no_mail_log_, now))
+            log_info("no reset mail for '%s': %s", user.c_str(), account.reason.c_str());
+        return;
+    }
 
     totp::Result<totp::IssuedResetToken> issued =
         totp::issue_reset_token(user, now + config_.reset.token_lifetime);
@@ -329,7 +455,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
         log_error("no reset link for '%s': %s", user.c_str(), issued.error().message.c_str());
         return;
     }
-    if (totp::Status stored = store_.put_reset_token(issued->selector, issued->entry); !stored) {
+    if (totp::Status stored = tokens_.put_reset_token(issued->selector, issued->entry); !stored) {
         log_error("no reset link for '%s': %s", user.c_str(), stored.error().message.c_str());
         return;
     }
@@ -343,7 +469,7 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
                  totp::printable(ip).c_str());
     } else {
         // A link nobody received must not stay usable.
-        (void)store_.take_reset_token(issued->selector);
+        (void)tokens_.take_reset_token(issued->selector);
     }
 }
 

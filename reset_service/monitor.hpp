@@ -6,13 +6,19 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "accounts.hpp"
+#include "log.hpp"
 #include "mail_texts.hpp"
 #include "protocol.hpp"
 #include "rate_limit.hpp"
+#include "service_manager.hpp"
+#include "stall_guard.hpp"
 #include "totp/clock.hpp"
 #include "totp/mail.hpp"
 #include "totp/reset_settings.hpp"
@@ -34,10 +40,13 @@ struct MonitorConfig {
 
 class Monitor {
   public:
-    Monitor(MonitorConfig config, totp::Store& store, const totp::Clock& clock);
+    Monitor(MonitorConfig config, totp::Store& store, totp::ResetTokenStore& tokens,
+            const totp::Clock& clock);
 
     // Answers the web process until it hangs up or breaks the protocol (exit status 1), or
     // SIGTERM/SIGINT/SIGHUP arrives on signal_fd (0). Either way the web process is stopped.
+    // Pings systemd's watchdog between requests; a request or background job that runs past
+    // its deadline ends the process (kStalledExitStatus).
     int serve(int channel, int signal_fd, pid_t web);
 
     // One answer per request; nullopt for a protocol violation (the service stops).
@@ -64,6 +73,10 @@ class Monitor {
                          const char* what);
     // The stored entry when the token is well-formed, known, matching and unexpired.
     std::optional<totp::ResetTokenEntry> usable_token(std::string_view token, std::int64_t now);
+    // Changes the password once the link, the code and the account have passed; the link
+    // is put back when the change is refused or fails.
+    Message change(const std::string& user, std::string_view ip, std::string_view selector,
+                   const totp::ResetTokenEntry& taken, std::string_view password);
     // Verifies the code under the record's lock and saves the outcome; nullopt on a store
     // error (logged).
     std::optional<totp::Verdict> check_code(const std::string& user, std::string_view code,
@@ -73,13 +86,43 @@ class Monitor {
     bool deliver(const std::string& user, const std::string& to, const MailTemplate& texts,
                  const std::string& subject, const Placeholders& values, std::int64_t now);
 
+    // Whether to write a line of this kind now (the throttle's count of held-back lines is
+    // written first when there is one).
+    static bool may_log(LogThrottle& throttle, std::int64_t now);
+    // Queues a mail job, one waiting per key; a full queue is logged (throttled).
+    void post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now,
+                       Room room = Room::bounded);
+    // Counts a submission on the link `selector` (valid until `expires`); false once the
+    // link has had its share. Forgets expired links.
+    bool within_submissions(const std::string& selector, std::int64_t expires, std::int64_t now);
+
     MonitorConfig config_;
+    AccountRules account_rules_;
     totp::Store& store_;
+    totp::ResetTokenStore& tokens_;
     const totp::Clock& clock_;
     RateLimiter requests_per_ip_;    // request thread
     RateLimiter failures_per_ip_;    // request thread
     RateLimiter mails_per_account_;  // worker thread
-    WorkQueue queue_;                // last: its thread stops before the rest goes away
+    LogThrottle over_limit_log_;     // request thread
+    LogThrottle bad_name_log_;       // request thread
+    LogThrottle bad_link_log_;       // request thread
+    LogThrottle no_mail_log_;        // worker thread
+    LogThrottle mail_limit_log_;     // worker thread
+    LogThrottle queue_full_log_;     // request thread
+    LogThrottle refused_reset_log_;  // request thread
+    // Submissions per link, by selector: each costs PAM account management and the policy
+    // check, whatever the address. In memory, like the limits.
+    struct LinkUse {
+        std::int64_t expires = 0;
+        int submissions = 0;
+    };
+    std::map<std::string, LinkUse> link_uses_;  // request thread
+    RateLimiter stalled_records_;               // request thread: users whose record lock timed out
+    Watchdog watchdog_;                         // request thread
+    StallGuard stall_guard_;
+    StallGuard::Task& answering_;  // request thread
+    WorkQueue queue_;              // last: its thread stops before the rest goes away
 };
 
 }  // namespace resetd

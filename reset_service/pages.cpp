@@ -57,6 +57,14 @@ void hidden(Builder& page, std::string_view name, std::string_view value) {
         .raw("\">\n");
 }
 
+void policy_messages(Builder& page, const ResetForm& form) {
+    page.raw("<p>The new password was not accepted:</p>\n<ul>\n");
+    for (const std::string& message : form.policy_messages) {
+        page.raw("<li>").text(message).raw("</li>\n");
+    }
+    page.raw("</ul>\n");
+}
+
 void problem_box(Builder& page, const ResetForm& form) {
     if (form.problem == ResetProblem::none) return;
     page.raw("<div class=\"problem\" role=\"alert\" id=\"problem\">\n");
@@ -75,13 +83,17 @@ void problem_box(Builder& page, const ResetForm& form) {
                 "again with a new code.</p>\n");
             break;
         case ResetProblem::password_refused:
-            page.raw("<p>The new password was not accepted:</p>\n<ul>\n");
-            for (const std::string& message : form.policy_messages) {
-                page.raw("<li>").text(message).raw("</li>\n");
-            }
+            policy_messages(page, form);
             page.raw(
-                "</ul>\n<p>Choose a longer password that is not based on a word. "
-                "Enter a new code from your app too.</p>\n");
+                "<p>Choose a longer password that is not based on a word. Your code was not "
+                "used: you can enter it again, or the newest one from your app.</p>\n");
+            break;
+        case ResetProblem::password_refused_code_used:
+            policy_messages(page, form);
+            page.raw(
+                "<p>Choose a longer password that is not based on a word. The code you "
+                "entered was used up: enter a new code from your app, or another recovery "
+                "code.</p>\n");
             break;
         case ResetProblem::none:
             break;
@@ -285,6 +297,10 @@ Page http_error(const Site& site, unsigned status) {
         case 400:
             title = "Bad request";
             text = "The form could not be read.";
+            break;
+        case 503:
+            title = "Service unavailable";
+            text = "The service is restarting. Nothing was changed; try again in a minute.";
             break;
         default:
             break;

@@ -28,7 +28,8 @@ enum class ResetProblem {
     passwords_differ,
     code_wrong,
     code_locked,
-    password_refused,  // with the policy's messages
+    password_refused,            // with the policy's messages; the code was not used
+    password_refused_code_used,  // with PAM's messages; the code was used up
 };
 
 struct ResetForm {
@@ -50,7 +51,8 @@ Page too_many_requests(const Site& site);
 // The CSRF check failed. `token` (may be empty) lets the reset form be opened again.
 Page form_expired(const Site& site, std::string_view token);
 Page server_error(const Site& site);
-// 404, 405, 411, 413, 415 and the like: a short explanation and a way back.
+// 404, 405, 411, 413, 415, 503 (the monitor does not answer) and the like: a short
+// explanation and a way back.
 Page http_error(const Site& site, unsigned status);
 
 }  // namespace resetd

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 
 #include "totp/secret.hpp"
@@ -22,7 +23,9 @@ constexpr int kMaxPrompts = 4;
 struct Conversation {
     std::string_view password;
     std::vector<std::string>* messages;
+    const std::function<bool()>* still_allowed = nullptr;  // null: no prompt is answered
     int prompts = 0;
+    bool withdrawn = false;
 };
 
 void free_responses(pam_response* responses, int count) {
@@ -44,7 +47,12 @@ int converse(Conversation& conversation, int count, const pam_message** messages
     for (int i = 0; i < count; ++i) {
         switch (messages[i]->msg_style) {
             case PAM_PROMPT_ECHO_OFF:
-                if (++conversation.prompts > kMaxPrompts) {
+                if (conversation.still_allowed == nullptr || ++conversation.prompts > kMaxPrompts) {
+                    free_responses(responses, count);
+                    return PAM_CONV_ERR;
+                }
+                if (!(*conversation.still_allowed)()) {
+                    conversation.withdrawn = true;
                     free_responses(responses, count);
                     return PAM_CONV_ERR;
                 }
@@ -86,23 +94,72 @@ struct PamEnd {
     void operator()(pam_handle_t* handle) const { pam_end(handle, *status); }
 };
 
+// A PAM transaction on kPamService, ended (pam_end with the last status) when it goes away.
+class Transaction {
+  public:
+    Transaction(const std::string& user, Conversation& conversation)
+        : conv_{conversation_callback, &conversation} {
+        pam_handle_t* raw = nullptr;
+        status_ = pam_start(kPamService, user.c_str(), &conv_, &raw);
+        if (status_ != PAM_SUCCESS) {
+            if (raw != nullptr) pam_end(raw, status_);
+            raw = nullptr;
+        }
+        handle_.reset(raw);
+    }
+    Transaction(const Transaction&) = delete;  // PAM holds a pointer to conv_
+    Transaction& operator=(const Transaction&) = delete;
+
+    bool started() const { return handle_ != nullptr; }
+    pam_handle_t* get() const { return handle_.get(); }
+    // Records the status of each call for pam_end.
+    int& status() { return status_; }
+    std::string describe() const {
+        if (!started()) return "pam_start failed: " + std::to_string(status_);
+        return pam_strerror(handle_.get(), status_);
+    }
+
+  private:
+    pam_conv conv_;
+    int status_ = PAM_SUCCESS;
+    std::unique_ptr<pam_handle_t, PamEnd> handle_{nullptr, PamEnd{&status_}};
+};
+
 }  // namespace
 
+AccountManagement check_account_management(const std::string& user) {
+    std::vector<std::string> ignored;  // expiry warnings: nobody reads them here
+    Conversation conversation{{}, &ignored};
+    Transaction pam(user, conversation);
+    if (!pam.started()) return {false, pam.describe()};
+    pam.status() = pam_acct_mgmt(pam.get(), PAM_SILENT);
+    const bool allowed = pam.status() == PAM_SUCCESS || pam.status() == PAM_NEW_AUTHTOK_REQD;
+    return {allowed, pam.describe()};
+}
+
 PasswordChange change_password(const std::string& user, std::string_view new_password,
-                               const std::string& client_ip) {
+                               const std::string& client_ip,
+                               const std::function<bool()>& still_allowed) {
     PasswordChange result;
-    Conversation conversation{new_password, &result.messages};
-    const pam_conv conv{conversation_callback, &conversation};
-    pam_handle_t* raw = nullptr;
-    int status = pam_start(kPamService, user.c_str(), &conv, &raw);
-    if (status != PAM_SUCCESS) {
-        result.detail = "pam_start failed: " + std::to_string(status);
-        if (raw != nullptr) pam_end(raw, status);
+    Conversation conversation{new_password, &result.messages, &still_allowed};
+    Transaction pam(user, conversation);
+    if (!pam.started()) {
+        result.detail = pam.describe();
         return result;
     }
-    std::unique_ptr<pam_handle_t, PamEnd> handle(raw, PamEnd{&status});
-    status = pam_set_item(raw, PAM_RHOST, client_ip.c_str());
-    if (status == PAM_SUCCESS) status = pam_chauthtok(raw, 0);
+    int& status = pam.status();
+    status = pam_set_item(pam.get(), PAM_RHOST, client_ip.c_str());
+    if (status == PAM_SUCCESS && !still_allowed()) {
+        result.outcome = PasswordChange::Outcome::withdrawn;
+        result.detail = "the account was locked or expired before the change";
+        return result;
+    }
+    if (status == PAM_SUCCESS) status = pam_chauthtok(pam.get(), 0);
+    if (conversation.withdrawn) {
+        result.outcome = PasswordChange::Outcome::withdrawn;
+        result.detail = "the account was locked or expired during the change";
+        return result;
+    }
     switch (status) {
         case PAM_SUCCESS:
             result.outcome = PasswordChange::Outcome::changed;
@@ -117,7 +174,7 @@ PasswordChange change_password(const std::string& user, std::string_view new_pas
         default:
             break;
     }
-    result.detail = pam_strerror(raw, status);
+    result.detail = pam.describe();
     return result;
 }
 

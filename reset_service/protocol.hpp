@@ -6,18 +6,29 @@
 // re-checks every value itself; anything else ends the service.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "totp/file_lock.hpp"
 #include "totp/secret.hpp"
 
 namespace resetd {
 
 inline constexpr std::size_t kMaxMessageSize = 8192;
 inline constexpr std::size_t kMaxFields = 8;
+
+// How long the monitor may take to answer one request: the lock waits a request can make
+// (four, totp::kLockDeadline each) and pam_unix's 15 s wait for the lock on /etc/shadow.
+// Past it the monitor ends itself (stall_guard.hpp) for systemd to restart the service.
+inline constexpr std::chrono::seconds kAnswerDeadline =
+    4 * std::chrono::duration_cast<std::chrono::seconds>(totp::kLockDeadline) +
+    std::chrono::seconds(15);
+static_assert(kAnswerDeadline == std::chrono::seconds(35),
+              "totp-resetd(8) and the unit's WatchdogSec= are written for 35 s");
 
 enum class Request : std::uint8_t {
     request_reset = 1,  // {client_ip, user}: mail a link if the account may reset
@@ -33,9 +44,10 @@ enum class Answer : std::uint8_t {
     passwords_differ = 5,
     code_wrong = 6,        // wrong or already used code; the link still works
     code_locked = 7,       // too many wrong codes: codes are refused for a while
-    password_refused = 8,  // {message...}: the system's password policy said no
+    password_refused = 8,  // {user, message}: the policy said no before the code was checked
     ip_limited = 9,        // too many requests or failures from this address
     failed = 10,           // something broke on the server; logged there
+    password_refused_code_used = 11,  // {user, message...}: PAM said no after the code was used
 };
 
 struct Message {

@@ -7,14 +7,17 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdarg>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "csrf.hpp"
 #include "form.hpp"
@@ -27,7 +30,10 @@ namespace resetd {
 namespace {
 
 constexpr std::size_t kConnectionMemory = 16 * 1024;  // request line and headers
-constexpr int kMonitorTimeoutSeconds = 60;
+// The monitor answers within kAnswerDeadline or ends itself; a little longer than that,
+// and it is stopped, not slow.
+constexpr std::chrono::seconds kMonitorTimeout = kAnswerDeadline + std::chrono::seconds(5);
+constexpr std::chrono::seconds kDrainDeadline{2};
 constexpr std::size_t kMaxUserField = 512;
 
 constexpr const char* kContentSecurityPolicy =
@@ -38,22 +44,19 @@ constexpr const char* kContentSecurityPolicy =
 class MonitorClient {
   public:
     explicit MonitorClient(int fd) : fd_(fd) {
-        const timeval timeout{kMonitorTimeoutSeconds, 0};
+        const timeval timeout{static_cast<time_t>(kMonitorTimeout.count()), 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     }
 
-    // nullopt: the channel is broken; the process is asked to stop (an answer that came
-    // late would otherwise be taken for the next request's).
+    // nullopt: the channel is broken for good (an answer that came late would otherwise be
+    // taken for the next request's); the process stops once that request is answered.
     std::optional<Message> ask(Request kind, const std::vector<std::string_view>& fields) {
         const std::lock_guard lock(mutex_);
         if (!broken_ && send_message(fd_, make_message(static_cast<std::uint8_t>(kind), fields))) {
             if (std::optional<Message> answer = receive_message(fd_)) return answer;
         }
-        if (!broken_.exchange(true)) {
-            log_error("the monitor does not answer; stopping");
-            ::kill(::getpid(), SIGTERM);
-        }
+        if (!broken_.exchange(true)) log_error("the monitor does not answer; stopping");
         return std::nullopt;
     }
 
@@ -122,6 +125,12 @@ class Web {
 
     MonitorClient& monitor() { return monitor_; }
 
+    // Requests read but not yet answered.
+    int in_progress() const { return in_progress_; }
+    void finished(std::unique_ptr<Exchange> exchange) {
+        if (exchange) --in_progress_;
+    }
+
     MHD_Result handle(MHD_Connection* connection, std::string_view url, std::string_view method,
                       const char* upload, std::size_t* upload_size, void** state) {
         if (*state == nullptr) {
@@ -131,6 +140,7 @@ class Web {
                 }
             }
             *state = std::make_unique<Exchange>().release();
+            ++in_progress_;
             return MHD_YES;
         }
         auto& exchange = *static_cast<Exchange*>(*state);
@@ -211,7 +221,7 @@ class Web {
         if (user.size() > kMaxUserField) user = user.substr(0, kMaxUserField);
         const std::optional<Message> answer =
             monitor_.ask(Request::request_reset, {client_ip(connection), user});
-        if (!answer) return {server_error(site_), {}, nullptr};
+        if (!answer) return {http_error(site_, 503), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::accepted:
                 return {request_sent(site_), {}, nullptr};
@@ -228,7 +238,7 @@ class Web {
         if (text.empty() || text.size() > kMaxUserField) return {link_invalid(site_), {}, nullptr};
         const std::optional<Message> answer =
             monitor_.ask(Request::check_token, {client_ip(connection), text});
-        if (!answer) return {server_error(site_), {}, nullptr};
+        if (!answer) return {http_error(site_, 503), {}, nullptr};
         switch (static_cast<Answer>(answer->kind)) {
             case Answer::token_valid:
                 if (answer->fields.size() != 1) break;
@@ -254,7 +264,7 @@ class Web {
         const std::optional<Message> answer =
             monitor_.ask(Request::reset, {client_ip(connection), token, trim(form->value("code")),
                                           form->value("password"), form->value("repeat")});
-        if (!answer) return {server_error(site_), {}, nullptr};
+        if (!answer) return {http_error(site_, 503), {}, nullptr};
         const auto kind = static_cast<Answer>(answer->kind);
         const auto again = [&](ResetProblem problem) -> Reply {
             if (answer->fields.empty()) return {server_error(site_), {}, nullptr};
@@ -277,6 +287,8 @@ class Web {
                 return again(ResetProblem::code_locked);
             case Answer::password_refused:
                 return again(ResetProblem::password_refused);
+            case Answer::password_refused_code_used:
+                return again(ResetProblem::password_refused_code_used);
             case Answer::ip_limited:
                 return {too_many_requests(site_), {}, nullptr};
             default:
@@ -380,6 +392,7 @@ class Web {
     Site site_;
     CsrfGuard csrf_;
     MonitorClient monitor_;
+    std::atomic<int> in_progress_{0};
     bool secure_;
     std::string cookie_name_;
     std::vector<totp::AddressPrefix> trusted_proxies_;
@@ -399,9 +412,21 @@ MHD_Result on_request(void* context, MHD_Connection* connection, const char* url
     return MHD_NO;  // closes the connection
 }
 
-void on_completed(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
-    const std::unique_ptr<Exchange> finished(static_cast<Exchange*>(*state));  // wipes the body
+void on_completed(void* context, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+    auto& web = *static_cast<Web*>(context);
+    web.finished(std::unique_ptr<Exchange>(static_cast<Exchange*>(*state)));  // wipes the body
     *state = nullptr;
+    // Only now, with its 503 sent: stopping earlier would close the connection unanswered.
+    if (web.monitor().broken()) ::kill(::getpid(), SIGTERM);
+}
+
+// Lets the requests being answered finish before the server closes their connections, for
+// at most kDrainDeadline: a monitor that went away leaves them a 503 to send.
+void drain(const Web& web) {
+    const auto end = std::chrono::steady_clock::now() + kDrainDeadline;
+    while (web.in_progress() > 0 && std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 void on_mhd_log(void*, const char* format, va_list arguments) {
@@ -410,7 +435,7 @@ void on_mhd_log(void*, const char* format, va_list arguments) {
 
 }  // namespace
 
-int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
+int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::UniqueFd ready) {
     std::optional<CsrfGuard> csrf = CsrfGuard::create();
     if (!csrf) {
         log_error("random number generator failed");
@@ -431,11 +456,18 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
         static_cast<unsigned>(config.reset.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
         static_cast<unsigned>(config.reset.connection_timeout), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         kConnectionMemory, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_STRICT_FOR_CLIENT,
-        1, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr, MHD_OPTION_END);
+        1, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, &web, MHD_OPTION_END);
     if (daemon == nullptr) {
         log_error("could not start the HTTP server");
         return 1;
     }
+    const char serving = 1;
+    if (::write(ready.get(), &serving, 1) != 1) {
+        log_error("could not tell the monitor that the web process serves");
+        MHD_stop_daemon(daemon);
+        return 1;
+    }
+    ready.reset();
     log_info("serving %s", config.reset.base_url.c_str());
 
     sigset_t stop;
@@ -446,6 +478,7 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd) {
     int signal = 0;
     while (sigwait(&stop, &signal) != 0) {
     }
+    drain(web);
     MHD_stop_daemon(daemon);
     return web.monitor().broken() ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "totp/reset_settings.hpp"
+#include "totp/unique_fd.hpp"
 
 namespace resetd {
 
@@ -15,7 +16,8 @@ struct WebConfig {
 };
 
 // Serves on listen_fd until SIGTERM/SIGINT/SIGHUP (exit status 0) or until the monitor
-// stops answering (1). Call after drop_privileges, with those signals blocked.
-int run_web(const WebConfig& config, int listen_fd, int monitor_fd);
+// stops answering (1). Writes one byte to `ready` (and closes it) once it accepts
+// connections. Call after drop_privileges, with those signals blocked.
+int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::UniqueFd ready);
 
 }  // namespace resetd

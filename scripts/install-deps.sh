@@ -13,7 +13,7 @@ set_name=${1:-all}
 build=(
     build-essential cmake pkg-config
     libpam0g-dev libssl-dev libqrencode-dev libiniparser-dev
-    libcurl4-openssl-dev libpng-dev libmicrohttpd-dev libpq-dev
+    libcurl4-openssl-dev libpng-dev libmicrohttpd-dev libpq-dev libpwquality-dev libsystemd-dev
 )
 demo=("${build[@]}" libpam-wrapper libnss-wrapper)
 rest=(

@@ -4,6 +4,8 @@
 // a user who has no row yet is locked too) and holds it until save() commits or the
 // Record is destroyed, so open -> decide -> save is exact across every server. The
 // update that accepts a time step is also conditional on the step moving forward.
+#include "pg_store.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +25,6 @@
 #include "pg_migrations.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
-#include "totp/store_factory.hpp"
 #include "totp/text.hpp"
 #include "totp/user_state.hpp"
 #include "totp/username.hpp"
@@ -211,7 +213,7 @@ std::string session_options(const std::string& dsn) {
            "ms -c idle_session_timeout=" + std::to_string(kIdleSessionTimeoutMs) + "ms";
 }
 
-Result<Connection> connect(const PgStoreOptions& options) {
+Result<Connection> connect(const Options& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
     if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
     // After the DSN in the arrays, so these override whatever it says. Keepalives and
@@ -306,12 +308,58 @@ std::string recovery_context(std::string_view user) {
     return "pam_totp/v1/recovery/" + std::string(user);
 }
 
-constexpr const char* kSelectUser =
-    "SELECT algorithm, digits, period, secret, last_step, failures, locked_until, recovery, "
-    "created, email, email_verified FROM pam_totp_users WHERE username = $1 FOR UPDATE";
+// The oldest schema this build reads and writes. Servers are upgraded before the schema
+// (docs/fleet.md): a fleet half on the new package keeps working on the old schema, and
+// the schema is upgraded once every server runs a build that knows the new one. On schema 1
+// the count of verification mails (email_mails, schema 2) cannot be kept: saving a record
+// that has one is refused with a line saying to upgrade the schema.
+constexpr int kOldestSchemaVersion = 1;
+constexpr int kSchemaWithEmailMails = 2;
 
-// One row of kSelectUser, decrypted and validated.
-Result<UserState> decode_row(const PGresult* row, std::string_view user, const SecretBytes& key) {
+// The statements on pam_totp_users for one schema version.
+struct UserStatements {
+    std::string select;
+    std::string insert;
+    std::string update_advancing;  // $N+1 is the step we read
+    std::string update_other;
+};
+
+UserStatements make_user_statements(int schema) {
+    const bool mails = schema >= kSchemaWithEmailMails;
+    const std::string columns =
+        "algorithm, digits, period, secret, last_step, failures, locked_until, recovery, "
+        "created, email, email_verified" +
+        std::string(mails ? ", email_mails, email_mails_since" : "");
+    const std::string set =
+        "SET algorithm = $2, digits = $3, period = $4, secret = $5, last_step = $6, "
+        "failures = $7, locked_until = $8, recovery = $9, created = $10, email = $11, "
+        "email_verified = $12" +
+        std::string(mails ? ", email_mails = $13, email_mails_since = $14" : "") +
+        ", updated = now() ";
+    const std::string read_step = mails ? "$15" : "$13";
+    // A step that moves forward must still be newer than the stored one (no other server
+    // used it); anything else must find the row as we read it.
+    return {
+        "SELECT " + columns + " FROM pam_totp_users WHERE username = $1 FOR UPDATE",
+        "INSERT INTO pam_totp_users (username, " + columns + ") VALUES ($1, $2, $3, $4, $5, " +
+            "$6, $7, $8, $9, $10, $11, $12" + (mails ? ", $13, $14" : "") + ")",
+        "UPDATE pam_totp_users " + set +
+            "WHERE username = $1 AND (last_step IS NULL OR last_step < $6::bigint) AND " +
+            read_step + "::bigint IS NOT DISTINCT FROM last_step",
+        "UPDATE pam_totp_users " + set + "WHERE username = $1 AND " + read_step +
+            "::bigint IS NOT DISTINCT FROM last_step",
+    };
+}
+
+const UserStatements& user_statements(int schema) {
+    static const UserStatements with_mails = make_user_statements(kSchemaWithEmailMails);
+    static const UserStatements without = make_user_statements(kOldestSchemaVersion);
+    return schema >= kSchemaWithEmailMails ? with_mails : without;
+}
+
+// One row of user_statements(schema).select, decrypted and validated.
+Result<UserState> decode_row(const PGresult* row, std::string_view user, const SecretBytes& key,
+                             int schema) {
     const auto field = [&](int column) -> std::string_view {
         return {PQgetvalue(row, 0, column), static_cast<std::size_t>(PQgetlength(row, 0, column))};
     };
@@ -359,15 +407,29 @@ Result<UserState> decode_row(const PGresult* row, std::string_view user, const S
     }
     state.email = std::string(field(9));
     state.email_verified = field(10) == "t";
+    if (schema >= kSchemaWithEmailMails) {
+        const auto mails = to_int<std::uint32_t>(field(11));
+        const auto mails_since = to_int<std::int64_t>(field(12));
+        if (!mails || !mails_since) return corrupt("bad email mail count");
+        state.email_mails = *mails;
+        state.email_mails_since = *mails_since;
+    }
     if (Status valid = validate(state); !valid) return corrupt(valid.error().message);
     return state;
 }
 
-// The columns of a state, encrypted where they must be: $2 .. $12 of the writes below.
+// The columns of a state, encrypted where they must be: $2 .. $12 (schema 1) or $14 of the
+// writes above.
 Result<std::vector<std::optional<std::string>>> encode_row(const UserState& state,
                                                            std::string_view user,
-                                                           const SecretBytes& key) {
+                                                           const SecretBytes& key, int schema) {
     if (Status valid = validate(state); !valid) return valid.error();
+    if (schema < kSchemaWithEmailMails && state.email_mails > 0) {
+        return make_error(Errc::unsupported,
+                          "database schema version " + std::to_string(schema) +
+                              " cannot keep the count of verification mails: run "
+                              "totp-enroll db-upgrade");
+    }
     if (state.last_step &&
         *state.last_step > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return make_error(Errc::invalid_argument, "last_step out of range");
@@ -384,7 +446,7 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
         seal(key, recovery_context(user),
              {reinterpret_cast<const std::uint8_t*>(lines.data()), lines.size()});
     if (!recovery) return recovery.error();
-    return std::vector<std::optional<std::string>>{
+    std::vector<std::optional<std::string>> columns{
         std::string(user),
         std::string(algorithm_name(state.params.algorithm)),
         std::to_string(state.params.digits),
@@ -398,31 +460,17 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
         state.email,
         state.email_verified ? "true" : "false",
     };
+    if (schema >= kSchemaWithEmailMails) {
+        columns.emplace_back(std::to_string(state.email_mails));
+        columns.emplace_back(std::to_string(state.email_mails_since));
+    }
+    return columns;
 }
-
-constexpr const char* kInsertUser =
-    "INSERT INTO pam_totp_users (username, algorithm, digits, period, secret, last_step, "
-    "failures, locked_until, recovery, created, email, email_verified) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-
-// $13 is the step we read. A step that moves forward must still be newer than the stored
-// one (no other server used it); anything else must find the row as we read it.
-constexpr const char* kUpdateAdvancing =
-    "UPDATE pam_totp_users SET algorithm = $2, digits = $3, period = $4, secret = $5, "
-    "last_step = $6, failures = $7, locked_until = $8, recovery = $9, created = $10, "
-    "email = $11, email_verified = $12, updated = now() "
-    "WHERE username = $1 AND (last_step IS NULL OR last_step < $6::bigint) "
-    "AND $13::bigint IS NOT DISTINCT FROM last_step";
-constexpr const char* kUpdateOther =
-    "UPDATE pam_totp_users SET algorithm = $2, digits = $3, period = $4, secret = $5, "
-    "last_step = $6, failures = $7, locked_until = $8, recovery = $9, created = $10, "
-    "email = $11, email_verified = $12, updated = now() "
-    "WHERE username = $1 AND $13::bigint IS NOT DISTINCT FROM last_step";
 
 class PgRecord final : public Record {
   public:
-    PgRecord(Connection conn, std::string user, const SecretBytes& key)
-        : conn_(std::move(conn)), user_(std::move(user)), key_(key.clone()) {}
+    PgRecord(Connection conn, int schema, std::string user, const SecretBytes& key)
+        : conn_(std::move(conn)), schema_(schema), user_(std::move(user)), key_(key.clone()) {}
 
     const std::optional<UserState>& state() const override { return state_; }
 
@@ -432,12 +480,12 @@ class PgRecord final : public Record {
         QueryResult locked =
             run(conn_.get(), "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_});
         if (!succeeded(locked)) return query_failed(locked, conn_.get(), "lock");
-        QueryResult row = run(conn_.get(), kSelectUser, {user_});
+        QueryResult row = run(conn_.get(), user_statements(schema_).select.c_str(), {user_});
         if (!succeeded(row)) return query_failed(row, conn_.get(), "read");
         if (PQntuples(row.get()) == 0) {
             state_.reset();
         } else {
-            Result<UserState> state = decode_row(row.get(), user_, key_);
+            Result<UserState> state = decode_row(row.get(), user_, key_, schema_);
             if (!state) return state.error();
             state_ = std::move(*state);
         }
@@ -447,17 +495,19 @@ class PgRecord final : public Record {
 
     Status save(const UserState& state) override {
         if (Status ready = relock_if_needed(); !ready) return ready;
-        Result<std::vector<std::optional<std::string>>> args = encode_row(state, user_, key_);
+        Result<std::vector<std::optional<std::string>>> args =
+            encode_row(state, user_, key_, schema_);
         if (!args) return args.error();
         const bool advancing = state.last_step && (!state_ || !state_->last_step ||
                                                    *state.last_step > *state_->last_step);
-        const char* sql = kInsertUser;
+        const UserStatements& statements = user_statements(schema_);
+        const std::string* sql = &statements.insert;
         if (state_) {
-            sql = advancing ? kUpdateAdvancing : kUpdateOther;
+            sql = advancing ? &statements.update_advancing : &statements.update_other;
             args->push_back(state_->last_step ? std::optional(std::to_string(*state_->last_step))
                                               : std::nullopt);
         }
-        QueryResult written = run(conn_.get(), sql, *args);
+        QueryResult written = run(conn_.get(), sql->c_str(), *args);
         if (!succeeded(written)) return abort(query_failed(written, conn_.get(), "write"));
         if (std::string_view(PQcmdTuples(written.get())) != "1") {
             return abort(make_error(Errc::busy, "database record of " + user_ +
@@ -497,7 +547,8 @@ class PgRecord final : public Record {
             ours.has_value() == state_.has_value() &&
             (!ours ||
              (ours->last_step == state_->last_step && ours->failures == state_->failures &&
-              ours->locked_until == state_->locked_until && ours->created == state_->created));
+              ours->locked_until == state_->locked_until && ours->created == state_->created &&
+              ours->email_mails == state_->email_mails));
         if (!same) {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": changed by another process, try again"));
@@ -514,6 +565,7 @@ class PgRecord final : public Record {
     }
 
     Connection conn_;
+    int schema_;  // the database's schema version
     std::string user_;
     SecretBytes key_;
     std::optional<UserState> state_;
@@ -533,9 +585,9 @@ Result<ResetTokenEntry> decode_token(const PGresult* row) {
     return entry;
 }
 
-class PgStore final : public Store {
+class PgStore final : public DatabaseStore {
   public:
-    explicit PgStore(const PgStoreOptions& options) {
+    explicit PgStore(const Options& options) {
         options_.dsn = options.dsn;
         options_.password = SecretString(options.password.view());
         options_.key = options.key.clone();
@@ -544,9 +596,10 @@ class PgStore final : public Store {
 
     Result<std::unique_ptr<Record>> open(std::string_view user) override {
         if (Status name = check_username(user); !name) return name.error();
-        Result<Connection> conn = connect_checked();
+        Result<CheckedConnection> conn = connect_checked();
         if (!conn) return conn.error();
-        auto record = std::make_unique<PgRecord>(std::move(*conn), std::string(user), options_.key);
+        auto record = std::make_unique<PgRecord>(std::move(conn->conn), conn->schema,
+                                                 std::string(user), options_.key);
         if (Status locked = record->lock(); !locked) return locked.error();
         return std::unique_ptr<Record>(std::move(record));
     }
@@ -604,9 +657,15 @@ class PgStore final : public Store {
         return make_error(Errc::invalid_argument, "not a reset token selector");
     }
 
-    Result<Connection> connect_checked() {
+    struct CheckedConnection {
+        Connection conn;
+        int schema = 0;
+    };
+
+    // A new connection to a database whose schema this build can use.
+    Result<CheckedConnection> connect_checked() {
         Result<Connection> conn = connect(options_);
-        if (!conn) return conn;
+        if (!conn) return conn.error();
         QueryResult version = run(conn->get(), "SELECT max(version) FROM pam_totp_schema", {});
         const char* sqlstate =
             version ? PQresultErrorField(version.get(), PG_DIAG_SQLSTATE) : nullptr;
@@ -616,15 +675,22 @@ class PgStore final : public Store {
         const std::optional<int> found = succeeded(version) && PQntuples(version.get()) == 1
                                              ? to_int<int>(PQgetvalue(version.get(), 0, 0))
                                              : std::nullopt;
-        if (!found || *found != kSchemaVersion) {
+        if (!found || *found < kOldestSchemaVersion) {
             return make_error(
                 Errc::unsupported,
                 "database schema " +
                     (found ? "version " + std::to_string(*found) : std::string("missing")) +
-                    ", this build needs version " + std::to_string(kSchemaVersion) +
-                    ": run totp-enroll db-upgrade");
+                    ", this build needs version " + std::to_string(kOldestSchemaVersion) + " to " +
+                    std::to_string(kSchemaVersion) + ": run totp-enroll db-upgrade");
         }
-        return conn;
+        if (*found > kSchemaVersion) {
+            return make_error(Errc::unsupported, "database schema version " +
+                                                     std::to_string(*found) +
+                                                     " is newer than this build knows (" +
+                                                     std::to_string(kSchemaVersion) +
+                                                     "): upgrade this server's pam_totp packages");
+        }
+        return CheckedConnection{std::move(*conn), *found};
     }
 
     // Runs one statement outside a Record on the connection kept for these calls. A
@@ -632,6 +698,7 @@ class PgStore final : public Store {
     // only when a statement fails on it: then the statement runs once more on a new one.
     Result<QueryResult> query(const char* sql, const std::vector<std::optional<std::string>>& args,
                               const std::string& what) {
+        const std::lock_guard<std::mutex> serialized(shared_lock_);
         if (shared_) {
             QueryResult result = run(shared_.get(), sql, args);
             if (succeeded(result)) return result;
@@ -639,9 +706,9 @@ class PgStore final : public Store {
                 return query_failed(result, shared_.get(), what);
         }
         shared_.reset();
-        Result<Connection> conn = connect_checked();
+        Result<CheckedConnection> conn = connect_checked();
         if (!conn) return conn.error();
-        shared_ = std::move(*conn);
+        shared_ = std::move(conn->conn);
         QueryResult result = run(shared_.get(), sql, args);
         if (!succeeded(result)) return query_failed(result, shared_.get(), what);
         return result;
@@ -661,13 +728,18 @@ class PgStore final : public Store {
         return {};
     }
 
-    PgStoreOptions options_;
+    Options options_;
+    // totp-resetd calls one store from two threads (requests, mail); a libpq connection
+    // serves one at a time. Held for one statement (or reconnection), which its timeouts bound.
+    std::mutex shared_lock_;
     Connection shared_;
 };
 
+}  // namespace
+
 // Creates the schema or applies the migrations it lacks, in one transaction under an
 // advisory lock so two admins running it at once cannot interleave.
-Result<std::string> upgrade_schema(const PgStoreOptions& options) {
+Result<std::string> upgrade_schema(const Options& options) {
     Result<Connection> connected = connect(options);
     if (!connected) return connected.error();
     PGconn* conn = connected->get();
@@ -715,103 +787,8 @@ Result<std::string> upgrade_schema(const PgStoreOptions& options) {
            std::to_string(version);
 }
 
-// No exception leaves the backend, not even through the objects it hands out: the backend
-// and its caller each carry their own copy of the C++ runtime (totp_own_cxx_runtime() in
-// CMakeLists.txt), and an exception must not unwind from one copy's frames into the
-// other's. A call that throws fails (closed) with an error instead. The message fits in
-// std::string's inline buffer: building it allocates nothing, so it cannot throw again
-// when the exception was bad_alloc (and if anything did, noexcept stops it here).
-constexpr const char* kInternalError = "internal error";
-
-template <typename Call>
-auto contained(Call&& call) noexcept -> decltype(call()) {
-    try {
-        return call();
-    } catch (...) {
-        return make_error(Errc::io, kInternalError);
-    }
+std::unique_ptr<DatabaseStore> make_database_store(const Options& options) {
+    return std::make_unique<PgStore>(options);
 }
 
-class ContainedRecord final : public Record {
-  public:
-    explicit ContainedRecord(std::unique_ptr<Record> inner) : inner_(std::move(inner)) {}
-
-    const std::optional<UserState>& state() const override { return inner_->state(); }
-    Status save(const UserState& state) override {
-        return contained([&] { return inner_->save(state); });
-    }
-    Status remove() override {
-        return contained([&] { return inner_->remove(); });
-    }
-
-  private:
-    std::unique_ptr<Record> inner_;
-};
-
-class ContainedStore final : public Store {
-  public:
-    explicit ContainedStore(const PgStoreOptions& options)
-        : inner_(std::make_unique<PgStore>(options)) {}
-
-    Result<std::unique_ptr<Record>> open(std::string_view user) override {
-        return contained([&]() -> Result<std::unique_ptr<Record>> {
-            Result<std::unique_ptr<Record>> record = inner_->open(user);
-            if (!record) return record.error();
-            return std::unique_ptr<Record>(std::make_unique<ContainedRecord>(std::move(*record)));
-        });
-    }
-    Result<bool> enrolled(std::string_view user) override {
-        return contained([&] { return inner_->enrolled(user); });
-    }
-    Result<std::vector<std::string>> users() override {
-        return contained([&] { return inner_->users(); });
-    }
-    Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
-        return contained([&] { return inner_->put_reset_token(selector, entry); });
-    }
-    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
-        return contained([&] { return inner_->find_reset_token(selector); });
-    }
-    Result<ResetTokenEntry> take_reset_token(std::string_view selector) override {
-        return contained([&] { return inner_->take_reset_token(selector); });
-    }
-    Status drop_reset_tokens(std::string_view user) override {
-        return contained([&] { return inner_->drop_reset_tokens(user); });
-    }
-    Status prune_reset_tokens(std::int64_t now) override {
-        return contained([&] { return inner_->prune_reset_tokens(now); });
-    }
-
-  private:
-    std::unique_ptr<Store> inner_;
-};
-
-}  // namespace
 }  // namespace totp::pg
-
-// The entry points store_factory.cpp looks up; no exception leaves them.
-extern "C" {
-
-void totp_store_pg_make_v1(const totp::PgStoreOptions& options,
-                           totp::Result<std::unique_ptr<totp::Store>>& out) noexcept {
-    try {
-        if (options.key.size() != totp::kStoreKeyBytes) {
-            out = totp::make_error(totp::Errc::invalid_argument, "store key must be 32 bytes");
-            return;
-        }
-        out = std::unique_ptr<totp::Store>(std::make_unique<totp::pg::ContainedStore>(options));
-    } catch (...) {
-        out = totp::make_error(totp::Errc::io, totp::pg::kInternalError);
-    }
-}
-
-void totp_store_pg_upgrade_v1(const totp::PgStoreOptions& options,
-                              totp::Result<std::string>& out) noexcept {
-    try {
-        out = totp::pg::upgrade_schema(options);
-    } catch (...) {
-        out = totp::make_error(totp::Errc::io, totp::pg::kInternalError);
-    }
-}
-
-}  // extern "C"

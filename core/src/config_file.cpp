@@ -65,6 +65,7 @@ constexpr std::string_view kResetKeys[] = {
     "reset_subject",
     "changed_subject",
     "template_dir",
+    "reset_exclude_groups",
 };
 
 bool is_section(std::string_view name) {

@@ -175,8 +175,14 @@ struct DirPolicy {
     mode_t forbidden = 077;
 };
 
-// The shared state directory: root's, private to root.
-constexpr DirPolicy kSystemDirPolicy{std::nullopt, 077};
+// The shared state directory: root's, and nobody else may list, read or write it. Group
+// and other may search it (0711): a caller that is not root (a screen locker checking the
+// password as the user) can then tell that an account has no record, and follow nullok,
+// while the records themselves stay 0600 root.
+constexpr DirPolicy kSystemDirPolicy{std::nullopt, 066};
+
+// The reset tokens' directory: nobody but root has any reason to look into it.
+constexpr DirPolicy kTokenDirPolicy{std::nullopt, 077};
 
 // The home layout's directory: the user may write their own directory; nobody else may,
 // or they could swap the file. The file's own mode keeps it private.
@@ -200,8 +206,28 @@ Status check_dir(const struct stat& st, const std::string& path, const DirPolicy
     return {};
 }
 
+// A caller that is not root is denied root's records by design. That is an error of its
+// own (Errc::not_permitted), so the caller can say why instead of reporting a broken store.
+Error denied_error(const std::string& what, int error) {
+    if (error == EACCES && ::geteuid() != 0) {
+        return make_error(Errc::not_permitted, what + ": permission denied to uid " +
+                                                   std::to_string(::geteuid()) + " (not root)");
+    }
+    return io_error(what, error);
+}
+
+// Opens a directory for reading, or, for a caller that is not root and may only search
+// it (0711), for path operations only: enough to look a name up and open it.
+UniqueFd open_dir_fd(const std::string& path) {
+    constexpr int kFlags = O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | kFlags));
+    if (!fd.valid() && errno == EACCES && ::geteuid() != 0)
+        fd = UniqueFd(::open(path.c_str(), O_PATH | kFlags));
+    return fd;
+}
+
 Result<UniqueFd> open_dir(const std::string& path, const DirPolicy& policy) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd = open_dir_fd(path);
     struct stat st {};
     if (fd.valid()) {
         if (::fstat(fd.get(), &st) != 0) return io_error("state directory " + path, errno);
@@ -226,7 +252,7 @@ Result<UniqueFd> open_dir(const std::string& path, const DirPolicy& policy) {
     if (error == EACCES && ::lstat(path.c_str(), &st) == 0) {
         if (Status ok = check_dir(st, path, policy); !ok) return ok.error();
     }
-    return io_error("state directory " + path, error);
+    return denied_error("state directory " + path, error);
 }
 
 // Checks applied to the state file through its fd. The link count is checked only under
@@ -437,15 +463,15 @@ class FileRecord final : public Record {
     }
 
   private:
-    // The open was refused (home layout: we act as the user). When the owner or mode is
-    // the reason, that is the more useful message.
+    // The open was refused (home layout: we act as the user; or the caller is not root).
+    // When the owner or mode is the reason, that is the more useful message.
     Status denied() const {
         const int error = EACCES;
         struct stat st {};
         if (::fstatat(where_.dir.get(), where_.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
             if (Status ok = check_file(st, where_, true); !ok) return ok;
         }
-        return io_error("opening state file " + where_.path(), error);
+        return denied_error("opening state file " + where_.path(), error);
     }
 
     Status read_locked(UniqueFd fd, const struct stat& st) {
@@ -642,7 +668,8 @@ Result<std::vector<std::string>> list_dir(const TokenDir& dir) {
     return list_names(dir.fd.get(), dir.path, [](std::string_view) { return true; });
 }
 
-class FileStore final : public Store {
+// Serves both interfaces: login records, and reset tokens under the state directory.
+class FileStore final : public Store, public ResetTokenStore {
   public:
     explicit FileStore(FileStoreOptions options) : options_(std::move(options)) {}
 
@@ -687,7 +714,7 @@ class FileStore final : public Store {
             return true;
         }
         if (errno == ENOENT) return false;
-        return io_error("state file " + where->path(), errno);
+        return denied_error("state file " + where->path(), errno);
     }
 
     Result<std::vector<std::string>> users() override {
@@ -830,7 +857,7 @@ class FileStore final : public Store {
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) return io_error("state directory " + path, errno);
-        if (Status ok = check_dir(st, path, kSystemDirPolicy); !ok) return ok.error();
+        if (Status ok = check_dir(st, path, kTokenDirPolicy); !ok) return ok.error();
         return TokenDir{std::move(fd), path};
     }
 
@@ -928,6 +955,10 @@ class FileStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> make_file_store(const FileStoreOptions& options) {
+    return std::make_unique<FileStore>(options);
+}
+
+std::unique_ptr<ResetTokenStore> make_file_reset_token_store(const FileStoreOptions& options) {
     return std::make_unique<FileStore>(options);
 }
 

@@ -151,6 +151,15 @@ bool prefix_matches(const AddressPrefix& prefix, bool v6, const unsigned char* b
     return (bytes[whole] & mask) == (prefix.bytes[static_cast<std::size_t>(whole)] & mask);
 }
 
+// Group names in the shape groupadd accepts, separated by spaces; empty: no group.
+bool is_group_list(std::string_view value) {
+    if (value.size() > kMaxPathLength || has_control(value)) return false;
+    for (const std::string& name : split_names(value)) {
+        if (!is_account_name(name)) return false;
+    }
+    return true;
+}
+
 bool is_subject(std::string_view value) {
     return !value.empty() && value.size() <= kMaxSubjectLength && !has_control(value);
 }
@@ -208,6 +217,9 @@ constexpr Key kKeys[] = {
         return s.changed_subject; }, is_subject, "1-200 characters, no control characters"}},
     {"template_dir", TextKey{[](ResetSettings& s) -> std::string& { return s.template_dir; },
         is_path_or_empty, "an absolute path without '..', or nothing"}},
+    {"reset_exclude_groups", TextKey{[](ResetSettings& s) -> std::string& {
+        return s.reset_exclude_groups; }, is_group_list,
+        "group names separated by spaces, or nothing"}},
 };
 // clang-format on
 
@@ -302,6 +314,18 @@ bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>&
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const AddressPrefix& prefix) {
         return prefix_matches(prefix, v6, bytes);
     });
+}
+
+std::vector<std::string> split_names(std::string_view list) {
+    constexpr std::string_view kSpaces = " ";
+    std::vector<std::string> names;
+    for (std::size_t start = list.find_first_not_of(kSpaces); start != std::string_view::npos;
+         start = list.find_first_not_of(kSpaces, start)) {
+        const std::size_t end = std::min(list.find_first_of(kSpaces, start), list.size());
+        names.emplace_back(list.substr(start, end - start));
+        start = end;
+    }
+    return names;
 }
 
 std::vector<std::string_view> reset_setting_names() {

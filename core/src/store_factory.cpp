@@ -13,10 +13,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "plugin_store.hpp"
+#include "totp/secret.hpp"
+#include "totp/store_plugin.hpp"
 #include "totp/unique_fd.hpp"
 
 namespace totp {
@@ -111,6 +115,23 @@ Result<SecretBytes> read_key_file(const std::string& path) {
     return key;
 }
 
+// What the PostgreSQL backend needs, read from the settings and the root-only files.
+struct PgStoreOptions {
+    std::string dsn;
+    SecretString password;  // empty: none (or in the DSN)
+    SecretBytes key;        // kStoreKeyBytes
+    int connect_timeout = 3;
+
+    // A view for one backend call; it lives no longer than this object.
+    totp_store_options c_options() const {
+        return {.dsn = dsn.c_str(),
+                .password = password.c_str(),
+                .key = key.data(),
+                .key_len = key.size(),
+                .connect_timeout = connect_timeout};
+    }
+};
+
 Result<PgStoreOptions> pg_options(const Settings& settings) {
     if (settings.store_dsn.empty()) {
         return make_error(Errc::invalid_argument, "store = postgresql needs store_dsn");
@@ -130,14 +151,10 @@ Result<PgStoreOptions> pg_options(const Settings& settings) {
     return options;
 }
 
-// What a backend call leaves if the backend does not set its result. Short enough for
-// std::string's inline buffer: the backend, which carries its own copy of the C++ runtime,
-// replaces it without freeing memory this side allocated.
-constexpr const char* kNotAnswered = "not answered";
-
-// The backend stays loaded for the life of the process (RTLD_NODELETE): libpq and
-// OpenSSL do not promise to survive being unloaded.
-Result<void*> load_backend_symbol(const char* symbol) {
+// Loads the backend and returns its interface table, checked (store_plugin.h). The backend
+// stays loaded for the life of the process (RTLD_NODELETE): libpq and OpenSSL do not
+// promise to survive being unloaded, and its code is called through the table.
+Result<const totp_store_plugin_v1*> load_backend() {
     const std::string path = kPgBackendPath;
     const std::string what = "PostgreSQL store backend";
     Result<int> opened = open_root_owned(what, path, false);
@@ -155,16 +172,22 @@ Result<void*> load_backend_symbol(const char* symbol) {
         return make_error(Errc::io, what + " " + path + ": cannot be loaded: " +
                                         (reason != nullptr ? reason : "unknown error"));
     }
-    void* entry = ::dlsym(handle, symbol);
+    void* entry = ::dlsym(handle, TOTP_STORE_PLUGIN_ENTRY);
     if (entry == nullptr) {
         ::dlclose(handle);
-        return make_error(Errc::unsupported,
-                          what + " " + path + ": lacks " + symbol + " (built from other sources?)");
+        return make_error(Errc::unsupported, what + " " + path + ": lacks " +
+                                                 TOTP_STORE_PLUGIN_ENTRY +
+                                                 " (built from other sources?)");
     }
-    // The backend stays loaded for the life of the process (RTLD_NODELETE): its code is
-    // called through `entry` long after this returns.
+    const totp_store_plugin_v1* table = reinterpret_cast<totp_store_plugin_entry_fn*>(entry)();
+    if (const std::optional<std::string> fault = plugin_table_fault(table)) {
+        ::dlclose(handle);
+        return make_error(Errc::unsupported,
+                          what + " " + path + ": " + *fault + " (built from other sources?)");
+    }
+    // The handle is never closed: the table's functions are called after this returns.
     // cppcheck-suppress resourceLeak
-    return entry;
+    return table;
 }
 
 std::vector<std::string> split_users(std::string_view list) {
@@ -199,21 +222,6 @@ class FallbackStore final : public Store {
         return open_local(user, record.error());
     }
     Result<std::vector<std::string>> users() override { return primary_->users(); }
-    Status put_reset_token(std::string_view selector, const ResetTokenEntry& entry) override {
-        return primary_->put_reset_token(selector, entry);
-    }
-    Result<ResetTokenEntry> find_reset_token(std::string_view selector) override {
-        return primary_->find_reset_token(selector);
-    }
-    Result<ResetTokenEntry> take_reset_token(std::string_view selector) override {
-        return primary_->take_reset_token(selector);
-    }
-    Status drop_reset_tokens(std::string_view user) override {
-        return primary_->drop_reset_tokens(user);
-    }
-    Status prune_reset_tokens(std::int64_t now) override {
-        return primary_->prune_reset_tokens(now);
-    }
 
   private:
     // A local record stands in for the database's only if there is one. "Not enrolled"
@@ -254,20 +262,22 @@ class UnloadableStore final : public Store {
 
     Result<std::unique_ptr<Record>> open(std::string_view) override { return reason_; }
     Result<std::vector<std::string>> users() override { return reason_; }
-    Status put_reset_token(std::string_view, const ResetTokenEntry&) override { return reason_; }
-    Result<ResetTokenEntry> find_reset_token(std::string_view) override { return reason_; }
-    Result<ResetTokenEntry> take_reset_token(std::string_view) override { return reason_; }
-    Status drop_reset_tokens(std::string_view) override { return reason_; }
-    Status prune_reset_tokens(std::int64_t) override { return reason_; }
 
   private:
     Error reason_;
 };
 
-Result<std::unique_ptr<Store>> make_backend_store(void* entry, const PgStoreOptions& options) {
-    Result<std::unique_ptr<Store>> store = make_error(Errc::io, kNotAnswered);
-    reinterpret_cast<PgStoreMake*>(entry)(options, store);
-    return store;
+// Reads the database settings, loads the backend and calls `call` with both: one of the
+// functions of plugin_store.hpp.
+template <class Call>
+auto with_backend(const Settings& settings, Call call)
+    -> decltype(call(std::declval<const totp_store_plugin_v1&>(),
+                     std::declval<const totp_store_options&>())) {
+    Result<PgStoreOptions> options = pg_options(settings);
+    if (!options) return options.error();
+    Result<const totp_store_plugin_v1*> backend = load_backend();
+    if (!backend) return backend.error();
+    return call(**backend, options->c_options());
 }
 
 // The database store for make_store(): with break-glass users, a backend that cannot be
@@ -276,10 +286,10 @@ Result<std::unique_ptr<Store>> make_backend_store(void* entry, const PgStoreOpti
 Result<std::unique_ptr<Store>> make_database_store(const Settings& settings, bool break_glass) {
     Result<PgStoreOptions> options = pg_options(settings);
     if (!options) return options.error();
-    Result<void*> entry = load_backend_symbol(kPgStoreMakeSymbol);
-    if (entry) return make_backend_store(*entry, *options);
-    if (!break_glass) return entry.error();
-    return std::unique_ptr<Store>(std::make_unique<UnloadableStore>(entry.error()));
+    Result<const totp_store_plugin_v1*> backend = load_backend();
+    if (backend) return open_plugin_store(**backend, options->c_options());
+    if (!break_glass) return backend.error();
+    return std::unique_ptr<Store>(std::make_unique<UnloadableStore>(backend.error()));
 }
 
 }  // namespace
@@ -289,11 +299,7 @@ Result<std::unique_ptr<Store>> make_files_store(const Settings& settings) {
 }
 
 Result<std::unique_ptr<Store>> make_postgresql_store(const Settings& settings) {
-    Result<PgStoreOptions> options = pg_options(settings);
-    if (!options) return options.error();
-    Result<void*> entry = load_backend_symbol(kPgStoreMakeSymbol);
-    if (!entry) return entry.error();
-    return make_backend_store(*entry, *options);
+    return with_backend(settings, open_plugin_store);
 }
 
 Result<std::unique_ptr<Store>> make_store(const Settings& settings) {
@@ -311,14 +317,19 @@ Result<std::unique_ptr<Store>> make_store(const Settings& settings) {
         std::move(*database), std::move(*files), std::move(break_glass)));
 }
 
+Result<std::unique_ptr<ResetTokenStore>> make_reset_token_store(const Settings& settings) {
+    if (settings.store == "files") {
+        return make_file_reset_token_store(
+            {.state_dir = settings.state_dir, .secret_path = settings.secret_path});
+    }
+    if (settings.store != "postgresql") {
+        return make_error(Errc::invalid_argument, "unknown store '" + settings.store + "'");
+    }
+    return with_backend(settings, open_plugin_reset_token_store);
+}
+
 Result<std::string> upgrade_postgresql_schema(const Settings& settings) {
-    Result<PgStoreOptions> options = pg_options(settings);
-    if (!options) return options.error();
-    Result<void*> entry = load_backend_symbol(kPgSchemaUpgradeSymbol);
-    if (!entry) return entry.error();
-    Result<std::string> done = make_error(Errc::io, kNotAnswered);
-    reinterpret_cast<PgSchemaUpgrade*> (*entry)(*options, done);
-    return done;
+    return with_backend(settings, upgrade_plugin_schema);
 }
 
 }  // namespace totp

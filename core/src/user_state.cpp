@@ -30,8 +30,8 @@ constexpr std::size_t kMaxRecordLength =
     sizeof("last_step=18446744073709551615") + sizeof("failures=1000000") +
     sizeof("locked_until=9223372036854775807") + sizeof("created=9223372036854775807") +
     sizeof("email=") + kMaxEmailLength + sizeof("email_verified=0") +
-    kMaxRecoveryCodes * sizeof("recovery=:") + kMaxRecoveryCodes * 2 * (16 + 32) +
-    kChecksumKey.size() + kChecksumHexLength + 1;
+    sizeof("email_mails=1000:9223372036854775807") + kMaxRecoveryCodes * sizeof("recovery=:") +
+    kMaxRecoveryCodes * 2 * (16 + 32) + kChecksumKey.size() + kChecksumHexLength + 1;
 static_assert(kMaxRecordLength <= kSlotSize, "a maximal record must fit in one slot");
 
 // The checksum protects against torn writes and stray edits, not against an attacker
@@ -110,8 +110,9 @@ class SlotBuilder {
 };
 
 constexpr std::string_view kKnownKeys[] = {
-    "sequence",     "algorithm", "digits", "period",         "secret",   "last_step", "failures",
-    "locked_until", "created",   "email",  "email_verified", "recovery", "checksum"};
+    "sequence",       "algorithm",   "digits",       "period",  "secret",
+    "last_step",      "failures",    "locked_until", "created", "email",
+    "email_verified", "email_mails", "recovery",     "checksum"};
 
 // Reads the record body line by line. Messages name keys but never echo a value: a
 // value (or a line without '=') could be part of the secret.
@@ -276,6 +277,27 @@ Result<DecodedSlot> parse_body(std::string_view body) {
         return corrupt(reader.where() + "'email_verified' is 1 but no email is recorded");
     }
 
+    // Present only once a verification mail was counted (records written before it existed
+    // have none).
+    if (reader.next_key_is("email_mails")) {
+        Result<std::string_view> mails = reader.field("email_mails");
+        if (!mails) return mails.error();
+        const std::size_t colon = mails->find(':');
+        const std::optional<std::uint64_t> count =
+            colon == std::string_view::npos
+                ? std::nullopt
+                : parse_decimal(mails->substr(0, colon), kMaxEmailMails);
+        const std::optional<std::uint64_t> since =
+            colon == std::string_view::npos ? std::nullopt
+                                            : parse_decimal(mails->substr(colon + 1), kMaxTime);
+        if (!count || *count == 0 || !since) {
+            return corrupt(reader.where() + "'email_mails' must be <count 1.." +
+                           std::to_string(kMaxEmailMails) + ">:<Unix time>");
+        }
+        state.email_mails = static_cast<std::uint32_t>(*count);
+        state.email_mails_since = static_cast<std::int64_t>(*since);
+    }
+
     while (reader.next_key_is("recovery")) {
         Result<std::string_view> text = reader.field("recovery");
         if (!text) return text.error();
@@ -356,6 +378,8 @@ UserState UserState::clone() const {
     copy.created = created;
     copy.email = email;
     copy.email_verified = email_verified;
+    copy.email_mails = email_mails;
+    copy.email_mails_since = email_mails_since;
     return copy;
 }
 
@@ -388,6 +412,10 @@ Status validate(const UserState& state) {
         return make_error(Errc::invalid_argument,
                           "email is marked verified but no address is recorded");
     }
+    if (state.email_mails > kMaxEmailMails || state.email_mails_since < 0 ||
+        (state.email_mails == 0 && state.email_mails_since != 0)) {
+        return make_error(Errc::invalid_argument, "email mail count out of range");
+    }
     return {};
 }
 
@@ -408,6 +436,10 @@ Result<SecretString> encode_slot(const UserState& state, std::uint64_t sequence)
     slot.line("created", std::to_string(state.created));
     slot.line("email", state.email);
     slot.line("email_verified", state.email_verified ? "1" : "0");
+    if (state.email_mails > 0) {
+        slot.line("email_mails", std::to_string(state.email_mails) + ":" +
+                                     std::to_string(state.email_mails_since));
+    }
     for (const RecoveryHash& hash : state.recovery) {
         slot.line("recovery", format_recovery_hash(hash));
     }

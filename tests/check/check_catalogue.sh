@@ -300,7 +300,10 @@ root=$(debian_root state_dir_open)
 chmod 0755 "$root/var/lib/pam_totp"
 run "$root"
 check "a state directory others can read: exit 1" test "$rc" -eq 1
-check_output "a state directory others can read: reported" "with mode 0755; it must be root's, mode 0700" "$out"
+check_output "a state directory others can read: reported" "with mode 0755; it must be root's, mode 0700 or 0711" "$out"
+chmod 0711 "$root/var/lib/pam_totp"
+run "$root"
+check_no_output "a state directory others can only search (0711): no finding" "state directory is owned" "$out"
 
 # --- lines libpam reads differently from an editor
 root=$(debian_root long_comment)
@@ -437,8 +440,12 @@ run "$root"
 check "Debian's stock sshd_config: exit 1" test "$rc" -eq 1
 check_output "stock sshd: KbdInteractiveAuthentication no" \
     "sshd: KbdInteractiveAuthentication no: the PAM conversation that asks for the code is off" "$out"
-check_output "stock sshd: password without keyboard-interactive" \
-    "sshd: AuthenticationMethods allows password without keyboard-interactive" "$out"
+check_output "stock sshd: password without keyboard-interactive can never ask for the code" \
+    "sshd: AuthenticationMethods allows password without keyboard-interactive: sshd answers every PAM question, the code's too, with the password, so an enrolled user is never asked for the code and cannot log in this way" "$out"
+check_output "stock sshd: a key alone skips the code" \
+    "sshd: AuthenticationMethods allows publickey alone: that ssh login is never asked for a code" "$out"
+check_output "stock sshd: root with a key alone (PermitRootLogin's default)" \
+    "sshd: PermitRootLogin prohibit-password: root logs in over ssh with a key alone" "$out"
 
 root=$(debian_root sshd_match)
 printf 'Match User deploy\n    AuthenticationMethods publickey\n' >> "$root/etc/ssh/sshd_config"

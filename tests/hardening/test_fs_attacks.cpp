@@ -231,10 +231,10 @@ void group_writable_state_directory_is_refused(void**) {
         false, [] { must(chmod(state_dir().c_str(), 0770) == 0, "chmod"); }, "group-writable");
 }
 
-void state_directory_others_can_enter_is_refused(void**) {
+// Others may search the state directory (0711, see pam_totp(8)), never list it.
+void state_directory_others_can_list_is_refused(void**) {
     expect_refused(
-        false, [] { must(chmod(state_dir().c_str(), 0701) == 0, "chmod"); },
-        "accessible by others");
+        false, [] { must(chmod(state_dir().c_str(), 0705) == 0, "chmod"); }, "world-readable");
 }
 
 void state_directory_owned_by_a_user_is_refused(void**) {
@@ -348,7 +348,7 @@ int main() {
         cmocka_unit_test(group_writable_state_file_is_refused),
         cmocka_unit_test(state_file_owned_by_a_user_is_refused),
         cmocka_unit_test(group_writable_state_directory_is_refused),
-        cmocka_unit_test(state_directory_others_can_enter_is_refused),
+        cmocka_unit_test(state_directory_others_can_list_is_refused),
         cmocka_unit_test(state_directory_owned_by_a_user_is_refused),
         cmocka_unit_test(symlinked_state_directory_is_refused),
         cmocka_unit_test(missing_state_directory_is_refused),

@@ -283,7 +283,7 @@ void full_disk_logins_are_still_recorded_in_place(void**) {
 void full_disk_reset_token_is_refused_and_leaves_nothing(void**) {
     mount_small_tmpfs("64k", 64);
     assert_true(enroll("alice").ok());
-    auto store = totp::make_file_store({.state_dir = state_dir(), .secret_path = ""});
+    auto store = totp::make_file_reset_token_store({.state_dir = state_dir(), .secret_path = ""});
     // The token directory exists once a token was stored; fill the disk after that.
     auto first = totp::issue_reset_token("alice", kNow + 600);
     assert_true(first.ok());
@@ -318,7 +318,7 @@ void read_only_store_fails_closed_and_writes_nothing(void**) {
     expect_tool_failure(run_enroll({"unlock", "--user", "alice", "--config", config_path()}),
                         "Read-only file system");
     auto token = totp::issue_reset_token("alice", kNow + 600);
-    assert_false(totp::make_file_store({.state_dir = state_dir(), .secret_path = ""})
+    assert_false(totp::make_file_reset_token_store({.state_dir = state_dir(), .secret_path = ""})
                      ->put_reset_token(token->selector, token->entry)
                      .ok());
     assert_true(entries(state_dir()) == before);

@@ -156,6 +156,13 @@ std::unique_ptr<totp::Store> open_store(const std::string& dsn) {
     return std::move(*store);
 }
 
+std::unique_ptr<totp::ResetTokenStore> open_token_store(const std::string& dsn) {
+    auto store = totp::make_reset_token_store(settings(dsn));
+    if (!store) std::fprintf(stderr, "%s\n", store.error().message.c_str());
+    must(store.ok(), "make_reset_token_store");
+    return std::move(*store);
+}
+
 totp::SecretBytes enroll(const std::string& dsn, const std::string& user,
                          const std::string& secret_base32) {
     const totp::UserState state = fixture::new_state({}, {}, secret_base32);

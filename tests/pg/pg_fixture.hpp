@@ -55,6 +55,7 @@ std::string module_args(const std::string& dsn);
 // Creates the schema (as totp-enroll db-upgrade does).
 void create_schema(const std::string& dsn);
 std::unique_ptr<totp::Store> open_store(const std::string& dsn);
+std::unique_ptr<totp::ResetTokenStore> open_token_store(const std::string& dsn);
 // Enrolls `user` in the database (as totp-enroll would) with a fresh random secret or
 // `secret_base32`; returns the raw secret.
 totp::SecretBytes enroll(const std::string& dsn, const std::string& user,

@@ -356,6 +356,42 @@ void migration_round_trips_every_user(void**) {
     }
 }
 
+totp::Status save_email_mails(const std::string& user, std::uint32_t mails) {
+    auto store = database();
+    auto record = store->open(user);
+    must(record.ok() && (*record)->state().has_value(), "read record");
+    totp::UserState state = (*record)->state()->clone();
+    state.email_mails = mails;
+    state.email_mails_since = fixture::kEpoch;
+    return (*record)->save(state);
+}
+
+// Servers are upgraded before the schema: a server on this build keeps logging users in on
+// a database still at schema 1 (a fleet half upgraded has no outage), refuses only what
+// schema 1 cannot hold (the count of verification mails) with a line saying what to do, and
+// after db-upgrade the count is kept. Runs last: it takes the shared database down to 1.
+void a_version_1_database_keeps_working_until_upgraded(void**) {
+    server("sql",
+           "ALTER TABLE pam_totp_users DROP COLUMN email_mails, DROP COLUMN email_mails_since; "
+           "UPDATE pam_totp_schema SET version = 1");
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_equal(login("server_a", "alice", code(secret)), 0);
+    assert_int_not_equal(login("server_b", "alice", code(secret)), 0);  // replay, fleet-wide
+
+    const totp::Status refused = save_email_mails("alice", 1);
+    assert_false(refused.ok());
+    assert_int_equal(static_cast<int>(refused.error().code),
+                     static_cast<int>(totp::Errc::unsupported));
+    assert_non_null(std::strstr(refused.error().message.c_str(), "totp-enroll db-upgrade"));
+
+    pg_fixture::create_schema(dsn());  // db-upgrade: 1 -> 2
+    assert_true(save_email_mails("alice", 3).ok());
+    assert_int_equal(database_state("alice").email_mails, 3);
+    fixture::set_now(fixture::kEpoch + 30);
+    assert_int_equal(login("server_b", "alice", code(secret, fixture::kEpoch + 30)), 0);
+    assert_int_equal(database_state("alice").email_mails, 3);  // a login keeps it
+}
+
 // --- Setup -------------------------------------------------------------------------------
 
 int group_setup(void** state) {
@@ -418,6 +454,7 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(unsafe_key_file_and_libpq_environment_are_refused, fixture::reset),
         cmocka_unit_test_setup(migration_round_trips_every_user, fixture::reset),
+        cmocka_unit_test_setup(a_version_1_database_keeps_working_until_upgraded, fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

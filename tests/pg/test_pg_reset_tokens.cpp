@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Password-reset tokens in the PostgreSQL store, against a real server: the Store contract
-// of store.hpp (put/find/take/drop/prune), including one-shot use across processes.
+// Password-reset tokens in the PostgreSQL store, against a real server: the ResetTokenStore
+// contract of store.hpp (put/find/take/drop/prune), including one-shot use across processes
+// and calls from several threads at once.
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fixture.hpp"
@@ -33,7 +36,8 @@ std::string dsn() {
 }
 
 // A fresh token for `user`, stored; returns it (its text is what a mail link would hold).
-totp::IssuedResetToken put(totp::Store& store, const std::string& user, std::int64_t expires) {
+totp::IssuedResetToken put(totp::ResetTokenStore& store, const std::string& user,
+                           std::int64_t expires) {
     auto issued = totp::issue_reset_token(user, expires);
     must(issued.ok(), "issue_reset_token");
     const totp::Status stored = store.put_reset_token(issued->selector, issued->entry);
@@ -56,7 +60,7 @@ void assert_entry_is_the_token(const totp::ResetTokenEntry& entry,
 }
 
 void a_stored_token_is_found_without_being_used_up(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
     for (int i = 0; i < 2; ++i) {
         auto found = store->find_reset_token(token.selector);
@@ -64,13 +68,13 @@ void a_stored_token_is_found_without_being_used_up(void**) {
         assert_entry_is_the_token(*found, token);
     }
     // Another connection (another server) sees it too.
-    auto elsewhere = pg_fixture::open_store(dsn())->find_reset_token(token.selector);
+    auto elsewhere = pg_fixture::open_token_store(dsn())->find_reset_token(token.selector);
     assert_true(elsewhere.ok());
     assert_entry_is_the_token(*elsewhere, token);
 }
 
 void a_taken_selector_cannot_be_stored_again(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
     totp::ResetTokenEntry other = token.entry;
     other.user = "bob";
@@ -81,7 +85,7 @@ void a_taken_selector_cannot_be_stored_again(void**) {
 }
 
 void a_token_can_be_taken_once(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
     auto taken = store->take_reset_token(token.selector);
     assert_true(taken.ok());
@@ -94,16 +98,17 @@ void a_token_can_be_taken_once(void**) {
 
 void processes_taking_one_token_at_once_get_it_exactly_once(void**) {
     for (int round = 0; round < 3; ++round) {
-        const totp::IssuedResetToken token = put(*pg_fixture::open_store(dsn()), "alice", kNow);
+        const totp::IssuedResetToken token =
+            put(*pg_fixture::open_token_store(dsn()), "alice", kNow);
         const int winners = fixture::race(kTakers, [&](int) {
-            return pg_fixture::open_store(dsn())->take_reset_token(token.selector).ok();
+            return pg_fixture::open_token_store(dsn())->take_reset_token(token.selector).ok();
         });
         assert_int_equal(winners, 1);
     }
 }
 
 void prune_removes_only_tokens_expired_before_now(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken expired = put(*store, "alice", kNow - 1);
     const totp::IssuedResetToken expiring_now = put(*store, "alice", kNow);
     const totp::IssuedResetToken live = put(*store, "bob", kNow + 600);
@@ -114,7 +119,7 @@ void prune_removes_only_tokens_expired_before_now(void**) {
 }
 
 void drop_removes_every_token_of_one_user_only(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     std::vector<totp::IssuedResetToken> alices;
     alices.push_back(put(*store, "alice", kNow + 600));
     alices.push_back(put(*store, "alice", kNow + 900));
@@ -127,7 +132,7 @@ void drop_removes_every_token_of_one_user_only(void**) {
 }
 
 void a_malformed_selector_is_refused(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     for (const char* selector :
          {"", "ABCDEF0123456789ABCDEF01", "' OR 1=1 --", "0123456789abcdef01234567x"}) {
         assert_code(store->find_reset_token(selector).error(), totp::Errc::invalid_argument);
@@ -136,7 +141,7 @@ void a_malformed_selector_is_refused(void**) {
 }
 
 void token_calls_fail_while_the_database_is_down(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
     pg_fixture::server("stop");
     auto during = store->take_reset_token(token.selector);
@@ -149,7 +154,7 @@ void token_calls_fail_while_the_database_is_down(void**) {
 // totp-resetd keeps its store for the life of the process: a connection the server closed
 // in between (a restart, an idle timeout) is made again, not reported as a failure.
 void a_database_restart_between_calls_goes_unnoticed(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
     pg_fixture::server("stop");
     pg_fixture::server("start");
@@ -162,7 +167,7 @@ void a_database_restart_between_calls_goes_unnoticed(void**) {
 // The server ends a session of the store's that idles for 5 s (idle_session_timeout): the
 // next call finds its connection closed and makes it again.
 void a_session_ended_for_idling_is_made_again(void**) {
-    auto store = pg_fixture::open_store(dsn());
+    auto store = pg_fixture::open_token_store(dsn());
     const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
     sleep(8);
     const std::string sessions = pg_fixture::query(
@@ -173,6 +178,26 @@ void a_session_ended_for_idling_is_made_again(void**) {
     if (!found) std::fprintf(stderr, "%s\n", found.error().message.c_str());
     assert_true(found.ok());
     assert_entry_is_the_token(*found, token);
+}
+
+// totp-resetd calls one token store from its request thread and its mail worker at once:
+// every call of both succeeds (two threads on one connection would interleave their
+// messages to the server).
+void two_threads_calling_one_store_at_once_both_succeed(void**) {
+    constexpr int kCalls = 300;
+    auto store = pg_fixture::open_token_store(dsn());
+    const totp::IssuedResetToken token = put(*store, "alice", kNow + 600);
+    std::atomic<int> failures{0};
+    const auto look_up = [&] {
+        for (int i = 0; i < kCalls; ++i) {
+            if (!store->find_reset_token(token.selector).ok()) ++failures;
+        }
+    };
+    std::thread first(look_up);
+    std::thread second(look_up);
+    first.join();
+    second.join();
+    assert_int_equal(failures.load(), 0);
 }
 
 int reset_tokens(void** state) {
@@ -201,6 +226,7 @@ int main() {
         cmocka_unit_test_setup(token_calls_fail_while_the_database_is_down, reset_tokens),
         cmocka_unit_test_setup(a_database_restart_between_calls_goes_unnoticed, reset_tokens),
         cmocka_unit_test_setup(a_session_ended_for_idling_is_made_again, reset_tokens),
+        cmocka_unit_test_setup(two_threads_calling_one_store_at_once_both_succeed, reset_tokens),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test helper: enrolls a user through the core store API with a known secret.
-//   enroll_fixture STATE_DIR USER BASE32_SECRET [EMAIL [verified|unverified]]
+//   enroll_fixture STATE_DIR USER BASE32_SECRET [EMAIL [verified|unverified [RECOVERY_CODE]]]
 #include <cstdio>
 #include <ctime>
 #include <string>
 
 #include "totp/base32.hpp"
+#include "totp/recovery.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
 
 int main(int argc, char** argv) {
-    if (argc < 4 || argc > 6) {
-        std::fprintf(stderr, "usage: %s STATE_DIR USER SECRET [EMAIL [verified|unverified]]\n",
+    if (argc < 4 || argc > 7) {
+        std::fprintf(stderr,
+                     "usage: %s STATE_DIR USER SECRET [EMAIL [verified|unverified [RECOVERY]]]\n",
                      argv[0]);
         return 2;
     }
@@ -32,6 +34,19 @@ int main(int argc, char** argv) {
     if (argc >= 5) {
         state.email = argv[4];
         state.email_verified = argc < 6 || std::string(argv[5]) == "verified";
+    }
+    if (argc == 7) {
+        const auto code = totp::normalize_recovery_code(argv[6]);
+        if (!code) {
+            std::fprintf(stderr, "not a recovery code: %s\n", argv[6]);
+            return 1;
+        }
+        auto hash = totp::hash_recovery_code(code->view());
+        if (!hash) {
+            std::fprintf(stderr, "recovery code: %s\n", hash.error().message.c_str());
+            return 1;
+        }
+        state.recovery.push_back(*hash);
     }
     if (auto saved = (*record)->save(state); !saved) {
         std::fprintf(stderr, "save: %s\n", saved.error().message.c_str());

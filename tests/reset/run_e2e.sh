@@ -5,13 +5,17 @@
 # totp-reset PAM service (pam_pwquality + pam_unix), an aiosmtpd server on loopback that
 # keeps every mail, and totp-resetd itself, privilege-separated, on a free loopback port.
 #
-#   run_e2e.sh browser|abuse|postgresql TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
+#   run_e2e.sh browser|abuse|processes|postgresql TOTP_RESETD ENROLL_FIXTURE PAM_TOTP_SO BUILD_DIR
 #
 # browser  Debian chromium, driven by playwright-core, walks the whole flow: ask for a
 #          link, open it from the mail, set a new password with a code from oathtool, see
 #          the success page (saved as BUILD_DIR/reset-success.png, phone-sized). Then the
 #          new password works through PAM and the old one does not.
 # abuse    abuse_cases.py: every refusal the service must make, over plain HTTP.
+# processes
+#          process_cases.py: instances started as systemd starts the unit (NOTIFY_SOCKET,
+#          WATCHDOG_USEC): readiness, watchdog pings, answer deadlines, stopped lock
+#          holders and monitors, and the web process's fresh exec.
 # postgresql
 #          the service on the fleet store: a throwaway PostgreSQL server on loopback
 #          (tests/pg/pg_server.sh), alice moved into it with totp-enroll migrate and her
@@ -39,6 +43,7 @@ mkdir -p "$work/mail"
 state_dir=/var/lib/pam_totp
 secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 old_password='Old-Passw0rd-1'
+recovery_code=ABCD-EFGH-JKMN
 pids=()
 cleanup() {
     local pid
@@ -99,9 +104,21 @@ fi
 # --- accounts: the web process's own, and users in every state the service tells apart ---
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin totp-resetd
 enroll() { "$fixture" "$state_dir" "$@"; }
-add_enrolled() { # NAME EMAIL [verified|unverified] [UID]
+add_enrolled() { # NAME EMAIL [verified|unverified] [UID] [RECOVERY_CODE]
     sandbox_add_user "$1" "$old_password" "${4:-}"
-    enroll "$1" "$secret" "$2" "${3:-verified}"
+    enroll "$1" "$secret" "$2" "${3:-verified}" ${5:+"$5"}
+}
+# add_alias NAME OWNER before|after: another passwd line for OWNER's uid, with OWNER's
+# password in its own shadow line, ahead of OWNER's line or after it.
+add_alias() {
+    local name=$1 owner=$2 where=$3 line
+    line="$name:x:$(getent passwd "$owner" | cut -d: -f3-)"
+    if [ "$where" = before ]; then
+        sed -i "/^$owner:/i $line" /etc/passwd
+    else
+        echo "$line" >>/etc/passwd
+    fi
+    echo "$name:$(getent shadow "$owner" | cut -d: -f2-)" >>/etc/shadow
 }
 add_enrolled alice alice@example.test
 if [ "$mode" = abuse ]; then
@@ -115,6 +132,33 @@ if [ "$mode" = abuse ]; then
     usermod -L carol                        # locked: '!' in front of the hash
     add_enrolled svcacct svcacct@example.test verified "$(system_uid)"
     sandbox_add_user dave "$old_password"   # not enrolled
+    # reset_exclude_groups (default sudo wheel adm root ...): supplementary and primary group.
+    add_enrolled sudoer sudoer@example.test
+    usermod -aG sudo sudoer
+    getent group wheel >/dev/null || groupadd --system wheel
+    add_enrolled wheeler wheeler@example.test
+    usermod -g wheel wheeler
+    add_enrolled gus gus@example.test       # put into adm after getting a link
+    add_enrolled xavier xavier@example.test
+    chage -E 2000-01-01 xavier              # expired account
+    add_enrolled dora dora@example.test
+    chage -d 2000-01-01 -M 30 -I 7 dora     # disabled after password inactivity (pam_unix)
+    add_enrolled lena lena@example.test     # locked by the admin during her reset
+    add_enrolled rita rita@example.test verified "" "$recovery_code"
+    add_enrolled nora nora@example.test     # records a new address after getting a link
+    add_enrolled pia pia@example.test       # the attempts one link allows
+    add_enrolled quin quin@example.test     # policy refusals count against the address
+    # Alias lines: a second name for one uid. sa comes before the sudoer sam, so it is the
+    # uid's own name (getpwuid) and totp-enroll keys its record "sa"; umax comes after uma.
+    add_enrolled sam sam@example.test
+    usermod -aG sudo sam
+    add_alias sa sam before
+    enroll sa "$secret" sam@example.test verified
+    add_enrolled uma uma@example.test
+    add_alias umax uma after
+fi
+if [ "$mode" = processes ]; then
+    add_enrolled tim tim@example.test
 fi
 
 install -m 0644 -o root -g root "$source_root/config/pam.d/totp-reset" /etc/pam.d/totp-reset
@@ -235,8 +279,22 @@ abuse)
     args=(--base "$base" --short-base "http://127.0.0.1:$short_port/"
         --untrusted-base "http://127.0.0.1:$untrusted_port/" --mail "$work/mail"
         --state "$state_dir" --secret "$secret" --old-password "$old_password"
-        --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code")
+        --log "$work/resetd.log" --code-helper "$source_root/tests/system/lib/totp-code"
+        --recovery-code "$recovery_code" --enroll "$TOTP_ENROLL"
+        --config "/etc/security/pam_totp-$port.conf" --work "$work")
     check "abuse cases" "$python" "$here/abuse_cases.py" "${args[@]}"
+    ;;
+processes)
+    instances=()
+    for _ in 1 2; do
+        instance_port=$(free_port)
+        write_config "$instance_port" 900
+        instances+=(--instance "$instance_port=/etc/security/pam_totp-$instance_port.conf")
+    done
+    check "process cases" "$python" "$here/process_cases.py" "${instances[@]}" \
+        --resetd "$resetd" --mail "$work/mail" --state "$state_dir" --secret "$secret" \
+        --old-password "$old_password" --log "$work/resetd.log" --work "$work" \
+        --code-helper "$source_root/tests/system/lib/totp-code"
     ;;
 browser)
     node_dir=$build/node

@@ -39,6 +39,25 @@ static void reset_form_escapes_what_it_echoes(void**) {
     assert_true(contains(page.html, "Lab &lt;b&gt;"));
 }
 
+// A refused password says what became of the code: unused after the pre-check, used up when
+// PAM refused after it.
+static void a_refused_password_says_whether_the_code_was_used(void**) {
+    resetd::ResetForm form;
+    form.token = "t";
+    form.csrf_field = "f";
+    form.user = "alice";
+    form.policy_messages = {"BAD PASSWORD: it is too short"};
+    form.problem = resetd::ResetProblem::password_refused;
+    const resetd::Page unused = resetd::reset_form(kSite, form);
+    assert_true(contains(unused.html, "Your code was not used"));
+    assert_false(contains(unused.html, "used up"));
+    form.problem = resetd::ResetProblem::password_refused_code_used;
+    const resetd::Page used = resetd::reset_form(kSite, form);
+    assert_int_equal(used.status, 400);
+    assert_true(contains(used.html, "The code you entered was used up"));
+    assert_true(contains(used.html, "BAD PASSWORD: it is too short"));
+}
+
 static void every_form_carries_the_csrf_field(void**) {
     const resetd::Page request = resetd::request_form(kSite, "0123abcd");
     assert_true(contains(request.html, "name=\"csrf\" value=\"0123abcd\""));
@@ -105,6 +124,7 @@ static void templates_are_read_only_from_safe_files(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reset_form_escapes_what_it_echoes),
+        cmocka_unit_test(a_refused_password_says_whether_the_code_was_used),
         cmocka_unit_test(every_form_carries_the_csrf_field),
         cmocka_unit_test(pages_use_no_inline_script_or_style),
         cmocka_unit_test(render_escapes_values_in_html_only),

@@ -42,6 +42,7 @@ Message request(Request kind, std::vector<std::string_view> fields) {
 struct MonitorFixture {
     std::string dir;
     std::unique_ptr<totp::Store> store;
+    std::unique_ptr<totp::ResetTokenStore> tokens;
     FixedClock clock;
     std::unique_ptr<resetd::Monitor> monitor;
 
@@ -50,12 +51,13 @@ struct MonitorFixture {
         assert_non_null(::mkdtemp(pattern));
         dir = pattern;
         store = totp::make_file_store({dir, ""});
+        tokens = totp::make_file_reset_token_store({dir, ""});
         resetd::MonitorConfig config;
         config.reset.base_url = "https://reset.example.org/";
         config.reset.requests_per_ip = 2;
         config.reset.failures_per_ip = 2;
         config.site_name = "example";
-        monitor = std::make_unique<resetd::Monitor>(std::move(config), *store, clock);
+        monitor = std::make_unique<resetd::Monitor>(std::move(config), *store, *tokens, clock);
     }
     ~MonitorFixture() {
         monitor.reset();

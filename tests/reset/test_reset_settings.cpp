@@ -120,6 +120,30 @@ static void trusted_proxies_take_addresses_and_prefixes_only(void**) {
     assert_false(accepted("trusted_proxies", "10.0.0.1/-1"));
 }
 
+static void reset_exclude_groups_default_to_the_groups_as_good_as_root_and_may_be_emptied(void**) {
+    totp::ResetSettings settings;
+    assert_true(totp::split_names(settings.reset_exclude_groups) ==
+                (std::vector<std::string>{"sudo", "wheel", "adm", "root", "docker", "lxd",
+                                          "incus-admin", "libvirt", "disk"}));
+    assert_true(apply(settings, "reset_exclude_groups", "").empty());
+    assert_true(totp::split_names(settings.reset_exclude_groups).empty());
+    assert_true(apply(settings, "reset_exclude_groups", "  admins  ops ").empty());
+    assert_true(totp::split_names(settings.reset_exclude_groups) ==
+                (std::vector<std::string>{"admins", "ops"}));
+}
+
+static void reset_exclude_groups_take_group_names_only(void**) {
+    assert_false(accepted("reset_exclude_groups", "sudo,wheel"));
+    assert_false(accepted("reset_exclude_groups", "sudo\twheel"));
+    assert_false(accepted("reset_exclude_groups", "-sudo"));
+    assert_false(accepted("reset_exclude_groups", "../etc"));
+    totp::ResetSettings settings;
+    const Problems problems = apply(settings, "reset_exclude_groups", "sudo;rm");
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    assert_true(settings.reset_exclude_groups == totp::ResetSettings().reset_exclude_groups);
+}
+
 static void a_peer_is_trusted_only_inside_a_listed_prefix(void**) {
     const auto proxies = totp::parse_address_prefixes("10.1.2.0/23 2001:db8:1::/48 127.0.0.1");
     assert_true(proxies.has_value());
@@ -209,6 +233,19 @@ static void global_key_in_reset_section_stops_the_reset_service_once(void**) {
     assert_true(problems[0].message.find("line 4") != std::string::npos);
 }
 
+// An exclusion the admin wrote in the wrong section must not silently fall back to the
+// default list (or to none).
+static void reset_exclude_groups_in_global_stops_the_reset_service(void**) {
+    if (::geteuid() != 0) skip();
+    totp::ResetSettings settings;
+    const Problems problems = load_as_resetd(
+        "[global]\nreset_exclude_groups = admins\n[reset]\nbase_url = https://reset.example.org/\n",
+        settings);
+    assert_int_equal(problems.size(), 1);
+    assert_true(problems[0].security_relevant);
+    assert_true(problems[0].message.find("'reset_exclude_groups'") != std::string::npos);
+}
+
 static void unknown_reset_key_in_file_stops_the_reset_service(void**) {
     if (::geteuid() != 0) skip();
     totp::ResetSettings settings;
@@ -226,11 +263,15 @@ int main() {
         cmocka_unit_test(numbers_are_checked_against_their_ranges),
         cmocka_unit_test(names_and_texts_refuse_control_characters),
         cmocka_unit_test(trusted_proxies_take_addresses_and_prefixes_only),
+        cmocka_unit_test(
+            reset_exclude_groups_default_to_the_groups_as_good_as_root_and_may_be_emptied),
+        cmocka_unit_test(reset_exclude_groups_take_group_names_only),
         cmocka_unit_test(a_peer_is_trusted_only_inside_a_listed_prefix),
         cmocka_unit_test(mail_keys_are_left_to_the_mail_loader_and_unknown_keys_reported),
         cmocka_unit_test(shipped_file_uncommented_lacks_only_base_url),
         cmocka_unit_test(correct_global_keys_are_not_flagged_by_the_reset_service),
         cmocka_unit_test(global_key_in_reset_section_stops_the_reset_service_once),
+        cmocka_unit_test(reset_exclude_groups_in_global_stops_the_reset_service),
         cmocka_unit_test(unknown_reset_key_in_file_stops_the_reset_service),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

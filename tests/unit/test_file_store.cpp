@@ -3,6 +3,7 @@
 // Runs as root (it chowns files to other users), each test in its own temporary directory.
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "totp/file_lock.hpp"
+#include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
 
@@ -689,6 +691,107 @@ static void enrolled_says_whether_a_record_exists(void** context) {
     assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
 }
 
+// 0711 and its halves: search only, so a caller that is not root can tell "no record"
+// from "cannot read it" (pam_totp(8)); nothing can be listed, files stay 0600 root.
+static void state_directory_searchable_by_others_is_accepted(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    for (mode_t mode : {0711, 0710, 0701}) {
+        assert_int_equal(::chmod(f.dir.c_str(), mode), 0);
+        assert_true(open_ok(*f.store, "alice")->state().has_value());
+        assert_true(*f.store->enrolled("alice"));
+        assert_true(f.store->users().ok());
+    }
+}
+
+static void state_directory_readable_or_writable_by_others_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    for (mode_t mode : {0755, 0705, 0730, 0750, 0702, 0720, 0704, 0740, 0777}) {
+        assert_int_equal(::chmod(f.dir.c_str(), mode), 0);
+        assert_open_fails(*f.store, "alice", Errc::unsafe);
+        assert_int_equal(f.store->enrolled("alice").error().code, Errc::unsafe);
+    }
+}
+
+// The reset tokens' directory holds nothing another caller needs to probe: still 0700.
+static void reset_token_directory_searchable_by_others_is_refused(void** context) {
+    Fixture& f = fixture_of(context);
+    totp::ResetTokenEntry entry;
+    entry.user = "alice";
+    entry.expires = 2000000000;
+    const std::string selector(totp::kResetSelectorHexLength, 'a');
+    const std::unique_ptr<totp::ResetTokenStore> tokens =
+        totp::make_file_reset_token_store({f.dir, ""});
+    assert_true(tokens->put_reset_token(selector, entry).ok());
+    assert_int_equal(::chmod((f.dir + "/.reset-tokens").c_str(), 0711), 0);
+    assert_int_equal(tokens->find_reset_token(selector).error().code, Errc::unsafe);
+}
+
+// What `probe` returns when run by a process that dropped every privilege to nobody.
+template <class Probe>
+int as_nobody(Probe probe) {
+    const pid_t pid = ::fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+            ::setresuid(kNobody, kNobody, kNobody) != 0) {
+            ::_exit(99);
+        }
+        ::_exit(probe());
+    }
+    int status = 0;
+    assert_int_equal(::waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+// Exit codes of the probes below.
+enum Probe : int { kYes = 10, kNo, kNotPermitted, kOther };
+
+int enrolled_probe(const std::string& dir, const std::string& user) {
+    const totp::Result<bool> enrolled = totp::make_file_store({dir, ""})->enrolled(user);
+    if (!enrolled) return enrolled.error().code == Errc::not_permitted ? kNotPermitted : kOther;
+    return *enrolled ? kYes : kNo;
+}
+
+int open_probe(const std::string& dir, const std::string& user) {
+    const auto record = totp::make_file_store({dir, ""})->open(user);
+    if (record.ok()) return kYes;
+    return record.error().code == Errc::not_permitted ? kNotPermitted : kOther;
+}
+
+// A caller that is not root (a screen locker) sees through a 0711 directory whether a
+// record exists, and is told it may not read one: never "not enrolled", never a plain I/O
+// error.
+static void caller_that_is_not_root_can_probe_but_not_read_a_0711_directory(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    assert_int_equal(::chmod(f.dir.c_str(), 0711), 0);
+    assert_int_equal(as_nobody([&] { return enrolled_probe(f.dir, "bob"); }), kNo);
+    assert_int_equal(as_nobody([&] { return enrolled_probe(f.dir, "alice"); }), kYes);
+    assert_int_equal(as_nobody([&] { return open_probe(f.dir, "alice"); }), kNotPermitted);
+    // A login asks enrolled() first and open() reuses its directory.
+    assert_int_equal(as_nobody([&] {
+                         auto store = totp::make_file_store({f.dir, ""});
+                         if (!store->enrolled("alice").ok()) return kOther;
+                         const auto record = store->open("alice");
+                         return !record.ok() && record.error().code == Errc::not_permitted
+                                    ? kNotPermitted
+                                    : kOther;
+                     }),
+                     kNotPermitted);
+}
+
+// Without search permission nothing can be told: every name is "not permitted".
+static void caller_that_is_not_root_cannot_probe_a_0700_directory(void** context) {
+    Fixture& f = fixture_of(context);
+    enroll(*f.store, "alice", sample_state());
+    assert_int_equal(as_nobody([&] { return enrolled_probe(f.dir, "bob"); }), kNotPermitted);
+    assert_int_equal(as_nobody([&] { return enrolled_probe(f.dir, "alice"); }), kNotPermitted);
+    assert_int_equal(as_nobody([&] { return open_probe(f.dir, "bob"); }), kNotPermitted);
+}
+
 // enrolled() only looks; the full checks are open()'s, which still refuses these.
 static void enrolled_counts_unsafe_or_corrupt_files_and_open_refuses_them(void** context) {
     Fixture& f = fixture_of(context);
@@ -754,6 +857,16 @@ int main(void) {
         cmocka_unit_test_setup_teardown(state_file_readable_by_group_or_others_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unsafe_state_directory_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(state_directory_searchable_by_others_is_accepted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(state_directory_readable_or_writable_by_others_is_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(reset_token_directory_searchable_by_others_is_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            caller_that_is_not_root_can_probe_but_not_read_a_0711_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(caller_that_is_not_root_cannot_probe_a_0700_directory,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             fifo_or_directory_at_the_state_path_is_refused_without_hanging, setup, teardown),
         cmocka_unit_test_setup_teardown(unsafe_user_names_are_refused, setup, teardown),

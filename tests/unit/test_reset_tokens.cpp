@@ -46,7 +46,7 @@ constexpr std::int64_t kExpires = 1900000000;
 
 struct Fixture {
     std::string dir;  // the state directory (0700 root)
-    std::unique_ptr<totp::Store> store;
+    std::unique_ptr<totp::ResetTokenStore> store;
 
     std::string token_dir() const { return dir + "/.reset-tokens"; }
 };
@@ -56,7 +56,7 @@ int setup(void** context) {
     if (::mkdtemp(pattern) == nullptr || ::chmod(pattern, 0700) != 0) return -1;
     auto* fixture = new Fixture;
     fixture->dir = pattern;
-    fixture->store = totp::make_file_store({fixture->dir, ""});
+    fixture->store = totp::make_file_reset_token_store({fixture->dir, ""});
     *context = fixture;
     return 0;
 }
@@ -79,7 +79,7 @@ totp::IssuedResetToken issue(const std::string& user, std::int64_t expires = kEx
     return std::move(*issued);
 }
 
-totp::IssuedResetToken put(totp::Store& store, const std::string& user,
+totp::IssuedResetToken put(totp::ResetTokenStore& store, const std::string& user,
                            std::int64_t expires = kExpires) {
     totp::IssuedResetToken issued = issue(user, expires);
     const totp::Status stored = store.put_reset_token(issued.selector, issued.entry);
@@ -88,7 +88,7 @@ totp::IssuedResetToken put(totp::Store& store, const std::string& user,
     return issued;
 }
 
-bool is_stored(totp::Store& store, const std::string& selector) {
+bool is_stored(totp::ResetTokenStore& store, const std::string& selector) {
     totp::Result<totp::ResetTokenEntry> found = store.find_reset_token(selector);
     if (!found.ok()) assert_int_equal(found.error().code, Errc::not_found);
     return found.ok();
@@ -192,7 +192,7 @@ static void stored_token_is_found_and_kept_only_as_a_hash(void** context) {
     assert_true(content.find(verifier) == std::string::npos);
 
     // The token directory never shows up as an enrolled user.
-    totp::Result<std::vector<std::string>> users = f.store->users();
+    totp::Result<std::vector<std::string>> users = totp::make_file_store({f.dir, ""})->users();
     assert_true(users.ok());
     assert_true(users->empty());
 }
@@ -220,7 +220,7 @@ static void concurrent_takers_get_the_token_once(void** context) {
         const pid_t pid = ::fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-            auto store = totp::make_file_store({f.dir, ""});
+            auto store = totp::make_file_reset_token_store({f.dir, ""});
             totp::Result<totp::ResetTokenEntry> taken = store->take_reset_token(issued.selector);
             if (taken.ok()) ::_exit(0);
             ::_exit(taken.error().code == Errc::not_found ? 1 : 2);

@@ -63,6 +63,8 @@ UserState full_state(std::size_t recovery_codes) {
     state.created = 1732400000;
     state.email = "alice@example.org";
     state.email_verified = true;
+    state.email_mails = totp::kMaxEmailMails;
+    state.email_mails_since = std::numeric_limits<std::int64_t>::max();
     for (std::size_t i = 0; i < recovery_codes; ++i) {
         state.recovery.push_back(recovery_hash(static_cast<std::uint8_t>(i)));
     }
@@ -81,6 +83,8 @@ void assert_same_state(const UserState& a, const UserState& b) {
     assert_true(a.created == b.created);
     assert_string_equal(a.email.c_str(), b.email.c_str());
     assert_int_equal(a.email_verified, b.email_verified);
+    assert_int_equal(a.email_mails, b.email_mails);
+    assert_true(a.email_mails_since == b.email_mails_since);
     assert_true(a.recovery == b.recovery);
 }
 
@@ -337,6 +341,31 @@ static void missing_key_is_refused(void**) {
     assert_edit_refused(std::string("secret=") + std::string(kRfcKeyBase32) + "\n", "");
 }
 
+// The count of verification mails is written only once there is one, so records written
+// before it existed still read; when present it must be well formed.
+static void email_mail_count_is_optional_and_strict(void**) {
+    assert_true(encode(small_state(), 17).find("email_mails=") == std::string::npos);
+    UserState counted = small_state();
+    counted.email_mails = 2;
+    counted.email_mails_since = 1732400000;
+    const std::string slot = encode(counted, 17);
+    assert_true(slot.find("\nemail_mails=2:1732400000\n") != std::string::npos);
+    totp::Result<totp::DecodedSlot> decoded = totp::decode_slot(slot);
+    assert_true(decoded.ok());
+    assert_same_state(counted, decoded->state);
+
+    for (std::string_view bad :
+         {"email_mails=0:1732400000\n", "email_mails=2\n", "email_mails=1001:5\n",
+          "email_mails=2:-1\n", "email_mails=:5\n", "email_mails=2:5\nemail_mails=2:5\n"}) {
+        assert_edit_refused("email_verified=0\n", "email_verified=0\n" + std::string(bad));
+    }
+    // Before email_verified is out of order.
+    assert_edit_refused("email=\n", "email_mails=2:5\nemail=\n");
+
+    counted.email_mails = 0;  // a start time without a count
+    assert_false(totp::validate(counted).ok());
+}
+
 static void reordered_keys_are_refused(void**) {
     assert_edit_refused("digits=6\nperiod=30\n", "period=30\ndigits=6\n");
     assert_edit_refused("failures=0\nlocked_until=0\n", "locked_until=0\nfailures=0\n");
@@ -580,6 +609,7 @@ int main(void) {
         cmocka_unit_test(newer_slot_that_does_not_parse_falls_back_to_the_older),
         cmocka_unit_test(both_slots_torn_is_corrupt),
         cmocka_unit_test(file_of_wrong_size_is_corrupt),
+        cmocka_unit_test(email_mail_count_is_optional_and_strict),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -29,10 +29,13 @@ struct ResetSettings {
     int max_body = 4096;          // bytes of a form submission
     int requests_per_ip = 10;     // reset requests per client address per hour
     int mails_per_account = 3;    // reset mails per account per hour
-    int failures_per_ip = 10;     // bad links and wrong codes per client address per hour
+    // Per client address per hour: bad links, wrong codes, refused passwords, locked codes.
+    int failures_per_ip = 10;
     std::string reset_subject = "Reset your password on {site}";
     std::string changed_subject = "Your password on {site} was changed";
     std::string template_dir;  // empty: built-in mail texts
+    // Members (primary or supplementary) of these groups cannot reset by mail; empty: none.
+    std::string reset_exclude_groups = "sudo wheel adm root docker lxd incus-admin libvirt disk";
 };
 
 // Applies one [reset] key. The SMTP keys are accepted and left alone. An unknown key or a bad
@@ -59,6 +62,9 @@ std::optional<std::vector<AddressPrefix>> parse_address_prefixes(std::string_vie
 // True if `peer` (AF_INET or AF_INET6; an IPv4-mapped IPv6 address as its IPv4 address)
 // falls in one of `prefixes`.
 bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>& prefixes);
+
+// The names in a space-separated list such as reset_exclude_groups.
+std::vector<std::string> split_names(std::string_view list);
 
 // Every key apply_reset_setting assigns (for documentation checks).
 std::vector<std::string_view> reset_setting_names();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The per-user state store. Programs talk only to this interface; the file store is the
-// default backend, and a fleet backend can be added behind it.
+// The per-user state store and the reset-token store. Programs talk only to these
+// interfaces; the file store is the default backend of both, the PostgreSQL store
+// (store_pg/, behind store_factory.hpp) the fleet backend.
 #pragma once
 
 #include <array>
@@ -41,13 +42,15 @@ struct ResetTokenEntry {
     std::int64_t expires = 0;  // Unix time
 };
 
+// Login state: what the PAM module, totp-enroll and totp-resetd read and change per user.
 class Store {
   public:
     virtual ~Store() = default;
 
     // Validates the name, opens and locks the record. Errors: Errc::unsafe (bad name,
     // symlink, wrong owner/mode), Errc::corrupt (unreadable record), Errc::busy (another
-    // process held the lock past the deadline, see file_lock.hpp), Errc::io.
+    // process held the lock past the deadline, see file_lock.hpp), Errc::not_permitted (a
+    // caller that is not root was denied the record or its directory), Errc::io.
     virtual Result<std::unique_ptr<Record>> open(std::string_view user) = 0;
 
     // Whether the user has a record, for deciding whether to ask for a code at all. A
@@ -61,8 +64,16 @@ class Store {
 
     // Enrolled users, sorted (for admin listings).
     virtual Result<std::vector<std::string>> users() = 0;
+};
 
-    // Password-reset tokens, named by their selector (kResetSelectorHexLength lowercase hex
+// Password-reset tokens, apart from login state: only totp-resetd (which issues and uses
+// them) and totp-enroll (which drops a user's links when the address changes) need them,
+// so the PAM module never holds a store that can change them.
+class ResetTokenStore {
+  public:
+    virtual ~ResetTokenStore() = default;
+
+    // Tokens are named by their selector (kResetSelectorHexLength lowercase hex
     // digits; anything else is Errc::invalid_argument). Every change is durable before the
     // call returns. Expiry is the caller's decision: entries are returned as stored.
     //
@@ -73,15 +84,16 @@ class Store {
     // Removes the entry and returns it; of concurrent callers exactly one gets it, the others
     // Errc::not_found.
     virtual Result<ResetTokenEntry> take_reset_token(std::string_view selector) = 0;
-    // Removes every entry of the user (after a password change).
+    // Removes every entry of the user (after a password change or a change of address).
     virtual Status drop_reset_tokens(std::string_view user) = 0;
     // Removes every entry that expired before `now`.
     virtual Status prune_reset_tokens(std::int64_t now) = 0;
 };
 
 struct FileStoreOptions {
-    // Default layout: <state_dir>/<user>, directory 0700 root, files 0600 root. Reset
-    // tokens live in <state_dir>/.reset-tokens/ (same modes) in both layouts.
+    // Default layout: <state_dir>/<user>, directory root's, 0700 or search-only for group
+    // and other (0711), files 0600 root. Reset tokens live in <state_dir>/.reset-tokens/
+    // (0700, files 0600 root) in both layouts.
     std::string state_dir = "/var/lib/pam_totp";
     // Home layout when non-empty: a path template where a leading "~/" is the user's home
     // and "%u" the user name. Accessed with the user's filesystem identity; the file must
@@ -90,5 +102,7 @@ struct FileStoreOptions {
 };
 
 std::unique_ptr<Store> make_file_store(const FileStoreOptions& options);
+// The reset tokens of the file store with the same options (only state_dir matters).
+std::unique_ptr<ResetTokenStore> make_file_reset_token_store(const FileStoreOptions& options);
 
 }  // namespace totp

@@ -1,36 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Creates the store the settings name. The file store is built in; the PostgreSQL store
 // (store_pg/) is a separate shared object loaded on demand from one fixed, root-owned
-// path, so programs that never use it never load libpq.
+// path, so programs that never use it never load libpq. It is called only through the C
+// interface of store_plugin.h.
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "totp/config.hpp"
 #include "totp/result.hpp"
-#include "totp/secret.hpp"
 #include "totp/store.hpp"
 
 namespace totp {
-
-inline constexpr std::size_t kStoreKeyBytes = 32;  // AES-256
-
-// What the PostgreSQL backend needs; the factory reads the root-only files.
-struct PgStoreOptions {
-    std::string dsn;
-    SecretString password;  // empty: none (or in the DSN)
-    SecretBytes key;        // kStoreKeyBytes
-    int connect_timeout = 3;
-};
-
-// The backend's entry points, looked up with dlsym. The version is in the names: a
-// backend built from other sources is refused rather than called with the wrong layout.
-using PgStoreMake = void(const PgStoreOptions& options, Result<std::unique_ptr<Store>>& out);
-using PgSchemaUpgrade = void(const PgStoreOptions& options, Result<std::string>& out);
-inline constexpr const char* kPgStoreMakeSymbol = "totp_store_pg_make_v1";
-inline constexpr const char* kPgSchemaUpgradeSymbol = "totp_store_pg_upgrade_v1";
 
 // The store `settings.store` names: the file store, or the PostgreSQL store wrapped so that
 // users in store_fallback_users fall back to their local records in the file store when the
@@ -39,6 +21,10 @@ inline constexpr const char* kPgSchemaUpgradeSymbol = "totp_store_pg_upgrade_v1"
 // enrolled". Errors: the backend cannot be loaded (without store_fallback_users), a key or
 // password file is unsafe.
 Result<std::unique_ptr<Store>> make_store(const Settings& settings);
+
+// The reset tokens of the store `settings.store` names (totp-resetd, totp-enroll). No
+// fallback: break-glass users log in from local records, they do not reset passwords there.
+Result<std::unique_ptr<ResetTokenStore>> make_reset_token_store(const Settings& settings);
 
 // Just one backend, without fallback (for migration between them).
 Result<std::unique_ptr<Store>> make_files_store(const Settings& settings);

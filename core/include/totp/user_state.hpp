@@ -27,6 +27,7 @@ inline constexpr std::size_t kStateFileSize = 2 * kSlotSize;
 inline constexpr std::size_t kMaxEmailLength = 254;
 inline constexpr std::size_t kMinSecretBytes = 10;  // 80 bits, RFC 4226's floor
 inline constexpr std::size_t kMaxSecretBytes = 128;
+inline constexpr std::uint32_t kMaxEmailMails = 1000;
 
 struct UserState {
     OtpParams params;
@@ -38,6 +39,10 @@ struct UserState {
     std::int64_t created = 0;  // Unix time of enrollment
     std::string email;         // empty = none recorded
     bool email_verified = false;
+    // Verification mails `totp-enroll email` sent since email_mails_since (Unix time), so
+    // that a user cannot make the host mail any address without limit. 0 = none counted.
+    std::uint32_t email_mails = 0;
+    std::int64_t email_mails_since = 0;
 
     UserState clone() const;
 };
