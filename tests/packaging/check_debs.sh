@@ -132,7 +132,7 @@ check_output "postinst creates the system user" "adduser --system" "$resetd_scri
 check_output "postinst restarts the service after an upgrade (if it runs)" "_dh_action=restart" "$resetd_scripts"
 check_output "prerm stops it on remove" "deb-systemd-invoke stop 'totp-resetd.service'" "$resetd_scripts"
 check "libpam-pwquality (it changes common-password) is only recommended" \
-    test -z "$(dpkg-deb -f "$(deb totp-resetd)" Depends | grep pwquality)" \
+    test -z "$(dpkg-deb -f "$(deb totp-resetd)" Depends | grep -w libpam-pwquality)" \
     -a -n "$(dpkg-deb -f "$(deb totp-resetd)" Recommends | grep -x libpam-pwquality)"
 
 echo "--- libpam-totp-postgresql"
