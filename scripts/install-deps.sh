@@ -23,7 +23,7 @@ rest=(
     python3-aiosmtpd tmux expect util-linux
     libpam-pwquality cracklib-runtime pamtester chromium
     postgresql openssl
-    debhelper lintian rpm openssh-server sudo curl
+    debhelper lintian rpm debootstrap openssh-server sudo curl
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
 )
 case $set_name in

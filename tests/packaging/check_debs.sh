@@ -25,7 +25,8 @@ check "the module is in Debian's PAM directory" has libpam-totp -rw-r--r-- "lib/
 check "the config is shipped" has libpam-totp -rw-r--r-- etc/security/pam_totp.conf
 check "and is a conffile" grep -qx /etc/security/pam_totp.conf <<<"$(dpkg-deb -I "$(deb libpam-totp)" conffiles)"
 conf=$(dpkg-deb --fsys-tarfile "$(deb libpam-totp)" | tar -xOf - ./etc/security/pam_totp.conf)
-check "the shipped config lets unenrolled users through (nullok = yes)" grep -qx 'nullok = yes' <<<"$conf"
+check "the shipped config sets no nullok (the roll-out state is not a conffile)" \
+    test -z "$(grep -E '^[[:space:]]*nullok' <<<"$conf")"
 check "the pam-auth-update profile is shipped" has libpam-totp -rw-r--r-- usr/share/pam-configs/totp
 check "pam_totp(8) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man8/pam_totp.8.gz
 check "pam_totp.conf(5) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man5/pam_totp.conf.5.gz
@@ -34,13 +35,87 @@ check "README.Debian says how a libstdc++ fix reaches the module" \
     has libpam-totp -rw-r--r-- usr/share/doc/libpam-totp/README.Debian
 copyright=$(dpkg-deb --fsys-tarfile "$(deb libpam-totp)" | tar -xOf - ./usr/share/doc/libpam-totp/copyright)
 check "the copyright file names the license, Apache-2.0" grep -qx 'License: Apache-2.0' <<<"$copyright"
-check "the state directory is not shipped (postinst creates it 0700)" \
+check "the state directory is not shipped (postinst creates it 0711)" \
     test -z "$(contents libpam-totp | grep ' ./var/lib/pam_totp')"
+check "the roll-out state is not shipped (not a conffile; postinst writes it)" \
+    test -z "$(contents libpam-totp | grep 'pam_totp.rollout')"
+check "the removal check is shipped" has libpam-totp -rwxr-xr-x usr/libexec/pam_totp/remove-check
 scripts=$(dpkg-deb -I "$(deb libpam-totp)" postinst prerm postrm)
 check_output "postinst runs pam-auth-update" "pam-auth-update --package" "$scripts"
-check_output "postinst runs totp-check without failing the install" "totp-check ||" "$scripts"
+check_output "postinst runs totp-check without failing the install" "totp-check >&2 ||" "$scripts"
 check_output "prerm takes the profile out on remove" "pam-auth-update --package --remove totp" "$scripts"
-check_output "postinst creates the state directory root 0700" "install -d -m 0700 -o root -g root /var/lib/pam_totp" "$scripts"
+check_output "prerm then refuses while a PAM file names the module" \
+    '/usr/libexec/pam_totp/remove-check module "apt remove libpam-totp"' "$scripts"
+check_output "postinst creates the state directory root 0711" "install -d -m 0711 -o root -g root /var/lib/pam_totp" "$scripts"
+check_output "postinst writes the roll-out state on first install" "write_rollout_state rollout" "$scripts"
+check_output "postinst puts up the note when common-auth lacks the module" \
+    "db_input high libpam-totp/not-in-common-auth" "$scripts"
+check_output "postrm purge removes the roll-out state" "rm -f /etc/security/pam_totp.rollout" "$scripts"
+templates=$(dpkg-deb -I "$(deb libpam-totp)" templates)
+check_output "the note says which line to add" "auth required pam_totp.so" "$templates"
+check "the package depends on debconf" grep -q debconf <<<"$(dpkg-deb -f "$(deb libpam-totp)" Depends)"
+check "postgresql's prerm refuses while the config selects it" grep -qF \
+    '/usr/libexec/pam_totp/remove-check postgresql "apt remove libpam-totp-postgresql"' \
+    <<<"$(dpkg-deb -I "$(deb libpam-totp-postgresql)" prerm)"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dpkg-deb -x "$(deb libpam-totp)" "$work/pkg"
+dpkg-deb -e "$(deb libpam-totp)" "$work/control"
+remove_check=$work/pkg/usr/libexec/pam_totp/remove-check
+
+echo "--- remove-check against fake roots"
+# fake_root NAME FILE CONTENT...: a fresh DIR/etc with FILE (under etc/) holding CONTENT lines.
+fake_root() {
+    local dir=$work/$1 file=$2
+    shift 2
+    mkdir -p "$dir/etc/pam.d" "$dir/etc/security"
+    printf '%s\n' "$@" >"$dir/etc/$file"
+    echo "$dir"
+}
+fake=$(fake_root clean pam.d/common-auth 'auth required pam_unix.so' '# auth required pam_totp.so' \
+    'auth required pam_permit.so # pam_totp.so was here')
+printf 'auth required pam_totp.so nullok\n' >"$fake/etc/pam.d/totp-enroll"
+printf 'auth required pam_totp.so\n' >"$fake/etc/pam.d/sshd.dpkg-old"
+out=$(sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
+check "no PAM file names the module (comments, its own service and dpkg copies aside): removal goes ahead" \
+    test $? -eq 0 -a -z "$out"
+fake=$(fake_root sshd pam.d/sshd '@include common-account' 'auth required pam_permit.so' 'auth required pam_totp.so')
+out=$(sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
+check "/etc/pam.d/sshd names the module: refused" test $? -eq 1
+check_output "  the refusal lists the file and line" "/etc/pam.d/sshd:3:auth required pam_totp.so" "$out"
+check_output "  says what to do" 'put "@include common-auth" back' "$out"
+check_output "  and how to override" "PAM_TOTP_FORCE_REMOVE=1 apt remove libpam-totp" "$out"
+out=$(PAM_TOTP_FORCE_REMOVE=1 sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
+check "PAM_TOTP_FORCE_REMOVE=1 lets the removal go ahead" test $? -eq 0
+check_output "  with a warning" "removing anyway" "$out"
+fake=$(fake_root pg security/pam_totp.conf '[global]' 'store = postgresql' '[reset]')
+out=$(sh "$remove_check" --root "$fake" postgresql "apt remove libpam-totp-postgresql" 2>&1)
+check "store = postgresql: removing the backend is refused" test $? -eq 1
+check_output "  saying what to do" "totp-enroll migrate --to files" "$out"
+fake=$(fake_root files security/pam_totp.conf '[global]' '#store = postgresql' 'store = files')
+check "store = files: removing the backend goes ahead" \
+    sh "$remove_check" --root "$fake" postgresql "apt remove libpam-totp-postgresql"
+printf 'auth required pam_totp.so store=postgresql\n' >"$fake/etc/pam.d/sshd"
+check "a store=postgresql module argument refuses it too" \
+    test "$(sh "$remove_check" --root "$fake" postgresql x >/dev/null 2>&1; echo $?)" -eq 1
+
+echo "--- preinst: the upgrade from 0.1.0 moves nullok from the conffile to the roll-out state"
+# migrated OLD_VERSION CONFIG_LINE...: the roll-out state the preinst leaves (or "none").
+migrated() {
+    local old=$1 dir
+    shift
+    dir=$(fake_root "migrate$RANDOM" security/pam_totp.conf "$@")
+    DPKG_ROOT=$dir sh "$work/control/preinst" upgrade "$old" >/dev/null 2>&1 || echo "preinst failed"
+    sed -n '/^[^#]/p' "$dir/etc/security/pam_totp.rollout" 2>/dev/null || echo none
+}
+check "nullok = yes (as 0.1.0 shipped it): rollout" test "$(migrated 0.1.0 '[global]' 'nullok = yes' '[reset]')" = rollout
+check "nullok = no: enforce" test "$(migrated 0.1.0 '[global]' 'nullok = no' '[reset]')" = enforce
+check "nullok = On: rollout" test "$(migrated 0.1.0 '[global]' '  nullok=On  ')" = rollout
+check "no nullok (the built-in no): enforce" test "$(migrated 0.1.0 '[global]' '#nullok = yes')" = enforce
+check "nullok = yes in [reset] is not the module's: enforce" \
+    test "$(migrated 0.1.0 '[global]' '[reset]' 'nullok = yes')" = enforce
+check "an upgrade from 0.2.0 writes nothing" test "$(migrated 0.2.0 '[global]' 'nullok = yes')" = none
 
 echo "--- totp-enroll"
 check "totp-enroll is setuid root (4755) in the package" has totp-enroll -rwsr-xr-x usr/bin/totp-enroll
@@ -52,7 +127,13 @@ check "totp-resetd is shipped" has totp-resetd -rwxr-xr-x usr/sbin/totp-resetd
 check "its unit is shipped" has totp-resetd -rw-r--r-- lib/systemd/system/totp-resetd.service
 check "its PAM service is shipped" has totp-resetd -rw-r--r-- etc/pam.d/totp-reset
 check "totp-resetd(8) is shipped" has totp-resetd -rw-r--r-- usr/share/man/man8/totp-resetd.8.gz
-check_output "postinst creates the system user" "adduser --system" "$(dpkg-deb -I "$(deb totp-resetd)" postinst)"
+resetd_scripts=$(dpkg-deb -I "$(deb totp-resetd)" postinst prerm)
+check_output "postinst creates the system user" "adduser --system" "$resetd_scripts"
+check_output "postinst restarts the service after an upgrade (if it runs)" "_dh_action=restart" "$resetd_scripts"
+check_output "prerm stops it on remove" "deb-systemd-invoke stop 'totp-resetd.service'" "$resetd_scripts"
+check "libpam-pwquality (it changes common-password) is only recommended" \
+    test -z "$(dpkg-deb -f "$(deb totp-resetd)" Depends | grep -w libpam-pwquality)" \
+    -a -n "$(dpkg-deb -f "$(deb totp-resetd)" Recommends | grep -x libpam-pwquality)"
 
 echo "--- libpam-totp-postgresql"
 check "the PostgreSQL store backend is shipped apart" \

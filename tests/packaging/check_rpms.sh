@@ -23,8 +23,10 @@ check "the config is shipped" has pam_totp -rw-r--r-- /etc/security/pam_totp.con
 check "and is a noreplace config file" \
     grep -qx /etc/security/pam_totp.conf <<<"$(rpm -qp --configfiles "$(rpm_of pam_totp)")"
 conf=$(rpm2archive - <"$(rpm_of pam_totp)" | tar -xzOf - ./etc/security/pam_totp.conf)
-check "the shipped config lets unenrolled users through (nullok = yes)" grep -qx 'nullok = yes' <<<"$conf"
-check "the state directory is root 0700" has pam_totp drwx------ /var/lib/pam_totp
+check "the shipped config sets no nullok (the roll-out state is not a config file)" \
+    test -z "$(grep -E '^[[:space:]]*nullok' <<<"$conf")"
+check "the state directory is root 0711" has pam_totp drwx--x--x /var/lib/pam_totp
+check "the removal check is shipped" has pam_totp -rwxr-xr-x /usr/libexec/pam_totp/remove-check
 check "pam_totp(8) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man8/pam_totp.8' <<<"$(listing pam_totp)"
 check "pam_totp.conf(5) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man5/pam_totp.conf.5' <<<"$(listing pam_totp)"
 check "the sshd drop-in examples are shipped" has pam_totp -rw-r--r-- /usr/share/pam_totp/sshd/pam_totp.conf
@@ -48,10 +50,105 @@ scripts=$(rpm -qp --scripts "$(rpm_of totp-resetd)")
 check_output "%pre creates the system user" "useradd -r -g totp-resetd" "$scripts"
 check_output "%post presets the unit (not enabled by default)" "systemctl --no-reload preset totp-resetd.service" "$scripts"
 check_output "%preun disables and stops it on erase" "disable --now totp-resetd.service" "$scripts"
+check_output "%postun restarts it after an upgrade (if it runs)" "try-restart totp-resetd.service" "$scripts"
 
 echo "--- pam_totp-postgresql"
 check "the PostgreSQL store backend is shipped apart" \
     has pam_totp-postgresql -rw-r--r-- /usr/lib64/pam_totp/pam_totp_store_pg.so
 check "the module package does not need libpq" \
     test -z "$(rpm -qp --requires "$(rpm_of pam_totp)" | grep libpq)"
+
+echo "--- the scriptlets, run against a fake root"
+# Each runs with /bin/sh as rpm runs it, in a private mount namespace where /etc/pam.d,
+# /etc/security and /usr/libexec are directories of a fake root (the package's
+# remove-check in it): the host's own are never seen or written.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+rpm2archive - <"$(rpm_of pam_totp)" | tar -xzf - -C "$work" ./usr/libexec/pam_totp/remove-check
+# scriptlet PACKAGE TAG: the scriptlet's text (TAG: PREIN, POSTIN, PREUN, POSTUN).
+scriptlet() { rpm -qp --qf "%{$2}" "$(rpm_of "$1")"; }
+# fake_root [PAMFILE LINE...]: a fresh fake root, optionally with one PAM file; prints it.
+fake_root() {
+    local dir
+    dir=$(mktemp -d "$work/root.XXXXXX")
+    mkdir -p "$dir/etc/pam.d" "$dir/etc/security" "$dir/usr"
+    cp -a "$work/usr/libexec" "$dir/usr/libexec"
+    if [ $# -gt 0 ]; then
+        local file=$1
+        shift
+        printf '%s\n' "$@" >"$dir/etc/pam.d/$file"
+    fi
+    echo "$dir"
+}
+# run ROOT PACKAGE TAG ARG [VAR=value...]: runs the scriptlet with ARG as $1; sets $out
+# (stdout and stderr) and $rc.
+run() {
+    local root=$1 text
+    text=$(scriptlet "$2" "$3")
+    out=$(env "${@:5}" unshare --mount --propagation private -- sh -c '
+        root=$1 text=$2 arg=$3
+        for dir in /etc/pam.d /etc/security /usr/libexec; do
+            mount --bind "$root$dir" "$dir" || exit 99
+        done
+        exec /bin/sh -c "$text" scriptlet "$arg"' fake "$root" "$text" "$4" 2>&1)
+    rc=$?
+}
+state_in() { sed -n '/^[^#]/p' "$1/etc/security/pam_totp.rollout" 2>/dev/null || echo none; }
+
+root=$(fake_root)
+run "$root" pam_totp POSTIN 1
+check "%post on first install writes the roll-out state: rollout" test "$rc" -eq 0 -a "$(state_in "$root")" = rollout
+check "  root 0644" test "$(stat -c %U:%a "$root/etc/security/pam_totp.rollout")" = root:644
+check_output "  and says the module is in no PAM stack yet, with the line to add" \
+    "    auth required pam_totp.so" "$out"
+root=$(fake_root system-auth 'auth required pam_unix.so' 'auth required pam_totp.so')
+run "$root" pam_totp POSTIN 2
+check "%post on upgrade writes nothing" test "$rc" -eq 0 -a "$(state_in "$root")" = none
+check_no_output "  and is quiet when a stack names the module" "no PAM stack" "$out"
+
+for case in 'yes rollout' 'no enforce' 'missing enforce'; do
+    read -r nullok expected <<<"$case"
+    root=$(fake_root)
+    if [ "$nullok" = missing ]; then
+        printf '[global]\n#nullok = no\n' >"$root/etc/security/pam_totp.conf"
+    else
+        printf '[global]\nnullok = %s\n[reset]\n' "$nullok" >"$root/etc/security/pam_totp.conf"
+    fi
+    run "$root" pam_totp PREIN 2
+    check "%pre on upgrade from a config with nullok $nullok: $expected" \
+        test "$rc" -eq 0 -a "$(state_in "$root")" = "$expected"
+done
+printf 'enforce\n' >"$root/etc/security/pam_totp.rollout"
+printf '[global]\nnullok = yes\n' >"$root/etc/security/pam_totp.conf"
+run "$root" pam_totp PREIN 2
+check "%pre leaves an existing roll-out state alone" test "$(state_in "$root")" = enforce
+
+root=$(fake_root system-auth 'auth [success=1 default=ignore] pam_unix.so' 'auth requisite pam_deny.so' \
+    'auth required pam_totp.so')
+run "$root" pam_totp PREUN 0
+check "%preun refuses the erase while system-auth (edited by hand) names the module" test "$rc" -ne 0
+check_output "  listing the file and line" "/etc/pam.d/system-auth:3:auth required pam_totp.so" "$out"
+check_output "  saying what to do" "Take pam_totp.so out of each of them" "$out"
+check_output "  and how to override" "PAM_TOTP_FORCE_REMOVE=1 dnf remove pam_totp" "$out"
+run "$root" pam_totp PREUN 0 PAM_TOTP_FORCE_REMOVE=1
+check "  PAM_TOTP_FORCE_REMOVE=1 lets it go ahead" test "$rc" -eq 0
+run "$root" pam_totp PREUN 1
+check "  an upgrade is never refused" test "$rc" -eq 0
+root=$(fake_root totp-enroll 'auth required pam_unix.so' 'auth required pam_totp.so nullok')
+run "$root" pam_totp PREUN 0
+check "%preun lets the erase go ahead when only the package's own service names it" test "$rc" -eq 0
+
+printf 'rollout\n' >"$root/etc/security/pam_totp.rollout"
+run "$root" pam_totp POSTUN 1
+check "%postun keeps the roll-out state on upgrade" test "$(state_in "$root")" = rollout
+run "$root" pam_totp POSTUN 0
+check "%postun removes it on erase" test "$(state_in "$root")" = none
+
+printf '[global]\nstore = postgresql\n' >"$root/etc/security/pam_totp.conf"
+run "$root" pam_totp-postgresql PREUN 0
+check "pam_totp-postgresql's %preun refuses the erase while store = postgresql" test "$rc" -ne 0
+check_output "  saying what to do" "totp-enroll migrate --to files" "$out"
+printf '[global]\nstore = files\n' >"$root/etc/security/pam_totp.conf"
+run "$root" pam_totp-postgresql PREUN 0
+check "  and lets it go ahead with store = files" test "$rc" -eq 0
 finish

@@ -8,8 +8,8 @@
 #   installed setuid totp-enroll; an unenrolled user still gets in; sshd with the shipped
 #   drop-in and the real OpenSSH client (keyboard-interactive through SSH_ASKPASS): password
 #   + code logs in and runs a command, a wrong code, a replayed code, the password alone
-#   are refused; sudo, su and login(1) on a pty need both; "nullok = no" shuts the
-#   unenrolled user out; publickey + code with the second drop-in; totp-resetd started as
+#   are refused; sudo, su and login(1) on a pty need both; "totp-enroll enforce" shuts
+#   the unenrolled user out; publickey + code with the second drop-in; totp-resetd started as
 #   its unit starts it answers on loopback; remove keeps the enrollments and unlocks the
 #   stacks, purge deletes them.
 #
@@ -116,9 +116,10 @@ check "all of them are configured" test "$(dpkg-query -W -f='${db:Status-Abbrev}
 [ "$CHECK_FAILED" -eq 0 ] || { echo "$out"; finish; }
 pam-auth-update --enable totp
 check "pam-auth-update --enable totp succeeds" test $? -eq 0
-check "the state directory is root 0700" test "$(stat -c %U:%G:%a "$state")" = root:root:700
+check "the state directory is root 0711" test "$(stat -c %U:%G:%a "$state")" = root:root:711
 check "totp-enroll is installed setuid root" test "$(stat -c %U:%a /usr/bin/totp-enroll)" = root:4755
-check "the installed config lets unenrolled users through" grep -qx 'nullok = yes' "$conf"
+check "the installed roll-out state lets unenrolled users through" \
+    grep -qx rollout /etc/security/pam_totp.rollout
 check "the web process's system account exists" \
     test "$(getent passwd totp-resetd | cut -d: -f7)" = /usr/sbin/nologin
 unix=$(line_of 'pam_unix.so' /etc/pam.d/common-auth)
@@ -260,9 +261,12 @@ console_login carol carol-Passw0rd "$(code_for carol)"
 check "login with carol's password and the current code starts her shell" test "$rc" -eq 0
 check_output "which runs as carol" "LOGGED-IN-AS=carol" "$out"
 
-echo "--- enforcement: one line of pam_totp.conf"
-sed -i 's/^nullok = yes$/nullok = no/' "$conf"
-check "the README's enforce one-liner switched nullok off" grep -qx 'nullok = no' "$conf"
+echo "--- enforcement: totp-enroll enforce"
+out=$(totp-enroll enforce 2>&1)
+check "totp-enroll enforce refuses while erin has not enrolled" test $? -ne 0
+check_output "  naming her" erin "$out"
+totp-enroll enforce --force >/dev/null 2>&1
+check "totp-enroll enforce --force enforces" grep -qx enforce /etc/security/pam_totp.rollout
 ssh_as erin erin-Passw0rd 123456 "${kbd[@]}"
 check "unenrolled erin is refused over ssh after enforcement" test "$rc" -ne 0
 check_output "after being asked for a code like everyone" "Verification code" "$prompts"
@@ -338,4 +342,5 @@ out=$(dpkg --purge libpam-totp totp-resetd 2>&1)
 check "dpkg --purge succeeds" test $? -eq 0
 check "purge deletes the state directory" test ! -e "$state"
 check "and the configuration" test ! -e "$conf"
+check "and the roll-out state" test ! -e /etc/security/pam_totp.rollout
 finish
