@@ -754,6 +754,18 @@ void home_layout_another_name_fails_closed(void**) {
                      PAM_SUCCESS);  // the refused attempt spent nothing
 }
 
+// A lost state directory (deleted, left out of a restore) refuses everyone, even with nullok
+// and for users who never enrolled: it must never read as "nobody is enrolled"
+// (docs/admin-guide.md, "If the state directory is lost").
+void lost_state_directory_refuses_everyone_even_with_nullok(void**) {
+    const auto secret = fixture::enroll("alice");
+    std::filesystem::remove_all(fixture::paths().state_dir);
+    assert_int_equal(login("nullok", "bob", {password_of("bob"), "123456"}).rc, PAM_AUTH_ERR);
+    assert_int_equal(login_with_code("alice", code_at(secret, kDefault, kEpoch), "nullok").rc,
+                     PAM_AUTH_ERR);
+    assert_true(log_contains("does not exist"));
+}
+
 void home_layout_group_readable_file_is_refused(void**) {
     const auto secret = enroll_in_home("alice");
     assert_int_equal(chmod(home_state("alice").c_str(), 0640), 0);
@@ -883,6 +895,7 @@ int main() {
         CASE(unsafe_user_name_is_refused_before_any_path_is_built),
         CASE(home_layout_file_owned_by_the_user_logs_in),
         CASE(home_layout_another_name_fails_closed),
+        CASE(lost_state_directory_refuses_everyone_even_with_nullok),
         CASE(home_layout_group_readable_file_is_refused),
         CASE(home_layout_file_not_owned_by_the_user_is_refused),
         CASE(read_only_store_fails_closed_and_keeps_the_file),
