@@ -94,6 +94,7 @@ totp::Settings TotpConfigs::line_settings(const Handler& handler) {
     const std::string where = handler.source.file + ":" + std::to_string(handler.source.line);
     if (reported_lines_.insert(where).second) {
         if (settings.nullok) nullok_lines_.push_back(NullokLine{settings, handler.source});
+        report_nullok_with_secret_path(settings, handler, path);
         for (const totp::ConfigProblem& problem : problems)
             report_.add(Finding{"",
                                 kKindConfig,
@@ -103,6 +104,24 @@ totp::Settings TotpConfigs::line_settings(const Handler& handler) {
                                 {}});
     }
     return settings;
+}
+
+// pam_module/options.cpp refuses nullok together with secret_path and fails every login.
+void TotpConfigs::report_nullok_with_secret_path(const totp::Settings& settings,
+                                                 const Handler& handler,
+                                                 const std::string& config_path) {
+    if (!settings.nullok || settings.secret_path.empty()) return;
+    const std::string nullok = settings.nullok_setting ? "nullok"
+                                                       : "the rollout file's 'rollout' (nullok, " +
+                                                             totp::rollout_path(config_path) + ")";
+    report_.add(Finding{"",
+                        kKindConfig,
+                        handler.source.file,
+                        handler.source.line,
+                        nullok + " with secret_path: pam_totp refuses every login through "
+                                 "this line (PAM_SERVICE_ERR), root's sudo and su included; run "
+                                 "totp-enroll enforce, or roll out with require_group",
+                        {}});
 }
 
 void TotpConfigs::check_files() {

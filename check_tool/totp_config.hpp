@@ -35,6 +35,8 @@ class TotpConfigs {
 
     const totp::Settings& file_settings(const std::string& path, bool explicit_path);
     void check_state_dir(const totp::Settings& settings);
+    void report_nullok_with_secret_path(const totp::Settings& settings, const Handler& handler,
+                                        const std::string& config_path);
     void count_unenrolled(const totp::Settings& settings, const std::string& file, int line);
     std::string under_root(const std::string& path) const;
 

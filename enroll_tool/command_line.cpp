@@ -386,7 +386,8 @@ Enrollment options:
 Other options:
   --force                enforce even while accounts that can log in are not enrolled
   --pam-root DIR         root only: read DIR/etc/pam.d for the warning that logins do
-                         not run pam_totp (status, list, enforce, rollout)
+                         not run pam_totp (status, list, enforce, rollout), and
+                         DIR/etc/login.defs and DIR/etc/nsswitch.conf (enforce)
   --help, --version
 
 Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 not permitted, 4 not found,

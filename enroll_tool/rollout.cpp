@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rollout.hpp"
 
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,57 +21,165 @@ namespace totp_enroll {
 namespace {
 
 constexpr mode_t kRolloutFileMode = 0644;
+// pam_totp refuses nullok together with secret_path (a home that is not mounted yet would look
+// like no enrollment), and the rollout file's "rollout" is nullok.
+constexpr const char* kSecretPathRefusal =
+    "secret_path is set, and pam_totp refuses every login when it is set together with "
+    "rollout (nullok)";
+constexpr uid_t kNobody = 65534;
+constexpr uid_t kDefaultUidMin = 1000;  // Debian's, when login.defs does not say
+
+// A file of the host, under --pam-root when one is given.
+std::string host_file(const CommandLine& command, const std::string& path) {
+    std::string root = command.pam_root.value_or("/");
+    while (!root.empty() && root.back() == '/') root.pop_back();
+    return root + path;
+}
+
+// UID_MIN from login.defs: the first uid useradd gives a person.
+uid_t uid_min(const CommandLine& command) {
+    std::ifstream in(host_file(command, "/etc/login.defs"));
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string key;
+        std::string value;
+        if (!(words >> key >> value) || key != "UID_MIN") continue;
+        uid_t uid = 0;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), uid);
+        if (error == std::errc{} && end == value.data() + value.size()) return uid;
+    }
+    return kDefaultUidMin;
+}
+
+// The sources of nsswitch.conf's passwd line that getpwent may not enumerate: directories
+// (sss, winbind, ldap, ...). files, compat and systemd are local.
+std::vector<std::string> directory_sources(const CommandLine& command) {
+    std::ifstream in(host_file(command, "/etc/nsswitch.conf"));
+    std::vector<std::string> sources;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.starts_with("passwd:")) continue;
+        std::istringstream words(line.substr(std::string_view("passwd:").size()));
+        bool in_action = false;  // [NOTFOUND=return] and the like
+        for (std::string word; words >> word;) {
+            if (word.starts_with("#")) break;
+            if (word.starts_with("[")) in_action = true;
+            if (!in_action && word != "files" && word != "compat" && word != "systemd") {
+                sources.push_back(word);
+            }
+            if (word.ends_with("]")) in_action = false;
+        }
+    }
+    return sources;
+}
 
 bool shell_refuses_logins(const std::string& shell) {
     return shell.ends_with("/nologin") || shell.ends_with("/false");
 }
 
-// A locked or disabled password ('!', '*') cannot log in; an account without a shadow entry
-// may have its password elsewhere (a directory), so it counts as one that can.
-totp::Result<bool> can_log_in(const totp::Account& account) {
-    if (shell_refuses_logins(account.shell)) return false;
-    const totp::Result<totp::PasswordStatus> status = totp::find_password_status(account.name);
-    if (status) return !status->locked;
-    if (status.error().code == totp::Errc::not_found) return true;
-    return status.error();
+// Why a passwd entry can log in, when it can: a shell that refuses logins still
+// authenticates through PAM (internal-sftp, ssh -N, mail and FTP services), and a locked
+// password still logs in with an ssh key. So every person's account counts (root, and uid
+// UID_MIN and above but nobody); a system account below it counts with a login shell and a
+// password. An account without a shadow entry may have its password elsewhere (a
+// directory), so it counts as one that has one. nullopt: the entry cannot log in.
+totp::Result<std::optional<std::vector<std::string>>> login_reasons(const totp::Account& entry,
+                                                                    uid_t first_person) {
+    bool locked = false;
+    if (const totp::Result<totp::PasswordStatus> status = totp::find_password_status(entry.name)) {
+        locked = status->locked;
+    } else if (status.error().code != totp::Errc::not_found) {
+        return status.error();
+    }
+    const bool refusing_shell = shell_refuses_logins(entry.shell);
+    const bool person = entry.uid == 0 || (entry.uid >= first_person && entry.uid != kNobody);
+    if (!person && (locked || refusing_shell)) return std::optional<std::vector<std::string>>();
+    std::vector<std::string> reasons;
+    if (locked) reasons.emplace_back("password locked: may log in with an ssh key");
+    if (refusing_shell) {
+        reasons.push_back("shell " + entry.shell +
+                          ": may authenticate through sftp, tunnels or mail services");
+    }
+    return std::optional(reasons);
 }
 
-// Whether pam_totp asks `account` for a code at all. A group that cannot be looked up
-// exempts nobody: the account is listed rather than missed.
-bool in_scope(const totp::Settings& settings, const totp::Account& account) {
-    if (!settings.exempt_group.empty()) {
-        const totp::Result<bool> member = totp::is_member(account, settings.exempt_group);
-        if (member && *member) return false;
-    }
+// Whether pam_totp asks for a code when `login` (a passwd entry) logs into `owner`'s account
+// (the first entry of its uid), by the module's rule (pam_module/authenticate.cpp,
+// check_group_scope): either entry in require_group requires the code; exempt_group exempts
+// only when both are in it. A group that cannot be looked up exempts nobody: the account is
+// listed rather than missed (the module refuses such logins anyway).
+bool asks_for_code(const totp::Settings& settings, const totp::Account& login,
+                   const totp::Account& owner) {
     if (!settings.require_group.empty()) {
-        const totp::Result<bool> member = totp::is_member(account, settings.require_group);
-        if (member && !*member) return false;
+        const totp::Result<bool> by_login = totp::is_member(login, settings.require_group);
+        const totp::Result<bool> by_owner = totp::is_member(owner, settings.require_group);
+        if (by_login && by_owner && !*by_login && !*by_owner) return false;
+    }
+    if (!settings.exempt_group.empty()) {
+        const totp::Result<bool> by_login = totp::is_member(login, settings.exempt_group);
+        const totp::Result<bool> by_owner = totp::is_member(owner, settings.exempt_group);
+        if (by_login && by_owner && *by_login && *by_owner) return false;
     }
     return true;
 }
 
+struct NotEnrolled {
+    std::string name;  // the account's canonical name: what its record is keyed by
+    std::vector<std::string> reasons;
+};
+
+// Every passwd entry of each uid, in NSS's order; the first is the account's own.
+std::map<uid_t, std::vector<totp::Account>> entries_by_uid(std::vector<totp::Account> accounts) {
+    std::map<uid_t, std::vector<totp::Account>> entries;
+    for (totp::Account& account : accounts) entries[account.uid].push_back(std::move(account));
+    return entries;
+}
+
+// Whether the account of `entries` (one uid's passwd entries) can log in with pam_totp
+// asking for a code, through any of its names, and why it counts. nullopt: it cannot.
+totp::Result<std::optional<std::vector<std::string>>> counted_reasons(
+    const totp::Settings& settings, const std::vector<totp::Account>& entries, uid_t first_person) {
+    const totp::Account& owner = entries.front();
+    std::optional<std::vector<std::string>> counted;
+    for (const totp::Account& entry : entries) {
+        const auto reasons = login_reasons(entry, first_person);
+        if (!reasons) return reasons.error();
+        if (!*reasons || !asks_for_code(settings, entry, owner)) continue;
+        if (!counted) counted.emplace();
+        const std::string prefix = entry.name == owner.name ? "" : "as " + entry.name + ": ";
+        if (!prefix.empty() && (*reasons)->empty()) counted->push_back("logs in as " + entry.name);
+        for (const std::string& reason : **reasons) counted->push_back(prefix + reason);
+    }
+    return counted;
+}
+
 // The accounts pam_totp would refuse once enforced: they can log in, are in scope and have
 // no enrollment. Records are keyed by the account's canonical name, the first entry of its
-// uid, so alias lines after it are its own account, not another one.
-totp::Result<std::vector<std::string>> accounts_not_enrolled(Session& session) {
+// uid; every entry of the uid (alias lines) is a way into that account.
+totp::Result<std::vector<NotEnrolled>> accounts_not_enrolled(Session& session,
+                                                             const CommandLine& command) {
     const totp::Result<std::vector<std::string>> enrolled = session.enrolled_users();
     if (!enrolled) return enrolled.error();
     const std::set<std::string> enrolled_names(enrolled->begin(), enrolled->end());
+    const uid_t first_person = uid_min(command);
     const Privileges::Elevation elevated = session.privileges().elevate();  // the shadow file
-    const totp::Result<std::vector<totp::Account>> accounts = totp::all_accounts();
+    totp::Result<std::vector<totp::Account>> accounts = totp::all_accounts();
     if (!accounts) return runtime_failure(accounts.error());
-    std::set<uid_t> seen;
-    std::vector<std::string> missing;
-    for (const totp::Account& account : *accounts) {
-        if (!seen.insert(account.uid).second) continue;
-        const totp::Result<bool> login = can_log_in(account);
-        if (!login) return runtime_failure(login.error());
-        if (*login && in_scope(session.settings(), account) &&
-            enrolled_names.count(account.name) == 0) {
-            missing.push_back(account.name);
-        }
+    std::vector<NotEnrolled> missing;
+    for (const auto& [uid, entries] : entries_by_uid(std::move(*accounts))) {
+        if (enrolled_names.count(entries.front().name) > 0) continue;
+        const auto reasons = counted_reasons(session.settings(), entries, first_person);
+        if (!reasons) return runtime_failure(reasons.error());
+        if (*reasons) missing.push_back(NotEnrolled{entries.front().name, **reasons});
     }
     return missing;
+}
+
+std::string listed(const NotEnrolled& account) {
+    std::string line = "\n  " + account.name;
+    for (std::size_t i = 0; i < account.reasons.size(); ++i) {
+        line += (i == 0 ? " (" : "; ") + account.reasons[i];
+    }
+    return line + (account.reasons.empty() ? "" : ")");
 }
 
 std::string unenrolled_users_text(bool nullok) {
@@ -132,21 +245,39 @@ totp::Status write_mode(Session& session, const CommandLine& command, totp::Roll
 }  // namespace
 
 totp::Status enforce(Session& session, const CommandLine& command) {
-    const totp::Result<std::vector<std::string>> missing = accounts_not_enrolled(session);
+    const totp::Result<std::vector<NotEnrolled>> missing = accounts_not_enrolled(session, command);
     if (!missing) return missing.error();
-    if (!missing->empty() && !command.force) {
-        std::string list;
-        for (const std::string& name : *missing) list += "\n  " + name;
-        return totp::make_error(
-            totp::Errc::io, std::to_string(missing->size()) +
-                                " account(s) that can log in have not enrolled and would be "
-                                "refused:" +
-                                list + "\nenroll them first, or run totp-enroll enforce --force");
+    const std::vector<std::string> directories = directory_sources(command);
+    std::string directory_warning;
+    for (const std::string& source : directories) {
+        directory_warning += (directory_warning.empty() ? "" : ", ") + source;
     }
+    if (!directory_warning.empty()) {
+        directory_warning = "WARNING: " + host_file(command, "/etc/nsswitch.conf") +
+                            " takes accounts from " + directory_warning +
+                            ": directory users are not listed; check that they have enrolled";
+    }
+    if ((!missing->empty() || !directories.empty()) && !command.force) {
+        std::string text;
+        if (!missing->empty()) {
+            text = std::to_string(missing->size()) +
+                   " account(s) that can log in have not enrolled and would be refused:";
+            for (const NotEnrolled& account : *missing) text += listed(account);
+            text += "\n";
+        }
+        if (!directory_warning.empty()) text += directory_warning + "\n";
+        return totp::make_error(totp::Errc::io,
+                                text + "enroll them first, or run totp-enroll enforce --force");
+    }
+    if (!directory_warning.empty()) say(directory_warning);
     return write_mode(session, command, totp::Rollout::enforce);
 }
 
 totp::Status roll_out(Session& session, const CommandLine& command) {
+    if (!session.settings().secret_path.empty()) {
+        return totp::make_error(totp::Errc::io, std::string(kSecretPathRefusal) +
+                                                    "; roll out with require_group instead");
+    }
     return write_mode(session, command, totp::Rollout::rollout);
 }
 
@@ -157,6 +288,11 @@ std::vector<std::string> login_policy_lines(const Session& session, const Comman
     lines.push_back("rollout mode: " + std::string(totp::rollout_name(settings.rollout)) +
                     (settings.rollout == totp::Rollout::unset ? " (no " : " (") + path + ")");
     lines.push_back("logins: " + unenrolled_users_text(settings.nullok));
+    if (settings.rollout == totp::Rollout::rollout && settings.nullok &&
+        !settings.secret_path.empty()) {
+        lines.push_back("WARNING: " + std::string(kSecretPathRefusal) +
+                        ": run totp-enroll enforce, or remove secret_path");
+    }
     const std::vector<std::string> warnings = stack_warnings(command);
     lines.insert(lines.end(), warnings.begin(), warnings.end());
     return lines;

@@ -290,6 +290,12 @@ check "a rollout file with garbage: exit 1" test "$rc" -eq 1
 check_output "a rollout file with garbage: the file and line are named" \
     "rollout file $root/etc/security/pam_totp.rollout, line 2: expected 'rollout' or 'enforce' (pam_totp refuses every login)" "$out"
 printf 'rollout\n' > "$root/etc/security/pam_totp.rollout"
+printf '[global]\nsecret_path = ~/.pam_totp\n' > "$root/etc/security/pam_totp.conf"
+run "$root"
+check "a rollout file saying rollout with secret_path: exit 1" test "$rc" -eq 1
+check_output "a rollout file saying rollout with secret_path: every login fails" \
+    "the rollout file's 'rollout' (nullok, /etc/security/pam_totp.rollout) with secret_path: pam_totp refuses every login through this line (PAM_SERVICE_ERR), root's sudo and su included; run totp-enroll enforce, or roll out with require_group [common-auth:25]" "$out"
+install -m 0644 "$src/config/pam_totp.conf" "$root/etc/security/pam_totp.conf"
 chmod 0664 "$root/etc/security/pam_totp.rollout"
 run "$root"
 check "a group-writable rollout file: exit 1" test "$rc" -eq 1

@@ -87,6 +87,7 @@ class Sandbox:
         self.services = os.path.join(self.root, "services")
         os.mkdir(self.services)
         self.now = EPOCH
+        self.mounts = []
         passwd = ["root:x:0:0:root:/root:/bin/sh"]
         group = ["root:x:0:"]
         passdb = []
@@ -167,6 +168,8 @@ class Sandbox:
         return result
 
     def cleanup(self):
+        for target in reversed(self.mounts):
+            subprocess.run(["umount", target], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -1113,15 +1116,128 @@ def enforce_force_writes_enforce_and_an_unenrolled_user_is_refused_despite_nullo
     check(not box.login("bob"), "after: bob is refused without a code")
 
 
+def host_root(box, login_defs="UID_MIN 1000\n", nsswitch="passwd: files systemd\n"):
+    """A root holding etc/login.defs and etc/nsswitch.conf (no pam.d) for --pam-root."""
+    root = box.path("hostroot")
+    os.makedirs(os.path.join(root, "etc"), exist_ok=True)
+    for name, text in [("login.defs", login_defs), ("nsswitch.conf", nsswitch)]:
+        with open(os.path.join(root, "etc", name), "w") as file:
+            file.write(text)
+    return root
+
+
+def add_passwd_lines(box, *lines, replace=()):
+    with open(box.path("passwd")) as file:
+        passwd = file.read()
+    for old, new in replace:
+        passwd = passwd.replace(old, new)
+    box.write("passwd", passwd + "".join(line + "\n" for line in lines), 0o644)
+
+
+def bind_shadow(box, *lines):
+    """glibc's getspnam_r reads /etc/shadow (nss_wrapper does not wrap it): a sandbox file is
+    bound over it, in this test's own mount namespace only (with_private_tmp.sh)."""
+    check(os.environ.get("TOTP_IN_PRIVATE_TMP") == "1", "a private mount namespace for /etc/shadow")
+    path = box.write("shadow", "".join(line + "\n" for line in lines), 0o600)
+    subprocess.run(["mount", "--bind", path, "/etc/shadow"], check=True)
+    box.mounts.append("/etc/shadow")
+
+
+def listed_line(result, user):
+    found = re.search(rf"^\s*{re.escape(user)}(?: \((.*)\))?$", result.err, re.M)
+    return None if found is None else (found.group(1) or "")
+
+
+@case("rollout")
+def enforce_lists_accounts_with_a_locked_password_or_a_nologin_shell_and_says_why(box):
+    # bob logs in with an ssh key, dave through sftp; the system accounts below UID_MIN
+    # without a usable password or shell, and nobody, cannot log in at all.
+    add_passwd_lines(box, "backup:x:34:34::/var/backups:/usr/sbin/nologin",
+                     "sysop:x:500:500::/srv:/bin/sh",
+                     "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin",
+                     replace=[("/home/dave:/bin/sh", "/home/dave:/usr/sbin/nologin")])
+    bind_shadow(box, "root:$6$salt$hash:19000:0:99999:7:::", "alice:$6$salt$hash:19000::::::",
+                "bob:!$6$salt$hash:19000::::::", "carol:$6$salt$hash:19000::::::",
+                "dave:*:19000::::::", "sysop:!:19000::::::", "backup:*:19000::::::",
+                "nobody:*:19000::::::")
+    box.admin_enroll("alice")
+    result = box.tool("enforce", "--pam-root", host_root(box))
+    check(result.rc == 1, "enforce while users are not enrolled: exit 1", str(result))
+    check(listed_line(result, "bob") == "password locked: may log in with an ssh key",
+          "bob (locked password) is listed with why", str(result))
+    check(listed_line(result, "dave") ==
+          "password locked: may log in with an ssh key; shell /usr/sbin/nologin: may "
+          "authenticate through sftp, tunnels or mail services",
+          "dave (nologin shell) is listed with why", str(result))
+    check(listed_line(result, "carol") == "" and listed_line(result, "root") == "",
+          "carol and root are listed", str(result))
+    for user in ["alice", "backup", "sysop", "nobody"]:
+        check(listed_line(result, user) is None, f"{user} is not listed", str(result))
+    check(not os.path.exists(rollout_file(box)), "no rollout file written", str(result))
+
+
+@case("rollout")
+def enforce_lists_an_account_whose_alias_line_can_log_in(box):
+    add_passwd_lines(box, "svc:x:990:990::/srv:/usr/sbin/nologin",
+                     "svc-admin:x:990:990::/srv:/bin/sh")
+    for user in ["root", "alice", "bob", "carol", "dave"]:
+        box.admin_enroll(user)
+    result = box.tool("enforce", "--pam-root", host_root(box))
+    check(result.rc == 1, "svc-admin logs into svc's account: exit 1", str(result))
+    check(listed_line(result, "svc") == "logs in as svc-admin", "svc is listed, through its alias",
+          str(result))
+
+
+@case("rollout")
+def enforce_scopes_every_name_of_an_account_as_the_module_does(box):
+    # require_group: an alias line whose own gid is in the group requires the code of bob.
+    with open(box.path("group")) as file:
+        groups = file.read()
+    box.write("group", groups + "admins:x:2000:\nops:x:2001:carol\n", 0o644)
+    add_passwd_lines(box, f"bobadm:x:1002:2000::{box.home('bob')}:/bin/sh",
+                     f"carolx:x:1003:1003::{box.home('carol')}:/bin/sh")
+    box.config = box.write_config("require_group = admins\n")
+    result = box.tool("enforce", "--pam-root", host_root(box))
+    check(result.rc == 1, "bob is in scope through bobadm: exit 1", str(result))
+    check(listed_line(result, "bob") == "logs in as bobadm", "bob is listed", str(result))
+    for user in ["root", "alice", "carol", "dave"]:
+        check(listed_line(result, user) is None, f"{user} (not in admins) is not listed",
+              str(result))
+    # exempt_group: carol's own entry is in ops, but carolx's is not, so it is not exempt.
+    box.config = box.write_config("exempt_group = ops\n")
+    for user in ["root", "alice", "bob", "dave"]:
+        box.admin_enroll(user)
+    result = box.tool("enforce", "--pam-root", host_root(box))
+    check(result.rc == 1, "carol is in scope through carolx: exit 1", str(result))
+    check(listed_line(result, "carol") == "logs in as carolx", "carol is listed", str(result))
+
+
+@case("rollout")
+def enforce_refuses_while_nsswitch_takes_accounts_from_a_directory_until_force(box):
+    for user in ["root", "alice", "bob", "carol", "dave"]:
+        box.admin_enroll(user)
+    root = host_root(box, nsswitch="passwd: files [NOTFOUND=return] sss winbind\n")
+    result = box.tool("enforce", "--pam-root", root)
+    check(result.rc == 1, "enforce with directory users: exit 1", str(result))
+    check("sss, winbind" in result.err and "directory users are not listed" in result.err and
+          "--force" in result.err, "the refusal names the sources and how to go ahead",
+          str(result))
+    check(not os.path.exists(rollout_file(box)), "no rollout file written", str(result))
+    result = box.tool("enforce", "--force", "--pam-root", root)
+    check(result.rc == 0 and "WARNING" in result.out and "sss, winbind" in result.out,
+          "enforce --force goes ahead with the warning", str(result))
+    check(mode_line(rollout_file(box)) == ["enforce"], "the file says enforce", str(result))
+
+
 @case("rollout")
 def enforce_without_force_succeeds_when_every_account_that_can_log_in_is_enrolled(box):
-    with open(box.path("passwd")) as file:
-        passwd = file.read().replace("/home/dave:/bin/sh", "/home/dave:/usr/sbin/nologin")
-    box.write("passwd", passwd, 0o644)
+    add_passwd_lines(box, replace=[(":1004:1004::", ":999:999::"),
+                                   ("/home/dave:/bin/sh", "/home/dave:/usr/sbin/nologin")])
     for user in ["root", "alice", "bob", "carol"]:
         box.admin_enroll(user)
-    result = box.tool("enforce")
-    check(result.rc == 0, "enforce with everyone enrolled (dave cannot log in)", str(result))
+    result = box.tool("enforce", "--pam-root", host_root(box))
+    check(result.rc == 0, "enforce with everyone enrolled (dave, a system account with a "
+          "nologin shell, cannot log in)", str(result))
     check(mode_line(rollout_file(box)) == ["enforce"], "the file says enforce", str(result))
     check("refused" in result.out, "the output says what it means for logins", str(result))
 
@@ -1137,6 +1253,21 @@ def rollout_writes_rollout_and_an_unenrolled_user_logs_in_with_the_password(box)
     check(result.rc == 0 and not box.login("bob"), "enforce undoes it", str(result))
     result = box.tool("rollout")
     check(result.rc == 0 and box.login("bob"), "and rollout again", str(result))
+
+
+@case("rollout")
+def rollout_is_refused_with_secret_path_and_status_warns_of_a_rollout_file_with_it(box):
+    box.config = box.write_config("secret_path = ~/.pam_totp\n")
+    box.admin_enroll("alice")
+    result = box.tool("rollout")
+    check(result.rc == 1, "rollout with secret_path: exit 1", str(result))
+    one_stderr_line(result, "secret_path", "refuses every login", "require_group")
+    check(not os.path.exists(rollout_file(box)), "no rollout file written", str(result))
+    box.write("pam_totp.rollout", "rollout\n", 0o644)
+    result = box.tool("status", "alice")
+    check(result.rc == 0 and re.search(r"^WARNING: secret_path .*refuses every login",
+                                       result.out, re.M) is not None,
+          "status warns of the rollout file with secret_path", str(result))
 
 
 @case("rollout")

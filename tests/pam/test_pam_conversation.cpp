@@ -91,12 +91,18 @@ void assert_nothing_counted_or_spent(const std::string& user) {
 int group_setup(void** state) {
     fixture::setup_sandbox(state);
     fixture::write_service("login", "");
-    const std::string totp_line = std::string("auth required ") + TOTP_MODULE_PATH +
-                                  " state_dir=" + fixture::paths().state_dir +
-                                  " config=" + fixture::paths().config + "\n";
+    const std::string totp_module = std::string("auth required ") + TOTP_MODULE_PATH +
+                                    " state_dir=" + fixture::paths().state_dir +
+                                    " config=" + fixture::paths().config;
+    const std::string totp_line = totp_module + "\n";
     // Like pam_unix, the password module leaves the password it asked for as PAM_AUTHTOK.
     fixture::write_raw_service(
         "unix-like", std::string("auth requisite ") + TOTP_TEST_PASSWORD_MODULE + "\n" + totp_line);
+    // try_first_pass: PAM_AUTHTOK is taken as the code when it has the shape of one, and
+    // otherwise the code is asked.
+    fixture::write_raw_service("unix-like-try-first-pass", std::string("auth requisite ") +
+                                                               TOTP_TEST_PASSWORD_MODULE + "\n" +
+                                                               totp_module + " try_first_pass\n");
     // Only the code is asked: a failing conversation reaches pam_totp first.
     fixture::write_raw_service("code-only", totp_line);
     // PAM_AUTHTOK set by an earlier module (pam_set_items reads it from the environment).
@@ -121,6 +127,25 @@ void sshd_password_authentication_never_counts_toward_the_lockout(void**) {
 
     // sudo, su and a keyboard-interactive ssh login still work with the code.
     const auto result = fixture::login("unix-like", "alice",
+                                       {password_of("alice"), code_at(secret, kDefault, kEpoch)});
+    assert_int_equal(result.rc, PAM_SUCCESS);
+}
+
+// With try_first_pass the password (not shaped like a code) is not taken as the code, so the
+// code is asked, and sshd's password authentication answers with the password again: refused
+// there too without counting it.
+void try_first_pass_password_answered_at_the_prompt_never_counts_toward_the_lockout(void**) {
+    const auto secret = enroll("alice");
+    for (int i = 0; i < kAttempts; ++i) {
+        assert_int_equal(login_as_sshd_password_authentication("unix-like-try-first-pass", "alice",
+                                                               password_of("alice")),
+                         PAM_AUTH_ERR);
+    }
+    assert_nothing_counted_or_spent("alice");
+    assert_true(log_contains("the conversation answered the code prompt with the password"));
+    assert_false(log_contains("wrong verification code"));
+
+    const auto result = fixture::login("unix-like-try-first-pass", "alice",
                                        {password_of("alice"), code_at(secret, kDefault, kEpoch)});
     assert_int_equal(result.rc, PAM_SUCCESS);
 }
@@ -217,6 +242,7 @@ int main() {
     const CMUnitTest tests[] = {
 #define CASE(name) cmocka_unit_test_setup(name, fixture::reset)
         CASE(sshd_password_authentication_never_counts_toward_the_lockout),
+        CASE(try_first_pass_password_answered_at_the_prompt_never_counts_toward_the_lockout),
         CASE(password_given_as_the_code_is_refused_even_when_it_is_a_valid_code),
         CASE(sshd_placeholder_answer_never_counts_toward_the_lockout),
         CASE(conversation_failing_at_the_code_prompt_is_not_counted),
