@@ -141,4 +141,27 @@ void Privileges::Elevation::release() {
     active_ = false;
 }
 
+Privileges::Unstoppable Privileges::unstoppable() const {
+    return Unstoppable(can_elevate_);
+}
+
+Privileges::Unstoppable::Unstoppable(bool active) : active_(active) {
+    if (!active_) return;
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTSTP);
+    sigaddset(&stops, SIGTTIN);
+    sigaddset(&stops, SIGTTOU);
+    if (::sigprocmask(SIG_BLOCK, &stops, &previous_mask_) != 0) die("sigprocmask");
+    if (::getresuid(&ruid_, &euid_, &suid_) != 0) die("getresuid");
+    // Raising the effective uid first: changing the real one needs it.
+    if (::seteuid(0) != 0 || ::setresuid(0, 0, 0) != 0) die("setresuid");
+}
+
+Privileges::Unstoppable::~Unstoppable() {
+    if (!active_) return;
+    if (::setresuid(ruid_, euid_, suid_) != 0) die("setresuid");
+    if (::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr) != 0) die("sigprocmask");
+}
+
 }  // namespace totp_enroll

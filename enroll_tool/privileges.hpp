@@ -8,6 +8,7 @@
 // Everything else (prompts, QR images, import files, output) runs as the caller.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 namespace totp_enroll {
@@ -43,6 +44,26 @@ class Privileges {
         gid_t gid_ = 0;
     };
     Elevation elevate() const;
+
+    // For work that holds locks other programs wait for (every user's reset links): all of
+    // the uids 0, so the caller cannot SIGSTOP the process (kill(2) needs a matching real
+    // or saved uid), and the terminal's stop signals held back, so Ctrl-Z waits until the
+    // guard ends. The previous uids and signal mask come back at its end. Does nothing for
+    // a root caller or when not installed setuid root.
+    class [[nodiscard]] Unstoppable {
+      public:
+        Unstoppable(const Unstoppable&) = delete;
+        Unstoppable& operator=(const Unstoppable&) = delete;
+        ~Unstoppable();
+
+      private:
+        friend class Privileges;
+        explicit Unstoppable(bool active);
+        bool active_;
+        uid_t ruid_ = 0, euid_ = 0, suid_ = 0;
+        sigset_t previous_mask_{};
+    };
+    Unstoppable unstoppable() const;
 
     // Gives up the saved set-user-ID too (setresuid/setresgid to the real ids), for the
     // rest of the run. Idempotent.

@@ -108,8 +108,11 @@ totp::Result<OpenRecord> Session::open_enrolled(const std::string& user) {
 
 totp::Status Session::drop_reset_links(const std::string& user) {
     // The links live in the state directory (root's) whatever the layout of the records,
-    // and the database's key and password files are root's too.
+    // and the database's key and password files are root's too. Dropping them locks every
+    // user's links in turn, and totp-resetd waits for those locks: the caller must not be
+    // able to stop the tool in the middle.
     const Privileges::Elevation elevated = privileges_->elevate();
+    const Privileges::Unstoppable unstoppable = privileges_->unstoppable();
     if (!tokens_) {
         totp::Result<std::unique_ptr<totp::ResetTokenStore>> tokens =
             totp::make_reset_token_store(settings_);
