@@ -328,16 +328,18 @@ Message Monitor::change(const std::string& user, std::string_view ip, std::strin
 
     log_info("password of '%s' changed through a reset link from %s", user.c_str(),
              totp::printable(ip).c_str());
-    if (totp::Status dropped = tokens_.drop_reset_tokens(user); !dropped) {
-        log_error("could not remove the other reset links of '%s': %s", user.c_str(),
-                  dropped.error().message.c_str());
-    }
+    // The notice first: removing the other links waits for their locks, and a monitor
+    // ended past its deadline meanwhile must not lose the news of a change already made.
     const std::int64_t changed = clock_.now();
     // Never dropped for a full queue: notices are bounded by successful changes.
     post_mail_job(
         "notice " + user,
         [this, user, ip = std::string(ip), changed] { send_change_notice(user, ip, changed); },
         changed, Room::always);
+    if (totp::Status dropped = tokens_.drop_reset_tokens(user); !dropped) {
+        log_error("could not remove the other reset links of '%s': %s", user.c_str(),
+                  dropped.error().message.c_str());
+    }
     return reply(Answer::password_changed);
 }
 
