@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rollout.hpp"
 
-#include <charconv>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -27,28 +26,12 @@ constexpr const char* kSecretPathRefusal =
     "secret_path is set, and pam_totp refuses every login when it is set together with "
     "rollout (nullok)";
 constexpr uid_t kNobody = 65534;
-constexpr uid_t kDefaultUidMin = 1000;  // Debian's, when login.defs does not say
 
 // A file of the host, under --pam-root when one is given.
 std::string host_file(const CommandLine& command, const std::string& path) {
     std::string root = command.pam_root.value_or("/");
     while (!root.empty() && root.back() == '/') root.pop_back();
     return root + path;
-}
-
-// UID_MIN from login.defs: the first uid useradd gives a person.
-uid_t uid_min(const CommandLine& command) {
-    std::ifstream in(host_file(command, "/etc/login.defs"));
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::string key;
-        std::string value;
-        if (!(words >> key >> value) || key != "UID_MIN") continue;
-        uid_t uid = 0;
-        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), uid);
-        if (error == std::errc{} && end == value.data() + value.size()) return uid;
-    }
-    return kDefaultUidMin;
 }
 
 // The sources of nsswitch.conf's passwd line that getpwent may not enumerate: directories
@@ -160,7 +143,7 @@ totp::Result<std::vector<NotEnrolled>> accounts_not_enrolled(Session& session,
     const totp::Result<std::vector<std::string>> enrolled = session.enrolled_users();
     if (!enrolled) return enrolled.error();
     const std::set<std::string> enrolled_names(enrolled->begin(), enrolled->end());
-    const uid_t first_person = uid_min(command);
+    const uid_t first_person = totp::read_uid_min(host_file(command, "/etc/login.defs"));
     const Privileges::Elevation elevated = session.privileges().elevate();  // the shadow file
     totp::Result<std::vector<totp::Account>> accounts = totp::all_accounts();
     if (!accounts) return runtime_failure(accounts.error());

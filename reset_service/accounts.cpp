@@ -1,17 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "accounts.hpp"
 
-#include <charconv>
-#include <fstream>
-#include <sstream>
-
 #include "password_change.hpp"
 #include "totp/account.hpp"
 
 namespace resetd {
 namespace {
-
-constexpr uid_t kDefaultUidMin = 1000;
 
 // The account under each of its names: /etc/group lists members by name, and an alias line
 // sharing the uid may be the one named there (getgrouplist goes by name and the line's gid).
@@ -64,20 +58,6 @@ AccountCheck excluded_groups(const totp::Account& account, const AccountRules& r
 }
 
 }  // namespace
-
-uid_t read_uid_min(const char* login_defs) {
-    std::ifstream in(login_defs);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream words(line);
-        std::string key, value;
-        if (!(words >> key >> value) || key != "UID_MIN") continue;
-        uid_t uid = 0;
-        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), uid);
-        if (error == std::errc{} && end == value.data() + value.size()) return uid;
-    }
-    return kDefaultUidMin;
-}
 
 Eligibility password_status(std::string_view user, std::int64_t now) {
     // No shadow entry, or one that cannot be read, counts as locked: a reset must not

@@ -38,9 +38,6 @@ struct AccountCheck {
     bool eligible() const { return eligibility == Eligibility::eligible; }
 };
 
-// UID_MIN from a login.defs file; 1000 (Debian's default) when the file or key is missing.
-uid_t read_uid_min(const char* login_defs = "/etc/login.defs");
-
 // Reads passwd, group and shadow and runs pam_acct_mgmt (needs root). Every refusal looks
 // the same to the requester; only the reason in the log differs. Only the account's own
 // name passes (DESIGN.md: a typed name that differs is refused), so an eligible `user` is

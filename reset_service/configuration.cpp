@@ -7,6 +7,7 @@
 
 #include "accounts.hpp"
 #include "log.hpp"
+#include "totp/account.hpp"
 
 namespace resetd {
 namespace {
@@ -46,7 +47,7 @@ std::optional<Configuration> load_configuration(const Options& options) {
     }
     if (refuse) return std::nullopt;
     config.site_name = config.reset.site_name.empty() ? host_name() : config.reset.site_name;
-    config.uid_min = read_uid_min();
+    config.uid_min = totp::read_uid_min();
     return config;
 }
 

@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <type_traits>
 #include <vector>
 
@@ -199,6 +202,20 @@ Result<PasswordStatus> find_password_status(std::string_view name) {
         [](const spwd& entry) {
             return PasswordStatus{is_locked_hash(entry.sp_pwdp), entry.sp_expire};
         });
+}
+
+uid_t read_uid_min(const std::string& login_defs) {
+    std::ifstream in(login_defs);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string key;
+        std::string value;
+        if (!(words >> key >> value) || key != "UID_MIN") continue;
+        uid_t uid = 0;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), uid);
+        if (error == std::errc{} && end == value.data() + value.size()) return uid;
+    }
+    return kDefaultUidMin;
 }
 
 }  // namespace totp

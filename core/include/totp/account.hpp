@@ -59,4 +59,9 @@ struct PasswordStatus {
 // Errc::not_found: no shadow entry for `name`.
 Result<PasswordStatus> find_password_status(std::string_view name);
 
+// The first uid useradd gives a person: UID_MIN from a login.defs file, 1000 (Debian's
+// default) when the file or the key is missing or unreadable. Below it are system accounts.
+inline constexpr uid_t kDefaultUidMin = 1000;
+uid_t read_uid_min(const std::string& login_defs = "/etc/login.defs");
+
 }  // namespace totp
