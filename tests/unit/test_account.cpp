@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "totp/account.hpp"
@@ -54,6 +56,26 @@ void an_unknown_group_is_not_found_and_membership_is_answered(void**) {
     assert_int_equal(unknown.error().code, totp::Errc::not_found);
 }
 
+// UID_MIN decides who counts as a person (enforce, password resets): the value from the
+// file when it is a plain number, Debian's 1000 otherwise.
+void uid_min_comes_from_login_defs_or_defaults_to_1000(void**) {
+    char path[] = "/tmp/totp-login-defs-XXXXXX";
+    const int fd = ::mkstemp(path);
+    assert_true(fd >= 0);
+    const std::string text = "# UID_MIN 10\nUID_MAX 60000\n  UID_MIN\t 2000\n";
+    assert_int_equal(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+    assert_int_equal(totp::read_uid_min(path), 2000);
+    const std::string bad = "UID_MIN 12x\n";
+    std::FILE* file = std::fopen(path, "w");
+    assert_non_null(file);
+    std::fputs(bad.c_str(), file);
+    std::fclose(file);
+    assert_int_equal(totp::read_uid_min(path), totp::kDefaultUidMin);
+    ::unlink(path);
+    assert_int_equal(totp::read_uid_min(path), 1000);  // no file
+}
+
 void an_unknown_shadow_entry_is_not_found(void**) {
     if (geteuid() != 0) skip();  // the shadow file is root's
     assert_true(totp::find_password_status("root").ok());
@@ -71,6 +93,7 @@ int main() {
         cmocka_unit_test(an_unknown_user_is_not_found_not_an_io_error),
         cmocka_unit_test(an_unknown_group_is_not_found_and_membership_is_answered),
         cmocka_unit_test(an_unknown_shadow_entry_is_not_found),
+        cmocka_unit_test(uid_min_comes_from_login_defs_or_defaults_to_1000),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
