@@ -14,6 +14,7 @@
 #include "login_stacks.hpp"
 #include "terminal.hpp"
 #include "totp/account.hpp"
+#include "totp/group_scope.hpp"
 #include "totp/rollout.hpp"
 
 namespace totp_enroll {
@@ -85,24 +86,13 @@ totp::Result<std::optional<std::vector<std::string>>> login_reasons(const totp::
     return std::optional(reasons);
 }
 
-// Whether pam_totp asks for a code when `login` (a passwd entry) logs into `owner`'s account
-// (the first entry of its uid), by the module's rule (pam_module/authenticate.cpp,
-// check_group_scope): either entry in require_group requires the code; exempt_group exempts
-// only when both are in it. A group that cannot be looked up exempts nobody: the account is
-// listed rather than missed (the module refuses such logins anyway).
+// Whether pam_totp asks `login` (a passwd entry logging into `owner`'s account) for a code.
+// A group that cannot be looked up exempts nobody: the account is listed rather than missed
+// (the module refuses such logins anyway).
 bool asks_for_code(const totp::Settings& settings, const totp::Account& login,
                    const totp::Account& owner) {
-    if (!settings.require_group.empty()) {
-        const totp::Result<bool> by_login = totp::is_member(login, settings.require_group);
-        const totp::Result<bool> by_owner = totp::is_member(owner, settings.require_group);
-        if (by_login && by_owner && !*by_login && !*by_owner) return false;
-    }
-    if (!settings.exempt_group.empty()) {
-        const totp::Result<bool> by_login = totp::is_member(login, settings.exempt_group);
-        const totp::Result<bool> by_owner = totp::is_member(owner, settings.exempt_group);
-        if (by_login && by_owner && *by_login && *by_owner) return false;
-    }
-    return true;
+    const totp::Result<totp::CodeScope> scope = totp::code_scope(settings, login, owner);
+    return !scope || *scope == totp::CodeScope::asked;
 }
 
 struct NotEnrolled {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "totp/account.hpp"
+#include "totp/group_scope.hpp"
 #include "totp/secret.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
@@ -295,44 +296,22 @@ class Login {
         if (settings_.require_group.empty() && settings_.exempt_group.empty()) return std::nullopt;
         const totp::Account* owner = find_owner(login);
         if (owner == nullptr) return PAM_AUTH_ERR;
-        if (!settings_.require_group.empty()) {
-            const std::optional<bool> inside = in_group(login, *owner, settings_.require_group,
-                                                        /*both=*/false, "require_group");
-            if (!inside) return PAM_SERVICE_ERR;
-            if (!*inside) {
+        const totp::Result<totp::CodeScope> scope = totp::code_scope(settings_, login, *owner);
+        if (!scope) {
+            session_.log(LOG_ERR, scope.error().message + ", failing closed");
+            return PAM_SERVICE_ERR;
+        }
+        switch (*scope) {
+            case totp::CodeScope::asked:
+                return std::nullopt;
+            case totp::CodeScope::not_required:
                 if (settings_.debug) session_.log(LOG_DEBUG, "not in require_group, ignoring");
                 return PAM_IGNORE;
-            }
-        }
-        if (!settings_.exempt_group.empty()) {
-            const std::optional<bool> inside =
-                in_group(login, *owner, settings_.exempt_group, /*both=*/true, "exempt_group");
-            if (!inside) return PAM_SERVICE_ERR;
-            if (*inside) {
+            case totp::CodeScope::exempt:
                 if (settings_.debug) session_.log(LOG_DEBUG, "in exempt_group, ignoring");
                 return PAM_IGNORE;
-            }
         }
-        return std::nullopt;
-    }
-
-    // Whether the login entry and/or (`both`) the owner entry are in `group`; nullopt
-    // (logged) when the group cannot be resolved.
-    std::optional<bool> in_group(const totp::Account& login, const totp::Account& owner,
-                                 const std::string& group, bool both, const char* setting) {
-        bool any = false;
-        bool all = true;
-        for (const totp::Account* entry : {&login, &owner}) {
-            const totp::Result<bool> member = totp::is_member(*entry, group);
-            if (!member) {
-                session_.log(LOG_ERR, std::string(setting) + " '" + group +
-                                          "' cannot be resolved, failing closed");
-                return std::nullopt;
-            }
-            any = any || *member;
-            all = all && *member;
-        }
-        return both ? all : any;
+        return PAM_SERVICE_ERR;
     }
 
     // The code, from where the settings say. nullopt: the conversation failed.
