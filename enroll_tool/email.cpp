@@ -169,6 +169,15 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
             return runtime_failure(saved.error());
         }
     }
+    // And again: totp-resetd may have stored a link for the old address between the first
+    // drop and the save. It reads the address again after storing a link, so a link stored
+    // after this drop sees the new address and is not mailed to the old one.
+    if (totp::Status dropped = session.drop_reset_links(target->name); !dropped) {
+        return totp::make_error(dropped.error().code,
+                                "the address was recorded, but links sent before may still "
+                                "work: " +
+                                    dropped.error().message);
+    }
     session.privileges().drop_permanently();
     say("Email address verified: " + address);
     return {};

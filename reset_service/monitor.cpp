@@ -37,6 +37,9 @@ constexpr int kMinute = 60;
 constexpr std::size_t kMaxPasswordLength = 512;  // PAM_MAX_RESP_SIZE
 // Password submissions one link allows (a user retrying a refused password needs a few).
 constexpr int kSubmissionsPerLink = 10;
+// Opening a link runs the same account checks (PAM account management included): enough
+// views for a user coming back to the form, not a way to keep the monitor busy.
+constexpr int kViewsPerLink = 30;
 
 Message reply(Answer answer, const std::vector<std::string_view>& fields = {}) {
     return make_message(static_cast<std::uint8_t>(answer), fields);
@@ -103,14 +106,28 @@ void Monitor::post_mail_job(const std::string& key, std::function<void()> job, s
     }
 }
 
-bool Monitor::within_submissions(const std::string& selector, std::int64_t expires,
-                                 std::int64_t now) {
+bool Monitor::within_budget(const std::string& selector, std::int64_t expires, std::int64_t now,
+                            int LinkUse::*count, int budget) {
     std::erase_if(link_uses_, [now](const auto& use) { return use.second.expires <= now; });
     LinkUse& use = link_uses_[selector];
     use.expires = expires;
-    if (++use.submissions <= kSubmissionsPerLink) return true;
+    if (++(use.*count) <= budget) return true;
     link_uses_.erase(selector);
     return false;
+}
+
+void Monitor::drop_used_up_link(const std::string& selector, const std::string& user,
+                                std::string_view ip, const std::string& key, std::int64_t now,
+                                const char* what, int budget) {
+    failures_per_ip_.record(key, now);
+    totp::Result<totp::ResetTokenEntry> dropped = tokens_.take_reset_token(selector);
+    if (!dropped && dropped.error().code != totp::Errc::not_found) {
+        log_error("could not drop the reset link of '%s': %s", user.c_str(),
+                  dropped.error().message.c_str());
+    }
+    if (may_log(refused_reset_log_, now))
+        log_warning("reset link of '%s' dropped after %d %s (the last from %s)", user.c_str(),
+                    budget, what, totp::printable(ip).c_str());
 }
 
 int Monitor::serve(int channel, int signal_fd, pid_t web) {
@@ -212,6 +229,12 @@ Message Monitor::check_token(std::string_view ip, std::string_view token) {
     const Admitted admitted = admit_token(ip, token, now, "unusable reset link opened");
     if (!admitted.entry) return reply(admitted.refusal);
     const std::string& user = admitted.entry->user;
+    const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
+    if (!within_budget(selector, admitted.entry->expires, now, &LinkUse::views, kViewsPerLink)) {
+        drop_used_up_link(selector, user, ip, *address_key(ip, failures_per_ip_.crowded()), now,
+                          "views", kViewsPerLink);
+        return reply(Answer::token_invalid);
+    }
     if (const AccountCheck account = check_account(user, account_rules_, now);
         !account.eligible()) {
         log_info("reset link for '%s' refused: %s", user.c_str(), account.reason.c_str());
@@ -228,16 +251,9 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     const std::string key = *address_key(ip, failures_per_ip_.crowded());
     const std::string& user = admitted.entry->user;
     const std::string selector(token.substr(0, totp::kResetSelectorHexLength));
-    if (!within_submissions(selector, admitted.entry->expires, now)) {
-        failures_per_ip_.record(key, now);
-        totp::Result<totp::ResetTokenEntry> dropped = tokens_.take_reset_token(selector);
-        if (!dropped && dropped.error().code != totp::Errc::not_found) {
-            log_error("could not drop the reset link of '%s': %s", user.c_str(),
-                      dropped.error().message.c_str());
-        }
-        if (may_log(refused_reset_log_, now))
-            log_warning("reset link of '%s' dropped after %d submissions (the last from %s)",
-                        user.c_str(), kSubmissionsPerLink, totp::printable(ip).c_str());
+    if (!within_budget(selector, admitted.entry->expires, now, &LinkUse::submissions,
+                       kSubmissionsPerLink)) {
+        drop_used_up_link(selector, user, ip, key, now, "submissions", kSubmissionsPerLink);
         return reply(Answer::token_invalid);
     }
     if (!totp::equal_constant_time(password, repeat)) {
@@ -459,6 +475,14 @@ void Monitor::send_reset_link(const std::string& user, const std::string& ip) {
     }
     if (totp::Status stored = tokens_.put_reset_token(issued->selector, issued->entry); !stored) {
         log_error("no reset link for '%s': %s", user.c_str(), stored.error().message.c_str());
+        return;
+    }
+    // totp-enroll email drops a user's links before it records a new address: a link stored
+    // after that drop, for the address read before it, must not go out. Read again now that
+    // the link is stored; any drop from here on removes this link too.
+    if (verified_email(user) != email) {
+        (void)tokens_.take_reset_token(issued->selector);
+        log_info("no reset mail for '%s': the address changed meanwhile", user.c_str());
         return;
     }
     totp::SecretString link(with_trailing_slash(config_.reset.base_url) + "reset?token=");

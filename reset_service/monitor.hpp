@@ -92,9 +92,15 @@ class Monitor {
     // Queues a mail job, one waiting per key; a full queue is logged (throttled).
     void post_mail_job(const std::string& key, std::function<void()> job, std::int64_t now,
                        Room room = Room::bounded);
-    // Counts a submission on the link `selector` (valid until `expires`); false once the
-    // link has had its share. Forgets expired links.
-    bool within_submissions(const std::string& selector, std::int64_t expires, std::int64_t now);
+    struct LinkUse;
+    // Counts one use (a view, a submission) of the link `selector`, valid until `expires`,
+    // in `count`; false (and the link forgotten) past `budget`. Forgets expired links.
+    bool within_budget(const std::string& selector, std::int64_t expires, std::int64_t now,
+                       int LinkUse::*count, int budget);
+    // Takes a link that used up its budget, counts a failure for the address, logs it.
+    void drop_used_up_link(const std::string& selector, const std::string& user,
+                           std::string_view ip, const std::string& key, std::int64_t now,
+                           const char* what, int budget);
 
     MonitorConfig config_;
     AccountRules account_rules_;
@@ -116,6 +122,7 @@ class Monitor {
     struct LinkUse {
         std::int64_t expires = 0;
         int submissions = 0;
+        int views = 0;
     };
     std::map<std::string, LinkUse> link_uses_;  // request thread
     RateLimiter stalled_records_;               // request thread: users whose record lock timed out

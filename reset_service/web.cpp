@@ -523,6 +523,13 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
             "user may set %s; a proxy on this host should use listen = unix:/path",
             config.reset.client_ip_header.c_str());
     }
+    const bool unix_trusted = std::any_of(proxies.begin(), proxies.end(),
+                                          [](const auto& prefix) { return prefix.unix_peers; });
+    if (unix_listener && (config.reset.client_ip_header.empty() || !unix_trusted)) {
+        log_warning(
+            "a unix socket listener without client_ip_header and trusted_proxies = unix counts "
+            "every client as one address: one client can use up the limits for everyone");
+    }
 
     sigset_t stop;
     sigemptyset(&stop);

@@ -535,6 +535,22 @@ def a_link_takes_a_limited_number_of_submissions():
     check("the refusals wrote at most one line per allowed submission", lines <= 10, lines)
 
 
+def a_link_opens_a_limited_number_of_times():
+    """Opening a link runs the account checks (PAM account management) in the monitor:
+    thirty views per link, then it is gone, so one link cannot keep the monitor busy."""
+    token = link_for("vic")
+    if not check("vic got a link", token):
+        return
+    pages = [new_client().get(f"/reset?token={token}")[2] for _ in range(32)]
+    opened = ["Account: <strong>vic</strong>" in page for page in pages]
+    check("thirty views open the form", opened[:30] == [True] * 30, opened)
+    check("the thirty-first and thirty-second find the link gone",
+          ["This link cannot be used" in page for page in pages[30:]] == [True, True])
+    status, _, page = reset(new_client(), token, valid_code("vic"), STRONG_PASSWORD)
+    check("the link can no longer change the password", "This link cannot be used" in page,
+          status)
+
+
 def policy_refusals_count_against_the_address():
     token = link_for("quin")
     if not check("quin got a link", token):
@@ -820,6 +836,7 @@ def main():
     weak_password_leaves_the_recovery_code_usable()
     new_address_ends_earlier_links()
     a_link_takes_a_limited_number_of_submissions()
+    a_link_opens_a_limited_number_of_times()
     policy_refusals_count_against_the_address()
     expired_link_is_refused()
     mails_per_account_are_limited()

@@ -148,6 +148,7 @@ if [ "$mode" = abuse ]; then
     add_enrolled nora nora@example.test     # records a new address after getting a link
     add_enrolled pia pia@example.test       # the attempts one link allows
     add_enrolled quin quin@example.test     # policy refusals count against the address
+    add_enrolled vic vic@example.test       # the views one link allows
     # Alias lines: a second name for one uid. sa comes before the sudoer sam, so it is the
     # uid's own name (getpwuid) and totp-enroll keys its record "sa"; umax comes after uma.
     add_enrolled sam sam@example.test
@@ -330,6 +331,8 @@ abuse)
             curl -sf --unix-socket '$proxied_sock' http://localhost/style.css >/dev/null"
     check "a unix listener logs no loopback warning" \
         sh -c "! grep -q '$loopback_warning' '$work/resetd-unix.log'"
+    check "of the two unix listeners, the one not trusting unix peers warns that they share a limit" \
+        test "$(grep -c 'counts every client as one address' "$work/resetd-unix.log")" = 1
     # Loopback TCP with trusted_proxies = 127.0.0.1: every local user is a trusted proxy.
     resetd_log=$work/resetd-loopback.log start_resetd "$(free_port)" 900 127.0.0.1
     check "a loopback TCP listener trusting 127.0.0.1 warns once at start" \
