@@ -49,15 +49,24 @@ totp::Result<gid_t> group_id(const std::string& name) {
     return found->gr_gid;
 }
 
-// The directory must be root's alone: the socket is replaced, chowned and chmodded by path.
+// The socket is replaced, chowned and chmodded by path: every directory on that path, from /
+// down, must be a real directory (no symlink) that is root's alone. Then nobody but root can
+// swap the socket, or a directory above it, for something else between these steps.
 totp::Status check_socket_directory(const std::string& path) {
     const std::string directory = path.substr(0, std::max<std::size_t>(path.rfind('/'), 1));
-    struct stat st {};
-    if (::stat(directory.c_str(), &st) != 0) return failure(directory);
-    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0) {
-        return totp::make_error(totp::Errc::unsafe,
-                                "the directory of the listen socket, " + directory +
-                                    ", must be owned by root and not writable by group or other");
+    for (std::size_t end = 0; end != std::string::npos;) {
+        end = directory.find('/', end + 1);
+        const std::string step = end == std::string::npos ? directory : directory.substr(0, end);
+        const std::string checked = step.empty() ? "/" : step;
+        struct stat st {};
+        if (::lstat(checked.c_str(), &st) != 0) return failure(checked);
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0) {
+            return totp::make_error(totp::Errc::unsafe,
+                                    "the listen socket's path goes through " + checked +
+                                        ": every directory on it must be a directory (not a "
+                                        "symlink) owned by root and not writable by group or "
+                                        "other");
+        }
     }
     return {};
 }

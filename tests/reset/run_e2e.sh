@@ -324,6 +324,16 @@ abuse)
     check "a socket directory others may write to stops the service" \
         sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
             --foreground 2>>'$work/resetd-unix.log'"
+    mkdir -p /run/totp-open/inner && chmod 0777 /run/totp-open && chmod 0755 /run/totp-open/inner
+    write_config "$bad_port" 900 unix unix:/run/totp-open/inner/http.sock
+    check "a socket path through a directory others may write to stops the service" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log' && test ! -e /run/totp-open/inner/http.sock"
+    ln -s /run/totp-resetd /run/totp-link
+    write_config "$bad_port" 900 unix unix:/run/totp-link/http.sock
+    check "a socket path through a symlink stops the service" \
+        sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
+            --foreground 2>>'$work/resetd-unix.log' && test ! -e /run/totp-resetd/http.sock"
     write_config "$bad_port" 900 unix "unix:$proxied_sock" webproxy
     check "a second instance does not take over a socket in use" \
         sh -c "! timeout 20 '$resetd' --config /etc/security/pam_totp-$bad_port.conf \
