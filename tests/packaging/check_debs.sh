@@ -100,6 +100,16 @@ printf 'auth required pam_totp.so store=postgresql\n' >"$fake/etc/pam.d/sshd"
 check "a store=postgresql module argument refuses it too" \
     test "$(sh "$remove_check" --root "$fake" postgresql x >/dev/null 2>&1; echo $?)" -eq 1
 
+# Linux-PAM also reads the vendor directory /usr/lib/pam.d (a service with no file in
+# /etc/pam.d) and /etc/pam.conf (when there is no /etc/pam.d): a line there fails too.
+fake=$(fake_root vendor pam.conf 'login auth required pam_totp.so')
+mkdir -p "$fake/usr/lib/pam.d"
+printf 'auth required pam_unix.so\nauth required pam_totp.so\n' >"$fake/usr/lib/pam.d/vlock"
+out=$(sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
+check "a line in /usr/lib/pam.d or /etc/pam.conf refuses the removal too" test $? -eq 1
+check_output "  listing the vendor file" "/usr/lib/pam.d/vlock:2:auth required pam_totp.so" "$out"
+check_output "  and pam.conf" "/etc/pam.conf:1:login auth required pam_totp.so" "$out"
+
 echo "--- preinst: the upgrade from 0.1.0 moves nullok from the conffile to the roll-out state"
 # migrated OLD_VERSION CONFIG_LINE...: the roll-out state the preinst leaves (or "none").
 migrated() {
