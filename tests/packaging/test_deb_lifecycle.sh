@@ -68,18 +68,7 @@ if [ -z "${_SANDBOX_INNER:-}" ]; then
     }
     export LIFECYCLE_TARBALL
     before=$(host_snapshot)
-    log=$(mktemp)
-    (sandbox_enter "$@") | tee "$log"
-    status=${PIPESTATUS[0]}
-    if [ "$status" -eq "$SANDBOX_SKIP_CODE" ]; then
-        rm -f "$log"
-        exit "$status"
-    fi
-    read -r CHECK_PASSED _ CHECK_FAILED _ < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
-    CHECK_PASSED=${CHECK_PASSED:-0} CHECK_FAILED=${CHECK_FAILED:-1}
-    rm -f "$log"
-    echo "--- on the host, after the sandbox exited"
-    check "the sandboxed run itself succeeded" test "$status" -eq 0
+    sandbox_run_and_count "$@"
     check "host dpkg status, users, pam.d, security, pam-configs and mounts are unchanged" \
         test "$before" = "$(host_snapshot)"
     finish

@@ -48,6 +48,27 @@ sandbox_skip() {
     exit "$SANDBOX_SKIP_CODE"
 }
 
+# For a test that also checks the host from outside (with lib/check.sh): runs the calling
+# script inside the sandbox (sandbox_enter) in a subshell, showing its output; exits with
+# the skip code if the sandbox was skipped; otherwise takes over the inner run's counts of
+# passed and failed checks and checks that it succeeded. The caller then adds its own
+# checks on the host and calls finish.
+sandbox_run_and_count() {
+    local log status
+    log=$(mktemp)
+    (sandbox_enter "$@") | tee "$log"
+    status=${PIPESTATUS[0]}
+    if [ "$status" -eq "$SANDBOX_SKIP_CODE" ]; then
+        rm -f "$log"
+        exit "$status"
+    fi
+    read -r CHECK_PASSED _ CHECK_FAILED _ < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    CHECK_PASSED=${CHECK_PASSED:-0} CHECK_FAILED=${CHECK_FAILED:-1}
+    rm -f "$log"
+    echo "--- on the host, after the sandbox exited"
+    check "the sandboxed run itself succeeded" test "$status" -eq 0
+}
+
 # Re-runs the calling script ($0) with the same arguments inside new mount (and, where
 # the kernel allows, PID) namespaces and exits with its status. Inside, returns at once.
 sandbox_enter() {
