@@ -376,12 +376,16 @@ void print_case(const Case& c, int rc, const std::string& hits) {
 }
 
 // Log lines: one printable line each, never the secret or a code-like typed answer (unless
-// the module was handed that text as an argument, user or rhost, which it may echo).
+// the module was handed that text as an argument, user, rhost or one of the harness's own
+// paths, which it may echo: "config /dev/shm/pam_totp_fuzz.12579/...: syntax error").
 void check_log(const Case& c) {
+    const World& w = world();
     const std::string secret(totp::base32_encode(c.built.state.secret.span()).view());
-    std::string context = c.config_text + c.handle.rhost;
+    std::string context = c.config_text + c.handle.rhost + "\n" + w.config + "\n" + w.state_dir +
+                          "\n" + w.root + "/home/";
     for (const std::string& a : c.arguments) context += a;
-    if (c.handle.user) context += *c.handle.user;
+    if (c.handle.user)
+        context += "\n" + *c.handle.user + "\n" + w.root + "/home/" + *c.handle.user + "/.totp";
     for (const std::string& line : c.handle.log) {
         if (!printable_line(line)) fuzz::violated("log line with a control character", line);
         if (line.find(secret) != std::string::npos && context.find(secret) == std::string::npos)
