@@ -5,7 +5,16 @@
 # the hardening checks (valgrind, clang-tidy + cppcheck, bounded fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+timings=()
+# phase NAME COMMAND...: runs one step, notes how long it took, returns its status.
+phase() {
+    local name=$1 started=$SECONDS rc=0
+    shift
+    "$@" || rc=$?
+    timings+=("$(printf '%-16s %4d s' "$name" $((SECONDS - started)))")
+    return $rc
+}
+phase install-deps scripts/install-deps.sh
 if [ "$(id -u)" -ne 0 ]; then
     echo "test: the tests create root-owned state files and must run as root (use sudo)" >&2
     exit 1
@@ -14,26 +23,28 @@ fi
 export SANDBOX_REQUIRED=1
 status=0
 # One style everywhere: the tree must follow .clang-format.
-scripts/format-check.sh || status=1
-scripts/build.sh build
-(cd build && ctest --output-on-failure -j"$(nproc)") || status=1
-scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-(cd build-asan && ctest --output-on-failure -j"$(nproc)") || status=1
+phase format scripts/format-check.sh || status=1
+phase build scripts/build.sh build
+phase tests ctest --test-dir build --output-on-failure -j"$(nproc)" || status=1
+phase build-asan scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
 # Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
 # that is installed (module, setuid tool, service, database backend) and cppcheck over all,
 # and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 20) in a clang
 # ASan+UBSan+libFuzzer build.
-tests/hardening/valgrind.sh build || status=1
-scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp enroll_tool/*.cpp \
-    reset_service/*.cpp store_pg/*.cpp || status=1
+phase valgrind tests/hardening/valgrind.sh build || status=1
+phase static-analysis scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp \
+    enroll_tool/*.cpp reset_service/*.cpp store_pg/*.cpp || status=1
 mkdir -p build-fuzz
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
     > build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
-if cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets; then
-    tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-20}" || status=1
+if phase build-fuzz cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets; then
+    phase fuzz tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-20}" || status=1
 else
     status=1
 fi
+echo "test: time per step:"
+printf '    %s\n' "${timings[@]}"
 if [ $status -eq 0 ]; then
     echo "test: all suites passed (hardened and ASan+UBSan builds, valgrind, static analysis, fuzzing)"
 fi
