@@ -166,10 +166,11 @@ code_for() { "$system_lib/totp-code" "$(secret_of "$1")" "$root$state/$1"; }
 secret_of() { "$system_lib/state-field" "$root$state/$1" secret; }
 wrong_code_for() { "$system_lib/wrong-code" "$(secret_of "$1")"; }
 
-# logins_need_codes ENFORCED: an enrolled user (alice and bob by turns: each code must be
-# newer than the user's last one) gets in with password + code and not with a wrong code;
+# logins_need_codes ENFORCED: an enrolled user (each in turn: a code must be newer than the
+# user's last one, and eight users keep the test from waiting for the clock to give one a
+# new step) gets in with password + code and not with a wrong code;
 # unenrolled erin gets in with her password alone unless ENFORCED is yes.
-enrolled=(alice bob)
+enrolled=(alice bob carol dave frank grace heidi ivan)
 logins_need_codes() {
     local user=${enrolled[0]}
     enrolled=("${enrolled[@]:1}" "$user")
@@ -195,8 +196,8 @@ logins_without_module() {
 }
 rollout_state() { sed -n '/^[[:space:]]*[^#[:space:]]/p' "$root$rollout" 2>/dev/null; }
 
-echo "--- the system: users alice, bob (they will enroll), erin (never enrolls)"
-for user in alice bob erin; do
+echo "--- the system: users alice, bob, ... ivan (they will enroll), erin (never enrolls)"
+for user in "${enrolled[@]}" erin; do
     in_root useradd --create-home --shell /bin/bash "$user"
     echo "$user:$user-Passw0rd" | in_root chpasswd
 done
@@ -218,11 +219,14 @@ check_no_output "  none through debconf either" "libpam-totp/not-in-common-auth"
 
 logins_without_module
 
-echo "--- enroll alice and bob (totp-enroll import-oath)"
-printf 'HOTP/T30 alice - %s\nHOTP/T30 bob - %s\n' \
-    "$(openssl rand -hex 20)" "$(openssl rand -hex 20)" >"$root/tmp/users.oath"
+echo "--- enroll alice, bob, ... ivan (totp-enroll import-oath)"
+for user in "${enrolled[@]}"; do
+    printf 'HOTP/T30 %s - %s\n' "$user" "$(openssl rand -hex 20)"
+done >"$root/tmp/users.oath"
 out=$(in_root totp-enroll import-oath /tmp/users.oath 2>&1)
-check "totp-enroll import-oath enrolls both" test $? -eq 0 -a -f "$root$state/alice" -a -f "$root$state/bob"
+rc=$?
+state_files=$(ls "$root$state" | wc -l)
+check "totp-enroll import-oath enrolls all of them" test "$rc" -eq 0 -a "$state_files" -eq ${#enrolled[@]}
 logins_need_codes no
 
 echo "--- enforce"
@@ -369,7 +373,7 @@ check "  alice, enrolled no more, logs in with her password" test "$rc" -eq 0
 login erin erin-Passw0rd ""
 check "  and so does erin" test "$rc" -eq 0
 
-# from_old_version: purge, then install the pre-0.2.0 packages and enroll alice and bob.
+# from_old_version: purge, then install the pre-0.2.0 packages and enroll the users again.
 from_old_version() {
     pkg dpkg --purge totp-enroll libpam-totp-postgresql libpam-totp
     install_version "$v_old"
