@@ -475,6 +475,26 @@ void on_mhd_log(void*, const char* format, va_list arguments) {
     vsyslog(LOG_AUTHPRIV | LOG_WARNING, format, arguments);
 }
 
+// Settings that work but weaken the per-address limits, said once before serving (so
+// they are in the log by the time anyone can connect).
+void warn_about_listener(const WebConfig& config, const std::vector<totp::AddressPrefix>& proxies,
+                         bool unix_listener) {
+    if (!unix_listener && !config.reset.client_ip_header.empty() &&
+        totp::prefixes_cover_loopback(proxies)) {
+        log_warning(
+            "trusted_proxies trusts a loopback address on a TCP listener: every local "
+            "user may set %s; a proxy on this host should use listen = unix:/path",
+            config.reset.client_ip_header.c_str());
+    }
+    const bool unix_trusted = std::any_of(proxies.begin(), proxies.end(),
+                                          [](const auto& prefix) { return prefix.unix_peers; });
+    if (unix_listener && (config.reset.client_ip_header.empty() || !unix_trusted)) {
+        log_warning(
+            "a unix socket listener without client_ip_header and trusted_proxies = unix counts "
+            "every client as one address: one client can use up the limits for everyone");
+    }
+}
+
 }  // namespace
 
 int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::UniqueFd ready) {
@@ -495,6 +515,7 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
         std::any_of(proxies.begin(), proxies.end(),
                     [](const totp::AddressPrefix& prefix) { return !prefix.unix_peers; });
     const unsigned per_ip = behind_proxy ? 0 : 16;
+    warn_about_listener(config, proxies, unix_listener);
     MHD_Daemon* daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,
@@ -516,20 +537,6 @@ int run_web(const WebConfig& config, int listen_fd, int monitor_fd, totp::Unique
     }
     ready.reset();
     log_info("serving %s", config.reset.base_url.c_str());
-    if (!unix_listener && !config.reset.client_ip_header.empty() &&
-        totp::prefixes_cover_loopback(proxies)) {
-        log_warning(
-            "trusted_proxies trusts a loopback address on a TCP listener: every local "
-            "user may set %s; a proxy on this host should use listen = unix:/path",
-            config.reset.client_ip_header.c_str());
-    }
-    const bool unix_trusted = std::any_of(proxies.begin(), proxies.end(),
-                                          [](const auto& prefix) { return prefix.unix_peers; });
-    if (unix_listener && (config.reset.client_ip_header.empty() || !unix_trusted)) {
-        log_warning(
-            "a unix socket listener without client_ip_header and trusted_proxies = unix counts "
-            "every client as one address: one client can use up the limits for everyone");
-    }
 
     sigset_t stop;
     sigemptyset(&stop);
