@@ -187,6 +187,11 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
             if (value.empty() || !is_display_text(value)) {
                 return bad_value("--label must be 1-128 characters, without control characters");
             }
+            if (value.find(':') != std::string_view::npos) {
+                return bad_value(
+                    "--label must not contain ':' (authenticator apps split the "
+                    "label there)");
+            }
             command.label = std::string(value);
             return {};
         case kQr:

@@ -20,6 +20,7 @@ rest=(
     git python3 binutils
     libcmocka-dev libpamtest0-dev
     oathtool zbar-tools imagemagick libmagickcore-6.q16-6-extra libpam-google-authenticator libpam-oath
+    python3-pyotp
     python3-aiosmtpd tmux expect util-linux
     libpam-pwquality cracklib-runtime pamtester chromium
     postgresql openssl

@@ -126,6 +126,7 @@ void bad_command_lines_are_usage_errors(void**) {
         {"--recovery-codes", "-1"},
         {"--recovery-codes", "21"},
         {"--label", ""},
+        {"--label", "ops:alice"},
         {"--issuer", std::string(129, 'x')},
         {"--issuer", "tab\there"},
         {"frobnicate"},

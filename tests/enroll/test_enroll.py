@@ -12,6 +12,7 @@ Paths and preload lists come from the environment (see CMakeLists.txt):
   TOTP_PAM_WRAPPER_MODULES  directory holding pam_matrix.so
   TOTP_TOOL_PRELOAD       LD_PRELOAD for the tool (nss_wrapper + test clock)
   TOTP_LOGIN_PRELOAD      LD_PRELOAD for pam_login (pam_wrapper + nss_wrapper + test clock)
+  TOTP_NODE_DIR           where npm installs the otpauth package (group "uris")
 
 Each case gets a fresh sandbox: users alice, bob, carol and dave (password NAME-pw, home
 under the sandbox), a root-owned config naming a private state directory, and a PAM
@@ -42,6 +43,8 @@ MODULE = os.environ.get("TOTP_MODULE", "")
 WRAPPER_MODULES = os.environ.get("TOTP_PAM_WRAPPER_MODULES", "")
 TOOL_PRELOAD = os.environ.get("TOTP_TOOL_PRELOAD", "")
 LOGIN_PRELOAD = os.environ.get("TOTP_LOGIN_PRELOAD", "")
+NODE_DIR = os.environ.get("TOTP_NODE_DIR", "")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 EPOCH = 1_700_000_000  # a multiple of 30 and 60
 LOCK_DEADLINE = 5  # seconds: kLockDeadline in core/include/totp/file_lock.hpp
@@ -262,6 +265,92 @@ def defaults_come_from_the_config_and_options_override_them(box):
     check("&issuer=Other%20Org&algorithm=SHA256&digits=7&period=60" in uri, "--digits 7", uri)
     secret = printed_secret(result.out)
     check(box.login("carol", oathtool(secret, box.now, "SHA256", 7, 60)), "7 digits log in")
+
+
+# --- The printed URI, read by two independent parsers: Debian's pyotp and npm's otpauth -------
+
+# A space, letters outside ASCII, and a colon (the label's issuer/account separator).
+URI_ISSUERS = ["Example Corp", "Société Générale Ünïcode", "Example Corp: Ops"]
+
+
+def npm_otpauth_reader():
+    """Installs npm's otpauth (pinned by package-lock.json) into the build tree once."""
+    check(NODE_DIR != "", "TOTP_NODE_DIR is set")
+    os.makedirs(NODE_DIR, exist_ok=True)
+    for name in ["package.json", "package-lock.json"]:
+        shutil.copy(os.path.join(HERE, name), NODE_DIR)
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "otpauth")):
+        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                              cwd=NODE_DIR, capture_output=True, text=True, timeout=300)
+        check(done.returncode == 0, "npm ci installs otpauth", done.stdout + done.stderr)
+
+    def read(uri, now):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "NODE_PATH": os.path.join(NODE_DIR, "node_modules")}
+        done = subprocess.run(["node", os.path.join(HERE, "otpauth_read.cjs")],
+                              input=json.dumps([{"uri": uri, "time": now}]),
+                              capture_output=True, text=True, env=env, timeout=60)
+        check(done.returncode == 0, "node reads the URI", done.stderr)
+        return json.loads(done.stdout)[0]
+    return read
+
+
+def pyotp_reads(uri, now):
+    import pyotp  # Debian's python3-pyotp
+    try:
+        otp = pyotp.parse_uri(uri)
+    except ValueError as error:
+        return {"error": str(error)}
+    return {"issuer": otp.issuer, "account": otp.name, "code": otp.at(now)}
+
+
+def both_parsers_show_issuer_and_account_and_their_codes_log_in(box, npm_reads, uri, issuer,
+                                                                period, what):
+    for name, reads in [("pyotp", pyotp_reads), ("npm otpauth", npm_reads)]:
+        box.now += period  # the previous parser's code used this step
+        seen = reads(uri, box.now)
+        check("error" not in seen, f"{what}: {name} reads the URI", f"{seen}\n{uri}")
+        check(seen["issuer"] == issuer, f"{what}: {name} shows the issuer '{issuer}'",
+              f"{seen}\n{uri}")
+        check(seen["account"] == "alice", f"{what}: {name} shows the account 'alice'",
+              f"{seen}\n{uri}")
+        check(box.login("alice", seen["code"]), f"{what}: {name}'s code logs in", uri)
+
+
+@case("uris")
+def printed_uris_read_the_same_in_pyotp_and_npm_otpauth_and_their_codes_log_in(box):
+    npm_reads = npm_otpauth_reader()
+    combinations = [(algorithm, digits, period) for algorithm in ["SHA1", "SHA256", "SHA512"]
+                    for digits in [6, 8] for period in [30, 60]]
+    for index, (algorithm, digits, period) in enumerate(combinations):
+        # Each algorithm meets every issuer.
+        issuer = URI_ISSUERS[index % len(URI_ISSUERS)]
+        box.now += 3600
+        result = box.admin_enroll("alice", "--issuer", issuer, "--algorithm", algorithm,
+                                  "--digits", str(digits), "--period", str(period))
+        both_parsers_show_issuer_and_account_and_their_codes_log_in(
+            box, npm_reads, printed_uri(result.out), issuer, period,
+            f"{issuer} {algorithm}/{digits}/{period}")
+
+
+@case("uris")
+def an_issuer_with_a_colon_in_the_config_reads_the_same_in_both_parsers(box):
+    npm_reads = npm_otpauth_reader()
+    for issuer in URI_ISSUERS:
+        box.write("pam_totp.conf", f"[global]\nstate_dir = {box.state}\nissuer = {issuer}\n",
+                  0o644)
+        result = box.admin_enroll("alice")
+        both_parsers_show_issuer_and_account_and_their_codes_log_in(
+            box, npm_reads, printed_uri(result.out), issuer, 30, f"config issuer={issuer}")
+
+
+@case("uris")
+def a_label_with_a_colon_is_refused_with_one_line_and_nothing_written(box):
+    result = box.tool("--user", "alice", "--no-confirm", "--qr", "none", "--label", "ops:alice")
+    check(result.rc == 2, "exit 2", str(result))
+    one_stderr_line(result, "--label", "':'")
+    check("otpauth://" not in result.out, "no key shown", result.out)
+    check(box.state_files() == [], "nothing written", str(box.state_files()))
 
 
 # --- The QR code: terminal renderings and image files decode to the printed URI --------------
