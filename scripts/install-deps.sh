@@ -14,6 +14,7 @@ build=(
     build-essential cmake pkg-config
     libpam0g-dev libssl-dev libqrencode-dev libiniparser-dev
     libcurl4-openssl-dev libpng-dev libmicrohttpd-dev libpq-dev libpwquality-dev libsystemd-dev
+    libxml2-dev
 )
 demo=("${build[@]}" libpam-wrapper libnss-wrapper)
 rest=(
