@@ -1358,7 +1358,8 @@ def a_caller_other_than_root_is_refused_root_only_options(box):
     os.chmod(copy, 0o755)
     for args in [["--config", box.config], ["--user", "bob"], ["--no-confirm"],
                  ["--secret", SECRET_A], ["list"], ["remove", "--user", "bob"],
-                 ["unlock", "--user", "bob"], ["import-oath", box.path("users")]]:
+                 ["unlock", "--user", "bob"], ["import-oath", box.path("users")],
+                 ["import-pskc", box.path("tokens.pskc"), "--map", "1=bob"]]:
         done = subprocess.run(["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", copy,
                                *args], capture_output=True, text=True, env=box.tool_env(),
                               timeout=60)
