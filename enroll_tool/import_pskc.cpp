@@ -34,19 +34,23 @@ struct DocDeleter {
 using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
 
 // The document's text nodes hold the secrets as base64: wipe them before libxml2 frees
-// them (names and attribute values hold none).
-void wipe_text(xmlNode* node) {
+// them (names and attribute values hold none). Only elements are descended into: an
+// entity reference's children belong to the DTD and can lead back to it. Strings the
+// parser's dictionary owns are shared (short runs of whitespace) and are left alone.
+void wipe_text(const xmlDoc* doc, xmlNode* node) {
     for (; node != nullptr; node = node->next) {
         if ((node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) &&
-            node->content != nullptr) {
+            node->content != nullptr &&
+            (doc->dict == nullptr || !xmlDictOwns(doc->dict, node->content))) {
             OPENSSL_cleanse(node->content, static_cast<std::size_t>(xmlStrlen(node->content)));
+        } else if (node->type == XML_ELEMENT_NODE) {
+            wipe_text(doc, node->children);
         }
-        wipe_text(node->children);
     }
 }
 
 void DocDeleter::operator()(xmlDoc* doc) const {
-    wipe_text(xmlDocGetRootElement(doc));
+    wipe_text(doc, xmlDocGetRootElement(doc));
     xmlFreeDoc(doc);
 }
 
