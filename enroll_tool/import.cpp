@@ -153,9 +153,10 @@ totp::Result<SerialMap> read_serial_map(const CommandLine& command) {
 totp::Status assign_users(const SerialMap& serials, std::vector<ImportedToken>& tokens,
                           const std::string& path) {
     for (const auto& [serial, user] : serials) {
-        const bool found = std::any_of(tokens.begin(), tokens.end(),
-                                       [&](const ImportedToken& t) { return t.label == serial; });
-        if (!found) return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        const auto in_file = [&label = serial](const ImportedToken& t) { return t.label == label; };
+        if (std::none_of(tokens.begin(), tokens.end(), in_file)) {
+            return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        }
         if (totp::Result<Account> account = find_account(user); !account) return account.error();
     }
     for (ImportedToken& token : tokens) {

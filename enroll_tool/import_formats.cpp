@@ -2,6 +2,8 @@
 #include "import_formats.hpp"
 
 #include <charconv>
+#include <ctime>
+#include <limits>
 
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
@@ -184,8 +186,22 @@ std::optional<std::string> parse_oath_type(std::string_view type, ImportedToken&
     return parse_oath_digits(rest.substr(slash + 1), token.params);
 }
 
-// COUNTER [LASTOTP [TIME]], as pam_oath writes them after a login; sets the HOTP counter
-// that continues where pam_oath stopped.
+// pam_oath's TIME field, "2024-01-31T12:00:00L" (local time, as liboath writes it) or with
+// "Z" (UTC).
+std::optional<std::int64_t> parse_oath_time(std::string_view text) {
+    if (text.size() != 20 || (text.back() != 'L' && text.back() != 'Z')) return std::nullopt;
+    const std::string digits(text.substr(0, 19));
+    std::tm parts{};
+    const char* end = ::strptime(digits.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+    parts.tm_isdst = -1;
+    const std::time_t time = text.back() == 'Z' ? ::timegm(&parts) : std::mktime(&parts);
+    if (time == static_cast<std::time_t>(-1)) return std::nullopt;
+    return static_cast<std::int64_t>(time);
+}
+
+// COUNTER [LASTOTP [TIME]], as pam_oath writes them after a login: a HOTP token continues
+// after the counter pam_oath accepted; a TOTP token keeps the step of that login used.
 std::optional<std::string> parse_oath_use(const std::vector<std::string_view>& fields,
                                           ImportedToken& token) {
     if (fields.size() < 5) return std::nullopt;
@@ -193,10 +209,18 @@ std::optional<std::string> parse_oath_use(const std::vector<std::string_view>& f
     if (!counter) return "malformed counter field";
     const bool used = fields.size() >= 6;
     if (used && !all_digits(fields[5])) return "malformed last-OTP field";
-    if (fields.size() >= 7 && totp::has_control(fields[6])) return "malformed time field";
+    std::optional<std::int64_t> time;
+    if (fields.size() >= 7) {
+        time = parse_oath_time(fields[6]);
+        if (!time) return "malformed time field";
+    }
     if (token.type == TokenType::hotp) {
-        if (used && *counter == UINT64_MAX) return "the counter is exhausted";
+        if (used && *counter == std::numeric_limits<std::uint64_t>::max()) {
+            return "the counter is exhausted";
+        }
         token.counter = *counter + (used ? 1 : 0);
+    } else if (time) {
+        token.last_used_step = totp::time_step(*time, token.params.period);
     }
     return std::nullopt;
 }

@@ -194,6 +194,19 @@ void oath_hotp_lines_continue_after_the_counter_pam_oath_wrote(void**) {
     assert_int_equal(entries[3].params.digits, 8);
 }
 
+// A TOTP line's TIME (local time, as liboath writes it) keeps that login's step used.
+void oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used(void**) {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    auto entries = parse_oath_usersfile(
+        "HOTP/T30\talice\t-\t00112233445566778899aabbccddeeff00112233\t0\t520533\t"
+        "2023-11-14T22:13:20L\n"
+        "HOTP/T30 bob - 00112233445566778899aabbccddeeff00112233 0 520533 2023-11-14T22:13L\n");
+    assert_true(entries[0].skipped.empty());
+    assert_int_equal(*entries[0].last_used_step, 1700000000 / 30);
+    assert_non_null(std::strstr(entries[1].skipped.c_str(), "malformed time"));
+}
+
 totp_enroll::ImportedToken token(const char* user, TokenType type) {
     totp_enroll::ImportedToken token;
     token.user = user;
@@ -337,6 +350,7 @@ int main() {
         cmocka_unit_test(oath_time_based_lines_parse),
         cmocka_unit_test(oath_lines_that_cannot_be_imported_say_why),
         cmocka_unit_test(oath_hotp_lines_continue_after_the_counter_pam_oath_wrote),
+        cmocka_unit_test(oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used),
         cmocka_unit_test(
             the_store_gets_the_first_time_based_token_of_each_user_and_the_rest_is_explained),
         cmocka_unit_test(rfc6030_plain_example_parses),
