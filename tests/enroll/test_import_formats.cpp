@@ -312,8 +312,13 @@ void bad_pskc_documents_are_refused_with_one_line(void**) {
     const std::string entity =
         "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY x \"y\">]>\n" +
         plain.substr(plain.find("<KeyContainer"));
+    const std::string external =
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY x SYSTEM "
+        "\"file:///etc/passwd\">]>\n<KeyContainer "
+        "xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">&x;</KeyContainer>";
     const std::string cases[] = {
         "",
+        external,
         "<KeyContainer",
         "<KeyContainer xmlns=\"urn:other\"/>",
         "<KeyContainer xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\"/>",
