@@ -33,6 +33,10 @@ enum Option : int {
     kTo,
     kForce,
     kPamRoot,
+    kMap,
+    kMapFile,
+    kPasswordFile,
+    kKeyFile,
     kHelp,
     kVersion,
 };
@@ -60,6 +64,10 @@ constexpr option kLongOptions[] = {
     {"to", required_argument, nullptr, kTo},
     {"force", no_argument, nullptr, kForce},
     {"pam-root", required_argument, nullptr, kPamRoot},
+    {"map", required_argument, nullptr, kMap},
+    {"map-file", required_argument, nullptr, kMapFile},
+    {"password-file", required_argument, nullptr, kPasswordFile},
+    {"key-file", required_argument, nullptr, kKeyFile},
     {"help", no_argument, nullptr, kHelp},
     {"version", no_argument, nullptr, kVersion},
     {nullptr, 0, nullptr, 0},
@@ -89,6 +97,7 @@ constexpr SubcommandSpec kSubcommands[] = {
     {"rollout", Subcommand::rollout, bit(kConfig) | bit(kPamRoot), 0, 0},
     {"import-google-authenticator", Subcommand::import_google_authenticator, bit(kUser) | bit(kConfig), 0, 1},
     {"import-oath", Subcommand::import_oath, bit(kConfig), 1, 1},
+    {"import-pskc", Subcommand::import_pskc, bit(kConfig) | bit(kMap) | bit(kMapFile) | bit(kPasswordFile) | bit(kKeyFile), 1, 1},
     {"email", Subcommand::email, bit(kUser) | bit(kConfig), 1, 1},
     {"migrate", Subcommand::migrate, bit(kConfig) | bit(kTo), 0, 0},
     {"db-upgrade", Subcommand::db_upgrade, bit(kConfig), 0, 0},
@@ -187,6 +196,11 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
             if (value.empty() || !is_display_text(value)) {
                 return bad_value("--label must be 1-128 characters, without control characters");
             }
+            if (value.find(':') != std::string_view::npos) {
+                return bad_value(
+                    "--label must not contain ':' (authenticator apps split the "
+                    "label there)");
+            }
             command.label = std::string(value);
             return {};
         case kQr:
@@ -223,6 +237,24 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
         case kPamRoot:
             if (!value.starts_with('/')) return bad_value("--pam-root needs an absolute directory");
             command.pam_root = std::string(value);
+            return {};
+        case kMap: {
+            const std::size_t equals = value.find('=');
+            if (equals == 0 || equals == std::string_view::npos || equals + 1 == value.size() ||
+                totp::has_control(value)) {
+                return bad_value("--map needs SERIAL=USER");
+            }
+            command.serial_map.emplace_back(value.substr(0, equals), value.substr(equals + 1));
+            return {};
+        }
+        case kMapFile:
+        case kPasswordFile:
+        case kKeyFile:
+            if (value.empty())
+                return bad_value("--map-file, --password-file and --key-file need a file name");
+            (option == kMapFile        ? command.map_file
+             : option == kPasswordFile ? command.password_file
+                                       : command.key_file) = std::string(value);
             return {};
     }
     return bad_value("unknown option");
@@ -290,7 +322,8 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
             return usage("unknown option '" + given + "'");
         }
         if (option == ':') return usage(option_name(::optopt) + " needs a value");
-        if ((seen & bit(static_cast<Option>(option))) != 0) {
+        // --map is the one option given once per token.
+        if (option != kMap && (seen & bit(static_cast<Option>(option))) != 0) {
             return usage(option_name(option) + " given twice");
         }
         seen |= bit(static_cast<Option>(option));
@@ -317,6 +350,10 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
                          (spec->name.empty() ? std::string("enrollment")
                                              : "'" + std::string(spec->name) + "'"));
         }
+    }
+    if (spec->subcommand == Subcommand::import_pskc && command.serial_map.empty() &&
+        !command.map_file) {
+        return usage("'import-pskc' needs --map SERIAL=USER or --map-file FILE");
     }
     if (spec->subcommand == Subcommand::migrate && !command.to) {
         return usage("'migrate' needs --to files or --to postgresql");
@@ -359,6 +396,9 @@ const char* usage_text() {
   totp-enroll import-google-authenticator [--user NAME] [FILE]
                                         keep a ~/.google_authenticator secret
   totp-enroll import-oath USERSFILE     import a pam_oath users file (root)
+  totp-enroll import-pskc FILE --map SERIAL=USER... | --map-file CSV
+              [--password-file FILE | --key-file FILE]
+                                        import a PSKC (RFC 6030) token file (root)
   totp-enroll email ADDR [--user NAME]  record a verified address for password resets
   totp-enroll migrate --to postgresql|files
                                         copy every user into the other store (root)

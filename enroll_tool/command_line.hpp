@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "terminal_qr.hpp"
@@ -24,6 +25,7 @@ enum class Subcommand {
     list,
     import_google_authenticator,
     import_oath,
+    import_pskc,
     email,
     migrate,
     db_upgrade,
@@ -55,6 +57,10 @@ struct CommandLine {
     std::optional<std::string> to;        // migrate --to files|postgresql
     bool force = false;                   // enforce --force
     std::optional<std::string> pam_root;  // --pam-root: where etc/pam.d is (default /)
+    std::vector<std::pair<std::string, std::string>> serial_map;  // import-pskc --map S=USER
+    std::optional<std::string> map_file;                          // import-pskc --map-file
+    std::optional<std::string> password_file;                     // import-pskc
+    std::optional<std::string> key_file;                          // import-pskc
 
     // Options only root may give: they would change the target, the paths or the key.
     bool uses_root_only_options() const {

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "import.hpp"
 
-#include <set>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "errors.hpp"
 #include "files.hpp"
 #include "import_formats.hpp"
+#include "import_plan.hpp"
+#include "import_pskc.hpp"
 #include "terminal.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
@@ -57,6 +63,167 @@ void explain_dropped_settings(const GoogleAuthenticatorFile& file) {
     }
 }
 
+constexpr std::size_t kMaxKeyFile = 4096;
+constexpr std::size_t kMaxMapFile = 1024 * 1024;
+
+totp::Error invalid(std::string message) {
+    return totp::make_error(totp::Errc::invalid_argument, std::move(message));
+}
+
+std::string_view first_line(std::string_view text) {
+    std::string_view line = text.substr(0, text.find('\n'));
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    return line;
+}
+
+// --password-file (its first line) and --key-file (hex AES key), read with the caller's
+// rights like the container itself.
+totp::Result<PskcKey> read_pskc_key(const CommandLine& command) {
+    PskcKey key;
+    if (command.password_file) {
+        totp::Result<totp::SecretString> text =
+            read_import_file(*command.password_file, kMaxKeyFile);
+        if (!text) return text.error();
+        const std::string_view password = first_line(text->view());
+        if (password.empty()) return invalid(*command.password_file + ": the first line is empty");
+        key.password = totp::SecretString(password);
+    }
+    if (command.key_file) {
+        totp::Result<totp::SecretString> text = read_import_file(*command.key_file, kMaxKeyFile);
+        if (!text) return text.error();
+        const totp::SecretString hex(first_line(text->view()));
+        totp::SecretBytes bytes(hex.size() / 2);
+        std::size_t size = 0;
+        const bool aes_size = hex.size() == 32 || hex.size() == 48 || hex.size() == 64;
+        if (!aes_size ||
+            OPENSSL_hexstr2buf_ex(bytes.data(), bytes.size(), &size, hex.c_str(), '\0') != 1) {
+            return invalid(*command.key_file +
+                           ": not an AES key of 32, 48 or 64 hex digits on the first line");
+        }
+        key.preshared = std::move(bytes);
+    }
+    return key;
+}
+
+using SerialMap = std::map<std::string, std::string>;  // PSKC serial -> user
+
+totp::Status add_serial(SerialMap& serials, const std::string& serial, const std::string& user,
+                        const std::string& where) {
+    if (!serials.emplace(serial, user).second) {
+        return invalid(where + ": serial " + totp::printable(serial) + " is mapped twice");
+    }
+    return {};
+}
+
+// --map SERIAL=USER options and the serial,user lines of --map-file.
+totp::Result<SerialMap> read_serial_map(const CommandLine& command) {
+    SerialMap serials;
+    for (const auto& [serial, user] : command.serial_map) {
+        if (totp::Status added = add_serial(serials, serial, user, "--map"); !added) {
+            return added.error();
+        }
+    }
+    if (!command.map_file) return serials;
+    const std::string& path = *command.map_file;
+    totp::Result<totp::SecretString> text = read_import_file(path, kMaxMapFile);
+    if (!text) return text.error();
+    std::string_view rest = text->view();
+    for (std::size_t number = 1; !rest.empty(); ++number) {
+        const std::string_view line = first_line(rest);
+        rest.remove_prefix(std::min(rest.size(), rest.find('\n') + 1));
+        if (line.empty() || line.starts_with('#')) continue;
+        const std::size_t comma = line.find(',');
+        const std::string where = path + ", line " + std::to_string(number);
+        if (comma == 0 || comma == std::string_view::npos || comma + 1 == line.size() ||
+            line.find(',', comma + 1) != std::string_view::npos || totp::has_control(line)) {
+            return invalid(where + ": expected SERIAL,USER");
+        }
+        if (totp::Status added = add_serial(serials, std::string(line.substr(0, comma)),
+                                            std::string(line.substr(comma + 1)), where);
+            !added) {
+            return added.error();
+        }
+    }
+    if (serials.empty()) return invalid(path + ": no SERIAL,USER line");
+    return serials;
+}
+
+// Gives each token the user its serial is mapped to. A mapping naming a serial the file
+// lacks or an unknown user is refused before anything is written.
+totp::Status assign_users(const SerialMap& serials, std::vector<ImportedToken>& tokens,
+                          const std::string& path) {
+    for (const auto& [serial, user] : serials) {
+        const auto in_file = [&label = serial](const ImportedToken& t) { return t.label == label; };
+        if (std::none_of(tokens.begin(), tokens.end(), in_file)) {
+            return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        }
+        if (totp::Result<Account> account = find_account(user); !account) return account.error();
+    }
+    for (ImportedToken& token : tokens) {
+        const auto mapped = serials.find(token.label);
+        if (mapped != serials.end()) {
+            token.user = mapped->second;
+        } else if (token.skipped.empty()) {
+            token.skipped = "serial " + totp::printable(token.label) + " is not mapped to a user";
+        }
+    }
+    return {};
+}
+
+// Stores what decide_imports() lets through, for accounts that exist and are not enrolled
+// yet, saying one line per token; the rest of the file goes on when one user fails.
+totp::Status store_tokens(Session& session, const std::vector<ImportedToken>& tokens) {
+    std::size_t imported = 0;
+    std::size_t not_imported = 0;
+    std::size_t failed = 0;
+    const auto who = [](const ImportedToken& token) {
+        return token.user.empty() ? std::string("-") : totp::printable(token.user);
+    };
+    const auto refuse = [&](const ImportedToken& token, const std::string& why) {
+        ++not_imported;
+        say(who(token) + ": not imported (" + token.origin + "): " + why);
+    };
+    const auto fail = [&](const ImportedToken& token, const totp::Error& error) {
+        ++failed;
+        say(who(token) + ": failed: " + error.message);
+    };
+    for (const ImportDecision& decision : decide_imports(tokens)) {
+        const ImportedToken& token = *decision.token;
+        if (!decision.not_imported.empty()) {
+            refuse(token, decision.not_imported);
+            continue;
+        }
+        const totp::Result<Account> account = find_account(token.user);
+        if (!account) {
+            refuse(token, account.error().message);
+            continue;
+        }
+        totp::Result<OpenRecord> open = session.open_record(account->name);
+        if (!open) {
+            fail(token, open.error());
+            continue;
+        }
+        if (open->state()) {
+            refuse(token, "already enrolled with pam_totp (remove that enrollment to import)");
+            continue;
+        }
+        if (totp::Status saved = open->record->save(initial_state(token, session.now())); !saved) {
+            fail(token, saved.error());
+            continue;
+        }
+        ++imported;
+        say(who(token) + ": imported (" + describe(token.params) + ")" +
+            (token.has_pin ? "; its PIN is not used by pam_totp" : ""));
+    }
+    say(std::to_string(imported) + " imported, " + std::to_string(not_imported) + " not imported" +
+        (failed > 0 ? ", " + std::to_string(failed) + " failed" : ""));
+    if (failed > 0) {
+        return totp::make_error(totp::Errc::io,
+                                std::to_string(failed) + " user(s) could not be written");
+    }
+    return {};
+}
+
 }  // namespace
 
 totp::Status import_google_authenticator(Session& session, const CommandLine& command) {
@@ -67,21 +234,18 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
     if (!text) return text.error();
     totp::Result<GoogleAuthenticatorFile> file = parse_google_authenticator(text->view());
     if (!file) return bad_file(path, file.error());
+    std::vector<ImportedToken> tokens;
+    tokens.push_back(google_authenticator_token(*file, target->name));
+    const ImportDecision decision = decide_imports(tokens).front();
+    if (!decision.not_imported.empty()) {
+        return totp::make_error(totp::Errc::unsupported,
+                                path + ": not imported: " + decision.not_imported);
+    }
     totp::Result<std::vector<totp::RecoveryHash>> recovery =
         hash_scratch_codes(file->scratch_codes);
     if (!recovery) return recovery.error();
-
-    totp::UserState state;
-    state.params = {totp::Algorithm::sha1, 6, file->step_size};
-    state.secret = file->secret.clone();
+    totp::UserState state = initial_state(tokens.front(), session.now());
     state.recovery = std::move(*recovery);
-    state.created = session.now();
-    // Codes google-authenticator already accepted stay used; a listed value that is not a
-    // plausible past step is not carried over.
-    const std::uint64_t now_step = totp::time_step(session.now(), file->step_size);
-    if (file->last_used_step && *file->last_used_step <= now_step + 1) {
-        state.last_step = file->last_used_step;
-    }
 
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
@@ -101,60 +265,21 @@ totp::Status import_oath(Session& session, const CommandLine& command) {
     const std::string& path = *command.file;
     totp::Result<totp::SecretString> text = read_import_file(path, kMaxOathUsersFile);
     if (!text) return text.error();
-    const std::vector<OathEntry> entries = parse_oath_usersfile(text->view());
+    return store_tokens(session, parse_oath_usersfile(text->view()));
+}
 
-    std::set<std::string> imported;
-    std::size_t skipped = 0;
-    std::size_t failed = 0;
-    const auto skip = [&](const OathEntry& entry, const std::string& why) {
-        ++skipped;
-        const std::string who = entry.user.empty() ? "-" : totp::printable(entry.user);
-        say(who + ": skipped (line " + std::to_string(entry.line) + "): " + why);
-    };
-    for (const OathEntry& entry : entries) {
-        if (!entry.skipped.empty()) {
-            skip(entry, entry.skipped);
-            continue;
-        }
-        const totp::Result<Account> account = find_account(entry.user);
-        if (!account) {
-            skip(entry, account.error().message);
-            continue;
-        }
-        if (imported.contains(account->name)) {
-            skip(entry, "another line for this user was imported already");
-            continue;
-        }
-        totp::Result<OpenRecord> open = session.open_record(account->name);
-        if (!open) {
-            ++failed;
-            say(entry.user + ": failed: " + open.error().message);
-            continue;
-        }
-        if (open->state()) {
-            skip(entry, "already enrolled with pam_totp (remove that enrollment to import)");
-            continue;
-        }
-        totp::UserState state;
-        state.params = entry.params;
-        state.secret = entry.secret.clone();
-        state.created = session.now();
-        if (totp::Status saved = open->record->save(state); !saved) {
-            ++failed;
-            say(entry.user + ": failed: " + saved.error().message);
-            continue;
-        }
-        imported.insert(account->name);
-        say(entry.user + ": imported (" + describe(entry.params) + ")" +
-            (entry.has_pin ? "; its pam_oath PIN is not used by pam_totp" : ""));
-    }
-    say(std::to_string(imported.size()) + " imported, " + std::to_string(skipped) + " skipped" +
-        (failed > 0 ? ", " + std::to_string(failed) + " failed" : ""));
-    if (failed > 0) {
-        return totp::make_error(totp::Errc::io,
-                                std::to_string(failed) + " user(s) could not be written");
-    }
-    return {};
+totp::Status import_pskc(Session& session, const CommandLine& command) {
+    const std::string& path = *command.file;
+    totp::Result<PskcKey> key = read_pskc_key(command);
+    if (!key) return key.error();
+    totp::Result<SerialMap> serials = read_serial_map(command);
+    if (!serials) return serials.error();
+    totp::Result<totp::SecretString> text = read_import_file(path, kMaxPskcFile);
+    if (!text) return text.error();
+    totp::Result<std::vector<ImportedToken>> tokens = parse_pskc(text->view(), *key);
+    if (!tokens) return bad_file(path, tokens.error());
+    if (totp::Status mapped = assign_users(*serials, *tokens, path); !mapped) return mapped;
+    return store_tokens(session, *tokens);
 }
 
 }  // namespace totp_enroll

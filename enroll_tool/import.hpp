@@ -12,8 +12,13 @@ namespace totp_enroll {
 // ~/.google_authenticator of the target (or FILE), read with the caller's rights.
 totp::Status import_google_authenticator(Session& session, const CommandLine& command);
 
-// Every time-based user line of a pam_oath users file (root), reporting per user what
-// was imported and what was skipped and why. Users enrolled already are left alone.
+// Every user line of a pam_oath users file (root), reporting per line what was imported
+// and what was not and why. Users enrolled already are left alone.
 totp::Status import_oath(Session& session, const CommandLine& command);
+
+// Every key of a PSKC (RFC 6030) container (root), for the users its serials are mapped
+// to (--map, --map-file), decrypted with --password-file or --key-file; reported like
+// import_oath. A bad mapping, key or file writes nothing.
+totp::Status import_pskc(Session& session, const CommandLine& command);
 
 }  // namespace totp_enroll

@@ -2,6 +2,8 @@
 #include "import_formats.hpp"
 
 #include <charconv>
+#include <ctime>
+#include <limits>
 
 #include "totp/base32.hpp"
 #include "totp/recovery.hpp"
@@ -78,9 +80,11 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
         return std::nullopt;
     }
     if (name == "HOTP_COUNTER") {
-        return totp::make_error(totp::Errc::unsupported,
-                                "this is a counter-based (HOTP) google-authenticator file; "
-                                "pam_totp supports only time-based codes: enroll afresh instead");
+        const auto counter =
+            fields.size() == 2 ? parse_number<std::uint64_t>(fields[1]) : std::nullopt;
+        if (!counter) return bad_line(number, "HOTP_COUNTER needs a number");
+        file.hotp_counter = *counter;
+        return std::nullopt;
     }
     if (name == "STEP_SIZE" || name == "WINDOW_SIZE") {
         const auto value = fields.size() == 2 ? parse_number<int>(fields[1]) : std::nullopt;
@@ -147,65 +151,114 @@ totp::SecretBytes decode_hex(std::string_view text) {
     return bytes;
 }
 
-// "HOTP/T30", "HOTP/T60/8": the period and digits, or why the type is not imported.
-std::optional<std::string> parse_oath_type(std::string_view type, totp::OtpParams& params) {
-    if (type == "HOTP" || type.starts_with("HOTP/E")) {
-        return "counter-based HOTP is not supported (only HOTP/T time-based lines are)";
+std::optional<std::string> parse_oath_digits(std::string_view text, totp::OtpParams& params) {
+    const auto digits = parse_number<int>(text);
+    if (!digits || *digits < totp::kMinDigits || *digits > totp::kMaxDigits) {
+        return "unsupported number of digits (6, 7 or 8 are)";
+    }
+    params.digits = *digits;
+    return std::nullopt;
+}
+
+// "HOTP", "HOTP/E/8", "HOTP/T30", "HOTP/T60/8": the type, period and digits, or why the
+// type is not imported.
+std::optional<std::string> parse_oath_type(std::string_view type, ImportedToken& token) {
+    token.params = {totp::Algorithm::sha1, 6, 30};
+    if (type == "HOTP" || type == "HOTP/E") {
+        token.type = TokenType::hotp;
+        return std::nullopt;
+    }
+    if (type.starts_with("HOTP/E/")) {
+        token.type = TokenType::hotp;
+        return parse_oath_digits(type.substr(7), token.params);
     }
     if (!type.starts_with("HOTP/T")) return "unknown token type";
-    std::string_view rest = type.substr(6);
+    token.type = TokenType::totp;
+    const std::string_view rest = type.substr(6);
     const std::size_t slash = rest.find('/');
     const auto period = parse_number<int>(rest.substr(0, slash));
     if (!period) return "unknown token type";
     if (*period < totp::kMinPeriod || *period > totp::kMaxPeriod) {
         return "time step " + std::to_string(*period) + " s is outside the supported 15-300 s";
     }
-    params.algorithm = totp::Algorithm::sha1;
-    params.period = *period;
-    params.digits = 6;
-    if (slash != std::string_view::npos) {
-        const auto digits = parse_number<int>(rest.substr(slash + 1));
-        if (!digits || *digits < totp::kMinDigits || *digits > totp::kMaxDigits) {
-            return "unsupported number of digits (6, 7 or 8 are)";
+    token.params.period = *period;
+    if (slash == std::string_view::npos) return std::nullopt;
+    return parse_oath_digits(rest.substr(slash + 1), token.params);
+}
+
+// pam_oath's TIME field, "2024-01-31T12:00:00L" (local time, as liboath writes it) or with
+// "Z" (UTC).
+std::optional<std::int64_t> parse_oath_time(std::string_view text) {
+    if (text.size() != 20 || (text.back() != 'L' && text.back() != 'Z')) return std::nullopt;
+    const std::string digits(text.substr(0, 19));
+    std::tm parts{};
+    const char* end = ::strptime(digits.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+    parts.tm_isdst = -1;
+    const std::time_t time = text.back() == 'Z' ? ::timegm(&parts) : std::mktime(&parts);
+    if (time == static_cast<std::time_t>(-1)) return std::nullopt;
+    return static_cast<std::int64_t>(time);
+}
+
+// COUNTER [LASTOTP [TIME]], as pam_oath writes them after a login: a HOTP token continues
+// after the counter pam_oath accepted; a TOTP token keeps the step of that login used.
+std::optional<std::string> parse_oath_use(const std::vector<std::string_view>& fields,
+                                          ImportedToken& token) {
+    if (fields.size() < 5) return std::nullopt;
+    const auto counter = parse_number<std::uint64_t>(fields[4]);
+    if (!counter) return "malformed counter field";
+    const bool used = fields.size() >= 6;
+    if (used && !all_digits(fields[5])) return "malformed last-OTP field";
+    std::optional<std::int64_t> time;
+    if (fields.size() >= 7) {
+        time = parse_oath_time(fields[6]);
+        if (!time) return "malformed time field";
+    }
+    if (token.type == TokenType::hotp) {
+        if (used && *counter == std::numeric_limits<std::uint64_t>::max()) {
+            return "the counter is exhausted";
         }
-        params.digits = *digits;
+        token.counter = *counter + (used ? 1 : 0);
+    } else if (time) {
+        token.last_used_step = totp::time_step(*time, token.params.period);
     }
     return std::nullopt;
 }
 
-OathEntry parse_oath_line(std::size_t number, const std::vector<std::string_view>& fields) {
-    OathEntry entry;
-    entry.line = number;
-    if (fields.size() >= 2) entry.user = std::string(fields[1]);
+ImportedToken parse_oath_line(std::size_t number, const std::vector<std::string_view>& fields) {
+    ImportedToken token;
+    token.origin = "line " + std::to_string(number);
+    token.label = "line-" + std::to_string(number);
+    if (fields.size() >= 2) token.user = std::string(fields[1]);
     if (fields.size() < 4) {
-        entry.skipped = "malformed line (expected TYPE USER PIN SECRET)";
-        return entry;
+        token.skipped = "malformed line (expected TYPE USER PIN SECRET)";
+        return token;
     }
     if (fields.size() > 7) {
-        entry.skipped = "malformed line (too many fields)";
-        return entry;
+        token.skipped = "malformed line (too many fields)";
+        return token;
     }
-    if (auto reason = parse_oath_type(fields[0], entry.params)) {
-        entry.skipped = *reason;
-        return entry;
+    if (auto reason = parse_oath_type(fields[0], token)) {
+        token.skipped = *reason;
+        return token;
     }
-    entry.has_pin = fields[2] != "-";
+    token.has_pin = fields[2] != "-";
     const std::string_view hex = fields[3];
     if (hex.size() % 2 != 0 || !is_hex(hex)) {
-        entry.skipped = "the secret is not an even number of hex digits";
-        return entry;
+        token.skipped = "the secret is not an even number of hex digits";
+        return token;
     }
     if (hex.size() / 2 < totp::kMinSecretBytes || hex.size() / 2 > totp::kMaxSecretBytes) {
-        entry.skipped =
+        token.skipped =
             "the secret is " + std::to_string(hex.size() / 2) + " bytes (10-128 are supported)";
-        return entry;
+        return token;
     }
-    if (fields.size() >= 5 && !all_digits(fields[4])) {
-        entry.skipped = "malformed counter field";
-        return entry;
+    if (auto reason = parse_oath_use(fields, token)) {
+        token.skipped = *reason;
+        return token;
     }
-    entry.secret = decode_hex(hex);
-    return entry;
+    token.secret = decode_hex(hex);
+    return token;
 }
 
 }  // namespace
@@ -246,8 +299,22 @@ totp::Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_vie
     return file;
 }
 
-std::vector<OathEntry> parse_oath_usersfile(std::string_view text) {
-    std::vector<OathEntry> entries;
+ImportedToken google_authenticator_token(const GoogleAuthenticatorFile& file,
+                                         const std::string& user) {
+    ImportedToken token;
+    token.user = user;
+    token.label = "google-authenticator";
+    token.origin = "the google-authenticator file";
+    token.type = file.hotp_counter ? TokenType::hotp : TokenType::totp;
+    token.secret = file.secret.clone();
+    token.params = {totp::Algorithm::sha1, 6, file.step_size};
+    token.counter = file.hotp_counter.value_or(0);
+    token.last_used_step = file.last_used_step;
+    return token;
+}
+
+std::vector<ImportedToken> parse_oath_usersfile(std::string_view text) {
+    std::vector<ImportedToken> entries;
     const std::vector<std::string_view> lines = split_lines(text);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::vector<std::string_view> fields = split_fields(lines[i]);

@@ -20,11 +20,30 @@ namespace totp_enroll {
 inline constexpr std::size_t kMaxGoogleAuthenticatorFile = 16 * 1024;
 inline constexpr std::size_t kMaxOathUsersFile = 64 * 1024 * 1024;
 
+// Where an authenticator came from does not matter once it is read: every parser returns
+// these, and one function (import_plan.hpp) decides what the store can hold.
+enum class TokenType { totp, hotp };
+
+struct ImportedToken {
+    std::string user;    // the account as the source names it (PSKC: from --map)
+    std::string label;   // a name among the user's authenticators (a serial, "line-3", ...)
+    std::string origin;  // where it is in the source, for messages: "line 3", "KeyPackage 2"
+    TokenType type = TokenType::totp;
+    totp::SecretBytes secret;
+    totp::OtpParams params;                       // period: TOTP only
+    std::uint64_t counter = 0;                    // HOTP: the next unused counter
+    std::optional<std::uint64_t> last_used_step;  // TOTP: the newest step already used
+    std::int64_t drift_steps = 0;                 // TOTP: the token's clock offset, in steps
+    bool has_pin = false;                         // a PIN pam_totp does not use
+    std::string skipped;  // why this entry cannot be imported anywhere; empty: it can
+};
+
 // ~/.google_authenticator (google-authenticator-libpam): the base32 secret on the first
 // line, `" OPTION ...` lines, then 8-digit scratch codes.
 struct GoogleAuthenticatorFile {
     totp::SecretBytes secret;
     int step_size = 30;                           // " STEP_SIZE
+    std::optional<std::uint64_t> hotp_counter;    // " HOTP_COUNTER: the next unused counter
     std::optional<int> window_size;               // " WINDOW_SIZE (policy now belongs to root)
     bool rate_limit = false;                      // " RATE_LIMIT
     bool disallow_reuse = false;                  // " DISALLOW_REUSE
@@ -33,23 +52,21 @@ struct GoogleAuthenticatorFile {
     std::vector<totp::SecretString> scratch_codes;
 };
 
-// Errc::unsupported for HOTP (counter-based) files and step sizes outside 15-300 s;
-// Errc::invalid_argument for anything malformed (the message names the line).
+// Errc::unsupported for step sizes outside 15-300 s; Errc::invalid_argument for anything
+// malformed (the message names the line).
 totp::Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text);
 
-// One user line of a pam_oath (liboath) users file:
-//   TYPE USER PIN SECRET [COUNTER [LASTOTP [TIME]]]
-// TYPE is HOTP/T<seconds>[/<digits>] for TOTP; plain HOTP and HOTP/E are counter-based.
-struct OathEntry {
-    std::size_t line = 0;
-    std::string user;
-    std::string skipped;  // why this line is not imported; empty: importable
-    totp::OtpParams params;
-    totp::SecretBytes secret;
-    bool has_pin = false;  // the PIN field was neither "-" nor empty
-};
+// The file's authenticator as a token of `user` (HOTP when it has HOTP_COUNTER).
+ImportedToken google_authenticator_token(const GoogleAuthenticatorFile& file,
+                                         const std::string& user);
 
-// Every non-blank, non-comment line, in order (skipped ones carry the reason).
-std::vector<OathEntry> parse_oath_usersfile(std::string_view text);
+// A pam_oath (liboath) users file, one token per user line:
+//   TYPE USER PIN SECRET [COUNTER [LASTOTP [TIME]]]
+// TYPE is HOTP[/E][/<digits>] (counter-based) or HOTP/T<seconds>[/<digits>] (TOTP).
+// pam_oath rewrites a line after each login, setting COUNTER to the counter of the code
+// it accepted, LASTOTP to that code and TIME to when: a HOTP line with LASTOTP continues
+// at COUNTER + 1, one without at COUNTER. Every non-blank, non-comment line, in order
+// (those that cannot be imported carry the reason).
+std::vector<ImportedToken> parse_oath_usersfile(std::string_view text);
 
 }  // namespace totp_enroll

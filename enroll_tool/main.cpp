@@ -61,8 +61,9 @@ Exit exit_status(totp::Errc code) {
 bool is_root_only(Subcommand subcommand) {
     return subcommand == Subcommand::remove || subcommand == Subcommand::unlock ||
            subcommand == Subcommand::list || subcommand == Subcommand::import_oath ||
-           subcommand == Subcommand::migrate || subcommand == Subcommand::db_upgrade ||
-           subcommand == Subcommand::enforce || subcommand == Subcommand::rollout;
+           subcommand == Subcommand::import_pskc || subcommand == Subcommand::migrate ||
+           subcommand == Subcommand::db_upgrade || subcommand == Subcommand::enforce ||
+           subcommand == Subcommand::rollout;
 }
 
 totp::Status check_permitted(const CommandLine& command, const Privileges& privileges) {
@@ -96,6 +97,8 @@ totp::Status dispatch(Session& session, const CommandLine& command) {
             return import_google_authenticator(session, command);
         case Subcommand::import_oath:
             return import_oath(session, command);
+        case Subcommand::import_pskc:
+            return import_pskc(session, command);
         case Subcommand::email:
             return verify_email(session, command);
         case Subcommand::migrate:

@@ -14,12 +14,14 @@ build=(
     build-essential cmake pkg-config
     libpam0g-dev libssl-dev libqrencode-dev libiniparser-dev
     libcurl4-openssl-dev libpng-dev libmicrohttpd-dev libpq-dev libpwquality-dev libsystemd-dev
+    libxml2-dev
 )
 demo=("${build[@]}" libpam-wrapper libnss-wrapper)
 rest=(
     git python3 binutils
     libcmocka-dev libpamtest0-dev
     oathtool zbar-tools imagemagick libmagickcore-6.q16-6-extra libpam-google-authenticator libpam-oath
+    python3-pyotp
     python3-aiosmtpd tmux expect util-linux
     libpam-pwquality cracklib-runtime pamtester chromium
     postgresql openssl

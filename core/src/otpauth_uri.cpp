@@ -13,6 +13,14 @@ bool is_unreserved(unsigned char c) {
            c == '.' || c == '_' || c == '~';
 }
 
+// The Key URI Format allows no colon inside the label's issuer prefix, and readers split
+// the label at the first one: pyotp refuses the URI (the two issuers differ), npm's
+// otpauth moves the rest into the account. Such an issuer stays out of the label; the
+// issuer parameter, which current readers prefer, carries it whole.
+bool fits_label_prefix(std::string_view issuer) {
+    return !issuer.empty() && issuer.find(':') == std::string_view::npos;
+}
+
 }  // namespace
 
 std::string percent_encode(std::string_view text) {
@@ -35,7 +43,7 @@ std::string percent_encode(std::string_view text) {
 SecretString build_key_uri(const KeyUri& uri, const SecretBytes& secret) {
     const std::string issuer = percent_encode(uri.issuer);
     SecretString out("otpauth://totp/");
-    if (!issuer.empty()) {
+    if (fits_label_prefix(uri.issuer)) {
         out.append(issuer);
         out.append(":");
     }

@@ -103,6 +103,17 @@ void subcommands_take_their_operands(void**) {
 
     auto list = parse({"list", "--json"});
     assert_true(list.ok() && list->json);
+
+    auto pskc = parse({"import-pskc", "tokens.pskc", "--map", "123=alice", "--map", "4=b=c",
+                       "--map-file", "m.csv", "--password-file", "pw"});
+    if (!pskc) fail_msg("%s", pskc.error().message.c_str());
+    assert_string_equal(pskc->file->c_str(), "tokens.pskc");
+    assert_int_equal(pskc->serial_map.size(), 2);
+    assert_string_equal(pskc->serial_map[0].first.c_str(), "123");
+    assert_string_equal(pskc->serial_map[0].second.c_str(), "alice");
+    assert_string_equal(pskc->serial_map[1].second.c_str(), "b=c");
+    assert_string_equal(pskc->map_file->c_str(), "m.csv");
+    assert_string_equal(pskc->password_file->c_str(), "pw");
 }
 
 void help_and_version_win(void**) {
@@ -126,6 +137,7 @@ void bad_command_lines_are_usage_errors(void**) {
         {"--recovery-codes", "-1"},
         {"--recovery-codes", "21"},
         {"--label", ""},
+        {"--label", "ops:alice"},
         {"--issuer", std::string(129, 'x')},
         {"--issuer", "tab\there"},
         {"frobnicate"},
@@ -135,6 +147,14 @@ void bad_command_lines_are_usage_errors(void**) {
         {"remove"},
         {"unlock"},
         {"import-oath"},
+        {"import-pskc", "f"},
+        {"import-pskc", "f", "--map", "123"},
+        {"import-pskc", "f", "--map", "=alice"},
+        {"import-pskc", "f", "--map", "123="},
+        {"import-pskc", "f", "--map", "1=a", "--key-file", ""},
+        {"import-pskc", "f", "--map", "1=a", "--password-file", "p", "--password-file", "q"},
+        {"--map", "1=a"},
+        {"import-oath", "f", "--map", "1=a"},
         {"email"},
         {"--user", "a", "--user", "b"},
     };

@@ -12,6 +12,7 @@ Paths and preload lists come from the environment (see CMakeLists.txt):
   TOTP_PAM_WRAPPER_MODULES  directory holding pam_matrix.so
   TOTP_TOOL_PRELOAD       LD_PRELOAD for the tool (nss_wrapper + test clock)
   TOTP_LOGIN_PRELOAD      LD_PRELOAD for pam_login (pam_wrapper + nss_wrapper + test clock)
+  TOTP_NODE_DIR           where npm installs the otpauth package (group "uris")
 
 Each case gets a fresh sandbox: users alice, bob, carol and dave (password NAME-pw, home
 under the sandbox), a root-owned config naming a private state directory, and a PAM
@@ -42,6 +43,8 @@ MODULE = os.environ.get("TOTP_MODULE", "")
 WRAPPER_MODULES = os.environ.get("TOTP_PAM_WRAPPER_MODULES", "")
 TOOL_PRELOAD = os.environ.get("TOTP_TOOL_PRELOAD", "")
 LOGIN_PRELOAD = os.environ.get("TOTP_LOGIN_PRELOAD", "")
+NODE_DIR = os.environ.get("TOTP_NODE_DIR", "")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 EPOCH = 1_700_000_000  # a multiple of 30 and 60
 LOCK_DEADLINE = 5  # seconds: kLockDeadline in core/include/totp/file_lock.hpp
@@ -144,6 +147,9 @@ class Sandbox:
         return Result(done.returncode, done.stdout, done.stderr)
 
     def login(self, user, *answers):
+        return self.authenticate("login", user, f"{user}-pw", *answers)
+
+    def authenticate(self, service, user, *answers):
         env = self.tool_env()
         env.update({
             "LD_PRELOAD": LOGIN_PRELOAD,
@@ -151,7 +157,7 @@ class Sandbox:
             "PAM_WRAPPER_DISABLE_DEEPBIND": "1",
             "PAM_WRAPPER_SERVICE_DIR": self.services,
         })
-        done = subprocess.run([PAM_LOGIN, "login", user, f"{user}-pw", *answers],
+        done = subprocess.run([PAM_LOGIN, service, user, *answers],
                               capture_output=True, text=True, env=env, timeout=60)
         return done.returncode == 0
 
@@ -262,6 +268,92 @@ def defaults_come_from_the_config_and_options_override_them(box):
     check("&issuer=Other%20Org&algorithm=SHA256&digits=7&period=60" in uri, "--digits 7", uri)
     secret = printed_secret(result.out)
     check(box.login("carol", oathtool(secret, box.now, "SHA256", 7, 60)), "7 digits log in")
+
+
+# --- The printed URI, read by two independent parsers: Debian's pyotp and npm's otpauth -------
+
+# A space, letters outside ASCII, and a colon (the label's issuer/account separator).
+URI_ISSUERS = ["Example Corp", "Société Générale Ünïcode", "Example Corp: Ops"]
+
+
+def npm_otpauth_reader():
+    """Installs npm's otpauth (pinned by package-lock.json) into the build tree once."""
+    check(NODE_DIR != "", "TOTP_NODE_DIR is set")
+    os.makedirs(NODE_DIR, exist_ok=True)
+    for name in ["package.json", "package-lock.json"]:
+        shutil.copy(os.path.join(HERE, name), NODE_DIR)
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "otpauth")):
+        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                              cwd=NODE_DIR, capture_output=True, text=True, timeout=300)
+        check(done.returncode == 0, "npm ci installs otpauth", done.stdout + done.stderr)
+
+    def read(uri, now):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "NODE_PATH": os.path.join(NODE_DIR, "node_modules")}
+        done = subprocess.run(["node", os.path.join(HERE, "otpauth_read.cjs")],
+                              input=json.dumps([{"uri": uri, "time": now}]),
+                              capture_output=True, text=True, env=env, timeout=60)
+        check(done.returncode == 0, "node reads the URI", done.stderr)
+        return json.loads(done.stdout)[0]
+    return read
+
+
+def pyotp_reads(uri, now):
+    import pyotp  # Debian's python3-pyotp
+    try:
+        otp = pyotp.parse_uri(uri)
+    except ValueError as error:
+        return {"error": str(error)}
+    return {"issuer": otp.issuer, "account": otp.name, "code": otp.at(now)}
+
+
+def both_parsers_show_issuer_and_account_and_their_codes_log_in(box, npm_reads, uri, issuer,
+                                                                period, what):
+    for name, reads in [("pyotp", pyotp_reads), ("npm otpauth", npm_reads)]:
+        box.now += period  # the previous parser's code used this step
+        seen = reads(uri, box.now)
+        check("error" not in seen, f"{what}: {name} reads the URI", f"{seen}\n{uri}")
+        check(seen["issuer"] == issuer, f"{what}: {name} shows the issuer '{issuer}'",
+              f"{seen}\n{uri}")
+        check(seen["account"] == "alice", f"{what}: {name} shows the account 'alice'",
+              f"{seen}\n{uri}")
+        check(box.login("alice", seen["code"]), f"{what}: {name}'s code logs in", uri)
+
+
+@case("uris")
+def printed_uris_read_the_same_in_pyotp_and_npm_otpauth_and_their_codes_log_in(box):
+    npm_reads = npm_otpauth_reader()
+    combinations = [(algorithm, digits, period) for algorithm in ["SHA1", "SHA256", "SHA512"]
+                    for digits in [6, 8] for period in [30, 60]]
+    for index, (algorithm, digits, period) in enumerate(combinations):
+        # Each algorithm meets every issuer.
+        issuer = URI_ISSUERS[index % len(URI_ISSUERS)]
+        box.now += 3600
+        result = box.admin_enroll("alice", "--issuer", issuer, "--algorithm", algorithm,
+                                  "--digits", str(digits), "--period", str(period))
+        both_parsers_show_issuer_and_account_and_their_codes_log_in(
+            box, npm_reads, printed_uri(result.out), issuer, period,
+            f"{issuer} {algorithm}/{digits}/{period}")
+
+
+@case("uris")
+def an_issuer_with_a_colon_in_the_config_reads_the_same_in_both_parsers(box):
+    npm_reads = npm_otpauth_reader()
+    for issuer in URI_ISSUERS:
+        box.write("pam_totp.conf", f"[global]\nstate_dir = {box.state}\nissuer = {issuer}\n",
+                  0o644)
+        result = box.admin_enroll("alice")
+        both_parsers_show_issuer_and_account_and_their_codes_log_in(
+            box, npm_reads, printed_uri(result.out), issuer, 30, f"config issuer={issuer}")
+
+
+@case("uris")
+def a_label_with_a_colon_is_refused_with_one_line_and_nothing_written(box):
+    result = box.tool("--user", "alice", "--no-confirm", "--qr", "none", "--label", "ops:alice")
+    check(result.rc == 2, "exit 2", str(result))
+    one_stderr_line(result, "--label", "':'")
+    check("otpauth://" not in result.out, "no key shown", result.out)
+    check(box.state_files() == [], "nothing written", str(box.state_files()))
 
 
 # --- The QR code: terminal renderings and image files decode to the printed URI --------------
@@ -713,12 +805,14 @@ def a_google_authenticator_step_size_is_kept(box):
 
 
 @case("imports")
-def hotp_and_unreadable_and_malformed_google_authenticator_files_are_refused(box):
+def hotp_and_unreadable_and_malformed_google_authenticator_files_are_not_imported(box):
     path = box.path("ga-hotp")
     google_authenticator(path, "-c", "-u", "-w", "3")
     result = box.tool("import-google-authenticator", "--user", "alice", path)
     check(result.rc == 2, "HOTP: exit 2", str(result))
-    one_stderr_line(result, "counter-based (HOTP)", "only time-based codes")
+    # The CLI's new HOTP file starts at counter 1.
+    one_stderr_line(result, "not imported", "counter-based (HOTP) token (next counter 1)",
+                    "only one time-based secret")
     result = box.tool("import-google-authenticator", "--user", "alice", box.path("missing"))
     check(result.rc == 4, "unreadable file: exit 4", str(result))
     one_stderr_line(result, "cannot read", "No such file")
@@ -731,7 +825,7 @@ def hotp_and_unreadable_and_malformed_google_authenticator_files_are_refused(box
 
 
 @case("imports")
-def a_pam_oath_usersfile_imports_time_based_users_and_reports_the_rest(box):
+def a_pam_oath_usersfile_imports_the_first_time_based_line_per_user_and_reports_the_rest(box):
     keys = {"alice": "3132333435363738393031323334353637383930",
             "bob": "00112233445566778899aabbccddeeff00112233",
             "carol": "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef"}
@@ -752,13 +846,13 @@ def a_pam_oath_usersfile_imports_time_based_users_and_reports_the_rest(box):
     out = result.out.splitlines()
     expected = [
         "alice: imported (SHA1, 6 digits, 30 s)",
-        "bob: imported (SHA1, 8 digits, 60 s); its pam_oath PIN is not used by pam_totp",
-        "carol: skipped (line 4): counter-based HOTP is not supported",
-        "nosuchuser: skipped (line 5): no such user: nosuchuser",
-        "carol: skipped (line 6): the secret is not an even number of hex digits",
-        "dave: skipped (line 7): already enrolled with pam_totp",
-        "alice: skipped (line 8): another line for this user was imported already",
-        "2 imported, 5 skipped",
+        "bob: imported (SHA1, 8 digits, 60 s); its PIN is not used by pam_totp",
+        "carol: not imported (line 4): a counter-based (HOTP) token (next counter 0)",
+        "nosuchuser: not imported (line 5): no such user: nosuchuser",
+        "carol: not imported (line 6): the secret is not an even number of hex digits",
+        "dave: not imported (line 7): already enrolled with pam_totp",
+        "alice: not imported (line 8): a second authenticator for this user",
+        "2 imported, 5 not imported",
     ]
     for line in expected:
         check(any(got.startswith(line) for got in out), f"reports '{line}'", result.out)
@@ -768,6 +862,228 @@ def a_pam_oath_usersfile_imports_time_based_users_and_reports_the_rest(box):
           "bob logs in with 8 digits / 60 s")
     check(box.state_files() == ["alice", "bob", "dave"], "carol was not enrolled",
           str(box.state_files()))
+
+
+PAM_OATH = next((path for path in ["/usr/lib/x86_64-linux-gnu/security/pam_oath.so",
+                                    "/lib/x86_64-linux-gnu/security/pam_oath.so",
+                                    "/usr/lib/security/pam_oath.so"] if os.path.exists(path)), "")
+
+
+def oathtool_hotp(hex_key, counter, digits=6):
+    done = subprocess.run(["oathtool", "--hotp", f"--digits={digits}", f"--counter={counter}",
+                           hex_key], capture_output=True, text=True, timeout=30)
+    check(done.returncode == 0, "oathtool --hotp runs", done.stderr)
+    return done.stdout.strip()
+
+
+@case("imports")
+def a_users_file_rewritten_by_the_real_pam_oath_imports_its_totp_line_and_reports_where_hotp_stopped(box):
+    check(PAM_OATH != "", "pam_oath.so is installed (Debian libpam-oath)")
+    hotp_key = "3132333435363738393031323334353637383930"
+    totp_key = "00112233445566778899aabbccddeeff00112233"
+    usersfile = box.write("users.oath", f"HOTP alice - {hotp_key}\nHOTP/T30 alice - {totp_key}\n")
+    box.write("services/oath", f"auth required {PAM_OATH} usersfile={usersfile} window=20\n", 0o644)
+    # Two HOTP logins through the real pam_oath, the second a few counters ahead.
+    check(box.authenticate("oath", "alice", oathtool_hotp(hotp_key, 0)), "pam_oath: counter 0")
+    check(box.authenticate("oath", "alice", oathtool_hotp(hotp_key, 4)), "pam_oath: counter 4")
+    check(not box.authenticate("oath", "alice", oathtool_hotp(hotp_key, 3)),
+          "pam_oath: an older counter is refused")
+    with open(usersfile) as file:
+        rewritten = file.read()
+    check(re.search(rf"^HOTP\s+alice\s+-\s+{hotp_key}\s+4\s+\d{{6}}\s+\S+$", rewritten, re.M),
+          "pam_oath rewrote the line with the counter, code and time of the last login",
+          rewritten)
+    result = box.tool("import-oath", usersfile)
+    check(result.rc == 0, "import-oath", str(result))
+    out = result.out.splitlines()
+    check("alice: not imported (line 1): a counter-based (HOTP) token (next counter 5); "
+          "this version stores only one time-based secret per user" in out,
+          "the HOTP line is reported, with the counter after the one pam_oath accepted last",
+          result.out)
+    check("alice: imported (SHA1, 6 digits, 30 s)" in out, "the TOTP line is imported", result.out)
+    check("1 imported, 1 not imported" in out, "summary", result.out)
+    check(box.login("alice", oathtool(totp_key, box.now, hex_key=True)),
+          "the TOTP line's code logs in through pam_totp")
+
+
+# RFC 6030's examples; their key is the RFC 4226 test key.
+PSKC_DIR = os.path.join(HERE, "pskc")
+RFC_PRESHARED_KEY = "12345678901234567890123456789012"
+
+
+def openssl(*args, input=None):
+    done = subprocess.run(["openssl", *args], input=input, capture_output=True, timeout=60)
+    check(done.returncode == 0, f"openssl {args[0]} runs", done.stderr.decode())
+    return done.stdout
+
+
+def pskc_encrypt(key_hex, plain):
+    """XML Encryption's AES-128-CBC as RFC 6030 uses it: the IV, then the ciphertext."""
+    iv = os.urandom(16)
+    return iv + openssl("enc", "-aes-128-cbc", "-K", key_hex, "-iv", iv.hex(), "-nosalt",
+                        input=plain)
+
+
+def pskc_mac(mac_key_hex, data):
+    return openssl("dgst", "-sha1", "-mac", "HMAC", "-macopt", f"hexkey:{mac_key_hex}",
+                   "-binary", input=data)
+
+
+def b64(data):
+    import base64
+    return base64.b64encode(data).decode()
+
+
+def encrypted_pskc(keys, encryption_key_hex, encryption_key_element):
+    """A PSKC container whose secrets are encrypted and MACed with the openssl CLI.
+    keys: (serial, algorithm URI suffix, hex secret, digits, period, suite)."""
+    mac_key = os.urandom(20)
+    packages = []
+    for serial, kind, secret, digits, period, suite in keys:
+        cipher = pskc_encrypt(encryption_key_hex, bytes.fromhex(secret))
+        packages.append(f"""
+  <KeyPackage>
+    <DeviceInfo><Manufacturer>Test</Manufacturer><SerialNo>{serial}</SerialNo></DeviceInfo>
+    <Key Id="{serial}" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:{kind}">
+      <AlgorithmParameters>
+        <Suite>{suite}</Suite>
+        <ResponseFormat Length="{digits}" Encoding="DECIMAL"/>
+      </AlgorithmParameters>
+      <Data>
+        <Secret>
+          <EncryptedValue>
+            <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>
+            <xenc:CipherData><xenc:CipherValue>{b64(cipher)}</xenc:CipherValue></xenc:CipherData>
+          </EncryptedValue>
+          <ValueMAC>{b64(pskc_mac(mac_key.hex(), cipher))}</ValueMAC>
+        </Secret>
+        <TimeInterval><PlainValue>{period}</PlainValue></TimeInterval>
+      </Data>
+    </Key>
+  </KeyPackage>""")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"
+    xmlns:ds="http://www.w3.org/2000/09/xmldsig#"
+    xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"
+    xmlns:xenc11="http://www.w3.org/2009/xmlenc11#"
+    xmlns:pkcs5="http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#">
+  <EncryptionKey>{encryption_key_element}</EncryptionKey>
+  <MACMethod Algorithm="http://www.w3.org/2000/09/xmldsig#hmac-sha1">
+    <MACKey>
+      <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>
+      <xenc:CipherData>
+        <xenc:CipherValue>{b64(pskc_encrypt(encryption_key_hex, mac_key))}</xenc:CipherValue>
+      </xenc:CipherData>
+    </MACKey>
+  </MACMethod>{"".join(packages)}
+</KeyContainer>
+"""
+
+
+def pbkdf2_element_and_key(password):
+    salt = os.urandom(8)
+    derived = openssl("kdf", "-keylen", "16", "-kdfopt", "digest:SHA1", "-kdfopt",
+                      f"pass:{password}", "-kdfopt", f"hexsalt:{salt.hex()}", "-kdfopt",
+                      "iter:1000", "PBKDF2").decode().strip().replace(":", "").lower()
+    element = f"""<xenc11:DerivedKey>
+      <xenc11:KeyDerivationMethod
+          Algorithm="http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#pbkdf2">
+        <pkcs5:PBKDF2-params>
+          <Salt><Specified>{b64(salt)}</Specified></Salt>
+          <IterationCount>1000</IterationCount>
+          <KeyLength>16</KeyLength>
+        </pkcs5:PBKDF2-params>
+      </xenc11:KeyDerivationMethod>
+    </xenc11:DerivedKey>"""
+    return element, derived
+
+
+ALICE_TOKEN = ("TOTP-0001", "totp", "3132333435363738393031323334353637383930", 6, 30, "HMAC-SHA1")
+BOB_TOKEN = ("TOTP-0002", "totp", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+             8, 60, "HMAC-SHA256")
+CAROL_HOTP = ("HOTP-0003", "hotp", "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef", 6, 30, "HMAC-SHA1")
+
+
+@case("imports")
+def rfc6030_examples_import_as_hotp_tokens_that_this_version_reports_and_does_not_store(box):
+    cases = [("rfc6030-plain.xml", []),
+             ("rfc6030-preshared-key.xml",
+              ["--key-file", box.write("psk", RFC_PRESHARED_KEY + "\n")]),
+             ("rfc6030-pbkdf2.xml", ["--password-file", box.write("password", "qwerty\n")])]
+    for name, key in cases:
+        result = box.tool("import-pskc", os.path.join(PSKC_DIR, name), "--map",
+                          "987654321=alice", *key)
+        check(result.rc == 0, f"{name}: import-pskc", str(result))
+        check(result.out.splitlines() == [
+            "alice: not imported (KeyPackage 1, serial 987654321): a counter-based (HOTP) "
+            "token (next counter 0); this version stores only one time-based secret per user",
+            "0 imported, 1 not imported"], f"{name}: one line for the token", str(result))
+        check(box.state_files() == [], f"{name}: nothing written", str(box.state_files()))
+
+
+@case("imports")
+def encrypted_pskc_built_with_openssl_imports_its_totp_keys_and_their_codes_log_in(box):
+    element, key = pbkdf2_element_and_key("correct horse")
+    container = box.write("tokens.pskc", encrypted_pskc([ALICE_TOKEN, BOB_TOKEN, CAROL_HOTP],
+                                                        key, element))
+    password = box.write("password", "correct horse\n")
+    result = box.tool("import-pskc", container, "--map", "TOTP-0001=alice", "--map",
+                      "TOTP-0002=bob", "--map", "HOTP-0003=carol", "--password-file", password)
+    check(result.rc == 0, "import-pskc with a password", str(result))
+    out = result.out.splitlines()
+    check("alice: imported (SHA1, 6 digits, 30 s)" in out, "alice", result.out)
+    check("bob: imported (SHA256, 8 digits, 60 s)" in out, "bob", result.out)
+    check(any(line.startswith("carol: not imported (KeyPackage 3, serial HOTP-0003): a "
+                              "counter-based (HOTP) token (next counter 0)") for line in out),
+          "carol's HOTP token is reported", result.out)
+    check(box.state_files() == ["alice", "bob"], "alice and bob enrolled", str(box.state_files()))
+    check(box.login("alice", oathtool(ALICE_TOKEN[2], box.now, hex_key=True)), "alice logs in")
+    check(box.login("bob", oathtool(BOB_TOKEN[2], box.now, "SHA256", 8, 60, hex_key=True)),
+          "bob logs in")
+    check(ALICE_TOKEN[2] not in result.out + result.err, "no secret is printed")
+
+    # The same with a pre-shared key and a --map-file; dave's serial is not mapped.
+    psk = os.urandom(16).hex()
+    dave = ("TOTP-0004", "totp", "0102030405060708090a0b0c0d0e0f1011121314", 6, 30, "HMAC-SHA1")
+    container = box.write("psk.pskc", encrypted_pskc(
+        [dave, ALICE_TOKEN], psk, "<ds:KeyName>Pre-shared-key</ds:KeyName>"))
+    mapping = box.write("map.csv", "# serial,user\nTOTP-0004,dave\n")
+    result = box.tool("import-pskc", container, "--map-file", mapping, "--key-file",
+                      box.write("psk", psk + "\n"))
+    check(result.rc == 0, "import-pskc with a pre-shared key", str(result))
+    check("dave: imported (SHA1, 6 digits, 30 s)" in result.out.splitlines(), "dave", result.out)
+    check("-: not imported (KeyPackage 2, serial TOTP-0001): serial TOTP-0001 is not mapped to "
+          "a user" in result.out.splitlines(), "an unmapped serial is reported", result.out)
+    check(box.login("dave", oathtool(dave[2], box.now, hex_key=True)), "dave logs in")
+
+
+@case("bad_input")
+def bad_pskc_input_is_one_line_and_writes_nothing(box):
+    element, key = pbkdf2_element_and_key("right")
+    container = box.write("tokens.pskc", encrypted_pskc([ALICE_TOKEN], key, element))
+    rfc = os.path.join(PSKC_DIR, "rfc6030-plain.xml")
+    cases = [
+        (["import-pskc", container, "--map", "TOTP-0001=alice", "--password-file",
+          box.write("wrong", "wrong\n")], 2, ["wrong password or key"]),
+        (["import-pskc", container, "--map", "TOTP-0001=alice"], 2, ["--password-file"]),
+        (["import-pskc", rfc, "--map", "987654321=nosuchuser"], 4, ["nosuchuser"]),
+        (["import-pskc", rfc, "--map", "111=alice"], 2, ["serial 111 is not in"]),
+        (["import-pskc", rfc, "--map", "987654321=alice", "--map", "987654321=bob"], 2,
+         ["mapped twice"]),
+        (["import-pskc", rfc], 2, ["--map"]),
+        (["import-pskc", rfc, "--map", "987654321"], 2, ["SERIAL=USER"]),
+        (["import-pskc", rfc, "--map-file", box.write("bad.csv", "987654321;alice\n")], 2,
+         ["line 1", "SERIAL,USER"]),
+        (["import-pskc", box.write("not.xml", "<KeyContainer"), "--map", "1=alice"], 2,
+         ["not well-formed XML"]),
+        (["import-pskc", box.path("missing.xml"), "--map", "1=alice"], 4, ["cannot read"]),
+    ]
+    for args, rc, fragments in cases:
+        result = box.tool(*args)
+        check(result.rc == rc, f"{' '.join(args[2:])}: exit {rc}", str(result))
+        one_stderr_line(result, *fragments)
+        check("right" not in result.err and "wrong\n" not in result.err, "no password echoed")
+        check(box.state_files() == [], "nothing written", str(box.state_files()))
 
 
 # --- email: the reset address, verified with a code sent to a local SMTP server -------------
@@ -1042,7 +1358,8 @@ def a_caller_other_than_root_is_refused_root_only_options(box):
     os.chmod(copy, 0o755)
     for args in [["--config", box.config], ["--user", "bob"], ["--no-confirm"],
                  ["--secret", SECRET_A], ["list"], ["remove", "--user", "bob"],
-                 ["unlock", "--user", "bob"], ["import-oath", box.path("users")]]:
+                 ["unlock", "--user", "bob"], ["import-oath", box.path("users")],
+                 ["import-pskc", box.path("tokens.pskc"), "--map", "1=bob"]]:
         done = subprocess.run(["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", copy,
                                *args], capture_output=True, text=True, env=box.tool_env(),
                               timeout=60)

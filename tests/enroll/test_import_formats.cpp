@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The strict parsers of the migration formats: ~/.google_authenticator and pam_oath
-// users files.
+// The strict parsers of the migration formats: ~/.google_authenticator, pam_oath users
+// files and PSKC (RFC 6030, with the RFC's own examples), and what of them is stored.
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "import_formats.hpp"
+#include "import_plan.hpp"
+#include "import_pskc.hpp"
 #include "totp/base32.hpp"
 
 // clang-format off
@@ -21,6 +26,7 @@ namespace {
 
 using totp_enroll::parse_google_authenticator;
 using totp_enroll::parse_oath_usersfile;
+using totp_enroll::TokenType;
 
 constexpr const char* kSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
@@ -60,12 +66,15 @@ void crlf_line_endings_are_accepted(void**) {
     assert_int_equal(file->scratch_codes.size(), 1);
 }
 
-void hotp_file_is_unsupported(void**) {
-    auto file = parse_google_authenticator(std::string(kSecret) + "\n\" HOTP_COUNTER 1\n");
-    assert_false(file.ok());
-    assert_int_equal(static_cast<int>(file.error().code),
-                     static_cast<int>(totp::Errc::unsupported));
-    assert_non_null(std::strstr(file.error().message.c_str(), "HOTP"));
+void hotp_file_gives_a_hotp_token_at_its_next_counter(void**) {
+    auto file = parse_google_authenticator(std::string(kSecret) + "\n\" HOTP_COUNTER 7\n");
+    assert_true(file.ok());
+    const auto token = totp_enroll::google_authenticator_token(*file, "alice");
+    assert_int_equal(static_cast<int>(token.type), static_cast<int>(TokenType::hotp));
+    assert_int_equal(token.counter, 7);
+    assert_string_equal(base32(token.secret).c_str(), kSecret);
+    assert_string_equal(token.user.c_str(), "alice");
+    assert_false(parse_google_authenticator(std::string(kSecret) + "\n\" HOTP_COUNTER x\n").ok());
 }
 
 void step_size_outside_15_to_300_is_unsupported(void**) {
@@ -118,7 +127,7 @@ void oath_time_based_lines_parse(void**) {
     assert_int_equal(entries.size(), 3);
     assert_true(entries[0].skipped.empty());
     assert_string_equal(entries[0].user.c_str(), "alice");
-    assert_int_equal(entries[0].line, 3);
+    assert_string_equal(entries[0].origin.c_str(), "line 3");
     assert_int_equal(entries[0].params.period, 30);
     assert_int_equal(entries[0].params.digits, 6);
     assert_int_equal(entries[0].secret.size(), 20);
@@ -140,8 +149,8 @@ void oath_lines_that_cannot_be_imported_say_why(void**) {
         const char* reason;
     };
     const Case cases[] = {
-        {"HOTP alice - 00112233445566778899", "counter-based HOTP"},
-        {"HOTP/E/8 alice - 00112233445566778899", "counter-based HOTP"},
+        {"HOTP/E/9 alice - 00112233445566778899", "digits"},
+        {"HOTP alice - 00112233445566778899 5 12ab", "last-OTP"},
         {"TOTP alice - 00112233445566778899", "unknown token type"},
         {"HOTP/T10 alice - 00112233445566778899", "outside the supported"},
         {"HOTP/T30/9 alice - 00112233445566778899", "digits"},
@@ -164,6 +173,173 @@ void oath_lines_that_cannot_be_imported_say_why(void**) {
     }
 }
 
+// The lines exactly as pam_oath rewrites them after a login (tabs; the counter of the code
+// it accepted, that code, the time): HOTP continues after that counter.
+void oath_hotp_lines_continue_after_the_counter_pam_oath_wrote(void**) {
+    auto entries = parse_oath_usersfile(
+        "HOTP\talice\t-\t3132333435363738393031323334353637383930\t5\t254676\t"
+        "2026-12-05T06:12:44L\n"
+        "HOTP/T30\talice\t-\t00112233445566778899aabbccddeeff00112233\t0\t520533\t"
+        "2026-12-05T06:13:05L\n"
+        "HOTP bob - 3132333435363738393031323334353637383930 5\n"
+        "HOTP/E/8 carol - 3132333435363738393031323334353637383930\n");
+    assert_int_equal(entries.size(), 4);
+    for (const auto& entry : entries) assert_true(entry.skipped.empty());
+    assert_int_equal(static_cast<int>(entries[0].type), static_cast<int>(TokenType::hotp));
+    assert_int_equal(entries[0].counter, 6);
+    assert_int_equal(static_cast<int>(entries[1].type), static_cast<int>(TokenType::totp));
+    assert_int_equal(entries[1].params.period, 30);
+    assert_int_equal(entries[2].counter, 5);  // never used: the counter is the next one
+    assert_int_equal(entries[3].counter, 0);
+    assert_int_equal(entries[3].params.digits, 8);
+}
+
+// A TOTP line's TIME (local time, as liboath writes it) keeps that login's step used.
+void oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used(void**) {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    auto entries = parse_oath_usersfile(
+        "HOTP/T30\talice\t-\t00112233445566778899aabbccddeeff00112233\t0\t520533\t"
+        "2023-11-14T22:13:20L\n"
+        "HOTP/T30 bob - 00112233445566778899aabbccddeeff00112233 0 520533 2023-11-14T22:13L\n");
+    assert_true(entries[0].skipped.empty());
+    assert_int_equal(*entries[0].last_used_step, 1700000000 / 30);
+    assert_non_null(std::strstr(entries[1].skipped.c_str(), "malformed time"));
+}
+
+totp_enroll::ImportedToken token(const char* user, TokenType type) {
+    totp_enroll::ImportedToken token;
+    token.user = user;
+    token.type = type;
+    token.secret = totp::SecretBytes(20);
+    return token;
+}
+
+void the_store_gets_the_first_time_based_token_of_each_user_and_the_rest_is_explained(void**) {
+    std::vector<totp_enroll::ImportedToken> tokens;
+    tokens.push_back(token("alice", TokenType::hotp));
+    tokens.back().counter = 6;
+    tokens.push_back(token("alice", TokenType::totp));
+    tokens.push_back(token("alice", TokenType::totp));
+    tokens.push_back(token("bob", TokenType::totp));
+    tokens.back().skipped = "malformed";
+    tokens.push_back(token("bob", TokenType::totp));
+    tokens.back().drift_steps = -2;
+    tokens.push_back(token("bob", TokenType::totp));
+    const auto decisions = totp_enroll::decide_imports(tokens);
+    assert_int_equal(decisions.size(), tokens.size());
+    assert_non_null(std::strstr(decisions[0].not_imported.c_str(), "HOTP) token (next counter 6)"));
+    assert_true(decisions[1].not_imported.empty());
+    assert_non_null(std::strstr(decisions[2].not_imported.c_str(), "a second authenticator"));
+    assert_string_equal(decisions[3].not_imported.c_str(), "malformed");
+    assert_non_null(std::strstr(decisions[4].not_imported.c_str(), "-2 steps off"));
+    assert_true(decisions[5].not_imported.empty());
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        assert_ptr_equal(decisions[i].token, &tokens[i]);
+}
+
+std::string pskc_file(const char* name) {
+    std::ifstream in(std::string(PSKC_DIR) + "/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().empty()) fail_msg("cannot read %s", name);
+    return text.str();
+}
+
+// RFC 6030's examples all carry the RFC 4226 test key "12345678901234567890".
+void assert_rfc_hotp_token(const totp_enroll::ImportedToken& token) {
+    assert_true(token.skipped.empty());
+    assert_string_equal(token.label.c_str(), "987654321");
+    assert_int_equal(static_cast<int>(token.type), static_cast<int>(TokenType::hotp));
+    assert_int_equal(token.params.digits, 8);
+    assert_int_equal(token.counter, 0);
+    assert_int_equal(token.secret.size(), 20);
+    assert_memory_equal(token.secret.data(), "12345678901234567890", 20);
+}
+
+void rfc6030_plain_example_parses(void**) {
+    auto tokens = totp_enroll::parse_pskc(pskc_file("rfc6030-plain.xml"), {});
+    assert_true(tokens.ok());
+    assert_int_equal(tokens->size(), 1);
+    assert_rfc_hotp_token(tokens->front());
+}
+
+totp_enroll::PskcKey preshared_key() {
+    const std::uint8_t key[16] = {0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34, 0x56,
+                                  0x78, 0x90, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12};
+    totp_enroll::PskcKey pskc;
+    pskc.preshared = totp::SecretBytes(key, sizeof key);
+    return pskc;
+}
+
+void rfc6030_preshared_key_example_decrypts_and_its_mac_is_checked(void**) {
+    auto tokens = totp_enroll::parse_pskc(pskc_file("rfc6030-preshared-key.xml"), preshared_key());
+    if (!tokens) fail_msg("%s", tokens.error().message.c_str());
+    assert_rfc_hotp_token(tokens->front());
+    totp_enroll::PskcKey wrong = preshared_key();
+    wrong.preshared->data()[0] ^= 1;
+    auto refused = totp_enroll::parse_pskc(pskc_file("rfc6030-preshared-key.xml"), wrong);
+    assert_false(refused.ok());
+    auto missing = totp_enroll::parse_pskc(pskc_file("rfc6030-preshared-key.xml"), {});
+    assert_false(missing.ok());
+    assert_non_null(std::strstr(missing.error().message.c_str(), "--key-file"));
+}
+
+void rfc6030_pbkdf2_example_decrypts_with_its_password_only(void**) {
+    totp_enroll::PskcKey key;
+    key.password = totp::SecretString("qwerty");
+    auto tokens = totp_enroll::parse_pskc(pskc_file("rfc6030-pbkdf2.xml"), key);
+    if (!tokens) fail_msg("%s", tokens.error().message.c_str());
+    assert_rfc_hotp_token(tokens->front());
+    key.password = totp::SecretString("qwertz");
+    auto refused = totp_enroll::parse_pskc(pskc_file("rfc6030-pbkdf2.xml"), key);
+    assert_false(refused.ok());
+    assert_non_null(std::strstr(refused.error().message.c_str(), "wrong password or key"));
+    assert_null(std::strstr(refused.error().message.c_str(), "qwert"));
+}
+
+void a_tampered_secret_fails_the_mac(void**) {
+    std::string text = pskc_file("rfc6030-preshared-key.xml");
+    const std::size_t at = text.find("AAECAwQFBgcICQoLDA0OD+cI");
+    text[at + 30] = text[at + 30] == 'A' ? 'B' : 'A';
+    auto refused = totp_enroll::parse_pskc(text, preshared_key());
+    assert_false(refused.ok());
+    assert_non_null(std::strstr(refused.error().message.c_str(), "MAC does not match"));
+}
+
+void bad_pskc_documents_are_refused_with_one_line(void**) {
+    const std::string plain = pskc_file("rfc6030-plain.xml");
+    const std::string entity =
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY x \"y\">]>\n" +
+        plain.substr(plain.find("<KeyContainer"));
+    const std::string external =
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY x SYSTEM "
+        "\"file:///etc/passwd\">]>\n<KeyContainer "
+        "xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">&x;</KeyContainer>";
+    const std::string cases[] = {
+        "",
+        external,
+        "<KeyContainer",
+        "<KeyContainer xmlns=\"urn:other\"/>",
+        "<KeyContainer xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\"/>",
+        entity,
+    };
+    for (const std::string& text : cases) {
+        auto refused = totp_enroll::parse_pskc(text, {});
+        if (refused.ok()) fail_msg("accepted: %s", text.c_str());
+        assert_null(std::strchr(refused.error().message.c_str(), '\n'));
+    }
+}
+
+void keys_other_than_hotp_and_totp_are_skipped_with_the_reason(void**) {
+    std::string text = pskc_file("rfc6030-plain.xml");
+    const std::string hotp = "pskc:hotp";
+    text.replace(text.find(hotp), hotp.size(), "pskc:pin");
+    auto tokens = totp_enroll::parse_pskc(text, {});
+    assert_true(tokens.ok());
+    assert_non_null(std::strstr(tokens->front().skipped.c_str(), "not HOTP or TOTP"));
+}
+
 }  // namespace
 
 int main() {
@@ -171,13 +347,23 @@ int main() {
         cmocka_unit_test(totp_file_with_every_option_parses),
         cmocka_unit_test(minimal_file_defaults_to_30_seconds),
         cmocka_unit_test(crlf_line_endings_are_accepted),
-        cmocka_unit_test(hotp_file_is_unsupported),
+        cmocka_unit_test(hotp_file_gives_a_hotp_token_at_its_next_counter),
         cmocka_unit_test(step_size_outside_15_to_300_is_unsupported),
         cmocka_unit_test(malformed_files_are_refused_without_echoing_secrets),
         cmocka_unit_test(more_than_twenty_scratch_codes_are_refused),
         cmocka_unit_test(oversized_file_is_refused),
         cmocka_unit_test(oath_time_based_lines_parse),
         cmocka_unit_test(oath_lines_that_cannot_be_imported_say_why),
+        cmocka_unit_test(oath_hotp_lines_continue_after_the_counter_pam_oath_wrote),
+        cmocka_unit_test(oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used),
+        cmocka_unit_test(
+            the_store_gets_the_first_time_based_token_of_each_user_and_the_rest_is_explained),
+        cmocka_unit_test(rfc6030_plain_example_parses),
+        cmocka_unit_test(rfc6030_preshared_key_example_decrypts_and_its_mac_is_checked),
+        cmocka_unit_test(rfc6030_pbkdf2_example_decrypts_with_its_password_only),
+        cmocka_unit_test(a_tampered_secret_fails_the_mac),
+        cmocka_unit_test(bad_pskc_documents_are_refused_with_one_line),
+        cmocka_unit_test(keys_other_than_hotp_and_totp_are_skipped_with_the_reason),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

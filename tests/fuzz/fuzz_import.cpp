@@ -137,10 +137,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const auto secrets = oath_secrets(text);
-    for (const totp_enroll::OathEntry& entry : totp_enroll::parse_oath_usersfile(text)) {
+    for (const totp_enroll::ImportedToken& entry : totp_enroll::parse_oath_usersfile(text)) {
         const auto reparse = [&entry](const std::string& other) {
-            for (const totp_enroll::OathEntry& again : totp_enroll::parse_oath_usersfile(other)) {
-                if (again.line == entry.line) return again.skipped;
+            for (const totp_enroll::ImportedToken& again :
+                 totp_enroll::parse_oath_usersfile(other)) {
+                if (again.origin == entry.origin) return again.skipped;
             }
             return std::string();
         };

@@ -59,18 +59,26 @@ static void sha512_7_digits_90_seconds_uri_is_exact(void**) {
                         "&issuer=host-1&algorithm=SHA512&digits=7&period=90");
 }
 
-static void issuer_space_and_colon_are_percent_encoded(void**) {
+static void issuer_with_space_is_percent_encoded_in_label_and_parameter(void**) {
+    const KeyUri uri{"ACME Co", "alice", OtpParams{}};
+    assert_string_equal(uri_for(uri).c_str(),
+                        "otpauth://totp/ACME%20Co:alice"
+                        "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+                        "&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30");
+}
+
+static void issuer_with_colon_is_left_out_of_the_label_and_kept_as_parameter(void**) {
     const KeyUri uri{"ACME Co: Ops", "alice", OtpParams{}};
     assert_string_equal(uri_for(uri).c_str(),
-                        "otpauth://totp/ACME%20Co%3A%20Ops:alice"
+                        "otpauth://totp/alice"
                         "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
                         "&issuer=ACME%20Co%3A%20Ops&algorithm=SHA1&digits=6&period=30");
 }
 
-static void account_at_sign_and_colon_are_percent_encoded(void**) {
-    const KeyUri uri{"Example", "alice@example.org:x", OtpParams{}};
+static void account_at_sign_is_percent_encoded(void**) {
+    const KeyUri uri{"Example", "alice@example.org", OtpParams{}};
     assert_string_equal(uri_for(uri).c_str(),
-                        "otpauth://totp/Example:alice%40example.org%3Ax"
+                        "otpauth://totp/Example:alice%40example.org"
                         "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
                         "&issuer=Example&algorithm=SHA1&digits=6&period=30");
 }
@@ -113,8 +121,9 @@ int main(void) {
         cmocka_unit_test(sha1_6_digits_30_seconds_uri_is_exact),
         cmocka_unit_test(sha256_8_digits_60_seconds_uri_is_exact),
         cmocka_unit_test(sha512_7_digits_90_seconds_uri_is_exact),
-        cmocka_unit_test(issuer_space_and_colon_are_percent_encoded),
-        cmocka_unit_test(account_at_sign_and_colon_are_percent_encoded),
+        cmocka_unit_test(issuer_with_space_is_percent_encoded_in_label_and_parameter),
+        cmocka_unit_test(issuer_with_colon_is_left_out_of_the_label_and_kept_as_parameter),
+        cmocka_unit_test(account_at_sign_is_percent_encoded),
         cmocka_unit_test(empty_issuer_gives_a_bare_label_and_no_issuer_parameter),
         cmocka_unit_test(secret_is_written_without_base32_padding),
         cmocka_unit_test(percent_encode_keeps_only_unreserved_characters),

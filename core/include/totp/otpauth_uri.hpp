@@ -18,6 +18,8 @@ struct KeyUri {
 
 // otpauth://totp/Issuer:account?secret=...&issuer=Issuer&algorithm=SHA256&digits=8&period=60
 // Label and parameter values are percent-encoded (RFC 3986 unreserved characters are kept).
+// An issuer with a ':' is left out of the label (readers split the label there) and given
+// only as the issuer parameter; the account must not contain one (callers refuse it).
 // algorithm, digits and period are always written so apps cannot fall back to defaults.
 // Returned as a SecretString because it contains the secret.
 SecretString build_key_uri(const KeyUri& uri, const SecretBytes& secret);
