@@ -30,7 +30,8 @@ phase build-asan scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TY
 phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
 # Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
 # that is installed (module, setuid tool, service, database backend) and cppcheck over all,
-# and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 20) in a clang
+# and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 10:
+# a smoke run that replays the corpora and explores a little; long runs are tests/README.md's) in a clang
 # ASan+UBSan+libFuzzer build.
 phase valgrind tests/hardening/valgrind.sh build || status=1
 phase static-analysis scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp \
@@ -39,7 +40,7 @@ mkdir -p build-fuzz
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
     > build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
 if phase build-fuzz cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets; then
-    phase fuzz tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-20}" || status=1
+    phase fuzz tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-10}" || status=1
 else
     status=1
 fi
