@@ -28,11 +28,10 @@ phase build scripts/build.sh build
 phase tests ctest --test-dir build --output-on-failure -j"$(nproc)" || status=1
 phase build-asan scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
-# Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests, clang-tidy over the code
-# that is installed (module, setuid tool, service, database backend) and cppcheck over all,
-# and every fuzz target for a bounded time (TOTP_FUZZ_SECONDS each, default 10:
-# a smoke run that replays the corpora and explores a little; long runs are tests/README.md's) in a clang
-# ASan+UBSan+libFuzzer build.
+# Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests, clang-tidy
+# over the code that is installed (module, setuid tool, service, database backend) and
+# cppcheck over all, and every fuzz target in a clang ASan+UBSan+libFuzzer build for
+# TOTP_FUZZ_SECONDS each (default 10: a smoke run; tests/README.md says how to run long).
 phase valgrind tests/hardening/valgrind.sh build || status=1
 phase static-analysis scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp \
     enroll_tool/*.cpp reset_service/*.cpp store_pg/*.cpp || status=1
