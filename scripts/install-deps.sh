@@ -24,6 +24,7 @@ rest=(
     libpam-pwquality cracklib-runtime pamtester chromium
     postgresql openssl
     debhelper lintian rpm debootstrap openssh-server sudo curl
+    selinux-policy-dev setools
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
 )
 case $set_name in
@@ -44,4 +45,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# fail2ban-regex checks the shipped filter. The package is unpacked, not installed: its
+# postinst starts the daemon (with Debian's sshd jail) wherever no policy-rc.d forbids it.
+fail2ban_dir=/var/cache/pam_totp-tests/fail2ban
+if [ "$set_name" = all ] && [ ! -x "$fail2ban_dir/usr/bin/fail2ban-regex" ]; then
+    echo "install-deps: unpacking fail2ban into $fail2ban_dir"
+    download=$(mktemp -d)
+    fetch() { (cd "$download" && apt-get download -q -o APT::Sandbox::User=root fail2ban); }
+    fetch || { apt-get update -q && fetch; }
+    rm -rf "$fail2ban_dir"
+    mkdir -p "$fail2ban_dir"
+    dpkg-deb -x "$download"/fail2ban_*.deb "$fail2ban_dir"
+    rm -rf "$download"
 fi

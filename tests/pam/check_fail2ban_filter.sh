@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The shipped fail2ban filter (packaging/fail2ban/filter.d/pam_totp.conf), run by
+# fail2ban-regex over log lines the real module wrote (fail2ban_log_lines: wrong codes, a
+# lockout, a bad recovery code, a replayed code, successes, no rhost, a forged rhost in a
+# typed name), counts each refused attempt once for the host that made it, and nothing else.
+#   check_fail2ban_filter.sh LOG_LINES_PROGRAM FILTER_DIR WORK_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../system/lib/check.sh"
+producer=$1 filter_dir=$2 work=$3
+
+# scripts/install-deps.sh unpacks the package there (installing it would start the daemon).
+unpacked=/var/cache/pam_totp-tests/fail2ban
+if [ -x "$unpacked/usr/bin/fail2ban-regex" ]; then
+    regex() { PYTHONPATH="$unpacked/usr/lib/python3/dist-packages" python3 \
+        "$unpacked/usr/bin/fail2ban-regex" -c "$unpacked/etc/fail2ban" "$@"; }
+    config=$unpacked/etc/fail2ban
+elif command -v fail2ban-regex >/dev/null; then
+    regex() { fail2ban-regex "$@"; }
+    config=/etc/fail2ban
+else
+    echo "FAIL: fail2ban-regex is missing (scripts/install-deps.sh)"
+    exit 1
+fi
+
+rm -rf "$work" && mkdir -p "$work/filter.d"
+# The filter's [INCLUDES] are read from the directory it is in, as in /etc/fail2ban.
+cp "$config/filter.d/common.conf" "$filter_dir/filter.d/pam_totp.conf" "$work/filter.d/"
+"$here/../support/with_private_tmp.sh" "$producer" "$work/captured" ||
+    { echo "FAIL: the logins that write the lines did not go as planned"; exit 1; }
+# What syslogd makes of the module's lines (the test preload captured "<PRI> message").
+stamp=$(LC_ALL=C date '+%b %e %H:%M:%S')
+sed -E "s/^<[0-9]+> /$stamp host sshd[4242]: /" "$work/captured" >"$work/auth.log"
+log=$(cat "$work/auth.log")
+
+check_output "the log holds a wrong code without rhost" "rhost=-)" "$log"
+check_output "the log holds successes" "accepted recovery code" "$log"
+check_output "the log holds a typed name with a forged rhost" "rhost=192.0.2.66)" "$log"
+
+hosts=$(regex -o ip "$work/auth.log" "$work/filter.d/pam_totp.conf" | sort | uniq -c |
+    awk '{ print $2 "=" $1 }' | sort | tr '\n' ' ')
+expected="2001:db8::30=1 203.0.113.10=1 203.0.113.20=4 203.0.113.40=1 "
+check "each refused attempt counts once for its host, nothing else matches (got: $hosts)" \
+    test "$hosts" = "$expected"
+finish
