@@ -44,9 +44,8 @@ int group_setup(void** state) {
     fixture::setup_sandbox(state);
     fixture::write_service("sshd", "");
     // Only the module: a typed name that is no account reaches it without a password.
-    fixture::write_raw_service("sshd-code-only", std::string("auth required ") +
-                                                     TOTP_MODULE_PATH + " state_dir=" +
-                                                     fixture::paths().state_dir +
+    fixture::write_raw_service("sshd-code-only", std::string("auth required ") + TOTP_MODULE_PATH +
+                                                     " state_dir=" + fixture::paths().state_dir +
                                                      " config=" + fixture::paths().config + "\n");
     return 0;
 }
@@ -91,8 +90,7 @@ void replayed_code_from_a_host(void**) {
 void wrong_code_without_rhost(void**) {
     const auto secret = enroll("erin");
     const std::string wrong = fixture::wrong_code(secret, kEpoch);
-    assert_int_equal(fixture::login("sshd", "erin", {password_of("erin"), wrong}).rc,
-                     PAM_AUTH_ERR);
+    assert_int_equal(fixture::login("sshd", "erin", {password_of("erin"), wrong}).rc, PAM_AUTH_ERR);
 }
 
 void successful_logins(void**) {
