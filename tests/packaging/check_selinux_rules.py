@@ -4,6 +4,7 @@
 it): who may use the state, the config, the programs' domains, the boolean. One load of
 the policy through setools (what sesearch and seinfo use), one line per check.
     check_selinux_rules.py POLICY"""
+import functools
 import sys
 
 import setools
@@ -17,10 +18,18 @@ def check(name, ok):
     print(("ok - " if ok else "FAIL - ") + name)
 
 
+@functools.cache
+def rules_on(target, ruletype):
+    """Every rule of the type on `target` (through its attributes too), with the types its
+    source stands for: one query per target, the checks filter (a query each is slow)."""
+    query = setools.TERuleQuery(policy, ruletype=[ruletype], target=target)
+    return [(rule, {str(t) for t in rule.source.expand()}) for rule in query.results()]
+
+
 def rules(source, target, tclass, perm=None, ruletype="allow"):
-    query = setools.TERuleQuery(policy, ruletype=[ruletype], source=source, target=target,
-                                tclass=[tclass], perms={perm} if perm else None)
-    return list(query.results())
+    return [rule for rule, sources in rules_on(target, ruletype)
+            if source in sources and str(rule.tclass) == tclass
+            and (perm is None or perm in rule.perms)]
 
 
 def condition(rule):
