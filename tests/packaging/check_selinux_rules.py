@@ -63,6 +63,9 @@ for domain in ["user_t", "staff_t", "ssh_t"]:
 
 check("sshd_t may not write the config", not rules("sshd_t", CONFIG, "file", "write"))
 check("totp-enroll may rewrite the roll-out state", allowed("totp_enroll_t", CONFIG, "file", "create"))
+transitions = rules("totp_enroll_t", "etc_t", "file", ruletype="type_transition")
+check("the roll-out file totp-enroll writes in /etc keeps the config's type",
+      [str(rule.default) for rule in transitions] == ["pam_totp_conf_t"])
 for domain in ["user_t", "staff_t"]:
     transitions = rules(domain, "totp_enroll_exec_t", "process", ruletype="type_transition")
     check(f"{domain} runs totp-enroll in totp_enroll_t",
