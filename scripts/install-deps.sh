@@ -26,6 +26,7 @@ rest=(
     libpam-pwquality cracklib-runtime pamtester chromium
     postgresql openssl
     debhelper lintian rpm debootstrap openssh-server sudo curl
+    selinux-policy-dev setools secilc
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
 )
 case $set_name in
@@ -46,4 +47,26 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# unpack PACKAGE: PACKAGE's files under /var/cache/pam_totp-tests/PACKAGE, for packages
+# whose maintainer scripts must not run here: fail2ban's postinst starts the daemon (with
+# Debian's sshd jail) wherever no policy-rc.d forbids it; selinux-policy-default's builds
+# and installs a whole policy in /etc/selinux. The tests need only their files.
+unpack() {
+    local dir=/var/cache/pam_totp-tests/$1 download
+    [ -e "$dir/.unpacked" ] && return
+    echo "install-deps: unpacking $1 into $dir"
+    download=$(mktemp -d)
+    fetch() { (cd "$download" && apt-get download -q -o APT::Sandbox::User=root "$1"); }
+    fetch "$1" || { apt-get update -q && fetch "$1"; }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    dpkg-deb -x "$download/$1"_*.deb "$dir"
+    touch "$dir/.unpacked"
+    rm -rf "$download"
+}
+if [ "$set_name" = all ]; then
+    unpack fail2ban              # fail2ban-regex checks the shipped filter
+    unpack selinux-policy-default # the policy the SELinux module is linked against
 fi

@@ -40,6 +40,12 @@ check "the state directory is not shipped (postinst creates it 0711)" \
 check "the roll-out state is not shipped (not a conffile; postinst writes it)" \
     test -z "$(contents libpam-totp | grep 'pam_totp.rollout')"
 check "the removal check is shipped" has libpam-totp -rwxr-xr-x usr/libexec/pam_totp/remove-check
+check "the fail2ban filter is shipped" has libpam-totp -rw-r--r-- etc/fail2ban/filter.d/pam_totp.conf
+check "  as a conffile" grep -qx /etc/fail2ban/filter.d/pam_totp.conf <<<"$(dpkg-deb -I "$(deb libpam-totp)" conffiles)"
+check "  the one the test suite runs fail2ban-regex with" cmp -s "$here/../../packaging/fail2ban/filter.d/pam_totp.conf" \
+    <(dpkg-deb --fsys-tarfile "$(deb libpam-totp)" | tar -xOf - ./etc/fail2ban/filter.d/pam_totp.conf)
+check "the fail2ban jail example is shipped" \
+    has libpam-totp -rw-r--r-- usr/share/pam_totp/fail2ban/jail.d/pam_totp.conf.example
 scripts=$(dpkg-deb -I "$(deb libpam-totp)" postinst prerm postrm)
 check_output "postinst runs pam-auth-update" "pam-auth-update --package" "$scripts"
 check_output "postinst runs totp-check without failing the install" "totp-check >&2 ||" "$scripts"

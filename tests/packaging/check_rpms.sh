@@ -35,6 +35,40 @@ check "the license text is shipped" \
     grep -qE '^-rw-r--r-- root:root /usr/share/licenses/pam_totp(-[0-9.]+)?/LICENSE$' \
     <<<"$(listing pam_totp)"
 check "the package's license is Apache-2.0" test "$(rpm -qp --qf '%{LICENSE}' "$(rpm_of pam_totp)")" = Apache-2.0
+check "the fail2ban filter is shipped" has pam_totp -rw-r--r-- /etc/fail2ban/filter.d/pam_totp.conf
+check "  as a noreplace config file" \
+    grep -qx /etc/fail2ban/filter.d/pam_totp.conf <<<"$(rpm -qp --configfiles "$(rpm_of pam_totp)")"
+check "the fail2ban jail example is shipped" \
+    has pam_totp -rw-r--r-- /usr/share/pam_totp/fail2ban/jail.d/pam_totp.conf.example
+for file in README REQUIREMENTS system-auth password-auth postlogin fingerprint-auth smartcard-auth \
+    nsswitch.conf dconf-db dconf-locks; do
+    check "the authselect profile's $file is shipped (vendor profile totp)" \
+        has pam_totp -rw-r--r-- "/usr/share/authselect/vendor/totp/$file"
+done
+check "the SELinux module comes with pam_totp where the targeted policy is installed" \
+    grep -qxF '(pam_totp-selinux if selinux-policy-targeted)' <<<"$(rpm -qp --requires "$(rpm_of pam_totp)")"
+check_output "%post names the authselect profile" "authselect select totp with-totp" \
+    "$(rpm -qp --qf '%{POSTIN}' "$(rpm_of pam_totp)")"
+
+echo "--- pam_totp-selinux"
+selinux_rpm=$(ls "$dir"/pam_totp-selinux-[0-9]*.noarch.rpm 2>/dev/null | head -1)
+check "pam_totp-selinux is built (noarch)" test -n "$selinux_rpm"
+selinux_files=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$selinux_rpm")
+check "the policy package is shipped" grep -qxF -- \
+    "-rw-r--r-- root:root /usr/share/selinux/packages/targeted/pam_totp.pp.bz2" <<<"$selinux_files"
+check "its interface file is shipped for other modules" grep -qxF -- \
+    "-rw-r--r-- root:root /usr/share/selinux/devel/include/distributed/pam_totp.if" <<<"$selinux_files"
+# policy_cil: the shipped policy package as CIL text.
+policy_cil() {
+    rpm2archive - <"$selinux_rpm" | tar -xzOf - ./usr/share/selinux/packages/targeted/pam_totp.pp.bz2 |
+        bzcat | /usr/libexec/selinux/hll/pp 2>/dev/null
+}
+check "it is the compiled module pam_totp with the state's type" grep -q pam_totp_var_lib_t <<<"$(policy_cil)"
+selinux_scripts=$(rpm -qp --scripts "$selinux_rpm")
+check_output "%post installs the module" "semodule -n -s targeted -X 200 -i /usr/share/selinux/packages/targeted/pam_totp.pp.bz2" "$selinux_scripts"
+check_output "%post labels totp-resetd's port" "semanage port -a -t totp_resetd_port_t -p tcp 8787" "$selinux_scripts"
+check_output "%post relabels the state directory" "restorecon -R" "$selinux_scripts"
+check_output "%postun removes the module on erase" "semodule -n -s targeted -X 200 -r pam_totp" "$selinux_scripts"
 
 echo "--- totp-enroll"
 check "totp-enroll is setuid root (4755)" has totp-enroll -rwsr-xr-x /usr/bin/totp-enroll
