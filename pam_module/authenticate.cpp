@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "totp/account.hpp"
+#include "totp/address_prefix.hpp"
 #include "totp/group_scope.hpp"
 #include "totp/secret.hpp"
 #include "totp/username.hpp"
@@ -105,11 +106,23 @@ class Login {
                              "a code kept by forward_pass belongs to another attempt, refusing");
                 return PAM_AUTH_ERR;
         }
+        if (from_trusted_network()) {
+            session_.log(LOG_INFO, "login from a trusted network, verification code not asked");
+            return PAM_IGNORE;
+        }
         return check_second_factor();
     }
 
   private:
     enum class Enrollment { enrolled, not_enrolled, failed };
+
+    // PAM_RHOST is the application's idea of the peer (sshd's, a host name under UseDNS):
+    // only a numeric address counts, and a login without one (console, su, sudo) never does.
+    bool from_trusted_network() const {
+        if (settings_.trusted_networks.empty()) return false;
+        const auto networks = totp::parse_network_prefixes(settings_.trusted_networks);
+        return networks && totp::numeric_address_in_prefixes(session_.remote_host(), *networks);
+    }
 
     // The account is looked up on every login, and the record is found by the account, not
     // by the spelling: another name of the same account (an alias line sharing its uid, a
@@ -255,9 +268,11 @@ class Login {
     }
 
     // How many digits to split off: the enrolled user's own, or nullopt when the account is
-    // known not to be enrolled (everything typed is the password, so a rollout with nullok
-    // works). When in doubt, the configured digits; the checking line then fails closed.
+    // known not to be enrolled or logs in from a trusted network (everything typed is the
+    // password, so a rollout with nullok works). When in doubt, the configured digits; the checking
+    // line then fails closed.
     std::optional<int> digits_to_split() {
+        if (from_trusted_network()) return std::nullopt;  // the checking line asks no code
         const int fallback = settings_.params.digits;
         const std::optional<totp::Account> login = find_login_account();
         if (!login) return fallback;

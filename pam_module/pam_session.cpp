@@ -51,6 +51,12 @@ int PamSession::fetch_user() {
     return PAM_SUCCESS;
 }
 
+std::string PamSession::remote_host() const {
+    const void* value = nullptr;
+    if (pam_get_item(pamh_, PAM_RHOST, &value) != PAM_SUCCESS || value == nullptr) return "";
+    return static_cast<const char*>(value);
+}
+
 std::optional<totp::SecretString> PamSession::ask_hidden(const std::string& prompt) {
     char* response = nullptr;
     const int rc = pam_prompt(pamh_, PAM_PROMPT_ECHO_OFF, &response, "%s", prompt.c_str());

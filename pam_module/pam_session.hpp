@@ -23,6 +23,10 @@ class PamSession {
     // The account it resolved to, named canonically; log lines name both when they differ.
     void set_account_name(const std::string& name) { account_ = name; }
 
+    // PAM_RHOST exactly as the application set it ("" when unset): the client's address or
+    // host name as the application saw it, never resolved here.
+    std::string remote_host() const;
+
     // Asks with echo off; nullopt if the conversation failed or returned nothing.
     std::optional<totp::SecretString> ask_hidden(const std::string& prompt);
 
