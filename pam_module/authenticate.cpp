@@ -431,6 +431,19 @@ class Login {
         return report(decision, state, now);
     }
 
+    // Only after a recovery code was accepted and recorded: the user has proved a second
+    // factor, so the count tells nothing about whether an account exists or is enrolled.
+    void tell_recovery_codes_left(std::size_t left) {
+        if (left == 0) {
+            session_.warn(
+                "That was your last recovery code. Run \"totp-enroll recovery-codes\" to make "
+                "new ones.");
+            return;
+        }
+        session_.inform(std::to_string(left) +
+                        (left == 1 ? " recovery code left." : " recovery codes left."));
+    }
+
     int report(const totp::Decision& decision, const totp::UserState& state, std::int64_t now) {
         switch (decision.verdict) {
             case totp::Verdict::accepted_code:
@@ -439,6 +452,7 @@ class Login {
             case totp::Verdict::accepted_recovery:
                 session_.log(LOG_NOTICE, "accepted recovery code (" +
                                              std::to_string(state.recovery.size()) + " left)");
+                tell_recovery_codes_left(state.recovery.size());
                 return PAM_SUCCESS;
             case totp::Verdict::locked:
                 session_.log(LOG_NOTICE, "refused: locked out for another " +

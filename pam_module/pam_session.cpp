@@ -73,6 +73,14 @@ std::optional<totp::SecretString> PamSession::ask_hidden(const std::string& prom
     return answer;
 }
 
+void PamSession::inform(const std::string& text) const {
+    if (!silent_) static_cast<void>(pam_info(pamh_, "%s", text.c_str()));
+}
+
+void PamSession::warn(const std::string& text) const {
+    if (!silent_) static_cast<void>(pam_error(pamh_, "%s", text.c_str()));
+}
+
 std::optional<totp::SecretString> PamSession::authtok() const {
     const void* value = nullptr;
     if (pam_get_item(pamh_, PAM_AUTHTOK, &value) != PAM_SUCCESS || value == nullptr) {

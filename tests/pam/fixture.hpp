@@ -80,6 +80,8 @@ std::string wrong_code(const totp::SecretBytes& secret, std::int64_t unix_time,
 struct LoginResult {
     int rc = -1;
     std::vector<std::string> prompts;  // every prompt shown, in order
+    // Every PAM_TEXT_INFO ("info: <text>") and PAM_ERROR_MSG ("error: <text>"), in order.
+    std::vector<std::string> messages;
     std::string authtok;  // PAM_AUTHTOK after authentication, if pam_get_items.so exported it
 };
 
@@ -93,9 +95,10 @@ LoginResult login(const std::string& service, const std::string& user,
 std::vector<int> attempts_on_one_handle(const std::string& service,
                                         const std::vector<std::string>& users,
                                         const std::vector<std::string>& answers);
-// The same through plain libpam, with PAM_RHOST set.
+// The same through plain libpam, with PAM_RHOST set and pam_authenticate's `flags`.
 LoginResult login_from(const std::string& service, const std::string& user,
-                       const std::vector<std::string>& answers, const std::string& rhost);
+                       const std::vector<std::string>& answers, const std::string& rhost,
+                       int flags = 0);
 
 std::string password_of(const std::string& user);
 std::string read_log();
