@@ -15,13 +15,14 @@
 #include "totp/address_prefix.hpp"
 #include "totp/group_scope.hpp"
 #include "totp/secret.hpp"
+#include "totp/translation.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
 
 namespace pam_totp {
 namespace {
 
-constexpr const char* kCombinedPrompt = "Password & verification code: ";
+constexpr const char* kCombinedPrompt = N_("Password & verification code: ");
 // A recovery code as printed by totp-enroll, XXXX-XXXX-XXXX, typed after the password.
 constexpr std::size_t kPrintedRecoveryLength = 14;
 
@@ -248,7 +249,8 @@ class Login {
     // PAM_AUTHTOK for the password module (use_first_pass); the code is kept for the
     // checking line. Returns PAM_IGNORE, so this line can never make a stack succeed.
     int split_only() {
-        std::optional<totp::SecretString> combined = session_.ask_hidden(kCombinedPrompt);
+        std::optional<totp::SecretString> combined =
+            session_.ask_hidden(totp::translate(kCombinedPrompt));
         if (!combined) {
             session_.log(LOG_ERR, "conversation failed");
             return PAM_CONV_ERR;
@@ -329,6 +331,9 @@ class Login {
         return PAM_SERVICE_ERR;
     }
 
+    // The built-in prompt in the user's language; one the administrator set, as written.
+    std::string code_prompt() const { return totp::translate(settings_.prompt.c_str()); }
+
     // The code, from where the settings say. nullopt: the conversation failed.
     std::optional<totp::SecretString> obtain_input() {
         if (forwarded_) return std::exchange(forwarded_, std::nullopt);
@@ -336,7 +341,7 @@ class Login {
             std::optional<totp::SecretString> token = session_.authtok();
             return token ? std::move(token) : totp::SecretString();
         }
-        return session_.ask_hidden(settings_.prompt);
+        return session_.ask_hidden(code_prompt());
     }
 
     int try_authtok_then_prompt(int digits) {
@@ -347,14 +352,14 @@ class Login {
             // state that could not be read or written fails the login here (fail closed).
             if (rc != PAM_AUTH_ERR || store_failed_) return rc;
         }
-        return check_answer(session_.ask_hidden(settings_.prompt));
+        return check_answer(session_.ask_hidden(code_prompt()));
     }
 
     // The code from where the settings say: a code kept by forward_pass or PAM_AUTHTOK
     // (use_first_pass) is checked as it is; an answer to the prompt, unless it is the password.
     int check_input() {
         if (forwarded_ || settings_.use_first_pass) return check(obtain_input());
-        return check_answer(session_.ask_hidden(settings_.prompt));
+        return check_answer(session_.ask_hidden(code_prompt()));
     }
 
     // sshd's password authentication (PasswordAuthentication without keyboard-interactive)
@@ -435,13 +440,13 @@ class Login {
     // factor, so the count tells nothing about whether an account exists or is enrolled.
     void tell_recovery_codes_left(std::size_t left) {
         if (left == 0) {
-            session_.warn(
+            session_.warn(totp::translate(
                 "That was your last recovery code. Run \"totp-enroll recovery-codes\" to make "
-                "new ones.");
+                "new ones."));
             return;
         }
-        session_.inform(std::to_string(left) +
-                        (left == 1 ? " recovery code left." : " recovery codes left."));
+        session_.inform(
+            totp::translate_count("%d recovery code left.", "%d recovery codes left.", left));
     }
 
     int report(const totp::Decision& decision, const totp::UserState& state, std::int64_t now) {

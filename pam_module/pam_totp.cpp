@@ -14,11 +14,13 @@
 #include "totp/clock.hpp"
 #include "totp/store.hpp"
 #include "totp/store_factory.hpp"
+#include "totp/translation.hpp"
 
 namespace {
 
 int authenticate_user(pam_handle_t* pamh, int flags, int argc, const char** argv) {
     pam_totp::PamSession session(pamh, flags);
+    totp::bind_catalog();
     const pam_totp::ModuleOptions options = pam_totp::load_options(argc, argv);
     for (const auto& problem : options.problems) session.log_plain(LOG_ERR, problem.message);
     if (options.must_fail_closed()) {

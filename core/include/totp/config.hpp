@@ -10,6 +10,7 @@
 
 #include "totp/otp.hpp"
 #include "totp/result.hpp"
+#include "totp/translation.hpp"
 
 namespace totp {
 
@@ -50,7 +51,7 @@ struct Settings {
     // module argument): one root-owned place to audit who skips the second factor.
     std::string trusted_networks;
     // Conversation
-    std::string prompt = "Verification code: ";
+    std::string prompt = N_("Verification code: ");  // the default is shown translated
     bool forward_pass = false;
     bool try_first_pass = false;
     bool use_first_pass = false;
