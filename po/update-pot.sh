@@ -14,7 +14,8 @@ files=$(find core/include core/src pam_module enroll_tool -name '*.cpp' -o -name
     LC_ALL=C sort)
 # shellcheck disable=SC2086 # one word per file name (no spaces in the tree)
 xgettext --language=C++ --from-code=UTF-8 --add-comments=TRANSLATORS: \
-    --keyword= --keyword=translate --keyword=translate_count:1,2 --keyword=N_ \
+    --keyword= --keyword=translate --keyword=translate_count:1,2 \
+    --keyword=translate_filled --keyword=N_ \
     --package-name=pam_totp --copyright-holder="pam_totp maintainers" \
     --msgid-bugs-address=maintainers@users.noreply.b-seed-2e019ffe.example --sort-by-file \
     --output="$output" $files

@@ -3,9 +3,18 @@
 
 #include <libintl.h>
 
-#include <string_view>
-
 namespace totp {
+namespace {
+
+// `text` with its first `placeholder` replaced by `value`; a translation may leave it out.
+std::string filled(std::string text, std::string_view placeholder, std::string_view value) {
+    if (const std::size_t at = text.find(placeholder); at != std::string::npos) {
+        text.replace(at, placeholder.size(), value);
+    }
+    return text;
+}
+
+}  // namespace
 
 void bind_catalog() {
     // Only the compiled-in directory: never one named by the environment, which a user
@@ -20,12 +29,11 @@ const char* translate(const char* text) {
 }
 
 std::string translate_count(const char* singular, const char* plural, unsigned long count) {
-    std::string text = ::dngettext(kTextDomain, singular, plural, count);
-    constexpr std::string_view kCount = "%d";
-    if (const std::size_t at = text.find(kCount); at != std::string::npos) {
-        text.replace(at, kCount.size(), std::to_string(count));
-    }
-    return text;
+    return filled(::dngettext(kTextDomain, singular, plural, count), "%d", std::to_string(count));
+}
+
+std::string translate_filled(const char* text, std::string_view value) {
+    return filled(translate(text), "%s", value);
 }
 
 }  // namespace totp

@@ -5,10 +5,12 @@
 // program set: nothing here calls setlocale, which inside a PAM module belongs to the
 // application. Log lines stay in English.
 //
-// po/update-pot.sh extracts every literal passed to translate(), translate_count() and N_().
+// po/update-pot.sh extracts every literal passed to translate(), translate_count(),
+// translate_filled() and N_().
 #pragma once
 
 #include <string>
+#include <string_view>
 
 // Marks a literal for extraction where it is translated later, by translate(variable).
 #define N_(text) text
@@ -27,5 +29,8 @@ const char* translate(const char* text);
 // `singular` or `plural` as the language's plural rule picks for `count`, translated, with
 // its "%d" replaced by `count` (the text is never used as a format string).
 std::string translate_count(const char* singular, const char* plural, unsigned long count);
+
+// `text` translated, with its "%s" replaced by `value` (never used as a format string).
+std::string translate_filled(const char* text, std::string_view value);
 
 }  // namespace totp
