@@ -271,8 +271,8 @@ class Login {
 
     // How many digits to split off: the enrolled user's own, or nullopt when the account is
     // known not to be enrolled or logs in from a trusted network (everything typed is the
-    // password, so a rollout with nullok works). When in doubt, the configured digits; the checking
-    // line then fails closed.
+    // password, so a rollout with nullok works). When in doubt, the configured digits; the
+    // checking line then fails closed.
     std::optional<int> digits_to_split() {
         if (from_trusted_network()) return std::nullopt;  // the checking line asks no code
         const int fallback = settings_.params.digits;
