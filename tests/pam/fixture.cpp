@@ -174,6 +174,14 @@ void write_service(const std::string& name, const std::string& module_args) {
     write_raw_service(name, matrix + totp);
 }
 
+void write_forward_pass_service(const std::string& name) {
+    const std::string totp = std::string(TOTP_MODULE_PATH) + " state_dir=" + g_paths.state_dir +
+                             " config=" + g_paths.config;
+    write_raw_service(name, "auth requisite " + totp + " forward_pass\n" + "auth requisite " +
+                                TOTP_TEST_PASSWORD_MODULE + " use_first_pass\n" + "auth required " +
+                                totp + "\n");
+}
+
 void set_now(std::int64_t unix_time) {
     setenv("TOTP_TEST_NOW", std::to_string(unix_time).c_str(), 1);
 }

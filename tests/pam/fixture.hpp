@@ -40,6 +40,9 @@ inline constexpr std::int64_t kEpoch = 1'700'000'000;  // a multiple of 30 and 6
 // (state_dir= and config= are prepended).
 void write_service(const std::string& name, const std::string& module_args);
 void write_raw_service(const std::string& name, const std::string& text);
+// Writes service `name` as forward_pass is documented: a pam_totp line that splits the
+// answer, a password module with use_first_pass, the pam_totp line that checks the code.
+void write_forward_pass_service(const std::string& name);
 
 void set_now(std::int64_t unix_time);
 

@@ -90,13 +90,7 @@ int group_setup(void** state) {
     fixture::setup_sandbox(state);
     fixture::write_service("login", "");
     fixture::write_service("prompted", "[prompt=Code from your phone: ]");
-    const std::string totp_line = std::string(TOTP_MODULE_PATH) +
-                                  " state_dir=" + fixture::paths().state_dir +
-                                  " config=" + fixture::paths().config;
-    fixture::write_raw_service("forward", "auth requisite " + totp_line + " forward_pass\n" +
-                                              "auth requisite " + TOTP_TEST_PASSWORD_MODULE +
-                                              " use_first_pass\n" + "auth required " + totp_line +
-                                              "\n");
+    fixture::write_forward_pass_service("forward");
     show_build_catalogs();
     g_locales = compile_german_locale();
     return 0;

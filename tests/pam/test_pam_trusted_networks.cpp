@@ -39,13 +39,7 @@ int group_setup(void** state) {
     fixture::write_service("login", "");
     fixture::write_service("argument", "trusted_networks=0.0.0.0/0");
     fixture::write_service("bare-argument", "trusted_networks");
-    const std::string totp_line = std::string(TOTP_MODULE_PATH) +
-                                  " state_dir=" + fixture::paths().state_dir +
-                                  " config=" + fixture::paths().config;
-    fixture::write_raw_service("forward", "auth requisite " + totp_line + " forward_pass\n" +
-                                              "auth requisite " + TOTP_TEST_PASSWORD_MODULE +
-                                              " use_first_pass\n" + "auth required " + totp_line +
-                                              "\n");
+    fixture::write_forward_pass_service("forward");
     return 0;
 }
 
