@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "terminal.hpp"
+#include "totp/translation.hpp"
 
 namespace totp_enroll {
 namespace {
@@ -90,7 +91,8 @@ totp::Status authenticate_with_pam(const std::string& user, const Privileges& pr
     if (const char* tty = ::ttyname(STDIN_FILENO)) ::pam_set_item(handle, PAM_TTY, tty);
     ::pam_set_item(handle, PAM_RUSER, user.c_str());
 
-    say("Authenticating " + user + " (password, and a current code if already enrolled).");
+    say(totp::translate_filled(
+        "Authenticating %s (password, and a current code if already enrolled).", user));
     rc = ::pam_authenticate(handle, PAM_DISALLOW_NULL_AUTHTOK);
     if (rc == PAM_SUCCESS) rc = ::pam_acct_mgmt(handle, PAM_DISALLOW_NULL_AUTHTOK);
     const std::string reason = ::pam_strerror(handle, rc);

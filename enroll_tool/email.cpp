@@ -12,6 +12,7 @@
 #include "terminal.hpp"
 #include "totp/mail.hpp"
 #include "totp/secret.hpp"
+#include "totp/translation.hpp"
 
 namespace totp_enroll {
 namespace {
@@ -22,7 +23,7 @@ constexpr int kTries = 3;
 constexpr std::uint32_t kMailsPerDay = 5;
 constexpr std::int64_t kDay = 24 * 60 * 60;
 constexpr std::uint32_t kCodeRange = 1'000'000;  // six digits
-constexpr const char* kCodePrompt = "Enter the code from the email: ";
+constexpr const char* kCodePrompt = N_("Enter the code from the email: ");
 
 // A uniformly random 6-digit code (rejection sampling keeps it unbiased).
 totp::Result<totp::SecretString> make_code() {
@@ -116,10 +117,10 @@ totp::Status count_mail(Session& session, const std::string& user) {
 
 totp::Status read_back(const totp::SecretString& code) {
     for (int attempt = 0; attempt < kTries; ++attempt) {
-        totp::Result<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
+        totp::Result<totp::SecretString> typed = ask_line(totp::translate(kCodePrompt), Echo::off);
         if (!typed) return typed.error();
         if (totp::equal_constant_time(typed->view(), code.view())) return {};
-        say("That code is not correct.");
+        say(totp::translate("That code is not correct."));
     }
     return totp::make_error(totp::Errc::cancelled,
                             "the address was not confirmed; nothing was changed");
@@ -152,7 +153,7 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
     if (totp::Status sent = send_code(session, *settings, target->name, address, *code); !sent) {
         return sent;
     }
-    say("A 6-digit code was sent to " + address + ".");
+    say(totp::translate_filled("A 6-digit code was sent to %s.", address));
     if (totp::Status confirmed = read_back(*code); !confirmed) return confirmed;
 
     // Links mailed to the old address stop working, whoever reads that mailbox now. Dropped
@@ -179,7 +180,7 @@ totp::Status verify_email(Session& session, const CommandLine& command) {
                                     dropped.error().message);
     }
     session.privileges().drop_permanently();
-    say("Email address verified: " + address);
+    say(totp::translate_filled("Email address verified: %s", address));
     return {};
 }
 

@@ -15,6 +15,7 @@
 #include "totp/base32.hpp"
 #include "totp/otp.hpp"
 #include "totp/otpauth_uri.hpp"
+#include "totp/translation.hpp"
 #include "totp/user_state.hpp"
 
 namespace totp_enroll {
@@ -22,7 +23,7 @@ namespace {
 
 constexpr int kConfirmTries = 3;
 constexpr int kConfirmWindow = 1;
-constexpr const char* kCodePrompt = "Enter the code from your app: ";
+constexpr const char* kCodePrompt = N_("Enter the code from your app: ");
 
 struct NewKey {
     totp::OtpParams params;
@@ -108,18 +109,21 @@ void show_key(const NewKey& key, const totp::SecretString& uri, std::optional<Qr
         const std::optional<int> columns = terminal_columns();
         if (needed && columns && *needed > *columns) {
             std::fflush(stdout);
-            std::fprintf(stderr,
-                         "Terminal too narrow for the QR code (needs %d columns); add the key by "
-                         "hand:\n",
-                         *needed);
+            std::fprintf(stderr, "%s\n",
+                         totp::translate_count("Terminal too narrow for the QR code (needs %d "
+                                               "column); add the key by hand:",
+                                               "Terminal too narrow for the QR code (needs %d "
+                                               "columns); add the key by hand:",
+                                               static_cast<unsigned long>(*needed))
+                             .c_str());
         } else if (std::optional<std::string> qr = render_qr(uri.view(), *style)) {
-            say("Scan this QR code with your authenticator app:");
+            say(totp::translate("Scan this QR code with your authenticator app:"));
             std::fputs(qr->c_str(), stdout);
             totp::wipe(*qr);  // the drawing encodes the secret too
         }
     }
     say(uri.view());
-    totp::SecretString line("Secret: ");
+    totp::SecretString line(totp::translate("Secret: "));
     line.append(grouped(totp::base32_encode(key.secret.span())).view());
     say(line.view());
 }
@@ -167,13 +171,13 @@ totp::SecretString without_spaces(std::string_view typed) {
 // The time step of the first correct code from the app, within kConfirmTries.
 totp::Result<std::uint64_t> confirm(const NewKey& key, const Session& session) {
     for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
-        totp::Result<totp::SecretString> typed = ask_line(kCodePrompt, Echo::off);
+        totp::Result<totp::SecretString> typed = ask_line(totp::translate(kCodePrompt), Echo::off);
         if (!typed) return typed.error();
         const totp::SecretString code = without_spaces(typed->view());
         const totp::TotpCheck check = totp::check_totp(key.secret, key.params, code.view(),
                                                        session.now(), kConfirmWindow, std::nullopt);
         if (check.outcome == totp::TotpCheck::Outcome::accepted) return check.step;
-        say("That code is not correct.");
+        say(totp::translate("That code is not correct."));
     }
     return totp::make_error(totp::Errc::cancelled, "the code was not confirmed after " +
                                                        std::to_string(kConfirmTries) +
@@ -221,7 +225,9 @@ totp::Status enroll(Session& session, const CommandLine& command) {
 
     std::optional<std::uint64_t> confirmed_step;
     if (!command.no_confirm) {
-        if (*enrolled) say("The current enrollment keeps working until this one is confirmed.");
+        if (*enrolled)
+            say(totp::translate(
+                "The current enrollment keeps working until this one is confirmed."));
         totp::Result<std::uint64_t> step = confirm(*key, session);
         if (!step) return step.error();
         confirmed_step = *step;
@@ -235,7 +241,7 @@ totp::Status enroll(Session& session, const CommandLine& command) {
     }
     session.privileges().drop_permanently();
     images.keep();
-    say("Enrollment active.");
+    say(totp::translate("Enrollment active."));
     print_recovery_codes(*recovery);
     return {};
 }

@@ -5,6 +5,7 @@
 // privileges are dropped before the command line is read, root-only requests from
 // anyone else are refused before any file is opened, and every failure becomes one
 // line on stderr and one documented exit status, here and nowhere else.
+#include <clocale>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -19,6 +20,7 @@
 #include "rollout.hpp"
 #include "session.hpp"
 #include "totp/result.hpp"
+#include "totp/translation.hpp"
 
 #ifndef TOTP_VERSION
 #define TOTP_VERSION "unknown"
@@ -153,6 +155,10 @@ int report(const totp::Status& outcome) {
 int main(int argc, char** argv) {
     using namespace totp_enroll;
     Privileges privileges = Privileges::start();
+    // Questions and instructions in the caller's language, as passwd(1) does (the locale
+    // files are read as the caller); errors, status and listings stay in English for scripts.
+    static_cast<void>(std::setlocale(LC_ALL, ""));
+    totp::bind_catalog();
     totp::Status outcome;
     try {
         outcome = run(privileges, argc, argv);

@@ -3,6 +3,7 @@
 
 #include "errors.hpp"
 #include "terminal.hpp"
+#include "totp/translation.hpp"
 
 namespace totp_enroll {
 
@@ -28,7 +29,7 @@ totp::Result<RecoverySet> make_recovery_set(int count) {
 
 void print_recovery_codes(const RecoverySet& set) {
     if (set.codes.empty()) return;
-    say("Recovery codes (each works once; store them safely):");
+    say(totp::translate("Recovery codes (each works once; store them safely):"));
     for (const totp::SecretString& code : set.codes) say(code.view());
 }
 

@@ -12,15 +12,17 @@
 #include <vector>
 
 #include "totp/account.hpp"
+#include "totp/address_prefix.hpp"
 #include "totp/group_scope.hpp"
 #include "totp/secret.hpp"
+#include "totp/translation.hpp"
 #include "totp/username.hpp"
 #include "totp/verify.hpp"
 
 namespace pam_totp {
 namespace {
 
-constexpr const char* kCombinedPrompt = "Password & verification code: ";
+constexpr const char* kCombinedPrompt = N_("Password & verification code: ");
 // A recovery code as printed by totp-enroll, XXXX-XXXX-XXXX, typed after the password.
 constexpr std::size_t kPrintedRecoveryLength = 14;
 
@@ -105,11 +107,23 @@ class Login {
                              "a code kept by forward_pass belongs to another attempt, refusing");
                 return PAM_AUTH_ERR;
         }
+        if (from_trusted_network()) {
+            session_.log(LOG_INFO, "login from a trusted network, verification code not asked");
+            return PAM_IGNORE;
+        }
         return check_second_factor();
     }
 
   private:
     enum class Enrollment { enrolled, not_enrolled, failed };
+
+    // PAM_RHOST is the application's idea of the peer (sshd's, a host name under UseDNS):
+    // only a numeric address counts, and a login without one (console, su, sudo) never does.
+    bool from_trusted_network() const {
+        if (settings_.trusted_networks.empty()) return false;
+        const auto networks = totp::parse_network_prefixes(settings_.trusted_networks);
+        return networks && totp::numeric_address_in_prefixes(session_.remote_host(), *networks);
+    }
 
     // The account is looked up on every login, and the record is found by the account, not
     // by the spelling: another name of the same account (an alias line sharing its uid, a
@@ -235,7 +249,8 @@ class Login {
     // PAM_AUTHTOK for the password module (use_first_pass); the code is kept for the
     // checking line. Returns PAM_IGNORE, so this line can never make a stack succeed.
     int split_only() {
-        std::optional<totp::SecretString> combined = session_.ask_hidden(kCombinedPrompt);
+        std::optional<totp::SecretString> combined =
+            session_.ask_hidden(totp::translate(kCombinedPrompt));
         if (!combined) {
             session_.log(LOG_ERR, "conversation failed");
             return PAM_CONV_ERR;
@@ -255,9 +270,11 @@ class Login {
     }
 
     // How many digits to split off: the enrolled user's own, or nullopt when the account is
-    // known not to be enrolled (everything typed is the password, so a rollout with nullok
-    // works). When in doubt, the configured digits; the checking line then fails closed.
+    // known not to be enrolled or logs in from a trusted network (everything typed is the
+    // password, so a rollout with nullok works). When in doubt, the configured digits; the
+    // checking line then fails closed.
     std::optional<int> digits_to_split() {
+        if (from_trusted_network()) return std::nullopt;  // the checking line asks no code
         const int fallback = settings_.params.digits;
         const std::optional<totp::Account> login = find_login_account();
         if (!login) return fallback;
@@ -314,6 +331,9 @@ class Login {
         return PAM_SERVICE_ERR;
     }
 
+    // The built-in prompt in the user's language; one the administrator set, as written.
+    std::string code_prompt() const { return totp::translate(settings_.prompt.c_str()); }
+
     // The code, from where the settings say. nullopt: the conversation failed.
     std::optional<totp::SecretString> obtain_input() {
         if (forwarded_) return std::exchange(forwarded_, std::nullopt);
@@ -321,7 +341,7 @@ class Login {
             std::optional<totp::SecretString> token = session_.authtok();
             return token ? std::move(token) : totp::SecretString();
         }
-        return session_.ask_hidden(settings_.prompt);
+        return session_.ask_hidden(code_prompt());
     }
 
     int try_authtok_then_prompt(int digits) {
@@ -332,14 +352,14 @@ class Login {
             // state that could not be read or written fails the login here (fail closed).
             if (rc != PAM_AUTH_ERR || store_failed_) return rc;
         }
-        return check_answer(session_.ask_hidden(settings_.prompt));
+        return check_answer(session_.ask_hidden(code_prompt()));
     }
 
     // The code from where the settings say: a code kept by forward_pass or PAM_AUTHTOK
     // (use_first_pass) is checked as it is; an answer to the prompt, unless it is the password.
     int check_input() {
         if (forwarded_ || settings_.use_first_pass) return check(obtain_input());
-        return check_answer(session_.ask_hidden(settings_.prompt));
+        return check_answer(session_.ask_hidden(code_prompt()));
     }
 
     // sshd's password authentication (PasswordAuthentication without keyboard-interactive)
@@ -416,6 +436,19 @@ class Login {
         return report(decision, state, now);
     }
 
+    // Only after a recovery code was accepted and recorded: the user has proved a second
+    // factor, so the count tells nothing about whether an account exists or is enrolled.
+    void tell_recovery_codes_left(std::size_t left) {
+        if (left == 0) {
+            session_.warn(totp::translate(
+                "That was your last recovery code. Run \"totp-enroll recovery-codes\" to make "
+                "new ones."));
+            return;
+        }
+        session_.inform(
+            totp::translate_count("%d recovery code left.", "%d recovery codes left.", left));
+    }
+
     int report(const totp::Decision& decision, const totp::UserState& state, std::int64_t now) {
         switch (decision.verdict) {
             case totp::Verdict::accepted_code:
@@ -424,6 +457,7 @@ class Login {
             case totp::Verdict::accepted_recovery:
                 session_.log(LOG_NOTICE, "accepted recovery code (" +
                                              std::to_string(state.recovery.size()) + " left)");
+                tell_recovery_codes_left(state.recovery.size());
                 return PAM_SUCCESS;
             case totp::Verdict::locked:
                 session_.log(LOG_NOTICE, "refused: locked out for another " +

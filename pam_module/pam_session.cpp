@@ -51,6 +51,12 @@ int PamSession::fetch_user() {
     return PAM_SUCCESS;
 }
 
+std::string PamSession::remote_host() const {
+    const void* value = nullptr;
+    if (pam_get_item(pamh_, PAM_RHOST, &value) != PAM_SUCCESS || value == nullptr) return "";
+    return static_cast<const char*>(value);
+}
+
 std::optional<totp::SecretString> PamSession::ask_hidden(const std::string& prompt) {
     char* response = nullptr;
     const int rc = pam_prompt(pamh_, PAM_PROMPT_ECHO_OFF, &response, "%s", prompt.c_str());
@@ -65,6 +71,14 @@ std::optional<totp::SecretString> PamSession::ask_hidden(const std::string& prom
     totp::wipe(response, std::strlen(response));
     std::free(response);
     return answer;
+}
+
+void PamSession::inform(const std::string& text) const {
+    if (!silent_) static_cast<void>(pam_info(pamh_, "%s", text.c_str()));
+}
+
+void PamSession::warn(const std::string& text) const {
+    if (!silent_) static_cast<void>(pam_error(pamh_, "%s", text.c_str()));
 }
 
 std::optional<totp::SecretString> PamSession::authtok() const {

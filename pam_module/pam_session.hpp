@@ -14,7 +14,8 @@ namespace pam_totp {
 
 class PamSession {
   public:
-    explicit PamSession(pam_handle_t* pamh) : pamh_(pamh) {}
+    // `flags` as pam_sm_authenticate got them: PAM_SILENT keeps inform() and warn() quiet.
+    PamSession(pam_handle_t* pamh, int flags) : pamh_(pamh), silent_((flags & PAM_SILENT) != 0) {}
 
     // PAM_SUCCESS and the user name, or the error pam_get_user returned.
     int fetch_user();
@@ -23,8 +24,17 @@ class PamSession {
     // The account it resolved to, named canonically; log lines name both when they differ.
     void set_account_name(const std::string& name) { account_ = name; }
 
+    // PAM_RHOST exactly as the application set it ("" when unset): the client's address or
+    // host name as the application saw it, never resolved here.
+    std::string remote_host() const;
+
     // Asks with echo off; nullopt if the conversation failed or returned nothing.
     std::optional<totp::SecretString> ask_hidden(const std::string& prompt);
+
+    // A message for the user (PAM_TEXT_INFO) and a warning (PAM_ERROR_MSG); nothing is shown
+    // when the application asked for silence, and a failing conversation changes nothing.
+    void inform(const std::string& text) const;
+    void warn(const std::string& text) const;
 
     std::optional<totp::SecretString> authtok() const;
     bool set_authtok(const totp::SecretString& value);
@@ -51,6 +61,7 @@ class PamSession {
     std::string item(int type) const;
 
     pam_handle_t* pamh_;
+    bool silent_;
     std::string user_;
     std::string account_;
 };

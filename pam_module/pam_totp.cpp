@@ -14,11 +14,13 @@
 #include "totp/clock.hpp"
 #include "totp/store.hpp"
 #include "totp/store_factory.hpp"
+#include "totp/translation.hpp"
 
 namespace {
 
-int authenticate_user(pam_handle_t* pamh, int argc, const char** argv) {
-    pam_totp::PamSession session(pamh);
+int authenticate_user(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+    pam_totp::PamSession session(pamh, flags);
+    totp::bind_catalog();
     const pam_totp::ModuleOptions options = pam_totp::load_options(argc, argv);
     for (const auto& problem : options.problems) session.log_plain(LOG_ERR, problem.message);
     if (options.must_fail_closed()) {
@@ -61,9 +63,9 @@ __attribute__((destructor)) void free_pool_on_unload() {
 
 extern "C" {
 
-PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv) {
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
     try {
-        return authenticate_user(pamh, argc, argv);
+        return authenticate_user(pamh, flags, argc, argv);
     } catch (const std::exception& error) {
         pam_syslog(pamh, LOG_CRIT, "internal error, failing closed: %s", error.what());
     } catch (...) {

@@ -11,7 +11,7 @@ set -euo pipefail
 set_name=${1:-all}
 # Building every program (the reset service and the PostgreSQL backend included).
 build=(
-    build-essential cmake pkg-config
+    build-essential cmake pkg-config gettext
     libpam0g-dev libssl-dev libqrencode-dev libiniparser-dev
     libcurl4-openssl-dev libpng-dev libmicrohttpd-dev libpq-dev libpwquality-dev libsystemd-dev
     libxml2-dev
@@ -23,6 +23,7 @@ rest=(
     oathtool zbar-tools imagemagick libmagickcore-6.q16-6-extra libpam-google-authenticator libpam-oath
     python3-pyotp
     python3-aiosmtpd tmux expect util-linux
+    python3-aiosmtpd tmux expect util-linux locales
     libpam-pwquality cracklib-runtime pamtester chromium
     postgresql openssl
     debhelper lintian rpm debootstrap openssh-server sudo curl

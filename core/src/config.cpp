@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "config_file.hpp"
+#include "totp/address_prefix.hpp"
 #include "totp/rollout.hpp"
 #include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
@@ -80,6 +81,10 @@ bool is_user_list(std::string_view value) {
 
 bool is_group_name_or_empty(std::string_view value) {
     return !has_control(value) && value.find_first_of(" /") == std::string_view::npos;
+}
+
+bool is_network_list(std::string_view value) {
+    return value.size() <= kMaxPathLength && parse_network_prefixes(value).has_value();
 }
 
 bool is_prompt(std::string_view value) {
@@ -184,6 +189,9 @@ constexpr Key kKeys[] = {
     {"exempt_group", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.exempt_group; }, is_group_name_or_empty,
              "a group name or nothing"}},
+    {"trusted_networks", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.trusted_networks; }, is_network_list,
+             "IPv4 or IPv6 addresses or ADDRESS/BITS networks, or nothing"}},
     // Conversation
     {"prompt", kOther,
      TextKey{[](Settings& s) -> std::string& { return s.prompt; }, is_prompt,
@@ -274,6 +282,12 @@ const Key* find_key(std::string_view name) {
     return nullptr;
 }
 
+// Who skips the second factor is decided in the root-owned file alone, which the module
+// checks (owner, mode, no symlink), not in service files it cannot check.
+bool is_file_only_setting(std::string_view key) {
+    return key == "trusted_networks";
+}
+
 // The [global] entries of the parsed file; load_trusted_dictionary() has already removed, and
 // reported, every entry that does not belong there.
 void apply_dictionary(const dictionary& dict, Settings& settings,
@@ -312,13 +326,17 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
 void apply_argument(Settings& settings, std::string_view argument,
                     std::vector<ConfigProblem>& problems) {
     const std::size_t equals = argument.find('=');
-    if (equals == std::string_view::npos) {
-        apply_setting(settings, argument, "", problems);
+    const std::string_view key = argument.substr(0, equals);
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view() : argument.substr(equals + 1);
+    if (is_file_only_setting(key)) {
+        problems.push_back({"'" + std::string(key) +
+                                "' is read only from the configuration file, not from a "
+                                "module argument",
+                            true});
         return;
     }
-    const std::string_view key = argument.substr(0, equals);
-    const std::string_view value = argument.substr(equals + 1);
-    if (value.empty() && detail::is_yes_no_setting(key)) {
+    if (equals != std::string_view::npos && value.empty() && detail::is_yes_no_setting(key)) {
         problems.push_back({"empty value for yes/no argument '" + printable(key) + "'", true});
         return;
     }

@@ -134,35 +134,6 @@ bool is_address_prefix_list(std::string_view value) {
     return parse_address_prefixes(value).has_value();
 }
 
-std::optional<AddressPrefix> parse_address_prefix(std::string_view entry) {
-    if (entry == "unix") return AddressPrefix{.unix_peers = true};
-    const std::size_t slash = entry.find('/');
-    const std::string address(entry.substr(0, slash));
-    AddressPrefix prefix;
-    if (::inet_pton(AF_INET, address.c_str(), prefix.bytes.data()) != 1) {
-        if (::inet_pton(AF_INET6, address.c_str(), prefix.bytes.data()) != 1) return std::nullopt;
-        prefix.v6 = true;
-    }
-    const int max_bits = prefix.v6 ? 128 : 32;
-    prefix.bits = max_bits;
-    if (slash != std::string_view::npos) {
-        const auto bits = parse_int(entry.substr(slash + 1), 0, max_bits);
-        if (!bits) return std::nullopt;
-        prefix.bits = *bits;
-    }
-    return prefix;
-}
-
-bool prefix_matches(const AddressPrefix& prefix, bool v6, const unsigned char* bytes) {
-    if (prefix.unix_peers || prefix.v6 != v6) return false;
-    const int whole = prefix.bits / 8;
-    if (!std::equal(bytes, bytes + whole, prefix.bytes.begin())) return false;
-    const int rest = prefix.bits % 8;
-    if (rest == 0) return true;
-    const unsigned mask = (0xFFu << (8 - rest)) & 0xFFu;
-    return (bytes[whole] & mask) == (prefix.bytes[static_cast<std::size_t>(whole)] & mask);
-}
-
 // Group names in the shape groupadd accepts, separated by spaces; empty: no group.
 bool is_group_list(std::string_view value) {
     if (value.size() > kMaxPathLength || has_control(value)) return false;
@@ -294,54 +265,6 @@ void load_reset_settings(const std::string& path, ResetSettings& settings,
     if (settings.base_url.empty()) {
         problems.push_back({"base_url is not set in [reset]: links need it", true});
     }
-}
-
-std::optional<std::vector<AddressPrefix>> parse_address_prefixes(std::string_view list) {
-    constexpr std::string_view kSeparators = " \t,";
-    std::vector<AddressPrefix> prefixes;
-    while (!list.empty()) {
-        const std::size_t start = list.find_first_not_of(kSeparators);
-        if (start == std::string_view::npos) break;
-        list.remove_prefix(start);
-        const std::size_t end = std::min(list.find_first_of(kSeparators), list.size());
-        const auto prefix = parse_address_prefix(list.substr(0, end));
-        if (!prefix) return std::nullopt;
-        prefixes.push_back(*prefix);
-        list.remove_prefix(end);
-    }
-    return prefixes;
-}
-
-bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>& prefixes) {
-    const unsigned char* bytes = nullptr;
-    bool v6 = false;
-    if (peer->sa_family == AF_INET) {
-        bytes = reinterpret_cast<const unsigned char*>(
-            &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr);
-    } else if (peer->sa_family == AF_INET6) {
-        const in6_addr& address = reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr;
-        v6 = !IN6_IS_ADDR_V4MAPPED(&address);
-        bytes = v6 ? address.s6_addr : address.s6_addr + 12;
-    } else if (peer->sa_family == AF_UNIX) {
-        return std::any_of(prefixes.begin(), prefixes.end(),
-                           [](const AddressPrefix& prefix) { return prefix.unix_peers; });
-    } else {
-        return false;
-    }
-    return std::any_of(prefixes.begin(), prefixes.end(), [&](const AddressPrefix& prefix) {
-        return prefix_matches(prefix, v6, bytes);
-    });
-}
-
-bool prefixes_cover_loopback(const std::vector<AddressPrefix>& prefixes) {
-    return std::any_of(prefixes.begin(), prefixes.end(), [](const AddressPrefix& prefix) {
-        // Overlaps 127.0.0.0/8 when its first min(bits, 8) bits are those of 127.
-        std::array<unsigned char, 16> probe = prefix.bytes;
-        probe[0] = 127;
-        in6_addr v6_loopback = IN6ADDR_LOOPBACK_INIT;
-        return prefix_matches(prefix, false, probe.data()) ||
-               prefix_matches(prefix, true, v6_loopback.s6_addr);
-    });
 }
 
 std::vector<std::string> split_names(std::string_view list) {

@@ -45,6 +45,8 @@ TOOL_PRELOAD = os.environ.get("TOTP_TOOL_PRELOAD", "")
 LOGIN_PRELOAD = os.environ.get("TOTP_LOGIN_PRELOAD", "")
 NODE_DIR = os.environ.get("TOTP_NODE_DIR", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
+LOCALE_DIR = os.environ.get("TOTP_LOCALE_DIR", "")
+BUILD_LOCALE_DIR = os.environ.get("TOTP_BUILD_LOCALE_DIR", "")
 
 EPOCH = 1_700_000_000  # a multiple of 30 and 60
 LOCK_DEADLINE = 5  # seconds: kLockDeadline in core/include/totp/file_lock.hpp
@@ -491,6 +493,43 @@ def wrong_code_then_right_code_enrolls(box):
     check(not box.login("alice", right), "the confirmation code cannot be replayed")
     box.now += 30
     check(box.login("alice", oathtool(SECRET_A, box.now)), "the next code logs in")
+
+
+def show_build_catalogs(box):
+    """The build's catalogs where the tool reads them (its compiled-in locale directory), in
+    this test's mount namespace only; a directory not there yet gets a tmpfs over its parent."""
+    if not os.path.isdir(LOCALE_DIR):
+        parent = os.path.dirname(LOCALE_DIR)
+        check(os.path.isdir(parent) and parent not in ("/", "/usr"),
+              "a place to show the catalogs at", LOCALE_DIR)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "test-locale", parent],
+                       check=True)
+        box.mounts.append(parent)
+        os.makedirs(LOCALE_DIR)
+    subprocess.run(["mount", "--bind", BUILD_LOCALE_DIR, LOCALE_DIR], check=True)
+    box.mounts.append(LOCALE_DIR)
+
+
+@case("confirm")
+def the_confirmation_flow_speaks_the_callers_language(box):
+    show_build_catalogs(box)
+    env = box.tool_env()
+    env.update({"LC_ALL": "C.UTF-8", "LANGUAGE": "de"})
+    answers = [wrong_code(SECRET_A, box.now), oathtool(SECRET_A, box.now)]
+    done = subprocess.run([TOOL, "--user", "alice", "--secret", SECRET_A, "--qr", "none",
+                           "--config", box.config], input="".join(a + "\n" for a in answers),
+                          capture_output=True, text=True, env=env, timeout=60)
+    result = Result(done.returncode, done.stdout, done.stderr)
+    check(result.rc == 0, "the second try succeeds", str(result))
+    check(result.out.count("Code aus Ihrer App eingeben: ") == 2, "asked twice in German",
+          result.out)
+    for line in ["Dieser Code ist nicht korrekt.", "Einrichtung aktiv.",
+                 "Wiederherstellungscodes (jeder gilt nur einmal; sicher aufbewahren):"]:
+        check(line in result.out.splitlines(), f"says {line!r}", result.out)
+    check(re.search(r"^Geheimer Schlüssel: [A-Z2-7 ]+$", result.out, re.M), "the secret line",
+          result.out)
+    printed = [line for line in result.out.splitlines() if RECOVERY_LINE.match(line)]
+    check(len(printed) == 10, "the recovery codes as usual", result.out)
 
 
 @case("confirm")

@@ -81,9 +81,13 @@ int pam_get_data(const pam_handle_t* pamh, const char* name, const void** data) 
 }
 
 int pam_vprompt(pam_handle_t* pamh, int style, char** response, const char* fmt, va_list args) {
+    if (response != nullptr) *response = nullptr;
+    if (style == PAM_TEXT_INFO || style == PAM_ERROR_MSG) {
+        pamh->messages.push_back(format(fmt, args));
+        return PAM_SUCCESS;
+    }
     pamh->prompts.push_back(format(fmt, args));
     pamh->prompt_styles.push_back(style);
-    if (response != nullptr) *response = nullptr;
     if (pamh->next_answer >= pamh->answers.size()) return PAM_CONV_ERR;
     const std::optional<std::string>& answer = pamh->answers[pamh->next_answer++];
     if (!answer) return PAM_CONV_ERR;

@@ -26,6 +26,7 @@ struct pam_handle {
 
     std::vector<std::string> prompts;
     std::vector<int> prompt_styles;
+    std::vector<std::string> messages;  // PAM_TEXT_INFO and PAM_ERROR_MSG: no answer taken
     std::vector<std::string> log;
     std::vector<int> log_priorities;
 };

@@ -469,6 +469,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int style : c.handle.prompt_styles) {
         if (style != PAM_PROMPT_ECHO_OFF) fuzz::violated("code prompt with echo on");
     }
+    // What is left of the recovery codes is said only to a login the module let in.
+    if (rc != PAM_SUCCESS && !c.handle.messages.empty()) {
+        fuzz::violated("a message shown to a refused login",
+                       c.handle.messages.front() + " " + hits);
+    }
     check_log(c);
     const std::optional<std::string> after_bytes = read_file(c.state_path);
     const std::optional<totp::DecodedFile> after = decode(after_bytes);

@@ -30,6 +30,10 @@ check "the shipped config sets no nullok (the roll-out state is not a conffile)"
 check "the pam-auth-update profile is shipped" has libpam-totp -rw-r--r-- usr/share/pam-configs/totp
 check "pam_totp(8) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man8/pam_totp.8.gz
 check "pam_totp.conf(5) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man5/pam_totp.conf.5.gz
+for language in de es fr; do
+    check "the $language message catalog is shipped" \
+        has libpam-totp -rw-r--r-- "usr/share/locale/$language/LC_MESSAGES/pam_totp.mo"
+done
 check "the sshd drop-in examples are shipped" has libpam-totp -rw-r--r-- usr/share/pam_totp/sshd/pam_totp.conf
 check "README.Debian says how a libstdc++ fix reaches the module" \
     has libpam-totp -rw-r--r-- usr/share/doc/libpam-totp/README.Debian

@@ -45,6 +45,7 @@ struct Conversation {
     const std::vector<std::string>* answers;
     std::size_t next = 0;
     std::vector<std::string>* prompts;
+    std::vector<std::string>* messages = nullptr;
 };
 
 int converse(int count, const pam_message** messages, pam_response** responses, void* data) {
@@ -53,6 +54,11 @@ int converse(int count, const pam_message** messages, pam_response** responses, 
     if (replies == nullptr) return PAM_BUF_ERR;
     for (int i = 0; i < count; ++i) {
         const int style = messages[i]->msg_style;
+        if (conversation->messages != nullptr &&
+            (style == PAM_TEXT_INFO || style == PAM_ERROR_MSG)) {
+            conversation->messages->push_back((style == PAM_TEXT_INFO ? "info: " : "error: ") +
+                                              std::string(messages[i]->msg));
+        }
         if (style != PAM_PROMPT_ECHO_OFF && style != PAM_PROMPT_ECHO_ON) continue;
         conversation->prompts->push_back(messages[i]->msg);
         if (conversation->next >= conversation->answers->size()) {
@@ -166,6 +172,14 @@ void write_service(const std::string& name, const std::string& module_args) {
                              " state_dir=" + g_paths.state_dir + " config=" + g_paths.config + " " +
                              module_args + "\n";
     write_raw_service(name, matrix + totp);
+}
+
+void write_forward_pass_service(const std::string& name) {
+    const std::string totp = std::string(TOTP_MODULE_PATH) + " state_dir=" + g_paths.state_dir +
+                             " config=" + g_paths.config;
+    write_raw_service(name, "auth requisite " + totp + " forward_pass\n" + "auth requisite " +
+                                TOTP_TEST_PASSWORD_MODULE + " use_first_pass\n" + "auth required " +
+                                totp + "\n");
 }
 
 void set_now(std::int64_t unix_time) {
@@ -297,7 +311,7 @@ std::string wrong_code(const totp::SecretBytes& secret, std::int64_t unix_time,
 LoginResult login(const std::string& service, const std::string& user,
                   const std::vector<std::string>& answers) {
     LoginResult result;
-    Conversation conversation{&answers, 0, &result.prompts};
+    Conversation conversation{&answers, 0, &result.prompts, &result.messages};
     pam_testcase cases[] = {
         pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
         pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
@@ -340,14 +354,15 @@ std::vector<int> attempts_on_one_handle(const std::string& service,
 }
 
 LoginResult login_from(const std::string& service, const std::string& user,
-                       const std::vector<std::string>& answers, const std::string& rhost) {
+                       const std::vector<std::string>& answers, const std::string& rhost,
+                       int flags) {
     LoginResult result;
-    Conversation conversation{&answers, 0, &result.prompts};
+    Conversation conversation{&answers, 0, &result.prompts, &result.messages};
     const pam_conv conv{converse, &conversation};
     pam_handle_t* handle = nullptr;
     must(pam_start(service.c_str(), user.c_str(), &conv, &handle) == PAM_SUCCESS, "pam_start");
     pam_set_item(handle, PAM_RHOST, rhost.c_str());
-    result.rc = pam_authenticate(handle, 0);
+    result.rc = pam_authenticate(handle, flags);
     pam_end(handle, result.rc);
     return result;
 }

@@ -40,6 +40,9 @@ inline constexpr std::int64_t kEpoch = 1'700'000'000;  // a multiple of 30 and 6
 // (state_dir= and config= are prepended).
 void write_service(const std::string& name, const std::string& module_args);
 void write_raw_service(const std::string& name, const std::string& text);
+// Writes service `name` as forward_pass is documented: a pam_totp line that splits the
+// answer, a password module with use_first_pass, the pam_totp line that checks the code.
+void write_forward_pass_service(const std::string& name);
 
 void set_now(std::int64_t unix_time);
 
@@ -80,6 +83,8 @@ std::string wrong_code(const totp::SecretBytes& secret, std::int64_t unix_time,
 struct LoginResult {
     int rc = -1;
     std::vector<std::string> prompts;  // every prompt shown, in order
+    // Every PAM_TEXT_INFO ("info: <text>") and PAM_ERROR_MSG ("error: <text>"), in order.
+    std::vector<std::string> messages;
     std::string authtok;  // PAM_AUTHTOK after authentication, if pam_get_items.so exported it
 };
 
@@ -93,9 +98,10 @@ LoginResult login(const std::string& service, const std::string& user,
 std::vector<int> attempts_on_one_handle(const std::string& service,
                                         const std::vector<std::string>& users,
                                         const std::vector<std::string>& answers);
-// The same through plain libpam, with PAM_RHOST set.
+// The same through plain libpam, with PAM_RHOST set and pam_authenticate's `flags`.
 LoginResult login_from(const std::string& service, const std::string& user,
-                       const std::vector<std::string>& answers, const std::string& rhost);
+                       const std::vector<std::string>& answers, const std::string& rhost,
+                       int flags = 0);
 
 std::string password_of(const std::string& user);
 std::string read_log();

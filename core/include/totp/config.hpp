@@ -10,6 +10,7 @@
 
 #include "totp/otp.hpp"
 #include "totp/result.hpp"
+#include "totp/translation.hpp"
 
 namespace totp {
 
@@ -45,8 +46,12 @@ struct Settings {
     Rollout rollout = Rollout::unset;    // what the rollout file next to the config says
     std::string require_group;           // enforce only for members
     std::string exempt_group;            // never enforce for members
+    // Logins whose PAM_RHOST is a numeric address in one of these networks ("10.0.0.0/8
+    // 2001:db8::/32") are not asked for a code. Only the config file sets it (never a
+    // module argument): one root-owned place to audit who skips the second factor.
+    std::string trusted_networks;
     // Conversation
-    std::string prompt = "Verification code: ";
+    std::string prompt = N_("Verification code: ");  // the default is shown translated
     bool forward_pass = false;
     bool try_first_pass = false;
     bool use_first_pass = false;
@@ -70,7 +75,7 @@ void apply_setting(Settings& settings, std::string_view key, std::string_view va
 
 // Applies one module argument: a bare "key" (a flag, meaning yes) or "key=value". As in
 // the file, an empty value of a yes/no key ("nullok=") is a security-relevant problem, not
-// yes, and so is an unknown key.
+// yes, and so is an unknown key and a key only the file may set (trusted_networks).
 void apply_argument(Settings& settings, std::string_view argument,
                     std::vector<ConfigProblem>& problems);
 

@@ -3,14 +3,12 @@
 // pam_totp.conf, except the SMTP keys, which load_mail_settings (mail.hpp) reads.
 #pragma once
 
-#include <sys/socket.h>
-
-#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "totp/address_prefix.hpp"
 #include "totp/config.hpp"
 
 namespace totp {
@@ -50,26 +48,6 @@ void apply_reset_setting(ResetSettings& settings, std::string_view key, std::str
 // file is an error: base_url is required). Afterwards a missing base_url is a problem too.
 void load_reset_settings(const std::string& path, ResetSettings& settings,
                          std::vector<ConfigProblem>& problems);
-
-// One entry of trusted_proxies: the first `bits` bits of an IPv4 (4 bytes) or IPv6 address,
-// or the keyword "unix" (every peer of a unix socket listener).
-struct AddressPrefix {
-    bool unix_peers = false;
-    bool v6 = false;
-    std::array<unsigned char, 16> bytes{};
-    int bits = 0;
-};
-
-// "ADDRESS[/BITS] ..." or "unix" separated by spaces or commas; nullopt if any entry is not one.
-std::optional<std::vector<AddressPrefix>> parse_address_prefixes(std::string_view list);
-
-// True if `peer` (AF_INET or AF_INET6; an IPv4-mapped IPv6 address as its IPv4 address)
-// falls in one of `prefixes`, or is an AF_UNIX peer and "unix" is one of them.
-bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>& prefixes);
-
-// True if some prefix covers a loopback address (127.0.0.0/8, ::1): on a loopback TCP
-// listener every local user is then a trusted proxy.
-bool prefixes_cover_loopback(const std::vector<AddressPrefix>& prefixes);
 
 // The names in a space-separated list such as reset_exclude_groups.
 std::vector<std::string> split_names(std::string_view list);
