@@ -25,6 +25,21 @@ std::string server_dir() {
     return g_dir + "/server";
 }
 
+std::string standby_dir() {
+    return g_dir + "/standby";
+}
+
+void server_at(const std::string& dir, const std::string& action, const std::string& sql) {
+    const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
+    must(run(script("pg_server.sh") + " " + action + " " + dir + extra).first == 0, action.c_str());
+}
+
+std::string query_at(const std::string& dir, const std::string& sql) {
+    auto [rc, rows] = run(script("pg_server.sh") + " sql " + dir + " \"" + sql + "\"");
+    must(rc == 0, "sql");
+    return rows;
+}
+
 extern "C" void hang_guard_fired(int) {
     constexpr char kMessage[] = "hang guard: a login did not return within 60 s\n";
     const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
@@ -85,6 +100,7 @@ int setup(void** state, bool tls) {
 int teardown(void** state) {
     if (!g_dir.empty()) {
         run(script("pg_server.sh") + " stop " + server_dir() + " 2>/dev/null");
+        run(script("pg_server.sh") + " stop " + standby_dir() + " 2>/dev/null");
         if (std::getenv("TOTP_TEST_KEEP") == nullptr) run("rm -rf " + g_dir);
     }
     return fixture::teardown_sandbox(state);
@@ -111,15 +127,26 @@ std::string other_ca_file() {
 }
 
 void server(const std::string& action, const std::string& sql) {
-    const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
-    must(run(script("pg_server.sh") + " " + action + " " + server_dir() + extra).first == 0,
-         action.c_str());
+    server_at(server_dir(), action, sql);
 }
 
 std::string query(const std::string& sql) {
-    auto [rc, rows] = run(script("pg_server.sh") + " sql " + server_dir() + " \"" + sql + "\"");
-    must(rc == 0, "sql");
-    return rows;
+    return query_at(server_dir(), sql);
+}
+
+std::string start_standby() {
+    auto [rc, port] =
+        run(script("pg_server.sh") + " standby " + server_dir() + " " + standby_dir());
+    must(rc == 0 && !port.empty(), "pg_basebackup");
+    return port.substr(0, port.find('\n'));
+}
+
+void standby(const std::string& action, const std::string& sql) {
+    server_at(standby_dir(), action, sql);
+}
+
+std::string standby_query(const std::string& sql) {
+    return query_at(standby_dir(), sql);
 }
 
 std::string dump() {

@@ -45,6 +45,12 @@ std::string other_ca_file();
 // the superuser; no " or $ in it).
 void server(const std::string& action, const std::string& sql = "");
 std::string dump();
+
+// A streaming standby of the server (pg_server.sh standby), started; returns its port.
+// standby() and standby_query() are server() and query() on it; teardown stops it.
+std::string start_standby();
+void standby(const std::string& action, const std::string& sql = "");
+std::string standby_query(const std::string& sql);
 // Runs one statement as the superuser (as server("sql", ...)); returns its rows, unaligned.
 std::string query(const std::string& sql);
 
