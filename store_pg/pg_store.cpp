@@ -167,6 +167,18 @@ bool server_answered(PGconn* conn, const std::vector<const char*>& keys,
     return PQpingParams(keys.data(), values.data(), /*expand_dbname=*/1) != PQPING_NO_RESPONSE;
 }
 
+// Through a pooler in transaction mode (docs/fleet.md) the startup options do not reach the
+// server, and a SET would stay on the server connection for whoever borrows it next: each
+// transaction of a login sets the limits it relies on again, for itself only.
+std::string begin_transaction() {
+    return "BEGIN; SET LOCAL lock_timeout = " + std::to_string(kLockTimeoutMs) +
+           "; SET LOCAL statement_timeout = " + std::to_string(kStatementTimeoutMs) +
+           "; SET LOCAL idle_in_transaction_session_timeout = " +
+           std::to_string(kIdleInTransactionTimeoutMs) +
+           "; SET LOCAL client_connection_check_interval = " +
+           std::to_string(kClientCheckIntervalMs);
+}
+
 // The server options for our sessions: the DSN's own `options`, if any, then our timeouts,
 // which the server applies last and so override any the DSN sets. (A server older than
 // PostgreSQL 14 refuses the unknown idle_session_timeout, and logins fail closed.)
@@ -434,7 +446,8 @@ class PgRecord final : public Record {
 
     // Begins the transaction and takes the user's locks; then reads the row.
     Status lock() {
-        if (Status begun = session_.exec("BEGIN", "begin"); !begun) return begun;
+        static const std::string begin = begin_transaction();
+        if (Status begun = session_.exec(begin.c_str(), "begin"); !begun) return begun;
         Result<QueryResult> locked =
             session_.run("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_}, "lock");
         if (!locked) return locked.error();

@@ -29,6 +29,10 @@ std::string standby_dir() {
     return g_dir + "/standby";
 }
 
+std::string pooler_dir() {
+    return g_dir + "/pooler";
+}
+
 void server_at(const std::string& dir, const std::string& action, const std::string& sql) {
     const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
     must(run(script("pg_server.sh") + " " + action + " " + dir + extra).first == 0, action.c_str());
@@ -101,6 +105,7 @@ int teardown(void** state) {
     if (!g_dir.empty()) {
         run(script("pg_server.sh") + " stop " + server_dir() + " 2>/dev/null");
         run(script("pg_server.sh") + " stop " + standby_dir() + " 2>/dev/null");
+        run(script("pg_server.sh") + " unpool " + pooler_dir() + " 2>/dev/null");
         if (std::getenv("TOTP_TEST_KEEP") == nullptr) run("rm -rf " + g_dir);
     }
     return fixture::teardown_sandbox(state);
@@ -139,6 +144,14 @@ std::string start_standby() {
         run(script("pg_server.sh") + " standby " + server_dir() + " " + standby_dir());
     must(rc == 0 && !port.empty(), "pg_basebackup");
     return port.substr(0, port.find('\n'));
+}
+
+std::string start_pooler(const std::string& role, int pool_size) {
+    must(run(script("pg_server.sh") + " pooler " + server_dir() + " " + pooler_dir() + " " + g_dir +
+             " " + role + " " + password_file() + " " + std::to_string(pool_size))
+                 .first == 0,
+         "pgbouncer");
+    return pooler_dir();
 }
 
 void standby(const std::string& action, const std::string& sql) {

@@ -51,6 +51,12 @@ std::string dump();
 std::string start_standby();
 void standby(const std::string& action, const std::string& sql = "");
 std::string standby_query(const std::string& sql);
+
+// PgBouncer as docs/examples/pgbouncer.ini sets it up (transaction pooling, a unix socket,
+// TLS with verify-full to the server of setup(state, tls=true)), logging in as `role` with
+// kPassword, at most `pool_size` server connections; returns its socket directory. Teardown
+// stops it.
+std::string start_pooler(const std::string& role, int pool_size);
 // Runs one statement as the superuser (as server("sql", ...)); returns its rows, unaligned.
 std::string query(const std::string& sql);
 

@@ -12,6 +12,10 @@
 #                                         (pg_basebackup -R) in DIR, started; prints its port
 #   pg_server.sh detach DIR | attach DIR  stop or resume the standby's WAL receiver
 #   pg_server.sh promote DIR              promote the standby (pg_ctl promote, waits)
+#   pg_server.sh pooler SERVER DIR CERT_DIR USER PASSWORD_FILE POOL_SIZE
+#                                         PgBouncer from docs/examples/pgbouncer.ini, its
+#                                         socket in DIR, TLS (verify-full) to SERVER as USER
+#   pg_server.sh unpool DIR               stop that PgBouncer
 #   pg_server.sh dump DIR                 pg_dump of the test database to stdout
 #   pg_server.sh sql DIR STATEMENT        runs one statement as the superuser; prints
 #                                         the rows unaligned, without headers
@@ -94,6 +98,32 @@ CONF
     attach)
         mv "$dir/data/upstream.off" "$dir/data/upstream.conf"
         as_postgres "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
+        ;;
+    pooler)
+        server=$2
+        dir=$3
+        install -d -o postgres -g postgres -m 0700 "$dir"
+        printf '"%s" "%s"\n' "$5" "$(head -n 1 "$6")" >"$dir/userlist.txt"
+        chown postgres:postgres "$dir/userlist.txt"
+        chmod 0600 "$dir/userlist.txt"
+        sed -e "s|^pam_totp = .*|postgres = host=localhost port=$(cat "$server/port") dbname=postgres|" \
+            -e "s|^unix_socket_dir = .*|unix_socket_dir = $dir|" \
+            -e "s|^auth_file = .*|auth_file = $dir/userlist.txt|" \
+            -e "s|^server_tls_ca_file = .*|server_tls_ca_file = $4/ca.crt|" \
+            -e "s|^default_pool_size = .*|default_pool_size = $7|" \
+            -e "s|^logfile = .*|logfile = $dir/pgbouncer.log|" \
+            -e "s|^pidfile = .*|pidfile = $dir/pgbouncer.pid|" \
+            "$(dirname "$0")/../../docs/examples/pgbouncer.ini" >"$dir/pgbouncer.ini"
+        as_postgres /usr/sbin/pgbouncer -q -d "$dir/pgbouncer.ini"
+        for _ in $(seq 100); do
+            [ -S "$dir/.s.PGSQL.6432" ] && exit 0
+            sleep 0.1
+        done
+        echo "pgbouncer did not start" >&2
+        exit 1
+        ;;
+    unpool)
+        [ -f "$dir/pgbouncer.pid" ] && kill "$(cat "$dir/pgbouncer.pid")"
         ;;
     promote)
         as_postgres "$bin/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
