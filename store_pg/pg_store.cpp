@@ -199,6 +199,8 @@ std::string session_options(const std::string& dsn) {
            "ms";
 }
 
+}  // namespace
+
 Result<Connection> connect(const Options& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
     if (Status valid = check_dsn(options.dsn); !valid) return valid.error();
@@ -233,6 +235,8 @@ Result<Connection> connect(const Options& options) {
         return unreachable(conn.get(), options.connect_timeout);
     return refused(conn.get());
 }
+
+namespace {
 
 // Server is 9.0+, so bytea travels as "\x" followed by hex digits.
 std::string to_bytea(std::span<const std::uint8_t> data) {

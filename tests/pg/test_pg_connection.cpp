@@ -217,6 +217,39 @@ void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
     assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
 }
 
+// --- totp-check --store ------------------------------------------------------------------
+
+// totp-check --store with a config whose store_dsn is `dsn`: its exit status and report.
+std::pair<int, std::string> check_store(const std::string& dsn) {
+    const std::string root = fixture::paths().root + "/check_root";
+    must(pg_fixture::run("mkdir -p " + root + "/etc/security").first == 0, "mkdir");
+    fixture::write_file(root + "/etc/security/pam_totp.conf",
+                        "[global]\nstore = postgresql\nstore_dsn = " + dsn +
+                            "\nstore_key_file = " + pg_fixture::key_file() +
+                            "\nstore_password_file = " + pg_fixture::password_file() + "\n",
+                        0644);
+    return pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
+}
+
+// The superuser over verify-full: schema and TLS are fine, the privileges are a finding.
+// A role with exactly the documented grants over sslmode=require: the TLS mode is one.
+void totp_check_store_reports_schema_privileges_tls_and_round_trip(void**) {
+    const auto [superuser_rc, superuser] = check_store(tls_dsn(pg_fixture::ca_file()));
+    assert_int_equal(superuser_rc, 1);
+    assert_non_null(std::strstr(superuser.c_str(), "schema version "));
+    assert_non_null(std::strstr(superuser.c_str(), "has more than the documented set: "));
+    assert_non_null(std::strstr(superuser.c_str(), "superuser"));
+    assert_non_null(std::strstr(superuser.c_str(), "sslmode=verify-full"));
+    assert_non_null(std::strstr(superuser.c_str(), "round trip "));
+
+    const std::string minimal =
+        "postgresql://minimal@localhost:" + pg_fixture::port() + "/postgres?sslmode=require";
+    const auto [minimal_rc, report] = check_store(minimal);
+    assert_int_equal(minimal_rc, 1);
+    assert_non_null(std::strstr(report.c_str(), "the role has the documented minimal set"));
+    assert_non_null(std::strstr(report.c_str(), "sslmode=require (the server's certificate"));
+}
+
 // --- Setup -------------------------------------------------------------------------------
 
 int open_silent_port() {
@@ -266,6 +299,12 @@ int group_setup(void** state) {
     const std::string silent = pg_fixture::module_args(plain_dsn(std::to_string(g_silent_port)));
     fixture::write_service("silent", silent + " store_connect_timeout=2");
     fixture::write_service("silent_default", silent);
+    pg_fixture::server(
+        "sql", std::string("CREATE ROLE minimal LOGIN PASSWORD '") + pg_fixture::kPassword + "'");
+    pg_fixture::server("sql",
+                       "GRANT SELECT, INSERT, UPDATE, DELETE ON pam_totp_users, "
+                       "pam_totp_reset_tokens TO minimal");
+    pg_fixture::server("sql", "GRANT SELECT ON pam_totp_schema TO minimal");
     return 0;
 }
 
@@ -286,6 +325,8 @@ int main() {
         cmocka_unit_test_setup(a_locked_schema_table_fails_the_login_closed_instead_of_hanging,
                                fixture::reset),
         cmocka_unit_test_setup(a_statement_past_the_statement_timeout_fails_the_login_closed,
+                               fixture::reset),
+        cmocka_unit_test_setup(totp_check_store_reports_schema_privileges_tls_and_round_trip,
                                fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
