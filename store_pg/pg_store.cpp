@@ -62,6 +62,9 @@ constexpr int kClientCheckIntervalMs = 2000;
 // session was ended reconnects (PgStore::query), and a Record's next transaction fails closed.
 constexpr int kIdleInTransactionTimeoutMs = 5000;
 constexpr int kIdleSessionTimeoutMs = 5000;  // PostgreSQL 14 or later
+// How recently the kept connection must have answered for a Record to take it over: well
+// inside kIdleSessionTimeoutMs (and PgBouncer's client_idle_timeout).
+constexpr std::chrono::milliseconds kReuseWindow{1000};
 
 // No server answered within the timeout (refused, timed out, or TLS verification failed
 // before the server said anything): Errc::unavailable, on which a break-glass user may fall
@@ -574,12 +577,22 @@ class PgStore final : public DatabaseStore {
 
     Result<std::unique_ptr<Record>> open(std::string_view user) override {
         if (Status name = check_username(user); !name) return name.error();
-        Result<CheckedConnection> conn = connect_checked();
+        Result<CheckedConnection> conn = connection_for_record();
         if (!conn) return conn.error();
         auto record = std::make_unique<PgRecord>(std::move(conn->session), conn->schema,
                                                  std::string(user), options_.key);
         if (Status locked = record->lock(); !locked) return locked.error();
         return std::unique_ptr<Record>(std::move(record));
+    }
+
+    // A plain read on the kept connection, which the login's open() then takes over: one
+    // connection per login, not two. A row that open() cannot use still fails it closed.
+    Result<bool> enrolled(std::string_view user) override {
+        if (Status name = check_username(user); !name) return name.error();
+        Result<QueryResult> row =
+            query("SELECT 1 FROM pam_totp_users WHERE username = $1", {std::string(user)}, "read");
+        if (!row) return row.error();
+        return PQntuples(row->get()) == 1;
     }
 
     Result<std::vector<std::string>> users() override {
@@ -680,13 +693,33 @@ class PgStore final : public DatabaseStore {
         if (shared_) {
             shared_->restart();
             Result<QueryResult> result = shared_->run(sql, args, what);
+            shared_used_ = std::chrono::steady_clock::now();
             if (result || shared_->usable() || shared_->timed_out()) return result;
         }
         shared_.reset();
         Result<CheckedConnection> conn = connect_checked();
         if (!conn) return conn.error();
         shared_ = std::move(conn->session);
-        return shared_->run(sql, args, what);
+        shared_schema_ = conn->schema;
+        Result<QueryResult> result = shared_->run(sql, args, what);
+        shared_used_ = std::chrono::steady_clock::now();
+        return result;
+    }
+
+    // The kept connection if a statement ran on it just now (a login's enrolled()), else a
+    // new one. An older one may have been ended by idle_session_timeout unnoticed.
+    Result<CheckedConnection> connection_for_record() {
+        {
+            const std::lock_guard<std::mutex> serialized(shared_lock_);
+            const bool fresh = std::chrono::steady_clock::now() - shared_used_ < kReuseWindow;
+            if (shared_ && shared_->usable() && fresh) {
+                CheckedConnection taken{std::move(*shared_), shared_schema_};
+                shared_.reset();
+                taken.session.restart();
+                return taken;
+            }
+        }
+        return connect_checked();
     }
 
     Result<ResetTokenEntry> token_query(std::string_view selector, const char* sql) {
@@ -708,6 +741,8 @@ class PgStore final : public DatabaseStore {
     // serves one at a time. Held for one statement (or reconnection), which its timeouts bound.
     std::mutex shared_lock_;
     std::optional<Session> shared_;
+    int shared_schema_ = 0;
+    std::chrono::steady_clock::time_point shared_used_;
 };
 
 }  // namespace

@@ -198,7 +198,7 @@ void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
     assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
 }
 
-// A statement that runs past the session's statement_timeout (15 s; here a trigger that
+// A statement that runs past the session's statement_timeout (7 s; here a trigger that
 // sleeps on the write that records the login) is cancelled, and the login fails closed.
 void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
