@@ -5,6 +5,7 @@
 // pooler lends each transaction a different server connection; and a stopped client holds
 // at most one server connection, for at most the idle timeout.
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <security/pam_appl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,31 @@ void pgbouncer_replayed_code_is_refused(void**) {
     assert_int_not_equal(login("bob", code(secret)), PAM_SUCCESS);
 }
 
+struct ConnDeleter {
+    void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+
+// The server never sees the store's startup options through the pooler; the limits it
+// relies on come with each transaction (SET LOCAL). With the user's row locked by someone
+// else, the login fails closed on the server's lock_timeout, with the server's reason.
+void pgbouncer_a_locked_row_fails_the_login_on_the_servers_lock_timeout(void**) {
+    const totp::SecretBytes secret = pg_fixture::enroll(direct_dsn(), "erin");
+    const std::string dsn = direct_dsn();
+    const char* keys[] = {"dbname", "password", nullptr};
+    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
+    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
+    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
+    PGresult* locked = PQexec(admin.get(),
+                              "BEGIN; SELECT 1 FROM pam_totp_users WHERE username = 'erin' "
+                              "FOR UPDATE");
+    must(PQresultStatus(locked) == PGRES_TUPLES_OK, "the row lock");
+    PQclear(locked);
+    const int rc = login("erin", code(secret));
+    admin.reset();
+    assert_int_not_equal(rc, PAM_SUCCESS);
+    assert_true(fixture::log_contains("lock timeout (SQLSTATE 55P03)"));
+}
+
 // Stopped copies of the setuid totp-enroll: idle ones hold no server connection at all,
 // ones stopped inside their transaction hold one each (all the pool has) until the idle
 // timeout ends it. The server never sees more than the pool, and a login gets through.
@@ -168,6 +195,8 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(pgbouncer_holds_only_tls_connections_to_the_server, fixture::reset),
         cmocka_unit_test_setup(pgbouncer_replayed_code_is_refused, fixture::reset),
+        cmocka_unit_test_setup(pgbouncer_a_locked_row_fails_the_login_on_the_servers_lock_timeout,
+                               fixture::reset),
         cmocka_unit_test_setup(
             pgbouncer_stopped_totp_enroll_processes_hold_at_most_the_pool_briefly, fixture::reset),
     };
