@@ -33,10 +33,13 @@ using Args = std::vector<std::optional<std::string>>;
 
 // What the server or libpq says about a failed statement, fit for one log line: the
 // server's primary message and SQLSTATE only (its DETAIL can quote a whole row), or libpq's
-// own text when no answer came.
+// own text when no answer came. Errc::io, as is every failure once connected: the login
+// fails closed, so that whoever can make queries fail cannot send a break-glass user to the
+// local file.
 Error query_failed(const QueryResult& result, PGconn* conn, const std::string& what);
 
-// libpq's multi-line messages as one printable log line.
+// libpq's multi-line messages (one line per host and address tried) as one printable log
+// line.
 std::string one_line(const char* text);
 
 class Session {

@@ -83,10 +83,6 @@ Error refused(PGconn* conn) {
                       "database refused the connection: " + one_line(PQerrorMessage(conn)));
 }
 
-// Anything failing once connected is Errc::io (query_failed, Session), and the login fails
-// closed: someone who can make queries fail must not be able to send a break-glass user to
-// the local file.
-
 // The value libpq parsed for `keyword`, or null if the connection string does not set it.
 const char* parsed_value(const PQconninfoOption* parsed, std::string_view keyword) {
     for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
