@@ -171,12 +171,7 @@ int group_setup(void** state) {
     pg_fixture::server("sql", "ALTER SYSTEM SET fsync = on");
     pg_fixture::server("sql", "SELECT pg_reload_conf()");
     pg_fixture::create_schema(direct_dsn("postgres"));
-    pg_fixture::server(
-        "sql", std::string("CREATE ROLE fleet LOGIN PASSWORD '") + pg_fixture::kPassword + "'");
-    pg_fixture::server("sql",
-                       "GRANT SELECT, INSERT, UPDATE, DELETE ON pam_totp_users, "
-                       "pam_totp_reset_tokens TO fleet");
-    pg_fixture::server("sql", "GRANT SELECT ON pam_totp_schema TO fleet");
+    pg_fixture::create_minimal_role("fleet");
     const std::string socket_dir = pg_fixture::start_pooler("fleet", kMaxProcesses);
     fixture::write_service("pooled",
                            pg_fixture::module_args("postgresql:///postgres?host=" + socket_dir +

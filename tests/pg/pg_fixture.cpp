@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pg_fixture.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -181,6 +182,41 @@ totp::Settings settings(const std::string& dsn) {
 std::string module_args(const std::string& dsn) {
     return "store=postgresql store_dsn=" + dsn + " store_key_file=" + key_file() +
            " store_password_file=" + password_file();
+}
+
+void create_minimal_role(const std::string& role) {
+    server("sql", "CREATE ROLE " + role + " LOGIN PASSWORD '" + kPassword + "'");
+    server(
+        "sql",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON pam_totp_users, pam_totp_reset_tokens TO " + role);
+    server("sql", "GRANT SELECT ON pam_totp_schema TO " + role);
+}
+
+void write_store_config(const std::string& path, const std::string& dsn) {
+    fixture::write_file(path,
+                        "[global]\nstore = postgresql\nstate_dir = " + fixture::paths().state_dir +
+                            "\nstore_dsn = " + dsn + "\nstore_key_file = " + key_file() +
+                            "\nstore_password_file = " + password_file() + "\n",
+                        0644);
+}
+
+std::pair<pid_t, bool> enroll_stopped_at(const std::string& user, const char* point,
+                                         const std::string& config) {
+    const std::string preload = std::string(std::getenv("LD_PRELOAD")) + ":" + TOTP_STOP_AT_PATH;
+    const pid_t pid = fork();
+    must(pid >= 0, "fork");
+    if (pid == 0) {
+        setenv("LD_PRELOAD", preload.c_str(), 1);
+        setenv("TOTP_TEST_STOP_AT", point, 1);
+        const int null = open("/dev/null", O_WRONLY);
+        if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0) _exit(126);
+        execl(TOTP_ENROLL_PATH, "totp-enroll", "status", user.c_str(), "--config", config.c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    must(waitpid(pid, &status, WUNTRACED) == pid, "waitpid");
+    return {pid, WIFSTOPPED(status)};
 }
 
 void create_schema(const std::string& dsn) {

@@ -223,11 +223,7 @@ void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
 std::pair<int, std::string> check_store(const std::string& dsn) {
     const std::string root = fixture::paths().root + "/check_root";
     must(pg_fixture::run("mkdir -p " + root + "/etc/security").first == 0, "mkdir");
-    fixture::write_file(root + "/etc/security/pam_totp.conf",
-                        "[global]\nstore = postgresql\nstore_dsn = " + dsn +
-                            "\nstore_key_file = " + pg_fixture::key_file() +
-                            "\nstore_password_file = " + pg_fixture::password_file() + "\n",
-                        0644);
+    pg_fixture::write_store_config(root + "/etc/security/pam_totp.conf", dsn);
     return pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
 }
 
@@ -299,12 +295,7 @@ int group_setup(void** state) {
     const std::string silent = pg_fixture::module_args(plain_dsn(std::to_string(g_silent_port)));
     fixture::write_service("silent", silent + " store_connect_timeout=2");
     fixture::write_service("silent_default", silent);
-    pg_fixture::server(
-        "sql", std::string("CREATE ROLE minimal LOGIN PASSWORD '") + pg_fixture::kPassword + "'");
-    pg_fixture::server("sql",
-                       "GRANT SELECT, INSERT, UPDATE, DELETE ON pam_totp_users, "
-                       "pam_totp_reset_tokens TO minimal");
-    pg_fixture::server("sql", "GRANT SELECT ON pam_totp_schema TO minimal");
+    pg_fixture::create_minimal_role("minimal");
     return 0;
 }
 

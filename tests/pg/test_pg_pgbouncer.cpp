@@ -4,7 +4,6 @@
 // read-check-write is one transaction holding the row lock, so it stays exact when the
 // pooler lends each transaction a different server connection; and a stopped client holds
 // at most one server connection, for at most the idle timeout.
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <security/pam_appl.h>
 #include <sys/wait.h>
@@ -68,21 +67,8 @@ int server_connections() {
 // `totp-enroll status USER` through the pooler, run until it stops itself at `point`
 // (stop_at.c: "connected", or "locked" inside its transaction). Returns its pid.
 pid_t status_stopped_at(const std::string& user, const char* point) {
-    const std::string preload = std::string(std::getenv("LD_PRELOAD")) + ":" + TOTP_STOP_AT_PATH;
-    const pid_t pid = fork();
-    must(pid >= 0, "fork");
-    if (pid == 0) {
-        setenv("LD_PRELOAD", preload.c_str(), 1);
-        setenv("TOTP_TEST_STOP_AT", point, 1);
-        const int null = open("/dev/null", O_WRONLY);
-        if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0) _exit(126);
-        execl(TOTP_ENROLL_PATH, "totp-enroll", "status", user.c_str(), "--config",
-              config_file().c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    int status = 0;
-    must(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status),
-         "totp-enroll stopped where it was told to");
+    const auto [pid, stopped] = pg_fixture::enroll_stopped_at(user, point, config_file());
+    must(stopped, "totp-enroll stopped where it was told to");
     return pid;
 }
 
@@ -168,22 +154,12 @@ void pgbouncer_stopped_totp_enroll_processes_hold_at_most_the_pool_briefly(void*
 int group_setup(void** state) {
     pg_fixture::setup(state, /*tls=*/true);
     pg_fixture::create_schema(direct_dsn());
-    pg_fixture::server(
-        "sql", std::string("CREATE ROLE fleet LOGIN PASSWORD '") + pg_fixture::kPassword + "'");
-    pg_fixture::server("sql",
-                       "GRANT SELECT, INSERT, UPDATE, DELETE ON pam_totp_users, "
-                       "pam_totp_reset_tokens TO fleet");
-    pg_fixture::server("sql", "GRANT SELECT ON pam_totp_schema TO fleet");
+    pg_fixture::create_minimal_role("fleet");
     const std::string socket_dir = pg_fixture::start_pooler("fleet", kPoolSize);
     g_pooled_dsn =
         "postgresql:///postgres?host=" + socket_dir + "&port=6432&user=fleet&sslmode=disable";
     fixture::write_service("pooled", pg_fixture::module_args(g_pooled_dsn));
-    fixture::write_file(config_file(),
-                        "[global]\nstore = postgresql\nstate_dir = " + fixture::paths().state_dir +
-                            "\nstore_dsn = " + g_pooled_dsn +
-                            "\nstore_key_file = " + pg_fixture::key_file() +
-                            "\nstore_password_file = " + pg_fixture::password_file() + "\n",
-                        0644);
+    pg_fixture::write_store_config(config_file(), g_pooled_dsn);
     return 0;
 }
 
