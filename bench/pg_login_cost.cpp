@@ -37,7 +37,8 @@ constexpr int kMaxProcesses = 8;
 // Logins per cell, split between the processes: PG_BENCH_LOGINS, or 400.
 int logins_per_cell() {
     const char* set = std::getenv("PG_BENCH_LOGINS");
-    return set != nullptr ? std::max(kMaxProcesses, std::atoi(set)) : 400;
+    const long logins = set != nullptr ? std::strtol(set, nullptr, 10) : 400;
+    return static_cast<int>(std::clamp<long>(logins, kMaxProcesses, 1000000));
 }
 
 std::string direct_dsn(const std::string& user) {

@@ -70,7 +70,7 @@ void must(bool condition, const char* what) {
 }
 
 std::pair<int, std::string> run(const std::string& command) {
-    FILE* pipe = ::popen(command.c_str(), "r");
+    FILE* pipe = ::popen(command.c_str(), "r");  // NOLINT(cert-env33-c): the tests' own scripts
     must(pipe != nullptr, "popen");
     std::string out;
     char buffer[4096];
@@ -202,7 +202,9 @@ void write_store_config(const std::string& path, const std::string& dsn) {
 
 std::pair<pid_t, bool> enroll_stopped_at(const std::string& user, const char* point,
                                          const std::string& config) {
-    const std::string preload = std::string(std::getenv("LD_PRELOAD")) + ":" + TOTP_STOP_AT_PATH;
+    const char* preloaded = std::getenv("LD_PRELOAD");
+    const std::string preload =
+        std::string(preloaded != nullptr ? preloaded : "") + ":" + TOTP_STOP_AT_PATH;
     const pid_t pid = fork();
     must(pid >= 0, "fork");
     if (pid == 0) {
