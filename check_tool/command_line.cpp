@@ -7,21 +7,22 @@ namespace totp_check {
 
 const char* const kUsage =
     "usage: totp-check [--root DIR] [--service NAME]... [--json]\n"
+    "       totp-check --store [--root DIR] [--json]\n"
     "Reports every way to log in without pam_totp checking a code: the PAM stacks of the\n"
     "services, pam_totp's settings and sshd's. Changes nothing.\n"
     "  --root DIR       read DIR/etc/pam.d, DIR/etc/ssh, ... (default /)\n"
     "  --service NAME   check this PAM service (repeatable; default: every login service)\n"
+    "  --store          check the PostgreSQL store instead: schema version, the role's\n"
+    "                   privileges, TLS with verify-full, round-trip time\n"
     "  --json           print the report as JSON\n"
     "  --help           print this help\n"
     "exit status: 0 nothing found, 1 a way around the code or a weakness, 2 unreadable\n";
 
 totp::Result<Options> parse_command_line(int argc, char** argv) {
     static const option kLongOptions[] = {
-        {"root", required_argument, nullptr, 'r'},
-        {"service", required_argument, nullptr, 's'},
-        {"json", no_argument, nullptr, 'j'},
-        {"help", no_argument, nullptr, 'h'},
-        {nullptr, 0, nullptr, 0},
+        {"root", required_argument, nullptr, 'r'}, {"service", required_argument, nullptr, 's'},
+        {"json", no_argument, nullptr, 'j'},       {"store", no_argument, nullptr, 'S'},
+        {"help", no_argument, nullptr, 'h'},       {nullptr, 0, nullptr, 0},
     };
     Options options;
     optind = 1;
@@ -46,6 +47,9 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
             case 'j':
                 options.json = true;
                 break;
+            case 'S':
+                options.store = true;
+                break;
             case 'h':
                 options.help = true;
                 break;
@@ -55,6 +59,9 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
                     std::string("unknown or incomplete option: ") + argv[optind - 1]);
         }
     }
+    if (options.store && !options.services.empty())
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "--store checks the database, not services");
     if (optind < argc)
         return totp::make_error(totp::Errc::invalid_argument,
                                 std::string("unexpected argument: ") + argv[optind]);

@@ -14,6 +14,7 @@ struct Options {
     bool root_given = false;
     std::vector<std::string> services;  // empty: every interactive service
     bool json = false;
+    bool store = false;  // check the database store instead of the stacks
     bool help = false;
 };
 

@@ -8,7 +8,21 @@
 #include "report.hpp"
 #include "sshd_config.hpp"
 #include "stack_checks.hpp"
+#include "store_check.hpp"
 #include "totp_config.hpp"
+
+namespace {
+
+int print(const totp_check::Report& report, bool json) {
+    if (json) {
+        totp_check::print_json(report, std::cout);
+    } else {
+        totp_check::print_text(report, std::cout);
+    }
+    return totp_check::exit_status(report);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace totp_check;
@@ -23,6 +37,10 @@ int main(int argc, char** argv) {
     }
 
     Report report;
+    if (options->store) {
+        check_store(options->root, report);
+        return print(report, options->json);
+    }
     const PamConfigDir pam_dir(options->root);
     TotpConfigs configs(options->root, report);
     check_module_dir(pam_dir, report);
@@ -37,10 +55,5 @@ int main(int argc, char** argv) {
                                                : read_sshd_t(sshd, report);
     if (sshd_read) check_sshd(sshd, report);
 
-    if (options->json) {
-        print_json(report, std::cout);
-    } else {
-        print_text(report, std::cout);
-    }
-    return exit_status(report);
+    return print(report, options->json);
 }

@@ -19,6 +19,7 @@ inline constexpr const char* kKindConfig = "config";
 inline constexpr const char* kKindStateDir = "state-dir";
 inline constexpr const char* kKindSshd = "sshd";
 inline constexpr const char* kKindNotInStack = "not-in-stack";
+inline constexpr const char* kKindStore = "store";
 
 struct Finding {
     std::string service;  // "sshd", or empty for what every service shares (the config)

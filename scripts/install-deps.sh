@@ -25,7 +25,7 @@ rest=(
     python3-aiosmtpd tmux expect util-linux
     python3-aiosmtpd tmux expect util-linux locales
     libpam-pwquality cracklib-runtime pamtester chromium
-    postgresql openssl
+    postgresql pgbouncer openssl
     debhelper lintian rpm debootstrap openssh-server sudo curl
     selinux-policy-dev setools secilc
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind

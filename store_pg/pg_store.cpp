@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -23,6 +24,7 @@
 
 #include "pg_crypto.hpp"
 #include "pg_migrations.hpp"
+#include "pg_session.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/text.hpp"
@@ -32,12 +34,23 @@
 namespace totp::pg {
 namespace {
 
-// A statement that waits for a lock, or runs, longer than these fails rather than hangs a
-// login (or totp-resetd's monitor): one LOCK TABLE by the role would otherwise block every
-// login, and a network split without a reset would hold it until TCP gave up, minutes later.
-// The lock timeout is the shorter, so that a lock wait is reported as one.
-constexpr int kLockTimeoutMs = 10000;
-constexpr int kStatementTimeoutMs = 15000;
+// A login's whole exchange once connected (its transaction, from the schema check to the
+// commit's answer) ends by this client-side deadline, whatever the server does: a commit that
+// waits for a synchronous standby that is gone is not ended by statement_timeout. Past it the
+// statement is cancelled and the login fails closed (pg_session.hpp).
+constexpr std::chrono::milliseconds kExchangeDeadline{8000};
+// An admin's schema upgrade may take long; it is bounded too.
+constexpr std::chrono::milliseconds kUpgradeDeadline{600000};
+
+// A statement that waits for a lock, or runs, longer than these is ended by the server within
+// the deadline, with the server's reason in the log line: one LOCK TABLE by the role would
+// otherwise hold every login up to the deadline. The lock timeout is the shorter, so that a
+// lock wait is reported as one.
+constexpr int kLockTimeoutMs = 6000;
+constexpr int kStatementTimeoutMs = 7000;
+// How often a backend running a statement of ours checks that we are still connected, so that
+// the work of a login that gave up at its deadline (or died) is ended on the server too.
+constexpr int kClientCheckIntervalMs = 2000;
 
 // Anyone may run the setuid totp-enroll and stop it (SIGSTOP) while it holds a connection;
 // enough stopped copies would take every connection slot and fail logins closed fleet-wide.
@@ -49,35 +62,9 @@ constexpr int kStatementTimeoutMs = 15000;
 // session was ended reconnects (PgStore::query), and a Record's next transaction fails closed.
 constexpr int kIdleInTransactionTimeoutMs = 5000;
 constexpr int kIdleSessionTimeoutMs = 5000;  // PostgreSQL 14 or later
-
-struct ConnDeleter {
-    void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-using Connection = std::unique_ptr<PGconn, ConnDeleter>;
-
-struct ResultDeleter {
-    void operator()(PGresult* result) const { PQclear(result); }
-};
-using QueryResult = std::unique_ptr<PGresult, ResultDeleter>;
-
-// Server-controlled text goes to syslog or a terminal through totp::printable, cut here.
-constexpr std::size_t kMaxLoggedLine = 300;
-
-// libpq reports one line per host and address it tried; a log line holds them all.
-std::string one_line(const char* text) {
-    std::string_view rest = text != nullptr ? text : "";
-    std::string line;
-    while (!rest.empty()) {
-        const std::size_t end = rest.find('\n');
-        if (end != 0) {
-            line +=
-                (line.empty() ? "" : "; ") + totp::printable(rest.substr(0, end), kMaxLoggedLine);
-        }
-        if (end == std::string_view::npos) break;
-        rest.remove_prefix(end + 1);
-    }
-    return line.empty() ? "unknown error" : line;
-}
+// How recently the kept connection must have answered for a Record to take it over: well
+// inside kIdleSessionTimeoutMs (and PgBouncer's client_idle_timeout).
+constexpr std::chrono::milliseconds kReuseWindow{1000};
 
 // No server answered within the timeout (refused, timed out, or TLS verification failed
 // before the server said anything): Errc::unavailable, on which a break-glass user may fall
@@ -94,22 +81,6 @@ Error unreachable(PGconn* conn, int timeout) {
 Error refused(PGconn* conn) {
     return make_error(Errc::io,
                       "database refused the connection: " + one_line(PQerrorMessage(conn)));
-}
-
-// Anything failing once connected is Errc::io, and the login fails closed: someone who can
-// make queries fail must not be able to send a break-glass user to the local file. Only the
-// server's primary message and SQLSTATE are logged: its DETAIL can quote a whole row
-// ("Failing row contains (...)": user, email, encrypted secret).
-Error query_failed(const QueryResult& result, PGconn* conn, const std::string& what) {
-    const char* primary =
-        result ? PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-    const std::string why =
-        primary != nullptr
-            ? totp::printable(primary, kMaxLoggedLine) +
-                  (sqlstate ? " (SQLSTATE " + totp::printable(sqlstate) + ")" : "")
-            : one_line(PQerrorMessage(conn));  // no answer from the server: libpq's own text
-    return make_error(Errc::io, "database " + what + " failed: " + why);
 }
 
 // The value libpq parsed for `keyword`, or null if the connection string does not set it.
@@ -195,6 +166,18 @@ bool server_answered(PGconn* conn, const std::vector<const char*>& keys,
     return PQpingParams(keys.data(), values.data(), /*expand_dbname=*/1) != PQPING_NO_RESPONSE;
 }
 
+// Through a pooler in transaction mode (docs/fleet.md) the startup options do not reach the
+// server, and a SET would stay on the server connection for whoever borrows it next: each
+// transaction of a login sets the limits it relies on again, for itself only.
+std::string begin_transaction() {
+    return "BEGIN; SET LOCAL lock_timeout = " + std::to_string(kLockTimeoutMs) +
+           "; SET LOCAL statement_timeout = " + std::to_string(kStatementTimeoutMs) +
+           "; SET LOCAL idle_in_transaction_session_timeout = " +
+           std::to_string(kIdleInTransactionTimeoutMs) +
+           "; SET LOCAL client_connection_check_interval = " +
+           std::to_string(kClientCheckIntervalMs);
+}
+
 // The server options for our sessions: the DSN's own `options`, if any, then our timeouts,
 // which the server applies last and so override any the DSN sets. (A server older than
 // PostgreSQL 14 refuses the unknown idle_session_timeout, and logins fail closed.)
@@ -210,8 +193,12 @@ std::string session_options(const std::string& dsn) {
            "ms -c lock_timeout=" + std::to_string(kLockTimeoutMs) +
            "ms -c idle_in_transaction_session_timeout=" +
            std::to_string(kIdleInTransactionTimeoutMs) +
-           "ms -c idle_session_timeout=" + std::to_string(kIdleSessionTimeoutMs) + "ms";
+           "ms -c idle_session_timeout=" + std::to_string(kIdleSessionTimeoutMs) +
+           "ms -c client_connection_check_interval=" + std::to_string(kClientCheckIntervalMs) +
+           "ms";
 }
+
+}  // namespace
 
 Result<Connection> connect(const Options& options) {
     if (Status clean = check_environment(); !clean) return clean.error();
@@ -248,24 +235,7 @@ Result<Connection> connect(const Options& options) {
     return refused(conn.get());
 }
 
-QueryResult run(PGconn* conn, const char* sql,
-                const std::vector<std::optional<std::string>>& args) {
-    std::vector<const char*> values;
-    for (const auto& arg : args) values.push_back(arg ? arg->c_str() : nullptr);
-    return QueryResult(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
-                                    values.data(), nullptr, nullptr, 0));
-}
-
-bool succeeded(const QueryResult& result) {
-    const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-}
-
-Status exec(PGconn* conn, const char* sql, const std::string& what) {
-    QueryResult result(PQexec(conn, sql));
-    if (!succeeded(result)) return query_failed(result, conn, what);
-    return {};
-}
+namespace {
 
 // Server is 9.0+, so bytea travels as "\x" followed by hex digits.
 std::string to_bytea(std::span<const std::uint8_t> data) {
@@ -469,23 +439,28 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
 
 class PgRecord final : public Record {
   public:
-    PgRecord(Connection conn, int schema, std::string user, const SecretBytes& key)
-        : conn_(std::move(conn)), schema_(schema), user_(std::move(user)), key_(key.clone()) {}
+    PgRecord(Session session, int schema, std::string user, const SecretBytes& key)
+        : session_(std::move(session)),
+          schema_(schema),
+          user_(std::move(user)),
+          key_(key.clone()) {}
 
     const std::optional<UserState>& state() const override { return state_; }
 
     // Begins the transaction and takes the user's locks; then reads the row.
     Status lock() {
-        if (Status begun = exec(conn_.get(), "BEGIN", "begin"); !begun) return begun;
-        QueryResult locked =
-            run(conn_.get(), "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_});
-        if (!succeeded(locked)) return query_failed(locked, conn_.get(), "lock");
-        QueryResult row = run(conn_.get(), user_statements(schema_).select.c_str(), {user_});
-        if (!succeeded(row)) return query_failed(row, conn_.get(), "read");
-        if (PQntuples(row.get()) == 0) {
+        static const std::string begin = begin_transaction();
+        if (Status begun = session_.exec(begin.c_str(), "begin"); !begun) return begun;
+        Result<QueryResult> locked =
+            session_.run("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {user_}, "lock");
+        if (!locked) return locked.error();
+        Result<QueryResult> row =
+            session_.run(user_statements(schema_).select.c_str(), {user_}, "read");
+        if (!row) return row.error();
+        if (PQntuples(row->get()) == 0) {
             state_.reset();
         } else {
-            Result<UserState> state = decode_row(row.get(), user_, key_, schema_);
+            Result<UserState> state = decode_row(row->get(), user_, key_, schema_);
             if (!state) return state.error();
             state_ = std::move(*state);
         }
@@ -507,13 +482,13 @@ class PgRecord final : public Record {
             args->push_back(state_->last_step ? std::optional(std::to_string(*state_->last_step))
                                               : std::nullopt);
         }
-        QueryResult written = run(conn_.get(), sql->c_str(), *args);
-        if (!succeeded(written)) return abort(query_failed(written, conn_.get(), "write"));
-        if (std::string_view(PQcmdTuples(written.get())) != "1") {
+        Result<QueryResult> written = session_.run(sql->c_str(), *args, "write");
+        if (!written) return abort(written.error());
+        if (std::string_view(PQcmdTuples(written->get())) != "1") {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": time step already used (replay refused)"));
         }
-        if (Status committed = exec(conn_.get(), "COMMIT", "commit"); !committed) {
+        if (Status committed = session_.exec("COMMIT", "commit"); !committed) {
             return abort(committed.error());
         }
         in_transaction_ = false;
@@ -525,10 +500,10 @@ class PgRecord final : public Record {
         if (Status ready = relock_if_needed(); !ready) return ready;
         if (!state_)
             return make_error(Errc::not_found, "database record of " + user_ + ": not enrolled");
-        QueryResult deleted =
-            run(conn_.get(), "DELETE FROM pam_totp_users WHERE username = $1", {user_});
-        if (!succeeded(deleted)) return abort(query_failed(deleted, conn_.get(), "delete"));
-        if (Status committed = exec(conn_.get(), "COMMIT", "commit"); !committed) {
+        Result<QueryResult> deleted =
+            session_.run("DELETE FROM pam_totp_users WHERE username = $1", {user_}, "delete");
+        if (!deleted) return abort(deleted.error());
+        if (Status committed = session_.exec("COMMIT", "commit"); !committed) {
             return abort(committed.error());
         }
         in_transaction_ = false;
@@ -541,6 +516,7 @@ class PgRecord final : public Record {
     // record that someone else changed in between.
     Status relock_if_needed() {
         if (in_transaction_) return {};
+        session_.restart();
         std::optional<UserState> ours = std::move(state_);
         if (Status locked = lock(); !locked) return locked;
         const bool same =
@@ -557,14 +533,15 @@ class PgRecord final : public Record {
     }
 
     Error abort(Error error) {
-        if (PQstatus(conn_.get()) == CONNECTION_OK) {
-            QueryResult rolled_back(PQexec(conn_.get(), "ROLLBACK"));
+        if (session_.usable()) {
+            const Status rolled_back = session_.exec("ROLLBACK", "rollback");
+            (void)rolled_back;  // the error being returned is the one to report
         }
         in_transaction_ = false;
         return error;
     }
 
-    Connection conn_;
+    Session session_;
     int schema_;  // the database's schema version
     std::string user_;
     SecretBytes key_;
@@ -596,12 +573,22 @@ class PgStore final : public DatabaseStore {
 
     Result<std::unique_ptr<Record>> open(std::string_view user) override {
         if (Status name = check_username(user); !name) return name.error();
-        Result<CheckedConnection> conn = connect_checked();
+        Result<CheckedConnection> conn = connection_for_record();
         if (!conn) return conn.error();
-        auto record = std::make_unique<PgRecord>(std::move(conn->conn), conn->schema,
+        auto record = std::make_unique<PgRecord>(std::move(conn->session), conn->schema,
                                                  std::string(user), options_.key);
         if (Status locked = record->lock(); !locked) return locked.error();
         return std::unique_ptr<Record>(std::move(record));
+    }
+
+    // A plain read on the kept connection, which the login's open() then takes over: one
+    // connection per login, not two. A row that open() cannot use still fails it closed.
+    Result<bool> enrolled(std::string_view user) override {
+        if (Status name = check_username(user); !name) return name.error();
+        Result<QueryResult> row =
+            query("SELECT 1 FROM pam_totp_users WHERE username = $1", {std::string(user)}, "read");
+        if (!row) return row.error();
+        return PQntuples(row->get()) == 1;
     }
 
     Result<std::vector<std::string>> users() override {
@@ -658,22 +645,22 @@ class PgStore final : public DatabaseStore {
     }
 
     struct CheckedConnection {
-        Connection conn;
+        Session session;
         int schema = 0;
     };
 
-    // A new connection to a database whose schema this build can use.
+    // A new connection to a database whose schema this build can use. The deadline of the
+    // exchange on it starts now.
     Result<CheckedConnection> connect_checked() {
         Result<Connection> conn = connect(options_);
         if (!conn) return conn.error();
-        QueryResult version = run(conn->get(), "SELECT max(version) FROM pam_totp_schema", {});
-        const char* sqlstate =
-            version ? PQresultErrorField(version.get(), PG_DIAG_SQLSTATE) : nullptr;
-        const bool no_table = sqlstate != nullptr && std::string_view(sqlstate) == "42P01";
-        if (!succeeded(version) && !no_table)
-            return query_failed(version, conn->get(), "reading the schema version");
-        const std::optional<int> found = succeeded(version) && PQntuples(version.get()) == 1
-                                             ? to_int<int>(PQgetvalue(version.get(), 0, 0))
+        Session session(std::move(*conn), kExchangeDeadline);
+        Result<QueryResult> version = session.run("SELECT max(version) FROM pam_totp_schema", {},
+                                                  "reading the schema version");
+        const bool no_table = session.failed_sqlstate() == "42P01";
+        if (!version && !no_table) return version.error();
+        const std::optional<int> found = version && PQntuples(version->get()) == 1
+                                             ? to_int<int>(PQgetvalue(version->get(), 0, 0))
                                              : std::nullopt;
         if (!found || *found < kOldestSchemaVersion) {
             return make_error(
@@ -690,28 +677,45 @@ class PgStore final : public DatabaseStore {
                                                      std::to_string(kSchemaVersion) +
                                                      "): upgrade this server's pam_totp packages");
         }
-        return CheckedConnection{std::move(*conn), *found};
+        return CheckedConnection{std::move(session), *found};
     }
 
     // Runs one statement outside a Record on the connection kept for these calls. A
     // long-running process (totp-resetd) finds that connection closed by a database restart
     // only when a statement fails on it: then the statement runs once more on a new one.
-    Result<QueryResult> query(const char* sql, const std::vector<std::optional<std::string>>& args,
-                              const std::string& what) {
+    // A statement that ran out of the deadline closed the connection and is not run again.
+    Result<QueryResult> query(const char* sql, const Args& args, const std::string& what) {
         const std::lock_guard<std::mutex> serialized(shared_lock_);
         if (shared_) {
-            QueryResult result = run(shared_.get(), sql, args);
-            if (succeeded(result)) return result;
-            if (PQstatus(shared_.get()) == CONNECTION_OK)
-                return query_failed(result, shared_.get(), what);
+            shared_->restart();
+            Result<QueryResult> result = shared_->run(sql, args, what);
+            shared_used_ = std::chrono::steady_clock::now();
+            if (result || shared_->usable() || shared_->timed_out()) return result;
         }
         shared_.reset();
         Result<CheckedConnection> conn = connect_checked();
         if (!conn) return conn.error();
-        shared_ = std::move(conn->conn);
-        QueryResult result = run(shared_.get(), sql, args);
-        if (!succeeded(result)) return query_failed(result, shared_.get(), what);
+        shared_ = std::move(conn->session);
+        shared_schema_ = conn->schema;
+        Result<QueryResult> result = shared_->run(sql, args, what);
+        shared_used_ = std::chrono::steady_clock::now();
         return result;
+    }
+
+    // The kept connection if a statement ran on it just now (a login's enrolled()), else a
+    // new one. An older one may have been ended by idle_session_timeout unnoticed.
+    Result<CheckedConnection> connection_for_record() {
+        {
+            const std::lock_guard<std::mutex> serialized(shared_lock_);
+            const bool fresh = std::chrono::steady_clock::now() - shared_used_ < kReuseWindow;
+            if (shared_ && shared_->usable() && fresh) {
+                CheckedConnection taken{std::move(*shared_), shared_schema_};
+                shared_.reset();
+                taken.session.restart();
+                return taken;
+            }
+        }
+        return connect_checked();
     }
 
     Result<ResetTokenEntry> token_query(std::string_view selector, const char* sql) {
@@ -732,7 +736,9 @@ class PgStore final : public DatabaseStore {
     // totp-resetd calls one store from two threads (requests, mail); a libpq connection
     // serves one at a time. Held for one statement (or reconnection), which its timeouts bound.
     std::mutex shared_lock_;
-    Connection shared_;
+    std::optional<Session> shared_;
+    int shared_schema_ = 0;
+    std::chrono::steady_clock::time_point shared_used_;
 };
 
 }  // namespace
@@ -742,23 +748,24 @@ class PgStore final : public DatabaseStore {
 Result<std::string> upgrade_schema(const Options& options) {
     Result<Connection> connected = connect(options);
     if (!connected) return connected.error();
-    PGconn* conn = connected->get();
+    Session session(std::move(*connected), kUpgradeDeadline);
     // A migration may take longer than a login's statement timeout; an admin waits for it.
-    if (Status begun = exec(conn,
-                            "BEGIN; SET LOCAL statement_timeout = 0; "
-                            "SELECT pg_advisory_xact_lock(7470317)",
-                            "begin");
+    if (Status begun = session.exec("BEGIN; SET LOCAL statement_timeout = 0; "
+                                    "SELECT pg_advisory_xact_lock(7470317)",
+                                    "begin");
         !begun) {
         return begun.error();
     }
-    QueryResult exists = run(conn, "SELECT to_regclass('pam_totp_schema') IS NOT NULL", {});
-    if (!succeeded(exists)) return query_failed(exists, conn, "reading the schema version");
+    Result<QueryResult> exists = session.run("SELECT to_regclass('pam_totp_schema') IS NOT NULL",
+                                             {}, "reading the schema version");
+    if (!exists) return exists.error();
     int version = 0;
-    if (std::string_view(PQgetvalue(exists.get(), 0, 0)) == "t") {
-        QueryResult current =
-            run(conn, "SELECT coalesce(max(version), 0) FROM pam_totp_schema", {});
-        if (!succeeded(current)) return query_failed(current, conn, "reading the schema version");
-        version = to_int<int>(PQgetvalue(current.get(), 0, 0)).value_or(-1);
+    if (std::string_view(PQgetvalue(exists->get(), 0, 0)) == "t") {
+        Result<QueryResult> current =
+            session.run("SELECT coalesce(max(version), 0) FROM pam_totp_schema", {},
+                        "reading the schema version");
+        if (!current) return current.error();
+        version = to_int<int>(PQgetvalue(current->get(), 0, 0)).value_or(-1);
     }
     if (version < 0 || version > kSchemaVersion) {
         return make_error(Errc::unsupported, "database schema version " + std::to_string(version) +
@@ -767,20 +774,22 @@ Result<std::string> upgrade_schema(const Options& options) {
     }
     const int from = version;
     for (; version < kSchemaVersion; ++version) {
-        if (Status applied = exec(conn, kMigrations[version],
-                                  "migration to version " + std::to_string(version + 1));
+        if (Status applied = session.exec(kMigrations[version],
+                                          "migration to version " + std::to_string(version + 1));
             !applied) {
             return applied.error();
         }
     }
-    if (Status cleared = exec(conn, "DELETE FROM pam_totp_schema", "recording the schema version");
+    if (Status cleared =
+            session.exec("DELETE FROM pam_totp_schema", "recording the schema version");
         !cleared) {
         return cleared.error();
     }
-    QueryResult recorded =
-        run(conn, "INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)});
-    if (!succeeded(recorded)) return query_failed(recorded, conn, "recording the schema version");
-    if (Status committed = exec(conn, "COMMIT", "commit"); !committed) return committed.error();
+    Result<QueryResult> recorded =
+        session.run("INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)},
+                    "recording the schema version");
+    if (!recorded) return recorded.error();
+    if (Status committed = session.exec("COMMIT", "commit"); !committed) return committed.error();
     if (from == version) return "database schema is at version " + std::to_string(version);
     if (from == 0) return "database schema created at version " + std::to_string(version);
     return "database schema upgraded from version " + std::to_string(from) + " to " +

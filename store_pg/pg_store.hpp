@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "pg_session.hpp"
 #include "totp/result.hpp"
 #include "totp/secret.hpp"
 #include "totp/store.hpp"
@@ -26,5 +27,12 @@ std::unique_ptr<DatabaseStore> make_database_store(const Options& options);
 
 // Creates the schema or upgrades it to this build's version; a one-line account of it.
 Result<std::string> upgrade_schema(const Options& options);
+
+// totp-check --store's report (store_plugin.h, check_store): pg_check.cpp.
+Result<std::string> check_store(const Options& options);
+
+// A new connection with the store's settings (store_connect_timeout, session options), or
+// why there is none.
+Result<Connection> connect(const Options& options);
 
 }  // namespace totp::pg

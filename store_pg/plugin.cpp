@@ -224,6 +224,17 @@ totp_store_status upgrade(const totp_store_options* options, char* err,
     });
 }
 
+totp_store_status check(const totp_store_options* options, char* err, std::size_t errlen) noexcept {
+    return guarded(err, errlen, [&]() -> Status {
+        Result<Options> parsed = from_c(options);
+        if (!parsed) return parsed.error();
+        Result<std::string> report = check_store(*parsed);
+        if (!report) return report.error();
+        write_message(*report, err, errlen);
+        return {};
+    });
+}
+
 constexpr totp_store_plugin_v1 kPlugin{
     .abi_version = TOTP_STORE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(totp_store_plugin_v1),
@@ -242,6 +253,7 @@ constexpr totp_store_plugin_v1 kPlugin{
     .drop_reset_tokens = drop_reset_tokens,
     .prune_reset_tokens = prune_reset_tokens,
     .upgrade_schema = upgrade,
+    .check_store = check,
 };
 
 }  // namespace

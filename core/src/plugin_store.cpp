@@ -254,7 +254,7 @@ std::optional<std::string> plugin_table_fault(const totp_store_plugin_v1* table)
                           table->users && table->free_names && table->put_reset_token &&
                           table->find_reset_token && table->take_reset_token &&
                           table->drop_reset_tokens && table->prune_reset_tokens &&
-                          table->upgrade_schema;
+                          table->upgrade_schema && table->check_store;
     if (!complete) return "has an incomplete interface table";
     return std::nullopt;
 }
@@ -278,6 +278,14 @@ Result<std::string> upgrade_plugin_schema(const totp_store_plugin_v1& api,
                                           const totp_store_options& options) {
     Message message;
     const totp_store_status status = api.upgrade_schema(&options, message.data(), message.size());
+    if (status != TOTP_STORE_OK) return message.error(status);
+    return message.text();
+}
+
+Result<std::string> check_plugin_store(const totp_store_plugin_v1& api,
+                                       const totp_store_options& options) {
+    Message message;
+    const totp_store_status status = api.check_store(&options, message.data(), message.size());
     if (status != TOTP_STORE_OK) return message.error(status);
     return message.text();
 }

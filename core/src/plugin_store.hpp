@@ -27,5 +27,7 @@ Result<std::unique_ptr<ResetTokenStore>> open_plugin_reset_token_store(
 
 Result<std::string> upgrade_plugin_schema(const totp_store_plugin_v1& api,
                                           const totp_store_options& options);
+Result<std::string> check_plugin_store(const totp_store_plugin_v1& api,
+                                       const totp_store_options& options);
 
 }  // namespace totp

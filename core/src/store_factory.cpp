@@ -332,4 +332,8 @@ Result<std::string> upgrade_postgresql_schema(const Settings& settings) {
     return with_backend(settings, upgrade_plugin_schema);
 }
 
+Result<std::string> check_postgresql_store(const Settings& settings) {
+    return with_backend(settings, check_plugin_store);
+}
+
 }  // namespace totp

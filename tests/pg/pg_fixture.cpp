@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pg_fixture.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,25 @@ std::string script(const char* name) {
 
 std::string server_dir() {
     return g_dir + "/server";
+}
+
+std::string standby_dir() {
+    return g_dir + "/standby";
+}
+
+std::string pooler_dir() {
+    return g_dir + "/pooler";
+}
+
+void server_at(const std::string& dir, const std::string& action, const std::string& sql) {
+    const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
+    must(run(script("pg_server.sh") + " " + action + " " + dir + extra).first == 0, action.c_str());
+}
+
+std::string query_at(const std::string& dir, const std::string& sql) {
+    auto [rc, rows] = run(script("pg_server.sh") + " sql " + dir + " \"" + sql + "\"");
+    must(rc == 0, "sql");
+    return rows;
 }
 
 extern "C" void hang_guard_fired(int) {
@@ -50,7 +70,7 @@ void must(bool condition, const char* what) {
 }
 
 std::pair<int, std::string> run(const std::string& command) {
-    FILE* pipe = ::popen(command.c_str(), "r");
+    FILE* pipe = ::popen(command.c_str(), "r");  // NOLINT(cert-env33-c): the tests' own scripts
     must(pipe != nullptr, "popen");
     std::string out;
     char buffer[4096];
@@ -85,6 +105,8 @@ int setup(void** state, bool tls) {
 int teardown(void** state) {
     if (!g_dir.empty()) {
         run(script("pg_server.sh") + " stop " + server_dir() + " 2>/dev/null");
+        run(script("pg_server.sh") + " stop " + standby_dir() + " 2>/dev/null");
+        run(script("pg_server.sh") + " unpool " + pooler_dir() + " 2>/dev/null");
         if (std::getenv("TOTP_TEST_KEEP") == nullptr) run("rm -rf " + g_dir);
     }
     return fixture::teardown_sandbox(state);
@@ -111,15 +133,34 @@ std::string other_ca_file() {
 }
 
 void server(const std::string& action, const std::string& sql) {
-    const std::string extra = sql.empty() ? "" : " \"" + sql + "\"";
-    must(run(script("pg_server.sh") + " " + action + " " + server_dir() + extra).first == 0,
-         action.c_str());
+    server_at(server_dir(), action, sql);
 }
 
 std::string query(const std::string& sql) {
-    auto [rc, rows] = run(script("pg_server.sh") + " sql " + server_dir() + " \"" + sql + "\"");
-    must(rc == 0, "sql");
-    return rows;
+    return query_at(server_dir(), sql);
+}
+
+std::string start_standby() {
+    auto [rc, port] =
+        run(script("pg_server.sh") + " standby " + server_dir() + " " + standby_dir());
+    must(rc == 0 && !port.empty(), "pg_basebackup");
+    return port.substr(0, port.find('\n'));
+}
+
+std::string start_pooler(const std::string& role, int pool_size) {
+    must(run(script("pg_server.sh") + " pooler " + server_dir() + " " + pooler_dir() + " " + g_dir +
+             " " + role + " " + password_file() + " " + std::to_string(pool_size))
+                 .first == 0,
+         "pgbouncer");
+    return pooler_dir();
+}
+
+void standby(const std::string& action, const std::string& sql) {
+    server_at(standby_dir(), action, sql);
+}
+
+std::string standby_query(const std::string& sql) {
+    return query_at(standby_dir(), sql);
 }
 
 std::string dump() {
@@ -141,6 +182,43 @@ totp::Settings settings(const std::string& dsn) {
 std::string module_args(const std::string& dsn) {
     return "store=postgresql store_dsn=" + dsn + " store_key_file=" + key_file() +
            " store_password_file=" + password_file();
+}
+
+void create_minimal_role(const std::string& role) {
+    server("sql", "CREATE ROLE " + role + " LOGIN PASSWORD '" + kPassword + "'");
+    server(
+        "sql",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON pam_totp_users, pam_totp_reset_tokens TO " + role);
+    server("sql", "GRANT SELECT ON pam_totp_schema TO " + role);
+}
+
+void write_store_config(const std::string& path, const std::string& dsn) {
+    fixture::write_file(path,
+                        "[global]\nstore = postgresql\nstate_dir = " + fixture::paths().state_dir +
+                            "\nstore_dsn = " + dsn + "\nstore_key_file = " + key_file() +
+                            "\nstore_password_file = " + password_file() + "\n",
+                        0644);
+}
+
+std::pair<pid_t, bool> enroll_stopped_at(const std::string& user, const char* point,
+                                         const std::string& config) {
+    const char* preloaded = std::getenv("LD_PRELOAD");
+    const std::string preload =
+        std::string(preloaded != nullptr ? preloaded : "") + ":" + TOTP_STOP_AT_PATH;
+    const pid_t pid = fork();
+    must(pid >= 0, "fork");
+    if (pid == 0) {
+        setenv("LD_PRELOAD", preload.c_str(), 1);
+        setenv("TOTP_TEST_STOP_AT", point, 1);
+        const int null = open("/dev/null", O_WRONLY);
+        if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0) _exit(126);
+        execl(TOTP_ENROLL_PATH, "totp-enroll", "status", user.c_str(), "--config", config.c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    must(waitpid(pid, &status, WUNTRACED) == pid, "waitpid");
+    return {pid, WIFSTOPPED(status)};
 }
 
 void create_schema(const std::string& dsn) {

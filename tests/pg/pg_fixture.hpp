@@ -5,6 +5,8 @@
 // password files.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +47,18 @@ std::string other_ca_file();
 // the superuser; no " or $ in it).
 void server(const std::string& action, const std::string& sql = "");
 std::string dump();
+
+// A streaming standby of the server (pg_server.sh standby), started; returns its port.
+// standby() and standby_query() are server() and query() on it; teardown stops it.
+std::string start_standby();
+void standby(const std::string& action, const std::string& sql = "");
+std::string standby_query(const std::string& sql);
+
+// PgBouncer as docs/examples/pgbouncer.ini sets it up (transaction pooling, a unix socket,
+// TLS with verify-full to the server of setup(state, tls=true)), logging in as `role` with
+// kPassword, at most `pool_size` server connections; returns its socket directory. Teardown
+// stops it.
+std::string start_pooler(const std::string& role, int pool_size);
 // Runs one statement as the superuser (as server("sql", ...)); returns its rows, unaligned.
 std::string query(const std::string& sql);
 
@@ -52,6 +66,17 @@ std::string query(const std::string& sql);
 totp::Settings settings(const std::string& dsn);
 // The same as PAM module arguments.
 std::string module_args(const std::string& dsn);
+// A login role with kPassword and the grants pam_totp.conf(5) documents as the minimal set.
+void create_minimal_role(const std::string& role);
+// A pam_totp.conf at `path` for the database at `dsn` (mode 0644), with the key and password
+// files above and the sandbox's state_dir.
+void write_store_config(const std::string& path, const std::string& dsn);
+// `totp-enroll status USER --config CONFIG`, preloaded with stop_at.c so that it stops itself
+// (SIGSTOP) at `point` as a user's `kill -STOP` on the setuid tool could catch it: "connected"
+// (a connection, idle) or "locked" (inside its transaction, holding the row lock). Returns its
+// pid and whether it stopped (false: it exited, e.g. refused a connection).
+std::pair<pid_t, bool> enroll_stopped_at(const std::string& user, const char* point,
+                                         const std::string& config);
 // Creates the schema (as totp-enroll db-upgrade does).
 void create_schema(const std::string& dsn);
 std::unique_ptr<totp::Store> open_store(const std::string& dsn);

@@ -40,16 +40,28 @@ PGconn* PQconnectdbParams(const char* const* keywords, const char* const* values
     return conn;
 }
 
-PGresult* PQexecParams(PGconn* conn, const char* command, int count, const Oid* types,
-                       const char* const* values, const int* lengths, const int* formats,
-                       int result_format) {
-    typedef PGresult* Exec(PGconn*, const char*, int, const Oid*, const char* const*, const int*,
-                           const int*, int);
-    PGresult* result = ((Exec*)libpq_symbol("PQexecParams"))(conn, command, count, types, values,
-                                                             lengths, formats, result_format);
+/* The store sends statements without blocking (PQsendQueryParams) and collects their results
+ * with PQgetResult: the row lock is held once the result of the SELECT ... FOR UPDATE is in. */
+static int g_sent_for_update;
+
+int PQsendQueryParams(PGconn* conn, const char* command, int count, const Oid* types,
+                      const char* const* values, const int* lengths, const int* formats,
+                      int result_format) {
+    typedef int Send(PGconn*, const char*, int, const Oid*, const char* const*, const int*,
+                     const int*, int);
+    g_sent_for_update = strstr(command, "FOR UPDATE") != NULL;
+    return ((Send*)libpq_symbol("PQsendQueryParams"))(conn, command, count, types, values, lengths,
+                                                      formats, result_format);
+}
+
+PGresult* PQgetResult(PGconn* conn) {
+    typedef PGresult* Get(PGconn*);
+    PGresult* result = ((Get*)libpq_symbol("PQgetResult"))(conn);
     typedef ExecStatusType Status(const PGresult*);
-    if (stops_at("locked") && strstr(command, "FOR UPDATE") != NULL &&
-        ((Status*)libpq_symbol("PQresultStatus"))(result) == PGRES_TUPLES_OK)
+    if (stops_at("locked") && g_sent_for_update && result != NULL &&
+        ((Status*)libpq_symbol("PQresultStatus"))(result) == PGRES_TUPLES_OK) {
+        g_sent_for_update = 0;
         raise(SIGSTOP);
+    }
     return result;
 }

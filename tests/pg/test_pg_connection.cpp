@@ -198,7 +198,7 @@ void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
     assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
 }
 
-// A statement that runs past the session's statement_timeout (15 s; here a trigger that
+// A statement that runs past the session's statement_timeout (7 s; here a trigger that
 // sleeps on the write that records the login) is cancelled, and the login fails closed.
 void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
@@ -215,6 +215,35 @@ void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
         fixture::log_contains("canceling statement due to statement timeout (SQLSTATE 57014)"));
     assert_true(fixture::log_contains("failing closed"));
     assert_int_equal(login("tls", "alice", secret), 0);  // the code was not used up
+}
+
+// --- totp-check --store ------------------------------------------------------------------
+
+// totp-check --store with a config whose store_dsn is `dsn`: its exit status and report.
+std::pair<int, std::string> check_store(const std::string& dsn) {
+    const std::string root = fixture::paths().root + "/check_root";
+    must(pg_fixture::run("mkdir -p " + root + "/etc/security").first == 0, "mkdir");
+    pg_fixture::write_store_config(root + "/etc/security/pam_totp.conf", dsn);
+    return pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
+}
+
+// The superuser over verify-full: schema and TLS are fine, the privileges are a finding.
+// A role with exactly the documented grants over sslmode=require: the TLS mode is one.
+void totp_check_store_reports_schema_privileges_tls_and_round_trip(void**) {
+    const auto [superuser_rc, superuser] = check_store(tls_dsn(pg_fixture::ca_file()));
+    assert_int_equal(superuser_rc, 1);
+    assert_non_null(std::strstr(superuser.c_str(), "schema version "));
+    assert_non_null(std::strstr(superuser.c_str(), "has more than the documented set: "));
+    assert_non_null(std::strstr(superuser.c_str(), "superuser"));
+    assert_non_null(std::strstr(superuser.c_str(), "sslmode=verify-full"));
+    assert_non_null(std::strstr(superuser.c_str(), "round trip "));
+
+    const std::string minimal =
+        "postgresql://minimal@localhost:" + pg_fixture::port() + "/postgres?sslmode=require";
+    const auto [minimal_rc, report] = check_store(minimal);
+    assert_int_equal(minimal_rc, 1);
+    assert_non_null(std::strstr(report.c_str(), "the role has the documented minimal set"));
+    assert_non_null(std::strstr(report.c_str(), "sslmode=require (the server's certificate"));
 }
 
 // --- Setup -------------------------------------------------------------------------------
@@ -266,6 +295,7 @@ int group_setup(void** state) {
     const std::string silent = pg_fixture::module_args(plain_dsn(std::to_string(g_silent_port)));
     fixture::write_service("silent", silent + " store_connect_timeout=2");
     fixture::write_service("silent_default", silent);
+    pg_fixture::create_minimal_role("minimal");
     return 0;
 }
 
@@ -286,6 +316,8 @@ int main() {
         cmocka_unit_test_setup(a_locked_schema_table_fails_the_login_closed_instead_of_hanging,
                                fixture::reset),
         cmocka_unit_test_setup(a_statement_past_the_statement_timeout_fails_the_login_closed,
+                               fixture::reset),
+        cmocka_unit_test_setup(totp_check_store_reports_schema_privileges_tls_and_round_trip,
                                fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);

@@ -6,7 +6,6 @@
 // idle_in_transaction_session_timeout), and a per-role CONNECTION LIMIT keeps one role's
 // clients from the slots of the others. The processes stop themselves at a known point
 // (stop_at.c), as a well-timed `kill -STOP` would catch them.
-#include <fcntl.h>
 #include <security/pam_appl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,26 +49,10 @@ std::string config_for(const std::string& role) {
     return fixture::paths().root + "/" + role + ".conf";
 }
 
-// `totp-enroll status USER` as the role, run until it stops itself at `point` (stop_at.c) or
-// exits. Returns its pid and whether it is stopped.
+// `totp-enroll status USER` as the role, run until it stops itself at `point` or exits.
 std::pair<pid_t, bool> status_stopped_at(const std::string& user, const char* point,
                                          const std::string& role = "fleet") {
-    const std::string preload = std::string(std::getenv("LD_PRELOAD")) + ":" + TOTP_STOP_AT_PATH;
-    const std::string config = config_for(role);
-    const pid_t pid = fork();
-    must(pid >= 0, "fork");
-    if (pid == 0) {
-        setenv("LD_PRELOAD", preload.c_str(), 1);
-        setenv("TOTP_TEST_STOP_AT", point, 1);
-        const int null = open("/dev/null", O_WRONLY);
-        if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0) _exit(126);
-        execl(TOTP_ENROLL_PATH, "totp-enroll", "status", user.c_str(), "--config", config.c_str(),
-              static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    int status = 0;
-    must(waitpid(pid, &status, WUNTRACED) == pid, "waitpid");
-    return {pid, WIFSTOPPED(status)};
+    return pg_fixture::enroll_stopped_at(user, point, config_for(role));
 }
 
 void kill_stopped(const std::vector<pid_t>& pids) {
@@ -145,22 +128,13 @@ void a_role_connection_limit_keeps_stopped_clients_from_other_roles_slots(void**
 
 // --- Setup -------------------------------------------------------------------------------
 
-void write_config(const std::string& role) {
-    fixture::write_file(config_for(role),
-                        "[global]\nstore = postgresql\nstate_dir = " + fixture::paths().state_dir +
-                            "\nstore_dsn = " + dsn(role) +
-                            "\nstore_key_file = " + pg_fixture::key_file() +
-                            "\nstore_password_file = " + pg_fixture::password_file() + "\n",
-                        0644);
-}
-
 int group_setup(void** state) {
     pg_fixture::setup(state);
     // Two server roles without superuser, as in a fleet: they share kRoleSlots slots.
     for (const char* role : {"fleet", "fleet_b"}) {
         server("sql", std::string("CREATE ROLE ") + role + " LOGIN PASSWORD '" +
                           pg_fixture::kPassword + "'");
-        write_config(role);
+        pg_fixture::write_store_config(config_for(role), dsn(role));
         fixture::write_service(role, pg_fixture::module_args(dsn(role)));
     }
     server("sql", "GRANT CREATE ON SCHEMA public TO fleet");

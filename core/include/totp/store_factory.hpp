@@ -34,4 +34,9 @@ Result<std::unique_ptr<Store>> make_postgresql_store(const Settings& settings);
 // returns a one-line description of what was done.
 Result<std::string> upgrade_postgresql_schema(const Settings& settings);
 
+// Connects to the database and reports, one line per item starting with "ok: " or
+// "finding: ", its schema version, whether the role has exactly the documented privileges,
+// whether the connection is TLS with sslmode=verify-full, and the round-trip time.
+Result<std::string> check_postgresql_store(const Settings& settings);
+
 }  // namespace totp

@@ -132,6 +132,13 @@ struct totp_store_plugin_v1 {
      * both ways). */
     enum totp_store_status (*upgrade_schema)(const struct totp_store_options* options, char* err,
                                              size_t errlen);
+
+    /* Connects and reports on the database for totp-check --store: one line per item
+     * (schema version, the role's privileges, the connection's TLS, round-trip time), each
+     * starting with "ok: " or "finding: ", written to `err` (the message buffer both ways,
+     * as above). Fails only when it cannot connect or read. */
+    enum totp_store_status (*check_store)(const struct totp_store_options* options, char* err,
+                                          size_t errlen);
 };
 
 /* The type of TOTP_STORE_PLUGIN_ENTRY. Never NULL; the table lives as long as the backend

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store_check.hpp"
+
+#include <string_view>
+#include <vector>
+
+#include "totp/config.hpp"
+#include "totp/store_factory.hpp"
+
+namespace totp_check {
+namespace {
+
+Finding store_finding(const std::string& file, std::string message) {
+    return {.service = "",
+            .kind = kKindStore,
+            .file = file,
+            .line = 0,
+            .message = std::move(message),
+            .path = {}};
+}
+
+}  // namespace
+
+void check_store(const std::string& root, Report& report) {
+    const std::string path = (root == "/" ? "" : root) + totp::kDefaultConfigPath;
+    totp::Settings settings;
+    std::vector<totp::ConfigProblem> problems;
+    totp::load_config_file(path, /*missing_ok=*/false, settings, problems);
+    for (const totp::ConfigProblem& problem : problems) {
+        report.note(problem.message);
+        report.unreadable = true;
+    }
+    if (settings.store != "postgresql") {
+        report.note("store = " + settings.store + ": no database to check");
+        return;
+    }
+    const totp::Result<std::string> checked = totp::check_postgresql_store(settings);
+    if (!checked) {
+        report.add(store_finding(path, checked.error().message));
+        report.unreadable = true;
+        return;
+    }
+    std::string_view lines = *checked;
+    while (!lines.empty()) {
+        const std::size_t end = std::min(lines.find('\n'), lines.size());
+        const std::string_view line = lines.substr(0, end);
+        if (line.starts_with("finding: ")) {
+            report.add(store_finding(path, std::string(line.substr(9))));
+        } else if (line.starts_with("ok: ")) {
+            report.note(std::string(line.substr(4)));
+        }
+        lines.remove_prefix(std::min(end + 1, lines.size()));
+    }
+}
+
+}  // namespace totp_check
