@@ -249,7 +249,13 @@ totp::Result<Protection> protection(const xmlNode* container, const PskcKey& key
     if (!encryption) return encryption.error();
     Protection result;
     result.encryption_key = std::move(*encryption);
-    if (result.encryption_key.empty()) return result;
+    if (result.encryption_key.empty()) {
+        // The caller expects an encrypted file: a plain one may have been swapped in.
+        if (key.password || key.preshared) {
+            return invalid("the file is not encrypted, but a password or key was given");
+        }
+        return result;
+    }
     const xmlNode* method = child(container, "MACMethod");
     const std::string algorithm = attribute(method, "Algorithm");
     if (algorithm == kHmacSha1) {
@@ -292,6 +298,10 @@ totp::Status check_mac(const xmlNode* secret, const Protection& keys, const std:
 totp::Result<totp::SecretBytes> secret_of(const xmlNode* secret, const Protection& keys,
                                           const std::string& where) {
     if (const xmlNode* plain = child(secret, "PlainValue")) {
+        // No MAC covers a PlainValue: in an encrypted file it could be anyone's.
+        if (!keys.encryption_key.empty()) {
+            return invalid(where + ": the Secret is not encrypted in an encrypted file");
+        }
         std::optional<totp::SecretBytes> bytes = decode_base64(plain);
         if (!bytes) return invalid(where + ": the Secret is not base64");
         return std::move(*bytes);

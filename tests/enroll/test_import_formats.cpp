@@ -307,6 +307,27 @@ void a_tampered_secret_fails_the_mac(void**) {
     assert_non_null(std::strstr(refused.error().message.c_str(), "MAC does not match"));
 }
 
+// Someone who can change the file on its way but knows no key puts a secret of their own
+// in the clear next to the encrypted ones (no MAC covers a PlainValue), or swaps the whole
+// file for a plain one: the key the caller gave says the file must be encrypted.
+void a_plain_secret_is_refused_when_the_file_is_opened_with_a_key(void**) {
+    std::string text = pskc_file("rfc6030-preshared-key.xml");
+    const std::size_t from = text.find("<EncryptedValue>");
+    const std::size_t to = text.find("</ValueMAC>") + std::strlen("</ValueMAC>");
+    text.replace(from, to - from, "<PlainValue>QUFBQUFBQUFBQUFBQUFBQUFBQUE=</PlainValue>");
+    auto planted = totp_enroll::parse_pskc(text, preshared_key());
+    assert_false(planted.ok());
+    assert_non_null(std::strstr(planted.error().message.c_str(), "not encrypted"));
+
+    totp_enroll::PskcKey password;
+    password.password = totp::SecretString("qwerty");
+    for (const totp_enroll::PskcKey& key : {preshared_key(), std::move(password)}) {
+        auto swapped = totp_enroll::parse_pskc(pskc_file("rfc6030-plain.xml"), key);
+        assert_false(swapped.ok());
+        assert_non_null(std::strstr(swapped.error().message.c_str(), "not encrypted"));
+    }
+}
+
 void bad_pskc_documents_are_refused_with_one_line(void**) {
     const std::string plain = pskc_file("rfc6030-plain.xml");
     const std::string entity =
@@ -362,6 +383,7 @@ int main() {
         cmocka_unit_test(rfc6030_preshared_key_example_decrypts_and_its_mac_is_checked),
         cmocka_unit_test(rfc6030_pbkdf2_example_decrypts_with_its_password_only),
         cmocka_unit_test(a_tampered_secret_fails_the_mac),
+        cmocka_unit_test(a_plain_secret_is_refused_when_the_file_is_opened_with_a_key),
         cmocka_unit_test(bad_pskc_documents_are_refused_with_one_line),
         cmocka_unit_test(keys_other_than_hotp_and_totp_are_skipped_with_the_reason),
     };
