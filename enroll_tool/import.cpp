@@ -77,19 +77,19 @@ std::string_view first_line(std::string_view text) {
 }
 
 // --password-file (its first line) and --key-file (hex AES key), read with the caller's
-// rights like the container itself.
+// rights like the container itself, and only when they are private to root.
 totp::Result<PskcKey> read_pskc_key(const CommandLine& command) {
     PskcKey key;
     if (command.password_file) {
         totp::Result<totp::SecretString> text =
-            read_import_file(*command.password_file, kMaxKeyFile);
+            read_secret_file(*command.password_file, kMaxKeyFile);
         if (!text) return text.error();
         const std::string_view password = first_line(text->view());
         if (password.empty()) return invalid(*command.password_file + ": the first line is empty");
         key.password = totp::SecretString(password);
     }
     if (command.key_file) {
-        totp::Result<totp::SecretString> text = read_import_file(*command.key_file, kMaxKeyFile);
+        totp::Result<totp::SecretString> text = read_secret_file(*command.key_file, kMaxKeyFile);
         if (!text) return text.error();
         const totp::SecretString hex(first_line(text->view()));
         totp::SecretBytes bytes(hex.size() / 2);
