@@ -149,13 +149,17 @@ totp::Result<SerialMap> read_serial_map(const CommandLine& command) {
 }
 
 // Gives each token the user its serial is mapped to. A mapping naming a serial the file
-// lacks or an unknown user is refused before anything is written.
+// lacks or holds more than once (which key would the user get?), or an unknown user, is
+// refused before anything is written.
 totp::Status assign_users(const SerialMap& serials, std::vector<ImportedToken>& tokens,
                           const std::string& path) {
     for (const auto& [serial, user] : serials) {
         const auto in_file = [&label = serial](const ImportedToken& t) { return t.label == label; };
-        if (std::none_of(tokens.begin(), tokens.end(), in_file)) {
-            return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        const auto count = std::count_if(tokens.begin(), tokens.end(), in_file);
+        if (count == 0) return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        if (count > 1) {
+            return invalid("serial " + totp::printable(serial) + " is in " + path + " " +
+                           std::to_string(count) + " times");
         }
         if (totp::Result<Account> account = find_account(user); !account) return account.error();
     }

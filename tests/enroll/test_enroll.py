@@ -1066,7 +1066,14 @@ def bad_pskc_input_is_one_line_and_writes_nothing(box):
     # user owns, they may change.
     alices_key = box.write("alices-psk", RFC_PRESHARED_KEY + "\n")
     os.chown(alices_key, 1001, 1001)
+    # Which of two KeyPackages with one serial would the user get? Neither.
+    with open(rfc) as file:
+        plain = file.read()
+    package = plain[plain.index("<KeyPackage>"):plain.index("</KeyPackage>") + len("</KeyPackage>")]
+    twice = box.write("twice.pskc", plain.replace(package, package + package))
     cases = [
+        (["import-pskc", twice, "--map", "987654321=alice"], 2,
+         ["serial 987654321 is in", "2 times"]),
         (["import-pskc", container, "--map", "TOTP-0001=alice", "--password-file",
           box.write("shared", "right\n", 0o644)], 2, ["shared", "chmod 600"]),
         (["import-pskc", os.path.join(PSKC_DIR, "rfc6030-preshared-key.xml"), "--map",
