@@ -353,6 +353,15 @@ void memory_libxml2_frees_after_a_pskc_import_holds_nothing(void**) {
     assert_int_equal(left, 0);
 }
 
+void an_encrypted_secret_without_its_mac_is_refused(void**) {
+    std::string text = pskc_file("rfc6030-preshared-key.xml");
+    const std::size_t from = text.find("<ValueMAC>");
+    text.erase(from, text.find("</ValueMAC>") + std::strlen("</ValueMAC>") - from);
+    auto refused = totp_enroll::parse_pskc(text, preshared_key());
+    assert_false(refused.ok());
+    assert_non_null(std::strstr(refused.error().message.c_str(), "needs a ValueMAC"));
+}
+
 void bad_pskc_documents_are_refused_with_one_line(void**) {
     const std::string plain = pskc_file("rfc6030-plain.xml");
     const std::string entity =
@@ -362,9 +371,22 @@ void bad_pskc_documents_are_refused_with_one_line(void**) {
         "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY x SYSTEM "
         "\"file:///etc/passwd\">]>\n<KeyContainer "
         "xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">&x;</KeyContainer>";
+    const std::string parameter_entity =
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY % p SYSTEM "
+        "\"file:///etc/passwd\"> %p;]>\n<KeyContainer "
+        "xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\"/>";
+    std::string laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE KeyContainer [<!ENTITY l0 \"lol\">";
+    for (int i = 1; i < 10; ++i) {
+        laughs += "<!ENTITY l" + std::to_string(i) + " \"";
+        for (int j = 0; j < 10; ++j) laughs += "&l" + std::to_string(i - 1) + ";";
+        laughs += "\">";
+    }
+    laughs += "]>\n<KeyContainer xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">&l9;</KeyContainer>";
     const std::string cases[] = {
         "",
         external,
+        parameter_entity,
+        laughs,
         "<KeyContainer",
         "<KeyContainer xmlns=\"urn:other\"/>",
         "<KeyContainer xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\"/>",
@@ -410,6 +432,7 @@ int main() {
         cmocka_unit_test(a_tampered_secret_fails_the_mac),
         cmocka_unit_test(a_plain_secret_is_refused_when_the_file_is_opened_with_a_key),
         cmocka_unit_test(memory_libxml2_frees_after_a_pskc_import_holds_nothing),
+        cmocka_unit_test(an_encrypted_secret_without_its_mac_is_refused),
         cmocka_unit_test(bad_pskc_documents_are_refused_with_one_line),
         cmocka_unit_test(keys_other_than_hotp_and_totp_are_skipped_with_the_reason),
     };
