@@ -77,19 +77,19 @@ std::string_view first_line(std::string_view text) {
 }
 
 // --password-file (its first line) and --key-file (hex AES key), read with the caller's
-// rights like the container itself.
+// rights like the container itself, and only when they are private to root.
 totp::Result<PskcKey> read_pskc_key(const CommandLine& command) {
     PskcKey key;
     if (command.password_file) {
         totp::Result<totp::SecretString> text =
-            read_import_file(*command.password_file, kMaxKeyFile);
+            read_secret_file(*command.password_file, kMaxKeyFile);
         if (!text) return text.error();
         const std::string_view password = first_line(text->view());
         if (password.empty()) return invalid(*command.password_file + ": the first line is empty");
         key.password = totp::SecretString(password);
     }
     if (command.key_file) {
-        totp::Result<totp::SecretString> text = read_import_file(*command.key_file, kMaxKeyFile);
+        totp::Result<totp::SecretString> text = read_secret_file(*command.key_file, kMaxKeyFile);
         if (!text) return text.error();
         const totp::SecretString hex(first_line(text->view()));
         totp::SecretBytes bytes(hex.size() / 2);
@@ -149,13 +149,17 @@ totp::Result<SerialMap> read_serial_map(const CommandLine& command) {
 }
 
 // Gives each token the user its serial is mapped to. A mapping naming a serial the file
-// lacks or an unknown user is refused before anything is written.
+// lacks or holds more than once (which key would the user get?), or an unknown user, is
+// refused before anything is written.
 totp::Status assign_users(const SerialMap& serials, std::vector<ImportedToken>& tokens,
                           const std::string& path) {
     for (const auto& [serial, user] : serials) {
         const auto in_file = [&label = serial](const ImportedToken& t) { return t.label == label; };
-        if (std::none_of(tokens.begin(), tokens.end(), in_file)) {
-            return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        const auto count = std::count_if(tokens.begin(), tokens.end(), in_file);
+        if (count == 0) return invalid("serial " + totp::printable(serial) + " is not in " + path);
+        if (count > 1) {
+            return invalid("serial " + totp::printable(serial) + " is in " + path + " " +
+                           std::to_string(count) + " times");
         }
         if (totp::Result<Account> account = find_account(user); !account) return account.error();
     }

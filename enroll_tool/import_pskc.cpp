@@ -3,11 +3,16 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlmemory.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -28,31 +33,41 @@ constexpr std::size_t kAesBlock = 16;
 // PBKDF2 iterations beyond this make an import take minutes: a hostile file, not a vendor's.
 constexpr long kMaxIterations = 10'000'000;
 
+// libxml2 copies the document into buffers of its own (the input, text nodes, its
+// dictionary) and frees them itself, through these: every block is wiped before it goes,
+// so the secrets of the file do not stay behind in freed memory.
+void wiping_free(void* block) {
+    if (block != nullptr) OPENSSL_cleanse(block, ::malloc_usable_size(block));
+    std::free(block);
+}
+
+void* allocate(std::size_t size) {
+    return std::malloc(size);
+}
+
+void* wiping_realloc(void* block, std::size_t size) {
+    if (block == nullptr) return std::malloc(size);
+    void* moved = std::malloc(size);
+    if (moved == nullptr) return nullptr;
+    std::memcpy(moved, block, std::min(size, ::malloc_usable_size(block)));
+    wiping_free(block);
+    return moved;
+}
+
+char* duplicate(const char* text) {
+    return ::strdup(text);
+}
+
+// Once, before the first document: the allocator is libxml2's, process-wide.
+void wipe_what_libxml2_frees() {
+    static const int installed = xmlMemSetup(wiping_free, allocate, wiping_realloc, duplicate);
+    static_cast<void>(installed);
+}
+
 struct DocDeleter {
-    void operator()(xmlDoc* doc) const;
+    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
 };
 using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
-
-// The document's text nodes hold the secrets as base64: wipe them before libxml2 frees
-// them (names and attribute values hold none). Only elements are descended into: an
-// entity reference's children belong to the DTD and can lead back to it. Strings the
-// parser's dictionary owns are shared (short runs of whitespace) and are left alone.
-void wipe_text(const xmlDoc* doc, xmlNode* node) {
-    for (; node != nullptr; node = node->next) {
-        if ((node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) &&
-            node->content != nullptr &&
-            (doc->dict == nullptr || !xmlDictOwns(doc->dict, node->content))) {
-            OPENSSL_cleanse(node->content, static_cast<std::size_t>(xmlStrlen(node->content)));
-        } else if (node->type == XML_ELEMENT_NODE) {
-            wipe_text(doc, node->children);
-        }
-    }
-}
-
-void DocDeleter::operator()(xmlDoc* doc) const {
-    wipe_text(doc, xmlDocGetRootElement(doc));
-    xmlFreeDoc(doc);
-}
 
 struct CipherCtxDeleter {
     void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -249,7 +264,13 @@ totp::Result<Protection> protection(const xmlNode* container, const PskcKey& key
     if (!encryption) return encryption.error();
     Protection result;
     result.encryption_key = std::move(*encryption);
-    if (result.encryption_key.empty()) return result;
+    if (result.encryption_key.empty()) {
+        // The caller expects an encrypted file: a plain one may have been swapped in.
+        if (key.password || key.preshared) {
+            return invalid("the file is not encrypted, but a password or key was given");
+        }
+        return result;
+    }
     const xmlNode* method = child(container, "MACMethod");
     const std::string algorithm = attribute(method, "Algorithm");
     if (algorithm == kHmacSha1) {
@@ -292,6 +313,10 @@ totp::Status check_mac(const xmlNode* secret, const Protection& keys, const std:
 totp::Result<totp::SecretBytes> secret_of(const xmlNode* secret, const Protection& keys,
                                           const std::string& where) {
     if (const xmlNode* plain = child(secret, "PlainValue")) {
+        // No MAC covers a PlainValue: in an encrypted file it could be anyone's.
+        if (!keys.encryption_key.empty()) {
+            return invalid(where + ": the Secret is not encrypted in an encrypted file");
+        }
         std::optional<totp::SecretBytes> bytes = decode_base64(plain);
         if (!bytes) return invalid(where + ": the Secret is not base64");
         return std::move(*bytes);
@@ -398,6 +423,7 @@ totp::Result<ImportedToken> read_key(const xmlNode* package, const xmlNode* key,
 
 totp::Result<DocPtr> read_document(std::string_view xml) {
     if (xml.size() > kMaxPskcFile) return invalid("file too large");
+    wipe_what_libxml2_frees();
     // No network, no entity substitution, no DTD loading; libxml2 reports nothing itself.
     const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
     DocPtr doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), nullptr, nullptr, options));

@@ -2,6 +2,7 @@
 // PSKC (RFC 6030), the XML container hardware-token vendors ship seeds in: a pure parser
 // (no I/O) from the document's text to neutral tokens, decrypting with the key the caller
 // gives. Error messages name the element or KeyPackage, never a secret or a password.
+// The first call makes libxml2's allocator (process-wide) wipe every block it frees.
 #pragma once
 
 #include <cstddef>

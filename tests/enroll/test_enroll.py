@@ -1101,7 +1101,22 @@ def bad_pskc_input_is_one_line_and_writes_nothing(box):
     element, key = pbkdf2_element_and_key("right")
     container = box.write("tokens.pskc", encrypted_pskc([ALICE_TOKEN], key, element))
     rfc = os.path.join(PSKC_DIR, "rfc6030-plain.xml")
+    # A password or key others may read opens the container for them too; one another
+    # user owns, they may change.
+    alices_key = box.write("alices-psk", RFC_PRESHARED_KEY + "\n")
+    os.chown(alices_key, 1001, 1001)
+    # Which of two KeyPackages with one serial would the user get? Neither.
+    with open(rfc) as file:
+        plain = file.read()
+    package = plain[plain.index("<KeyPackage>"):plain.index("</KeyPackage>") + len("</KeyPackage>")]
+    twice = box.write("twice.pskc", plain.replace(package, package + package))
     cases = [
+        (["import-pskc", twice, "--map", "987654321=alice"], 2,
+         ["serial 987654321 is in", "2 times"]),
+        (["import-pskc", container, "--map", "TOTP-0001=alice", "--password-file",
+          box.write("shared", "right\n", 0o644)], 2, ["shared", "chmod 600"]),
+        (["import-pskc", os.path.join(PSKC_DIR, "rfc6030-preshared-key.xml"), "--map",
+          "987654321=alice", "--key-file", alices_key], 2, ["alices-psk", "owned by root"]),
         (["import-pskc", container, "--map", "TOTP-0001=alice", "--password-file",
           box.write("wrong", "wrong\n")], 2, ["wrong password or key"]),
         (["import-pskc", container, "--map", "TOTP-0001=alice"], 2, ["--password-file"]),
