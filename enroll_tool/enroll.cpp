@@ -189,12 +189,17 @@ totp::Result<bool> check_store(Session& session, const std::string& user) {
     return open->state().has_value();
 }
 
+// The new key becomes the authenticator named "default"; a user's other authenticators
+// (a spare phone, a hardware token) are kept, see Session::save_keeping_email.
 totp::Status activate(Session& session, const std::string& user, const NewKey& key,
                       std::optional<std::uint64_t> confirmed_step, const RecoverySet& recovery) {
+    totp::Authenticator token;
+    token.name = std::string(totp::kDefaultAuthenticatorName);
+    token.params = key.params;
+    token.secret = key.secret.clone();
+    token.last_step = confirmed_step;  // the confirmation code cannot be used again
     totp::UserState state;
-    state.params = key.params;
-    state.secret = key.secret.clone();
-    state.last_step = confirmed_step;  // the confirmation code cannot be used again
+    state.authenticators.push_back(std::move(token));
     state.recovery = recovery.hashes;
     state.created = session.now();
     return session.save_keeping_email(user, state);

@@ -71,17 +71,20 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
         hash_scratch_codes(file->scratch_codes);
     if (!recovery) return recovery.error();
 
+    totp::Authenticator token;
+    token.name = std::string(totp::kDefaultAuthenticatorName);
+    token.params = {totp::Algorithm::sha1, 6, file->step_size};
+    token.secret = file->secret.clone();
     totp::UserState state;
-    state.params = {totp::Algorithm::sha1, 6, file->step_size};
-    state.secret = file->secret.clone();
     state.recovery = std::move(*recovery);
     state.created = session.now();
     // Codes google-authenticator already accepted stay used; a listed value that is not a
     // plausible past step is not carried over.
     const std::uint64_t now_step = totp::time_step(session.now(), file->step_size);
     if (file->last_used_step && *file->last_used_step <= now_step + 1) {
-        state.last_step = file->last_used_step;
+        token.last_step = file->last_used_step;
     }
+    state.authenticators.push_back(std::move(token));
 
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
@@ -89,7 +92,8 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
     if (totp::Status saved = session.save_keeping_email(target->name, state); !saved) return saved;
     session.privileges().drop_permanently();
 
-    say("Imported " + path + " for " + target->name + ": " + describe(state.params) + ", " +
+    say("Imported " + path + " for " + target->name + ": " +
+        describe(state.authenticators.front().params) + ", " +
         std::to_string(state.recovery.size()) + " scratch codes kept as recovery codes.");
     explain_dropped_settings(*file);
     say("The authenticator app keeps working as it is; " + path +
@@ -135,9 +139,12 @@ totp::Status import_oath(Session& session, const CommandLine& command) {
             skip(entry, "already enrolled with pam_totp (remove that enrollment to import)");
             continue;
         }
+        totp::Authenticator token;
+        token.name = std::string(totp::kDefaultAuthenticatorName);
+        token.params = entry.params;
+        token.secret = entry.secret.clone();
         totp::UserState state;
-        state.params = entry.params;
-        state.secret = entry.secret.clone();
+        state.authenticators.push_back(std::move(token));
         state.created = session.now();
         if (totp::Status saved = open->record->save(state); !saved) {
             ++failed;

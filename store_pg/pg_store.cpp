@@ -357,6 +357,22 @@ const UserStatements& user_statements(int schema) {
     return schema >= kSchemaWithEmailMails ? with_mails : without;
 }
 
+// The row holds one TOTP authenticator (its columns algorithm .. last_step); a record with
+// more, an HOTP token or a clock offset cannot be stored in the database yet.
+Result<const Authenticator*> row_authenticator(const UserState& state) {
+    const Authenticator& token = state.authenticators.front();
+    if (state.authenticators.size() != 1 || token.type != OtpType::totp || token.offset != 0) {
+        return make_error(Errc::unsupported,
+                          "the PostgreSQL store holds one TOTP authenticator per user, without "
+                          "a clock offset");
+    }
+    return &token;
+}
+
+std::optional<std::uint64_t> row_step(const UserState& state) {
+    return state.authenticators.front().last_step;
+}
+
 // One row of user_statements(schema).select, decrypted and validated.
 Result<UserState> decode_row(const PGresult* row, std::string_view user, const SecretBytes& key,
                              int schema) {
@@ -367,23 +383,26 @@ Result<UserState> decode_row(const PGresult* row, std::string_view user, const S
         return make_error(Errc::corrupt, "database record of " + std::string(user) + ": " + why);
     };
     UserState state;
+    Authenticator token;
+    token.name = std::string(kDefaultAuthenticatorName);
     const auto algorithm = parse_algorithm(field(0));
     const auto digits = to_int<int>(field(1));
     const auto period = to_int<int>(field(2));
     if (!algorithm || !digits || !period) return corrupt("bad OTP parameters");
-    state.params = OtpParams{*algorithm, *digits, *period};
+    token.params = OtpParams{*algorithm, *digits, *period};
 
     const auto secret = from_bytea(field(3));
     if (!secret) return corrupt("bad secret column");
-    Result<SecretBytes> plain = unseal(key, secret_context(user, state.params), *secret);
+    Result<SecretBytes> plain = unseal(key, secret_context(user, token.params), *secret);
     if (!plain) return corrupt(plain.error().message);
-    state.secret = std::move(*plain);
+    token.secret = std::move(*plain);
 
     if (!PQgetisnull(row, 0, 4)) {
         const auto step = to_int<std::uint64_t>(field(4));
         if (!step) return corrupt("bad last_step");
-        state.last_step = *step;
+        token.last_step = *step;
     }
+    state.authenticators.push_back(std::move(token));
     const auto failures = to_int<std::uint32_t>(field(5));
     const auto locked_until = to_int<std::int64_t>(field(6));
     const auto created = to_int<std::int64_t>(field(8));
@@ -430,12 +449,15 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
                               " cannot keep the count of verification mails: run "
                               "totp-enroll db-upgrade");
     }
-    if (state.last_step &&
-        *state.last_step > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    Result<const Authenticator*> token = row_authenticator(state);
+    if (!token) return token.error();
+    const Authenticator& only = **token;
+    if (only.last_step &&
+        *only.last_step > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return make_error(Errc::invalid_argument, "last_step out of range");
     }
     Result<std::vector<std::uint8_t>> secret =
-        seal(key, secret_context(user, state.params), state.secret.span());
+        seal(key, secret_context(user, only.params), only.secret.span());
     if (!secret) return secret.error();
     std::string lines;
     for (const RecoveryHash& hash : state.recovery) {
@@ -448,11 +470,11 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
     if (!recovery) return recovery.error();
     std::vector<std::optional<std::string>> columns{
         std::string(user),
-        std::string(algorithm_name(state.params.algorithm)),
-        std::to_string(state.params.digits),
-        std::to_string(state.params.period),
+        std::string(algorithm_name(only.params.algorithm)),
+        std::to_string(only.params.digits),
+        std::to_string(only.params.period),
         to_bytea(*secret),
-        state.last_step ? std::optional(std::to_string(*state.last_step)) : std::nullopt,
+        only.last_step ? std::optional(std::to_string(*only.last_step)) : std::nullopt,
         std::to_string(state.failures),
         std::to_string(state.locked_until),
         to_bytea(*recovery),
@@ -498,14 +520,15 @@ class PgRecord final : public Record {
         Result<std::vector<std::optional<std::string>>> args =
             encode_row(state, user_, key_, schema_);
         if (!args) return args.error();
-        const bool advancing = state.last_step && (!state_ || !state_->last_step ||
-                                                   *state.last_step > *state_->last_step);
+        const std::optional<std::uint64_t> step = row_step(state);
+        const std::optional<std::uint64_t> read_step =
+            state_ ? row_step(*state_) : std::optional<std::uint64_t>{};
+        const bool advancing = step && (!read_step || *step > *read_step);
         const UserStatements& statements = user_statements(schema_);
         const std::string* sql = &statements.insert;
         if (state_) {
             sql = advancing ? &statements.update_advancing : &statements.update_other;
-            args->push_back(state_->last_step ? std::optional(std::to_string(*state_->last_step))
-                                              : std::nullopt);
+            args->push_back(read_step ? std::optional(std::to_string(*read_step)) : std::nullopt);
         }
         QueryResult written = run(conn_.get(), sql->c_str(), *args);
         if (!succeeded(written)) return abort(query_failed(written, conn_.get(), "write"));
@@ -546,7 +569,7 @@ class PgRecord final : public Record {
         const bool same =
             ours.has_value() == state_.has_value() &&
             (!ours ||
-             (ours->last_step == state_->last_step && ours->failures == state_->failures &&
+             (row_step(*ours) == row_step(*state_) && ours->failures == state_->failures &&
               ours->locked_until == state_->locked_until && ours->created == state_->created &&
               ours->email_mails == state_->email_mails));
         if (!same) {

@@ -38,8 +38,11 @@ T must(totp::Result<T> result, const char* what) {
 
 totp::UserState totp_state(std::size_t index, std::uint64_t seed, std::int64_t now) {
     totp::UserState state;
-    state.params = {totp::Algorithm::sha1, kDigits, kPeriod};
-    state.secret = user_secret(seed, index);
+    totp::Authenticator token;
+    token.name = std::string(totp::kDefaultAuthenticatorName);
+    token.params = {totp::Algorithm::sha1, kDigits, kPeriod};
+    token.secret = user_secret(seed, index);
+    state.authenticators.push_back(std::move(token));
     for (int k = 0; k < kRecoveryCodes; ++k) {
         char code[48];
         std::snprintf(code, sizeof code, "%06zu%06d", index, k);
@@ -166,7 +169,7 @@ void rewind_totp(const Sandbox& box, Service service, std::size_t index) {
     auto record = must(store->open(user_name(index)), "open state");
     if (!record->state()) throw std::runtime_error("rewind: " + user_name(index) + " not enrolled");
     totp::UserState state = record->state()->clone();
-    state.last_step.reset();
+    for (totp::Authenticator& token : state.authenticators) token.last_step.reset();
     state.failures = 0;
     if (totp::Status saved = record->save(state); !saved) {
         throw std::runtime_error("rewind: " + saved.error().message);

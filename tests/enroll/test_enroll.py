@@ -559,8 +559,9 @@ def status_shows_an_enrollment_and_refuses_the_unenrolled(box):
                      "--recovery-codes", "4")
     result = box.tool("status", "alice")
     check(result.rc == 0, "status of an enrolled user", str(result))
-    for line in ["user: alice", "enrolled: yes", "algorithm: SHA256", "digits: 8", "period: 60",
-                 "created: 2023-11-14T22:13:20Z", "recovery codes left: 4", "failures: 0",
+    for line in ["user: alice", "enrolled: yes", "authenticator: default", "  type: totp",
+                 "  algorithm: SHA256", "  digits: 8", "  period: 60", "  offset: 0",
+                 "  last_used: -", "created: 2023-11-14T22:13:20Z", "recovery codes left: 4", "failures: 0",
                  "locked until: -", "email: -"]:
         check(line in result.out.splitlines(), f"status shows '{line}'", result.out)
     result = box.tool("status", "bob")
@@ -611,14 +612,18 @@ def list_shows_every_enrolled_user_as_text_and_json(box):
     check(result.rc == 0, "list", str(result))
     lines = result.out.splitlines()
     check(len(lines) == 2, "one line per enrolled user", result.out)
-    check(lines[0].startswith("alice algorithm=SHA512 digits=6 period=60 "), "alice first", lines[0])
-    check(lines[1].startswith("bob algorithm=SHA1 ") and " recovery_codes=2 " in lines[1],
-          "bob second", lines[1])
+    check(lines[0].startswith("alice authenticators=default(type=totp,algorithm=SHA512,digits=6,"
+                              "period=60,offset=0,last_used=-) "), "alice first", lines[0])
+    check(lines[1].startswith("bob authenticators=default(type=totp,algorithm=SHA1,")
+          and " recovery_codes=2 " in lines[1], "bob second", lines[1])
     result = box.tool("list", "--json")
     check(result.rc == 0, "list --json", str(result))
     entries = json.loads(result.out)
     check([entry["user"] for entry in entries] == ["alice", "bob"], "users", result.out)
-    check(entries[0]["algorithm"] == "SHA512" and entries[0]["period"] == 60, "alice", result.out)
+    alice = entries[0]["authenticators"]
+    check(len(alice) == 1 and alice[0]["name"] == "default" and alice[0]["type"] == "totp"
+          and alice[0]["algorithm"] == "SHA512" and alice[0]["period"] == 60, "alice", result.out)
+    check("secret" not in result.out.lower(), "no secret in the listing", result.out)
     check(entries[1]["recovery_codes"] == 2 and entries[1]["failures"] == 0, "bob", result.out)
     check(entries[1]["created"] == EPOCH and entries[1]["email_verified"] is False, "bob", result.out)
 

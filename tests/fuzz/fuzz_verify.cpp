@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fuzz_input.hpp"
+#include "one_token.hpp"
 #include "state_builder.hpp"
 #include "totp/recovery.hpp"
 #include "totp/verify.hpp"
@@ -35,11 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case totp::Verdict::locked:
             if (before.locked_until <= now) fuzz::violated("locked while the lock had expired");
             if (decision.state_changed || state.failures != before.failures ||
-                state.last_step != before.last_step || state.recovery != before.recovery)
+                one_token(state).last_step != one_token(before).last_step ||
+                state.recovery != before.recovery)
                 fuzz::violated("a locked attempt changed the state");
             break;
         case totp::Verdict::accepted_code:
-            if (!state.last_step || (before.last_step && *state.last_step <= *before.last_step))
+            if (!one_token(state).last_step ||
+                (one_token(before).last_step &&
+                 *one_token(state).last_step <= *one_token(before).last_step))
                 fuzz::violated("accepted code did not advance last_step");
             if (state.recovery != before.recovery) fuzz::violated("code consumed a recovery code");
             [[fallthrough]];
@@ -48,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 fuzz::violated("success did not reset the failure count and lock");
             if (decision.verdict == totp::Verdict::accepted_recovery &&
                 (state.recovery.size() + 1 != before.recovery.size() ||
-                 state.last_step != before.last_step))
+                 one_token(state).last_step != one_token(before).last_step))
                 fuzz::violated("recovery code not consumed exactly once");
             // The same answer right away is never accepted again.
             {
@@ -68,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 (lock && state.locked_until != now + policy.lockout_seconds) ||
                 (!lock && state.locked_until != before.locked_until))
                 fuzz::violated("lockout does not follow max_failures");
-            if (state.last_step != before.last_step || state.recovery != before.recovery)
+            if (one_token(state).last_step != one_token(before).last_step ||
+                state.recovery != before.recovery)
                 fuzz::violated("a failure consumed a code");
             break;
         }

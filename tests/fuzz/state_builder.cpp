@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 
@@ -14,26 +15,29 @@ const char* const kRecoveryCodes[4] = {"ABCD-EFGH-JKMN", "0000-1111-2222", "1234
 BuiltState build_state(Input& input, std::int64_t now) {
     BuiltState built;
     totp::UserState& state = built.state;
-    state.params.algorithm = static_cast<totp::Algorithm>(input.number(0, 2));
-    state.params.digits = static_cast<int>(input.number(totp::kMinDigits, totp::kMaxDigits));
-    state.params.period = static_cast<int>(input.number(totp::kMinPeriod, totp::kMaxPeriod));
+    one_token(state).params.algorithm = static_cast<totp::Algorithm>(input.number(0, 2));
+    one_token(state).params.digits =
+        static_cast<int>(input.number(totp::kMinDigits, totp::kMaxDigits));
+    one_token(state).params.period =
+        static_cast<int>(input.number(totp::kMinPeriod, totp::kMaxPeriod));
     const std::size_t secret_size =
         static_cast<std::size_t>(input.number(totp::kMinSecretBytes, totp::kMaxSecretBytes));
-    state.secret = totp::SecretBytes(secret_size);
-    for (std::size_t i = 0; i < secret_size; ++i) state.secret.data()[i] = input.byte();
+    one_token(state).secret = totp::SecretBytes(secret_size);
+    for (std::size_t i = 0; i < secret_size; ++i) one_token(state).secret.data()[i] = input.byte();
 
-    const std::uint64_t now_step = totp::time_step(now, state.params.period);
+    const std::uint64_t now_step = totp::time_step(now, one_token(state).params.period);
     switch (input.byte() % 4) {
         case 0:
             break;  // never logged in
         case 1:
-            state.last_step = now_step - std::min<std::uint64_t>(now_step, input.number(0, 3));
+            one_token(state).last_step =
+                now_step - std::min<std::uint64_t>(now_step, input.number(0, 3));
             break;
         case 2:
-            state.last_step = now_step + static_cast<std::uint64_t>(input.number(0, 3));
+            one_token(state).last_step = now_step + static_cast<std::uint64_t>(input.number(0, 3));
             break;
         default:
-            state.last_step = input.u64();
+            one_token(state).last_step = input.u64();
     }
     switch (input.byte() % 4) {
         case 0:
@@ -75,11 +79,12 @@ BuiltState build_state(Input& input, std::int64_t now) {
 }
 
 std::string code_for(const totp::UserState& state, std::int64_t now, int offset) {
-    const std::int64_t step = static_cast<std::int64_t>(totp::time_step(now, state.params.period));
+    const std::int64_t step =
+        static_cast<std::int64_t>(totp::time_step(now, one_token(state).params.period));
     if (step + offset < 0) return "";
     totp::Result<totp::SecretString> code =
-        totp::hotp(state.secret, static_cast<std::uint64_t>(step + offset), state.params.algorithm,
-                   state.params.digits);
+        totp::hotp(one_token(state).secret, static_cast<std::uint64_t>(step + offset),
+                   one_token(state).params.algorithm, one_token(state).params.digits);
     return code ? std::string(code->view()) : "";
 }
 
@@ -109,9 +114,12 @@ bool acceptable(const totp::UserState& before, const std::string& answer, std::i
     if (before.locked_until > now) return false;
     for (int offset = -window; offset <= window; ++offset) {
         const std::int64_t step =
-            static_cast<std::int64_t>(totp::time_step(now, before.params.period)) + offset;
+            static_cast<std::int64_t>(totp::time_step(now, one_token(before).params.period)) +
+            offset;
         if (step < 0) continue;
-        if (before.last_step && static_cast<std::uint64_t>(step) <= *before.last_step) continue;
+        if (one_token(before).last_step &&
+            static_cast<std::uint64_t>(step) <= *one_token(before).last_step)
+            continue;
         const std::string code = code_for(before, now, offset);
         if (!code.empty() && code == answer) return true;
     }

@@ -30,6 +30,7 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -66,8 +67,8 @@ totp::SecretBytes known_secret() {
 void enroll() {
     std::filesystem::remove(state_path());
     totp::UserState state;
-    state.secret = known_secret();
-    state.last_step = kBaseStep;
+    one_token(state).secret = known_secret();
+    one_token(state).last_step = kBaseStep;
     auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
     assert_true(record.ok());
     assert_true((*record)->save(state).ok());
@@ -90,8 +91,8 @@ void tell(int fd, char what, std::uint64_t n) {
         auto record = store->open("alice");
         if (!record || !(*record)->state()) _exit(2);
         totp::UserState state = (*record)->state()->clone();
-        const std::uint64_t next = *state.last_step + 1;
-        state.last_step = next;
+        const std::uint64_t next = *one_token(state).last_step + 1;
+        one_token(state).last_step = next;
         state.failures = static_cast<std::uint32_t>(next % 1000);
         state.created = static_cast<std::int64_t>(next * 7);
         tell(out, 'B', next);
@@ -110,7 +111,7 @@ void tell(int fd, char what, std::uint64_t n) {
     for (;;) {
         auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
         if (!record || !(*record)->state()) _exit(2);
-        std::uint64_t next = *(*record)->state()->last_step + 1;
+        std::uint64_t next = *one_token(*(*record)->state()).last_step + 1;
         record->reset();  // the module takes the lock itself
         // Two steps can share a 6-digit code; the module then records the later one.
         while (totp::hotp(secret, next, totp::Algorithm::sha1, 6)->view() ==
@@ -172,10 +173,10 @@ void check_file(std::uint64_t before, const Progress& progress, int kill) {
         fail_msg("kill %d: state file does not decode: %s", kill, decoded.error().message.c_str());
     const totp::UserState& state = decoded->state;
     const totp::SecretBytes secret = known_secret();
-    if (state.secret.size() != secret.size() ||
-        std::memcmp(state.secret.data(), secret.data(), secret.size()) != 0)
+    if (one_token(state).secret.size() != secret.size() ||
+        std::memcmp(one_token(state).secret.data(), secret.data(), secret.size()) != 0)
         fail_msg("kill %d: secret changed", kill);
-    const std::uint64_t step = state.last_step.value();
+    const std::uint64_t step = one_token(state).last_step.value();
     // Old or new: the last finished save, or the one in progress.
     const std::uint64_t finished = progress.saved.value_or(before);
     const std::uint64_t started = progress.began.value_or(before);
@@ -221,8 +222,8 @@ void kill_repeatedly(void (*writer)(int), std::uint64_t (*derived_check)(const t
         std::ifstream in(state_path(), std::ios::binary);
         auto decoded = totp::decode_file(std::string{std::istreambuf_iterator<char>(in), {}});
         derived_check(decoded->state);
-        saves += *decoded->state.last_step - step;
-        step = *decoded->state.last_step;
+        saves += *one_token(decoded->state).last_step - step;
+        step = *one_token(decoded->state).last_step;
     }
     std::printf("%d kills (%d during a save), %llu saves survived\n", kills, mid_save,
                 static_cast<unsigned long long>(saves));
@@ -234,7 +235,7 @@ void kill_repeatedly(void (*writer)(int), std::uint64_t (*derived_check)(const t
 }
 
 std::uint64_t store_fields_agree(const totp::UserState& state) {
-    const std::uint64_t step = *state.last_step;
+    const std::uint64_t step = *one_token(state).last_step;
     if (step != kBaseStep &&
         (state.failures != step % 1000 || state.created != static_cast<std::int64_t>(step * 7)))
         fail_msg("record mixes two writes (last_step %llu, failures %u)",
@@ -245,7 +246,7 @@ std::uint64_t store_fields_agree(const totp::UserState& state) {
 std::uint64_t login_fields_agree(const totp::UserState& state) {
     if (state.failures != 0 || state.locked_until != 0)
         fail_msg("a successful login left failures");
-    return *state.last_step;
+    return *one_token(state).last_step;
 }
 
 // Enrollment and removal: a killed enroller leaves no state file or a complete one.
@@ -259,7 +260,7 @@ std::uint64_t login_fields_agree(const totp::UserState& state) {
             if (!(*record)->remove()) _exit(4);
         } else {
             totp::UserState state;
-            state.secret = known_secret();
+            one_token(state).secret = known_secret();
             if (!(*record)->save(state)) _exit(4);
         }
         tell(out, 'S', n);

@@ -28,6 +28,7 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
@@ -69,7 +70,8 @@ struct Scenario {
 };
 
 std::string current_code(const totp::UserState& state) {
-    auto code = totp::hotp(state.secret, totp::time_step(kNow, 30), totp::Algorithm::sha1, 6);
+    auto code =
+        totp::hotp(one_token(state).secret, totp::time_step(kNow, 30), totp::Algorithm::sha1, 6);
     assert_true(code.ok());
     return std::string(code->view());
 }
@@ -94,10 +96,10 @@ std::string state_path(const Scenario& scenario) {
 totp::UserState enroll(const Scenario& scenario) {
     std::filesystem::remove(state_path(scenario));
     totp::UserState state;
-    state.secret = totp::SecretBytes(20);
+    one_token(state).secret = totp::SecretBytes(20);
     for (std::size_t i = 0; i < 20; ++i)
-        state.secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
-    state.last_step = totp::time_step(kNow, 30) - 5;
+        one_token(state).secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    one_token(state).last_step = totp::time_step(kNow, 30) - 5;
     state.failures = scenario.failures;
     auto hash = totp::hash_recovery_code(totp::normalize_recovery_code(kRecovery)->view());
     assert_true(hash.ok());
@@ -195,16 +197,18 @@ void sweep(const Scenario& scenario, int expected_rc) {
                     const std::string what = describe(scenario, fault);
                     const auto after = read_state(scenario);
                     if (!after) fail_msg("%s: state file no longer decodes", what.c_str());
-                    if (after->secret.size() != state.secret.size() ||
-                        !std::equal(state.secret.data(), state.secret.data() + state.secret.size(),
-                                    after->secret.data()))
+                    if (one_token(*after).secret.size() != one_token(state).secret.size() ||
+                        !std::equal(one_token(state).secret.data(),
+                                    one_token(state).secret.data() + one_token(state).secret.size(),
+                                    one_token(*after).secret.data()))
                         fail_msg("%s: secret changed", what.c_str());
                     if (outcome.rc == PAM_SUCCESS) {
                         if (outcome.report.write_failed)
                             fail_msg("%s: PAM_SUCCESS although the store write failed",
                                      what.c_str());
-                        const bool consumed = (after->last_step > state.last_step) ||
-                                              after->recovery.size() < state.recovery.size();
+                        const bool consumed =
+                            (one_token(*after).last_step > one_token(state).last_step) ||
+                            after->recovery.size() < state.recovery.size();
                         if (!consumed || after->failures != 0)
                             fail_msg("%s: PAM_SUCCESS but nothing consumed on disk", what.c_str());
                     }
@@ -262,7 +266,7 @@ void enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file(void**) {
                 assert_int_equal(mkdir(dir.c_str(), 0700), 0);
                 const faults::Fault fault{occurrence, faults::kWrappedCalls[f], action, ENOSPC};
                 totp::UserState state;
-                state.secret = totp::SecretBytes(20);
+                one_token(state).secret = totp::SecretBytes(20);
                 auto store = totp::make_file_store({.state_dir = dir, .secret_path = ""});
                 bool saved = false;
                 faults::arm({{fault}, kNow});

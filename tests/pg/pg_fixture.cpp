@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "one_token.hpp"
 #include "totp/store_factory.hpp"
 
 namespace pg_fixture {
@@ -170,7 +171,7 @@ totp::SecretBytes enroll(const std::string& dsn, const std::string& user,
     auto record = store->open(user);
     must(record.ok(), "open record");
     must((*record)->save(state).ok(), "save record");
-    return state.secret.clone();
+    return one_token(state).secret.clone();
 }
 
 }  // namespace pg_fixture

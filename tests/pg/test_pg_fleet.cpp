@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "one_token.hpp"
 #include "pg_fixture.hpp"
 #include "totp/base32.hpp"
 #include "totp/store_factory.hpp"
@@ -94,7 +95,7 @@ void a_code_used_on_server_a_is_refused_on_server_b(void**) {
 void racing_servers_accept_one_code_exactly_once(void**) {
     const totp::SecretBytes secret = enroll_in_database("bob");
     assert_int_equal(race("bob", {code(secret)}), 1);
-    assert_int_equal(*database_state("bob").last_step, fixture::kEpoch / 30);
+    assert_int_equal(*one_token(database_state("bob")).last_step, fixture::kEpoch / 30);
 }
 
 void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
@@ -111,7 +112,7 @@ void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
     assert_true(database_state("carol").locked_until > fixture::kEpoch);
     assert_int_not_equal(login("server_a", "carol", right), 0);
     assert_int_not_equal(login("server_b", "carol", right), 0);
-    assert_false(database_state("carol").last_step.has_value());
+    assert_false(one_token(database_state("carol")).last_step.has_value());
 }
 
 void database_down_fails_closed_and_recovers(void**) {
@@ -129,7 +130,7 @@ void database_down_fails_closed_and_recovers(void**) {
     server("start");
 
     const totp::UserState after = database_state("dave");
-    assert_false(after.last_step.has_value());
+    assert_false(one_token(after).last_step.has_value());
     assert_int_equal(after.failures, 0);
     assert_int_equal(login("server_b", "dave", code(secret)), 0);
 }
@@ -214,7 +215,7 @@ void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
     assert_true(fixture::log_contains("cannot use state (database read failed"));
     assert_false(fixture::log_contains("using the local file store"));
     assert_int_equal(login("break_glass", "erin", code(secret)), 0);  // the database works again
-    assert_int_equal(*database_state("erin").last_step, fixture::kEpoch / 30);
+    assert_int_equal(*one_token(database_state("erin")).last_step, fixture::kEpoch / 30);
 }
 
 // A failing statement logs the server's primary message and SQLSTATE only, printable: not
@@ -348,7 +349,7 @@ void migration_round_trips_every_user(void**) {
     assert_string_equal(enroll_tool("list --config " + files_conf).second.c_str(), before.c_str());
 
     // The secrets and the replay state came back too.
-    assert_int_equal(*fixture::read_state("alice").last_step, fixture::kEpoch / 30);
+    assert_int_equal(*one_token(fixture::read_state("alice")).last_step, fixture::kEpoch / 30);
     assert_int_not_equal(login("files", "alice", code(secrets[0])), 0);
     fixture::set_now(fixture::kEpoch + 30);
     for (std::size_t i = 0; i < users.size(); ++i) {
