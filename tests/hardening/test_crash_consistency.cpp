@@ -4,9 +4,12 @@
 // the fields belong to one write (never a mix), and the record is the last one the process
 // finished saving or the one it was saving when it died.
 //
-// Three writers: the store API (save in a tight loop), real logins through
-// pam_sm_authenticate (each login accepts the next code and records its time step), and
-// enrollment and removal in turn (a new file is either absent or whole, with one link).
+// Four writers: the store API (save in a tight loop), real logins through
+// pam_sm_authenticate (each login accepts the next code and records its time step),
+// enrollment and removal in turn (a new file is either absent or whole, with one link), and
+// the upgrade of a version 1 file by its first save (the old file or the new one, whole).
+// The record holds two authenticators, the second an HOTP token with a long secret, so a
+// slot spans more than one page.
 #include <fcntl.h>
 #include <security/pam_appl.h>
 #include <security/pam_modules.h>
@@ -34,6 +37,7 @@
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
+#include "version_1_file.hpp"
 
 // clang-format off
 #include <stdarg.h>
@@ -64,11 +68,24 @@ totp::SecretBytes known_secret() {
     return secret;
 }
 
+// The HOTP token the store writer moves along with the TOTP step.
+totp::Authenticator hardware_token() {
+    totp::Authenticator token;
+    token.name = "yubikey";
+    token.type = totp::OtpType::hotp;
+    token.secret = totp::SecretBytes(totp::kMaxSecretBytes);
+    for (std::size_t i = 0; i < token.secret.size(); ++i)
+        token.secret.data()[i] = static_cast<std::uint8_t>(i * 3);
+    token.counter = kBaseStep;
+    return token;
+}
+
 void enroll() {
     std::filesystem::remove(state_path());
     totp::UserState state;
     one_token(state).secret = known_secret();
     one_token(state).last_step = kBaseStep;
+    assert_true(totp::add_authenticator(state, hardware_token(), 8).ok());
     auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
     assert_true(record.ok());
     assert_true((*record)->save(state).ok());
@@ -93,6 +110,7 @@ void tell(int fd, char what, std::uint64_t n) {
         totp::UserState state = (*record)->state()->clone();
         const std::uint64_t next = *one_token(state).last_step + 1;
         one_token(state).last_step = next;
+        state.authenticators.at(1).counter = next;
         state.failures = static_cast<std::uint32_t>(next % 1000);
         state.created = static_cast<std::int64_t>(next * 7);
         tell(out, 'B', next);
@@ -237,7 +255,8 @@ void kill_repeatedly(void (*writer)(int), std::uint64_t (*derived_check)(const t
 std::uint64_t store_fields_agree(const totp::UserState& state) {
     const std::uint64_t step = *one_token(state).last_step;
     if (step != kBaseStep &&
-        (state.failures != step % 1000 || state.created != static_cast<std::int64_t>(step * 7)))
+        (state.failures != step % 1000 || state.created != static_cast<std::int64_t>(step * 7) ||
+         state.authenticators.at(1).counter != step))
         fail_msg("record mixes two writes (last_step %llu, failures %u)",
                  static_cast<unsigned long long>(step), state.failures);
     return step;
@@ -308,6 +327,68 @@ void killed_enrollments_leave_no_file_or_a_whole_one(void**) {
     assert_true(record.ok());
 }
 
+// A version 1 file of alice at kBaseStep, as a build before version 2 wrote it.
+void write_version_1_file() {
+    std::filesystem::remove(state_path());
+    const std::string temp = state_path() + ".v1";
+    std::ofstream(temp, std::ios::binary) << version_1_file(known_secret(), kBaseStep);
+    assert_int_equal(chmod(temp.c_str(), 0600), 0);
+    assert_int_equal(rename(temp.c_str(), state_path().c_str()), 0);
+}
+
+// The upgrade writer: one save of the next step, which replaces the version 1 file.
+[[noreturn]] void upgrader(int out) {
+    auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
+    if (!record || !(*record)->state()) _exit(2);
+    totp::UserState state = (*record)->state()->clone();
+    one_token(state).last_step = kBaseStep + 1;
+    tell(out, 'B', kBaseStep + 1);
+    if (!(*record)->save(state)) _exit(4);
+    tell(out, 'S', kBaseStep + 1);
+    for (;;) pause();
+}
+
+void killed_upgrades_of_version_1_files_leave_the_old_or_the_new_file(void**) {
+    std::mt19937 random(11);  // NOLINT(cert-msc32-c,cert-msc51-cpp): reproducible on purpose
+    std::uniform_int_distribution<int> delay_us(0, 200);
+    int old_files = 0;
+    int new_files = 0;
+    for (int kill_number = 0; kill_number < kKills / 8; ++kill_number) {
+        write_version_1_file();
+        int pipe_fds[2];
+        assert_int_equal(pipe(pipe_fds), 0);
+        const pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(pipe_fds[0]);
+            upgrader(pipe_fds[1]);
+        }
+        close(pipe_fds[1]);
+        std::string said = wait_until_writing(pipe_fds[0]);
+        const timespec delay{0, static_cast<long>(delay_us(random)) * 1000};
+        nanosleep(&delay, nullptr);
+        kill(pid, SIGKILL);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        const Progress progress = read_progress(pipe_fds[0], std::move(said));
+        close(pipe_fds[0]);
+        check_file(kBaseStep, progress, kill_number);
+        struct stat st {};
+        assert_int_equal(lstat(state_path().c_str(), &st), 0);
+        if (st.st_nlink != 1) fail_msg("kill %d: %d links", kill_number, int(st.st_nlink));
+        const bool upgraded = st.st_size == static_cast<off_t>(totp::kStateFileSize);
+        (upgraded ? new_files : old_files) += 1;
+        std::ifstream in(state_path(), std::ios::binary);
+        auto decoded = totp::decode_file(std::string{std::istreambuf_iterator<char>(in), {}});
+        if (decoded->version != (upgraded ? totp::kStateFormatVersion : 1) ||
+            *one_token(decoded->state).last_step != (upgraded ? kBaseStep + 1 : kBaseStep))
+            fail_msg("kill %d: a version 1 file with the new step or the reverse", kill_number);
+    }
+    std::printf("%d old files, %d upgraded files\n", old_files, new_files);
+    auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
+    assert_true(record.ok());
+}
+
 void killed_store_writer_leaves_old_or_new_state(void**) {
     kill_repeatedly(store_writer, store_fields_agree);
 }
@@ -341,6 +422,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test(killed_store_writer_leaves_old_or_new_state),
         cmocka_unit_test(killed_logins_leave_old_or_new_state),
         cmocka_unit_test(killed_enrollments_leave_no_file_or_a_whole_one),
+        cmocka_unit_test(killed_upgrades_of_version_1_files_leave_the_old_or_the_new_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -33,6 +33,7 @@
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
+#include "version_1_file.hpp"
 
 // clang-format off
 #include <stdarg.h>
@@ -67,6 +68,7 @@ struct Scenario {
     std::vector<std::string> answers;
     std::optional<std::string> authtok;
     std::uint32_t failures = 0;
+    bool version_1 = false;  // enrolled by an older build: the login's save upgrades the file
 };
 
 std::string current_code(const totp::UserState& state) {
@@ -104,6 +106,13 @@ totp::UserState enroll(const Scenario& scenario) {
     auto hash = totp::hash_recovery_code(totp::normalize_recovery_code(kRecovery)->view());
     assert_true(hash.ok());
     state.recovery.push_back(*hash);
+    if (scenario.version_1) {
+        state.recovery.clear();
+        std::ofstream(state_path(scenario), std::ios::binary)
+            << version_1_file(one_token(state).secret, one_token(state).last_step);
+        assert_int_equal(chmod(state_path(scenario).c_str(), 0600), 0);
+        return state;
+    }
     auto record = store_for(scenario)->open("alice");
     assert_true(record.ok());
     assert_true((*record)->save(state).ok());
@@ -341,6 +350,12 @@ void valid_code_in_the_home_layout(void**) {
     sweep(in_home, PAM_SUCCESS);
 }
 
+void valid_code_upgrading_a_version_1_file(void**) {
+    Scenario upgrade = scenario("version 1 upgrade", {}, {"CODE"});
+    upgrade.version_1 = true;
+    sweep(upgrade, PAM_SUCCESS);
+}
+
 }  // namespace
 
 int main() {
@@ -354,6 +369,7 @@ int main() {
         cmocka_unit_test(try_first_pass_with_a_wrong_authtok_then_the_right_code),
         cmocka_unit_test(forward_pass_with_password_and_code),
         cmocka_unit_test(valid_code_in_the_home_layout),
+        cmocka_unit_test(valid_code_upgrading_a_version_1_file),
         cmocka_unit_test(enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,6 +32,7 @@
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
+#include "version_1_file.hpp"
 
 // CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
 // 1.1.5 declares its functions without extern "C".
@@ -280,23 +281,11 @@ static void updates_alternate_between_slots(void** context) {
 // save replaces it with a version 2 file holding the same record and the change.
 static void version_1_file_is_read_and_upgraded_by_the_next_save(void** context) {
     Fixture& f = fixture_of(context);
-    const std::string body =
-        "pam_totp-state v1\nsequence=41\nalgorithm=SHA1\ndigits=6\nperiod=30\n"
-        "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\nlast_step=57746667\nfailures=0\n"
-        "locked_until=0\ncreated=1732400000\nemail=alice@example.org\nemail_verified=0\n";
-    unsigned char digest[32];
-    unsigned int length = 0;
-    assert_int_equal(EVP_Digest(body.data(), body.size(), digest, &length, EVP_sha256(), nullptr),
-                     1);
-    std::string hex;
-    for (unsigned char byte : digest) {
-        constexpr char kHex[] = "0123456789abcdef";
-        hex += kHex[byte >> 4];
-        hex += kHex[byte & 0x0f];
-    }
-    std::string slot = body + "checksum=" + hex + "\n";
-    slot.append(totp::kV1SlotSize - slot.size(), '\n');
-    write_file(f.path("alice"), std::string(totp::kV1SlotSize, '\n') + slot, 0600);
+    const std::uint8_t key[] = "12345678901234567890";
+    const std::string v1 = version_1_file(totp::SecretBytes(key, 20), 57746667, 41);
+    // In slot 1, the other one never written: the upgrade must not depend on the slot.
+    write_file(f.path("alice"), v1.substr(totp::kV1SlotSize) + v1.substr(0, totp::kV1SlotSize),
+               0600);
 
     {
         std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
