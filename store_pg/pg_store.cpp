@@ -312,65 +312,129 @@ std::string recovery_context(std::string_view user) {
 // (docs/fleet.md): a fleet half on the new package keeps working on the old schema, and
 // the schema is upgraded once every server runs a build that knows the new one. On schema 1
 // the count of verification mails (email_mails, schema 2) cannot be kept: saving a record
-// that has one is refused with a line saying to upgrade the schema.
+// that has one is refused with a line saying to upgrade the schema. Before schema 3 the row
+// holds one TOTP authenticator, and a record with more is refused the same way.
 constexpr int kOldestSchemaVersion = 1;
 constexpr int kSchemaWithEmailMails = 2;
+constexpr int kSchemaWithAuthenticators = 3;
 
 // The statements on pam_totp_users for one schema version.
 struct UserStatements {
     std::string select;
     std::string insert;
-    std::string update_advancing;  // $N+1 is the step we read
+    std::string update_advancing;  // after the columns: the step and authenticators we read
     std::string update_other;
 };
 
 UserStatements make_user_statements(int schema) {
     const bool mails = schema >= kSchemaWithEmailMails;
+    const bool tokens = schema >= kSchemaWithAuthenticators;
     const std::string columns =
         "algorithm, digits, period, secret, last_step, failures, locked_until, recovery, "
         "created, email, email_verified" +
-        std::string(mails ? ", email_mails, email_mails_since" : "");
+        std::string(mails ? ", email_mails, email_mails_since" : "") +
+        std::string(tokens ? ", authenticators" : "");
+    const int values = 12 + (mails ? 2 : 0) + (tokens ? 1 : 0);  // $1 is the user name
     const std::string set =
         "SET algorithm = $2, digits = $3, period = $4, secret = $5, last_step = $6, "
         "failures = $7, locked_until = $8, recovery = $9, created = $10, email = $11, "
         "email_verified = $12" +
         std::string(mails ? ", email_mails = $13, email_mails_since = $14" : "") +
-        ", updated = now() ";
-    const std::string read_step = mails ? "$15" : "$13";
+        std::string(tokens ? ", authenticators = $15" : "") + ", updated = now() ";
+    std::string placeholders;
+    for (int i = 2; i <= values; ++i) placeholders += ", $" + std::to_string(i);
+    const std::string read_step = "$" + std::to_string(values + 1);
+    // Every authenticator's replay state is in the sealed column: it must be as we read it.
+    const std::string read_tokens = tokens ? " AND $" + std::to_string(values + 2) +
+                                                 "::bytea IS NOT DISTINCT FROM authenticators"
+                                           : "";
     // A step that moves forward must still be newer than the stored one (no other server
     // used it); anything else must find the row as we read it.
     return {
         "SELECT " + columns + " FROM pam_totp_users WHERE username = $1 FOR UPDATE",
-        "INSERT INTO pam_totp_users (username, " + columns + ") VALUES ($1, $2, $3, $4, $5, " +
-            "$6, $7, $8, $9, $10, $11, $12" + (mails ? ", $13, $14" : "") + ")",
+        "INSERT INTO pam_totp_users (username, " + columns + ") VALUES ($1" + placeholders + ")",
         "UPDATE pam_totp_users " + set +
             "WHERE username = $1 AND (last_step IS NULL OR last_step < $6::bigint) AND " +
-            read_step + "::bigint IS NOT DISTINCT FROM last_step",
+            read_step + "::bigint IS NOT DISTINCT FROM last_step" + read_tokens,
         "UPDATE pam_totp_users " + set + "WHERE username = $1 AND " + read_step +
-            "::bigint IS NOT DISTINCT FROM last_step",
+            "::bigint IS NOT DISTINCT FROM last_step" + read_tokens,
     };
 }
 
 const UserStatements& user_statements(int schema) {
+    static const UserStatements with_tokens = make_user_statements(kSchemaWithAuthenticators);
     static const UserStatements with_mails = make_user_statements(kSchemaWithEmailMails);
     static const UserStatements without = make_user_statements(kOldestSchemaVersion);
+    if (schema >= kSchemaWithAuthenticators) return with_tokens;
     return schema >= kSchemaWithEmailMails ? with_mails : without;
 }
 
-// The row holds one TOTP authenticator (its columns algorithm .. last_step); a record with
-// more, an HOTP token or a clock offset cannot be stored in the database yet.
-Result<const Authenticator*> row_authenticator(const UserState& state) {
+std::string authenticators_context(std::string_view user) {
+    return "pam_totp/v1/authenticators/" + std::string(user);
+}
+
+// The sealed authenticators column: every authenticator line, '\n' between them.
+Result<std::vector<std::uint8_t>> seal_authenticators(const UserState& state, std::string_view user,
+                                                      const SecretBytes& key) {
+    SecretString lines;
+    for (const Authenticator& token : state.authenticators) {
+        if (!lines.empty()) lines.append("\n");
+        lines.append(format_authenticator(token).view());
+    }
+    return seal(key, authenticators_context(user),
+                {reinterpret_cast<const std::uint8_t*>(lines.c_str()), lines.size()});
+}
+
+Result<std::vector<Authenticator>> unseal_authenticators(std::string_view column,
+                                                         std::string_view user,
+                                                         const SecretBytes& key) {
+    const auto sealed = from_bytea(column);
+    if (!sealed) return make_error(Errc::corrupt, "bad authenticators column");
+    Result<SecretBytes> plain = unseal(key, authenticators_context(user), *sealed);
+    if (!plain) return plain.error();
+    std::vector<Authenticator> tokens;
+    std::string_view text(reinterpret_cast<const char*>(plain->data()), plain->size());
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        Result<Authenticator> token = parse_authenticator(text.substr(0, end));
+        if (!token) return make_error(Errc::corrupt, "authenticators: " + token.error().message);
+        tokens.push_back(std::move(*token));
+        if (end == std::string_view::npos) break;
+        text.remove_prefix(end + 1);
+    }
+    return tokens;
+}
+
+// The columns algorithm .. last_step hold the first authenticator (on schema 3 also in the
+// authenticators column, with the others). Before schema 3 they are all there is: a record
+// with more than one TOTP authenticator without a clock offset cannot be stored.
+Result<const Authenticator*> row_authenticator(const UserState& state, int schema) {
     const Authenticator& token = state.authenticators.front();
-    if (state.authenticators.size() != 1 || token.type != OtpType::totp || token.offset != 0) {
+    if (schema < kSchemaWithAuthenticators &&
+        (state.authenticators.size() != 1 || token.type != OtpType::totp || token.offset != 0)) {
         return make_error(Errc::unsupported,
-                          "the PostgreSQL store holds one TOTP authenticator per user, without "
-                          "a clock offset");
+                          "database schema version " + std::to_string(schema) +
+                              " holds one TOTP authenticator per user: run totp-enroll "
+                              "db-upgrade");
     }
     return &token;
 }
 
 std::optional<std::uint64_t> row_step(const UserState& state) {
     return state.authenticators.front().last_step;
+}
+
+bool same_replay_state(const UserState& a, const UserState& b) {
+    if (a.authenticators.size() != b.authenticators.size()) return false;
+    for (std::size_t i = 0; i < a.authenticators.size(); ++i) {
+        const Authenticator& x = a.authenticators[i];
+        const Authenticator& y = b.authenticators[i];
+        if (x.name != y.name || x.last_step != y.last_step || x.counter != y.counter ||
+            x.offset != y.offset) {
+            return false;
+        }
+    }
+    return true;
 }
 
 // One row of user_statements(schema).select, decrypted and validated.
@@ -433,6 +497,12 @@ Result<UserState> decode_row(const PGresult* row, std::string_view user, const S
         state.email_mails = *mails;
         state.email_mails_since = *mails_since;
     }
+    // Rows written before schema 3 have none: their one authenticator is the columns above.
+    if (schema >= kSchemaWithAuthenticators && !PQgetisnull(row, 0, 13)) {
+        Result<std::vector<Authenticator>> tokens = unseal_authenticators(field(13), user, key);
+        if (!tokens) return corrupt(tokens.error().message);
+        state.authenticators = std::move(*tokens);
+    }
     if (Status valid = validate(state); !valid) return corrupt(valid.error().message);
     return state;
 }
@@ -449,7 +519,7 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
                               " cannot keep the count of verification mails: run "
                               "totp-enroll db-upgrade");
     }
-    Result<const Authenticator*> token = row_authenticator(state);
+    Result<const Authenticator*> token = row_authenticator(state, schema);
     if (!token) return token.error();
     const Authenticator& only = **token;
     if (only.last_step &&
@@ -486,6 +556,11 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
         columns.emplace_back(std::to_string(state.email_mails));
         columns.emplace_back(std::to_string(state.email_mails_since));
     }
+    if (schema >= kSchemaWithAuthenticators) {
+        Result<std::vector<std::uint8_t>> tokens = seal_authenticators(state, user, key);
+        if (!tokens) return tokens.error();
+        columns.emplace_back(to_bytea(*tokens));
+    }
     return columns;
 }
 
@@ -504,12 +579,17 @@ class PgRecord final : public Record {
         if (!succeeded(locked)) return query_failed(locked, conn_.get(), "lock");
         QueryResult row = run(conn_.get(), user_statements(schema_).select.c_str(), {user_});
         if (!succeeded(row)) return query_failed(row, conn_.get(), "read");
+        read_tokens_.reset();
         if (PQntuples(row.get()) == 0) {
             state_.reset();
         } else {
             Result<UserState> state = decode_row(row.get(), user_, key_, schema_);
             if (!state) return state.error();
             state_ = std::move(*state);
+            if (schema_ >= kSchemaWithAuthenticators && !PQgetisnull(row.get(), 0, 13)) {
+                read_tokens_ = std::string(PQgetvalue(row.get(), 0, 13),
+                                           static_cast<std::size_t>(PQgetlength(row.get(), 0, 13)));
+            }
         }
         in_transaction_ = true;
         return {};
@@ -529,6 +609,7 @@ class PgRecord final : public Record {
         if (state_) {
             sql = advancing ? &statements.update_advancing : &statements.update_other;
             args->push_back(read_step ? std::optional(std::to_string(*read_step)) : std::nullopt);
+            if (schema_ >= kSchemaWithAuthenticators) args->push_back(read_tokens_);
         }
         QueryResult written = run(conn_.get(), sql->c_str(), *args);
         if (!succeeded(written)) return abort(query_failed(written, conn_.get(), "write"));
@@ -569,7 +650,7 @@ class PgRecord final : public Record {
         const bool same =
             ours.has_value() == state_.has_value() &&
             (!ours ||
-             (row_step(*ours) == row_step(*state_) && ours->failures == state_->failures &&
+             (same_replay_state(*ours, *state_) && ours->failures == state_->failures &&
               ours->locked_until == state_->locked_until && ours->created == state_->created &&
               ours->email_mails == state_->email_mails));
         if (!same) {
@@ -592,6 +673,7 @@ class PgRecord final : public Record {
     std::string user_;
     SecretBytes key_;
     std::optional<UserState> state_;
+    std::optional<std::string> read_tokens_;  // the authenticators column as read (schema 3)
     bool in_transaction_ = false;
 };
 

@@ -281,7 +281,7 @@ bool split_fields(std::string_view text, std::array<std::string_view, N>& parts)
 // authenticator=<name>:<type>:<algorithm>:<digits>:<period>:<secret>:<replay>:<offset>:
 // <last_used>, where <replay> is the last step (or none) of a TOTP token and the next
 // counter of an HOTP token.
-Result<Authenticator> parse_authenticator(LineReader& reader, std::string_view value) {
+Result<Authenticator> parse_authenticator_value(LineReader& reader, std::string_view value) {
     std::array<std::string_view, 9> part{};
     if (!split_fields(value, part)) {
         return corrupt(reader.where() + "'authenticator' must have 9 fields separated by ':'");
@@ -387,7 +387,7 @@ Status parse_authenticators(LineReader& reader, UserState& state) {
             return corrupt(reader.where() + "more than " + std::to_string(kMaxAuthenticators) +
                            " authenticators");
         }
-        Result<Authenticator> token = parse_authenticator(reader, *text);
+        Result<Authenticator> token = parse_authenticator_value(reader, *text);
         if (!token) return token.error();
         if (find_authenticator(state, token->name) != nullptr) {
             return corrupt(reader.where() + "two authenticators have one name");
@@ -500,8 +500,10 @@ Result<std::string_view> checked_body(std::string_view slot, std::size_t slot_si
     return body;
 }
 
-// The value of an authenticator line (see parse_authenticator).
-SecretString authenticator_line(const Authenticator& token) {
+}  // namespace
+
+// The value of an authenticator line (see parse_authenticator_value).
+SecretString format_authenticator(const Authenticator& token) {
     SecretString line;
     line.reserve(kMaxAuthenticatorLine);
     line.append(token.name);
@@ -522,7 +524,10 @@ SecretString authenticator_line(const Authenticator& token) {
     return line;
 }
 
-}  // namespace
+Result<Authenticator> parse_authenticator(std::string_view text) {
+    LineReader reader(text);
+    return parse_authenticator_value(reader, text);
+}
 
 std::string_view type_name(OtpType type) {
     return type == OtpType::hotp ? "hotp" : "totp";
@@ -705,7 +710,7 @@ Result<SecretString> encode_slot(const UserState& state, std::uint64_t sequence)
                                      std::to_string(state.email_mails_since));
     }
     for (const Authenticator& token : state.authenticators) {
-        slot.line("authenticator", authenticator_line(token).view());
+        slot.line("authenticator", format_authenticator(token).view());
     }
     for (const RecoveryHash& hash : state.recovery) {
         slot.line("recovery", format_recovery_hash(hash));

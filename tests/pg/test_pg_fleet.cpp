@@ -373,8 +373,8 @@ totp::Status save_email_mails(const std::string& user, std::uint32_t mails) {
 // after db-upgrade the count is kept. Runs last: it takes the shared database down to 1.
 void a_version_1_database_keeps_working_until_upgraded(void**) {
     server("sql",
-           "ALTER TABLE pam_totp_users DROP COLUMN email_mails, DROP COLUMN email_mails_since; "
-           "UPDATE pam_totp_schema SET version = 1");
+           "ALTER TABLE pam_totp_users DROP COLUMN email_mails, DROP COLUMN email_mails_since, "
+           "DROP COLUMN authenticators; UPDATE pam_totp_schema SET version = 1");
     const totp::SecretBytes secret = enroll_in_database("alice");
     assert_int_equal(login("server_a", "alice", code(secret)), 0);
     assert_int_not_equal(login("server_b", "alice", code(secret)), 0);  // replay, fleet-wide
@@ -391,6 +391,71 @@ void a_version_1_database_keeps_working_until_upgraded(void**) {
     fixture::set_now(fixture::kEpoch + 30);
     assert_int_equal(login("server_b", "alice", code(secret, fixture::kEpoch + 30)), 0);
     assert_int_equal(database_state("alice").email_mails, 3);  // a login keeps it
+}
+
+totp::Status add_hotp_token(const std::string& user, const totp::SecretBytes& secret) {
+    auto store = database();
+    auto record = store->open(user);
+    must(record.ok() && (*record)->state().has_value(), "read record");
+    totp::UserState state = (*record)->state()->clone();
+    totp::Authenticator token;
+    token.name = "yubikey";
+    token.type = totp::OtpType::hotp;
+    token.secret = secret.clone();
+    token.counter = 5;
+    must(totp::add_authenticator(state, std::move(token), 8).ok(), "add authenticator");
+    return (*record)->save(state);
+}
+
+// The authenticators column is compared as read: of servers racing with one HOTP code,
+// exactly one moves the counter.
+void racing_servers_accept_one_hotp_code_exactly_once(void**) {
+    enroll_in_database("alice");
+    totp::SecretBytes token_secret(20);
+    for (std::size_t i = 0; i < token_secret.size(); ++i)
+        token_secret.data()[i] = static_cast<std::uint8_t>(0x20 + i);
+    assert_true(add_hotp_token("alice", token_secret).ok());
+    const std::string pressed =
+        std::string(totp::hotp(token_secret, 6, totp::Algorithm::sha1, 6)->view());
+    assert_int_equal(race("alice", {pressed}), 1);
+    assert_true(database_state("alice").authenticators[1].counter == 7u);
+}
+
+// A row written before schema 3 (one TOTP authenticator in its columns) is read as
+// "default"; a second authenticator is refused with a line saying to upgrade the schema,
+// kept after db-upgrade, and replay of an HOTP code is refused fleet-wide. Runs last, after
+// the test above brought the schema back to the newest.
+void a_version_2_row_is_read_and_after_upgrade_holds_several_authenticators(void**) {
+    server("sql",
+           "ALTER TABLE pam_totp_users DROP COLUMN authenticators; "
+           "UPDATE pam_totp_schema SET version = 2");
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_equal(login("server_a", "alice", code(secret)), 0);
+    totp::SecretBytes token_secret(20);
+    for (std::size_t i = 0; i < token_secret.size(); ++i)
+        token_secret.data()[i] = static_cast<std::uint8_t>(0x40 + i);
+    const totp::Status refused = add_hotp_token("alice", token_secret);
+    assert_false(refused.ok());
+    assert_int_equal(static_cast<int>(refused.error().code),
+                     static_cast<int>(totp::Errc::unsupported));
+    assert_non_null(std::strstr(refused.error().message.c_str(), "totp-enroll db-upgrade"));
+
+    pg_fixture::create_schema(dsn());  // db-upgrade: 2 -> 3
+    totp::UserState before = database_state("alice");
+    assert_int_equal(before.authenticators.size(), 1);
+    assert_string_equal(before.authenticators[0].name.c_str(), "default");
+    assert_true(add_hotp_token("alice", token_secret).ok());
+
+    const std::string pressed =
+        std::string(totp::hotp(token_secret, 7, totp::Algorithm::sha1, 6)->view());
+    assert_int_equal(login("server_b", "alice", pressed), 0);
+    assert_int_not_equal(login("server_a", "alice", pressed), 0);  // replay, fleet-wide
+    const totp::UserState after = database_state("alice");
+    assert_int_equal(after.authenticators.size(), 2);
+    assert_true(after.authenticators[1].counter == 8u);
+    assert_true(after.authenticators[0].last_step == one_token(before).last_step);
+    fixture::set_now(fixture::kEpoch + 30);
+    assert_int_equal(login("server_a", "alice", code(secret, fixture::kEpoch + 30)), 0);
 }
 
 // --- Setup -------------------------------------------------------------------------------
@@ -455,7 +520,10 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(unsafe_key_file_and_libpq_environment_are_refused, fixture::reset),
         cmocka_unit_test_setup(migration_round_trips_every_user, fixture::reset),
+        cmocka_unit_test_setup(racing_servers_accept_one_hotp_code_exactly_once, fixture::reset),
         cmocka_unit_test_setup(a_version_1_database_keeps_working_until_upgraded, fixture::reset),
+        cmocka_unit_test_setup(
+            a_version_2_row_is_read_and_after_upgrade_holds_several_authenticators, fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

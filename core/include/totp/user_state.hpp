@@ -108,6 +108,13 @@ const Authenticator* find_authenticator(const UserState& state, std::string_view
 // invalid_argument if it is the last one (a record without one is removed as a whole).
 Status remove_authenticator(UserState& state, std::string_view name);
 
+// The value of one `authenticator=` line (docs/state-format.md), for a store that keeps
+// the authenticators apart from the rest of the record (the PostgreSQL store, sealed).
+// The text holds the secret. parse_authenticator is as strict as the record's parser:
+// Errc::corrupt, with a message that never echoes the text.
+SecretString format_authenticator(const Authenticator& authenticator);
+Result<Authenticator> parse_authenticator(std::string_view text);
+
 // Validates every field (every authenticator, email characters, counts).
 Status validate(const UserState& state);
 
