@@ -242,14 +242,17 @@ totp::Result<std::uint64_t> confirm_hotp(const NewKey& key, std::uint64_t counte
                                                        " tries; nothing was changed");
 }
 
-// Whether `name` can still be added to the user's record (checked before anything is
-// shown, and again under the lock when saving).
-totp::Status check_room(Session& session, const std::string& user, const std::string& name) {
+// Whether the new key can still be added to the user's record under `name` (checked before
+// anything is shown, and again under the lock when saving).
+totp::Status check_room(Session& session, const std::string& user, const std::string& name,
+                        const NewKey& key) {
     totp::Result<OpenRecord> open = session.open_enrolled(user);
     if (!open) return open.error();
     totp::UserState state = open->state()->clone();
-    totp::Authenticator probe = state.authenticators.front().clone();
+    totp::Authenticator probe;
     probe.name = name;
+    probe.params = key.params;
+    probe.secret = key.secret.clone();
     return totp::add_authenticator(state, std::move(probe),
                                    static_cast<std::size_t>(session.settings().max_authenticators));
 }
@@ -289,7 +292,9 @@ totp::Status add_authenticator(Session& session, const CommandLine& command) {
     if (!target) return target.error();
     totp::Result<NewKey> key = make_key(session, command, *target);
     if (!key) return key.error();
-    if (totp::Status room = check_room(session, target->name, *command.name); !room) return room;
+    if (totp::Status room = check_room(session, target->name, *command.name, *key); !room) {
+        return room;
+    }
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
     }

@@ -524,6 +524,17 @@ SecretString format_authenticator(const Authenticator& token) {
     return line;
 }
 
+namespace {
+
+// Replay protection is per authenticator: two with one secret would each accept the same
+// code once, so a record never holds that.
+bool same_secret(const Authenticator& a, const Authenticator& b) {
+    return a.secret.size() == b.secret.size() &&
+           CRYPTO_memcmp(a.secret.data(), b.secret.data(), a.secret.size()) == 0;
+}
+
+}  // namespace
+
 Result<Authenticator> parse_authenticator(std::string_view text) {
     LineReader reader(text);
     return parse_authenticator_value(reader, text);
@@ -614,6 +625,12 @@ Status add_authenticator(UserState& state, Authenticator authenticator, std::siz
         return make_error(Errc::invalid_argument,
                           "an authenticator named '" + authenticator.name + "' exists already");
     }
+    for (const Authenticator& other : state.authenticators) {
+        if (same_secret(other, authenticator)) {
+            return make_error(Errc::invalid_argument,
+                              "authenticator '" + other.name + "' has this secret already");
+        }
+    }
     if (state.authenticators.size() >= std::min(max_count, kMaxAuthenticators)) {
         return make_error(Errc::invalid_argument,
                           "already " + std::to_string(state.authenticators.size()) +
@@ -662,6 +679,9 @@ Status validate(const UserState& state) {
         for (std::size_t j = 0; j < i; ++j) {
             if (state.authenticators[j].name == state.authenticators[i].name) {
                 return make_error(Errc::invalid_argument, "two authenticators have one name");
+            }
+            if (same_secret(state.authenticators[j], state.authenticators[i])) {
+                return make_error(Errc::invalid_argument, "two authenticators have one secret");
             }
         }
     }

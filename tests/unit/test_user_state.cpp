@@ -179,7 +179,7 @@ static void slot_text_is_the_documented_format(void**) {
     totp::Authenticator token;
     token.name = "yubikey";
     token.type = totp::OtpType::hotp;
-    token.secret = totp::SecretBytes(kRfcKey, 20);
+    token.secret = bytes_of(20, 'a');
     token.counter = 42;
     token.last_used = 1732400100;
     assert_true(totp::add_authenticator(state, std::move(token), 8).ok());
@@ -194,10 +194,10 @@ static void slot_text_is_the_documented_format(void**) {
         "email=alice@example.org\n"
         "email_verified=0\n"
         "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:-2:0\n"
-        "authenticator=yubikey:hotp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:42:0:1732400100\n"
+        "authenticator=yubikey:hotp:SHA1:6:30:MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U:42:0:1732400100\n"
         "recovery=000102030405060708090a0b0c0d0e0f:"
         "abababababababababababababababababababababababababababababababab\n"
-        "checksum=6f34497f3df4e3c6b580ac17fd75852928004022b78b33c49b4d7f4dcd611c98\n";
+        "checksum=e0601fab3eaa1762a258be39e4ebd7c839e5ad5a4d12908df6462ab06c19e8ca\n";
     const std::string slot = encode(state, 17);
     assert_int_equal(slot.size(), totp::kSlotSize);
     assert_string_equal(slot.substr(0, expected.size()).c_str(), expected.c_str());
@@ -615,6 +615,7 @@ static void largest_record_of_16_authenticators_fits_in_a_slot(void**) {
     for (std::size_t i = 1; i < totp::kMaxAuthenticators; ++i) {
         totp::Authenticator token = one_token(state).clone();
         token.name = std::string(totp::kMaxAuthenticatorName - 2, 'n') + std::to_string(10 + i);
+        token.secret.data()[0] = static_cast<std::uint8_t>(100 + i);
         assert_true(
             totp::add_authenticator(state, std::move(token), totp::kMaxAuthenticators).ok());
     }
@@ -645,6 +646,25 @@ static void add_authenticator_refuses_bad_names_duplicates_and_more_than_the_max
     far.secret = bytes_of(20, 1);
     far.offset = 21;  // 630 s at 30 s steps
     assert_false(totp::add_authenticator(state, std::move(far), 8).ok());
+}
+
+// Replay protection is per authenticator: two with one secret would accept one code twice
+// (once each), so the record never holds that.
+static void a_second_authenticator_with_the_same_secret_is_refused(void**) {
+    UserState state = small_state();
+    totp::Authenticator copy = hotp_token("copy", 0);
+    copy.secret = one_token(state).secret.clone();
+    const totp::Status added = totp::add_authenticator(state, std::move(copy), 8);
+    assert_false(added.ok());
+    assert_int_equal(added.error().code, Errc::invalid_argument);
+    assert_int_equal(state.authenticators.size(), 1);
+
+    totp::Authenticator other = hotp_token("other", 0);
+    assert_true(totp::add_authenticator(state, std::move(other), 8).ok());
+    const std::string body = body_of(encode(state, 4));
+    const std::string second = body.substr(body.find("authenticator=other:hotp:SHA1:6:30:"));
+    const std::string secret = second.substr(35, second.find(":0:0:0") - 35);
+    assert_slot_corrupt(seal(replace(body, secret, std::string(kRfcKeyBase32))));
 }
 
 static void remove_authenticator_keeps_the_others_and_never_the_last(void**) {
@@ -785,6 +805,7 @@ int main(void) {
         cmocka_unit_test(several_authenticators_round_trip_in_order),
         cmocka_unit_test(largest_record_of_16_authenticators_fits_in_a_slot),
         cmocka_unit_test(add_authenticator_refuses_bad_names_duplicates_and_more_than_the_maximum),
+        cmocka_unit_test(a_second_authenticator_with_the_same_secret_is_refused),
         cmocka_unit_test(remove_authenticator_keeps_the_others_and_never_the_last),
         cmocka_unit_test(authenticator_lines_are_strict),
         cmocka_unit_test(full_state_with_20_recovery_codes_round_trips),
