@@ -206,6 +206,31 @@ void check_file(std::uint64_t before, const Progress& progress, int kill) {
             static_cast<unsigned long long>(started), progress.text.c_str());
 }
 
+// Runs `writer` in a child until it first says something, then `delay_us` longer, and
+// SIGKILLs it (a writer must not end by itself); what it said.
+Progress run_and_kill(void (*writer)(int), int delay_us, int kill_number) {
+    int pipe_fds[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    const pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pipe_fds[0]);
+        writer(pipe_fds[1]);
+    }
+    close(pipe_fds[1]);
+    std::string said = wait_until_writing(pipe_fds[0]);
+    const timespec pause{0, static_cast<long>(delay_us) * 1000};
+    nanosleep(&pause, nullptr);
+    kill(pid, SIGKILL);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+        fail_msg("kill %d: the writer stopped by itself (status %d)", kill_number, status);
+    Progress progress = read_progress(pipe_fds[0], std::move(said));
+    close(pipe_fds[0]);
+    return progress;
+}
+
 // Kills the writer kKills times, each at a random moment of its run.
 void kill_repeatedly(void (*writer)(int), std::uint64_t (*derived_check)(const totp::UserState&)) {
     enroll();
@@ -216,25 +241,7 @@ void kill_repeatedly(void (*writer)(int), std::uint64_t (*derived_check)(const t
     int kills = 0;
     int mid_save = 0;  // kills that landed between a 'B' and its 'S'
     for (; kills < kKills; ++kills) {
-        int pipe_fds[2];
-        assert_int_equal(pipe(pipe_fds), 0);
-        const pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(pipe_fds[0]);
-            writer(pipe_fds[1]);
-        }
-        close(pipe_fds[1]);
-        std::string said = wait_until_writing(pipe_fds[0]);
-        const timespec pause{0, static_cast<long>(delay_us(random)) * 1000};
-        nanosleep(&pause, nullptr);
-        kill(pid, SIGKILL);
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-            fail_msg("kill %d: the writer stopped by itself (status %d)", kills, status);
-        const Progress progress = read_progress(pipe_fds[0], std::move(said));
-        close(pipe_fds[0]);
+        const Progress progress = run_and_kill(writer, delay_us(random), kills);
         if (progress.began && progress.began != progress.saved) ++mid_save;
         check_file(step, progress, kills);
         std::ifstream in(state_path(), std::ios::binary);
@@ -355,23 +362,7 @@ void killed_upgrades_of_version_1_files_leave_the_old_or_the_new_file(void**) {
     int new_files = 0;
     for (int kill_number = 0; kill_number < kKills / 8; ++kill_number) {
         write_version_1_file();
-        int pipe_fds[2];
-        assert_int_equal(pipe(pipe_fds), 0);
-        const pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(pipe_fds[0]);
-            upgrader(pipe_fds[1]);
-        }
-        close(pipe_fds[1]);
-        std::string said = wait_until_writing(pipe_fds[0]);
-        const timespec delay{0, static_cast<long>(delay_us(random)) * 1000};
-        nanosleep(&delay, nullptr);
-        kill(pid, SIGKILL);
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        const Progress progress = read_progress(pipe_fds[0], std::move(said));
-        close(pipe_fds[0]);
+        const Progress progress = run_and_kill(upgrader, delay_us(random), kill_number);
         check_file(kBaseStep, progress, kill_number);
         struct stat st {};
         assert_int_equal(lstat(state_path().c_str(), &st), 0);

@@ -12,6 +12,7 @@ extern "C" {
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -273,6 +274,19 @@ totp::UserState read_state(const std::string& user) {
     auto record = store->open(user);
     must(record.ok() && (*record)->state().has_value(), "read record");
     return (*record)->state()->clone();
+}
+
+std::string oathtool(const std::string& arguments) {
+    const std::string command = "env -u LD_PRELOAD oathtool " + arguments;
+    FILE* pipe = popen(command.c_str(), "r");
+    must(pipe != nullptr, "run oathtool");
+    char line[64] = {0};
+    const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+    const int status = pclose(pipe);
+    must(read && status == 0, "oathtool printed a code (is it installed?)");
+    std::string code(line);
+    while (!code.empty() && (code.back() == '\n' || code.back() == '\r')) code.pop_back();
+    return code;
 }
 
 std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& params,

@@ -2,7 +2,6 @@
 // Many processes logging in as one user at the same moment: the store's lock must make
 // exactly one of them win a code, and count every failure.
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "fixture.hpp"
@@ -49,22 +48,6 @@ void same_valid_code_from_many_processes_succeeds_exactly_once(void**) {
     }
 }
 
-// The code oathtool (an independent implementation) gives for one HOTP counter.
-std::string oathtool_hotp(const std::string& base32, std::uint64_t counter) {
-    const std::string command =
-        "env -u LD_PRELOAD oathtool --hotp --base32 --counter=" + std::to_string(counter) + " " +
-        base32;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) fail_msg("cannot run oathtool");
-    char line[64] = {0};
-    const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
-    const int status = pclose(pipe);
-    if (!read || status != 0) fail_msg("oathtool failed (is it installed?): %s", command.c_str());
-    std::string code(line);
-    while (!code.empty() && (code.back() == '\n' || code.back() == '\r')) code.pop_back();
-    return code;
-}
-
 void same_hotp_code_from_many_processes_succeeds_exactly_once(void**) {
     constexpr const char* kTokenSecret = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U";
     totp::UserState state = fixture::new_state();
@@ -76,7 +59,9 @@ void same_hotp_code_from_many_processes_succeeds_exactly_once(void**) {
     assert_true(totp::add_authenticator(state, std::move(token), 8).ok());
     fixture::write_state("alice", state);
 
-    const std::string code = oathtool_hotp(kTokenSecret, 10);  // three presses ahead
+    // Three presses ahead, by oathtool.
+    const std::string code =
+        fixture::oathtool("--hotp --base32 --counter=10 " + std::string(kTokenSecret));
     assert_int_equal(race("login", "alice", code), 1);
     const totp::UserState after = fixture::read_state("alice");
     assert_true(after.authenticators[1].counter == 11u);
