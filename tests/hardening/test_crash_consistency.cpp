@@ -298,23 +298,7 @@ void killed_enrollments_leave_no_file_or_a_whole_one(void**) {
     std::uniform_int_distribution<int> delay_us(0, 2000);
     int kills = 0;
     for (; kills < kKills / 2; ++kills) {
-        int pipe_fds[2];
-        assert_int_equal(pipe(pipe_fds), 0);
-        const pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(pipe_fds[0]);
-            enroller(pipe_fds[1]);
-        }
-        close(pipe_fds[1]);
-        wait_until_writing(pipe_fds[0]);
-        const timespec pause{0, static_cast<long>(delay_us(random)) * 1000};
-        nanosleep(&pause, nullptr);
-        kill(pid, SIGKILL);
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status));
-        close(pipe_fds[0]);
+        run_and_kill(enroller, delay_us(random), kills);
         struct stat st {};
         if (lstat((g_dir + "/bob").c_str(), &st) != 0) continue;  // not enrolled: fine
         std::ifstream in(g_dir + "/bob", std::ios::binary);
