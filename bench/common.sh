@@ -87,6 +87,9 @@ serve_dev_log() {
     for entry in "$host_dev"/* "$host_dev"/.[!.]*; do
         [ -e "$entry" ] || [ -L "$entry" ] || continue
         name=${entry##*/}
+        # The sink's socket takes the place of the host's /dev/log (often a symlink to
+        # journald's), which would make its bind fail.
+        [ "$name" = log ] && continue
         if [ -L "$entry" ]; then
             cp -P "$entry" "/dev/$name"
         elif [ -d "$entry" ]; then

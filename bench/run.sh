@@ -52,8 +52,12 @@ block=${PAM_BENCH_BLOCK:-$block}
 procs=${PAM_BENCH_PROCS:-1,2,8}
 # PAM_BENCH_CANDIDATE=/other/build/pam_module/pam_totp.so measures a second build of the
 # module (e.g. with a proposed change) side by side with this tree's, in the same run.
+# PAM_BENCH_CANDIDATE_AUTHENTICATORS=8 gives each of the candidate's users that many
+# authenticators: with this tree's pam_totp.so as the candidate, the cost of several
+# authenticators per user (BENCHMARKS.md).
 candidate=()
-[ -n "${PAM_BENCH_CANDIDATE:-}" ] && candidate=(--candidate "$PAM_BENCH_CANDIDATE")
+[ -n "${PAM_BENCH_CANDIDATE:-}" ] && candidate=(--candidate "$PAM_BENCH_CANDIDATE"
+    --candidate-authenticators "${PAM_BENCH_CANDIDATE_AUTHENTICATORS:-1}")
 
 # pam_oath reads its whole usersfile on every login and rewrites all of it on every
 # success: at 100 000 users one login takes tens of milliseconds, so it gets a tenth of

@@ -99,8 +99,9 @@ bool load_demo_secret(const std::string& state_dir, Answers& answers) {
                      record ? "the demo user is not enrolled" : record.error().message.c_str());
         return false;
     }
-    answers.secret = (*record)->state()->secret.clone();
-    answers.params = (*record)->state()->params;
+    const totp::Authenticator& token = (*record)->state()->authenticators.front();
+    answers.secret = token.secret.clone();
+    answers.params = token.params;
     return true;
 }
 

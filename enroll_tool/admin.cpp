@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "errors.hpp"
 #include "recovery_set.hpp"
@@ -50,10 +52,60 @@ std::string json_string(std::string_view text) {
     return out + "\"";
 }
 
+// One authenticator's parameters, replay position and last use: never its secret.
+std::vector<std::pair<std::string, std::string>> authenticator_fields(
+    const totp::Authenticator& token) {
+    std::vector<std::pair<std::string, std::string>> fields{
+        {"type", std::string(totp::type_name(token.type))},
+        {"algorithm", std::string(totp::algorithm_name(token.params.algorithm))},
+        {"digits", std::to_string(token.params.digits)},
+    };
+    if (token.type == totp::OtpType::hotp) {
+        fields.emplace_back("counter", std::to_string(token.counter));
+    } else {
+        fields.emplace_back("period", std::to_string(token.params.period));
+        fields.emplace_back("offset", std::to_string(token.offset));
+    }
+    fields.emplace_back("last_used", token.last_used > 0 ? iso_time(token.last_used) : "-");
+    return fields;
+}
+
+std::string list_authenticators(const totp::UserState& state) {
+    std::string out;
+    for (const totp::Authenticator& token : state.authenticators) {
+        if (!out.empty()) out += ";";
+        out += token.name + "(";
+        bool first = true;
+        for (const auto& [key, value] : authenticator_fields(token)) {
+            out += (first ? "" : ",") + key + "=" + value;
+            first = false;
+        }
+        out += ")";
+    }
+    return out;
+}
+
+std::string json_authenticators(const totp::UserState& state) {
+    std::string out = "[";
+    for (const totp::Authenticator& token : state.authenticators) {
+        if (out.size() > 1) out += ",";
+        out += "{\"name\":" + json_string(token.name) +
+               ",\"type\":" + json_string(totp::type_name(token.type)) +
+               ",\"algorithm\":" + json_string(totp::algorithm_name(token.params.algorithm)) +
+               ",\"digits\":" + std::to_string(token.params.digits);
+        if (token.type == totp::OtpType::hotp) {
+            out += ",\"counter\":" + std::to_string(token.counter);
+        } else {
+            out += ",\"period\":" + std::to_string(token.params.period) +
+                   ",\"offset\":" + std::to_string(token.offset);
+        }
+        out += ",\"last_used\":" + std::to_string(token.last_used) + "}";
+    }
+    return out + "]";
+}
+
 std::string list_line(const std::string& user, const totp::UserState& state, std::int64_t now) {
-    return user + " algorithm=" + std::string(totp::algorithm_name(state.params.algorithm)) +
-           " digits=" + std::to_string(state.params.digits) +
-           " period=" + std::to_string(state.params.period) +
+    return user + " authenticators=" + list_authenticators(state) +
            " created=" + iso_time(state.created) +
            " recovery_codes=" + std::to_string(state.recovery.size()) +
            " failures=" + std::to_string(state.failures) +
@@ -63,10 +115,7 @@ std::string list_line(const std::string& user, const totp::UserState& state, std
 }
 
 std::string json_object(const std::string& user, const totp::UserState& state, std::int64_t now) {
-    return "{\"user\":" + json_string(user) +
-           ",\"algorithm\":" + json_string(totp::algorithm_name(state.params.algorithm)) +
-           ",\"digits\":" + std::to_string(state.params.digits) +
-           ",\"period\":" + std::to_string(state.params.period) +
+    return "{\"user\":" + json_string(user) + ",\"authenticators\":" + json_authenticators(state) +
            ",\"created\":" + std::to_string(state.created) +
            ",\"recovery_codes\":" + std::to_string(state.recovery.size()) +
            ",\"failures\":" + std::to_string(state.failures) + ",\"locked_until\":" +
@@ -99,9 +148,12 @@ totp::Status show_status(Session& session, const CommandLine& command) {
     const std::int64_t now = session.now();
     say("user: " + target.name);
     say("enrolled: yes");
-    say("algorithm: " + std::string(totp::algorithm_name(state.params.algorithm)));
-    say("digits: " + std::to_string(state.params.digits));
-    say("period: " + std::to_string(state.params.period));
+    for (const totp::Authenticator& token : state.authenticators) {
+        say("authenticator: " + token.name);
+        for (const auto& [key, value] : authenticator_fields(token)) {
+            say("  " + key + ": " + value);
+        }
+    }
     say("created: " + iso_time(state.created));
     say("recovery codes left: " + std::to_string(state.recovery.size()));
     say("failures: " + std::to_string(state.failures));

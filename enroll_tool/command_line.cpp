@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "totp/text.hpp"
@@ -37,6 +38,9 @@ enum Option : int {
     kMapFile,
     kPasswordFile,
     kKeyFile,
+    kName,
+    kType,
+    kCounter,
     kHelp,
     kVersion,
 };
@@ -68,6 +72,9 @@ constexpr option kLongOptions[] = {
     {"map-file", required_argument, nullptr, kMapFile},
     {"password-file", required_argument, nullptr, kPasswordFile},
     {"key-file", required_argument, nullptr, kKeyFile},
+    {"name", required_argument, nullptr, kName},
+    {"type", required_argument, nullptr, kType},
+    {"counter", required_argument, nullptr, kCounter},
     {"help", no_argument, nullptr, kHelp},
     {"version", no_argument, nullptr, kVersion},
     {nullptr, 0, nullptr, 0},
@@ -86,11 +93,18 @@ constexpr std::uint32_t kEnrollOptions =
     bit(kPeriod) | bit(kIssuer) | bit(kLabel) | bit(kQr) | bit(kQrPng) | bit(kQrSvg) |
     bit(kRecoveryCodes);
 
+constexpr std::uint32_t kAddOptions =
+    bit(kUser) | bit(kConfig) | bit(kNoConfirm) | bit(kSecret) | bit(kAlgorithm) | bit(kDigits) |
+    bit(kPeriod) | bit(kIssuer) | bit(kLabel) | bit(kQr) | bit(kQrPng) | bit(kQrSvg) | bit(kName) |
+    bit(kType) | bit(kCounter);
+
 constexpr SubcommandSpec kSubcommands[] = {
     {"", Subcommand::enroll, kEnrollOptions, 0, 0},
     {"status", Subcommand::status, bit(kConfig) | bit(kPamRoot), 0, 1},
     {"recovery-codes", Subcommand::recovery_codes, bit(kUser) | bit(kConfig) | bit(kRecoveryCodes), 0, 0},
-    {"remove", Subcommand::remove, bit(kUser) | bit(kConfig), 0, 0},
+    {"remove", Subcommand::remove, bit(kUser) | bit(kConfig) | bit(kName), 0, 0},
+    {"add", Subcommand::add, kAddOptions, 0, 0},
+    {"resync", Subcommand::resync, bit(kUser) | bit(kConfig) | bit(kName), 2, 2},
     {"unlock", Subcommand::unlock, bit(kUser) | bit(kConfig), 0, 0},
     {"list", Subcommand::list, bit(kConfig) | bit(kJson) | bit(kPamRoot), 0, 0},
     {"enforce", Subcommand::enforce, bit(kConfig) | bit(kForce) | bit(kPamRoot), 0, 0},
@@ -256,6 +270,34 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
              : option == kPasswordFile ? command.password_file
                                        : command.key_file) = std::string(value);
             return {};
+        case kName:
+            if (value.empty() || value.size() > totp::kMaxAuthenticatorName ||
+                value.front() == '-' ||
+                value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789._-") != std::string_view::npos) {
+                return bad_value("--name must be 1-" + std::to_string(totp::kMaxAuthenticatorName) +
+                                 " letters, digits, '.', '_' or '-', not starting with '-'");
+            }
+            command.name = std::string(value);
+            return {};
+        case kType:
+            command.type = totp::parse_type(value);
+            if (!command.type) {
+                return bad_value("unknown type '" + totp::printable(value) +
+                                 "' (use totp or hotp)");
+            }
+            return {};
+        case kCounter: {
+            std::uint64_t counter = 0;
+            const char* end = value.data() + value.size();
+            const auto [stop, error] = std::from_chars(value.data(), end, counter);
+            if (value.empty() || error != std::errc{} || stop != end ||
+                counter > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+                return bad_value("bad counter '" + totp::printable(value) + "' (use 0-2^63-1)");
+            }
+            command.counter = counter;
+            return {};
+        }
     }
     return bad_value("unknown option");
 }
@@ -290,6 +332,12 @@ totp::Status take_operands(const SubcommandSpec& spec, std::vector<std::string> 
             break;
         case Subcommand::email:
             command.address = operands[0];
+            break;
+        case Subcommand::resync:
+            for (std::string& code : operands) {
+                command.codes.emplace_back(code);
+                totp::wipe(code);
+            }
             break;
         default:
             command.file = operands[0];
@@ -358,9 +406,16 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
     if (spec->subcommand == Subcommand::migrate && !command.to) {
         return usage("'migrate' needs --to files or --to postgresql");
     }
-    if ((spec->subcommand == Subcommand::remove || spec->subcommand == Subcommand::unlock) &&
-        !command.user) {
+    if ((spec->subcommand == Subcommand::remove && !command.user && !command.name) ||
+        (spec->subcommand == Subcommand::unlock && !command.user)) {
         return usage("'" + std::string(spec->name) + "' needs --user NAME");
+    }
+    if ((spec->subcommand == Subcommand::add || spec->subcommand == Subcommand::resync) &&
+        !command.name) {
+        return usage("'" + std::string(spec->name) + "' needs --name LABEL");
+    }
+    if (command.counter && command.type != totp::OtpType::hotp) {
+        return usage("--counter applies to --type hotp only");
     }
     if (totp::Status taken = take_operands(*spec, std::move(operands), command); !taken) {
         return taken.error();
@@ -391,6 +446,13 @@ const char* usage_text() {
   totp-enroll recovery-codes [--user NAME]
                                         a new set of recovery codes; the old ones stop working
   totp-enroll remove --user NAME        delete an enrollment (root)
+  totp-enroll add [--user NAME] --name LABEL [--type totp|hotp] [--counter N]
+                                        another authenticator (a spare phone, a token)
+  totp-enroll remove [--user NAME] --name LABEL
+                                        remove one authenticator, keep the others
+  totp-enroll resync [--user NAME] --name LABEL CODE1 CODE2
+                                        two codes in a row set an HOTP token's counter
+                                        or a TOTP token's clock offset
   totp-enroll unlock --user NAME        end a lockout (root)
   totp-enroll list [--json]             every enrolled user (root)
   totp-enroll import-google-authenticator [--user NAME] [FILE]
@@ -422,6 +484,11 @@ Enrollment options:
   --qr-png FILE          also write the QR code as a PNG image (mode 0600)
   --qr-svg FILE          also write the QR code as an SVG image (mode 0600)
   --recovery-codes N     how many recovery codes (0-20)
+
+Authenticator options (add, remove, resync):
+  --name LABEL           the authenticator: 1-32 of A-Z a-z 0-9 . _ - (first: default)
+  --type TYPE            totp (the default) or hotp (a counter-based hardware token)
+  --counter N            hotp: the token's next counter (default 0)
 
 Other options:
   --force                enforce even while accounts that can log in are not enrolled

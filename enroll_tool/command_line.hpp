@@ -3,6 +3,7 @@
 // (values in range, options that apply to the subcommand) but not yet for permission.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "totp/otp.hpp"
 #include "totp/result.hpp"
 #include "totp/secret.hpp"
+#include "totp/user_state.hpp"
 
 namespace totp_enroll {
 
@@ -31,6 +33,8 @@ enum class Subcommand {
     db_upgrade,
     enforce,
     rollout,
+    add,
+    resync,
     help,
     version,
 };
@@ -52,11 +56,15 @@ struct CommandLine {
     std::optional<std::string> qr_svg;
     std::optional<int> recovery_codes;
     bool json = false;
-    std::optional<std::string> file;      // import FILE / USERSFILE
-    std::optional<std::string> address;   // email ADDR
-    std::optional<std::string> to;        // migrate --to files|postgresql
-    bool force = false;                   // enforce --force
-    std::optional<std::string> pam_root;  // --pam-root: where etc/pam.d is (default /)
+    std::optional<std::string> file;        // import FILE / USERSFILE
+    std::optional<std::string> address;     // email ADDR
+    std::optional<std::string> to;          // migrate --to files|postgresql
+    bool force = false;                     // enforce --force
+    std::optional<std::string> pam_root;    // --pam-root: where etc/pam.d is (default /)
+    std::optional<std::string> name;        // --name: an authenticator (add, remove, resync)
+    std::optional<totp::OtpType> type;      // --type totp|hotp (add)
+    std::optional<std::uint64_t> counter;   // --counter: an HOTP token's next counter (add)
+    std::vector<totp::SecretString> codes;  // resync CODE1 CODE2
     std::vector<std::pair<std::string, std::string>> serial_map;  // import-pskc --map S=USER
     std::optional<std::string> map_file;                          // import-pskc --map-file
     std::optional<std::string> password_file;                     // import-pskc

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "errors.hpp"
 #include "qr_image.hpp"
 #include "recovery_set.hpp"
 #include "terminal.hpp"
@@ -193,18 +194,134 @@ totp::Result<bool> check_store(Session& session, const std::string& user) {
     return open->state().has_value();
 }
 
+// The new key becomes the authenticator named "default"; a user's other authenticators
+// (a spare phone, a hardware token) are kept, see Session::save_keeping_email.
 totp::Status activate(Session& session, const std::string& user, const NewKey& key,
                       std::optional<std::uint64_t> confirmed_step, const RecoverySet& recovery) {
+    totp::Authenticator token;
+    token.name = std::string(totp::kDefaultAuthenticatorName);
+    token.params = key.params;
+    token.secret = key.secret.clone();
+    token.last_step = confirmed_step;  // the confirmation code cannot be used again
     totp::UserState state;
-    state.params = key.params;
-    state.secret = key.secret.clone();
-    state.last_step = confirmed_step;  // the confirmation code cannot be used again
+    state.authenticators.push_back(std::move(token));
     state.recovery = recovery.hashes;
     state.created = session.now();
     return session.save_keeping_email(user, state);
 }
 
+// A hardware token has no QR scanner: its secret is programmed in, as base32 or hex.
+void show_token_secret(const NewKey& key, std::uint64_t counter) {
+    totp::SecretString line("Secret (base32): ");
+    line.append(grouped(totp::base32_encode(key.secret.span())).view());
+    say(line.view());
+    totp::SecretString hex("Secret (hex): ");
+    constexpr char kHex[] = "0123456789abcdef";
+    for (const std::uint8_t byte : key.secret.span()) {
+        const char digits[2] = {kHex[byte >> 4], kHex[byte & 0x0f]};
+        hex.append(std::string_view(digits, 2));
+    }
+    say(hex.view());
+    say("Next counter: " + std::to_string(counter));
+}
+
+// The counter after the first correct code from the token, within kConfirmTries; the
+// token may be ahead by up to hotp_window presses.
+totp::Result<std::uint64_t> confirm_hotp(const NewKey& key, std::uint64_t counter,
+                                         const Session& session) {
+    const auto ahead = static_cast<std::uint64_t>(session.settings().hotp_window);
+    for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
+        totp::Result<totp::SecretString> typed =
+            ask_line("Enter a code from the token: ", Echo::off);
+        if (!typed) return typed.error();
+        const totp::SecretString code = without_spaces(typed->view());
+        const totp::TotpCheck check =
+            totp::check_counters(key.secret, key.params.algorithm, key.params.digits, code.view(),
+                                 counter, counter + ahead, std::nullopt);
+        if (check.outcome == totp::TotpCheck::Outcome::accepted) return check.step + 1;
+        say("That code is not correct.");
+    }
+    return totp::make_error(totp::Errc::cancelled, "the code was not confirmed after " +
+                                                       std::to_string(kConfirmTries) +
+                                                       " tries; nothing was changed");
+}
+
+// Whether the new key can still be added to the user's record under `name` (checked before
+// anything is shown, and again under the lock when saving).
+totp::Status check_room(Session& session, const std::string& user, const std::string& name,
+                        const NewKey& key) {
+    totp::Result<OpenRecord> open = session.open_enrolled(user);
+    if (!open) return open.error();
+    totp::UserState state = open->state()->clone();
+    totp::Authenticator probe;
+    probe.name = name;
+    probe.params = key.params;
+    probe.secret = key.secret.clone();
+    return totp::add_authenticator(state, std::move(probe),
+                                   static_cast<std::size_t>(session.settings().max_authenticators));
+}
+
+// Shows the new key and has it confirmed: the authenticator's replay state as confirmed.
+totp::Result<totp::Authenticator> show_and_confirm(Session& session, const CommandLine& command,
+                                                   const NewKey& key, ImageFiles& images) {
+    totp::Authenticator token;
+    token.name = *command.name;
+    token.type = command.type.value_or(totp::OtpType::totp);
+    token.params = key.params;
+    token.secret = key.secret.clone();
+    if (token.type == totp::OtpType::hotp) {
+        token.counter = command.counter.value_or(0);
+        show_token_secret(key, token.counter);
+        if (command.no_confirm) return token;
+        totp::Result<std::uint64_t> next = confirm_hotp(key, token.counter, session);
+        if (!next) return next.error();
+        token.counter = *next;
+        return token;
+    }
+    const totp::SecretString uri = totp::build_key_uri(
+        {.issuer = key.issuer, .account = key.label, .params = key.params}, key.secret);
+    show_key(key, uri, command.qr);
+    if (totp::Status written = images.write(command, uri); !written) return written.error();
+    if (command.no_confirm) return token;
+    totp::Result<std::uint64_t> step = confirm(key, session);
+    if (!step) return step.error();
+    token.last_step = *step;
+    return token;
+}
+
 }  // namespace
+
+totp::Status add_authenticator(Session& session, const CommandLine& command) {
+    totp::Result<Account> target = session.target(command.user);
+    if (!target) return target.error();
+    totp::Result<NewKey> key = make_key(session, command, *target);
+    if (!key) return key.error();
+    if (totp::Status room = check_room(session, target->name, *command.name, *key); !room) {
+        return room;
+    }
+    if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
+        return authenticated;
+    }
+    ImageFiles images;
+    totp::Result<totp::Authenticator> token = show_and_confirm(session, command, *key, images);
+    if (!token) return token.error();
+    {
+        totp::Result<OpenRecord> open = session.open_enrolled(target->name);
+        if (!open) return open.error();
+        totp::UserState state = open->state()->clone();
+        const auto max = static_cast<std::size_t>(session.settings().max_authenticators);
+        if (totp::Status added = totp::add_authenticator(state, std::move(*token), max); !added) {
+            return added;
+        }
+        if (totp::Status saved = open->record->save(state); !saved) {
+            return runtime_failure(saved.error());
+        }
+    }
+    session.privileges().drop_permanently();
+    images.keep();
+    say("Authenticator '" + *command.name + "' added for " + target->name + ".");
+    return {};
+}
 
 totp::Status enroll(Session& session, const CommandLine& command) {
     totp::Result<Account> target = session.target(command.user);

@@ -257,7 +257,8 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
     if (totp::Status saved = session.save_keeping_email(target->name, state); !saved) return saved;
     session.privileges().drop_permanently();
 
-    say("Imported " + path + " for " + target->name + ": " + describe(state.params) + ", " +
+    say("Imported " + path + " for " + target->name + ": " +
+        describe(state.authenticators.front().params) + ", " +
         std::to_string(state.recovery.size()) + " scratch codes kept as recovery codes.");
     explain_dropped_settings(*file);
     say("The authenticator app keeps working as it is; " + path +

@@ -33,14 +33,17 @@ std::vector<ImportDecision> decide_imports(const std::vector<ImportedToken>& tok
 }
 
 totp::UserState initial_state(const ImportedToken& token, std::int64_t now) {
-    totp::UserState state;
-    state.params = token.params;
-    state.secret = token.secret.clone();
-    state.created = now;
+    totp::Authenticator authenticator;
+    authenticator.name = std::string(totp::kDefaultAuthenticatorName);
+    authenticator.params = token.params;
+    authenticator.secret = token.secret.clone();
     const std::uint64_t now_step = totp::time_step(now, token.params.period);
     if (token.last_used_step && *token.last_used_step <= now_step + 1) {
-        state.last_step = token.last_used_step;
+        authenticator.last_step = token.last_used_step;
     }
+    totp::UserState state;
+    state.authenticators.push_back(std::move(authenticator));
+    state.created = now;
     return state;
 }
 

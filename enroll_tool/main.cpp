@@ -11,6 +11,7 @@
 #include <new>
 
 #include "admin.hpp"
+#include "authenticators.hpp"
 #include "command_line.hpp"
 #include "email.hpp"
 #include "enroll.hpp"
@@ -60,17 +61,20 @@ Exit exit_status(totp::Errc code) {
     return Exit::failure;
 }
 
-bool is_root_only(Subcommand subcommand) {
-    return subcommand == Subcommand::remove || subcommand == Subcommand::unlock ||
-           subcommand == Subcommand::list || subcommand == Subcommand::import_oath ||
-           subcommand == Subcommand::import_pskc || subcommand == Subcommand::migrate ||
-           subcommand == Subcommand::db_upgrade || subcommand == Subcommand::enforce ||
-           subcommand == Subcommand::rollout;
+// `remove --name LABEL` removes one of the caller's own authenticators; without --name it
+// removes a whole enrollment, which only root may do.
+bool is_root_only(const CommandLine& command) {
+    const Subcommand subcommand = command.subcommand;
+    return (subcommand == Subcommand::remove && !command.name) ||
+           subcommand == Subcommand::unlock || subcommand == Subcommand::list ||
+           subcommand == Subcommand::import_oath || subcommand == Subcommand::import_pskc ||
+           subcommand == Subcommand::migrate || subcommand == Subcommand::db_upgrade ||
+           subcommand == Subcommand::enforce || subcommand == Subcommand::rollout;
 }
 
 totp::Status check_permitted(const CommandLine& command, const Privileges& privileges) {
     if (privileges.caller_is_root()) return {};
-    if (is_root_only(command.subcommand)) {
+    if (is_root_only(command)) {
         return totp::make_error(totp::Errc::not_permitted, "this subcommand is for root only");
     }
     if (command.uses_root_only_options()) {
@@ -90,7 +94,12 @@ totp::Status dispatch(Session& session, const CommandLine& command) {
         case Subcommand::recovery_codes:
             return renew_recovery_codes(session, command);
         case Subcommand::remove:
-            return remove_user(session, command);
+            return command.name ? remove_authenticator(session, command)
+                                : remove_user(session, command);
+        case Subcommand::add:
+            return add_authenticator(session, command);
+        case Subcommand::resync:
+            return resync_authenticator(session, command);
         case Subcommand::unlock:
             return unlock_user(session, command);
         case Subcommand::list:

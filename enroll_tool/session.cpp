@@ -134,6 +134,13 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
         // The daily limit on verification mails must not start again with a new secret.
         state.email_mails = previous->email_mails;
         state.email_mails_since = previous->email_mails_since;
+        // Enrolling again replaces the authenticators `state` names; the others stay.
+        for (const totp::Authenticator& token : previous->authenticators) {
+            if (totp::find_authenticator(state, token.name) == nullptr &&
+                state.authenticators.size() < totp::kMaxAuthenticators) {
+                state.authenticators.push_back(token.clone());
+            }
+        }
     }
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());

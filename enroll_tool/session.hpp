@@ -61,7 +61,9 @@ class Session {
     totp::Result<OpenRecord> open_enrolled(const std::string& user);
 
     // Replaces (or creates) a user's record with `state`, keeping the email address the
-    // old record holds: enrolling again does not drop a verified address.
+    // old record holds (enrolling again does not drop a verified address) and the old
+    // record's authenticators whose names `state` does not use (a spare token survives
+    // re-enrolling the phone).
     totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
 
     totp::Result<std::vector<std::string>> enrolled_users();

@@ -289,8 +289,9 @@ class Login {
         return read_digits().value_or(fallback);
     }
 
-    // The enrolled user's number of digits; nullopt (logged) when the state cannot be used.
-    // The lock is not kept while the user types: a slow client must not block others.
+    // The enrolled user's number of digits (of the first authenticator, when several differ);
+    // nullopt (logged) when the state cannot be used. The lock is not kept while the user
+    // types: a slow client must not block others.
     std::optional<int> read_digits() {
         auto record = store_.open(account_name_);
         if (!record) {
@@ -301,7 +302,7 @@ class Login {
             session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
             return std::nullopt;
         }
-        return (*record)->state()->params.digits;
+        return (*record)->state()->authenticators.front().params.digits;
     }
 
     // Scoping by group: PAM_IGNORE for users outside it, a failure if the group is
@@ -420,7 +421,7 @@ class Login {
         }
         totp::UserState state = (*record)->state()->clone();
         const totp::Policy policy{settings_.window, settings_.max_failures,
-                                  settings_.lockout_seconds};
+                                  settings_.lockout_seconds, settings_.hotp_window};
         const std::int64_t now = clock_.now();
         const totp::Decision decision = totp::decide(state, input->view(), policy, now);
         input->clear();
@@ -452,7 +453,7 @@ class Login {
     int report(const totp::Decision& decision, const totp::UserState& state, std::int64_t now) {
         switch (decision.verdict) {
             case totp::Verdict::accepted_code:
-                session_.log(LOG_INFO, "accepted verification code");
+                log_accepted_code(decision, state);
                 return PAM_SUCCESS;
             case totp::Verdict::accepted_recovery:
                 session_.log(LOG_NOTICE, "accepted recovery code (" +
@@ -480,6 +481,20 @@ class Login {
             session_.log(LOG_DEBUG, "failure recorded " + count);
         }
         return PAM_AUTH_ERR;
+    }
+
+    // The authenticator's name (never its code) for debugging, and a clock offset the
+    // login followed; `totp-enroll list` shows each one's last use.
+    void log_accepted_code(const totp::Decision& decision, const totp::UserState& state) {
+        const totp::Authenticator& token = state.authenticators[decision.authenticator];
+        session_.log(LOG_INFO, "accepted verification code");
+        if (settings_.debug)
+            session_.log(LOG_DEBUG, "code from authenticator '" + token.name + "'");
+        if (decision.offset_nudge != 0) {
+            session_.log(LOG_NOTICE, "authenticator '" + token.name +
+                                         "': code at the edge of the window, clock offset now " +
+                                         std::to_string(token.offset) + " steps");
+        }
     }
 
     PamSession& session_;

@@ -282,49 +282,129 @@ std::string recovery_context(std::string_view user) {
 // (docs/fleet.md): a fleet half on the new package keeps working on the old schema, and
 // the schema is upgraded once every server runs a build that knows the new one. On schema 1
 // the count of verification mails (email_mails, schema 2) cannot be kept: saving a record
-// that has one is refused with a line saying to upgrade the schema.
+// that has one is refused with a line saying to upgrade the schema. Before schema 3 the row
+// holds one TOTP authenticator, and a record with more is refused the same way.
 constexpr int kOldestSchemaVersion = 1;
 constexpr int kSchemaWithEmailMails = 2;
+constexpr int kSchemaWithAuthenticators = 3;
 
 // The statements on pam_totp_users for one schema version.
 struct UserStatements {
     std::string select;
     std::string insert;
-    std::string update_advancing;  // $N+1 is the step we read
+    std::string update_advancing;  // after the columns: the step and authenticators we read
     std::string update_other;
 };
 
 UserStatements make_user_statements(int schema) {
     const bool mails = schema >= kSchemaWithEmailMails;
+    const bool tokens = schema >= kSchemaWithAuthenticators;
     const std::string columns =
         "algorithm, digits, period, secret, last_step, failures, locked_until, recovery, "
         "created, email, email_verified" +
-        std::string(mails ? ", email_mails, email_mails_since" : "");
+        std::string(mails ? ", email_mails, email_mails_since" : "") +
+        std::string(tokens ? ", authenticators" : "");
+    const int values = 12 + (mails ? 2 : 0) + (tokens ? 1 : 0);  // $1 is the user name
     const std::string set =
         "SET algorithm = $2, digits = $3, period = $4, secret = $5, last_step = $6, "
         "failures = $7, locked_until = $8, recovery = $9, created = $10, email = $11, "
         "email_verified = $12" +
         std::string(mails ? ", email_mails = $13, email_mails_since = $14" : "") +
-        ", updated = now() ";
-    const std::string read_step = mails ? "$15" : "$13";
+        std::string(tokens ? ", authenticators = $15" : "") + ", updated = now() ";
+    std::string placeholders;
+    for (int i = 2; i <= values; ++i) placeholders += ", $" + std::to_string(i);
+    const std::string read_step = "$" + std::to_string(values + 1);
+    // Every authenticator's replay state is in the sealed column: it must be as we read it.
+    const std::string read_tokens = tokens ? " AND $" + std::to_string(values + 2) +
+                                                 "::bytea IS NOT DISTINCT FROM authenticators"
+                                           : "";
     // A step that moves forward must still be newer than the stored one (no other server
     // used it); anything else must find the row as we read it.
     return {
         "SELECT " + columns + " FROM pam_totp_users WHERE username = $1 FOR UPDATE",
-        "INSERT INTO pam_totp_users (username, " + columns + ") VALUES ($1, $2, $3, $4, $5, " +
-            "$6, $7, $8, $9, $10, $11, $12" + (mails ? ", $13, $14" : "") + ")",
+        "INSERT INTO pam_totp_users (username, " + columns + ") VALUES ($1" + placeholders + ")",
         "UPDATE pam_totp_users " + set +
             "WHERE username = $1 AND (last_step IS NULL OR last_step < $6::bigint) AND " +
-            read_step + "::bigint IS NOT DISTINCT FROM last_step",
+            read_step + "::bigint IS NOT DISTINCT FROM last_step" + read_tokens,
         "UPDATE pam_totp_users " + set + "WHERE username = $1 AND " + read_step +
-            "::bigint IS NOT DISTINCT FROM last_step",
+            "::bigint IS NOT DISTINCT FROM last_step" + read_tokens,
     };
 }
 
 const UserStatements& user_statements(int schema) {
+    static const UserStatements with_tokens = make_user_statements(kSchemaWithAuthenticators);
     static const UserStatements with_mails = make_user_statements(kSchemaWithEmailMails);
     static const UserStatements without = make_user_statements(kOldestSchemaVersion);
+    if (schema >= kSchemaWithAuthenticators) return with_tokens;
     return schema >= kSchemaWithEmailMails ? with_mails : without;
+}
+
+std::string authenticators_context(std::string_view user) {
+    return "pam_totp/v1/authenticators/" + std::string(user);
+}
+
+// The sealed authenticators column: every authenticator line, '\n' between them.
+Result<std::vector<std::uint8_t>> seal_authenticators(const UserState& state, std::string_view user,
+                                                      const SecretBytes& key) {
+    SecretString lines;
+    for (const Authenticator& token : state.authenticators) {
+        if (!lines.empty()) lines.append("\n");
+        lines.append(format_authenticator(token).view());
+    }
+    return seal(key, authenticators_context(user),
+                {reinterpret_cast<const std::uint8_t*>(lines.c_str()), lines.size()});
+}
+
+Result<std::vector<Authenticator>> unseal_authenticators(std::string_view column,
+                                                         std::string_view user,
+                                                         const SecretBytes& key) {
+    const auto sealed = from_bytea(column);
+    if (!sealed) return make_error(Errc::corrupt, "bad authenticators column");
+    Result<SecretBytes> plain = unseal(key, authenticators_context(user), *sealed);
+    if (!plain) return plain.error();
+    std::vector<Authenticator> tokens;
+    std::string_view text(reinterpret_cast<const char*>(plain->data()), plain->size());
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        Result<Authenticator> token = parse_authenticator(text.substr(0, end));
+        if (!token) return make_error(Errc::corrupt, "authenticators: " + token.error().message);
+        tokens.push_back(std::move(*token));
+        if (end == std::string_view::npos) break;
+        text.remove_prefix(end + 1);
+    }
+    return tokens;
+}
+
+// The columns algorithm .. last_step hold the first authenticator (on schema 3 also in the
+// authenticators column, with the others). Before schema 3 they are all there is: a record
+// with more than one TOTP authenticator without a clock offset cannot be stored.
+Result<const Authenticator*> row_authenticator(const UserState& state, int schema) {
+    const Authenticator& token = state.authenticators.front();
+    if (schema < kSchemaWithAuthenticators &&
+        (state.authenticators.size() != 1 || token.type != OtpType::totp || token.offset != 0)) {
+        return make_error(Errc::unsupported,
+                          "database schema version " + std::to_string(schema) +
+                              " holds one TOTP authenticator per user: run totp-enroll "
+                              "db-upgrade");
+    }
+    return &token;
+}
+
+std::optional<std::uint64_t> row_step(const UserState& state) {
+    return state.authenticators.front().last_step;
+}
+
+bool same_replay_state(const UserState& a, const UserState& b) {
+    if (a.authenticators.size() != b.authenticators.size()) return false;
+    for (std::size_t i = 0; i < a.authenticators.size(); ++i) {
+        const Authenticator& x = a.authenticators[i];
+        const Authenticator& y = b.authenticators[i];
+        if (x.name != y.name || x.last_step != y.last_step || x.counter != y.counter ||
+            x.offset != y.offset) {
+            return false;
+        }
+    }
+    return true;
 }
 
 // One row of user_statements(schema).select, decrypted and validated.
@@ -337,23 +417,26 @@ Result<UserState> decode_row(const PGresult* row, std::string_view user, const S
         return make_error(Errc::corrupt, "database record of " + std::string(user) + ": " + why);
     };
     UserState state;
+    Authenticator token;
+    token.name = std::string(kDefaultAuthenticatorName);
     const auto algorithm = parse_algorithm(field(0));
     const auto digits = to_int<int>(field(1));
     const auto period = to_int<int>(field(2));
     if (!algorithm || !digits || !period) return corrupt("bad OTP parameters");
-    state.params = OtpParams{*algorithm, *digits, *period};
+    token.params = OtpParams{*algorithm, *digits, *period};
 
     const auto secret = from_bytea(field(3));
     if (!secret) return corrupt("bad secret column");
-    Result<SecretBytes> plain = unseal(key, secret_context(user, state.params), *secret);
+    Result<SecretBytes> plain = unseal(key, secret_context(user, token.params), *secret);
     if (!plain) return corrupt(plain.error().message);
-    state.secret = std::move(*plain);
+    token.secret = std::move(*plain);
 
     if (!PQgetisnull(row, 0, 4)) {
         const auto step = to_int<std::uint64_t>(field(4));
         if (!step) return corrupt("bad last_step");
-        state.last_step = *step;
+        token.last_step = *step;
     }
+    state.authenticators.push_back(std::move(token));
     const auto failures = to_int<std::uint32_t>(field(5));
     const auto locked_until = to_int<std::int64_t>(field(6));
     const auto created = to_int<std::int64_t>(field(8));
@@ -384,6 +467,12 @@ Result<UserState> decode_row(const PGresult* row, std::string_view user, const S
         state.email_mails = *mails;
         state.email_mails_since = *mails_since;
     }
+    // Rows written before schema 3 have none: their one authenticator is the columns above.
+    if (schema >= kSchemaWithAuthenticators && !PQgetisnull(row, 0, 13)) {
+        Result<std::vector<Authenticator>> tokens = unseal_authenticators(field(13), user, key);
+        if (!tokens) return corrupt(tokens.error().message);
+        state.authenticators = std::move(*tokens);
+    }
     if (Status valid = validate(state); !valid) return corrupt(valid.error().message);
     return state;
 }
@@ -400,12 +489,15 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
                               " cannot keep the count of verification mails: run "
                               "totp-enroll db-upgrade");
     }
-    if (state.last_step &&
-        *state.last_step > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    Result<const Authenticator*> token = row_authenticator(state, schema);
+    if (!token) return token.error();
+    const Authenticator& only = **token;
+    if (only.last_step &&
+        *only.last_step > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return make_error(Errc::invalid_argument, "last_step out of range");
     }
     Result<std::vector<std::uint8_t>> secret =
-        seal(key, secret_context(user, state.params), state.secret.span());
+        seal(key, secret_context(user, only.params), only.secret.span());
     if (!secret) return secret.error();
     std::string lines;
     for (const RecoveryHash& hash : state.recovery) {
@@ -418,11 +510,11 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
     if (!recovery) return recovery.error();
     std::vector<std::optional<std::string>> columns{
         std::string(user),
-        std::string(algorithm_name(state.params.algorithm)),
-        std::to_string(state.params.digits),
-        std::to_string(state.params.period),
+        std::string(algorithm_name(only.params.algorithm)),
+        std::to_string(only.params.digits),
+        std::to_string(only.params.period),
         to_bytea(*secret),
-        state.last_step ? std::optional(std::to_string(*state.last_step)) : std::nullopt,
+        only.last_step ? std::optional(std::to_string(*only.last_step)) : std::nullopt,
         std::to_string(state.failures),
         std::to_string(state.locked_until),
         to_bytea(*recovery),
@@ -433,6 +525,11 @@ Result<std::vector<std::optional<std::string>>> encode_row(const UserState& stat
     if (schema >= kSchemaWithEmailMails) {
         columns.emplace_back(std::to_string(state.email_mails));
         columns.emplace_back(std::to_string(state.email_mails_since));
+    }
+    if (schema >= kSchemaWithAuthenticators) {
+        Result<std::vector<std::uint8_t>> tokens = seal_authenticators(state, user, key);
+        if (!tokens) return tokens.error();
+        columns.emplace_back(to_bytea(*tokens));
     }
     return columns;
 }
@@ -457,12 +554,17 @@ class PgRecord final : public Record {
         Result<QueryResult> row =
             session_.run(user_statements(schema_).select.c_str(), {user_}, "read");
         if (!row) return row.error();
+        read_tokens_.reset();
         if (PQntuples(row->get()) == 0) {
             state_.reset();
         } else {
             Result<UserState> state = decode_row(row->get(), user_, key_, schema_);
             if (!state) return state.error();
             state_ = std::move(*state);
+            if (schema_ >= kSchemaWithAuthenticators && !PQgetisnull(row->get(), 0, 13)) {
+                read_tokens_ = std::string(PQgetvalue(row->get(), 0, 13),
+                                           static_cast<std::size_t>(PQgetlength(row->get(), 0, 13)));
+            }
         }
         in_transaction_ = true;
         return {};
@@ -473,14 +575,16 @@ class PgRecord final : public Record {
         Result<std::vector<std::optional<std::string>>> args =
             encode_row(state, user_, key_, schema_);
         if (!args) return args.error();
-        const bool advancing = state.last_step && (!state_ || !state_->last_step ||
-                                                   *state.last_step > *state_->last_step);
+        const std::optional<std::uint64_t> step = row_step(state);
+        const std::optional<std::uint64_t> read_step =
+            state_ ? row_step(*state_) : std::optional<std::uint64_t>{};
+        const bool advancing = step && (!read_step || *step > *read_step);
         const UserStatements& statements = user_statements(schema_);
         const std::string* sql = &statements.insert;
         if (state_) {
             sql = advancing ? &statements.update_advancing : &statements.update_other;
-            args->push_back(state_->last_step ? std::optional(std::to_string(*state_->last_step))
-                                              : std::nullopt);
+            args->push_back(read_step ? std::optional(std::to_string(*read_step)) : std::nullopt);
+            if (schema_ >= kSchemaWithAuthenticators) args->push_back(read_tokens_);
         }
         Result<QueryResult> written = session_.run(sql->c_str(), *args, "write");
         if (!written) return abort(written.error());
@@ -522,7 +626,7 @@ class PgRecord final : public Record {
         const bool same =
             ours.has_value() == state_.has_value() &&
             (!ours ||
-             (ours->last_step == state_->last_step && ours->failures == state_->failures &&
+             (same_replay_state(*ours, *state_) && ours->failures == state_->failures &&
               ours->locked_until == state_->locked_until && ours->created == state_->created &&
               ours->email_mails == state_->email_mails));
         if (!same) {
@@ -546,6 +650,7 @@ class PgRecord final : public Record {
     std::string user_;
     SecretBytes key_;
     std::optional<UserState> state_;
+    std::optional<std::string> read_tokens_;  // the authenticators column as read (schema 3)
     bool in_transaction_ = false;
 };
 

@@ -36,10 +36,20 @@ T must(totp::Result<T> result, const char* what) {
     return std::move(result).value();
 }
 
-totp::UserState totp_state(std::size_t index, std::uint64_t seed, std::int64_t now) {
+// The user's state; the first authenticator has user_secret() (whose codes are typed), the
+// others secrets of their own.
+totp::UserState totp_state(std::size_t index, std::uint64_t seed, std::int64_t now,
+                           int authenticators = 1) {
     totp::UserState state;
-    state.params = {totp::Algorithm::sha1, kDigits, kPeriod};
-    state.secret = user_secret(seed, index);
+    for (int k = 0; k < authenticators; ++k) {
+        totp::Authenticator token;
+        token.name =
+            k == 0 ? std::string(totp::kDefaultAuthenticatorName) : "spare" + std::to_string(k);
+        token.params = {totp::Algorithm::sha1, kDigits, kPeriod};
+        token.secret =
+            user_secret(seed + static_cast<std::uint64_t>(k) * 0x9e3779b97f4a7c15ULL, index);
+        state.authenticators.push_back(std::move(token));
+    }
     for (int k = 0; k < kRecoveryCodes; ++k) {
         char code[48];
         std::snprintf(code, sizeof code, "%06zu%06d", index, k);
@@ -49,9 +59,10 @@ totp::UserState totp_state(std::size_t index, std::uint64_t seed, std::int64_t n
     return state;
 }
 
-std::string totp_file(std::size_t index, std::uint64_t seed, std::int64_t now) {
+std::string totp_file(std::size_t index, std::uint64_t seed, std::int64_t now,
+                      int authenticators = 1) {
     const totp::SecretString slot =
-        must(totp::encode_slot(totp_state(index, seed, now), 1), "encode state");
+        must(totp::encode_slot(totp_state(index, seed, now, authenticators), 1), "encode state");
     std::string file(slot.view());
     file.append(totp::kSlotSize, '\n');  // slot 1: never written
     return file;
@@ -119,7 +130,7 @@ std::string floor_file_path(const Sandbox& box, std::size_t k) {
 }  // namespace
 
 EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, bool candidate,
-                     bool pg) {
+                     int candidate_authenticators, bool pg) {
     EnrollSeconds took;
     const std::int64_t now = unix_now();
 
@@ -127,7 +138,13 @@ EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, 
     for (std::size_t i = 0; i < users; ++i) {
         const std::string file = totp_file(i, seed, now);
         write_file(box.totp_dir + "/" + user_name(i), file, 0600);
-        if (candidate) write_file(box.candidate_dir + "/" + user_name(i), file, 0600);
+        if (candidate) {
+            write_file(box.candidate_dir + "/" + user_name(i),
+                       candidate_authenticators == 1
+                           ? file
+                           : totp_file(i, seed, now, candidate_authenticators),
+                       0600);
+        }
     }
     took.totp = seconds_since(start);
 
@@ -166,7 +183,7 @@ void rewind_totp(const Sandbox& box, Service service, std::size_t index) {
     auto record = must(store->open(user_name(index)), "open state");
     if (!record->state()) throw std::runtime_error("rewind: " + user_name(index) + " not enrolled");
     totp::UserState state = record->state()->clone();
-    state.last_step.reset();
+    for (totp::Authenticator& token : state.authenticators) token.last_step.reset();
     state.failures = 0;
     if (totp::Status saved = record->save(state); !saved) {
         throw std::runtime_error("rewind: " + saved.error().message);

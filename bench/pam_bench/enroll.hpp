@@ -28,10 +28,11 @@ struct EnrollSeconds {
     double pg = 0;    // the database (not in the tables: pam_bench prints it)
 };
 
-// With `candidate`, the candidate module's state directory gets its own copy; with `pg`,
+// With `candidate`, the candidate module's state directory gets its own copy, each user
+// with `candidate_authenticators` authenticators (the first one's code is typed); with `pg`,
 // the database of box.pg_config gets the users too.
 EnrollSeconds enroll(const Sandbox& box, std::size_t users, std::uint64_t seed, bool candidate,
-                     bool pg);
+                     int candidate_authenticators, bool pg);
 
 // Replay protection lets a user log in once per time step. When a run needs the same user
 // again within one step (only with few users), these put the user's record back to

@@ -95,7 +95,8 @@ int run_benchmark(const Options& options) {
     const bool candidate = !options.candidate_module.empty();
     const bool pg = options.pg.enabled();
     const bool fresh = !options.fresh_process.empty();
-    const EnrollSeconds took = enroll(box, options.users, seed, candidate, pg);
+    const EnrollSeconds took =
+        enroll(box, options.users, seed, candidate, options.candidate_authenticators, pg);
     if (!fresh) report.enrollment(options.users, took);
     if (pg) std::fprintf(stderr, "pam_bench: database enrollment took %.2f s\n", took.pg);
 

@@ -11,7 +11,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: pam_bench --users N [--procs 1,2,8] [--samples S] [--oath-samples S]\n"
     "                 [--block B] [--rss-logins K] [--seed X]\n"
-    "                 [--only OP] [--candidate other/pam_totp.so] [--fresh-process pam_once]\n"
+    "                 [--only OP] [--candidate other/pam_totp.so] [--candidate-authenticators K]\n"
+    "                 [--fresh-process pam_once]\n"
     "                 [--pg-dsn DSN --pg-key-file F --pg-password-file F]\n"
     "                 --module pam_totp.so --config pam_totp.conf --data-dir DIR --out "
     "results.tsv\n"
@@ -79,6 +80,8 @@ Options parse_options(int argc, char** argv) {
             options.probe = service_argument(value);
         } else if (flag == "--candidate") {
             options.candidate_module = value;
+        } else if (flag == "--candidate-authenticators") {
+            options.candidate_authenticators = static_cast<int>(number(value, 1, 16));
         } else if (flag == "--pg-dsn") {
             options.pg.dsn = value;
         } else if (flag == "--pg-key-file") {

@@ -23,6 +23,9 @@ struct Options {
     std::string module_path;
     std::string config_template;
     std::string candidate_module;  // a second pam_totp.so measured side by side
+    // Authenticators per candidate user (--candidate-authenticators): the same module as
+    // --candidate, with 8, measures what several authenticators per user cost.
+    int candidate_authenticators = 1;
     PgStore pg;  // --pg-dsn, --pg-key-file, --pg-password-file: adds Service::totp_pg
     std::string out;
     std::optional<std::uint64_t> seed;

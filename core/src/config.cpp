@@ -12,6 +12,7 @@
 #include "totp/rollout.hpp"
 #include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
+#include "totp/user_state.hpp"
 
 namespace totp {
 
@@ -177,6 +178,8 @@ constexpr Key kKeys[] = {
     // Verification policy
     {"window", kSecurity,
      IntKey{[](Settings& s) -> int& { return s.window; }, 0, 10}},
+    {"hotp_window", kSecurity,
+     IntKey{[](Settings& s) -> int& { return s.hotp_window; }, 0, 100}},
     {"max_failures", kSecurity,
      IntKey{[](Settings& s) -> int& { return s.max_failures; }, 1, 1000}},
     {"lockout_seconds", kSecurity,
@@ -216,6 +219,9 @@ constexpr Key kKeys[] = {
      IntKey{[](Settings& s) -> int& { return s.params.period; }, kMinPeriod, kMaxPeriod}},
     {"recovery_codes", kOther,
      IntKey{[](Settings& s) -> int& { return s.recovery_codes; }, 0, 20}},
+    {"max_authenticators", kOther,
+     IntKey{[](Settings& s) -> int& { return s.max_authenticators; }, 1,
+            static_cast<int>(kMaxAuthenticators)}},
 };
 // clang-format on
 

@@ -390,7 +390,10 @@ class FileRecord final : public Record {
             identity.emplace(where_.identity->uid, where_.identity->gid);
             if (!identity->ok()) return identity_switch_failed(where_.path());
         }
-        return state_ ? update(state) : create(state);
+        if (!state_) return write_whole_file(state, 1, false);
+        // A version 1 file has smaller slots: the upgrade replaces it as a whole.
+        if (version_ != kStateFormatVersion) return write_whole_file(state, sequence_ + 1, true);
+        return update(state);
     }
 
     Status remove() override {
@@ -475,12 +478,13 @@ class FileRecord final : public Record {
     }
 
     Status read_locked(UniqueFd fd, const struct stat& st) {
-        if (st.st_size != static_cast<off_t>(kStateFileSize)) {
+        if (st.st_size != static_cast<off_t>(kStateFileSize) &&
+            st.st_size != static_cast<off_t>(kV1StateFileSize)) {
             return make_error(Errc::corrupt, "state file " + where_.path() + ": is " +
                                                  std::to_string(st.st_size) + " bytes, expected " +
                                                  std::to_string(kStateFileSize));
         }
-        SecretBytes content(kStateFileSize);
+        SecretBytes content(static_cast<std::size_t>(st.st_size));
         if (Status read = read_all(fd.get(), content.data(), content.size()); !read) {
             return make_error(read.error().code,
                               "reading state file " + where_.path() + ": " + read.error().message);
@@ -494,6 +498,7 @@ class FileRecord final : public Record {
         state_ = std::move(decoded->state);
         sequence_ = decoded->sequence;
         next_slot_ = decoded->next_slot;
+        version_ = decoded->version;
         file_ = std::move(fd);
         return {};
     }
@@ -525,8 +530,14 @@ class FileRecord final : public Record {
     // Writes the whole file under a temporary name and links it into place, so the final
     // name never refers to a partial file (a full disk fails here, not at the next login).
     // The temp file is locked before it is linked: whoever opens the new name waits for us.
-    Status create(const UserState& state) {
-        Result<SecretString> slot = encode_slot(state, 1);
+    // `replace`: an upgrade renames it over the locked old file; a crash leaves the old or
+    // the new file, and whoever waits for the old one's lock finds it replaced and reopens.
+    Status write_whole_file(const UserState& state, std::uint64_t sequence, bool replace) {
+        if (sequence == 0) {
+            return make_error(Errc::corrupt,
+                              "state file " + where_.path() + ": sequence number exhausted");
+        }
+        Result<SecretString> slot = encode_slot(state, sequence);
         if (!slot) return slot.error();
         SecretString content(slot->view());
         content.append(std::string(kSlotSize, '\n'));
@@ -560,7 +571,10 @@ class FileRecord final : public Record {
         }
         if (::fsync(fd.get()) != 0)
             return fail("syncing " + join_path(where_.dir_path, temp), errno);
-        if (const int error = publish(dir, temp, where_.name); error != 0) {
+        const int error =
+            replace ? (::renameat(dir, temp.c_str(), dir, where_.name.c_str()) == 0 ? 0 : errno)
+                    : publish(dir, temp, where_.name);
+        if (error != 0) {
             ::unlinkat(dir, temp.c_str(), 0);
             if (error == EEXIST) {
                 return make_error(Errc::busy,
@@ -569,15 +583,17 @@ class FileRecord final : public Record {
             return io_error("creating state file " + where_.path(), error);
         }
         if (::fsync(dir) != 0) {
-            // Not durable, so report failure, and take the name back so that what is on
-            // disk matches what we reported (we still hold the lock on that inode).
-            const int error = errno;
-            ::unlinkat(dir, where_.name.c_str(), 0);
-            return io_error("syncing state directory " + where_.dir_path, error);
+            // Not durable, so report failure. A new name is taken back so that what is on
+            // disk matches what we reported (we still hold the lock on that inode); a
+            // replaced file cannot be put back, and a failed login only fails closed.
+            const int sync_error = errno;
+            if (!replace) ::unlinkat(dir, where_.name.c_str(), 0);
+            return io_error("syncing state directory " + where_.dir_path, sync_error);
         }
         state_ = state.clone();
-        sequence_ = 1;
+        sequence_ = sequence;
         next_slot_ = 1;
+        version_ = kStateFormatVersion;
         file_ = std::move(fd);
         remove_abandoned_temps(dir, where_.dir_path, where_.name);
         return {};
@@ -588,6 +604,7 @@ class FileRecord final : public Record {
     std::optional<UserState> state_;
     std::uint64_t sequence_ = 0;
     std::size_t next_slot_ = 0;
+    int version_ = kStateFormatVersion;
 };
 
 // --- Reset tokens -------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -177,6 +178,64 @@ std::uint64_t time_step(std::int64_t unix_time, int period) {
     return static_cast<std::uint64_t>(unix_time) / static_cast<std::uint64_t>(period);
 }
 
+TotpCheck check_counters(const SecretBytes& key, Algorithm algorithm, int digits,
+                         std::string_view code, std::uint64_t first, std::uint64_t last,
+                         std::optional<std::uint64_t> last_used) {
+    if (!is_code_shaped(code, digits)) return {TotpCheck::Outcome::malformed, 0};
+    if (!validate(OtpParams{algorithm, digits, kMinPeriod})) {
+        return {TotpCheck::Outcome::mismatch, 0};
+    }
+
+    // No early exit and no branch on a match: the loop does the same work whatever matched.
+    bool accepted = false;
+    bool replayed = false;
+    bool failed = false;
+    std::uint64_t accepted_step = 0;
+    std::uint64_t replayed_step = 0;
+    Hmac hmac(algorithm, key);
+    for (std::uint64_t step = first; step <= last; ++step) {
+        Result<SecretString> expected = hotp_value(hmac, step, digits);
+        failed |= !expected.ok();
+        const bool match = expected.ok() && equal_constant_time(expected->view(), code);
+        const bool fresh = !last_used.has_value() || step > *last_used;
+        const bool take_accepted = match & fresh;
+        const bool take_replayed = match & !fresh;
+        accepted_step = take_accepted ? step : accepted_step;
+        replayed_step = take_replayed ? step : replayed_step;
+        accepted |= take_accepted;
+        replayed |= take_replayed;
+        if (step == last) break;  // last may be the largest counter
+    }
+    // An OpenSSL failure on any step fails closed rather than trusting a partial search.
+    if (failed) return {TotpCheck::Outcome::mismatch, 0};
+    if (accepted) return {TotpCheck::Outcome::accepted, accepted_step};
+    if (replayed) return {TotpCheck::Outcome::replayed, replayed_step};
+    return {TotpCheck::Outcome::mismatch, 0};
+}
+
+std::optional<std::uint64_t> find_consecutive_codes(const SecretBytes& key, Algorithm algorithm,
+                                                    int digits, std::string_view code1,
+                                                    std::string_view code2, std::uint64_t first,
+                                                    std::uint64_t last) {
+    if (!is_code_shaped(code1, digits) || !is_code_shaped(code2, digits) || last < first ||
+        last == std::numeric_limits<std::uint64_t>::max() ||
+        !validate(OtpParams{algorithm, digits, kMinPeriod})) {
+        return std::nullopt;
+    }
+    Hmac hmac(algorithm, key);
+    Result<SecretString> previous = hotp_value(hmac, first, digits);
+    std::optional<std::uint64_t> found;
+    for (std::uint64_t counter = first; counter <= last; ++counter) {
+        Result<SecretString> next = hotp_value(hmac, counter + 1, digits);
+        if (!previous || !next) return std::nullopt;
+        const bool match =
+            equal_constant_time(previous->view(), code1) & equal_constant_time(next->view(), code2);
+        if (match && !found) found = counter;
+        previous = std::move(next);
+    }
+    return found;
+}
+
 TotpCheck check_totp(const SecretBytes& key, const OtpParams& params, std::string_view code,
                      std::int64_t unix_time, int window, std::optional<std::uint64_t> last_step) {
     if (!is_code_shaped(code, params.digits)) return {TotpCheck::Outcome::malformed, 0};
@@ -185,32 +244,8 @@ TotpCheck check_totp(const SecretBytes& key, const OtpParams& params, std::strin
     const std::uint64_t now_step = time_step(unix_time, params.period);
     const std::uint64_t span = static_cast<std::uint64_t>(std::max(window, 0));
     const std::uint64_t first = now_step > span ? now_step - span : 0;
-    const std::uint64_t last = now_step + span;
-
-    // No early exit and no branch on a match: the loop does the same work whatever matched.
-    bool accepted = false;
-    bool replayed = false;
-    bool failed = false;
-    std::uint64_t accepted_step = 0;
-    std::uint64_t replayed_step = 0;
-    Hmac hmac(params.algorithm, key);
-    for (std::uint64_t step = first; step <= last; ++step) {
-        Result<SecretString> expected = hotp_value(hmac, step, params.digits);
-        failed |= !expected.ok();
-        const bool match = expected.ok() && equal_constant_time(expected->view(), code);
-        const bool fresh = !last_step.has_value() || step > *last_step;
-        const bool take_accepted = match & fresh;
-        const bool take_replayed = match & !fresh;
-        accepted_step = take_accepted ? step : accepted_step;
-        replayed_step = take_replayed ? step : replayed_step;
-        accepted |= take_accepted;
-        replayed |= take_replayed;
-    }
-    // An OpenSSL failure on any step fails closed rather than trusting a partial search.
-    if (failed) return {TotpCheck::Outcome::mismatch, 0};
-    if (accepted) return {TotpCheck::Outcome::accepted, accepted_step};
-    if (replayed) return {TotpCheck::Outcome::replayed, replayed_step};
-    return {TotpCheck::Outcome::mismatch, 0};
+    return check_counters(key, params.algorithm, params.digits, code, first, now_step + span,
+                          last_step);
 }
 
 }  // namespace totp

@@ -682,6 +682,129 @@ def a_narrow_terminal_gets_the_uri_and_secret_instead_of_the_qr_code(box):
     check(box.login("bob", oathtool(printed_secret(text), box.now)), "and they work")
 
 
+# --- Several authenticators, HOTP tokens, resync (codes from oathtool) ----------------------
+
+def oathtool_hotp(key, counter, digits=6):
+    done = subprocess.run(["oathtool", "--hotp", "--base32", f"--digits={digits}",
+                           f"--counter={counter}", key],
+                          capture_output=True, text=True, timeout=30)
+    check(done.returncode == 0, "oathtool --hotp runs", done.stderr)
+    return done.stdout.strip()
+
+
+def add_hotp(box, user, name, secret, counter=0):
+    result = box.tool("add", "--user", user, "--name", name, "--type", "hotp", "--secret", secret,
+                      "--counter", str(counter), "--no-confirm")
+    check(result.rc == 0, f"add {name}", str(result))
+
+
+def state_text(box, user):
+    return box.state_bytes(user).decode("ascii", "replace")
+
+
+@case("authenticators")
+def two_authenticators_each_log_in_replay_is_per_authenticator_and_removing_one_keeps_the_other(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    result = box.tool("add", "--user", "alice", "--name", "spare", "--secret", SECRET_B,
+                      "--no-confirm", "--qr", "none")
+    check(result.rc == 0, "add a second TOTP authenticator", str(result))
+    code_a = oathtool(SECRET_A, box.now)
+    code_b = oathtool(SECRET_B, box.now)
+    check(box.login("alice", code_a), "the first authenticator logs in")
+    check(box.login("alice", code_b), "the second logs in in the same time step")
+    check(not box.login("alice", code_a), "the first one's code is refused again")
+    check(not box.login("alice", code_b), "the second one's code is refused again")
+    box.now += 30
+    result = box.tool("remove", "--user", "alice", "--name", "default")
+    check(result.rc == 0, "remove the first", str(result))
+    check(not box.login("alice", oathtool(SECRET_A, box.now)), "the removed one is refused")
+    check(box.login("alice", oathtool(SECRET_B, box.now)), "the other still logs in")
+    result = box.tool("remove", "--user", "alice", "--name", "spare")
+    check(result.rc == 2, "the last one is not removed: exit 2", str(result))
+    one_stderr_line(result, "only authenticator", "remove --user alice")
+    result = box.tool("remove", "--user", "alice", "--name", "nosuch")
+    check(result.rc == 4, "an unknown name: exit 4", str(result))
+
+
+@case("authenticators")
+def hotp_look_ahead_accepts_a_code_a_few_counters_ahead_then_refuses_older_ones(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    add_hotp(box, "alice", "yubikey", SECRET_B, counter=10)
+    check(not box.login("alice", oathtool_hotp(SECRET_B, 9)), "a counter below the next refused")
+    check(not box.login("alice", oathtool_hotp(SECRET_B, 21)), "beyond hotp_window refused")
+    check(box.login("alice", oathtool_hotp(SECRET_B, 14)), "four presses ahead is accepted")
+    for older in [10, 12, 14]:
+        check(not box.login("alice", oathtool_hotp(SECRET_B, older)),
+              f"counter {older} is refused after 14 was used")
+    check(box.login("alice", oathtool_hotp(SECRET_B, 15)), "the next counter is accepted")
+    check("authenticator=yubikey:hotp:SHA1:6:30:" + SECRET_B + ":16:0:" in state_text(box, "alice"),
+          "the counter moved past the accepted code, durably", state_text(box, "alice"))
+    check(box.login("alice", oathtool(SECRET_A, box.now)), "the TOTP app still logs in")
+    box.write_config("hotp_window = 2\n")
+    check(not box.login("alice", oathtool_hotp(SECRET_B, 19)), "hotp_window = 2 stops at 18")
+    check(box.login("alice", oathtool_hotp(SECRET_B, 18)), "and accepts 18")
+
+
+@case("authenticators")
+def resync_after_a_50_counter_gap_and_a_3_step_clock_offset(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    add_hotp(box, "alice", "yubikey", SECRET_B)
+    check(not box.login("alice", oathtool_hotp(SECRET_B, 50)), "50 presses ahead is refused")
+    result = box.tool("resync", "--user", "alice", "--name", "yubikey",
+                      oathtool_hotp(SECRET_B, 52), oathtool_hotp(SECRET_B, 51))
+    check(result.rc == 5, "codes out of order do not resync: exit 5", str(result))
+    result = box.tool("resync", "--user", "alice", "--name", "yubikey",
+                      oathtool_hotp(SECRET_B, 51), oathtool_hotp(SECRET_B, 52))
+    check(result.rc == 0 and "next counter 53" in result.out, "HOTP resync", str(result))
+    check(not box.login("alice", oathtool_hotp(SECRET_B, 52)), "the resync codes are used")
+    check(box.login("alice", oathtool_hotp(SECRET_B, 53)), "the next press logs in")
+
+    # A TOTP token whose clock runs three steps (90 s) ahead.
+    token = box.now + 90
+    check(not box.login("alice", oathtool(SECRET_A, token)), "three steps ahead is refused")
+    result = box.tool("resync", "--user", "alice", "--name", "default",
+                      oathtool(SECRET_A, token - 30), oathtool(SECRET_A, token))
+    check(result.rc == 0 and "clock offset 3 steps (90 s)" in result.out, "TOTP resync",
+          str(result))
+    check(not box.login("alice", oathtool(SECRET_A, token)), "the second resync code is used")
+    box.now += 30
+    check(box.login("alice", oathtool(SECRET_A, box.now + 90)), "the drifted token logs in")
+    check(not box.login("alice", oathtool(SECRET_A, box.now + 90)), "and its code only once")
+    check(not box.login("alice", oathtool(SECRET_A, box.now - 30)),
+          "codes of the host's own time are now outside the window")
+    result = box.tool("status", "alice")
+    check("  offset: 3" in result.out.splitlines(), "status shows the offset", str(result))
+
+
+@case("authenticators")
+def add_refuses_a_taken_name_and_more_than_max_authenticators_and_status_shows_no_secret(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    result = box.tool("add", "--user", "alice", "--name", "default", "--no-confirm")
+    check(result.rc == 2, "a taken name: exit 2", str(result))
+    one_stderr_line(result, "exists already")
+    box.write_config("max_authenticators = 2\n")
+    add_hotp(box, "alice", "yubikey", SECRET_B)
+    result = box.tool("add", "--user", "alice", "--name", "third", "--no-confirm")
+    check(result.rc == 2, "a third over max_authenticators = 2: exit 2", str(result))
+    one_stderr_line(result, "max_authenticators")
+    result = box.tool("add", "--user", "bob", "--name", "x", "--no-confirm")
+    check(result.rc == 4, "add for a user who is not enrolled: exit 4", str(result))
+    for args in [["status", "alice"], ["list"], ["list", "--json"]]:
+        result = box.tool(*args)
+        check(result.rc == 0, " ".join(args), str(result))
+        check(SECRET_A not in result.out and SECRET_B not in result.out,
+              f"{' '.join(args)} shows no secret", result.out)
+        check("yubikey" in result.out and "hotp" in result.out, "the token is listed", result.out)
+    result = box.tool("list", "--json")
+    tokens = json.loads(result.out)[0]["authenticators"]
+    check([token["name"] for token in tokens] == ["default", "yubikey"]
+          and tokens[1]["counter"] == 0 and tokens[1]["type"] == "hotp", "JSON", result.out)
+    result = box.tool("--user", "alice", "--no-confirm", "--qr", "none")
+    check(result.rc == 0, "enrolling again", str(result))
+    check("authenticator=yubikey:" in state_text(box, "alice"),
+          "enrolling again keeps the other authenticators", state_text(box, "alice"))
+
+
 # --- Subcommands ------------------------------------------------------------------------------
 
 @case("subcommands")
@@ -690,8 +813,9 @@ def status_shows_an_enrollment_and_refuses_the_unenrolled(box):
                      "--recovery-codes", "4")
     result = box.tool("status", "alice")
     check(result.rc == 0, "status of an enrolled user", str(result))
-    for line in ["user: alice", "enrolled: yes", "algorithm: SHA256", "digits: 8", "period: 60",
-                 "created: 2023-11-14T22:13:20Z", "recovery codes left: 4", "failures: 0",
+    for line in ["user: alice", "enrolled: yes", "authenticator: default", "  type: totp",
+                 "  algorithm: SHA256", "  digits: 8", "  period: 60", "  offset: 0",
+                 "  last_used: -", "created: 2023-11-14T22:13:20Z", "recovery codes left: 4", "failures: 0",
                  "locked until: -", "email: -"]:
         check(line in result.out.splitlines(), f"status shows '{line}'", result.out)
     result = box.tool("status", "bob")
@@ -742,14 +866,18 @@ def list_shows_every_enrolled_user_as_text_and_json(box):
     check(result.rc == 0, "list", str(result))
     lines = result.out.splitlines()
     check(len(lines) == 2, "one line per enrolled user", result.out)
-    check(lines[0].startswith("alice algorithm=SHA512 digits=6 period=60 "), "alice first", lines[0])
-    check(lines[1].startswith("bob algorithm=SHA1 ") and " recovery_codes=2 " in lines[1],
-          "bob second", lines[1])
+    check(lines[0].startswith("alice authenticators=default(type=totp,algorithm=SHA512,digits=6,"
+                              "period=60,offset=0,last_used=-) "), "alice first", lines[0])
+    check(lines[1].startswith("bob authenticators=default(type=totp,algorithm=SHA1,")
+          and " recovery_codes=2 " in lines[1], "bob second", lines[1])
     result = box.tool("list", "--json")
     check(result.rc == 0, "list --json", str(result))
     entries = json.loads(result.out)
     check([entry["user"] for entry in entries] == ["alice", "bob"], "users", result.out)
-    check(entries[0]["algorithm"] == "SHA512" and entries[0]["period"] == 60, "alice", result.out)
+    alice = entries[0]["authenticators"]
+    check(len(alice) == 1 and alice[0]["name"] == "default" and alice[0]["type"] == "totp"
+          and alice[0]["algorithm"] == "SHA512" and alice[0]["period"] == 60, "alice", result.out)
+    check("secret" not in result.out.lower(), "no secret in the listing", result.out)
     check(entries[1]["recovery_codes"] == 2 and entries[1]["failures"] == 0, "bob", result.out)
     check(entries[1]["created"] == EPOCH and entries[1]["email_verified"] is False, "bob", result.out)
 

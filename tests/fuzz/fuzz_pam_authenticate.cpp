@@ -33,6 +33,7 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "fuzz_input.hpp"
+#include "one_token.hpp"
 #include "sandbox.hpp"
 #include "state_builder.hpp"
 #include "totp/base32.hpp"
@@ -380,7 +381,7 @@ void print_case(const Case& c, int rc, const std::string& hits) {
 // paths, which it may echo: "config /dev/shm/pam_totp_fuzz.12579/...: syntax error").
 void check_log(const Case& c) {
     const World& w = world();
-    const std::string secret(totp::base32_encode(c.built.state.secret.span()).view());
+    const std::string secret(totp::base32_encode(one_token(c.built.state).secret.span()).view());
     std::string context = c.config_text + c.handle.rhost + "\n" + w.config + "\n" + w.state_dir +
                           "\n" + w.root + "/home/";
     for (const std::string& a : c.arguments) context += a;
@@ -413,11 +414,11 @@ void check_state_file(const std::optional<totp::DecodedFile>& before,
     }
     if (!after) fuzz::violated("a readable state file became unreadable", hits);
     if (after->sequence < before->sequence) fuzz::violated("state went back in time", hits);
-    const totp::SecretBytes& old_secret = before->state.secret;
-    if (after->state.secret.size() != old_secret.size() ||
+    const totp::SecretBytes& old_secret = one_token(before->state).secret;
+    if (one_token(after->state).secret.size() != old_secret.size() ||
         !std::equal(old_secret.data(), old_secret.data() + old_secret.size(),
-                    after->state.secret.data()) ||
-        after->state.params.digits != before->state.params.digits)
+                    one_token(after->state).secret.data()) ||
+        one_token(after->state).params.digits != one_token(before->state).params.digits)
         fuzz::violated("secret or parameters changed", hits);
 }
 
@@ -431,8 +432,8 @@ void check_success(const std::optional<totp::DecodedFile>& before,
     bool any = false;
     for (const std::string& answer : c.typed) {
         // forward_pass: the code is the tail of what was typed.
-        for (std::size_t tail :
-             {answer.size(), std::size_t(before->state.params.digits), std::size_t(14)}) {
+        for (std::size_t tail : {answer.size(), std::size_t(one_token(before->state).params.digits),
+                                 std::size_t(14)}) {
             if (tail <= answer.size() &&
                 fuzz::acceptable(before->state, answer.substr(answer.size() - tail), c.now, 10))
                 any = true;
@@ -442,9 +443,11 @@ void check_success(const std::optional<totp::DecodedFile>& before,
     const totp::UserState& b = before->state;
     const totp::UserState& a = after->state;
     const bool code_used =
-        a.last_step && (!b.last_step || *a.last_step > *b.last_step) && a.recovery == b.recovery;
-    const bool recovery_used =
-        a.recovery.size() + 1 == b.recovery.size() && a.last_step == b.last_step;
+        one_token(a).last_step &&
+        (!one_token(b).last_step || *one_token(a).last_step > *one_token(b).last_step) &&
+        a.recovery == b.recovery;
+    const bool recovery_used = a.recovery.size() + 1 == b.recovery.size() &&
+                               one_token(a).last_step == one_token(b).last_step;
     if (!(code_used || recovery_used) || a.failures != 0 || a.locked_until != 0)
         fuzz::violated("PAM_SUCCESS but the code was not consumed on disk", hits);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 
@@ -14,26 +15,29 @@ const char* const kRecoveryCodes[4] = {"ABCD-EFGH-JKMN", "0000-1111-2222", "1234
 BuiltState build_state(Input& input, std::int64_t now) {
     BuiltState built;
     totp::UserState& state = built.state;
-    state.params.algorithm = static_cast<totp::Algorithm>(input.number(0, 2));
-    state.params.digits = static_cast<int>(input.number(totp::kMinDigits, totp::kMaxDigits));
-    state.params.period = static_cast<int>(input.number(totp::kMinPeriod, totp::kMaxPeriod));
+    one_token(state).params.algorithm = static_cast<totp::Algorithm>(input.number(0, 2));
+    one_token(state).params.digits =
+        static_cast<int>(input.number(totp::kMinDigits, totp::kMaxDigits));
+    one_token(state).params.period =
+        static_cast<int>(input.number(totp::kMinPeriod, totp::kMaxPeriod));
     const std::size_t secret_size =
         static_cast<std::size_t>(input.number(totp::kMinSecretBytes, totp::kMaxSecretBytes));
-    state.secret = totp::SecretBytes(secret_size);
-    for (std::size_t i = 0; i < secret_size; ++i) state.secret.data()[i] = input.byte();
+    one_token(state).secret = totp::SecretBytes(secret_size);
+    for (std::size_t i = 0; i < secret_size; ++i) one_token(state).secret.data()[i] = input.byte();
 
-    const std::uint64_t now_step = totp::time_step(now, state.params.period);
+    const std::uint64_t now_step = totp::time_step(now, one_token(state).params.period);
     switch (input.byte() % 4) {
         case 0:
             break;  // never logged in
         case 1:
-            state.last_step = now_step - std::min<std::uint64_t>(now_step, input.number(0, 3));
+            one_token(state).last_step =
+                now_step - std::min<std::uint64_t>(now_step, input.number(0, 3));
             break;
         case 2:
-            state.last_step = now_step + static_cast<std::uint64_t>(input.number(0, 3));
+            one_token(state).last_step = now_step + static_cast<std::uint64_t>(input.number(0, 3));
             break;
         default:
-            state.last_step = input.u64();
+            one_token(state).last_step = input.u64();
     }
     switch (input.byte() % 4) {
         case 0:
@@ -75,11 +79,12 @@ BuiltState build_state(Input& input, std::int64_t now) {
 }
 
 std::string code_for(const totp::UserState& state, std::int64_t now, int offset) {
-    const std::int64_t step = static_cast<std::int64_t>(totp::time_step(now, state.params.period));
+    const std::int64_t step =
+        static_cast<std::int64_t>(totp::time_step(now, one_token(state).params.period));
     if (step + offset < 0) return "";
     totp::Result<totp::SecretString> code =
-        totp::hotp(state.secret, static_cast<std::uint64_t>(step + offset), state.params.algorithm,
-                   state.params.digits);
+        totp::hotp(one_token(state).secret, static_cast<std::uint64_t>(step + offset),
+                   one_token(state).params.algorithm, one_token(state).params.digits);
     return code ? std::string(code->view()) : "";
 }
 
@@ -109,11 +114,100 @@ bool acceptable(const totp::UserState& before, const std::string& answer, std::i
     if (before.locked_until > now) return false;
     for (int offset = -window; offset <= window; ++offset) {
         const std::int64_t step =
-            static_cast<std::int64_t>(totp::time_step(now, before.params.period)) + offset;
+            static_cast<std::int64_t>(totp::time_step(now, one_token(before).params.period)) +
+            offset;
         if (step < 0) continue;
-        if (before.last_step && static_cast<std::uint64_t>(step) <= *before.last_step) continue;
+        if (one_token(before).last_step &&
+            static_cast<std::uint64_t>(step) <= *one_token(before).last_step)
+            continue;
         const std::string code = code_for(before, now, offset);
         if (!code.empty() && code == answer) return true;
+    }
+    if (const auto normalized = totp::normalize_recovery_code(answer)) {
+        if (totp::find_recovery_code(before.recovery, normalized->view())) return true;
+    }
+    return false;
+}
+
+void add_authenticators(Input& input, totp::UserState& state, std::int64_t now) {
+    const std::uint8_t mode = input.byte();
+    if ((mode & 1) != 0) {
+        totp::Authenticator& first = state.authenticators.front();
+        const int bound = totp::kMaxClockOffsetSeconds / first.params.period;
+        first.offset = static_cast<std::int32_t>(input.number(-bound, bound));
+    }
+    for (int extra = 0; extra < ((mode >> 1) & 3) && extra < 2; ++extra) {
+        totp::Authenticator token;
+        token.name = "token" + std::to_string(extra);
+        token.type = input.flag() ? totp::OtpType::hotp : totp::OtpType::totp;
+        token.params.algorithm = static_cast<totp::Algorithm>(input.number(0, 2));
+        token.params.digits = static_cast<int>(input.number(totp::kMinDigits, totp::kMaxDigits));
+        token.params.period = static_cast<int>(input.number(totp::kMinPeriod, totp::kMaxPeriod));
+        token.secret = totp::SecretBytes(20);
+        for (std::size_t i = 0; i < 20; ++i) token.secret.data()[i] = input.byte();
+        // A record never holds one secret twice (user_state.hpp): make this one differ.
+        token.secret.data()[0] = static_cast<std::uint8_t>(0xf0 | extra);
+        totp::SecretBytes& first = state.authenticators.front().secret;
+        if (first.size() == 20 && first.data()[0] == token.secret.data()[0]) first.data()[0] = 0;
+        if (token.type == totp::OtpType::hotp) {
+            token.counter = static_cast<std::uint64_t>(input.number(0, 1000));
+        } else if (input.flag()) {
+            token.last_step = totp::time_step(now, token.params.period) - input.number(0, 2);
+        }
+        token.last_used = input.flag() ? now - input.number(0, 1000) : 0;
+        if (token.last_used < 0) token.last_used = 0;
+        state.authenticators.push_back(std::move(token));
+    }
+}
+
+std::string token_code(const totp::Authenticator& token, std::int64_t counter) {
+    if (counter < 0) return "";
+    totp::Result<totp::SecretString> code =
+        totp::hotp(token.secret, static_cast<std::uint64_t>(counter), token.params.algorithm,
+                   token.params.digits);
+    return code ? std::string(code->view()) : "";
+}
+
+namespace {
+
+// Where a TOTP token's window is centred (never below step 0).
+std::int64_t centre_of(const totp::Authenticator& token, std::int64_t now) {
+    const auto step = static_cast<std::int64_t>(totp::time_step(now, token.params.period));
+    return std::max<std::int64_t>(0, step + token.offset);
+}
+
+}  // namespace
+
+std::string make_token_answer(Input& input, const totp::UserState& state, std::int64_t now,
+                              const totp::Policy& policy) {
+    if (input.flag()) return make_answer(input, state, now);
+    const totp::Authenticator& token =
+        state.authenticators[input.byte() % state.authenticators.size()];
+    if (token.type == totp::OtpType::hotp) {
+        const auto base = static_cast<std::int64_t>(token.counter);
+        return token_code(token, base + input.number(-2, policy.hotp_window + 2));
+    }
+    return token_code(token, centre_of(token, now) + input.number(-3, 3));
+}
+
+bool acceptable_with_tokens(const totp::UserState& before, const std::string& answer,
+                            std::int64_t now, const totp::Policy& policy) {
+    if (before.locked_until > now) return false;
+    for (const totp::Authenticator& token : before.authenticators) {
+        if (token.type == totp::OtpType::hotp) {
+            for (int ahead = 0; ahead <= policy.hotp_window; ++ahead) {
+                if (token_code(token, static_cast<std::int64_t>(token.counter) + ahead) == answer)
+                    return true;
+            }
+            continue;
+        }
+        const std::int64_t centre = centre_of(token, now);
+        for (std::int64_t step = centre - policy.window; step <= centre + policy.window; ++step) {
+            if (step < 0) continue;
+            if (token.last_step && static_cast<std::uint64_t>(step) <= *token.last_step) continue;
+            const std::string code = token_code(token, step);
+            if (!code.empty() && code == answer) return true;
+        }
     }
     if (const auto normalized = totp::normalize_recovery_code(answer)) {
         if (totp::find_recovery_code(before.recovery, normalized->view())) return true;

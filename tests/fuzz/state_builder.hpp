@@ -10,6 +10,7 @@
 
 #include "fuzz_input.hpp"
 #include "totp/user_state.hpp"
+#include "totp/verify.hpp"
 
 namespace fuzz {
 
@@ -37,5 +38,23 @@ std::string make_answer(Input& input, const totp::UserState& state, std::int64_t
 // than last_step, or a stored recovery code; nothing while locked.
 bool acceptable(const totp::UserState& before, const std::string& answer, std::int64_t now,
                 int window);
+
+// More authenticators for a built state, from the input: maybe a clock offset for the
+// first, then up to two more (an HOTP token at some counter, or a TOTP app of its own).
+void add_authenticators(Input& input, totp::UserState& state, std::int64_t now);
+
+// The code of `token` for counter `counter` (a TOTP step is a counter); "" if none.
+std::string token_code(const totp::Authenticator& token, std::int64_t counter);
+
+// What make_answer gives, or a code of any authenticator near where it is accepted.
+std::string make_token_answer(Input& input, const totp::UserState& state, std::int64_t now,
+                              const totp::Policy& policy);
+
+// Independent check of what decide() may accept with several authenticators: a code of any
+// of them that is fresh within its window (TOTP: the steps around now plus its offset,
+// newer than its last step; HOTP: its next counter and hotp_window more), or a stored
+// recovery code; nothing while locked.
+bool acceptable_with_tokens(const totp::UserState& before, const std::string& answer,
+                            std::int64_t now, const totp::Policy& policy);
 
 }  // namespace fuzz

@@ -23,6 +23,7 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -119,7 +120,7 @@ std::string wrong_code(std::uint64_t step, int variant) {
 void hammering_one_user_gives_exact_results(void**) {
     {
         totp::UserState state;
-        state.secret = secret();
+        one_token(state).secret = secret();
         auto record = totp::make_file_store({.state_dir = g_dir, .secret_path = ""})->open("alice");
         assert_true(record.ok() && (*record)->save(state).ok());
     }
@@ -144,7 +145,7 @@ void hammering_one_user_gives_exact_results(void**) {
             fail_msg("cycle %d: %d successes, %d failures (expected 1 and %d)", cycles,
                      results[PAM_SUCCESS], results[PAM_AUTH_ERR], kProcesses - 1);
         totp::UserState state = read_state();
-        assert_true(state.last_step == step);
+        assert_true(one_token(state).last_step == step);
         assert_true(state.failures <= static_cast<std::uint32_t>(kProcesses - 1));
         previous_step = step;
 
@@ -176,7 +177,7 @@ void hammering_one_user_gives_exact_results(void**) {
         assert_int_equal(results[PAM_MAXTRIES], kProcesses);
         const totp::UserState locked = read_state();
         assert_int_equal(locked.failures, state.failures);
-        assert_true(locked.last_step == state.last_step);
+        assert_true(one_token(locked).last_step == one_token(state).last_step);
 
         now += kLockoutSeconds + 30;  // the next cycle starts after the lockout
     }

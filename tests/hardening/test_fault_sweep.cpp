@@ -28,10 +28,12 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
+#include "version_1_file.hpp"
 
 // clang-format off
 #include <stdarg.h>
@@ -66,10 +68,12 @@ struct Scenario {
     std::vector<std::string> answers;
     std::optional<std::string> authtok;
     std::uint32_t failures = 0;
+    bool version_1 = false;  // enrolled by an older build: the login's save upgrades the file
 };
 
 std::string current_code(const totp::UserState& state) {
-    auto code = totp::hotp(state.secret, totp::time_step(kNow, 30), totp::Algorithm::sha1, 6);
+    auto code =
+        totp::hotp(one_token(state).secret, totp::time_step(kNow, 30), totp::Algorithm::sha1, 6);
     assert_true(code.ok());
     return std::string(code->view());
 }
@@ -94,14 +98,21 @@ std::string state_path(const Scenario& scenario) {
 totp::UserState enroll(const Scenario& scenario) {
     std::filesystem::remove(state_path(scenario));
     totp::UserState state;
-    state.secret = totp::SecretBytes(20);
+    one_token(state).secret = totp::SecretBytes(20);
     for (std::size_t i = 0; i < 20; ++i)
-        state.secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
-    state.last_step = totp::time_step(kNow, 30) - 5;
+        one_token(state).secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    one_token(state).last_step = totp::time_step(kNow, 30) - 5;
     state.failures = scenario.failures;
     auto hash = totp::hash_recovery_code(totp::normalize_recovery_code(kRecovery)->view());
     assert_true(hash.ok());
     state.recovery.push_back(*hash);
+    if (scenario.version_1) {
+        state.recovery.clear();
+        std::ofstream(state_path(scenario), std::ios::binary)
+            << version_1_file(one_token(state).secret, one_token(state).last_step);
+        assert_int_equal(chmod(state_path(scenario).c_str(), 0600), 0);
+        return state;
+    }
     auto record = store_for(scenario)->open("alice");
     assert_true(record.ok());
     assert_true((*record)->save(state).ok());
@@ -195,16 +206,18 @@ void sweep(const Scenario& scenario, int expected_rc) {
                     const std::string what = describe(scenario, fault);
                     const auto after = read_state(scenario);
                     if (!after) fail_msg("%s: state file no longer decodes", what.c_str());
-                    if (after->secret.size() != state.secret.size() ||
-                        !std::equal(state.secret.data(), state.secret.data() + state.secret.size(),
-                                    after->secret.data()))
+                    if (one_token(*after).secret.size() != one_token(state).secret.size() ||
+                        !std::equal(one_token(state).secret.data(),
+                                    one_token(state).secret.data() + one_token(state).secret.size(),
+                                    one_token(*after).secret.data()))
                         fail_msg("%s: secret changed", what.c_str());
                     if (outcome.rc == PAM_SUCCESS) {
                         if (outcome.report.write_failed)
                             fail_msg("%s: PAM_SUCCESS although the store write failed",
                                      what.c_str());
-                        const bool consumed = (after->last_step > state.last_step) ||
-                                              after->recovery.size() < state.recovery.size();
+                        const bool consumed =
+                            (one_token(*after).last_step > one_token(state).last_step) ||
+                            after->recovery.size() < state.recovery.size();
                         if (!consumed || after->failures != 0)
                             fail_msg("%s: PAM_SUCCESS but nothing consumed on disk", what.c_str());
                     }
@@ -262,7 +275,7 @@ void enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file(void**) {
                 assert_int_equal(mkdir(dir.c_str(), 0700), 0);
                 const faults::Fault fault{occurrence, faults::kWrappedCalls[f], action, ENOSPC};
                 totp::UserState state;
-                state.secret = totp::SecretBytes(20);
+                one_token(state).secret = totp::SecretBytes(20);
                 auto store = totp::make_file_store({.state_dir = dir, .secret_path = ""});
                 bool saved = false;
                 faults::arm({{fault}, kNow});
@@ -337,6 +350,12 @@ void valid_code_in_the_home_layout(void**) {
     sweep(in_home, PAM_SUCCESS);
 }
 
+void valid_code_upgrading_a_version_1_file(void**) {
+    Scenario upgrade = scenario("version 1 upgrade", {}, {"CODE"});
+    upgrade.version_1 = true;
+    sweep(upgrade, PAM_SUCCESS);
+}
+
 }  // namespace
 
 int main() {
@@ -350,6 +369,7 @@ int main() {
         cmocka_unit_test(try_first_pass_with_a_wrong_authtok_then_the_right_code),
         cmocka_unit_test(forward_pass_with_password_and_code),
         cmocka_unit_test(valid_code_in_the_home_layout),
+        cmocka_unit_test(valid_code_upgrading_a_version_1_file),
         cmocka_unit_test(enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,6 +23,7 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -75,7 +76,7 @@ totp::SecretBytes secret() {
 
 totp::UserState enrolled_state() {
     totp::UserState state;
-    state.secret = secret();
+    one_token(state).secret = secret();
     return state;
 }
 

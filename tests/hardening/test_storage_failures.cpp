@@ -31,6 +31,7 @@
 #include "fake_pam.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
@@ -80,7 +81,7 @@ totp::SecretBytes secret() {
 
 totp::Status enroll(const std::string& user) {
     totp::UserState state;
-    state.secret = secret();
+    one_token(state).secret = secret();
     auto record = totp::make_file_store({.state_dir = state_dir(), .secret_path = ""})->open(user);
     if (!record) return record.error();
     return (*record)->save(state);

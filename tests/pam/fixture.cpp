@@ -12,6 +12,7 @@ extern "C" {
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@ extern "C" {
 #include <set>
 #include <sstream>
 
+#include "one_token.hpp"
 #include "totp/base32.hpp"
 #include "totp/store.hpp"
 
@@ -240,14 +242,15 @@ std::string state_file(const std::string& user) {
 totp::UserState new_state(totp::OtpParams params, const std::vector<std::string>& recovery_codes,
                           const std::string& secret_base32) {
     totp::UserState state;
-    state.params = params;
+    one_token(state).params = params;
     if (secret_base32.empty()) {
-        state.secret = totp::SecretBytes(20);
-        must(totp::random_bytes(state.secret.data(), state.secret.size()), "random");
+        one_token(state).secret = totp::SecretBytes(20);
+        must(totp::random_bytes(one_token(state).secret.data(), one_token(state).secret.size()),
+             "random");
     } else {
         auto decoded = totp::base32_decode(secret_base32);
         must(decoded.ok(), "base32 secret");
-        state.secret = std::move(decoded).value();
+        one_token(state).secret = std::move(decoded).value();
     }
     for (const std::string& code : recovery_codes) {
         auto normalized = totp::normalize_recovery_code(code);
@@ -265,7 +268,7 @@ totp::SecretBytes enroll(const std::string& user, totp::OtpParams params,
                          const std::string& secret_base32) {
     const totp::UserState state = new_state(params, recovery_codes, secret_base32);
     write_state(user, state);
-    return state.secret.clone();
+    return one_token(state).secret.clone();
 }
 
 void write_state(const std::string& user, const totp::UserState& state) {
@@ -285,6 +288,19 @@ totp::UserState read_state(const std::string& user) {
     auto record = store->open(user);
     must(record.ok() && (*record)->state().has_value(), "read record");
     return (*record)->state()->clone();
+}
+
+std::string oathtool(const std::string& arguments) {
+    const std::string command = "env -u LD_PRELOAD oathtool " + arguments;
+    FILE* pipe = popen(command.c_str(), "r");
+    must(pipe != nullptr, "run oathtool");
+    char line[64] = {0};
+    const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+    const int status = pclose(pipe);
+    must(read && status == 0, "oathtool printed a code (is it installed?)");
+    std::string code(line);
+    while (!code.empty() && (code.back() == '\n' || code.back() == '\r')) code.pop_back();
+    return code;
 }
 
 std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& params,

@@ -71,6 +71,11 @@ totp::UserState read_state(const std::string& user);
 void write_state(const std::string& user, const totp::UserState& state);
 std::string state_file(const std::string& user);
 
+// The code oathtool (an independent implementation) prints when run with `arguments`
+// (e.g. "--hotp --base32 --counter=3 SECRET"), without the sandbox's preloads; a failure
+// to run it aborts the test.
+std::string oathtool(const std::string& arguments);
+
 std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& params,
                     std::int64_t unix_time);
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Many processes logging in as one user at the same moment: the store's lock must make
 // exactly one of them win a code, and count every failure.
+#include <cstdint>
 #include <string>
 
 #include "fixture.hpp"
+#include "one_token.hpp"
+#include "totp/base32.hpp"
 
 // cmocka needs these first, and its macros must come after the C++ headers.
 // clang-format off
@@ -39,10 +42,32 @@ void same_valid_code_from_many_processes_succeeds_exactly_once(void**) {
         const std::string code = fixture::code_at(secret, {}, fixture::kEpoch);
         assert_int_equal(race("login", "alice", code), 1);
         const auto state = fixture::read_state("alice");
-        assert_true(state.last_step.value() == fixture::kEpoch / 30);
+        assert_true(one_token(state).last_step.value() == fixture::kEpoch / 30);
         // Every loser presented a used step: a replay, and each one was counted.
         assert_int_equal(state.failures, kProcesses - 1);
     }
+}
+
+void same_hotp_code_from_many_processes_succeeds_exactly_once(void**) {
+    constexpr const char* kTokenSecret = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U";
+    totp::UserState state = fixture::new_state();
+    totp::Authenticator token;
+    token.name = "yubikey";
+    token.type = totp::OtpType::hotp;
+    token.secret = std::move(totp::base32_decode(kTokenSecret)).value();
+    token.counter = 7;
+    assert_true(totp::add_authenticator(state, std::move(token), 8).ok());
+    fixture::write_state("alice", state);
+
+    // Three presses ahead, by oathtool.
+    const std::string code =
+        fixture::oathtool("--hotp --base32 --counter=10 " + std::string(kTokenSecret));
+    assert_int_equal(race("login", "alice", code), 1);
+    const totp::UserState after = fixture::read_state("alice");
+    assert_true(after.authenticators[1].counter == 11u);
+    assert_false(one_token(after).last_step.has_value());
+    // Every loser found the counter already past the code, and each one was counted.
+    assert_int_equal(after.failures, kProcesses - 1);
 }
 
 void concurrent_wrong_codes_are_all_counted(void**) {
@@ -58,6 +83,8 @@ void concurrent_wrong_codes_are_all_counted(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test_setup(same_valid_code_from_many_processes_succeeds_exactly_once,
+                               fixture::reset),
+        cmocka_unit_test_setup(same_hotp_code_from_many_processes_succeeds_exactly_once,
                                fixture::reset),
         cmocka_unit_test_setup(concurrent_wrong_codes_are_all_counted, fixture::reset),
     };

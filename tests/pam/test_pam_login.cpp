@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fixture.hpp"
+#include "one_token.hpp"
 #include "totp/base32.hpp"
 #include "totp/store.hpp"
 
@@ -122,7 +123,7 @@ void valid_code_logs_in(void**) {
     assert_int_equal(result.prompts.size(), 2);
     assert_string_equal(result.prompts[1].c_str(), "Verification code: ");
     assert_true(log_contains("accepted verification code for user alice"));
-    assert_true(fixture::read_state("alice").last_step.value() == kEpoch / 30);
+    assert_true(one_token(fixture::read_state("alice")).last_step.value() == kEpoch / 30);
 }
 
 void wrong_password_with_right_code_is_refused(void**) {
@@ -306,7 +307,7 @@ void another_name_of_an_enrolled_account_needs_its_code(void**) {
         login("nullok", "alice-alias",
               {password_of("alice-alias"), code_at(secret, kDefault, kEpoch + 30)});
     assert_int_equal(accepted.rc, PAM_SUCCESS);
-    assert_true(fixture::read_state("alice").last_step.value() == (kEpoch + 30) / 30);
+    assert_true(one_token(fixture::read_state("alice")).last_step.value() == (kEpoch + 30) / 30);
 }
 
 // An alias line may come before the enrolled name (sorted files, another NSS source first):
@@ -380,7 +381,7 @@ void forward_pass_splits_password_and_code(void**) {
     assert_int_equal(result.prompts.size(), 1);
     assert_string_equal(result.prompts[0].c_str(), "Password & verification code: ");
     assert_string_equal(result.authtok.c_str(), password_of("alice").c_str());
-    assert_true(fixture::read_state("alice").last_step.value() == kEpoch / 30);
+    assert_true(one_token(fixture::read_state("alice")).last_step.value() == kEpoch / 30);
 }
 
 void forward_pass_with_wrong_code_is_refused(void**) {
@@ -725,13 +726,13 @@ totp::SecretBytes enroll_in_home(const std::string& user) {
     auto record = store->open(user);
     if (!record) fail_msg("%s", record.error().message.c_str());
     totp::UserState state;
-    state.secret = totp::SecretBytes(20);
-    assert_true(totp::random_bytes(state.secret.data(), state.secret.size()));
+    one_token(state).secret = totp::SecretBytes(20);
+    assert_true(totp::random_bytes(one_token(state).secret.data(), one_token(state).secret.size()));
     assert_true((*record)->save(state).ok());
     struct stat st {};
     assert_int_equal(stat(path.c_str(), &st), 0);
     assert_int_equal(st.st_uid, 1001);  // written with the user's filesystem identity
-    return state.secret.clone();
+    return one_token(state).secret.clone();
 }
 
 void home_layout_file_owned_by_the_user_logs_in(void**) {

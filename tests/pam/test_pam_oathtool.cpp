@@ -20,20 +20,10 @@ namespace {
 
 std::string oathtool_code(const std::string& base32, const totp::OtpParams& params,
                           std::int64_t unix_time) {
-    const std::string command =
-        "env -u LD_PRELOAD oathtool --totp=" + std::string(totp::algorithm_name(params.algorithm)) +
-        " --digits=" + std::to_string(params.digits) +
-        " --time-step-size=" + std::to_string(params.period) + "s --now=@" +
-        std::to_string(unix_time) + " --base32 " + base32;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) fail_msg("cannot run oathtool");
-    char line[64] = {0};
-    const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
-    const int status = pclose(pipe);
-    if (!read || status != 0) fail_msg("oathtool failed (is it installed?): %s", command.c_str());
-    std::string code(line);
-    while (!code.empty() && (code.back() == '\n' || code.back() == '\r')) code.pop_back();
-    return code;
+    return fixture::oathtool("--totp=" + std::string(totp::algorithm_name(params.algorithm)) +
+                             " --digits=" + std::to_string(params.digits) +
+                             " --time-step-size=" + std::to_string(params.period) + "s --now=@" +
+                             std::to_string(unix_time) + " --base32 " + base32);
 }
 
 int group_setup(void** state) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "one_token.hpp"
 #include "totp/store_factory.hpp"
 
 namespace pg_fixture {
@@ -248,7 +249,7 @@ totp::SecretBytes enroll(const std::string& dsn, const std::string& user,
     auto record = store->open(user);
     must(record.ok(), "open record");
     must((*record)->save(state).ok(), "save record");
-    return state.secret.clone();
+    return one_token(state).secret.clone();
 }
 
 }  // namespace pg_fixture

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "one_token.hpp"
 #include "pg_fixture.hpp"
 #include "totp/base32.hpp"
 #include "totp/store_factory.hpp"
@@ -94,7 +95,7 @@ void a_code_used_on_server_a_is_refused_on_server_b(void**) {
 void racing_servers_accept_one_code_exactly_once(void**) {
     const totp::SecretBytes secret = enroll_in_database("bob");
     assert_int_equal(race("bob", {code(secret)}), 1);
-    assert_int_equal(*database_state("bob").last_step, fixture::kEpoch / 30);
+    assert_int_equal(*one_token(database_state("bob")).last_step, fixture::kEpoch / 30);
 }
 
 void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
@@ -111,7 +112,7 @@ void concurrent_wrong_codes_count_exactly_and_lock_out_every_server(void**) {
     assert_true(database_state("carol").locked_until > fixture::kEpoch);
     assert_int_not_equal(login("server_a", "carol", right), 0);
     assert_int_not_equal(login("server_b", "carol", right), 0);
-    assert_false(database_state("carol").last_step.has_value());
+    assert_false(one_token(database_state("carol")).last_step.has_value());
 }
 
 void database_down_fails_closed_and_recovers(void**) {
@@ -129,7 +130,7 @@ void database_down_fails_closed_and_recovers(void**) {
     server("start");
 
     const totp::UserState after = database_state("dave");
-    assert_false(after.last_step.has_value());
+    assert_false(one_token(after).last_step.has_value());
     assert_int_equal(after.failures, 0);
     assert_int_equal(login("server_b", "dave", code(secret)), 0);
 }
@@ -214,7 +215,7 @@ void a_failing_query_does_not_fall_back_to_the_file_store(void**) {
     assert_true(fixture::log_contains("cannot use state (database read failed"));
     assert_false(fixture::log_contains("using the local file store"));
     assert_int_equal(login("break_glass", "erin", code(secret)), 0);  // the database works again
-    assert_int_equal(*database_state("erin").last_step, fixture::kEpoch / 30);
+    assert_int_equal(*one_token(database_state("erin")).last_step, fixture::kEpoch / 30);
 }
 
 // A failing statement logs the server's primary message and SQLSTATE only, printable: not
@@ -348,7 +349,7 @@ void migration_round_trips_every_user(void**) {
     assert_string_equal(enroll_tool("list --config " + files_conf).second.c_str(), before.c_str());
 
     // The secrets and the replay state came back too.
-    assert_int_equal(*fixture::read_state("alice").last_step, fixture::kEpoch / 30);
+    assert_int_equal(*one_token(fixture::read_state("alice")).last_step, fixture::kEpoch / 30);
     assert_int_not_equal(login("files", "alice", code(secrets[0])), 0);
     fixture::set_now(fixture::kEpoch + 30);
     for (std::size_t i = 0; i < users.size(); ++i) {
@@ -372,8 +373,8 @@ totp::Status save_email_mails(const std::string& user, std::uint32_t mails) {
 // after db-upgrade the count is kept. Runs last: it takes the shared database down to 1.
 void a_version_1_database_keeps_working_until_upgraded(void**) {
     server("sql",
-           "ALTER TABLE pam_totp_users DROP COLUMN email_mails, DROP COLUMN email_mails_since; "
-           "UPDATE pam_totp_schema SET version = 1");
+           "ALTER TABLE pam_totp_users DROP COLUMN email_mails, DROP COLUMN email_mails_since, "
+           "DROP COLUMN authenticators; UPDATE pam_totp_schema SET version = 1");
     const totp::SecretBytes secret = enroll_in_database("alice");
     assert_int_equal(login("server_a", "alice", code(secret)), 0);
     assert_int_not_equal(login("server_b", "alice", code(secret)), 0);  // replay, fleet-wide
@@ -390,6 +391,71 @@ void a_version_1_database_keeps_working_until_upgraded(void**) {
     fixture::set_now(fixture::kEpoch + 30);
     assert_int_equal(login("server_b", "alice", code(secret, fixture::kEpoch + 30)), 0);
     assert_int_equal(database_state("alice").email_mails, 3);  // a login keeps it
+}
+
+totp::Status add_hotp_token(const std::string& user, const totp::SecretBytes& secret) {
+    auto store = database();
+    auto record = store->open(user);
+    must(record.ok() && (*record)->state().has_value(), "read record");
+    totp::UserState state = (*record)->state()->clone();
+    totp::Authenticator token;
+    token.name = "yubikey";
+    token.type = totp::OtpType::hotp;
+    token.secret = secret.clone();
+    token.counter = 5;
+    must(totp::add_authenticator(state, std::move(token), 8).ok(), "add authenticator");
+    return (*record)->save(state);
+}
+
+// The authenticators column is compared as read: of servers racing with one HOTP code,
+// exactly one moves the counter.
+void racing_servers_accept_one_hotp_code_exactly_once(void**) {
+    enroll_in_database("alice");
+    totp::SecretBytes token_secret(20);
+    for (std::size_t i = 0; i < token_secret.size(); ++i)
+        token_secret.data()[i] = static_cast<std::uint8_t>(0x20 + i);
+    assert_true(add_hotp_token("alice", token_secret).ok());
+    const std::string pressed =
+        std::string(totp::hotp(token_secret, 6, totp::Algorithm::sha1, 6)->view());
+    assert_int_equal(race("alice", {pressed}), 1);
+    assert_true(database_state("alice").authenticators[1].counter == 7u);
+}
+
+// A row written before schema 3 (one TOTP authenticator in its columns) is read as
+// "default"; a second authenticator is refused with a line saying to upgrade the schema,
+// kept after db-upgrade, and replay of an HOTP code is refused fleet-wide. Runs last, after
+// the test above brought the schema back to the newest.
+void a_version_2_row_is_read_and_after_upgrade_holds_several_authenticators(void**) {
+    server("sql",
+           "ALTER TABLE pam_totp_users DROP COLUMN authenticators; "
+           "UPDATE pam_totp_schema SET version = 2");
+    const totp::SecretBytes secret = enroll_in_database("alice");
+    assert_int_equal(login("server_a", "alice", code(secret)), 0);
+    totp::SecretBytes token_secret(20);
+    for (std::size_t i = 0; i < token_secret.size(); ++i)
+        token_secret.data()[i] = static_cast<std::uint8_t>(0x40 + i);
+    const totp::Status refused = add_hotp_token("alice", token_secret);
+    assert_false(refused.ok());
+    assert_int_equal(static_cast<int>(refused.error().code),
+                     static_cast<int>(totp::Errc::unsupported));
+    assert_non_null(std::strstr(refused.error().message.c_str(), "totp-enroll db-upgrade"));
+
+    pg_fixture::create_schema(dsn());  // db-upgrade: 2 -> 3
+    totp::UserState before = database_state("alice");
+    assert_int_equal(before.authenticators.size(), 1);
+    assert_string_equal(before.authenticators[0].name.c_str(), "default");
+    assert_true(add_hotp_token("alice", token_secret).ok());
+
+    const std::string pressed =
+        std::string(totp::hotp(token_secret, 7, totp::Algorithm::sha1, 6)->view());
+    assert_int_equal(login("server_b", "alice", pressed), 0);
+    assert_int_not_equal(login("server_a", "alice", pressed), 0);  // replay, fleet-wide
+    const totp::UserState after = database_state("alice");
+    assert_int_equal(after.authenticators.size(), 2);
+    assert_true(after.authenticators[1].counter == 8u);
+    assert_true(after.authenticators[0].last_step == one_token(before).last_step);
+    fixture::set_now(fixture::kEpoch + 30);
+    assert_int_equal(login("server_a", "alice", code(secret, fixture::kEpoch + 30)), 0);
 }
 
 // --- Setup -------------------------------------------------------------------------------
@@ -454,7 +520,10 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(unsafe_key_file_and_libpq_environment_are_refused, fixture::reset),
         cmocka_unit_test_setup(migration_round_trips_every_user, fixture::reset),
+        cmocka_unit_test_setup(racing_servers_accept_one_hotp_code_exactly_once, fixture::reset),
         cmocka_unit_test_setup(a_version_1_database_keeps_working_until_upgraded, fixture::reset),
+        cmocka_unit_test_setup(
+            a_version_2_row_is_read_and_after_upgrade_holds_several_authenticators, fixture::reset),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "one_token.hpp"
 #include "totp/store_factory.hpp"
 
 // CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
@@ -72,7 +73,7 @@ void a_refused_backend_lets_only_break_glass_users_use_local_records(void**) {
     auto files = totp::make_files_store(settings());
     assert_true(files.ok());
     totp::UserState state;
-    state.secret = totp::SecretBytes(20);
+    one_token(state).secret = totp::SecretBytes(20);
     state.created = 1;
     for (const char* user : {"erin", "dave"}) {
         auto record = (*files)->open(user);

@@ -28,8 +28,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "secret: %s\n", secret.error().message.c_str());
         return 1;
     }
+    totp::Authenticator token;
+    token.name = std::string(totp::kDefaultAuthenticatorName);
+    token.secret = std::move(*secret);
     totp::UserState state;
-    state.secret = std::move(*secret);
+    state.authenticators.push_back(std::move(token));
     state.created = static_cast<std::int64_t>(std::time(nullptr));
     if (argc >= 5) {
         state.email = argv[4];

@@ -3,8 +3,9 @@
 # totp-enroll installed setuid root, run by real unprivileged users through the real PAM
 # stack (pam_unix + pam_totp, service file config/pam.d/totp-enroll) in a sandbox:
 # a user can enroll only themselves, options that would change the user, the config or
-# the secret are refused, re-enrolling needs a current code, the caller's environment
-# cannot redirect the tool, and a login with the new code works.
+# the secret are refused, re-enrolling (and adding or removing an authenticator) needs a
+# current code, the caller's environment cannot redirect the tool, and a login with the
+# new code works.
 #   test_enroll_setuid.sh PAM_TOTP_SO TOTP_ENROLL SOURCE_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -221,6 +222,35 @@ DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=$recovery login alice
 check "the same recovery code does not work twice" test "$rc" -ne 0
 DRIVE_PASSWORD=bob-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$bob_secret DRIVE_STATE=$state/bob login bob
 check "bob, provisioned by root, logs in" test "$rc" -eq 0
+
+echo "--- (f) another authenticator, self-service: the password and a current code first"
+DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=wrong DRIVE_SECRET=$alice_new drive_as alice "$enroll" \
+    add --name spare --qr none
+check "add with a wrong current code: exit 3" test "$rc" -eq 3
+check_no_output "a wrong current code: no new secret shown" "Secret: " "$out"
+check "a wrong current code: nothing added" test -z "$(grep -a 'authenticator=spare:' "$state/alice")"
+DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$alice_new DRIVE_STATE=$state/alice \
+    DRIVE_ENROLL=right drive_as alice "$enroll" add --name spare --qr none
+spare=$(printed_secret)
+check "add with the current code, confirmed from the new key: exit 0" test "$rc" -eq 0
+check "the spare has a secret of its own" test -n "$spare" -a "$spare" != "$alice_new"
+# The confirmation used the spare's current step: the next login needs a later one, which
+# totp-code picks from a record whose first authenticator is the spare.
+spare_line=$(tr -s '\n' <"$state/alice" | grep -a '^authenticator=spare:' | tail -1)
+printf 'pam_totp-state v2\nsequence=1\n%s\nchecksum=-\n' "$spare_line" >"$SANDBOX_ROOT/spare.state"
+DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$spare \
+    DRIVE_STATE=$SANDBOX_ROOT/spare.state login alice
+check "the spare's code logs in" test "$rc" -eq 0
+DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$alice_new DRIVE_STATE=$state/alice \
+    drive_as alice "$enroll" remove --name spare
+check "alice removes the spare herself: exit 0" test "$rc" -eq 0
+DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$spare \
+    DRIVE_STATE=$SANDBOX_ROOT/spare.state login alice
+check "the removed spare no longer logs in" test "$rc" -ne 0
+DRIVE_PASSWORD=alice-Passw0rd DRIVE_VERIFY=right DRIVE_SECRET=$alice_new DRIVE_STATE=$state/alice \
+    drive_as alice "$enroll" remove --name default
+check "the last authenticator is not removed: exit 2" test "$rc" -eq 2
+check "alice still has her secret" test "$(current_secret alice)" = "$alice_new"
 
 echo "--- (e) a broken root-only configuration tells a user nothing of its text"
 cp -p /etc/security/pam_totp.conf "$SANDBOX_ROOT/pam_totp.conf.saved"

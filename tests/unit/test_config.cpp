@@ -355,7 +355,7 @@ void keys_are_case_sensitive_like_other_module_arguments(void**) {
 
 void setting_names_lists_every_key_apply_setting_accepts(void**) {
     const auto names = totp::setting_names();
-    assert_int_equal(names.size(), 25);
+    assert_int_equal(names.size(), 27);
     assert_int_equal(std::set<std::string_view>(names.begin(), names.end()).size(), names.size());
     for (std::string_view name : names) {
         Settings settings;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -26,10 +27,12 @@
 #include <string>
 #include <vector>
 
+#include "one_token.hpp"
 #include "totp/file_lock.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
+#include "version_1_file.hpp"
 
 // CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
 // 1.1.5 declares its functions without extern "C".
@@ -82,7 +85,7 @@ Fixture& fixture_of(void** context) {
 UserState sample_state() {
     UserState state;
     const std::uint8_t key[] = "12345678901234567890";
-    state.secret = totp::SecretBytes(key, 20);
+    one_token(state).secret = totp::SecretBytes(key, 20);
     state.created = 1732400000;
     state.email = "alice@example.org";
     return state;
@@ -218,19 +221,19 @@ static void enrolled_state_round_trips(void** context) {
     {
         std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
         assert_true(record->state().has_value());
-        assert_int_equal(record->state()->secret.size(), 20);
-        assert_memory_equal(record->state()->secret.data(), "12345678901234567890", 20);
+        assert_int_equal(one_token(*record->state()).secret.size(), 20);
+        assert_memory_equal(one_token(*record->state()).secret.data(), "12345678901234567890", 20);
         assert_string_equal(record->state()->email.c_str(), "alice@example.org");
         assert_true(record->state()->created == 1732400000);
         UserState changed = record->state()->clone();
-        changed.last_step = 1234;
+        one_token(changed).last_step = 1234;
         assert_true(record->save(changed).ok());
         changed.failures = 1;
         assert_true(record->save(changed).ok());  // a second update through the same Record
         assert_int_equal(record->state()->failures, 1);
     }
     std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
-    assert_true(record->state()->last_step == 1234u);
+    assert_true(one_token(*record->state()).last_step == 1234u);
     assert_int_equal(record->state()->failures, 1);
 }
 
@@ -255,7 +258,7 @@ static void state_file_is_0600_root_and_exactly_two_slots(void** context) {
     assert_int_equal(st.st_uid, 0);
     assert_int_equal(st.st_size, totp::kStateFileSize);
     const std::string content = read_file(f.path("alice"));
-    assert_true(content.starts_with("pam_totp-state v1\nsequence=1\n"));
+    assert_true(content.starts_with("pam_totp-state v2\nsequence=1\n"));
     assert_true(content.substr(totp::kSlotSize) == std::string(totp::kSlotSize, '\n'));
     // No temporary file is left behind.
     assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
@@ -266,12 +269,45 @@ static void updates_alternate_between_slots(void** context) {
     enroll(*f.store, "alice", sample_state());
     update(*f.store, "alice", 1);
     std::string content = read_file(f.path("alice"));
-    assert_true(content.starts_with("pam_totp-state v1\nsequence=1\n"));
-    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v1\nsequence=2\n"));
+    assert_true(content.starts_with("pam_totp-state v2\nsequence=1\n"));
+    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v2\nsequence=2\n"));
     update(*f.store, "alice", 2);
     content = read_file(f.path("alice"));
-    assert_true(content.starts_with("pam_totp-state v1\nsequence=3\n"));
-    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v1\nsequence=2\n"));
+    assert_true(content.starts_with("pam_totp-state v2\nsequence=3\n"));
+    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v2\nsequence=2\n"));
+}
+
+// A user enrolled by a version 1 build keeps logging in: the file is read, and the first
+// save replaces it with a version 2 file holding the same record and the change.
+static void version_1_file_is_read_and_upgraded_by_the_next_save(void** context) {
+    Fixture& f = fixture_of(context);
+    const std::uint8_t key[] = "12345678901234567890";
+    const std::string v1 = version_1_file(totp::SecretBytes(key, 20), 57746667, 41);
+    // In slot 1, the other one never written: the upgrade must not depend on the slot.
+    write_file(f.path("alice"), v1.substr(totp::kV1SlotSize) + v1.substr(0, totp::kV1SlotSize),
+               0600);
+
+    {
+        std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+        assert_true(record->state().has_value());
+        UserState state = record->state()->clone();
+        assert_true(one_token(state).last_step == 57746667u);
+        one_token(state).last_step = 57746668;
+        assert_true(record->save(state).ok());
+        one_token(state).last_step = 57746669;  // a second save, into the new file's slots
+        assert_true(record->save(state).ok());
+    }
+    struct stat st {};
+    assert_int_equal(::stat(f.path("alice").c_str(), &st), 0);
+    assert_int_equal(st.st_size, totp::kStateFileSize);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    const std::string content = read_file(f.path("alice"));
+    assert_true(content.starts_with("pam_totp-state v2\nsequence=42\n"));
+    assert_true(content.substr(totp::kSlotSize).starts_with("pam_totp-state v2\nsequence=43\n"));
+    assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
+    std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+    assert_true(one_token(*record->state()).last_step == 57746669u);
+    assert_string_equal(record->state()->email.c_str(), "alice@example.org");
 }
 
 static void unenrolled_user_has_no_state(void** context) {
@@ -552,7 +588,7 @@ static void torn_newer_slot_falls_back_to_the_last_good_state(void** context) {
     assert_int_equal(failures_of(*f.store, "alice"), 0);
     update(*f.store, "alice", 9);  // overwrites the torn slot, never the good one
     assert_int_equal(failures_of(*f.store, "alice"), 9);
-    assert_true(read_file(f.path("alice")).starts_with("pam_totp-state v1\nsequence=1\n"));
+    assert_true(read_file(f.path("alice")).starts_with("pam_totp-state v2\nsequence=1\n"));
 }
 
 static void failed_write_leaves_the_previous_state(void** context) {
@@ -576,7 +612,7 @@ static void failed_write_leaves_the_previous_state(void** context) {
         if ((*record)->state()->failures != 5) return 4;  // memory matches disk
         return 0;
     });
-    assert_false(read_file(f.path("alice")).starts_with("pam_totp-state v1\nsequence=1\n"));
+    assert_false(read_file(f.path("alice")).starts_with("pam_totp-state v2\nsequence=1\n"));
     assert_int_equal(failures_of(*f.store, "alice"), 5);
 }
 
@@ -850,6 +886,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(state_file_is_0600_root_and_exactly_two_slots, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(updates_alternate_between_slots, setup, teardown),
+        cmocka_unit_test_setup_teardown(version_1_file_is_read_and_upgraded_by_the_next_save, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(unenrolled_user_has_no_state, setup, teardown),
         cmocka_unit_test_setup_teardown(symlink_at_the_state_path_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(hard_linked_state_file_is_refused, setup, teardown),

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "one_token.hpp"
 #include "totp/base32.hpp"
 #include "totp/user_state.hpp"
 
@@ -48,16 +49,16 @@ totp::RecoveryHash recovery_hash(std::uint8_t seed) {
 
 UserState small_state() {
     UserState state;
-    state.secret = totp::SecretBytes(kRfcKey, 20);
+    one_token(state).secret = totp::SecretBytes(kRfcKey, 20);
     state.created = 1732400000;
     return state;
 }
 
 UserState full_state(std::size_t recovery_codes) {
     UserState state;
-    state.params = {totp::Algorithm::sha512, 8, 60};
-    state.secret = bytes_of(64, 3);
-    state.last_step = 57746667;
+    one_token(state).params = {totp::Algorithm::sha512, 8, 60};
+    one_token(state).secret = bytes_of(64, 3);
+    one_token(state).last_step = 57746667;
     state.failures = 3;
     state.locked_until = 1732400300;
     state.created = 1732400000;
@@ -71,13 +72,25 @@ UserState full_state(std::size_t recovery_codes) {
     return state;
 }
 
-void assert_same_state(const UserState& a, const UserState& b) {
+void assert_same_token(const totp::Authenticator& a, const totp::Authenticator& b) {
+    assert_string_equal(a.name.c_str(), b.name.c_str());
+    assert_int_equal(a.type, b.type);
     assert_int_equal(a.params.algorithm, b.params.algorithm);
     assert_int_equal(a.params.digits, b.params.digits);
     assert_int_equal(a.params.period, b.params.period);
     assert_int_equal(a.secret.size(), b.secret.size());
     assert_memory_equal(a.secret.data(), b.secret.data(), a.secret.size());
     assert_true(a.last_step == b.last_step);
+    assert_true(a.counter == b.counter);
+    assert_int_equal(a.offset, b.offset);
+    assert_true(a.last_used == b.last_used);
+}
+
+void assert_same_state(const UserState& a, const UserState& b) {
+    assert_int_equal(a.authenticators.size(), b.authenticators.size());
+    for (std::size_t i = 0; i < a.authenticators.size(); ++i) {
+        assert_same_token(a.authenticators[i], b.authenticators[i]);
+    }
     assert_int_equal(a.failures, b.failures);
     assert_true(a.locked_until == b.locked_until);
     assert_true(a.created == b.created);
@@ -163,22 +176,28 @@ static void slot_text_is_the_documented_format(void**) {
     hash.digest.fill(0xab);
     state.recovery.push_back(hash);
 
+    totp::Authenticator token;
+    token.name = "yubikey";
+    token.type = totp::OtpType::hotp;
+    token.secret = bytes_of(20, 'a');
+    token.counter = 42;
+    token.last_used = 1732400100;
+    assert_true(totp::add_authenticator(state, std::move(token), 8).ok());
+    one_token(state).offset = -2;
+
     const std::string expected =
-        "pam_totp-state v1\n"
+        "pam_totp-state v2\n"
         "sequence=17\n"
-        "algorithm=SHA1\n"
-        "digits=6\n"
-        "period=30\n"
-        "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n"
-        "last_step=none\n"
         "failures=0\n"
         "locked_until=0\n"
         "created=1732400000\n"
         "email=alice@example.org\n"
         "email_verified=0\n"
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:-2:0\n"
+        "authenticator=yubikey:hotp:SHA1:6:30:MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U:42:0:1732400100\n"
         "recovery=000102030405060708090a0b0c0d0e0f:"
         "abababababababababababababababababababababababababababababababab\n"
-        "checksum=9a9dadf942798c2453b80cccd69641afc9f256e9fb89a60829e975d1a611ebcb\n";
+        "checksum=e0601fab3eaa1762a258be39e4ebd7c839e5ad5a4d12908df6462ab06c19e8ca\n";
     const std::string slot = encode(state, 17);
     assert_int_equal(slot.size(), totp::kSlotSize);
     assert_string_equal(slot.substr(0, expected.size()).c_str(), expected.c_str());
@@ -205,15 +224,15 @@ static void small_state_with_no_last_step_round_trips(void**) {
     totp::Result<totp::DecodedSlot> decoded = totp::decode_slot(encode(state, 0));
     assert_true(decoded.ok());
     assert_int_equal(decoded->sequence, 0);
-    assert_false(decoded->state.last_step.has_value());
+    assert_false(one_token(decoded->state).last_step.has_value());
     assert_same_state(decoded->state, state);
 }
 
 static void largest_valid_state_fits_in_a_slot(void**) {
     UserState state = full_state(totp::kMaxRecoveryCodes);
-    state.secret = bytes_of(totp::kMaxSecretBytes, 9);
+    one_token(state).secret = bytes_of(totp::kMaxSecretBytes, 9);
     state.email = std::string(totp::kMaxEmailLength - 12, 'a') + "@example.org";
-    state.last_step = std::numeric_limits<std::uint64_t>::max();
+    one_token(state).last_step = std::numeric_limits<std::uint64_t>::max();
     state.failures = 1000000;
     state.locked_until = std::numeric_limits<std::int64_t>::max();
     state.created = std::numeric_limits<std::int64_t>::max();
@@ -235,11 +254,11 @@ static void oversized_or_invalid_states_are_refused_by_encode(void**) {
     assert_encode_refused(state);
 
     state = small_state();
-    state.secret = bytes_of(totp::kMaxSecretBytes + 1, 0);
+    one_token(state).secret = bytes_of(totp::kMaxSecretBytes + 1, 0);
     assert_encode_refused(state);
 
     state = small_state();
-    state.secret = bytes_of(totp::kMinSecretBytes - 1, 0);
+    one_token(state).secret = bytes_of(totp::kMinSecretBytes - 1, 0);
     assert_encode_refused(state);
 
     state = small_state();
@@ -267,7 +286,7 @@ static void oversized_or_invalid_states_are_refused_by_encode(void**) {
     assert_encode_refused(state);
 
     state = small_state();
-    state.params.digits = 9;
+    one_token(state).params.digits = 9;
     assert_encode_refused(state);
 }
 
@@ -314,9 +333,10 @@ static void sealed_body_of_the_encoder_is_accepted(void**) {
 }
 
 static void wrong_magic_is_refused(void**) {
-    assert_edit_refused("pam_totp-state v1", "pam_totp-state v2");
-    assert_edit_refused("pam_totp-state v1", "pam_totp-state v1 ");
-    assert_edit_refused("pam_totp-state v1\n", "");
+    assert_edit_refused("pam_totp-state v2", "pam_totp-state v1");
+    assert_edit_refused("pam_totp-state v2", "pam_totp-state v3");
+    assert_edit_refused("pam_totp-state v2", "pam_totp-state v2 ");
+    assert_edit_refused("pam_totp-state v2\n", "");
 }
 
 static void unknown_key_is_refused(void**) {
@@ -327,18 +347,24 @@ static void unknown_key_is_refused(void**) {
 }
 
 static void duplicate_key_is_refused(void**) {
-    assert_edit_refused("digits=6\n", "digits=6\ndigits=6\n");
+    assert_edit_refused(
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n",
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:"
+        "0\nauthenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n");
     assert_edit_refused("sequence=17\n", "sequence=17\nsequence=17\n");
     assert_edit_refused("email_verified=0\n", "email_verified=0\nemail_verified=0\n");
 }
 
 static void missing_key_is_refused(void**) {
-    for (std::string_view line : {"sequence=17\n", "algorithm=SHA1\n", "digits=6\n", "period=30\n",
-                                  "last_step=none\n", "failures=0\n", "locked_until=0\n",
-                                  "created=1732400000\n", "email=\n", "email_verified=0\n"}) {
+    for (std::string_view line :
+         {"sequence=17\n", "failures=0\n", "locked_until=0\n", "created=1732400000\n", "email=\n",
+          "email_verified=0\n",
+          "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n"}) {
         assert_edit_refused(line, "");
     }
-    assert_edit_refused(std::string("secret=") + std::string(kRfcKeyBase32) + "\n", "");
+    for (std::string_view field : {":totp", ":SHA1", ":6", ":30", ":none", ":0:0"}) {
+        assert_edit_refused(field, "");
+    }
 }
 
 // The count of verification mails is written only once there is one, so records written
@@ -367,7 +393,12 @@ static void email_mail_count_is_optional_and_strict(void**) {
 }
 
 static void reordered_keys_are_refused(void**) {
-    assert_edit_refused("digits=6\nperiod=30\n", "period=30\ndigits=6\n");
+    assert_edit_refused(":6:30:", ":30:6:");
+    assert_edit_refused(
+        "email_verified=0\nauthenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:"
+        "none:0:0\n",
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\nemail_"
+        "verified=0\n");
     assert_edit_refused("failures=0\nlocked_until=0\n", "locked_until=0\nfailures=0\n");
     const std::string recovery = "recovery=" + totp::format_recovery_hash(recovery_hash(1)) + "\n";
     UserState state = small_state();
@@ -382,7 +413,8 @@ static void reordered_keys_are_refused(void**) {
 static void numbers_with_leading_zeros_are_refused(void**) {
     assert_edit_refused("sequence=17", "sequence=017");
     assert_edit_refused("failures=0", "failures=00");
-    assert_edit_refused("digits=6", "digits=06");
+    assert_edit_refused(":6:30:", ":06:30:");
+    assert_edit_refused(":none:0:0", ":none:00:0");
     assert_edit_refused("created=1732400000", "created=01732400000");
 }
 
@@ -392,29 +424,33 @@ static void signed_or_empty_numbers_are_refused(void**) {
     assert_edit_refused("created=1732400000", "created=+1732400000");
     assert_edit_refused("failures=0", "failures=");
     assert_edit_refused("failures=0", "failures= 0");
-    assert_edit_refused("period=30", "period=30s");
-    assert_edit_refused("last_step=none", "last_step=");
-    assert_edit_refused("last_step=none", "last_step=None");
-    assert_edit_refused("last_step=none", "last_step=-5");
+    assert_edit_refused(":6:30:", ":6:30s:");
+    assert_edit_refused(":none:0:0", "::0:0");
+    assert_edit_refused(":none:0:0", ":None:0:0");
+    assert_edit_refused(":none:0:0", ":-5:0:0");
+    assert_edit_refused(":none:0:0", ":none:-0:0");
+    assert_edit_refused(":none:0:0", ":none:+1:0");
+    assert_edit_refused(":none:0:0", ":none:0:-1");
 }
 
 static void numbers_out_of_range_are_refused(void**) {
     assert_edit_refused("sequence=17", "sequence=18446744073709551616");
-    assert_edit_refused("last_step=none", "last_step=18446744073709551616");
+    assert_edit_refused(":none:0:0", ":18446744073709551616:0:0");
+    assert_edit_refused(":none:0:0", ":none:21:0");  // 21 steps of 30 s: more than 600 s
     assert_edit_refused("locked_until=0", "locked_until=9223372036854775808");
     assert_edit_refused("created=1732400000", "created=99999999999999999999999");
     assert_edit_refused("failures=0", "failures=1000001");
-    assert_edit_refused("digits=6", "digits=5");
-    assert_edit_refused("digits=6", "digits=9");
-    assert_edit_refused("period=30", "period=14");
-    assert_edit_refused("period=30", "period=301");
+    assert_edit_refused(":6:30:", ":5:30:");
+    assert_edit_refused(":6:30:", ":9:30:");
+    assert_edit_refused(":6:30:", ":6:14:");
+    assert_edit_refused(":6:30:", ":6:301:");
     assert_edit_refused("email_verified=0", "email_verified=2");
 }
 
 static void numbers_at_the_edge_of_range_are_accepted(void**) {
     std::string body = body_of(encode(small_state(), 17));
     body = replace(body, "sequence=17", "sequence=18446744073709551615");
-    body = replace(body, "last_step=none", "last_step=18446744073709551615");
+    body = replace(body, ":none:0:0", ":18446744073709551615:-20:9223372036854775807");
     body = replace(body, "locked_until=0", "locked_until=9223372036854775807");
     body = replace(body, "failures=0", "failures=1000000");
     totp::Result<totp::DecodedSlot> decoded = totp::decode_slot(seal(body));
@@ -424,9 +460,11 @@ static void numbers_at_the_edge_of_range_are_accepted(void**) {
 }
 
 static void unknown_algorithm_spelling_is_refused(void**) {
-    assert_edit_refused("algorithm=SHA1", "algorithm=sha1");
-    assert_edit_refused("algorithm=SHA1", "algorithm=MD5");
-    assert_edit_refused("algorithm=SHA1", "algorithm=");
+    assert_edit_refused(":SHA1:", ":sha1:");
+    assert_edit_refused(":SHA1:", ":MD5:");
+    assert_edit_refused(":SHA1:", "::");
+    assert_edit_refused(":totp:", ":TOTP:");
+    assert_edit_refused(":totp:", ":motp:");
 }
 
 static void bad_email_is_refused(void**) {
@@ -447,7 +485,7 @@ static void verified_flag_without_email_is_refused(void**) {
 }
 
 static void secret_of_wrong_length_or_spelling_is_refused(void**) {
-    const std::string line = "secret=" + std::string(kRfcKeyBase32);
+    const std::string line = ":" + std::string(kRfcKeyBase32);
     const std::string short_secret(
         totp::base32_encode(bytes_of(totp::kMinSecretBytes - 1, 1).span()).view());
     const std::string long_secret(
@@ -456,29 +494,214 @@ static void secret_of_wrong_length_or_spelling_is_refused(void**) {
     std::string spare_bits(totp::base32_encode(bytes_of(11, 1).span()).view());
     constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     spare_bits.back() = kAlphabet[kAlphabet.find(spare_bits.back()) | 1];
-    assert_edit_refused(line, "secret=" + short_secret);
-    assert_edit_refused(line, "secret=" + long_secret);
-    assert_edit_refused(line, "secret=");
-    assert_edit_refused(line, "secret=gezdgnbvgy3tqojqgezdgnbvgy3tqojq");
-    assert_edit_refused(line, "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ====");
-    assert_edit_refused(line, "secret=GEZD-GNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-    assert_edit_refused(line, "secret=" + spare_bits);
+    assert_edit_refused(line, ":" + short_secret);
+    assert_edit_refused(line, ":" + long_secret);
+    assert_edit_refused(line, ":");
+    assert_edit_refused(line, ":gezdgnbvgy3tqojqgezdgnbvgy3tqojq");
+    assert_edit_refused(line, ":GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ====");
+    assert_edit_refused(line, ":GEZD-GNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert_edit_refused(line, ":" + spare_bits);
 }
 
 static void bad_recovery_lines_are_refused(void**) {
     const std::string hash = totp::format_recovery_hash(recovery_hash(1));
-    assert_edit_refused("email_verified=0\n", "email_verified=0\nrecovery=\n");
-    assert_edit_refused("email_verified=0\n",
-                        "email_verified=0\nrecovery=" + hash.substr(1) + "\n");
+    assert_edit_refused(
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n",
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\nrecovery="
+        "\n");
+    assert_edit_refused(
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n",
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:"
+        "0\nrecovery=" +
+            hash.substr(1) + "\n");
     std::string upper = hash;
     for (char& c : upper) {
         if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 32);
     }
-    assert_edit_refused("email_verified=0\n", "email_verified=0\nrecovery=" + upper + "\n");
+    assert_edit_refused(
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n",
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:"
+        "0\nrecovery=" +
+            upper + "\n");
     std::string too_many;
     for (std::size_t i = 0; i <= totp::kMaxRecoveryCodes; ++i)
         too_many += "recovery=" + hash + "\n";
-    assert_edit_refused("email_verified=0\n", "email_verified=0\n" + too_many);
+    assert_edit_refused(
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n",
+        "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n" +
+            too_many);
+}
+
+// The version 1 record of docs/state-format.md's history: one TOTP secret, 4096-byte slots.
+std::string v1_file() {
+    const std::string body =
+        "pam_totp-state v1\n"
+        "sequence=17\n"
+        "algorithm=SHA1\n"
+        "digits=6\n"
+        "period=30\n"
+        "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n"
+        "last_step=57746667\n"
+        "failures=2\n"
+        "locked_until=0\n"
+        "created=1732400000\n"
+        "email=alice@example.org\n"
+        "email_verified=0\n";
+    std::string slot = body + "checksum=" + sha256_hex(body) + "\n";
+    slot.append(totp::kV1SlotSize - slot.size(), '\n');
+    return slot + std::string(totp::kV1SlotSize, '\n');
+}
+
+totp::Authenticator hotp_token(std::string name, std::uint64_t counter) {
+    totp::Authenticator token;
+    token.name = std::move(name);
+    token.type = totp::OtpType::hotp;
+    token.secret = bytes_of(20, 5);
+    token.counter = counter;
+    return token;
+}
+
+static void version_1_file_reads_as_one_default_authenticator(void**) {
+    totp::Result<totp::DecodedFile> file = totp::decode_file(v1_file());
+    assert_true(file.ok());
+    assert_int_equal(file->version, 1);
+    assert_int_equal(file->sequence, 17);
+    assert_int_equal(file->next_slot, 1);
+    assert_int_equal(file->state.authenticators.size(), 1);
+    const totp::Authenticator& token = file->state.authenticators.front();
+    assert_string_equal(token.name.c_str(), "default");
+    assert_int_equal(token.type, totp::OtpType::totp);
+    assert_true(token.last_step == 57746667u);
+    assert_int_equal(token.secret.size(), 20);
+    assert_memory_equal(token.secret.data(), kRfcKey, 20);
+    assert_int_equal(file->state.failures, 2);
+    assert_string_equal(file->state.email.c_str(), "alice@example.org");
+
+    // A version 2 record in a version 1 file (or the reverse) is never valid.
+    std::string mixed = v1_file();
+    const std::string v2 = encode(small_state(), 1);
+    assert_false(totp::decode_file(v2.substr(0, totp::kV1SlotSize) + mixed.substr(4096)).ok());
+    std::string edited = v1_file();
+    edited[edited.find("last_step=") + 10] = 'x';
+    assert_false(totp::decode_file(edited).ok());
+}
+
+static void several_authenticators_round_trip_in_order(void**) {
+    UserState state = full_state(2);
+    assert_true(totp::add_authenticator(state, hotp_token("yubikey", 9), 8).ok());
+    totp::Authenticator phone;
+    phone.name = "spare.phone_2";
+    phone.params = {totp::Algorithm::sha256, 7, 45};
+    phone.secret = bytes_of(32, 1);
+    phone.last_step = 12345;
+    phone.offset = 3;
+    phone.last_used = 1732400000;
+    assert_true(totp::add_authenticator(state, std::move(phone), 8).ok());
+    totp::Result<totp::DecodedSlot> decoded = totp::decode_slot(encode(state, 5));
+    assert_true(decoded.ok());
+    assert_same_state(decoded->state, state);
+    assert_same_state(state.clone(), state);
+}
+
+static void largest_record_of_16_authenticators_fits_in_a_slot(void**) {
+    UserState state = full_state(totp::kMaxRecoveryCodes);
+    state.email = std::string(totp::kMaxEmailLength - 12, 'a') + "@example.org";
+    one_token(state).secret = bytes_of(totp::kMaxSecretBytes, 9);
+    one_token(state).name = std::string(totp::kMaxAuthenticatorName, 'd');
+    one_token(state).last_step = std::numeric_limits<std::uint64_t>::max();
+    one_token(state).offset = -40;
+    one_token(state).params = {totp::Algorithm::sha512, 8, 15};
+    one_token(state).last_used = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t i = 1; i < totp::kMaxAuthenticators; ++i) {
+        totp::Authenticator token = one_token(state).clone();
+        token.name = std::string(totp::kMaxAuthenticatorName - 2, 'n') + std::to_string(10 + i);
+        token.secret.data()[0] = static_cast<std::uint8_t>(100 + i);
+        assert_true(
+            totp::add_authenticator(state, std::move(token), totp::kMaxAuthenticators).ok());
+    }
+    totp::Result<totp::DecodedSlot> decoded =
+        totp::decode_slot(encode(state, std::numeric_limits<std::uint64_t>::max()));
+    assert_true(decoded.ok());
+    assert_same_state(decoded->state, state);
+}
+
+static void add_authenticator_refuses_bad_names_duplicates_and_more_than_the_maximum(void**) {
+    UserState state = small_state();
+    for (const char* bad : {"", "-x", "a b", "a:b", "a/b", "\xc3\xa9t\xc3\xa9",
+                            "123456789012345678901234567890123"}) {
+        const totp::Status added = totp::add_authenticator(state, hotp_token(bad, 0), 8);
+        assert_false(added.ok());
+        assert_int_equal(added.error().code, Errc::invalid_argument);
+    }
+    assert_false(totp::add_authenticator(state, hotp_token("default", 0), 8).ok());
+    assert_true(totp::add_authenticator(state, hotp_token("two", 0), 2).ok());
+    assert_false(totp::add_authenticator(state, hotp_token("three", 0), 2).ok());
+    assert_int_equal(state.authenticators.size(), 2);
+
+    totp::Authenticator drifting = hotp_token("hotp-offset", 0);
+    drifting.offset = 1;  // HOTP has no clock
+    assert_false(totp::add_authenticator(state, std::move(drifting), 8).ok());
+    totp::Authenticator far;
+    far.name = "far";
+    far.secret = bytes_of(20, 1);
+    far.offset = 21;  // 630 s at 30 s steps
+    assert_false(totp::add_authenticator(state, std::move(far), 8).ok());
+}
+
+// Replay protection is per authenticator: two with one secret would accept one code twice
+// (once each), so the record never holds that.
+static void a_second_authenticator_with_the_same_secret_is_refused(void**) {
+    UserState state = small_state();
+    totp::Authenticator copy = hotp_token("copy", 0);
+    copy.secret = one_token(state).secret.clone();
+    const totp::Status added = totp::add_authenticator(state, std::move(copy), 8);
+    assert_false(added.ok());
+    assert_int_equal(added.error().code, Errc::invalid_argument);
+    assert_int_equal(state.authenticators.size(), 1);
+
+    totp::Authenticator other = hotp_token("other", 0);
+    assert_true(totp::add_authenticator(state, std::move(other), 8).ok());
+    const std::string body = body_of(encode(state, 4));
+    const std::string second = body.substr(body.find("authenticator=other:hotp:SHA1:6:30:"));
+    const std::string secret = second.substr(35, second.find(":0:0:0") - 35);
+    assert_slot_corrupt(seal(replace(body, secret, std::string(kRfcKeyBase32))));
+}
+
+static void remove_authenticator_keeps_the_others_and_never_the_last(void**) {
+    UserState state = small_state();
+    assert_true(totp::add_authenticator(state, hotp_token("yubikey", 3), 8).ok());
+    assert_int_equal(totp::remove_authenticator(state, "nosuch").error().code, Errc::not_found);
+    assert_true(totp::remove_authenticator(state, "default").ok());
+    assert_int_equal(state.authenticators.size(), 1);
+    assert_string_equal(state.authenticators.front().name.c_str(), "yubikey");
+    assert_int_equal(totp::remove_authenticator(state, "yubikey").error().code,
+                     Errc::invalid_argument);
+    assert_true(totp::find_authenticator(state, "yubikey") != nullptr);
+}
+
+static void authenticator_lines_are_strict(void**) {
+    UserState state = small_state();
+    assert_true(totp::add_authenticator(state, hotp_token("yubikey", 3), 8).ok());
+    const std::string body = body_of(encode(state, 4));
+    const std::string second = body.substr(body.find("authenticator=yubikey"));
+    const std::string line = second.substr(0, second.find('\n') + 1);
+    const auto refused = [&](std::string_view from, std::string_view to) {
+        assert_slot_corrupt(seal(replace(body, line, replace(line, from, to))));
+    };
+    assert_true(totp::decode_slot(seal(body)).ok());
+    refused("yubikey", "default");     // two with one name
+    refused("yubikey:", "yu bikey:");  // a name with a space
+    refused(":3:0:0", ":3:1:0");       // an HOTP token with an offset
+    refused(":3:0:0", ":none:0:0");    // an HOTP counter must be a number
+    refused(":3:0:0", ":9223372036854775808:0:0");
+    refused(":3:0:0", ":3:0");      // a field missing
+    refused(":3:0:0", ":3:0:0:0");  // a field too many
+    refused(":hotp:", ":HOTP:");
+    std::string none = replace(
+        body, "authenticator=default:totp:SHA1:6:30:GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:none:0:0\n",
+        "");
+    assert_true(totp::decode_slot(seal(none)).ok());     // one authenticator left is fine
+    assert_slot_corrupt(seal(replace(none, line, "")));  // none at all is not
 }
 
 static void decode_file_picks_the_higher_sequence(void**) {
@@ -531,9 +754,9 @@ static void torn_newer_slot_falls_back_to_the_older(void**) {
 static void newer_slot_that_does_not_parse_falls_back_to_the_older(void**) {
     UserState older = small_state();
     std::string body = body_of(encode(small_state(), 9));
-    const std::size_t algorithm = body.find("algorithm=SHA1");
+    const std::size_t algorithm = body.find(":SHA1:");
     assert_true(algorithm != std::string::npos);
-    body.replace(algorithm, 14, "algorithm=sha1");
+    body.replace(algorithm, 6, ":sha1:");
     const std::string unparsable = seal(body);
     assert_false(totp::decode_slot(unparsable).ok());
 
@@ -578,6 +801,13 @@ static void file_of_wrong_size_is_corrupt(void**) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(slot_text_is_the_documented_format),
+        cmocka_unit_test(version_1_file_reads_as_one_default_authenticator),
+        cmocka_unit_test(several_authenticators_round_trip_in_order),
+        cmocka_unit_test(largest_record_of_16_authenticators_fits_in_a_slot),
+        cmocka_unit_test(add_authenticator_refuses_bad_names_duplicates_and_more_than_the_maximum),
+        cmocka_unit_test(a_second_authenticator_with_the_same_secret_is_refused),
+        cmocka_unit_test(remove_authenticator_keeps_the_others_and_never_the_last),
+        cmocka_unit_test(authenticator_lines_are_strict),
         cmocka_unit_test(full_state_with_20_recovery_codes_round_trips),
         cmocka_unit_test(state_without_recovery_codes_round_trips),
         cmocka_unit_test(small_state_with_no_last_step_round_trips),

@@ -3,6 +3,7 @@
 // the failure count / lockout rules, without PAM.
 #include <string>
 
+#include "one_token.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 #include "totp/verify.hpp"
@@ -24,8 +25,8 @@ const totp::Policy kPolicy{.window = 1, .max_failures = 3, .lockout_seconds = 60
 
 totp::UserState make_state() {
     totp::UserState state;
-    state.secret = totp::SecretBytes(20);
-    assert_true(totp::random_bytes(state.secret.data(), state.secret.size()));
+    one_token(state).secret = totp::SecretBytes(20);
+    assert_true(totp::random_bytes(one_token(state).secret.data(), one_token(state).secret.size()));
     auto normalized = totp::normalize_recovery_code("ABCD-EFGH-JKMN");
     auto hash = totp::hash_recovery_code(normalized->view());
     assert_true(hash.ok());
@@ -34,7 +35,8 @@ totp::UserState make_state() {
 }
 
 std::string code(const totp::UserState& state, std::int64_t at) {
-    auto value = totp::hotp(state.secret, totp::time_step(at, 30), totp::Algorithm::sha1, 6);
+    auto value =
+        totp::hotp(one_token(state).secret, totp::time_step(at, 30), totp::Algorithm::sha1, 6);
     assert_true(value.ok());
     return std::string(value->view());
 }
@@ -44,7 +46,7 @@ void current_code_is_accepted_and_recorded(void**) {
     const auto decision = totp::decide(state, code(state, kNow), kPolicy, kNow);
     assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
     assert_true(decision.state_changed);
-    assert_true(state.last_step == static_cast<std::uint64_t>(kNow / 30));
+    assert_true(one_token(state).last_step == static_cast<std::uint64_t>(kNow / 30));
 }
 
 void same_code_twice_is_a_replay_and_a_failure(void**) {
@@ -81,7 +83,7 @@ void locked_user_is_refused_without_examining_or_changing_anything(void**) {
     const auto decision = totp::decide(state, code(state, kNow), kPolicy, kNow);
     assert_int_equal(decision.verdict, totp::Verdict::locked);
     assert_false(decision.state_changed);
-    assert_false(state.last_step.has_value());
+    assert_false(one_token(state).last_step.has_value());
     assert_int_equal(state.failures, 3);
 }
 
@@ -120,6 +122,124 @@ void failure_count_stops_at_the_state_format_limit_and_still_locks(void**) {
 
 }  // namespace
 
+totp::Authenticator hotp_token(std::string name, std::uint64_t counter) {
+    totp::Authenticator token;
+    token.name = std::move(name);
+    token.type = totp::OtpType::hotp;
+    token.secret = totp::SecretBytes(20);
+    assert_true(totp::random_bytes(token.secret.data(), token.secret.size()));
+    token.counter = counter;
+    return token;
+}
+
+std::string counter_code(const totp::Authenticator& token, std::uint64_t counter) {
+    auto value = totp::hotp(token.secret, counter, token.params.algorithm, token.params.digits);
+    assert_true(value.ok());
+    return std::string(value->view());
+}
+
+void a_code_of_any_authenticator_is_accepted_and_moves_only_its_state(void**) {
+    auto state = make_state();
+    assert_true(totp::add_authenticator(state, hotp_token("yubikey", 5), 8).ok());
+    const std::string hotp_code = counter_code(state.authenticators[1], 5);
+    auto decision = totp::decide(state, hotp_code, kPolicy, kNow);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_int_equal(decision.authenticator, 1);
+    assert_true(state.authenticators[1].counter == 6u);
+    assert_true(state.authenticators[1].last_used == kNow);
+    assert_false(one_token(state).last_step.has_value());  // the phone's state is untouched
+    assert_true(one_token(state).last_used == 0);
+
+    decision = totp::decide(state, code(state, kNow), kPolicy, kNow);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_int_equal(decision.authenticator, 0);
+    assert_true(state.authenticators[1].counter == 6u);
+}
+
+void hotp_accepts_codes_up_to_the_window_ahead_and_then_refuses_older_ones(void**) {
+    totp::UserState state = make_state();
+    assert_true(totp::add_authenticator(state, hotp_token("yubikey", 100), 8).ok());
+    const totp::Authenticator& token = state.authenticators[1];
+    const std::string beyond = counter_code(token, 100 + kPolicy.hotp_window + 1);
+    const std::string ahead = counter_code(token, 104);
+    const std::string skipped = counter_code(token, 102);
+    assert_int_equal(totp::decide(state, beyond, kPolicy, kNow).verdict, totp::Verdict::wrong);
+    assert_int_equal(totp::decide(state, ahead, kPolicy, kNow).verdict,
+                     totp::Verdict::accepted_code);
+    assert_true(state.authenticators[1].counter == 105u);
+    assert_int_equal(totp::decide(state, skipped, kPolicy, kNow).verdict, totp::Verdict::wrong);
+    assert_int_equal(totp::decide(state, ahead, kPolicy, kNow).verdict, totp::Verdict::wrong);
+    assert_true(state.authenticators[1].counter == 105u);  // failures never move it
+}
+
+void totp_offset_moves_the_window_and_replay_stays_exact(void**) {
+    auto state = make_state();
+    one_token(state).offset = 3;  // the token runs three steps ahead
+    const std::string ahead = code(state, kNow + 3 * 30);
+    assert_int_equal(totp::decide(state, code(state, kNow), kPolicy, kNow).verdict,
+                     totp::Verdict::wrong);
+    auto decision = totp::decide(state, ahead, kPolicy, kNow);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_true(one_token(state).last_step == static_cast<std::uint64_t>(kNow / 30 + 3));
+    assert_int_equal(decision.offset_nudge, 0);
+    assert_int_equal(totp::decide(state, ahead, kPolicy, kNow + 20).verdict,
+                     totp::Verdict::replayed);
+}
+
+void two_codes_in_a_row_at_one_edge_nudge_the_offset_by_one_step_within_the_bound(void**) {
+    auto state = make_state();
+    auto decision = totp::decide(state, code(state, kNow + 30), kPolicy, kNow);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_int_equal(decision.offset_nudge, 0);  // once is a code typed as the step turned
+    decision = totp::decide(state, code(state, kNow + 60), kPolicy, kNow + 90);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_int_equal(decision.offset_nudge, 0);  // the other edge: no drift to follow
+    decision = totp::decide(state, code(state, kNow + 180), kPolicy, kNow + 150);
+    assert_int_equal(decision.offset_nudge, 0);
+    decision = totp::decide(state, code(state, kNow + 300), kPolicy, kNow + 270);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_int_equal(decision.offset_nudge, 1);  // the second in a row at the late edge
+    assert_int_equal(one_token(state).offset, 1);
+
+    state = make_state();
+    one_token(state).offset = -totp::kMaxClockOffsetSeconds / 30;
+    one_token(state).last_used = kNow - 300;
+    one_token(state).last_step = static_cast<std::uint64_t>((kNow - 300) / 30 - 21);
+    decision = totp::decide(state, code(state, kNow - 21 * 30), kPolicy, kNow);
+    assert_int_equal(decision.verdict, totp::Verdict::accepted_code);
+    assert_int_equal(decision.offset_nudge, 0);  // already at the bound
+    assert_int_equal(one_token(state).offset, -20);
+}
+
+void resync_finds_two_consecutive_hotp_codes_and_sets_the_counter_past_them(void**) {
+    totp::Authenticator token = hotp_token("yubikey", 10);
+    const std::string first = counter_code(token, 60);
+    const std::string second = counter_code(token, 61);
+    assert_int_equal(totp::resync(token, second, first, kNow).error().code, totp::Errc::not_found);
+    assert_true(totp::resync(token, first, second, kNow).ok());
+    assert_true(token.counter == 62u);
+    const std::string far = counter_code(token, 62 + totp::kResyncCounters + 1);
+    const std::string after = counter_code(token, 62 + totp::kResyncCounters + 2);
+    assert_false(totp::resync(token, far, after, kNow).ok());
+    assert_true(token.counter == 62u);
+}
+
+void resync_sets_a_totp_offset_and_marks_both_codes_used(void**) {
+    auto state = make_state();
+    totp::Authenticator& token = one_token(state);
+    const std::string first = code(state, kNow - 4 * 30);
+    const std::string second = code(state, kNow - 3 * 30);
+    assert_true(totp::resync(token, first, second, kNow).ok());
+    assert_int_equal(token.offset, -3);
+    assert_true(token.last_step == static_cast<std::uint64_t>(kNow / 30 - 3));
+    assert_false(totp::resync(token, first, second, kNow).ok());  // used now
+    assert_int_equal(totp::decide(state, code(state, kNow - 2 * 30), kPolicy, kNow + 30).verdict,
+                     totp::Verdict::accepted_code);
+    const std::string too_far = code(state, kNow + 700);
+    const std::string too_far_next = code(state, kNow + 730);
+    assert_false(totp::resync(token, too_far, too_far_next, kNow).ok());
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(current_code_is_accepted_and_recorded),
@@ -130,6 +250,13 @@ int main() {
         cmocka_unit_test(lock_ends_at_locked_until),
         cmocka_unit_test(digit_scratch_codes_work_as_recovery_codes),
         cmocka_unit_test(failure_count_stops_at_the_state_format_limit_and_still_locks),
+        cmocka_unit_test(a_code_of_any_authenticator_is_accepted_and_moves_only_its_state),
+        cmocka_unit_test(hotp_accepts_codes_up_to_the_window_ahead_and_then_refuses_older_ones),
+        cmocka_unit_test(totp_offset_moves_the_window_and_replay_stays_exact),
+        cmocka_unit_test(
+            two_codes_in_a_row_at_one_edge_nudge_the_offset_by_one_step_within_the_bound),
+        cmocka_unit_test(resync_finds_two_consecutive_hotp_codes_and_sets_the_counter_past_them),
+        cmocka_unit_test(resync_sets_a_totp_offset_and_marks_both_codes_used),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

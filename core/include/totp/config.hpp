@@ -36,6 +36,7 @@ struct Settings {
     std::string store_fallback_users;
     // Verification policy
     int window = 1;             // steps accepted either side of now, 0..10
+    int hotp_window = 10;       // HOTP counters accepted past the next unused one, 0..100
     int max_failures = 5;       // consecutive failures before a lockout, 1..1000
     int lockout_seconds = 300;  // 1..86400
     // Users who have not enrolled are ignored (PAM_IGNORE) instead of failed. `nullok` is the
@@ -60,6 +61,7 @@ struct Settings {
     std::string issuer;  // empty: the host name
     OtpParams params;
     int recovery_codes = 10;
+    int max_authenticators = 8;  // per user, 1..kMaxAuthenticators
 };
 
 struct ConfigProblem {

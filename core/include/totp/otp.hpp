@@ -47,6 +47,22 @@ struct TotpCheck {
     std::uint64_t step = 0;
 };
 
+// Checks `code` against the HOTP value of every counter in [first, last] (a TOTP step is
+// a counter too). Every counter is computed and compared in constant time, whether or not
+// an earlier one matched. A match above `last_used` (or any match when it is nullopt) is
+// accepted, one at or below it replayed; `step` is the matching counter.
+TotpCheck check_counters(const SecretBytes& key, Algorithm algorithm, int digits,
+                         std::string_view code, std::uint64_t first, std::uint64_t last,
+                         std::optional<std::uint64_t> last_used);
+
+// The first counter c in [first, last] whose code is `code1` while c + 1's is `code2` (two
+// codes a token showed one after the other), for resynchronisation; nullopt if none is, or
+// if a code is malformed or OpenSSL fails. Compares in constant time.
+std::optional<std::uint64_t> find_consecutive_codes(const SecretBytes& key, Algorithm algorithm,
+                                                    int digits, std::string_view code1,
+                                                    std::string_view code2, std::uint64_t first,
+                                                    std::uint64_t last);
+
 // Checks `code` against every step in [now_step - window, now_step + window]. Every step
 // in the window is computed and compared in constant time, whether or not an earlier one
 // matched, so the time taken does not depend on which step (if any) matched.

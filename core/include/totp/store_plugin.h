@@ -66,7 +66,7 @@ struct totp_store_reset_token {
 
 /* The longest serialized record: one slot of the state file format (docs/state-format.md,
  * totp::kSlotSize). */
-#define TOTP_STORE_RECORD_MAX 4096
+#define TOTP_STORE_RECORD_MAX 8192
 
 typedef struct totp_store totp_store;               /* a backend's connection settings */
 typedef struct totp_store_record totp_store_record; /* one user's record, locked */
