@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "helper_client.hpp"
 #include "totp/account.hpp"
+#include "totp/attempt.hpp"
 #include "totp/group_scope.hpp"
 #include "totp/secret.hpp"
 #include "totp/username.hpp"
@@ -275,6 +277,9 @@ class Login {
     // The enrolled user's number of digits; nullopt (logged) when the state cannot be used.
     // The lock is not kept while the user types: a slow client must not block others.
     std::optional<int> read_digits() {
+        // A caller that is not root cannot read the record: its helper checks codes of any
+        // length, so the configured number of digits only shapes what is tried as a code.
+        if (::geteuid() != 0) return settings_.params.digits;
         auto record = store_.open(account_name_);
         if (!record) {
             store_failure(record.error());
@@ -387,33 +392,53 @@ class Login {
             session_.log(LOG_ERR, "conversation failed");
             return PAM_CONV_ERR;
         }
-        auto record = store_.open(account_name_);
-        if (!record) {
-            store_failure(record.error());
-            store_failed_ = true;
-            return PAM_AUTH_ERR;
-        }
-        if (!(*record)->state()) {
-            session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
-            store_failed_ = true;
-            return PAM_AUTH_ERR;
-        }
-        totp::UserState state = (*record)->state()->clone();
-        const totp::Policy policy{settings_.window, settings_.max_failures,
-                                  settings_.lockout_seconds};
+        if (::geteuid() != 0) return check_through_helper(std::move(*input));
         const std::int64_t now = clock_.now();
-        const totp::Decision decision = totp::decide(state, input->view(), policy, now);
+        const totp::Attempt attempt =
+            totp::check_and_record(store_, account_name_, input->view(), policy(), now);
         input->clear();
-
-        if (decision.state_changed) {
-            if (const totp::Status saved = (*record)->save(state); !saved) {
-                session_.log(LOG_ERR, "cannot record the attempt (" + saved.error().message +
+        switch (attempt.stage) {
+            case totp::Attempt::Stage::checked:
+                return report(attempt.decision, attempt.state, now);
+            case totp::Attempt::Stage::not_opened:
+                store_failure(attempt.error);
+                break;
+            case totp::Attempt::Stage::not_enrolled:
+                session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
+                break;
+            case totp::Attempt::Stage::not_recorded:
+                session_.log(LOG_ERR, "cannot record the attempt (" + attempt.error.message +
                                           "), failing closed");
-                store_failed_ = true;
-                return PAM_AUTH_ERR;
-            }
+                break;
         }
-        return report(decision, state, now);
+        store_failed_ = true;
+        return PAM_AUTH_ERR;
+    }
+
+    totp::Policy policy() const {
+        return totp::Policy{settings_.window, settings_.max_failures, settings_.lockout_seconds};
+    }
+
+    // A caller that is not root cannot open the record: the setuid helper checks the code
+    // and records the attempt under root's configuration (totp-verify(8)); it says only yes
+    // or no, and logs the details itself.
+    int check_through_helper(totp::SecretString input) {
+        const HelperAnswer answer = ask_verify_helper(account_name_, input);
+        input.clear();
+        switch (answer.kind) {
+            case HelperAnswer::Kind::accepted:
+                session_.log(LOG_INFO, "accepted verification code (checked by totp-verify)");
+                return PAM_SUCCESS;
+            case HelperAnswer::Kind::refused:
+                session_.log(LOG_NOTICE, "verification code refused by totp-verify");
+                return PAM_AUTH_ERR;
+            case HelperAnswer::Kind::failed:
+                break;
+        }
+        session_.log(LOG_ERR, answer.problem + " (the caller runs as uid " +
+                                  std::to_string(::geteuid()) + "), failing closed");
+        store_failed_ = true;
+        return PAM_AUTH_ERR;
     }
 
     int report(const totp::Decision& decision, const totp::UserState& state, std::int64_t now) {

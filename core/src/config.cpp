@@ -184,6 +184,9 @@ constexpr Key kKeys[] = {
     {"exempt_group", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.exempt_group; }, is_group_name_or_empty,
              "a group name or nothing"}},
+    {"verify_helper_group", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.verify_helper_group; },
+             is_group_name_or_empty, "a group name or nothing"}},
     // Conversation
     {"prompt", kOther,
      TextKey{[](Settings& s) -> std::string& { return s.prompt; }, is_prompt,

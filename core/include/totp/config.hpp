@@ -45,6 +45,9 @@ struct Settings {
     Rollout rollout = Rollout::unset;    // what the rollout file next to the config says
     std::string require_group;           // enforce only for members
     std::string exempt_group;            // never enforce for members
+    // totp-verify (the helper of callers that are not root) checks codes for other users
+    // only when the caller's account is a member; empty: a caller checks only its own.
+    std::string verify_helper_group;
     // Conversation
     std::string prompt = "Verification code: ";
     bool forward_pass = false;
