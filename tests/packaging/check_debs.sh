@@ -30,6 +30,8 @@ check "the shipped config sets no nullok (the roll-out state is not a conffile)"
 check "the pam-auth-update profile is shipped" has libpam-totp -rw-r--r-- usr/share/pam-configs/totp
 check "pam_totp(8) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man8/pam_totp.8.gz
 check "pam_totp.conf(5) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man5/pam_totp.conf.5.gz
+check "totp-verify is setuid root (4755) in the package" has libpam-totp -rwsr-xr-x usr/libexec/pam_totp/totp-verify
+check "totp-verify(8) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man8/totp-verify.8.gz
 check "the sshd drop-in examples are shipped" has libpam-totp -rw-r--r-- usr/share/pam_totp/sshd/pam_totp.conf
 check "README.Debian says how a libstdc++ fix reaches the module" \
     has libpam-totp -rw-r--r-- usr/share/doc/libpam-totp/README.Debian

@@ -29,6 +29,8 @@ check "the state directory is root 0711" has pam_totp drwx--x--x /var/lib/pam_to
 check "the removal check is shipped" has pam_totp -rwxr-xr-x /usr/libexec/pam_totp/remove-check
 check "pam_totp(8) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man8/pam_totp.8' <<<"$(listing pam_totp)"
 check "pam_totp.conf(5) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man5/pam_totp.conf.5' <<<"$(listing pam_totp)"
+check "totp-verify is setuid root (4755)" has pam_totp -rwsr-xr-x /usr/libexec/pam_totp/totp-verify
+check "totp-verify(8) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man8/totp-verify.8' <<<"$(listing pam_totp)"
 check "the sshd drop-in examples are shipped" has pam_totp -rw-r--r-- /usr/share/pam_totp/sshd/pam_totp.conf
 # %license puts it in /usr/share/licenses/NAME (Fedora) or NAME-VERSION (Debian's rpm).
 check "the license text is shipped" \
