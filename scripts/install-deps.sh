@@ -21,7 +21,7 @@ rest=(
     libcmocka-dev libpamtest0-dev
     oathtool zbar-tools imagemagick libmagickcore-6.q16-6-extra libpam-google-authenticator libpam-oath
     python3-aiosmtpd tmux expect util-linux
-    libpam-pwquality cracklib-runtime pamtester chromium
+    libpam-pwquality cracklib-runtime pamtester chromium xvfb i3lock xdotool
     postgresql openssl
     debhelper lintian rpm debootstrap openssh-server sudo curl
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind

@@ -6,7 +6,12 @@
 # not; a user cannot check (or count failures against) another user's code, through the
 # module or by running the helper; a service account in verify_helper_group can, and not
 # after it leaves the group; the rate limit and lockout hold across helper runs; the
-# caller's environment changes nothing; every decision is logged with the caller's uid.
+# caller's environment changes nothing; every decision is logged with the caller's uid; a
+# real screen locker (i3lock under Xvfb, typed into with xdotool) unlocks with password and
+# code and not with a wrong code; and a program at the helper's path that does not give
+# the helper's answer (no newline, a second line, killed, silent, "no" with exit 0, "yes"
+# with exit 1) is never taken for a yes, and is handed only the user name, the code on
+# stdin, an empty environment and descriptors 0-2.
 #   test_verify_helper.sh PAM_TOTP_SO TOTP_VERIFY TOTP_ENROLL HELPER_PATH
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sandbox_enter "$@"
 
 module=$1 helper_built=$2 enroll=$3 helper=$4
-for need in oathtool pamtester python3; do
+for need in oathtool pamtester python3 Xvfb i3lock xdotool; do
     command -v "$need" >/dev/null || { echo "FAIL: $need is not installed (scripts/install-deps.sh)"; exit 1; }
 done
 for built in "$module" "$helper_built" "$enroll"; do
@@ -177,5 +182,78 @@ check_output "and logged" "refused: standard input is a terminal" "$(cat "$syslo
 out=$(sandbox_as alice "$helper" 2>&1 </dev/null)
 rc=$?
 check "no user argument: refused (exit 2)" test "$rc" -eq 2
+
+echo "--- a real screen locker: i3lock under Xvfb, run by alice"
+"$enroll" unlock --user alice </dev/null >/dev/null 2>&1
+# i3lock gives every PAM question the one typed line: forward_pass splits it into the
+# password (for pam_unix) and the code (for the checking line).
+sandbox_pam_service i3lock <<EOF
+auth    required    $module forward_pass
+auth    required    pam_unix.so use_first_pass
+auth    required    $module
+EOF
+# -nolock: no lock file in /tmp (the host's); a free display number from -displayfd.
+display_file=$SANDBOX_ROOT/tmp/display
+touch "$display_file" && chown alice "$display_file"
+sandbox_as alice sh -c 'exec Xvfb -displayfd 4 -nolock -nolisten tcp 4>"$1"' xvfb "$display_file" \
+    >"$SANDBOX_ROOT/xvfb.log" 2>&1 &
+for _ in $(seq 50); do [ -s "$display_file" ] && break; sleep 0.1; done
+display=:$(head -1 "$display_file")
+# lock_and_type TEXT: locks alice's display, types TEXT and Enter; sets $unlocked: yes (i3lock
+# exited 0), no (it exited otherwise) or still-locked (it was still running 5 s later).
+# i3lock is started through exec only (no subshell), so $! is its own pid.
+lock_and_type() {
+    sandbox_as_argv alice
+    "${SANDBOX_AS_ARGV[@]}" env DISPLAY="$display" i3lock -n &
+    local lock=$!
+    sleep 1
+    sandbox_as alice env DISPLAY="$display" xdotool type --delay 10 "$1"
+    sandbox_as alice env DISPLAY="$display" xdotool key Return
+    unlocked=no
+    for _ in $(seq 25); do
+        if ! kill -0 "$lock" 2>/dev/null; then
+            wait "$lock" && unlocked=yes
+            return
+        fi
+        sleep 0.2
+    done
+    unlocked=still-locked
+    kill "$lock" 2>/dev/null
+    wait "$lock" 2>/dev/null
+}
+lock_and_type "alice-Passw0rd$(wrong_for "$alice_secret")"
+check "i3lock stays locked with the password and a wrong code" test "$unlocked" = still-locked
+lock_and_type "alice-Passw0rd$(code_for alice "$alice_secret")"
+check "i3lock unlocks with the password and the right code" test "$unlocked" = yes
+check "through the helper" test "$(grep -c "accepted verification code (checked by totp-verify)" "$syslog")" -ge 3
+
+echo "--- a program at the helper's path that does not answer as the helper fails closed"
+# fake_helper BODY: a Python program at the helper's path that first records what it got
+# (arguments, environment, open descriptors, stdin), then runs BODY.
+fake_helper() {
+    printf '%s\n' '#!/usr/bin/python3' 'import os, sys' \
+        'fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))' \
+        'environ = open("/proc/self/environ", "rb").read().split(b"\0")[:-1]' \
+        "with open('$SANDBOX_ROOT/tmp/fake-helper.seen', 'w') as seen:" \
+        '    seen.write(repr((sys.argv[1:], environ, fds, sys.stdin.read())))' "$1" |
+        sandbox_write_file "$helper" 0755 root:root
+}
+for body in 'sys.stdout.write("yes")' 'sys.stdout.write("yes\nyes\n")' \
+    'sys.stdout.write("yes\n"); sys.stdout.flush(); os.kill(os.getpid(), 9)' 'pass' \
+    'sys.stdout.write("no\n")' 'sys.stdout.write("yes\n"); sys.exit(1)'; do
+    fake_helper "$body"
+    before=$(wc -l <"$syslog")
+    code=$(code_for alice "$alice_secret")
+    pam_as alice codeonly alice "$code"
+    check "answer of '$body' is not a yes" test "$rc" -ne 0
+    check "  and failing closed is logged" grep -q "verification helper.*failing closed" \
+        <(tail -n +"$before" "$syslog")
+done
+seen=$(cat "$SANDBOX_ROOT/tmp/fake-helper.seen")
+check "the helper got the user name as its only argument" grep -qF "(['alice'], " <<<"$seen"
+check "an empty environment" grep -qF "], [], [" <<<"$seen"
+check "descriptors 0-2 only (3 is its own listing)" grep -qF "], [0, 1, 2, 3], " <<<"$seen"
+check "the code on stdin, nothing more" grep -qF "3], '$code')" <<<"$seen"
+echo "    (the helper saw: ${seen//$code/CODE})"
 
 finish
