@@ -2,6 +2,7 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,10 +26,20 @@ void ensure_standard_fds() {
     }
 }
 
+// Dispositions set to "ignore" and blocked signals survive exec: a caller could keep the
+// helper's own deadline (SIGALRM) from ending it.
+void reset_signals() {
+    for (int signal = 1; signal < NSIG; ++signal) ::signal(signal, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 }  // namespace
 
 void reset_process_state() {
     ensure_standard_fds();
+    reset_signals();
     ::close_range(3, ~0U, 0);
     if (::clearenv() != 0) std::_Exit(3);
     ::setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);

@@ -9,7 +9,8 @@
 namespace totp_verify {
 
 // Descriptors 0-2 open (/dev/null where the caller closed them, so no file opened later
-// lands there), every other one closed, an empty environment but for a fixed PATH, no core
+// lands there), every other one closed, every signal at its default and none blocked, an
+// empty environment but for a fixed PATH, no core
 // files, umask 077, the effective group root's, and the run bounded by kHelperSelfDeadline.
 void reset_process_state();
 
