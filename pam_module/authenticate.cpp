@@ -498,8 +498,8 @@ std::string store_failure_line(const std::string& what, const totp::Error& error
         line += " (with secret_path, only root and the account itself can)";
     }
     return line +
-           "; programs that check passwords as the user need the verification helper, see "
-           "pam_totp(8)";
+           "; a caller that is not root finds records through a state directory others may "
+           "search (mode 0711) and checks codes through totp-verify, see pam_totp(8)";
 }
 
 int authenticate(PamSession& session, const totp::Settings& settings, totp::Store& store,

@@ -155,6 +155,7 @@ void unsearchable_state_directory_fails_closed_even_with_nullok(void**) {
                      PAM_AUTH_ERR);
     assert_true(log_contains("the caller runs as uid 1002"));
     assert_true(log_contains("failing closed"));
+    assert_true(log_contains("a state directory others may search (mode 0711)"));
 }
 
 // The PostgreSQL store's key and password files are root's: a caller that is not root
