@@ -85,6 +85,17 @@ done
 preload=$(ldd "$module" | awk '/libasan/ {print $3}')
 preload=${preload:+$preload:libcrypt.so.1}
 
+# logged [-E] NEEDLE [FROM_LINE]: whether the syslog (from line FROM_LINE on) holds NEEDLE
+# (fixed, or with -E a regular expression) within 3 s: the listener writes asynchronously.
+logged() {
+    local mode=-F
+    if [ "$1" = -E ]; then mode=-E; shift; fi
+    for _ in $(seq 30); do
+        tail -n +"${2:-1}" "$syslog" | grep -q $mode -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
 field() { "$here/lib/state-field" "$state/$1" "$2"; }
 code_for() { "$here/lib/totp-code" "$2" "$state/$1"; }
 wrong_for() { "$here/lib/wrong-code" "$1"; }
@@ -113,14 +124,14 @@ code=$(code_for alice "$alice_secret")
 pam_as alice locker alice alice-Passw0rd "$code"
 check "alice, unprivileged, logs in with password and the right code" test "$rc" -eq 0
 check "the helper recorded the step" test "$(field alice last_step)" -ge $(($(date +%s) / 30 - TOTP_WINDOW))
-check_output "the helper logged the acceptance with the caller's uid" \
-    "accepted verification code for user alice (caller uid $(uid_of alice))" "$(cat "$syslog")"
-check_output "the module logged that the helper checked it" "checked by totp-verify" "$(cat "$syslog")"
+check "the helper logged the acceptance with the caller's uid" logged \
+    "accepted verification code for user alice (caller uid $(uid_of alice))"
+check "the module logged that the helper checked it" logged "checked by totp-verify"
 check_no_output "the code is in no log line" "$code" "$(cat "$syslog")"
 
 pam_as alice locker alice alice-Passw0rd "$code"
 check "the same code again (replay) is refused" test "$rc" -ne 0
-check_output "the helper logged the replay" "refused replayed verification code" "$(cat "$syslog")"
+check "the helper logged the replay" logged "refused replayed verification code"
 
 pam_as alice locker alice alice-Passw0rd "$(wrong_for "$alice_secret")"
 check "a wrong code is refused" test "$rc" -ne 0
@@ -130,9 +141,8 @@ echo "--- a user cannot check another user's code"
 bob_before=$(sha256sum "$state/bob")
 pam_as alice codeonly bob "$(code_for bob "$bob_secret")"
 check "alice's process cannot log bob in with bob's right code" test "$rc" -ne 0
-check_output "refusal logged with alice's uid" \
-    "refused: the caller asked about another user's code and is not in verify_helper_group for user bob (caller uid $(uid_of alice))" \
-    "$(cat "$syslog")"
+check "refusal logged with alice's uid" logged \
+    "refused: the caller asked about another user's code and is not in verify_helper_group for user bob (caller uid $(uid_of alice))"
 for attempt in 1 2 3 4; do
     helper_as alice bob "$(wrong_for "$bob_secret")"
 done
@@ -155,7 +165,7 @@ failures=$(field alice failures)
 code=$(code_for alice "$alice_secret")
 pam_as alice locker alice alice-Passw0rd "$code"
 check "while locked out the right code is refused" test "$rc" -ne 0
-check_output "the helper logged the lockout" "refused: locked out for another" "$(cat "$syslog")"
+check "the helper logged the lockout" logged "refused: locked out for another"
 for attempt in 1 2 3 4 5; do
     helper_as alice alice "$(wrong_for "$alice_secret")"
 done
@@ -178,10 +188,18 @@ check "nothing was written where the environment pointed" test -z "$(ls -A "$evi
 out=$(sandbox_as alice script -qec "$helper alice" /dev/null </dev/null 2>&1)
 rc=$?
 check "standard input a terminal: refused (exit 2)" test "$rc" -eq 2
-check_output "and logged" "refused: standard input is a terminal" "$(cat "$syslog")"
+check "and logged" logged "refused: standard input is a terminal"
 out=$(sandbox_as alice "$helper" 2>&1 </dev/null)
 rc=$?
 check "no user argument: refused (exit 2)" test "$rc" -eq 2
+helper_as alice alice "$(code_for alice "$alice_secret")" 2>/dev/null
+before=$(sha256sum "$state/alice")
+out=$(printf '%s' "$(code_for alice "$alice_secret")" |
+    sandbox_as alice setpriv --no-new-privs "$helper" alice 2>&1)
+rc=$?
+check "under no_new_privs (no setuid rights) it cannot check: exit 3, no" \
+    test "$rc" -eq 3 -a "$out" = no
+check "  and the record is untouched" test "$before" = "$(sha256sum "$state/alice")"
 
 echo "--- a real screen locker: i3lock under Xvfb, run by alice"
 "$enroll" unlock --user alice </dev/null >/dev/null 2>&1
@@ -225,9 +243,10 @@ lock_and_type() {
 }
 lock_and_type "alice-Passw0rd$(wrong_for "$alice_secret")"
 check "i3lock stays locked with the password and a wrong code" test "$unlocked" = still-locked
+before_unlock=$(($(wc -l <"$syslog") + 1))
 lock_and_type "alice-Passw0rd$(code_for alice "$alice_secret")"
 check "i3lock unlocks with the password and the right code" test "$unlocked" = yes
-check "through the helper" test "$(grep -c "accepted verification code (checked by totp-verify)" "$syslog")" -ge 3
+check "through the helper" logged "accepted verification code (checked by totp-verify)" "$before_unlock"
 
 echo "--- a program at the helper's path that does not answer as the helper fails closed"
 # fake_helper BODY: a Python program at the helper's path that first records what it got
@@ -244,12 +263,11 @@ for body in 'sys.stdout.write("yes")' 'sys.stdout.write("yes\nyes\n")' \
     'sys.stdout.write("yes\n"); sys.stdout.flush(); os.kill(os.getpid(), 9)' 'pass' \
     'sys.stdout.write("no\n")' 'sys.stdout.write("yes\n"); sys.exit(1)'; do
     fake_helper "$body"
-    before=$(wc -l <"$syslog")
+    before=$(($(wc -l <"$syslog") + 1))
     code=$(code_for alice "$alice_secret")
     pam_as alice codeonly alice "$code"
     check "answer of '$body' is not a yes" test "$rc" -ne 0
-    check "  and failing closed is logged" grep -q "verification helper.*failing closed" \
-        <(tail -n +"$before" "$syslog")
+    check "  and failing closed is logged" logged -E "verification helper.*failing closed" "$before"
 done
 seen=$(cat "$SANDBOX_ROOT/tmp/fake-helper.seen")
 check "the helper got the user name as its only argument" grep -qF "(['alice'], " <<<"$seen"
