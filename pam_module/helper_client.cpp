@@ -127,13 +127,36 @@ bool read_answer(int fd, std::chrono::steady_clock::time_point deadline, std::st
     }
 }
 
-// The helper's exit status; nullopt when the calling program reaps children itself
-// (SIGCHLD ignored or its own handler): the answer alone then counts.
-std::optional<int> reap(pid_t pid) {
+using Clock = std::chrono::steady_clock;
+
+// Ends a helper that outlived the deadline, and waits for it (it cannot ignore SIGKILL).
+void kill_and_reap(pid_t pid) {
+    ::kill(pid, SIGKILL);
     int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+struct Exit {
+    bool in_time = true;        // false: still running at the deadline, killed
+    std::optional<int> status;  // nullopt: reaped by the calling program itself
+};
+
+// The helper's exit status, waiting until `deadline` at most: a helper that closed its
+// answer early must not hold the login longer than one that never answers. No status
+// when the calling program reaps children itself (SIGCHLD ignored, or a handler of its
+// own): the answer alone then counts.
+Exit wait_for_exit(pid_t pid, Clock::time_point deadline) {
     for (;;) {
-        if (::waitpid(pid, &status, 0) == pid) return status;
-        if (errno != EINTR) return std::nullopt;
+        int status = 0;
+        const pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) return Exit{true, status};
+        if (done < 0 && errno != EINTR) return Exit{true, std::nullopt};
+        if (Clock::now() >= deadline) {
+            kill_and_reap(pid);
+            return Exit{false, std::nullopt};
+        }
+        ::usleep(2000);
     }
 }
 
@@ -169,7 +192,8 @@ HelperAnswer judge(const std::string& answer, std::optional<int> status) {
 
 }  // namespace
 
-HelperAnswer ask_verify_helper(const std::string& user, const totp::SecretString& code) {
+HelperAnswer run_verify_helper(const char* path, const std::string& user,
+                               const totp::SecretString& code, std::chrono::milliseconds deadline) {
     Pipe input;
     Pipe output;
     if (!make_pipe(input) || !make_pipe(output)) {
@@ -183,29 +207,33 @@ HelperAnswer ask_verify_helper(const std::string& user, const totp::SecretString
     if (!setup.prepare(input.read.get(), output.write.get())) {
         return failed("cannot prepare to run the verification helper");
     }
-    std::string program = kHelperPath;
+    std::string program = path;
     std::string name = user;
     char* argv[] = {program.data(), name.data(), nullptr};
     char* envp[] = {nullptr};
     pid_t pid = -1;
-    if (const int error =
-            ::posix_spawn(&pid, kHelperPath, setup.actions(), setup.attr(), argv, envp);
+    if (const int error = ::posix_spawn(&pid, path, setup.actions(), setup.attr(), argv, envp);
         error != 0) {
-        return failed(std::string("cannot run the verification helper ") + kHelperPath + ": " +
+        return failed(std::string("cannot run the verification helper ") + path + ": " +
                       std::strerror(error));
     }
     input.read.reset();
     output.write.reset();
 
+    const Clock::time_point end = Clock::now() + deadline;
     std::string answer;
-    const auto deadline = std::chrono::steady_clock::now() + totp::kHelperDeadline;
-    if (!read_answer(output.read.get(), deadline, answer)) {
-        ::kill(pid, SIGKILL);
-        reap(pid);
-        return failed("the verification helper did not answer within " +
-                      std::to_string(totp::kHelperDeadline.count()) + " s and was killed");
+    const bool answered = read_answer(output.read.get(), end, answer);
+    const Exit exit = answered ? wait_for_exit(pid, end) : Exit{false, std::nullopt};
+    if (!answered) kill_and_reap(pid);
+    if (!exit.in_time) {
+        return failed("the verification helper did not finish within " +
+                      std::to_string(deadline.count()) + " ms and was killed");
     }
-    return judge(answer, reap(pid));
+    return judge(answer, exit.status);
+}
+
+HelperAnswer ask_verify_helper(const std::string& user, const totp::SecretString& code) {
+    return run_verify_helper(kHelperPath, user, code, totp::kHelperDeadline);
 }
 
 }  // namespace pam_totp
