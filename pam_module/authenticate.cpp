@@ -11,8 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "helper_client.hpp"
 #include "totp/account.hpp"
 #include "totp/address_prefix.hpp"
+#include "totp/attempt.hpp"
 #include "totp/group_scope.hpp"
 #include "totp/secret.hpp"
 #include "totp/translation.hpp"
@@ -293,6 +295,9 @@ class Login {
     // nullopt (logged) when the state cannot be used. The lock is not kept while the user
     // types: a slow client must not block others.
     std::optional<int> read_digits() {
+        // A caller that is not root cannot read the record: its helper checks codes of any
+        // length, so the configured number of digits only shapes what is tried as a code.
+        if (::geteuid() != 0) return settings_.params.digits;
         auto record = store_.open(account_name_);
         if (!record) {
             store_failure(record.error());
@@ -408,33 +413,49 @@ class Login {
             session_.log(LOG_ERR, "conversation failed");
             return PAM_CONV_ERR;
         }
-        auto record = store_.open(account_name_);
-        if (!record) {
-            store_failure(record.error());
-            store_failed_ = true;
-            return PAM_AUTH_ERR;
-        }
-        if (!(*record)->state()) {
-            session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
-            store_failed_ = true;
-            return PAM_AUTH_ERR;
-        }
-        totp::UserState state = (*record)->state()->clone();
-        const totp::Policy policy{settings_.window, settings_.max_failures,
-                                  settings_.lockout_seconds, settings_.hotp_window};
+        if (::geteuid() != 0) return check_through_helper(std::move(*input));
         const std::int64_t now = clock_.now();
-        const totp::Decision decision = totp::decide(state, input->view(), policy, now);
+        const totp::Attempt attempt = totp::check_and_record(store_, account_name_, input->view(),
+                                                             totp::login_policy(settings_), now);
         input->clear();
-
-        if (decision.state_changed) {
-            if (const totp::Status saved = (*record)->save(state); !saved) {
-                session_.log(LOG_ERR, "cannot record the attempt (" + saved.error().message +
+        switch (attempt.stage) {
+            case totp::Attempt::Stage::checked:
+                return report(attempt.decision, attempt.state, now);
+            case totp::Attempt::Stage::not_opened:
+                store_failure(attempt.error);
+                break;
+            case totp::Attempt::Stage::not_enrolled:
+                session_.log(LOG_NOTICE, "authentication failure: enrollment removed during login");
+                break;
+            case totp::Attempt::Stage::not_recorded:
+                session_.log(LOG_ERR, "cannot record the attempt (" + attempt.error.message +
                                           "), failing closed");
-                store_failed_ = true;
-                return PAM_AUTH_ERR;
-            }
+                break;
         }
-        return report(decision, state, now);
+        store_failed_ = true;
+        return PAM_AUTH_ERR;
+    }
+
+    // A caller that is not root cannot open the record: the setuid helper checks the code
+    // and records the attempt under root's configuration (totp-verify(8)); it says only yes
+    // or no, and logs the details itself.
+    int check_through_helper(totp::SecretString input) {
+        const HelperAnswer answer = ask_verify_helper(account_name_, input);
+        input.clear();
+        switch (answer.kind) {
+            case HelperAnswer::Kind::accepted:
+                session_.log(LOG_INFO, "accepted verification code (checked by totp-verify)");
+                return PAM_SUCCESS;
+            case HelperAnswer::Kind::refused:
+                session_.log(LOG_NOTICE, "verification code refused by totp-verify");
+                return PAM_AUTH_ERR;
+            case HelperAnswer::Kind::failed:
+                break;
+        }
+        session_.log(LOG_ERR, answer.problem + " (the caller runs as uid " +
+                                  std::to_string(::geteuid()) + "), failing closed");
+        store_failed_ = true;
+        return PAM_AUTH_ERR;
     }
 
     // Only after a recovery code was accepted and recorded: the user has proved a second
@@ -522,8 +543,8 @@ std::string store_failure_line(const std::string& what, const totp::Error& error
         line += " (with secret_path, only root and the account itself can)";
     }
     return line +
-           "; programs that check passwords as the user need the verification helper, see "
-           "pam_totp(8)";
+           "; a caller that is not root finds records through a state directory others may "
+           "search (mode 0711) and checks codes through totp-verify, see pam_totp(8)";
 }
 
 int authenticate(PamSession& session, const totp::Settings& settings, totp::Store& store,

@@ -14,7 +14,8 @@ namespace pam_totp {
 
 // The log line for a store that cannot be used, "<what> (<error>), failing closed". For a
 // caller that is not root (a screen locker checking the password as the user) it says why
-// such a caller cannot read the record, so the refusal is not taken for a broken store.
+// such a caller cannot find the record (a 0700 state directory, the home layout, the
+// PostgreSQL store), so the refusal is not taken for a broken store.
 std::string store_failure_line(const std::string& what, const totp::Error& error,
                                const totp::Settings& settings);
 

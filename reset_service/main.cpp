@@ -29,6 +29,7 @@
 #include "monitor.hpp"
 #include "privileges.hpp"
 #include "service_manager.hpp"
+#include "totp/attempt.hpp"
 #include "totp/clock.hpp"
 #include "totp/store.hpp"
 #include "totp/store_factory.hpp"
@@ -108,14 +109,9 @@ int serve_as_monitor(Configuration config, UniqueFd channel, UniqueFd signals, W
         return 1;
     }
     const totp::SystemClock clock;
-    MonitorConfig monitor_config{
-        totp::Policy{config.global.window, config.global.max_failures,
-                     config.global.lockout_seconds, config.global.hotp_window},
-        std::move(config.mail),
-        std::move(config.reset),
-        std::move(config.texts),
-        std::move(config.site_name),
-        config.uid_min};
+    MonitorConfig monitor_config{totp::login_policy(config.global), std::move(config.mail),
+                                 std::move(config.reset),           std::move(config.texts),
+                                 std::move(config.site_name),       config.uid_min};
     Monitor monitor(std::move(monitor_config), **store, **tokens, clock);
     if (!wait_until_serving(web.ready.get(), kWebStartDeadline)) {
         log_error("the web process did not start; stopping");

@@ -24,7 +24,7 @@ rest=(
     python3-pyotp
     python3-aiosmtpd tmux expect util-linux
     python3-aiosmtpd tmux expect util-linux locales
-    libpam-pwquality cracklib-runtime pamtester chromium
+    libpam-pwquality cracklib-runtime pamtester chromium xvfb i3lock xdotool
     postgresql pgbouncer openssl
     debhelper lintian rpm debootstrap openssh-server sudo curl
     selinux-policy-dev setools secilc

@@ -195,6 +195,9 @@ constexpr Key kKeys[] = {
     {"trusted_networks", kSecurity,
      TextKey{[](Settings& s) -> std::string& { return s.trusted_networks; }, is_network_list,
              "IPv4 or IPv6 addresses or ADDRESS/BITS networks, or nothing"}},
+    {"verify_helper_group", kSecurity,
+     TextKey{[](Settings& s) -> std::string& { return s.verify_helper_group; },
+             is_group_name_or_empty, "a group name or nothing"}},
     // Conversation
     {"prompt", kOther,
      TextKey{[](Settings& s) -> std::string& { return s.prompt; }, is_prompt,

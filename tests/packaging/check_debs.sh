@@ -34,6 +34,8 @@ for language in de es fr; do
     check "the $language message catalog is shipped" \
         has libpam-totp -rw-r--r-- "usr/share/locale/$language/LC_MESSAGES/pam_totp.mo"
 done
+check "totp-verify is setuid root (4755) in the package" has libpam-totp -rwsr-xr-x usr/libexec/pam_totp/totp-verify
+check "totp-verify(8) is shipped" has libpam-totp -rw-r--r-- usr/share/man/man8/totp-verify.8.gz
 check "the sshd drop-in examples are shipped" has libpam-totp -rw-r--r-- usr/share/pam_totp/sshd/pam_totp.conf
 check "README.Debian says how a libstdc++ fix reaches the module" \
     has libpam-totp -rw-r--r-- usr/share/doc/libpam-totp/README.Debian

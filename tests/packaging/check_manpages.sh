@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The man pages both packagings install — pam_totp(8), pam_totp.conf(5), totp-enroll(1),
-# totp-resetd(8), one source format (roff, docs/) — render without a warning, and document
+# totp-resetd(8), totp-verify(8), one source format (roff, docs/) — render without a warning, and document
 # what the code accepts beyond the settings (whose lists docs.config_keys, reset.docs_keys
 # and enroll.manpage_documents_every_option compare): every command-line option of
 # totp-resetd, and the module's config= argument.
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../system/lib/check.sh"
 root=$1
 
-for page in pam_totp.8 pam_totp.conf.5 totp-enroll.1 totp-resetd.8; do
+for page in pam_totp.8 pam_totp.conf.5 totp-enroll.1 totp-resetd.8 totp-verify.8; do
     warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$root/docs/$page" 2>&1 >/dev/null)
     check "$page renders without warnings" test -z "$warnings"
     [ -z "$warnings" ] || sed 's/^/    | /' <<<"$warnings"

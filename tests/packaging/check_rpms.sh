@@ -33,6 +33,8 @@ for language in de es fr; do
     check "the $language message catalog is shipped" \
         has pam_totp -rw-r--r-- "/usr/share/locale/$language/LC_MESSAGES/pam_totp.mo"
 done
+check "totp-verify is setuid root (4755)" has pam_totp -rwsr-xr-x /usr/libexec/pam_totp/totp-verify
+check "totp-verify(8) is shipped" grep -q '^-rw-r--r-- root:root /usr/share/man/man8/totp-verify.8' <<<"$(listing pam_totp)"
 check "the sshd drop-in examples are shipped" has pam_totp -rw-r--r-- /usr/share/pam_totp/sshd/pam_totp.conf
 # %license puts it in /usr/share/licenses/NAME (Fedora) or NAME-VERSION (Debian's rpm).
 check "the license text is shipped" \

@@ -266,7 +266,9 @@ void group_names_must_be_plain_words(void**) {
     assert_string_equal(settings.require_group.c_str(), "totp-users");
     expect_accepted(settings, "exempt_group", "wheel");
     assert_string_equal(settings.exempt_group.c_str(), "wheel");
-    for (const char* key : {"require_group", "exempt_group"}) {
+    expect_accepted(settings, "verify_helper_group", "totp-verifiers");
+    assert_string_equal(settings.verify_helper_group.c_str(), "totp-verifiers");
+    for (const char* key : {"require_group", "exempt_group", "verify_helper_group"}) {
         for (const char* bad : {"two words", "tab\there", "a/b", "bell\a"}) {
             expect_refused(key, bad, true);
         }
@@ -355,7 +357,7 @@ void keys_are_case_sensitive_like_other_module_arguments(void**) {
 
 void setting_names_lists_every_key_apply_setting_accepts(void**) {
     const auto names = totp::setting_names();
-    assert_int_equal(names.size(), 27);
+    assert_int_equal(names.size(), 28);
     assert_int_equal(std::set<std::string_view>(names.begin(), names.end()).size(), names.size());
     for (std::string_view name : names) {
         Settings settings;

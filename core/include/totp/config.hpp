@@ -51,6 +51,9 @@ struct Settings {
     // 2001:db8::/32") are not asked for a code. Only the config file sets it (never a
     // module argument): one root-owned place to audit who skips the second factor.
     std::string trusted_networks;
+    // totp-verify (the helper of callers that are not root) checks codes for other users
+    // only when the caller's account is a member; empty: a caller checks only its own.
+    std::string verify_helper_group;
     // Conversation
     std::string prompt = N_("Verification code: ");  // the default is shown translated
     bool forward_pass = false;

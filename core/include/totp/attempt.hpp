@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// One typed code checked against a user's record and recorded: the step the PAM module and
+// the setuid helper totp-verify share, so a code checked either way meets the same rate
+// limit, lockout and replay protection.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "totp/config.hpp"
+#include "totp/result.hpp"
+#include "totp/store.hpp"
+#include "totp/user_state.hpp"
+#include "totp/verify.hpp"
+
+namespace totp {
+
+struct Attempt {
+    enum class Stage {
+        checked,       // decision holds the verdict, state the record as saved
+        not_opened,    // the record could not be opened or locked (error says why)
+        not_enrolled,  // the record was removed since the caller looked
+        not_recorded,  // the changed state could not be saved (error says why): not a success
+    };
+    Stage stage = Stage::not_opened;
+    Error error{Errc::io, {}};
+    Decision decision;
+    UserState state;
+};
+
+// The rate limit, lockout and look-ahead of root's configuration: the one Policy every
+// checker of codes (module, totp-verify, totp-resetd) uses.
+Policy login_policy(const Settings& settings);
+
+// Opens and locks `user`'s record, decides on `input` (verify.hpp) and saves the changed
+// state before returning: a verdict is only reported once the attempt is durable.
+Attempt check_and_record(Store& store, std::string_view user, std::string_view input,
+                         const Policy& policy, std::int64_t now);
+
+}  // namespace totp

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// The protocol between pam_totp.so run by a caller that is not root and the setuid helper
+// totp-verify (verify_helper/, totp-verify(8)), as Linux-PAM's pam_unix talks to
+// unix_chkpwd: argv[1] is the user name; standard input carries the typed code (never
+// argv or the environment, which other users can read in /proc), at most
+// kMaxHelperInput bytes, then end of file; standard output gets one answer and the exit
+// status says the same.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+namespace totp {
+
+inline constexpr std::size_t kMaxHelperInput = 128;
+inline constexpr std::string_view kHelperYes = "yes\n";
+inline constexpr std::string_view kHelperNo = "no\n";
+
+enum class HelperExit : int {
+    accepted = 0,     // "yes": the code was right, and its use is recorded
+    refused = 1,      // "no": wrong, replayed, locked out or not enrolled (recorded as such)
+    bad_request = 2,  // usage, a terminal on stdin, or another user's code: nothing examined
+    failed = 3,       // configuration, account lookup or store failure: nothing accepted
+};
+
+// How long the module waits for the helper's answer before it kills it and fails closed:
+// longer than the helper needs at worst (the store's lock deadline, file_lock.hpp, plus a
+// PostgreSQL connection's store_connect_timeout), so only a stuck helper meets it.
+inline constexpr std::chrono::seconds kHelperDeadline{75};
+// The helper's own bound on its run (alarm(2)), below the module's deadline.
+inline constexpr std::chrono::seconds kHelperSelfDeadline{70};
+
+}  // namespace totp
