@@ -24,7 +24,8 @@ valgrind_options=(--quiet --error-exitcode=99 --leak-check=full
 # name<TAB>command...<TAB>env... for every test worth running under valgrind.
 mapfile -t tests < <(cd "$build" && ctest --show-only=json-v1 2>/dev/null | python3 -c '
 import json, sys
-wanted = ("pam.test_", "hardening.test_fault_sweep", "hardening.test_fs_attacks")
+wanted = ("pam.test_", "hardening.test_fault_sweep", "hardening.test_fs_attacks",
+          "hardening.test_helper_client")
 # The concurrency test forks children that log in once and leave through _exit (their
 # memory is never freed, on purpose); its logins are the ones test_pam_login makes.
 unwanted = ("pam.test_pam_concurrency",)
