@@ -1119,6 +1119,26 @@ def tokens_beyond_max_authenticators_are_reported_one_line_each_and_the_others_a
     check(box.login("bob", oathtool_hotp(keys[0], 0, hex_key=True)), "bob logs in")
 
 
+@case("imports")
+def a_user_whose_record_cannot_be_written_gets_nothing_and_the_others_are_imported(box):
+    keys = ["3132333435363738393031323334353637383930", "00112233445566778899aabbccddeeff00112233"]
+    usersfile = box.write("users.oath", f"HOTP/T30 alice - {keys[0]}\nHOTP alice - {keys[1]}\n"
+                          f"HOTP/T30 bob - {keys[0]}\n")
+    damaged = box.write("state/alice", "not a record\n")  # the store refuses to touch it
+    result = box.tool("import-oath", usersfile)
+    check(result.rc == 1, "a record not written: exit 1", str(result))
+    out = result.out.splitlines()
+    check([line for line in out if line.startswith("alice: ")] != [] and
+          all(line.startswith("alice: failed, nothing written for this user: ")
+              for line in out if line.startswith("alice: ")), "one failure line for alice",
+          result.out)
+    check("bob: imported (line 3) as 'default': SHA1, 6 digits, 30 s" in out, "bob", result.out)
+    check("1 imported, 0 not imported, 2 failed" in out, "summary", result.out)
+    with open(damaged) as file:
+        check(file.read() == "not a record\n", "alice's file is left as it was")
+    check(box.login("bob", oathtool(keys[0], box.now, hex_key=True)), "bob logs in")
+
+
 def pskc_totp_package(serial, drift):
     """RFC 6030's plain example turned into a TOTP key with a TimeDrift."""
     with open(os.path.join(PSKC_DIR, "rfc6030-plain.xml")) as file:
