@@ -22,9 +22,14 @@
 namespace totp_enroll {
 namespace {
 
-std::string describe(const totp::OtpParams& params) {
-    return std::string(totp::algorithm_name(params.algorithm)) + ", " +
-           std::to_string(params.digits) + " digits, " + std::to_string(params.period) + " s";
+std::string describe(const totp::Authenticator& token) {
+    const std::string params = std::string(totp::algorithm_name(token.params.algorithm)) + ", " +
+                               std::to_string(token.params.digits) + " digits";
+    if (token.type == totp::OtpType::hotp) {
+        return "HOTP, " + params + ", next counter " + std::to_string(token.counter);
+    }
+    return params + ", " + std::to_string(token.params.period) + " s" +
+           (token.offset != 0 ? ", clock offset " + std::to_string(token.offset) + " steps" : "");
 }
 
 totp::Error bad_file(const std::string& path, const totp::Error& error) {
@@ -174,58 +179,86 @@ totp::Status assign_users(const SerialMap& serials, std::vector<ImportedToken>& 
     return {};
 }
 
-// Stores what decide_imports() lets through, for accounts that exist and are not enrolled
-// yet, saying one line per token; the rest of the file goes on when one user fails.
-totp::Status store_tokens(Session& session, const std::vector<ImportedToken>& tokens) {
-    std::size_t imported = 0;
-    std::size_t not_imported = 0;
-    std::size_t failed = 0;
-    const auto who = [](const ImportedToken& token) {
-        return token.user.empty() ? std::string("-") : totp::printable(token.user);
-    };
-    const auto refuse = [&](const ImportedToken& token, const std::string& why) {
-        ++not_imported;
-        say(who(token) + ": not imported (" + token.origin + "): " + why);
-    };
-    const auto fail = [&](const ImportedToken& token, const totp::Error& error) {
-        ++failed;
-        say(who(token) + ": failed: " + error.message);
-    };
-    for (const ImportDecision& decision : decide_imports(tokens)) {
-        const ImportedToken& token = *decision.token;
-        if (!decision.not_imported.empty()) {
-            refuse(token, decision.not_imported);
-            continue;
-        }
-        const totp::Result<Account> account = find_account(token.user);
-        if (!account) {
-            refuse(token, account.error().message);
-            continue;
-        }
-        totp::Result<OpenRecord> open = session.open_record(account->name);
-        if (!open) {
-            fail(token, open.error());
-            continue;
-        }
-        if (open->state()) {
-            refuse(token, "already enrolled with pam_totp (remove that enrollment to import)");
-            continue;
-        }
-        if (totp::Status saved = open->record->save(initial_state(token, session.now())); !saved) {
-            fail(token, saved.error());
-            continue;
-        }
-        ++imported;
-        say(who(token) + ": imported (" + describe(token.params) + ")" +
-            (token.has_pin ? "; its PIN is not used by pam_totp" : ""));
+// Counts and reports what happens to each token of an import, one line per token or, for
+// what happens to a user's record as a whole, one line per user.
+class ImportReport {
+  public:
+    void refuse(const std::string& user, const std::string& origins, const std::string& why,
+                std::size_t tokens = 1) {
+        not_imported_ += tokens;
+        say(who(user) + ": not imported (" + origins + "): " + why);
     }
-    say(std::to_string(imported) + " imported, " + std::to_string(not_imported) + " not imported" +
-        (failed > 0 ? ", " + std::to_string(failed) + " failed" : ""));
-    if (failed > 0) {
+    void fail(const std::string& user, const totp::Error& error, std::size_t tokens) {
+        failed_ += tokens;
+        ++failed_users_;
+        say(who(user) + ": failed, nothing written for this user: " + error.message);
+    }
+    void imported(const std::string& user, const ImportDecision& decision,
+                  const totp::Authenticator& token) {
+        ++imported_;
+        say(who(user) + ": imported (" + decision.token->origin + ") as '" + decision.name + "': " +
+            describe(token) + (decision.token->has_pin ? "; its PIN is not used by pam_totp" : ""));
+    }
+    totp::Status finish() const {
+        say(std::to_string(imported_) + " imported, " + std::to_string(not_imported_) +
+            " not imported" + (failed_ > 0 ? ", " + std::to_string(failed_) + " failed" : ""));
+        if (failed_users_ == 0) return {};
         return totp::make_error(totp::Errc::io,
-                                std::to_string(failed) + " user(s) could not be written");
+                                std::to_string(failed_users_) + " user(s) could not be written");
     }
-    return {};
+
+  private:
+    static std::string who(const std::string& user) {
+        return user.empty() ? std::string("-") : totp::printable(user);
+    }
+    std::size_t imported_ = 0;
+    std::size_t not_imported_ = 0;
+    std::size_t failed_ = 0;
+    std::size_t failed_users_ = 0;
+};
+
+// Writes one user's record with every token decide_imports() lets through, in one save:
+// all of them or, for an account that is missing or enrolled already or a failed write,
+// none (one line for the user).
+void store_user(Session& session, const UserImport& user, ImportReport& report) {
+    std::vector<const ImportDecision*> stored;
+    std::string origins;
+    for (const ImportDecision& decision : user.decisions) {
+        if (decision.name.empty()) {
+            report.refuse(user.user, decision.token->origin, decision.not_imported);
+            continue;
+        }
+        stored.push_back(&decision);
+        origins += (origins.empty() ? "" : ", ") + decision.token->origin;
+    }
+    if (stored.empty()) return;
+    const totp::Result<Account> account = find_account(user.user);
+    if (!account) return report.refuse(user.user, origins, account.error().message, stored.size());
+    totp::Result<OpenRecord> open = session.open_record(account->name);
+    if (!open) return report.fail(user.user, open.error(), stored.size());
+    if (open->state()) {
+        return report.refuse(user.user, origins,
+                             "already enrolled with pam_totp (remove that enrollment to import)",
+                             stored.size());
+    }
+    if (totp::Status saved = open->record->save(user.state); !saved) {
+        return report.fail(user.user, saved.error(), stored.size());
+    }
+    for (const ImportDecision* decision : stored) {
+        report.imported(user.user, *decision,
+                        *totp::find_authenticator(user.state, decision->name));
+    }
+}
+
+// Stores what decide_imports() lets through, for accounts that exist and are not enrolled
+// yet; the rest of the file goes on when one user fails.
+totp::Status store_tokens(Session& session, const std::vector<ImportedToken>& tokens) {
+    ImportReport report;
+    const auto max = static_cast<std::size_t>(session.settings().max_authenticators);
+    for (const UserImport& user : decide_imports(tokens, max, session.now())) {
+        store_user(session, user, report);
+    }
+    return report.finish();
 }
 
 }  // namespace
@@ -240,15 +273,15 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
     if (!file) return bad_file(path, file.error());
     std::vector<ImportedToken> tokens;
     tokens.push_back(google_authenticator_token(*file, target->name));
-    const ImportDecision decision = decide_imports(tokens).front();
-    if (!decision.not_imported.empty()) {
-        return totp::make_error(totp::Errc::unsupported,
-                                path + ": not imported: " + decision.not_imported);
+    const auto max = static_cast<std::size_t>(session.settings().max_authenticators);
+    UserImport plan = std::move(decide_imports(tokens, max, session.now()).front());
+    if (const std::string& why = plan.decisions.front().not_imported; !why.empty()) {
+        return totp::make_error(totp::Errc::unsupported, path + ": not imported: " + why);
     }
     totp::Result<std::vector<totp::RecoveryHash>> recovery =
         hash_scratch_codes(file->scratch_codes);
     if (!recovery) return recovery.error();
-    totp::UserState state = initial_state(tokens.front(), session.now());
+    totp::UserState& state = plan.state;
     state.recovery = std::move(*recovery);
 
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
@@ -258,8 +291,8 @@ totp::Status import_google_authenticator(Session& session, const CommandLine& co
     session.privileges().drop_permanently();
 
     say("Imported " + path + " for " + target->name + ": " +
-        describe(state.authenticators.front().params) + ", " +
-        std::to_string(state.recovery.size()) + " scratch codes kept as recovery codes.");
+        describe(state.authenticators.front()) + ", " + std::to_string(state.recovery.size()) +
+        " scratch codes kept as recovery codes.");
     explain_dropped_settings(*file);
     say("The authenticator app keeps working as it is; " + path +
         " can be deleted once a login with pam_totp has worked.");

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one place that knows what the store can hold of what the importers read. Today a
-// user has one time-based secret: per user the first importable TOTP token is stored, and
-// every other token (HOTP, a second authenticator, a clock offset) is reported, one line
-// each, and changes nothing. When the store holds several authenticators per user, this
-// file is what changes; the parsers and the commands stay as they are.
+// The one place that knows what the store can hold of what the importers read: every
+// importable token of a user becomes one authenticator of that user's record (HOTP with
+// its next counter, TOTP with its clock offset), the first named "default" so that
+// self-service re-enrollment replaces it, the others named after their label. A token the
+// record cannot hold (an offset out of range, a secret it has already, one more than
+// max_authenticators) is reported, one line each, and the user's other tokens are stored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "import_formats.hpp"
@@ -17,15 +20,25 @@ namespace totp_enroll {
 
 struct ImportDecision {
     const ImportedToken* token = nullptr;
-    std::string not_imported;  // why it is not stored; empty: store it
+    std::string name;          // the authenticator it becomes; empty when it is not stored
+    std::string not_imported;  // why it is not stored; empty: it is
 };
 
-// One decision per token, in order. Tokens are grouped by `user` as spelled; the command
-// maps each user to an account and leaves alone accounts enrolled already.
-std::vector<ImportDecision> decide_imports(const std::vector<ImportedToken>& tokens);
+// What one user of the source gets: the record to write in one save (no authenticator:
+// nothing to write) and a decision per token of that user, in source order.
+struct UserImport {
+    std::string user;  // as the source spells it
+    std::vector<ImportDecision> decisions;
+    totp::UserState state;
+};
 
-// The state a stored token starts with at `now`. A step the source saw used stays used
-// unless it lies in the future (then it is not a plausible past use).
-totp::UserState initial_state(const ImportedToken& token, std::int64_t now);
+// Groups the tokens by `user` as spelled (in order of first appearance) and decides each.
+// The command maps each user to an account and leaves alone accounts enrolled already.
+std::vector<UserImport> decide_imports(const std::vector<ImportedToken>& tokens,
+                                       std::size_t max_authenticators, std::int64_t now);
+
+// A valid authenticator name made of `label` (other characters become '-'), unused in
+// `state`: a suffix "-2", "-3", ... when it is taken.
+std::string authenticator_name(std::string_view label, const totp::UserState& state);
 
 }  // namespace totp_enroll

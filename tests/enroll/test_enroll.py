@@ -973,14 +973,23 @@ def a_google_authenticator_step_size_is_kept(box):
 
 
 @case("imports")
-def hotp_and_unreadable_and_malformed_google_authenticator_files_are_not_imported(box):
+def a_google_authenticator_hotp_file_imports_and_logs_in_with_the_next_counter(box):
     path = box.path("ga-hotp")
-    google_authenticator(path, "-c", "-u", "-w", "3")
+    secret, scratch = google_authenticator(path, "-c", "-u", "-w", "3", "-e", "2")
     result = box.tool("import-google-authenticator", "--user", "alice", path)
-    check(result.rc == 2, "HOTP: exit 2", str(result))
+    check(result.rc == 0, "import", str(result))
     # The CLI's new HOTP file starts at counter 1.
-    one_stderr_line(result, "not imported", "counter-based (HOTP) token (next counter 1)",
-                    "only one time-based secret")
+    check("HOTP, SHA1, 6 digits, next counter 1, 2 scratch codes" in result.out, "summary",
+          result.out)
+    check(not box.login("alice", oathtool_hotp(secret, 0)), "the counter before it is refused")
+    check(box.login("alice", oathtool_hotp(secret, 1)), "the next counter logs in")
+    check(not box.login("alice", oathtool_hotp(secret, 1)), "and only once")
+    check(box.login("alice", oathtool_hotp(secret, 2)), "the one after it logs in")
+    check(box.login("alice", scratch[1]), "a scratch code logs in")
+
+
+@case("imports")
+def unreadable_and_malformed_google_authenticator_files_are_not_imported(box):
     result = box.tool("import-google-authenticator", "--user", "alice", box.path("missing"))
     check(result.rc == 4, "unreadable file: exit 4", str(result))
     one_stderr_line(result, "cannot read", "No such file")
@@ -993,11 +1002,12 @@ def hotp_and_unreadable_and_malformed_google_authenticator_files_are_not_importe
 
 
 @case("imports")
-def a_pam_oath_usersfile_imports_the_first_time_based_line_per_user_and_reports_the_rest(box):
+def a_pam_oath_usersfile_imports_every_line_as_authenticators_and_reports_what_it_cannot(box):
     keys = {"alice": "3132333435363738393031323334353637383930",
             "bob": "00112233445566778899aabbccddeeff00112233",
             "carol": "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef"}
     box.admin_enroll("dave")
+    dave_before = box.state_bytes("dave")
     usersfile = box.write("users.oath", "\n".join([
         "# pam_oath users",
         f"HOTP/T30 alice - {keys['alice']}",
@@ -1007,29 +1017,39 @@ def a_pam_oath_usersfile_imports_the_first_time_based_line_per_user_and_reports_
         "HOTP/T30 carol - not-hex",
         f"HOTP/T30 dave - {keys['carol']}",
         f"HOTP/T30 alice - {keys['carol']}",
+        f"HOTP/T30 alice - {keys['alice']}",
+        f"HOTP/T30 dave - {keys['bob']}",
         "",
     ]))
     result = box.tool("import-oath", usersfile)
     check(result.rc == 0, "import-oath", str(result))
     out = result.out.splitlines()
     expected = [
-        "alice: imported (SHA1, 6 digits, 30 s)",
-        "bob: imported (SHA1, 8 digits, 60 s); its PIN is not used by pam_totp",
-        "carol: not imported (line 4): a counter-based (HOTP) token (next counter 0)",
+        "alice: imported (line 2) as 'default': SHA1, 6 digits, 30 s",
+        "alice: imported (line 8) as 'line-8': SHA1, 6 digits, 30 s",
+        "alice: not imported (line 9): authenticator 'default' has this secret already",
+        "bob: imported (line 3) as 'default': SHA1, 8 digits, 60 s; its PIN is not used by "
+        "pam_totp",
+        "carol: imported (line 4) as 'default': HOTP, SHA1, 6 digits, next counter 0",
         "nosuchuser: not imported (line 5): no such user: nosuchuser",
         "carol: not imported (line 6): the secret is not an even number of hex digits",
-        "dave: not imported (line 7): already enrolled with pam_totp",
-        "alice: not imported (line 8): a second authenticator for this user",
-        "2 imported, 5 not imported",
+        "dave: not imported (line 7, line 10): already enrolled with pam_totp",
+        "4 imported, 5 not imported",
     ]
     for line in expected:
         check(any(got.startswith(line) for got in out), f"reports '{line}'", result.out)
+    check(len(out) == len(expected), "one line per token, one for dave's two", result.out)
     check(keys["alice"] not in result.out + result.err, "no secret is printed")
     check(box.login("alice", oathtool(keys["alice"], box.now, hex_key=True)), "alice logs in")
+    check(box.login("alice", oathtool(keys["carol"], box.now, hex_key=True)),
+          "alice logs in with her second line's token")
     check(box.login("bob", oathtool(keys["bob"], box.now, digits=8, period=60, hex_key=True)),
           "bob logs in with 8 digits / 60 s")
-    check(box.state_files() == ["alice", "bob", "dave"], "carol was not enrolled",
+    check(box.login("carol", oathtool_hotp(keys["carol"], 0, hex_key=True)),
+          "carol logs in with her HOTP token's first code")
+    check(box.state_files() == ["alice", "bob", "carol", "dave"], "three imported, dave kept",
           str(box.state_files()))
+    check(box.state_bytes("dave") == dave_before, "dave's enrollment is untouched")
 
 
 PAM_OATH = next((path for path in ["/usr/lib/x86_64-linux-gnu/security/pam_oath.so",
@@ -1038,7 +1058,7 @@ PAM_OATH = next((path for path in ["/usr/lib/x86_64-linux-gnu/security/pam_oath.
 
 
 @case("imports")
-def a_users_file_rewritten_by_the_real_pam_oath_imports_its_totp_line_and_reports_where_hotp_stopped(box):
+def a_users_file_rewritten_by_the_real_pam_oath_imports_both_lines_and_hotp_continues_where_pam_oath_stopped(box):
     check(PAM_OATH != "", "pam_oath.so is installed (Debian libpam-oath)")
     hotp_key = "3132333435363738393031323334353637383930"
     totp_key = "00112233445566778899aabbccddeeff00112233"
@@ -1057,14 +1077,96 @@ def a_users_file_rewritten_by_the_real_pam_oath_imports_its_totp_line_and_report
     result = box.tool("import-oath", usersfile)
     check(result.rc == 0, "import-oath", str(result))
     out = result.out.splitlines()
-    check("alice: not imported (line 1): a counter-based (HOTP) token (next counter 5); "
-          "this version stores only one time-based secret per user" in out,
-          "the HOTP line is reported, with the counter after the one pam_oath accepted last",
+    check(out == ["alice: imported (line 1) as 'default': HOTP, SHA1, 6 digits, next counter 5",
+                  "alice: imported (line 2) as 'line-2': SHA1, 6 digits, 30 s",
+                  "2 imported, 0 not imported"],
+          "both lines are imported, HOTP at the counter after the one pam_oath accepted last",
           result.out)
-    check("alice: imported (SHA1, 6 digits, 30 s)" in out, "the TOTP line is imported", result.out)
-    check("1 imported, 1 not imported" in out, "summary", result.out)
+    check(box.state_files() == ["alice"], "one record", str(box.state_files()))
+    check(not box.login("alice", oathtool_hotp(hotp_key, 4, hex_key=True)),
+          "the HOTP code pam_oath accepted last is refused by pam_totp")
+    check(box.login("alice", oathtool_hotp(hotp_key, 5, hex_key=True)),
+          "the next counter logs in through pam_totp")
     check(box.login("alice", oathtool(totp_key, box.now, hex_key=True)),
           "the TOTP line's code logs in through pam_totp")
+
+
+@case("imports")
+def tokens_beyond_max_authenticators_are_reported_one_line_each_and_the_others_are_stored(box):
+    box.write_config("max_authenticators = 2\n")
+    keys = ["3132333435363738393031323334353637383930", "00112233445566778899aabbccddeeff00112233",
+            "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef", "0102030405060708090a0b0c0d0e0f1011121314"]
+    usersfile = box.write("users.oath", "".join(f"HOTP/T30 alice - {key}\n" for key in keys)
+                          + f"HOTP bob - {keys[0]}\n")
+    result = box.tool("import-oath", usersfile)
+    check(result.rc == 0, "import-oath", str(result))
+    out = result.out.splitlines()
+    for line in ["alice: not imported (line 3): already 2 authenticators, the most allowed "
+                 "(max_authenticators)",
+                 "alice: not imported (line 4): already 2 authenticators, the most allowed "
+                 "(max_authenticators)",
+                 "alice: imported (line 1) as 'default': SHA1, 6 digits, 30 s",
+                 "alice: imported (line 2) as 'line-2': SHA1, 6 digits, 30 s",
+                 "bob: imported (line 5) as 'default': HOTP, SHA1, 6 digits, next counter 0",
+                 "3 imported, 2 not imported"]:
+        check(line in out, f"reports '{line}'", result.out)
+    listed = json.loads(box.tool("list", "--json").out)
+    check([token["name"] for token in listed[0]["authenticators"]] == ["default", "line-2"],
+          "alice has the first two", str(listed))
+    check(box.login("alice", oathtool(keys[1], box.now, hex_key=True)), "line 2 logs in")
+    check(not box.login("alice", oathtool(keys[2], box.now, hex_key=True)),
+          "line 3 was not stored")
+    check(box.login("bob", oathtool_hotp(keys[0], 0, hex_key=True)), "bob logs in")
+
+
+@case("imports")
+def a_user_whose_record_cannot_be_written_gets_nothing_and_the_others_are_imported(box):
+    keys = ["3132333435363738393031323334353637383930", "00112233445566778899aabbccddeeff00112233"]
+    usersfile = box.write("users.oath", f"HOTP/T30 alice - {keys[0]}\nHOTP alice - {keys[1]}\n"
+                          f"HOTP/T30 bob - {keys[0]}\n")
+    damaged = box.write("state/alice", "not a record\n")  # the store refuses to touch it
+    result = box.tool("import-oath", usersfile)
+    check(result.rc == 1, "a record not written: exit 1", str(result))
+    out = result.out.splitlines()
+    check([line for line in out if line.startswith("alice: ")] != [] and
+          all(line.startswith("alice: failed, nothing written for this user: ")
+              for line in out if line.startswith("alice: ")), "one failure line for alice",
+          result.out)
+    check("bob: imported (line 3) as 'default': SHA1, 6 digits, 30 s" in out, "bob", result.out)
+    check("1 imported, 0 not imported, 2 failed" in out, "summary", result.out)
+    with open(damaged) as file:
+        check(file.read() == "not a record\n", "alice's file is left as it was")
+    check(box.login("bob", oathtool(keys[0], box.now, hex_key=True)), "bob logs in")
+
+
+def pskc_totp_package(serial, drift):
+    """RFC 6030's plain example turned into a TOTP key with a TimeDrift."""
+    with open(os.path.join(PSKC_DIR, "rfc6030-plain.xml")) as file:
+        text = file.read()
+    package = text[text.index("<KeyPackage>"):text.index("</KeyPackage>") + len("</KeyPackage>")]
+    counter = package[package.index("<Counter>"):package.index("</Counter>") + len("</Counter>")]
+    return (package.replace("987654321", serial).replace("pskc:hotp", "pskc:totp")
+            .replace('Length="8"', 'Length="6"')
+            .replace(counter, "<TimeInterval><PlainValue>30</PlainValue></TimeInterval>"
+                     f"<TimeDrift><PlainValue>{drift}</PlainValue></TimeDrift>")), text, package
+
+
+@case("imports")
+def a_pskc_time_drift_becomes_the_clock_offset_and_one_beyond_ten_minutes_is_reported(box):
+    near, text, original = pskc_totp_package("NEAR", 3)
+    far, _, _ = pskc_totp_package("FAR", 21)
+    container = box.write("drift.pskc", text.replace(original, near + far))
+    result = box.tool("import-pskc", container, "--map", "NEAR=alice", "--map", "FAR=bob")
+    check(result.rc == 0, "import-pskc", str(result))
+    out = result.out.splitlines()
+    check("alice: imported (KeyPackage 1, serial NEAR) as 'default': SHA1, 6 digits, 30 s, "
+          "clock offset 3 steps" in out, "alice's token keeps its drift", result.out)
+    check("bob: not imported (KeyPackage 2, serial FAR): its clock is 21 steps of 30 s off, "
+          "more than the 600 s pam_totp follows" in out, "bob's is reported", result.out)
+    check(box.state_files() == ["alice"], "only alice enrolled", str(box.state_files()))
+    rfc_key = b"12345678901234567890".hex()
+    check(box.login("alice", oathtool(rfc_key, box.now + 90, hex_key=True)),
+          "a code of the token's clock, 3 steps ahead, logs in (window 1)")
 
 
 # RFC 6030's examples; their key is the RFC 4226 test key.
@@ -1166,24 +1268,31 @@ CAROL_HOTP = ("HOTP-0003", "hotp", "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef", 6
 
 
 @case("imports")
-def rfc6030_examples_import_as_hotp_tokens_that_this_version_reports_and_does_not_store(box):
-    cases = [("rfc6030-plain.xml", []),
-             ("rfc6030-preshared-key.xml",
+def rfc6030_examples_import_as_hotp_tokens_that_log_in_with_the_rfc4226_test_vectors(box):
+    cases = [("rfc6030-plain.xml", "alice", []),
+             ("rfc6030-preshared-key.xml", "bob",
               ["--key-file", box.write("psk", RFC_PRESHARED_KEY + "\n")]),
-             ("rfc6030-pbkdf2.xml", ["--password-file", box.write("password", "qwerty\n")])]
-    for name, key in cases:
+             ("rfc6030-pbkdf2.xml", "carol",
+              ["--password-file", box.write("password", "qwerty\n")])]
+    rfc_key = b"12345678901234567890".hex()
+    # RFC 4226 appendix D: HOTP values 1284755224 (count 0) and 1094287082 (count 1).
+    check([oathtool_hotp(rfc_key, count, digits=8, hex_key=True) for count in (0, 1)]
+          == ["84755224", "94287082"], "oathtool gives RFC 4226's test vectors")
+    for name, user, key in cases:
         result = box.tool("import-pskc", os.path.join(PSKC_DIR, name), "--map",
-                          "987654321=alice", *key)
+                          f"987654321={user}", *key)
         check(result.rc == 0, f"{name}: import-pskc", str(result))
         check(result.out.splitlines() == [
-            "alice: not imported (KeyPackage 1, serial 987654321): a counter-based (HOTP) "
-            "token (next counter 0); this version stores only one time-based secret per user",
-            "0 imported, 1 not imported"], f"{name}: one line for the token", str(result))
-        check(box.state_files() == [], f"{name}: nothing written", str(box.state_files()))
+            f"{user}: imported (KeyPackage 1, serial 987654321) as 'default': HOTP, SHA1, "
+            "8 digits, next counter 0",
+            "1 imported, 0 not imported"], f"{name}: one line for the token", str(result))
+        check(box.login(user, "84755224"), f"{name}: the code for counter 0 logs in")
+        check(not box.login(user, "84755224"), f"{name}: only once")
+        check(box.login(user, "94287082"), f"{name}: the code for counter 1 logs in")
 
 
 @case("imports")
-def encrypted_pskc_built_with_openssl_imports_its_totp_keys_and_their_codes_log_in(box):
+def encrypted_pskc_built_with_openssl_imports_its_totp_and_hotp_keys_and_their_codes_log_in(box):
     element, key = pbkdf2_element_and_key("correct horse")
     container = box.write("tokens.pskc", encrypted_pskc([ALICE_TOKEN, BOB_TOKEN, CAROL_HOTP],
                                                         key, element))
@@ -1192,30 +1301,41 @@ def encrypted_pskc_built_with_openssl_imports_its_totp_keys_and_their_codes_log_
                       "TOTP-0002=bob", "--map", "HOTP-0003=carol", "--password-file", password)
     check(result.rc == 0, "import-pskc with a password", str(result))
     out = result.out.splitlines()
-    check("alice: imported (SHA1, 6 digits, 30 s)" in out, "alice", result.out)
-    check("bob: imported (SHA256, 8 digits, 60 s)" in out, "bob", result.out)
-    check(any(line.startswith("carol: not imported (KeyPackage 3, serial HOTP-0003): a "
-                              "counter-based (HOTP) token (next counter 0)") for line in out),
-          "carol's HOTP token is reported", result.out)
-    check(box.state_files() == ["alice", "bob"], "alice and bob enrolled", str(box.state_files()))
+    check("alice: imported (KeyPackage 1, serial TOTP-0001) as 'default': SHA1, 6 digits, 30 s"
+          in out, "alice", result.out)
+    check("bob: imported (KeyPackage 2, serial TOTP-0002) as 'default': SHA256, 8 digits, 60 s"
+          in out, "bob", result.out)
+    check("carol: imported (KeyPackage 3, serial HOTP-0003) as 'default': HOTP, SHA1, 6 digits, "
+          "next counter 0" in out, "carol's HOTP token", result.out)
+    check(box.state_files() == ["alice", "bob", "carol"], "alice, bob and carol enrolled",
+          str(box.state_files()))
     check(box.login("alice", oathtool(ALICE_TOKEN[2], box.now, hex_key=True)), "alice logs in")
     check(box.login("bob", oathtool(BOB_TOKEN[2], box.now, "SHA256", 8, 60, hex_key=True)),
           "bob logs in")
+    check(box.login("carol", oathtool_hotp(CAROL_HOTP[2], 0, hex_key=True)), "carol logs in")
     check(ALICE_TOKEN[2] not in result.out + result.err, "no secret is printed")
 
-    # The same with a pre-shared key and a --map-file; dave's serial is not mapped.
+    # The same with a pre-shared key and a --map-file giving dave two tokens; alice's serial
+    # is not mapped.
     psk = os.urandom(16).hex()
     dave = ("TOTP-0004", "totp", "0102030405060708090a0b0c0d0e0f1011121314", 6, 30, "HMAC-SHA1")
+    dave_spare = ("SN 5/5", "hotp", "1112131415161718191a1b1c1d1e1f2021222324", 6, 30, "HMAC-SHA1")
     container = box.write("psk.pskc", encrypted_pskc(
-        [dave, ALICE_TOKEN], psk, "<ds:KeyName>Pre-shared-key</ds:KeyName>"))
-    mapping = box.write("map.csv", "# serial,user\nTOTP-0004,dave\n")
+        [dave, ALICE_TOKEN, dave_spare], psk, "<ds:KeyName>Pre-shared-key</ds:KeyName>"))
+    mapping = box.write("map.csv", "# serial,user\nTOTP-0004,dave\nSN 5/5,dave\n")
     result = box.tool("import-pskc", container, "--map-file", mapping, "--key-file",
                       box.write("psk", psk + "\n"))
     check(result.rc == 0, "import-pskc with a pre-shared key", str(result))
-    check("dave: imported (SHA1, 6 digits, 30 s)" in result.out.splitlines(), "dave", result.out)
+    out = result.out.splitlines()
+    check("dave: imported (KeyPackage 1, serial TOTP-0004) as 'default': SHA1, 6 digits, 30 s"
+          in out, "dave's first token", result.out)
+    check("dave: imported (KeyPackage 3, serial SN 5/5) as 'SN-5-5': HOTP, SHA1, 6 digits, "
+          "next counter 0" in out, "dave's second token is named after its serial", result.out)
     check("-: not imported (KeyPackage 2, serial TOTP-0001): serial TOTP-0001 is not mapped to "
-          "a user" in result.out.splitlines(), "an unmapped serial is reported", result.out)
+          "a user" in out, "an unmapped serial is reported", result.out)
     check(box.login("dave", oathtool(dave[2], box.now, hex_key=True)), "dave logs in")
+    check(box.login("dave", oathtool_hotp(dave_spare[2], 0, hex_key=True)),
+          "dave logs in with his spare token")
 
 
 @case("bad_input")

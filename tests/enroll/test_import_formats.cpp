@@ -210,35 +210,114 @@ void oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used(void**) {
     assert_non_null(std::strstr(entries[1].skipped.c_str(), "malformed time"));
 }
 
-totp_enroll::ImportedToken token(const char* user, TokenType type) {
+constexpr std::int64_t kNow = 1700000000;
+
+// A token of `user` whose secret is 20 bytes of `fill` (equal fills: equal secrets).
+totp_enroll::ImportedToken token(const char* user, TokenType type, const char* label,
+                                 std::uint8_t fill) {
     totp_enroll::ImportedToken token;
     token.user = user;
     token.type = type;
+    token.label = label;
+    token.origin = label;
     token.secret = totp::SecretBytes(20);
+    std::memset(token.secret.data(), fill, token.secret.size());
     return token;
 }
 
-void the_store_gets_the_first_time_based_token_of_each_user_and_the_rest_is_explained(void**) {
+void every_token_of_a_user_becomes_an_authenticator_of_one_record_and_the_rest_is_explained(
+    void**) {
     std::vector<totp_enroll::ImportedToken> tokens;
-    tokens.push_back(token("alice", TokenType::hotp));
+    tokens.push_back(token("alice", TokenType::hotp, "line-1", 1));
     tokens.back().counter = 6;
-    tokens.push_back(token("alice", TokenType::totp));
-    tokens.push_back(token("alice", TokenType::totp));
-    tokens.push_back(token("bob", TokenType::totp));
+    tokens.push_back(token("bob", TokenType::totp, "line-2", 2));
     tokens.back().skipped = "malformed";
-    tokens.push_back(token("bob", TokenType::totp));
+    tokens.push_back(token("alice", TokenType::totp, "line-3", 3));
     tokens.back().drift_steps = -2;
-    tokens.push_back(token("bob", TokenType::totp));
-    const auto decisions = totp_enroll::decide_imports(tokens);
-    assert_int_equal(decisions.size(), tokens.size());
-    assert_non_null(std::strstr(decisions[0].not_imported.c_str(), "HOTP) token (next counter 6)"));
-    assert_true(decisions[1].not_imported.empty());
-    assert_non_null(std::strstr(decisions[2].not_imported.c_str(), "a second authenticator"));
-    assert_string_equal(decisions[3].not_imported.c_str(), "malformed");
-    assert_non_null(std::strstr(decisions[4].not_imported.c_str(), "-2 steps off"));
-    assert_true(decisions[5].not_imported.empty());
-    for (std::size_t i = 0; i < tokens.size(); ++i)
-        assert_ptr_equal(decisions[i].token, &tokens[i]);
+    tokens.push_back(token("bob", TokenType::totp, "line-4", 4));
+    tokens.back().drift_steps = 21;  // 630 s at 30 s a step
+    tokens.push_back(token("alice", TokenType::totp, "line-5", 1));
+    tokens.push_back(token("bob", TokenType::totp, "line-6", 6));
+    const auto users = totp_enroll::decide_imports(tokens, 8, kNow);
+    assert_int_equal(users.size(), 2);
+
+    const totp_enroll::UserImport& alice = users[0];
+    assert_string_equal(alice.user.c_str(), "alice");
+    assert_int_equal(alice.decisions.size(), 3);
+    assert_ptr_equal(alice.decisions[0].token, &tokens[0]);
+    assert_string_equal(alice.decisions[0].name.c_str(), "default");
+    assert_string_equal(alice.decisions[1].name.c_str(), "line-3");
+    assert_true(alice.decisions[2].name.empty());
+    assert_non_null(
+        std::strstr(alice.decisions[2].not_imported.c_str(), "'default' has this secret already"));
+    assert_int_equal(alice.state.authenticators.size(), 2);
+    assert_int_equal(alice.state.created, kNow);
+    const totp::Authenticator& hotp = alice.state.authenticators[0];
+    assert_int_equal(static_cast<int>(hotp.type), static_cast<int>(totp::OtpType::hotp));
+    assert_int_equal(hotp.counter, 6);
+    assert_int_equal(alice.state.authenticators[1].offset, -2);
+
+    const totp_enroll::UserImport& bob = users[1];
+    assert_int_equal(bob.decisions.size(), 3);
+    assert_string_equal(bob.decisions[0].not_imported.c_str(), "malformed");
+    assert_non_null(std::strstr(bob.decisions[1].not_imported.c_str(), "21 steps of 30 s off"));
+    assert_string_equal(bob.decisions[2].name.c_str(), "default");
+    assert_ptr_equal(bob.decisions[2].token, &tokens[5]);
+    assert_int_equal(bob.state.authenticators.size(), 1);
+}
+
+void tokens_beyond_max_authenticators_are_refused_one_by_one(void**) {
+    std::vector<totp_enroll::ImportedToken> tokens;
+    for (std::uint8_t i = 1; i <= 4; ++i) {
+        tokens.push_back(token("alice", TokenType::totp, "phone", i));
+    }
+    const auto users = totp_enroll::decide_imports(tokens, 2, kNow);
+    const auto& decisions = users.front().decisions;
+    assert_string_equal(decisions[0].name.c_str(), "default");
+    assert_string_equal(decisions[1].name.c_str(), "phone");
+    for (std::size_t i = 2; i < 4; ++i) {
+        assert_true(decisions[i].name.empty());
+        assert_non_null(std::strstr(decisions[i].not_imported.c_str(), "max_authenticators"));
+    }
+    assert_int_equal(users.front().state.authenticators.size(), 2);
+}
+
+void a_used_step_ahead_of_the_token_clock_is_not_kept(void**) {
+    std::vector<totp_enroll::ImportedToken> tokens;
+    const std::uint64_t now_step = kNow / 30;
+    tokens.push_back(token("alice", TokenType::totp, "a", 1));
+    tokens.back().last_used_step = now_step;
+    tokens.push_back(token("bob", TokenType::totp, "b", 2));
+    tokens.back().last_used_step = now_step + 5;
+    tokens.push_back(token("carol", TokenType::totp, "c", 3));
+    tokens.back().last_used_step = now_step + 5;
+    tokens.back().drift_steps = 4;  // the token's clock is 4 steps ahead: step + 5 is near
+    const auto users = totp_enroll::decide_imports(tokens, 8, kNow);
+    assert_int_equal(*users[0].state.authenticators[0].last_step, now_step);
+    assert_false(users[1].state.authenticators[0].last_step.has_value());
+    assert_int_equal(*users[2].state.authenticators[0].last_step, now_step + 5);
+}
+
+void labels_become_valid_unique_authenticator_names(void**) {
+    totp::UserState state;
+    using totp_enroll::authenticator_name;
+    assert_string_equal(authenticator_name("SN 12/34:é", state).c_str(), "SN-12-34---");
+    assert_string_equal(authenticator_name("--x", state).c_str(), "x");
+    assert_string_equal(authenticator_name("", state).c_str(), "token");
+    const std::string long_label(40, 'a');
+    assert_string_equal(authenticator_name(long_label, state).c_str(),
+                        std::string(totp::kMaxAuthenticatorName, 'a').c_str());
+    for (const char* name : {"line-3", "line-3-2"}) {
+        totp::Authenticator taken;
+        taken.name = name;
+        state.authenticators.push_back(std::move(taken));
+    }
+    assert_string_equal(authenticator_name("line-3", state).c_str(), "line-3-3");
+    totp::Authenticator full;
+    full.name = std::string(totp::kMaxAuthenticatorName, 'a');
+    state.authenticators.push_back(std::move(full));
+    assert_string_equal(authenticator_name(long_label, state).c_str(),
+                        (std::string(totp::kMaxAuthenticatorName - 2, 'a') + "-2").c_str());
 }
 
 std::string pskc_file(const char* name) {
@@ -425,7 +504,10 @@ int main() {
         cmocka_unit_test(oath_hotp_lines_continue_after_the_counter_pam_oath_wrote),
         cmocka_unit_test(oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used),
         cmocka_unit_test(
-            the_store_gets_the_first_time_based_token_of_each_user_and_the_rest_is_explained),
+            every_token_of_a_user_becomes_an_authenticator_of_one_record_and_the_rest_is_explained),
+        cmocka_unit_test(tokens_beyond_max_authenticators_are_refused_one_by_one),
+        cmocka_unit_test(a_used_step_ahead_of_the_token_clock_is_not_kept),
+        cmocka_unit_test(labels_become_valid_unique_authenticator_names),
         cmocka_unit_test(rfc6030_plain_example_parses),
         cmocka_unit_test(rfc6030_preshared_key_example_decrypts_and_its_mac_is_checked),
         cmocka_unit_test(rfc6030_pbkdf2_example_decrypts_with_its_password_only),

@@ -11,6 +11,7 @@
 
 #include "fuzz_input.hpp"
 #include "import_formats.hpp"
+#include "import_plan.hpp"
 #include "totp/base32.hpp"
 #include "totp/user_state.hpp"
 
@@ -107,6 +108,31 @@ bool printable(std::string_view message) {
                        [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
 
+// What decide_imports() makes of the tokens is a record the store writes: every user's
+// record validates and fits a slot, and each stored token is one authenticator of it.
+void check_plan(const std::vector<totp_enroll::ImportedToken>& tokens) {
+    constexpr std::int64_t kNow = 1700000000;
+    for (const totp_enroll::UserImport& user :
+         totp_enroll::decide_imports(tokens, totp::kMaxAuthenticators, kNow)) {
+        std::size_t stored = 0;
+        for (const totp_enroll::ImportDecision& decision : user.decisions) {
+            if (!printable(decision.not_imported)) {
+                fuzz::violated("import reason holds a control character");
+            }
+            if (decision.name.empty() == decision.not_imported.empty()) {
+                fuzz::violated("a token is neither stored nor explained, or both");
+            }
+            if (!decision.name.empty()) ++stored;
+        }
+        if (stored != user.state.authenticators.size()) {
+            fuzz::violated("stored tokens and authenticators differ in number");
+        }
+        if (stored == 0) continue;
+        if (!totp::validate(user.state)) fuzz::violated("a planned record does not validate");
+        if (!totp::encode_slot(user.state, 1)) fuzz::violated("a planned record does not fit");
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -137,7 +163,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const auto secrets = oath_secrets(text);
-    for (const totp_enroll::ImportedToken& entry : totp_enroll::parse_oath_usersfile(text)) {
+    const std::vector<totp_enroll::ImportedToken> tokens = totp_enroll::parse_oath_usersfile(text);
+    check_plan(tokens);
+    for (const totp_enroll::ImportedToken& entry : tokens) {
         const auto reparse = [&entry](const std::string& other) {
             for (const totp_enroll::ImportedToken& again :
                  totp_enroll::parse_oath_usersfile(other)) {
