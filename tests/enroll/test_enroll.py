@@ -159,6 +159,11 @@ class Sandbox:
             "PAM_WRAPPER_DISABLE_DEEPBIND": "1",
             "PAM_WRAPPER_SERVICE_DIR": self.services,
         })
+        if service == "oath":
+            # pam_oath never frees the conversation's answers: its leak, which the sanitizer
+            # build would otherwise report at the exit of our login program.
+            env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
+                                                         "detect_leaks=0"]))
         done = subprocess.run([PAM_LOGIN, service, user, *answers],
                               capture_output=True, text=True, env=env, timeout=60)
         return done.returncode == 0
