@@ -26,6 +26,13 @@ totp::Result<Account> from_lookup(totp::Result<totp::Account> account) {
     return std::move(*account);
 }
 
+totp::Error too_many_authenticators(const std::string& user, std::size_t count, int max) {
+    return totp::make_error(totp::Errc::invalid_argument,
+                            user + " would have " + std::to_string(count) +
+                                " authenticators, more than max_authenticators (" +
+                                std::to_string(max) + "); remove one first");
+}
+
 }  // namespace
 
 totp::Result<Account> find_account(const std::string& name) {
@@ -136,14 +143,27 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
         state.email_mails_since = previous->email_mails_since;
         // Enrolling again replaces the authenticators `state` names; the others stay.
         for (const totp::Authenticator& token : previous->authenticators) {
-            if (totp::find_authenticator(state, token.name) == nullptr &&
-                state.authenticators.size() < totp::kMaxAuthenticators) {
+            if (totp::find_authenticator(state, token.name) == nullptr) {
                 state.authenticators.push_back(token.clone());
             }
+        }
+        if (state.authenticators.size() > static_cast<std::size_t>(settings_.max_authenticators)) {
+            return too_many_authenticators(user, state.authenticators.size(),
+                                           settings_.max_authenticators);
         }
     }
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
+    }
+    return {};
+}
+
+totp::Status Session::check_room_to_replace(const std::string& user,
+                                            const totp::UserState& previous) const {
+    const bool replaces = totp::find_authenticator(previous, totp::kDefaultAuthenticatorName);
+    const std::size_t after = previous.authenticators.size() + (replaces ? 0 : 1);
+    if (after > static_cast<std::size_t>(settings_.max_authenticators)) {
+        return too_many_authenticators(user, after, settings_.max_authenticators);
     }
     return {};
 }

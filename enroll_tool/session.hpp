@@ -63,8 +63,15 @@ class Session {
     // Replaces (or creates) a user's record with `state`, keeping the email address the
     // old record holds (enrolling again does not drop a verified address) and the old
     // record's authenticators whose names `state` does not use (a spare token survives
-    // re-enrolling the phone).
+    // re-enrolling the phone). Errc::invalid_argument, nothing written, if that would be more
+    // than max_authenticators (check_room_to_replace tells before anything is shown).
     totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
+
+    // Whether a new `default` authenticator fits beside the ones of `previous` it does not
+    // replace: every authenticator widens what one guessed code covers, so
+    // max_authenticators holds for enrolling again too.
+    totp::Status check_room_to_replace(const std::string& user,
+                                       const totp::UserState& previous) const;
 
     totp::Result<std::vector<std::string>> enrolled_users();
 

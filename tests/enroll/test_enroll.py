@@ -806,6 +806,24 @@ def add_refuses_a_taken_name_and_more_than_max_authenticators_and_status_shows_n
           "enrolling again keeps the other authenticators", state_text(box, "alice"))
 
 
+@case("authenticators")
+def enrolling_again_without_a_default_at_max_authenticators_is_refused_before_the_key(box):
+    # Each authenticator widens what one guess covers, so max_authenticators is a cap on the
+    # guess rate: re-enrolling (which adds "default" back) must not go past it either.
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    box.write_config("max_authenticators = 2\n")
+    add_hotp(box, "alice", "yubikey", SECRET_B)
+    check(box.tool("remove", "--user", "alice", "--name", "default").rc == 0, "remove default")
+    result = box.tool("add", "--user", "alice", "--name", "spare", "--no-confirm", "--qr", "none")
+    check(result.rc == 0, "a second authenticator again", str(result))
+    result = box.tool("--user", "alice", "--no-confirm", "--qr", "none")
+    check(result.rc == 2, "a third by enrolling again: exit 2", str(result))
+    one_stderr_line(result, "max_authenticators")
+    check("otpauth://" not in result.out, "no key was shown", result.out)
+    result = box.tool("status", "alice")
+    check(result.out.count("authenticator: ") == 2, "still two authenticators", result.out)
+
+
 # --- Subcommands ------------------------------------------------------------------------------
 
 @case("subcommands")
