@@ -562,8 +562,9 @@ class PgRecord final : public Record {
             if (!state) return state.error();
             state_ = std::move(*state);
             if (schema_ >= kSchemaWithAuthenticators && !PQgetisnull(row->get(), 0, 13)) {
-                read_tokens_ = std::string(PQgetvalue(row->get(), 0, 13),
-                                           static_cast<std::size_t>(PQgetlength(row->get(), 0, 13)));
+                read_tokens_ =
+                    std::string(PQgetvalue(row->get(), 0, 13),
+                                static_cast<std::size_t>(PQgetlength(row->get(), 0, 13)));
             }
         }
         in_transaction_ = true;
