@@ -322,6 +322,9 @@ totp::Status add_authenticator(Session& session, const CommandLine& command) {
             return runtime_failure(saved.error());
         }
     }
+    session.audit(target->name + ": authenticator '" + *command.name + "' (" +
+                  std::string(totp::type_name(command.type.value_or(totp::OtpType::totp))) +
+                  ") added");
     session.privileges().drop_permanently();
     images.keep();
     say("Authenticator '" + *command.name + "' added for " + target->name + ".");
@@ -361,6 +364,8 @@ totp::Status enroll(Session& session, const CommandLine& command) {
         !active) {
         return active;
     }
+    session.audit(target->name + ": authenticator '" +
+                  std::string(totp::kDefaultAuthenticatorName) + "' (totp) enrolled");
     session.privileges().drop_permanently();
     images.keep();
     say(totp::translate("Enrollment active."));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session.hpp"
 
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -173,6 +174,10 @@ totp::Result<std::vector<std::string>> Session::enrolled_users() {
     totp::Result<std::vector<std::string>> users = store_->users();
     if (!users) return runtime_failure(users.error());
     return std::move(*users);
+}
+
+void Session::audit(const std::string& what) const {
+    ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by %s", what.c_str(), caller_.name.c_str());
 }
 
 totp::Status Session::authenticate_caller() {

@@ -79,6 +79,12 @@ class Session {
     // address it was sent to.
     totp::Status drop_reset_links(const std::string& user);
 
+    // One authpriv line for a change to a user's authenticators, naming the caller: someone
+    // holding the password and one code can add a token of their own and keep it while the
+    // owner's phone goes on working, so every change is left where the admin can see it.
+    // `what` names the user and the authenticator, never a secret.
+    void audit(const std::string& what) const;
+
     // A caller other than root proves who they are before anything is written: password,
     // and a code or recovery code if enrolled (PAM service "totp-enroll").
     totp::Status authenticate_caller();
