@@ -148,9 +148,10 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
                 state.authenticators.push_back(token.clone());
             }
         }
-        if (state.authenticators.size() > static_cast<std::size_t>(settings_.max_authenticators)) {
-            return too_many_authenticators(user, state.authenticators.size(),
-                                           settings_.max_authenticators);
+        const std::size_t after = state.authenticators.size();
+        if (after > previous->authenticators.size() &&
+            after > static_cast<std::size_t>(settings_.max_authenticators)) {
+            return too_many_authenticators(user, after, settings_.max_authenticators);
         }
     }
     if (totp::Status saved = open->record->save(state); !saved) {
@@ -161,8 +162,9 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
 
 totp::Status Session::check_room_to_replace(const std::string& user,
                                             const totp::UserState& previous) const {
-    const bool replaces = totp::find_authenticator(previous, totp::kDefaultAuthenticatorName);
-    const std::size_t after = previous.authenticators.size() + (replaces ? 0 : 1);
+    // Replacing 'default' adds none: a user over a limit lowered since can still do that.
+    if (totp::find_authenticator(previous, totp::kDefaultAuthenticatorName)) return {};
+    const std::size_t after = previous.authenticators.size() + 1;
     if (after > static_cast<std::size_t>(settings_.max_authenticators)) {
         return too_many_authenticators(user, after, settings_.max_authenticators);
     }

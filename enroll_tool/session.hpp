@@ -63,8 +63,8 @@ class Session {
     // Replaces (or creates) a user's record with `state`, keeping the email address the
     // old record holds (enrolling again does not drop a verified address) and the old
     // record's authenticators whose names `state` does not use (a spare token survives
-    // re-enrolling the phone). Errc::invalid_argument, nothing written, if that would be more
-    // than max_authenticators (check_room_to_replace tells before anything is shown).
+    // re-enrolling the phone). Errc::invalid_argument, nothing written, if that adds one past
+    // max_authenticators (check_room_to_replace tells before anything is shown).
     totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
 
     // Whether a new `default` authenticator fits beside the ones of `previous` it does not

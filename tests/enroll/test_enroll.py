@@ -848,6 +848,12 @@ def enrolling_again_without_a_default_at_max_authenticators_is_refused_before_th
     check("otpauth://" not in result.out, "no key was shown", result.out)
     result = box.tool("status", "alice")
     check(result.out.count("authenticator: ") == 2, "still two authenticators", result.out)
+    # Replacing 'default' adds none: it stays possible (a lost phone) below a lowered limit.
+    box.admin_enroll("bob", "--secret", SECRET_A)
+    add_hotp(box, "bob", "yubikey", SECRET_B)
+    box.write_config("max_authenticators = 1\n")
+    result = box.tool("--user", "bob", "--no-confirm", "--qr", "none")
+    check(result.rc == 0, "enrolling again over a lowered limit, replacing default", str(result))
 
 
 # --- Subcommands ------------------------------------------------------------------------------
