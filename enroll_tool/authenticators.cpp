@@ -59,6 +59,7 @@ totp::Status remove_authenticator(Session& session, const CommandLine& command) 
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
     }
+    session.audit(target.name + ": authenticator '" + *command.name + "' removed");
     say(target.name + ": authenticator '" + *command.name + "' removed");
     return {};
 }
@@ -81,6 +82,7 @@ totp::Status resync_authenticator(Session& session, const CommandLine& command) 
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
     }
+    session.audit(target.name + ": authenticator '" + *command.name + "' resynchronised");
     say(target.name + ": authenticator '" + *command.name +
         "' resynchronised: " + describe_sync(*token));
     return {};

@@ -186,12 +186,17 @@ totp::Result<std::uint64_t> confirm(const NewKey& key, const Session& session) {
 }
 
 // Checks before anything is shown that the store can be opened (so a broken store fails
-// now rather than after the scan), and whether the target is enrolled already. The
-// record is closed again: nothing may hold its lock while the caller is prompted.
+// now rather than after the scan), whether the target is enrolled already, and that enrolling
+// again stays within max_authenticators. The record is closed again: nothing may hold its lock
+// while the caller is prompted.
 totp::Result<bool> check_store(Session& session, const std::string& user) {
     totp::Result<OpenRecord> open = session.open_record(user);
     if (!open) return open.error();
-    return open->state().has_value();
+    if (!open->state()) return false;
+    if (totp::Status room = session.check_room_to_replace(user, *open->state()); !room) {
+        return room.error();
+    }
+    return true;
 }
 
 // The new key becomes the authenticator named "default"; a user's other authenticators
@@ -317,6 +322,9 @@ totp::Status add_authenticator(Session& session, const CommandLine& command) {
             return runtime_failure(saved.error());
         }
     }
+    session.audit(target->name + ": authenticator '" + *command.name + "' (" +
+                  std::string(totp::type_name(command.type.value_or(totp::OtpType::totp))) +
+                  ") added");
     session.privileges().drop_permanently();
     images.keep();
     say("Authenticator '" + *command.name + "' added for " + target->name + ".");
@@ -356,6 +364,8 @@ totp::Status enroll(Session& session, const CommandLine& command) {
         !active) {
         return active;
     }
+    session.audit(target->name + ": authenticator '" +
+                  std::string(totp::kDefaultAuthenticatorName) + "' (totp) enrolled");
     session.privileges().drop_permanently();
     images.keep();
     say(totp::translate("Enrollment active."));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session.hpp"
 
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -24,6 +25,13 @@ totp::Result<Account> from_lookup(totp::Result<totp::Account> account) {
                                 totp::printable(account.error().message, 120));
     }
     return std::move(*account);
+}
+
+totp::Error too_many_authenticators(const std::string& user, std::size_t count, int max) {
+    return totp::make_error(totp::Errc::invalid_argument,
+                            user + " would have " + std::to_string(count) +
+                                " authenticators, more than max_authenticators (" +
+                                std::to_string(max) + "); remove one first");
 }
 
 }  // namespace
@@ -136,14 +144,29 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
         state.email_mails_since = previous->email_mails_since;
         // Enrolling again replaces the authenticators `state` names; the others stay.
         for (const totp::Authenticator& token : previous->authenticators) {
-            if (totp::find_authenticator(state, token.name) == nullptr &&
-                state.authenticators.size() < totp::kMaxAuthenticators) {
+            if (totp::find_authenticator(state, token.name) == nullptr) {
                 state.authenticators.push_back(token.clone());
             }
+        }
+        const std::size_t after = state.authenticators.size();
+        if (after > previous->authenticators.size() &&
+            after > static_cast<std::size_t>(settings_.max_authenticators)) {
+            return too_many_authenticators(user, after, settings_.max_authenticators);
         }
     }
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
+    }
+    return {};
+}
+
+totp::Status Session::check_room_to_replace(const std::string& user,
+                                            const totp::UserState& previous) const {
+    // Replacing 'default' adds none: a user over a limit lowered since can still do that.
+    if (totp::find_authenticator(previous, totp::kDefaultAuthenticatorName)) return {};
+    const std::size_t after = previous.authenticators.size() + 1;
+    if (after > static_cast<std::size_t>(settings_.max_authenticators)) {
+        return too_many_authenticators(user, after, settings_.max_authenticators);
     }
     return {};
 }
@@ -153,6 +176,10 @@ totp::Result<std::vector<std::string>> Session::enrolled_users() {
     totp::Result<std::vector<std::string>> users = store_->users();
     if (!users) return runtime_failure(users.error());
     return std::move(*users);
+}
+
+void Session::audit(const std::string& what) const {
+    ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by %s", what.c_str(), caller_.name.c_str());
 }
 
 totp::Status Session::authenticate_caller() {

@@ -63,14 +63,27 @@ class Session {
     // Replaces (or creates) a user's record with `state`, keeping the email address the
     // old record holds (enrolling again does not drop a verified address) and the old
     // record's authenticators whose names `state` does not use (a spare token survives
-    // re-enrolling the phone).
+    // re-enrolling the phone). Errc::invalid_argument, nothing written, if that adds one past
+    // max_authenticators (check_room_to_replace tells before anything is shown).
     totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
+
+    // Whether a new `default` authenticator fits beside the ones of `previous` it does not
+    // replace: every authenticator widens what one guessed code covers, so
+    // max_authenticators holds for enrolling again too.
+    totp::Status check_room_to_replace(const std::string& user,
+                                       const totp::UserState& previous) const;
 
     totp::Result<std::vector<std::string>> enrolled_users();
 
     // Ends every outstanding password-reset link of `user`: a link must not outlive the
     // address it was sent to.
     totp::Status drop_reset_links(const std::string& user);
+
+    // One authpriv line for a change to a user's authenticators, naming the caller: someone
+    // holding the password and one code can add a token of their own and keep it while the
+    // owner's phone goes on working, so every change is left where the admin can see it.
+    // `what` names the user and the authenticator, never a secret.
+    void audit(const std::string& what) const;
 
     // A caller other than root proves who they are before anything is written: password,
     // and a code or recovery code if enrolled (PAM service "totp-enroll").

@@ -89,6 +89,7 @@ class Answer {
         switch (attempt.decision.verdict) {
             case totp::Verdict::accepted_code:
                 log(LOG_INFO, "accepted verification code");
+                log_nudge(attempt.decision, state);
                 return HelperExit::accepted;
             case totp::Verdict::accepted_recovery:
                 log(LOG_NOTICE,
@@ -111,6 +112,16 @@ class Answer {
                                  " consecutive failures)");
         }
         return HelperExit::refused;
+    }
+
+    // A moved clock offset changes which codes are accepted from then on: said as the module
+    // says it.
+    void log_nudge(const totp::Decision& decision, const totp::UserState& state) const {
+        if (decision.offset_nudge == 0) return;
+        const totp::Authenticator& token = state.authenticators[decision.authenticator];
+        log(LOG_NOTICE, "authenticator '" + token.name +
+                            "': code at the edge of the window, clock offset now " +
+                            std::to_string(token.offset) + " steps");
     }
 
     void log(int priority, const std::string& what) const {

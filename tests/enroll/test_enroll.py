@@ -138,9 +138,14 @@ class Sandbox:
             "NSS_WRAPPER_GROUP": self.path("group"),
             "NSS_WRAPPER_MODULE_SO_PATH": "",
             "TOTP_TEST_NOW": str(self.now),
+            "TOTP_TEST_SYSLOG": self.path("syslog"),
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
         }
         return env
+
+    def syslog(self):
+        path = self.path("syslog")
+        return open(path, encoding="utf-8").read() if os.path.exists(path) else ""
 
     def tool(self, *args, stdin="", config=True, timeout=60):
         command = [TOOL, *args] + (["--config", self.config] if config else [])
@@ -809,6 +814,51 @@ def add_refuses_a_taken_name_and_more_than_max_authenticators_and_status_shows_n
     check(result.rc == 0, "enrolling again", str(result))
     check("authenticator=yubikey:" in state_text(box, "alice"),
           "enrolling again keeps the other authenticators", state_text(box, "alice"))
+
+
+@case("authenticators")
+def every_change_of_authenticators_is_logged_with_the_caller(box):
+    # Whoever has the password and one code (a phished one, a recovery code) can add an
+    # authenticator of their own and keep it while the owner's phone goes on working: each
+    # change must leave an authpriv line naming the user, the authenticator and the caller.
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    add_hotp(box, "alice", "yubikey", SECRET_B)
+    result = box.tool("resync", "--user", "alice", "--name", "yubikey",
+                      oathtool_hotp(SECRET_B, 51), oathtool_hotp(SECRET_B, 52))
+    check(result.rc == 0, "resync", str(result))
+    check(box.tool("remove", "--user", "alice", "--name", "yubikey").rc == 0, "remove")
+    box.admin_enroll("alice")
+    log = box.syslog()
+    for line in ["alice: authenticator 'yubikey' (hotp) added by root",
+                 "alice: authenticator 'yubikey' resynchronised by root",
+                 "alice: authenticator 'yubikey' removed by root",
+                 "alice: authenticator 'default' (totp) enrolled by root"]:
+        check(line in log, f"logged: {line}", log)
+    check(SECRET_A not in log and SECRET_B not in log, "no secret in the log", log)
+
+
+@case("authenticators")
+def enrolling_again_without_a_default_at_max_authenticators_is_refused_before_the_key(box):
+    # Each authenticator widens what one guess covers, so max_authenticators is a cap on the
+    # guess rate: re-enrolling (which adds "default" back) must not go past it either.
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    box.write_config("max_authenticators = 2\n")
+    add_hotp(box, "alice", "yubikey", SECRET_B)
+    check(box.tool("remove", "--user", "alice", "--name", "default").rc == 0, "remove default")
+    result = box.tool("add", "--user", "alice", "--name", "spare", "--no-confirm", "--qr", "none")
+    check(result.rc == 0, "a second authenticator again", str(result))
+    result = box.tool("--user", "alice", "--no-confirm", "--qr", "none")
+    check(result.rc == 2, "a third by enrolling again: exit 2", str(result))
+    one_stderr_line(result, "max_authenticators")
+    check("otpauth://" not in result.out, "no key was shown", result.out)
+    result = box.tool("status", "alice")
+    check(result.out.count("authenticator: ") == 2, "still two authenticators", result.out)
+    # Replacing 'default' adds none: it stays possible (a lost phone) below a lowered limit.
+    box.admin_enroll("bob", "--secret", SECRET_A)
+    add_hotp(box, "bob", "yubikey", SECRET_B)
+    box.write_config("max_authenticators = 1\n")
+    result = box.tool("--user", "bob", "--no-confirm", "--qr", "none")
+    check(result.rc == 0, "enrolling again over a lowered limit, replacing default", str(result))
 
 
 # --- Subcommands ------------------------------------------------------------------------------

@@ -273,6 +273,29 @@ void valid_code_in_the_home_layout(void**) {
     sweep({.name = "home layout", .home_layout = true, .code = "CODE"}, HelperExit::accepted);
 }
 
+// Two codes in a row at the late edge of the window move the clock offset (verify.hpp): that
+// changes which codes are accepted from then on, so the helper logs it, as the module does.
+void a_clock_offset_nudge_is_logged(void**) {
+    const totp::UserState state = enroll(false);
+    const auto edge_code = [&state](std::int64_t at) {
+        auto value = totp::hotp(state.authenticators.front().secret, totp::time_step(at, 30),
+                                totp::Algorithm::sha1, 6);
+        must(value.ok(), "code");
+        return std::string(value->view());
+    };
+    const Outcome first = ask({.name = "edge", .code = edge_code(kNow + 30)}, state, {{}, kNow});
+    assert_int_equal(static_cast<int>(first.exit), static_cast<int>(HelperExit::accepted));
+    const Outcome second =
+        ask({.name = "edge", .code = edge_code(kNow + 60)}, state, {{}, kNow + 30});
+    assert_int_equal(static_cast<int>(second.exit), static_cast<int>(HelperExit::accepted));
+    bool said = false;
+    for (const std::string& line : second.log) said |= line.find("clock offset now 1") != line.npos;
+    if (!said) {
+        for (const auto& line : second.log) std::fprintf(stderr, "log: %s\n", line.c_str());
+        fail_msg("the nudge was not logged");
+    }
+}
+
 // --- Filesystem attacks ------------------------------------------------------------------
 
 void expect_refused(bool home_layout, const std::function<void()>& attack, const char* reason) {
@@ -397,6 +420,7 @@ int main() {
         cmocka_unit_test(recovery_code),
         cmocka_unit_test(service_account_in_the_helper_group),
         cmocka_unit_test(valid_code_in_the_home_layout),
+        cmocka_unit_test(a_clock_offset_nudge_is_logged),
         cmocka_unit_test(symlink_at_the_state_path_is_refused),
         cmocka_unit_test(hard_link_to_the_state_file_is_refused),
         cmocka_unit_test(fifo_at_the_state_path_is_refused_without_hanging),

@@ -32,6 +32,7 @@
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
+#include "totp/verify.hpp"
 #include "version_1_file.hpp"
 
 // CMocka last: it needs these C headers first, its fail() macro would break <ios>, and
@@ -308,6 +309,57 @@ static void version_1_file_is_read_and_upgraded_by_the_next_save(void** context)
     std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
     assert_true(one_token(*record->state()).last_step == 57746669u);
     assert_string_equal(record->state()->email.c_str(), "alice@example.org");
+}
+
+// Logins racing the upgrade with one code: the first save replaces the version 1 file while
+// the others wait for the old file's lock; they must find it replaced and read the new one,
+// so the code is accepted exactly once and no second file is left.
+static void logins_racing_the_version_1_upgrade_accept_one_code_once(void** context) {
+    Fixture& f = fixture_of(context);
+    const std::uint8_t key[] = "12345678901234567890";
+    const totp::SecretBytes secret(key, 20);
+    constexpr std::int64_t kNow = 1'732'400'000;
+    const std::uint64_t step = totp::time_step(kNow, 30);
+    write_file(f.path("alice"), version_1_file(secret, step - 1), 0600);
+    const std::string code(totp::hotp(secret, step, totp::Algorithm::sha1, 6)->view());
+
+    constexpr int kRacers = 12;
+    const totp::Policy kRacePolicy{.window = 1, .max_failures = 100, .lockout_seconds = 60};
+    int start[2];
+    assert_int_equal(::pipe(start), 0);
+    std::vector<pid_t> racers;
+    for (int i = 0; i < kRacers; ++i) {
+        const pid_t pid = ::fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            ::close(start[1]);
+            char ignored;
+            if (::read(start[0], &ignored, 1) != 0) ::_exit(2);
+            auto store = totp::make_file_store({f.dir, ""});
+            auto record = store->open("alice");
+            if (!record || !(*record)->state()) ::_exit(2);
+            UserState state = (*record)->state()->clone();
+            const totp::Decision decision = totp::decide(state, code, kRacePolicy, kNow);
+            const bool saved = !decision.state_changed || (*record)->save(state).ok();
+            ::_exit(saved && decision.verdict == totp::Verdict::accepted_code ? 0 : 1);
+        }
+        racers.push_back(pid);
+    }
+    ::close(start[0]);
+    ::close(start[1]);  // every racer starts now
+    int accepted = 0;
+    for (const pid_t pid : racers) {
+        int status = 0;
+        assert_int_equal(::waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+        accepted += WEXITSTATUS(status) == 0 ? 1 : 0;
+    }
+    assert_int_equal(accepted, 1);
+    assert_true(directory_entries(f.dir) == std::vector<std::string>{"alice"});
+    std::unique_ptr<totp::Record> record = open_ok(*f.store, "alice");
+    assert_true(one_token(*record->state()).last_step == step);
+    assert_int_equal(record->state()->failures, kRacers - 1);  // every replay counted
+    assert_int_equal(read_file(f.path("alice")).size(), totp::kStateFileSize);
 }
 
 static void unenrolled_user_has_no_state(void** context) {
@@ -888,6 +940,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(updates_alternate_between_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(version_1_file_is_read_and_upgraded_by_the_next_save, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(logins_racing_the_version_1_upgrade_accept_one_code_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(unenrolled_user_has_no_state, setup, teardown),
         cmocka_unit_test_setup_teardown(symlink_at_the_state_path_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(hard_linked_state_file_is_refused, setup, teardown),
