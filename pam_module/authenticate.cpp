@@ -511,10 +511,8 @@ class Login {
         session_.log(LOG_INFO, "accepted verification code");
         if (settings_.debug)
             session_.log(LOG_DEBUG, "code from authenticator '" + token.name + "'");
-        if (decision.offset_nudge != 0) {
-            session_.log(LOG_NOTICE, "authenticator '" + token.name +
-                                         "': code at the edge of the window, clock offset now " +
-                                         std::to_string(token.offset) + " steps");
+        if (const auto nudge = totp::offset_nudge_line(decision, state)) {
+            session_.log(LOG_NOTICE, *nudge);
         }
     }
 

@@ -413,6 +413,9 @@ std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::s
             return std::nullopt;
         }
     }
+    if (const auto nudge = totp::offset_nudge_line(decision, state)) {
+        log_info("password reset for '%s': %s", user.c_str(), nudge->c_str());
+    }
     if (decision.lockout_started) {
         log_warning("codes of '%s' locked for %d s after %u failures", user.c_str(),
                     config_.policy.lockout_seconds, state.failures);

@@ -117,11 +117,7 @@ class Answer {
     // A moved clock offset changes which codes are accepted from then on: said as the module
     // says it.
     void log_nudge(const totp::Decision& decision, const totp::UserState& state) const {
-        if (decision.offset_nudge == 0) return;
-        const totp::Authenticator& token = state.authenticators[decision.authenticator];
-        log(LOG_NOTICE, "authenticator '" + token.name +
-                            "': code at the edge of the window, clock offset now " +
-                            std::to_string(token.offset) + " steps");
+        if (const auto nudge = totp::offset_nudge_line(decision, state)) log(LOG_NOTICE, *nudge);
     }
 
     void log(int priority, const std::string& what) const {

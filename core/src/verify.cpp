@@ -166,4 +166,13 @@ Status resync(Authenticator& token, std::string_view code1, std::string_view cod
     return {};
 }
 
+std::optional<std::string> offset_nudge_line(const Decision& decision, const UserState& state) {
+    if (decision.verdict != Verdict::accepted_code || decision.offset_nudge == 0) {
+        return std::nullopt;
+    }
+    const Authenticator& token = state.authenticators[decision.authenticator];
+    return "authenticator '" + token.name + "': code at the edge of the window, clock offset now " +
+           std::to_string(token.offset) + " steps";
+}
+
 }  // namespace totp

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "totp/user_state.hpp"
@@ -48,6 +50,11 @@ struct Decision {
 Decision decide(UserState& state, std::string_view input, const Policy& policy, std::int64_t now);
 
 bool is_accepted(Verdict verdict);
+
+// The log line for a clock offset the accepted code moved ("authenticator 'phone': code at
+// the edge of the window, clock offset now 2 steps"), or nothing when it did not move: said
+// the same by every checker of codes.
+std::optional<std::string> offset_nudge_line(const Decision& decision, const UserState& state);
 
 // Resynchronisation from two codes the token showed one after the other. HOTP: searches
 // the kResyncCounters counters from the next unused one and sets the counter past the
