@@ -2,9 +2,11 @@
 #include "totp/address_prefix.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "config_file.hpp"
@@ -109,6 +111,39 @@ bool numeric_address_in_prefixes(std::string_view text,
     if (::inet_pton(AF_INET, address.c_str(), &v4) == 1) return in4_in_prefixes(v4, prefixes);
     in6_addr v6{};
     if (::inet_pton(AF_INET6, address.c_str(), &v6) == 1) return in6_in_prefixes(v6, prefixes);
+    return false;
+}
+
+bool is_this_hosts_address(std::string_view text) {
+    const std::string address(text);
+    std::array<unsigned char, 16> bytes{};
+    std::size_t size = 4;
+    if (::inet_pton(AF_INET, address.c_str(), bytes.data()) != 1) {
+        in6_addr v6{};
+        if (::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return false;
+        if (IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6)) return true;
+        const bool mapped = IN6_IS_ADDR_V4MAPPED(&v6);
+        size = mapped ? 4 : 16;
+        std::copy_n(v6.s6_addr + (mapped ? 12 : 0), size, bytes.begin());
+    }
+    if (size == 4 && (bytes[0] == 127 || bytes[0] == 0)) return true;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return true;  // cannot tell: not trusted
+    const std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> owned(list, ::freeifaddrs);
+    for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+        const sockaddr* own = entry->ifa_addr;
+        if (own == nullptr) continue;
+        const unsigned char* own_bytes = nullptr;
+        if (own->sa_family == AF_INET && size == 4) {
+            own_bytes = reinterpret_cast<const unsigned char*>(
+                &reinterpret_cast<const sockaddr_in*>(own)->sin_addr);
+        } else if (own->sa_family == AF_INET6 && size == 16) {
+            own_bytes = reinterpret_cast<const sockaddr_in6*>(own)->sin6_addr.s6_addr;
+        }
+        if (own_bytes != nullptr && std::equal(own_bytes, own_bytes + size, bytes.begin())) {
+            return true;
+        }
+    }
     return false;
 }
 
