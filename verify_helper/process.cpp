@@ -37,9 +37,9 @@ void reset_signals() {
 
 // Limits survive exec too, and the caller may lower any of them: a file size limit killed the
 // helper (SIGXFSZ) while it wrote the record, the attempt then lost or counted but neither
-// logged nor answered; too few descriptors, too little memory or CPU time would end it at a
-// point of the caller's choosing. The soft limit can always go up to the hard one; a hard limit
-// below `wanted` only with CAP_SYS_RESOURCE. false: it stays below.
+// logged nor answered; a small stack (SIGSEGV), too few descriptors, too little memory or CPU
+// time would end it at a point of the caller's choosing. The soft limit can always go up to the
+// hard one; a hard limit below `wanted` only with CAP_SYS_RESOURCE. false: it stays below.
 bool raise_limit(int resource, rlim_t wanted) {
     const rlimit both{wanted, wanted};
     if (::setrlimit(resource, &both) == 0) return true;
@@ -55,7 +55,7 @@ bool reset_limits() {
     if (::geteuid() != 0) return true;
     constexpr rlim_t kFiles = 1024;
     bool raised = raise_limit(RLIMIT_NOFILE, kFiles);
-    for (const int resource : {RLIMIT_FSIZE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_AS}) {
+    for (const int resource : {RLIMIT_FSIZE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_AS, RLIMIT_STACK}) {
         raised = raise_limit(resource, RLIM_INFINITY) && raised;
     }
     return raised;

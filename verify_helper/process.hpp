@@ -10,7 +10,7 @@ namespace totp_verify {
 
 // Descriptors 0-2 open (/dev/null where the caller closed them, so no file opened later
 // lands there), every other one closed, every signal at its default and none blocked, an
-// empty environment but for a fixed PATH, no core files, no file size, memory or CPU time
+// empty environment but for a fixed PATH, no core files, no file size, stack, memory or CPU time
 // limit and 1024 descriptors, umask 077, the effective group root's, and the run bounded by
 // kHelperSelfDeadline. false: a limit the caller lowered, hard limit too, could not be raised
 // (no CAP_SYS_RESOURCE): the helper must refuse before it reads anything.
