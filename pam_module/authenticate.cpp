@@ -121,10 +121,20 @@ class Login {
 
     // PAM_RHOST is the application's idea of the peer (sshd's, a host name under UseDNS):
     // only a numeric address counts, and a login without one (console, su, sudo) never does.
+    // Nor does one from this host itself: any local user can connect from there (ssh to
+    // localhost or to the host's own address), and so can anyone whose connection this host
+    // forwards (ssh -J, -L), from wherever they are.
     bool from_trusted_network() const {
         if (settings_.trusted_networks.empty()) return false;
         const auto networks = totp::parse_network_prefixes(settings_.trusted_networks);
-        return networks && totp::numeric_address_in_prefixes(session_.remote_host(), *networks);
+        const std::string host = session_.remote_host();
+        if (!networks || !totp::numeric_address_in_prefixes(host, *networks)) return false;
+        if (totp::is_this_hosts_address(host)) {
+            session_.log(LOG_NOTICE,
+                         "login from this host itself: trusted_networks does not count for it");
+            return false;
+        }
+        return true;
     }
 
     // The account is looked up on every login, and the record is found by the account, not

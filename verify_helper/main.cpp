@@ -95,11 +95,17 @@ void send_answer(HelperExit exit) {
 }  // namespace totp_verify
 
 int main(int argc, char** argv) {
-    totp_verify::reset_process_state();
+    const bool limits_raised = totp_verify::reset_process_state();
     ::openlog("totp-verify", LOG_PID, LOG_AUTHPRIV);
     totp::HelperExit exit = totp::HelperExit::failed;
     try {
-        exit = totp_verify::run(argc, argv);
+        if (limits_raised) {
+            exit = totp_verify::run(argc, argv);
+        } else {
+            totp_verify::log_refusal(::getuid(), LOG_ERR,
+                                     "the caller's resource limits are below the helper's and "
+                                     "cannot be raised, failing closed");
+        }
     } catch (const std::exception& error) {
         ::syslog(LOG_CRIT, "internal error, failing closed: %s", error.what());
     } catch (...) {

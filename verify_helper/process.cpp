@@ -35,11 +35,38 @@ void reset_signals() {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// Limits survive exec too, and the caller may lower any of them: a file size limit killed the
+// helper (SIGXFSZ) while it wrote the record, the attempt then lost or counted but neither
+// logged nor answered; a small stack (SIGSEGV), too few descriptors, too little memory or CPU
+// time would end it at a point of the caller's choosing. The soft limit can always go up to the
+// hard one; a hard limit below `wanted` only with CAP_SYS_RESOURCE. false: it stays below.
+bool raise_limit(int resource, rlim_t wanted) {
+    const rlimit both{wanted, wanted};
+    if (::setrlimit(resource, &both) == 0) return true;
+    rlimit now{};
+    if (::getrlimit(resource, &now) != 0 || now.rlim_max < wanted) return false;
+    now.rlim_cur = wanted;
+    return ::setrlimit(resource, &now) == 0;
+}
+
+// Root's usual limits; kHelperSelfDeadline bounds the run. Not setuid, the helper has no
+// need of them: the store refuses anyway.
+bool reset_limits() {
+    if (::geteuid() != 0) return true;
+    constexpr rlim_t kFiles = 1024;
+    bool raised = raise_limit(RLIMIT_NOFILE, kFiles);
+    for (const int resource : {RLIMIT_FSIZE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_AS, RLIMIT_STACK}) {
+        raised = raise_limit(resource, RLIM_INFINITY) && raised;
+    }
+    return raised;
+}
+
 }  // namespace
 
-void reset_process_state() {
+bool reset_process_state() {
     ensure_standard_fds();
     reset_signals();
+    const bool limits_raised = reset_limits();
     ::close_range(3, ~0U, 0);
     if (::clearenv() != 0) std::_Exit(3);
     ::setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
@@ -51,6 +78,7 @@ void reset_process_state() {
     // caller's. Not installed setuid, the store refuses on its own.
     if (::geteuid() == 0 && ::setegid(0) != 0) std::_Exit(3);
     ::alarm(static_cast<unsigned>(totp::kHelperSelfDeadline.count()));
+    return limits_raised;
 }
 
 totp::Result<totp::SecretString> read_code_input() {

@@ -2,9 +2,12 @@
 #include "totp/address_prefix.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "config_file.hpp"
@@ -56,6 +59,55 @@ bool in4_in_prefixes(const in_addr& address, const std::vector<AddressPrefix>& p
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const AddressPrefix& prefix) {
         return prefix_matches(prefix, false, bytes);
     });
+}
+
+// An address as numeric_address_in_prefixes reads it: an IPv4 or IPv4-mapped IPv6 address as
+// its 4 bytes, any other IPv6 address as its 16.
+struct NumericAddress {
+    std::array<unsigned char, 16> bytes{};
+    std::size_t size = 4;
+};
+
+std::optional<NumericAddress> parse_numeric_address(std::string_view text) {
+    const std::string address(text);
+    NumericAddress parsed;
+    if (::inet_pton(AF_INET, address.c_str(), parsed.bytes.data()) == 1) return parsed;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return std::nullopt;
+    const bool mapped = IN6_IS_ADDR_V4MAPPED(&v6);
+    parsed.size = mapped ? 4 : 16;
+    std::copy_n(v6.s6_addr + (mapped ? 12 : 0), parsed.size, parsed.bytes.begin());
+    return parsed;
+}
+
+// 127.0.0.0/8, 0.0.0.0/8, ::1 and ::.
+bool is_loopback_or_unspecified(const NumericAddress& address) {
+    if (address.size == 4) return address.bytes[0] == 127 || address.bytes[0] == 0;
+    return std::all_of(address.bytes.begin(), address.bytes.end() - 1,
+                       [](unsigned char byte) { return byte == 0; }) &&
+           address.bytes[15] <= 1;
+}
+
+// One of this host's interfaces has `address`; true as well when they cannot be listed.
+bool is_interface_address(const NumericAddress& address) {
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return true;
+    const std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> owned(list, ::freeifaddrs);
+    for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+        const sockaddr* own = entry->ifa_addr;
+        const unsigned char* own_bytes = nullptr;
+        if (own != nullptr && own->sa_family == AF_INET && address.size == 4) {
+            own_bytes = reinterpret_cast<const unsigned char*>(
+                &reinterpret_cast<const sockaddr_in*>(own)->sin_addr);
+        } else if (own != nullptr && own->sa_family == AF_INET6 && address.size == 16) {
+            own_bytes = reinterpret_cast<const sockaddr_in6*>(own)->sin6_addr.s6_addr;
+        }
+        if (own_bytes != nullptr &&
+            std::equal(own_bytes, own_bytes + address.size, address.bytes.begin())) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -110,6 +162,12 @@ bool numeric_address_in_prefixes(std::string_view text,
     in6_addr v6{};
     if (::inet_pton(AF_INET6, address.c_str(), &v6) == 1) return in6_in_prefixes(v6, prefixes);
     return false;
+}
+
+bool is_this_hosts_address(std::string_view text) {
+    const std::optional<NumericAddress> address = parse_numeric_address(text);
+    if (!address) return false;
+    return is_loopback_or_unspecified(*address) || is_interface_address(*address);
 }
 
 bool prefixes_cover_loopback(const std::vector<AddressPrefix>& prefixes) {

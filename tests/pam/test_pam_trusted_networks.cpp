@@ -5,6 +5,9 @@
 // (host names, zones, inet_aton spellings, spaces, ports) is asked as usual, and so is a login
 // without PAM_RHOST. A bad network refuses every login, and a module argument cannot set it.
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <security/pam_appl.h>
 
 #include <string>
@@ -136,6 +139,43 @@ void address_lookalikes_are_asked(void**) {
     assert_true(skips_the_code("fe80::1"));
 }
 
+// The addresses of this host's own interfaces, as sshd would write a peer using them.
+std::vector<std::string> own_addresses() {
+    std::vector<std::string> addresses;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return addresses;
+    for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+        if (entry->ifa_addr == nullptr) continue;
+        char text[INET6_ADDRSTRLEN] = {};
+        const int family = entry->ifa_addr->sa_family;
+        const void* bytes = nullptr;
+        if (family == AF_INET)
+            bytes = &reinterpret_cast<const sockaddr_in*>(entry->ifa_addr)->sin_addr;
+        if (family == AF_INET6)
+            bytes = &reinterpret_cast<const sockaddr_in6*>(entry->ifa_addr)->sin6_addr;
+        if (bytes != nullptr && ::inet_ntop(family, bytes, text, sizeof text) != nullptr)
+            addresses.emplace_back(text);
+    }
+    ::freeifaddrs(list);
+    return addresses;
+}
+
+// A connection from this host itself (any local user's ssh to localhost or to the host's own
+// address, a TCP forward through it: ssh -J, -L) carries a loopback or one of the host's own
+// addresses: it never comes from a trusted network, whatever the networks cover.
+void connection_from_this_host_itself_is_asked(void**) {
+    trust("0.0.0.0/0 ::/0");
+    for (const char* rhost : {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"}) {
+        assert_true(asks_for_the_code(rhost));
+    }
+    for (const std::string& rhost : own_addresses()) {
+        if (rhost.find('%') != std::string::npos) continue;  // a zone never matches anyway
+        assert_true(asks_for_the_code(rhost));
+    }
+    assert_true(log_contains("from this host itself"));
+    assert_true(skips_the_code("198.51.100.7"));  // not this host's: trusted as configured
+}
+
 void without_trusted_networks_nothing_is_trusted(void**) {
     fixture::write_file(fixture::paths().config, "[global]\ntrusted_networks =\n", 0644);
     assert_true(asks_for_the_code("10.0.0.1"));
@@ -200,6 +240,7 @@ int main() {
         CASE(login_without_rhost_is_asked),
         CASE(host_name_resolving_into_a_trusted_network_is_asked),
         CASE(address_lookalikes_are_asked),
+        CASE(connection_from_this_host_itself_is_asked),
         CASE(without_trusted_networks_nothing_is_trusted),
         CASE(bad_network_refuses_every_login),
         CASE(module_argument_cannot_trust_a_network),

@@ -201,6 +201,40 @@ check "under no_new_privs (no setuid rights) it cannot check: exit 3, no" \
     test "$rc" -eq 3 -a "$out" = no
 check "  and the record is untouched" test "$before" = "$(sha256sum "$state/alice")"
 
+echo "--- the caller's resource limits change nothing"
+# Limits survive exec into a setuid program. A file size limit killed the helper (SIGXFSZ)
+# while it wrote the record: the attempt was lost, or (9000: the new record fits in what
+# was written of slot 1) counted but never logged or answered; a small stack ended it in
+# the middle (SIGSEGV). Soft limits it raises; a lowered hard limit too only with
+# CAP_SYS_RESOURCE, else it refuses up front. Two attempts each: the record's two slots
+# are written in turn. (The few descriptors and the stack left would not even load a
+# sanitizer build.)
+limits="--fsize=0: --fsize=9000: --fsize=0"
+ldd "$helper" | grep -q libasan || limits="$limits --nofile=5: --stack=20000:"
+for limit in $limits; do
+    "$enroll" unlock --user alice </dev/null >/dev/null 2>&1
+    for attempt in 1 2; do
+        before=$(($(wc -l <"$syslog") + 1))
+        failures=$(field alice failures)
+        out=$(printf '%s' "$(wrong_for "$alice_secret")" |
+            sandbox_as alice prlimit "$limit" "$helper" alice 2>&1)
+        rc=$?
+        if [ "$limit" = --fsize=0 ] && [ "$rc" -eq 3 ]; then
+            check "prlimit $limit (no CAP_SYS_RESOURCE here), attempt $attempt: no, exit 3" \
+                test "$out" = no
+            check "  nothing counted" test "$(field alice failures)" -eq "$failures"
+            check "  refusal logged" logged "resource limits are below the helper's" "$before"
+            continue
+        fi
+        check "prlimit $limit, attempt $attempt: a wrong code answers no, exit 1" \
+            test "$rc" -eq 1 -a "$out" = no
+        check "  counted" test "$(field alice failures)" -eq $((failures + 1))
+        check "  and logged" logged \
+            "wrong verification code for user alice (caller uid $(uid_of alice))" "$before"
+    done
+done
+"$enroll" unlock --user alice </dev/null >/dev/null 2>&1
+
 echo "--- the helper killed at random moments leaves a whole record"
 conf_before=$(cat /etc/security/pam_totp.conf)
 printf '[global]\nwindow = %s\nmax_failures = 1000\n' "$TOTP_WINDOW" |

@@ -37,6 +37,11 @@ bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>&
 // ("fe80::1%eth0"), leading zeros ("010.0.0.1"), spaces, an embedded NUL.
 bool numeric_address_in_prefixes(std::string_view text, const std::vector<AddressPrefix>& prefixes);
 
+// True if `text`, read as numeric_address_in_prefixes reads it, is a loopback or unspecified
+// address or an address of one of this host's interfaces (getifaddrs; true when they cannot
+// be listed): a peer there is a process on this host, or a connection it forwards.
+bool is_this_hosts_address(std::string_view text);
+
 // True if some prefix covers a loopback address (127.0.0.0/8, ::1): on a loopback TCP
 // listener every local user is then a trusted proxy.
 bool prefixes_cover_loopback(const std::vector<AddressPrefix>& prefixes);
