@@ -64,6 +64,21 @@ void keep(QueryResult& kept, QueryResult next) {
     if (!kept || succeeded(kept)) kept = std::move(next);
 }
 
+// libpq's default prints the server's notices on stderr (a user's terminal under su); here
+// a WARNING is kept for the statement's caller instead, and the rest dropped.
+void keep_warning(void* kept, const PGresult* notice) noexcept {
+    const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity == nullptr || std::string_view(severity) != "WARNING") return;
+    auto* warning = static_cast<Session::Warning*>(kept);
+    warning->seen = true;
+    const char* primary = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+    try {
+        warning->text = totp::printable(primary != nullptr ? primary : "", kMaxLoggedLine);
+    } catch (...) {
+        warning->text.clear();  // seen is what counts
+    }
+}
+
 bool is_write(const std::string& what) {
     return what == "write" || what == "commit" || what == "delete";
 }
@@ -101,6 +116,7 @@ Session::Session(Connection conn, std::chrono::milliseconds budget)
     : conn_(std::move(conn)), budget_(budget) {
     // Sends must not block either: a server that stops reading would hold a login otherwise.
     if (conn_ && PQsetnonblocking(conn_.get(), 1) != 0) conn_.reset();
+    if (conn_) PQsetNoticeReceiver(conn_.get(), keep_warning, warning_.get());
     restart();
 }
 
@@ -116,19 +132,36 @@ Result<QueryResult> Session::run(const char* sql, const Args& args, const std::s
     if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
     std::vector<const char*> values;
     for (const auto& arg : args) values.push_back(arg ? arg->c_str() : nullptr);
+    *warning_ = {};
     if (PQsendQueryParams(conn_.get(), sql, static_cast<int>(values.size()), nullptr, values.data(),
                           nullptr, nullptr, 0) == 0) {
         return query_failed(nullptr, conn_.get(), what);
     }
-    return await(what);
+    Result<QueryResult> done = await(what);
+    if (done && warning_->seen) return unconfirmed(what, warning_->text);
+    return done;
 }
 
 Status Session::exec(const char* sql, const std::string& what) {
-    if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
-    if (PQsendQuery(conn_.get(), sql) == 0) return query_failed(nullptr, conn_.get(), what);
-    Result<QueryResult> done = await(what);
+    Result<QueryResult> done = send(sql, what);
     if (!done) return done.error();
     return {};
+}
+
+Status Session::commit() {
+    Result<QueryResult> done = send("COMMIT", "commit");
+    if (!done) return done.error();
+    if (warning_->seen) return unconfirmed("commit", warning_->text);
+    const std::string_view tag = PQcmdStatus(done->get());
+    if (tag != "COMMIT") return unconfirmed("commit", "answered " + totp::printable(tag));
+    return {};
+}
+
+Result<QueryResult> Session::send(const char* sql, const std::string& what) {
+    if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
+    *warning_ = {};
+    if (PQsendQuery(conn_.get(), sql) == 0) return query_failed(nullptr, conn_.get(), what);
+    return await(what);
 }
 
 Result<QueryResult> Session::await(const std::string& what) {
@@ -149,6 +182,12 @@ Result<QueryResult> Session::await(const std::string& what) {
     const char* sqlstate = kept ? PQresultErrorField(kept.get(), PG_DIAG_SQLSTATE) : nullptr;
     if (sqlstate != nullptr) sqlstate_ = sqlstate;
     return query_failed(kept, conn, what);
+}
+
+Error Session::unconfirmed(const std::string& what, const std::string& why) const {
+    return make_error(Errc::io, "database did not confirm the " +
+                                    std::string(is_write(what) ? "write" : what) + " (" + what +
+                                    ": " + why + ")");
 }
 
 Error Session::expired(const std::string& what) {

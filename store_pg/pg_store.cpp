@@ -562,8 +562,9 @@ class PgRecord final : public Record {
             if (!state) return state.error();
             state_ = std::move(*state);
             if (schema_ >= kSchemaWithAuthenticators && !PQgetisnull(row->get(), 0, 13)) {
-                read_tokens_ = std::string(PQgetvalue(row->get(), 0, 13),
-                                           static_cast<std::size_t>(PQgetlength(row->get(), 0, 13)));
+                read_tokens_ =
+                    std::string(PQgetvalue(row->get(), 0, 13),
+                                static_cast<std::size_t>(PQgetlength(row->get(), 0, 13)));
             }
         }
         in_transaction_ = true;
@@ -592,7 +593,7 @@ class PgRecord final : public Record {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": time step already used (replay refused)"));
         }
-        if (Status committed = session_.exec("COMMIT", "commit"); !committed) {
+        if (Status committed = session_.commit(); !committed) {
             return abort(committed.error());
         }
         in_transaction_ = false;
@@ -607,7 +608,7 @@ class PgRecord final : public Record {
         Result<QueryResult> deleted =
             session_.run("DELETE FROM pam_totp_users WHERE username = $1", {user_}, "delete");
         if (!deleted) return abort(deleted.error());
-        if (Status committed = session_.exec("COMMIT", "commit"); !committed) {
+        if (Status committed = session_.commit(); !committed) {
             return abort(committed.error());
         }
         in_transaction_ = false;
@@ -894,7 +895,7 @@ Result<std::string> upgrade_schema(const Options& options) {
         session.run("INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)},
                     "recording the schema version");
     if (!recorded) return recorded.error();
-    if (Status committed = session.exec("COMMIT", "commit"); !committed) return committed.error();
+    if (Status committed = session.commit(); !committed) return committed.error();
     if (from == version) return "database schema is at version " + std::to_string(version);
     if (from == 0) return "database schema created at version " + std::to_string(version);
     return "database schema upgraded from version " + std::to_string(from) + " to " +
