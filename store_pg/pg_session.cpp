@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <future>
+#include <memory>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "totp/text.hpp"
@@ -47,16 +51,30 @@ bool flush(PGconn* conn, Clock::time_point deadline) {
     }
 }
 
-struct CancelDeleter {
-    void operator()(PGcancel* cancel) const { PQfreeCancel(cancel); }
-};
+// How long a login waits, past its deadline, for its cancel to be delivered.
+constexpr std::chrono::milliseconds kCancelGrace{1000};
 
 // Asks the server to stop the statement in progress (a separate connection to it), so that
 // its backend releases the row lock it holds rather than waiting on for a session we close.
+// PQcancel (libpq before 17 has no other) then waits without a timeout for the server or
+// pooler to close that connection, and a hung one never does: so it runs on a thread of its
+// own, waited for kCancelGrace at most and then left to finish alone. The thread owns all it
+// uses, and the backend stays loaded for the life of the process (RTLD_NODELETE).
 void cancel_statement(PGconn* conn) {
-    std::unique_ptr<PGcancel, CancelDeleter> cancel(PQgetCancel(conn));
-    char ignored[256];
-    if (cancel) PQcancel(cancel.get(), ignored, sizeof ignored);
+    std::shared_ptr<PGcancel> cancel(PQgetCancel(conn), PQfreeCancel);
+    if (!cancel) return;
+    auto sent = std::make_shared<std::promise<void>>();
+    std::future<void> done = sent->get_future();
+    try {
+        std::thread([cancel, sent] {
+            char ignored[256];
+            PQcancel(cancel.get(), ignored, sizeof ignored);
+            sent->set_value();
+        }).detach();
+    } catch (const std::system_error&) {
+        return;  // no thread to be had: the connection is closed without the cancel
+    }
+    done.wait_for(kCancelGrace);
 }
 
 // Of a statement's results, the first failure, or else the last.
