@@ -789,9 +789,11 @@ class PgStore final : public DatabaseStore {
     // Runs one statement outside a Record on the connection kept for these calls. A
     // long-running process (totp-resetd) finds that connection closed by a database restart
     // only when a statement fails on it: then the statement runs once more on a new one.
-    // A statement that ran out of the deadline closed the connection and is not run again.
+    // A statement that ran out of the deadline closed the connection and is not run again;
+    // the next call makes a new one.
     Result<QueryResult> query(const char* sql, const Args& args, const std::string& what) {
         const std::lock_guard<std::mutex> serialized(shared_lock_);
+        if (shared_ && shared_->timed_out()) shared_.reset();
         if (shared_) {
             shared_->restart();
             Result<QueryResult> result = shared_->run(sql, args, what);
