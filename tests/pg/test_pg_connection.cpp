@@ -107,18 +107,21 @@ void the_server_refuses_connections_without_tls(void**) {
 
 // --- Credentials -------------------------------------------------------------------------
 
-// pam_totp.conf may be readable by others, so a password in store_dsn is refused; and
-// libpq's messages would quote the pieces of a password in a mistyped URI as a host or port.
+// pam_totp.conf may be readable by others, so a password (or a client key's sslpassword) in
+// store_dsn is refused; and libpq's messages would quote the pieces of a password in a mistyped URI
+// as a host or port.
 void a_password_in_the_dsn_is_refused_and_never_logged(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
     for (const char* service :
          {"password_in_dsn", "password_in_dsn_other_ca", "password_with_at_in_dsn",
-          "password_with_slash_in_dsn", "password_in_bad_dsn"}) {
+          "password_with_slash_in_dsn", "password_in_bad_dsn", "sslpassword_in_dsn"}) {
         assert_int_not_equal(login(service, "alice", secret), 0);
     }
-    assert_int_equal(log_lines_with("failing closed").size(), 5);
+    assert_int_equal(log_lines_with("failing closed").size(), 6);
     assert_int_equal(
         log_lines_with("store_dsn must not hold a password; use store_password_file").size(), 3);
+    assert_int_equal(log_lines_with("store_dsn must not hold the client key's sslpassword").size(),
+                     1);
     assert_int_equal(log_lines_with("store_dsn has a port that is not a number").size(), 1);
     assert_int_equal(log_lines_with("store_dsn is not a valid libpq connection string").size(), 1);
     for (const char* text : {pg_fixture::kPassword, "fleet-test", "pass-word"}) {
@@ -301,6 +304,10 @@ int group_setup(void** state) {
     fixture::write_service(
         "password_in_dsn_other_ca",
         key + " store_dsn=" + tls_dsn(pg_fixture::other_ca_file(), pg_fixture::kPassword));
+    // The passphrase of a client key is a secret too.
+    fixture::write_service("sslpassword_in_dsn",
+                           key + " store_dsn=" + tls_dsn(pg_fixture::ca_file()) +
+                               "&sslpassword=" + pg_fixture::kPassword);
     // Mistyped URIs that libpq parses with pieces of the password as a host and as a port.
     const std::string at_login = "postgres:fleet-test@pass-word";
     const std::string slash_login = "postgres:fleet-test/pass-word";
