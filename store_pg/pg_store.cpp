@@ -99,6 +99,9 @@ const char* dsn_fault(const PQconninfoOption* parsed) {
     if (parsed_value(parsed, "password") != nullptr) {
         return "store_dsn must not hold a password; use store_password_file";
     }
+    if (parsed_value(parsed, "sslpassword") != nullptr) {
+        return "store_dsn must not hold the client key's sslpassword; use a key without one";
+    }
     const std::string_view port = parsed_value(parsed, "port") ? parsed_value(parsed, "port") : "";
     if (port.find_first_not_of("0123456789,") != std::string_view::npos) {
         return "store_dsn has a port that is not a number";
