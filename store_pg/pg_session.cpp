@@ -203,9 +203,10 @@ Result<QueryResult> Session::await(const std::string& what) {
 }
 
 Error Session::unconfirmed(const std::string& what, const std::string& why) const {
-    return make_error(Errc::io, "database did not confirm the " +
-                                    std::string(is_write(what) ? "write" : what) + " (" + what +
-                                    ": " + why + ")");
+    if (is_write(what))
+        return make_error(Errc::io,
+                          "database did not confirm the write (" + what + ": " + why + ")");
+    return make_error(Errc::io, "database " + what + " failed: the server warned: " + why);
 }
 
 Error Session::expired(const std::string& what) {
