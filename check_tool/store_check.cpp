@@ -34,6 +34,12 @@ void check_store(const std::string& root, Report& report) {
         report.note("store = " + settings.store + ": no database to check");
         return;
     }
+    // The tree's config names the database; the host's password must not go there.
+    if (root != "/") {
+        settings.store_key_file = root + settings.store_key_file;
+        if (!settings.store_password_file.empty())
+            settings.store_password_file = root + settings.store_password_file;
+    }
     const totp::Result<std::string> checked = totp::check_postgresql_store(settings);
     if (!checked) {
         report.add(store_finding(path, checked.error().message));

@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <future>
+#include <memory>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "totp/text.hpp"
@@ -47,21 +51,50 @@ bool flush(PGconn* conn, Clock::time_point deadline) {
     }
 }
 
-struct CancelDeleter {
-    void operator()(PGcancel* cancel) const { PQfreeCancel(cancel); }
-};
+// How long a login waits, past its deadline, for its cancel to be delivered.
+constexpr std::chrono::milliseconds kCancelGrace{1000};
 
 // Asks the server to stop the statement in progress (a separate connection to it), so that
 // its backend releases the row lock it holds rather than waiting on for a session we close.
+// PQcancel (libpq before 17 has no other) then waits without a timeout for the server or
+// pooler to close that connection, and a hung one never does: so it runs on a thread of its
+// own, waited for kCancelGrace at most and then left to finish alone. The thread owns all it
+// uses, and the backend stays loaded for the life of the process (RTLD_NODELETE).
 void cancel_statement(PGconn* conn) {
-    std::unique_ptr<PGcancel, CancelDeleter> cancel(PQgetCancel(conn));
-    char ignored[256];
-    if (cancel) PQcancel(cancel.get(), ignored, sizeof ignored);
+    std::shared_ptr<PGcancel> cancel(PQgetCancel(conn), PQfreeCancel);
+    if (!cancel) return;
+    auto sent = std::make_shared<std::promise<void>>();
+    std::future<void> done = sent->get_future();
+    try {
+        std::thread([cancel, sent] {
+            char ignored[256];
+            PQcancel(cancel.get(), ignored, sizeof ignored);
+            sent->set_value();
+        }).detach();
+    } catch (const std::system_error&) {
+        return;  // no thread to be had: the connection is closed without the cancel
+    }
+    done.wait_for(kCancelGrace);
 }
 
 // Of a statement's results, the first failure, or else the last.
 void keep(QueryResult& kept, QueryResult next) {
     if (!kept || succeeded(kept)) kept = std::move(next);
+}
+
+// libpq's default prints the server's notices on stderr (a user's terminal under su); here
+// a WARNING is kept for the statement's caller instead, and the rest dropped.
+void keep_warning(void* kept, const PGresult* notice) noexcept {
+    const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity == nullptr || std::string_view(severity) != "WARNING") return;
+    auto* warning = static_cast<Session::Warning*>(kept);
+    warning->seen = true;
+    const char* primary = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+    try {
+        warning->text = totp::printable(primary != nullptr ? primary : "", kMaxLoggedLine);
+    } catch (...) {
+        warning->text.clear();  // seen is what counts
+    }
 }
 
 bool is_write(const std::string& what) {
@@ -101,6 +134,7 @@ Session::Session(Connection conn, std::chrono::milliseconds budget)
     : conn_(std::move(conn)), budget_(budget) {
     // Sends must not block either: a server that stops reading would hold a login otherwise.
     if (conn_ && PQsetnonblocking(conn_.get(), 1) != 0) conn_.reset();
+    if (conn_) PQsetNoticeReceiver(conn_.get(), keep_warning, warning_.get());
     restart();
 }
 
@@ -116,19 +150,36 @@ Result<QueryResult> Session::run(const char* sql, const Args& args, const std::s
     if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
     std::vector<const char*> values;
     for (const auto& arg : args) values.push_back(arg ? arg->c_str() : nullptr);
+    *warning_ = {};
     if (PQsendQueryParams(conn_.get(), sql, static_cast<int>(values.size()), nullptr, values.data(),
                           nullptr, nullptr, 0) == 0) {
         return query_failed(nullptr, conn_.get(), what);
     }
-    return await(what);
+    Result<QueryResult> done = await(what);
+    if (done && warning_->seen) return unconfirmed(what, warning_->text);
+    return done;
 }
 
 Status Session::exec(const char* sql, const std::string& what) {
-    if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
-    if (PQsendQuery(conn_.get(), sql) == 0) return query_failed(nullptr, conn_.get(), what);
-    Result<QueryResult> done = await(what);
+    Result<QueryResult> done = send(sql, what);
     if (!done) return done.error();
     return {};
+}
+
+Status Session::commit() {
+    Result<QueryResult> done = send("COMMIT", "commit");
+    if (!done) return done.error();
+    if (warning_->seen) return unconfirmed("commit", warning_->text);
+    const std::string_view tag = PQcmdStatus(done->get());
+    if (tag != "COMMIT") return unconfirmed("commit", "answered " + totp::printable(tag));
+    return {};
+}
+
+Result<QueryResult> Session::send(const char* sql, const std::string& what) {
+    if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
+    *warning_ = {};
+    if (PQsendQuery(conn_.get(), sql) == 0) return query_failed(nullptr, conn_.get(), what);
+    return await(what);
 }
 
 Result<QueryResult> Session::await(const std::string& what) {
@@ -149,6 +200,13 @@ Result<QueryResult> Session::await(const std::string& what) {
     const char* sqlstate = kept ? PQresultErrorField(kept.get(), PG_DIAG_SQLSTATE) : nullptr;
     if (sqlstate != nullptr) sqlstate_ = sqlstate;
     return query_failed(kept, conn, what);
+}
+
+Error Session::unconfirmed(const std::string& what, const std::string& why) const {
+    if (is_write(what))
+        return make_error(Errc::io,
+                          "database did not confirm the write (" + what + ": " + why + ")");
+    return make_error(Errc::io, "database " + what + " failed: the server warned: " + why);
 }
 
 Error Session::expired(const std::string& what) {

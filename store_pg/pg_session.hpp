@@ -52,10 +52,17 @@ class Session {
     void restart();
 
     // Runs one statement with parameters ($1, ...) and returns its result, or the error:
-    // the server's, or that the deadline passed (then the session is closed).
+    // the server's, that the deadline passed (then the session is closed), or that the
+    // server answered with a WARNING (see commit()).
     Result<QueryResult> run(const char* sql, const Args& args, const std::string& what);
     // Runs one or more statements without parameters.
     Status exec(const char* sql, const std::string& what);
+    // Commits the transaction. Only the answer COMMIT without a WARNING confirms it: a wait
+    // for a synchronous standby that someone cancels (pg_cancel_backend) is answered COMMIT
+    // with a WARNING, the transaction being on the primary only, and the COMMIT of a failed
+    // transaction is answered ROLLBACK. (A statement outside a transaction commits the same
+    // way, hence run()'s rule.)
+    Status commit();
     // The SQLSTATE of the last statement that failed on the server, or empty.
     const std::string& failed_sqlstate() const { return sqlstate_; }
     // Whether statements can still be sent (connected, not closed at a deadline).
@@ -63,11 +70,21 @@ class Session {
     // Whether a statement ran out of the deadline (and the session was closed).
     bool timed_out() const { return timed_out_; }
 
+    // The last WARNING the server sent with the statement in progress.
+    struct Warning {
+        bool seen = false;
+        std::string text;
+    };
+
   private:
+    Result<QueryResult> send(const char* sql, const std::string& what);
     Result<QueryResult> await(const std::string& what);
     Error expired(const std::string& what);
+    Error unconfirmed(const std::string& what, const std::string& why) const;
 
     Connection conn_;
+    // libpq's notice receiver writes here: on the heap, so that moving the Session keeps it.
+    std::unique_ptr<Warning> warning_ = std::make_unique<Warning>();
     std::chrono::milliseconds budget_;
     std::chrono::steady_clock::time_point deadline_;
     std::string sqlstate_;

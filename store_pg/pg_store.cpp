@@ -99,6 +99,9 @@ const char* dsn_fault(const PQconninfoOption* parsed) {
     if (parsed_value(parsed, "password") != nullptr) {
         return "store_dsn must not hold a password; use store_password_file";
     }
+    if (parsed_value(parsed, "sslpassword") != nullptr) {
+        return "store_dsn must not hold the client key's sslpassword; use a key without one";
+    }
     const std::string_view port = parsed_value(parsed, "port") ? parsed_value(parsed, "port") : "";
     if (port.find_first_not_of("0123456789,") != std::string_view::npos) {
         return "store_dsn has a port that is not a number";
@@ -593,7 +596,7 @@ class PgRecord final : public Record {
             return abort(make_error(Errc::busy, "database record of " + user_ +
                                                     ": time step already used (replay refused)"));
         }
-        if (Status committed = session_.exec("COMMIT", "commit"); !committed) {
+        if (Status committed = session_.commit(); !committed) {
             return abort(committed.error());
         }
         in_transaction_ = false;
@@ -608,7 +611,7 @@ class PgRecord final : public Record {
         Result<QueryResult> deleted =
             session_.run("DELETE FROM pam_totp_users WHERE username = $1", {user_}, "delete");
         if (!deleted) return abort(deleted.error());
-        if (Status committed = session_.exec("COMMIT", "commit"); !committed) {
+        if (Status committed = session_.commit(); !committed) {
             return abort(committed.error());
         }
         in_transaction_ = false;
@@ -789,9 +792,11 @@ class PgStore final : public DatabaseStore {
     // Runs one statement outside a Record on the connection kept for these calls. A
     // long-running process (totp-resetd) finds that connection closed by a database restart
     // only when a statement fails on it: then the statement runs once more on a new one.
-    // A statement that ran out of the deadline closed the connection and is not run again.
+    // A statement that ran out of the deadline closed the connection and is not run again;
+    // the next call makes a new one.
     Result<QueryResult> query(const char* sql, const Args& args, const std::string& what) {
         const std::lock_guard<std::mutex> serialized(shared_lock_);
+        if (shared_ && shared_->timed_out()) shared_.reset();
         if (shared_) {
             shared_->restart();
             Result<QueryResult> result = shared_->run(sql, args, what);
@@ -895,7 +900,7 @@ Result<std::string> upgrade_schema(const Options& options) {
         session.run("INSERT INTO pam_totp_schema (version) VALUES ($1)", {std::to_string(version)},
                     "recording the schema version");
     if (!recorded) return recorded.error();
-    if (Status committed = session.exec("COMMIT", "commit"); !committed) return committed.error();
+    if (Status committed = session.commit(); !committed) return committed.error();
     if (from == version) return "database schema is at version " + std::to_string(version);
     if (from == 0) return "database schema created at version " + std::to_string(version);
     return "database schema upgraded from version " + std::to_string(from) + " to " +

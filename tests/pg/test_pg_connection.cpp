@@ -107,18 +107,21 @@ void the_server_refuses_connections_without_tls(void**) {
 
 // --- Credentials -------------------------------------------------------------------------
 
-// pam_totp.conf may be readable by others, so a password in store_dsn is refused; and
-// libpq's messages would quote the pieces of a password in a mistyped URI as a host or port.
+// pam_totp.conf may be readable by others, so a password (or a client key's sslpassword) in
+// store_dsn is refused; and libpq's messages would quote the pieces of a password in a mistyped URI
+// as a host or port.
 void a_password_in_the_dsn_is_refused_and_never_logged(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
     for (const char* service :
          {"password_in_dsn", "password_in_dsn_other_ca", "password_with_at_in_dsn",
-          "password_with_slash_in_dsn", "password_in_bad_dsn"}) {
+          "password_with_slash_in_dsn", "password_in_bad_dsn", "sslpassword_in_dsn"}) {
         assert_int_not_equal(login(service, "alice", secret), 0);
     }
-    assert_int_equal(log_lines_with("failing closed").size(), 5);
+    assert_int_equal(log_lines_with("failing closed").size(), 6);
     assert_int_equal(
         log_lines_with("store_dsn must not hold a password; use store_password_file").size(), 3);
+    assert_int_equal(log_lines_with("store_dsn must not hold the client key's sslpassword").size(),
+                     1);
     assert_int_equal(log_lines_with("store_dsn has a port that is not a number").size(), 1);
     assert_int_equal(log_lines_with("store_dsn is not a valid libpq connection string").size(), 1);
     for (const char* text : {pg_fixture::kPassword, "fleet-test", "pass-word"}) {
@@ -219,12 +222,35 @@ void a_statement_past_the_statement_timeout_fails_the_login_closed(void**) {
 
 // --- totp-check --store ------------------------------------------------------------------
 
-// totp-check --store with a config whose store_dsn is `dsn`: its exit status and report.
-std::pair<int, std::string> check_store(const std::string& dsn) {
-    const std::string root = fixture::paths().root + "/check_root";
+std::string check_root() {
+    return fixture::paths().root + "/check_root";
+}
+
+// totp-check --store --root with a config under the root whose store_dsn is `dsn`: its exit
+// status and report. With `own_files`, the root has its own copy of the key and password
+// files the config names.
+std::pair<int, std::string> check_store(const std::string& dsn, bool own_files = true) {
+    const std::string root = check_root();
     must(pg_fixture::run("mkdir -p " + root + "/etc/security").first == 0, "mkdir");
     pg_fixture::write_store_config(root + "/etc/security/pam_totp.conf", dsn);
+    for (const std::string& file : {pg_fixture::key_file(), pg_fixture::password_file()}) {
+        const std::string copy = root + file;
+        const std::string command =
+            own_files ? "mkdir -p $(dirname " + copy + ") && cp -p " + file + " " + copy
+                      : "rm -f " + copy;
+        must(pg_fixture::run(command).first == 0, "the root's key and password files");
+    }
     return pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
+}
+
+// A tree checked with --root (an image, a container) names its database in its own config:
+// the host's password must not be sent there. Its files are read under the root, as the
+// tree's servers would read them; a tree without them cannot connect.
+void totp_check_store_with_root_reads_the_key_and_password_files_under_the_root(void**) {
+    const auto [rc, report] = check_store(tls_dsn(pg_fixture::ca_file()), /*own_files=*/false);
+    assert_int_equal(rc, 2);
+    assert_null(std::strstr(report.c_str(), "schema version "));
+    assert_non_null(std::strstr(report.c_str(), (check_root() + pg_fixture::key_file()).c_str()));
 }
 
 // The superuser over verify-full: schema and TLS are fine, the privileges are a finding.
@@ -278,6 +304,10 @@ int group_setup(void** state) {
     fixture::write_service(
         "password_in_dsn_other_ca",
         key + " store_dsn=" + tls_dsn(pg_fixture::other_ca_file(), pg_fixture::kPassword));
+    // The passphrase of a client key is a secret too.
+    fixture::write_service("sslpassword_in_dsn",
+                           key + " store_dsn=" + tls_dsn(pg_fixture::ca_file()) +
+                               "&sslpassword=" + pg_fixture::kPassword);
     // Mistyped URIs that libpq parses with pieces of the password as a host and as a port.
     const std::string at_login = "postgres:fleet-test@pass-word";
     const std::string slash_login = "postgres:fleet-test/pass-word";
@@ -317,6 +347,9 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(a_statement_past_the_statement_timeout_fails_the_login_closed,
                                fixture::reset),
+        cmocka_unit_test_setup(
+            totp_check_store_with_root_reads_the_key_and_password_files_under_the_root,
+            fixture::reset),
         cmocka_unit_test_setup(totp_check_store_reports_schema_privileges_tls_and_round_trip,
                                fixture::reset),
     };

@@ -6,6 +6,7 @@
 // waits for a confirmation that never comes, and the login must fail closed at the store's
 // client-side deadline instead of hanging. The tests run in order on one pair of servers.
 #include <security/pam_appl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -136,6 +137,54 @@ void a_write_the_synchronous_standby_does_not_confirm_fails_closed_at_the_deadli
     assert_true(fixture::log_contains("database did not confirm the write"));
 }
 
+// Runs a login of a new user `user` while the synchronous standby is detached, and, as soon as
+// its COMMIT waits for the standby, ends that wait with `end_wait` (pg_cancel_backend or
+// pg_terminate_backend) from another session. Returns the login's PAM result.
+int login_whose_commit_wait_is_ended(const char* user, const char* end_wait) {
+    replicate("*");
+    wait_for_standby();
+    const std::int64_t now = fixture::kEpoch + 30;
+    fixture::set_now(now);
+    const totp::SecretBytes secret = pg_fixture::enroll(primary_dsn(), user);
+    detach_standby();
+    const pid_t ender = fork();
+    must(ender >= 0, "fork");
+    if (ender == 0) {
+        const std::string sql = std::string("SELECT count(") + end_wait +
+                                "(pid)) FROM pg_stat_activity WHERE wait_event = 'SyncRep'";
+        for (int i = 0; i < 100; ++i) {
+            if (pg_fixture::query(sql) != "0\n") _exit(0);
+            usleep(50 * 1000);
+        }
+        _exit(1);
+    }
+    const int rc = login(user, code(secret, now));
+    int status = 0;
+    must(waitpid(ender, &status, 0) == ender, "waitpid");
+    standby("attach");
+    wait_for_standby();
+    must(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the commit's wait was ended");
+    return rc;
+}
+
+// An operator who finds commits hanging for a gone standby cancels them (pg_cancel_backend):
+// the server then answers the COMMIT with a WARNING and the tag COMMIT, the step being
+// committed on the primary only. The login must not be accepted: a failover would take that
+// code once more.
+void a_commit_whose_wait_for_the_standby_is_cancelled_is_not_accepted(void**) {
+    assert_int_not_equal(login_whose_commit_wait_is_ended("dave", "pg_cancel_backend"),
+                         PAM_SUCCESS);
+    assert_true(fixture::log_contains("database did not confirm the write"));
+}
+
+// The same commit's connection ended (pg_terminate_backend): the answer to the COMMIT is lost,
+// its outcome unknown, and the login fails closed.
+void a_commit_whose_connection_is_lost_while_it_waits_is_not_accepted(void**) {
+    assert_int_not_equal(login_whose_commit_wait_is_ended("erin", "pg_terminate_backend"),
+                         PAM_SUCCESS);
+    assert_true(fixture::log_contains("failing closed"));
+}
+
 // Synchronous replication: every accepted login is on the standby when it is reported. The
 // primary dies and the standby is promoted still naming a synchronous standby of its own
 // (none exists, as a plain promotion leaves it): logins fail closed within the deadline. Once
@@ -199,6 +248,10 @@ int main() {
         cmocka_unit_test_setup(
             a_write_the_synchronous_standby_does_not_confirm_fails_closed_at_the_deadline,
             fixture::reset),
+        cmocka_unit_test_setup(a_commit_whose_wait_for_the_standby_is_cancelled_is_not_accepted,
+                               fixture::reset),
+        cmocka_unit_test_setup(a_commit_whose_connection_is_lost_while_it_waits_is_not_accepted,
+                               fixture::reset),
         cmocka_unit_test_setup(
             failover_to_a_promoted_standby_fails_closed_until_fixed_then_refuses_replay,
             fixture::reset),

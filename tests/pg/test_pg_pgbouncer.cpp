@@ -36,8 +36,13 @@ using pg_fixture::must;
 
 constexpr int kPoolSize = 2;
 constexpr int kRacers = 12;
+// The store's deadline for a login's exchange once connected (store_pg/pg_store.cpp), and a
+// generous margin: the bound a failing login must keep.
+constexpr auto kDeadline = std::chrono::seconds(8);
+constexpr auto kMargin = std::chrono::seconds(7);
 
 std::string g_pooled_dsn;
+std::string g_socket_dir;
 
 std::string direct_dsn() {
     return "postgresql://postgres@localhost:" + pg_fixture::port() +
@@ -123,6 +128,48 @@ void pgbouncer_a_locked_row_fails_the_login_on_the_servers_lock_timeout(void**) 
     assert_true(fixture::log_contains("lock timeout (SQLSTATE 55P03)"));
 }
 
+pid_t pooler_pid() {
+    const auto [rc, pid] = pg_fixture::run("cat " + g_socket_dir + "/pgbouncer.pid");
+    must(rc == 0, "pgbouncer.pid");
+    return static_cast<pid_t>(std::stoi(pid));
+}
+
+// A pooler that stops answering in the middle of a login (stopped here; hung, in the field)
+// still takes connections on its socket, into the listen queue: the cancel the store sends at
+// its deadline is accepted and never answered. The login still ends at its deadline.
+void pgbouncer_that_hangs_mid_login_does_not_hold_the_login_past_its_deadline(void**) {
+    const totp::SecretBytes secret = pg_fixture::enroll(direct_dsn(), "erin");
+    const std::string dsn = direct_dsn();
+    const char* keys[] = {"dbname", "password", nullptr};
+    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
+    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
+    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
+    PGresult* locked = PQexec(admin.get(),
+                              "BEGIN; SELECT 1 FROM pam_totp_users WHERE username = 'erin' "
+                              "FOR UPDATE");
+    must(PQresultStatus(locked) == PGRES_TUPLES_OK, "the row lock");
+    PQclear(locked);
+    const pid_t pooler = pooler_pid();
+    const pid_t stopper = fork();
+    must(stopper >= 0, "fork");
+    if (stopper == 0) {  // stops the pooler while the login waits for the row lock
+        sleep(1);
+        kill(pooler, SIGSTOP);
+        sleep(30);
+        kill(pooler, SIGCONT);
+        _exit(0);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const int rc = login("erin", code(secret));
+    const auto took = std::chrono::steady_clock::now() - started;
+    kill(stopper, SIGKILL);
+    waitpid(stopper, nullptr, 0);
+    kill(pooler, SIGCONT);
+    admin.reset();
+    assert_int_not_equal(rc, PAM_SUCCESS);
+    assert_true(took < kDeadline + kMargin);
+}
+
 // Stopped copies of the setuid totp-enroll: idle ones hold no server connection at all,
 // ones stopped inside their transaction hold one each (all the pool has) until the idle
 // timeout ends it. The server never sees more than the pool, and a login gets through.
@@ -155,9 +202,9 @@ int group_setup(void** state) {
     pg_fixture::setup(state, /*tls=*/true);
     pg_fixture::create_schema(direct_dsn());
     pg_fixture::create_minimal_role("fleet");
-    const std::string socket_dir = pg_fixture::start_pooler("fleet", kPoolSize);
+    g_socket_dir = pg_fixture::start_pooler("fleet", kPoolSize);
     g_pooled_dsn =
-        "postgresql:///postgres?host=" + socket_dir + "&port=6432&user=fleet&sslmode=disable";
+        "postgresql:///postgres?host=" + g_socket_dir + "&port=6432&user=fleet&sslmode=disable";
     fixture::write_service("pooled", pg_fixture::module_args(g_pooled_dsn));
     pg_fixture::write_store_config(config_file(), g_pooled_dsn);
     return 0;
@@ -173,6 +220,9 @@ int main() {
         cmocka_unit_test_setup(pgbouncer_replayed_code_is_refused, fixture::reset),
         cmocka_unit_test_setup(pgbouncer_a_locked_row_fails_the_login_on_the_servers_lock_timeout,
                                fixture::reset),
+        cmocka_unit_test_setup(
+            pgbouncer_that_hangs_mid_login_does_not_hold_the_login_past_its_deadline,
+            fixture::reset),
         cmocka_unit_test_setup(
             pgbouncer_stopped_totp_enroll_processes_hold_at_most_the_pool_briefly, fixture::reset),
     };

@@ -180,6 +180,30 @@ void a_session_ended_for_idling_is_made_again(void**) {
     assert_entry_is_the_token(*found, token);
 }
 
+// A call the database does not answer within the store's deadline (here: its commit waits
+// for a synchronous standby that does not exist) closes the kept connection: the next call
+// makes a new one, rather than totp-resetd failing every call until it is restarted.
+void a_call_past_the_deadline_does_not_fail_the_calls_after_it(void**) {
+    const totp::IssuedResetToken token = put(*pg_fixture::open_token_store(dsn()), "alice", kNow);
+    pg_fixture::server("sql", "ALTER SYSTEM SET synchronous_standby_names = 'gone'");
+    pg_fixture::server("sql", "SELECT pg_reload_conf()");
+    // New sessions have it once the postmaster has read it again.
+    for (int i = 0; i < 100; ++i) {
+        if (pg_fixture::query("SHOW synchronous_standby_names") == "gone\n") break;
+        usleep(50 * 1000);
+    }
+    auto store = pg_fixture::open_token_store(dsn());
+    auto unconfirmed = totp::issue_reset_token("bob", kNow);
+    must(unconfirmed.ok(), "issue_reset_token");
+    const totp::Status stuck = store->put_reset_token(unconfirmed->selector, unconfirmed->entry);
+    pg_fixture::server("sql", "ALTER SYSTEM RESET synchronous_standby_names");
+    pg_fixture::server("sql", "SELECT pg_reload_conf()");
+    assert_false(stuck.ok());
+    auto found = store->find_reset_token(token.selector);
+    if (!found) std::fprintf(stderr, "%s\n", found.error().message.c_str());
+    assert_true(found.ok());
+}
+
 // totp-resetd calls one token store from its request thread and its mail worker at once:
 // every call of both succeeds (two threads on one connection would interleave their
 // messages to the server).
@@ -226,6 +250,8 @@ int main() {
         cmocka_unit_test_setup(token_calls_fail_while_the_database_is_down, reset_tokens),
         cmocka_unit_test_setup(a_database_restart_between_calls_goes_unnoticed, reset_tokens),
         cmocka_unit_test_setup(a_session_ended_for_idling_is_made_again, reset_tokens),
+        cmocka_unit_test_setup(a_call_past_the_deadline_does_not_fail_the_calls_after_it,
+                               reset_tokens),
         cmocka_unit_test_setup(two_threads_calling_one_store_at_once_both_succeed, reset_tokens),
     };
     return cmocka_run_group_tests(tests, group_setup, pg_fixture::teardown);
