@@ -175,6 +175,9 @@ std::string describe_status(int status) {
     return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
+// The status of a spawned program that could not be executed.
+constexpr int kCouldNotExecute = 127;
+
 HelperAnswer judge(const std::string& answer, std::optional<int> status) {
     const auto exited_with = [&](totp::HelperExit code) {
         return !status || (WIFEXITED(*status) && WEXITSTATUS(*status) == static_cast<int>(code));
@@ -194,6 +197,12 @@ HelperAnswer judge(const std::string& answer, std::optional<int> status) {
 
 HelperAnswer run_verify_helper(const char* path, const std::string& user,
                                const totp::SecretString& code, std::chrono::milliseconds deadline) {
+    // A helper that is not there says so in plain words (the spawn below reports it only
+    // where posix_spawn sees the exec fail).
+    if (::access(path, X_OK) != 0) {
+        return failed(std::string("cannot run the verification helper ") + path + ": " +
+                      std::strerror(errno));
+    }
     Pipe input;
     Pipe output;
     if (!make_pipe(input) || !make_pipe(output)) {
@@ -228,6 +237,13 @@ HelperAnswer run_verify_helper(const char* path, const std::string& user,
     if (!exit.in_time) {
         return failed("the verification helper did not finish within " +
                       std::to_string(deadline.count()) + " ms and was killed");
+    }
+    // 127 without an answer: the exec failed after the spawn (where posix_spawn cannot see
+    // it, as under valgrind, which spawns with a fork).
+    if (answer.empty() && exit.status && WIFEXITED(*exit.status) &&
+        WEXITSTATUS(*exit.status) == kCouldNotExecute) {
+        return failed(std::string("cannot run the verification helper ") + path +
+                      ": it could not be executed (exit status 127)");
     }
     return judge(answer, exit.status);
 }

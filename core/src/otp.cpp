@@ -228,8 +228,10 @@ std::optional<std::uint64_t> find_consecutive_codes(const SecretBytes& key, Algo
     for (std::uint64_t counter = first; counter <= last; ++counter) {
         Result<SecretString> next = hotp_value(hmac, counter + 1, digits);
         if (!previous || !next) return std::nullopt;
-        const bool match =
-            equal_constant_time(previous->view(), code1) & equal_constant_time(next->view(), code2);
+        // Both compared every time (no short circuit): the search's time does not depend on
+        // where the first code matched.
+        const bool match = (static_cast<unsigned>(equal_constant_time(previous->view(), code1)) &
+                            static_cast<unsigned>(equal_constant_time(next->view(), code2))) != 0;
         if (match && !found) found = counter;
         previous = std::move(next);
     }
