@@ -401,9 +401,12 @@ void a_plain_secret_is_refused_when_the_file_is_opened_with_a_key(void**) {
     assert_false(planted.ok());
     assert_non_null(std::strstr(planted.error().message.c_str(), "not encrypted"));
 
-    totp_enroll::PskcKey password;
-    password.password = totp::SecretString("qwerty");
-    for (const totp_enroll::PskcKey& key : {preshared_key(), std::move(password)}) {
+    const auto with_password = [] {
+        totp_enroll::PskcKey key;
+        key.password = totp::SecretString("qwerty");
+        return key;
+    };
+    for (const totp_enroll::PskcKey& key : {preshared_key(), with_password()}) {
         auto swapped = totp_enroll::parse_pskc(pskc_file("rfc6030-plain.xml"), key);
         assert_false(swapped.ok());
         assert_non_null(std::strstr(swapped.error().message.c_str(), "not encrypted"));

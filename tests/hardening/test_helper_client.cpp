@@ -32,14 +32,13 @@ extern "C" {
 namespace {
 
 using pam_totp::HelperAnswer;
-using namespace std::chrono_literals;
 
-constexpr auto kDeadline = 500ms;
+constexpr auto kDeadline = std::chrono::milliseconds(500);
 std::string g_root;
 
 // A program at a fresh path that records its pid, then runs `body` (sh).
 std::string fake_helper(const std::string& name, const std::string& body) {
-    const std::string path = g_root + "/" + name;
+    std::string path = g_root + "/" + name;
     std::ofstream(path) << "#!/bin/sh\necho $$ > " << g_root << "/" << name << ".pid\n"
                         << body << "\n";
     assert_int_equal(chmod(path.c_str(), 0755), 0);
@@ -74,7 +73,7 @@ void expect_failed_in_time_and_gone(const std::string& name, const std::string& 
     if (result.answer.problem.find(why) == std::string::npos)
         fail_msg("%s: problem '%s' does not say '%s'", name.c_str(), result.answer.problem.c_str(),
                  why);
-    if (result.took > 10s)
+    if (result.took > std::chrono::seconds(10))
         fail_msg("%s: took %lld ms", name.c_str(), (long long)result.took.count());
     const pid_t pid = recorded_pid(name);
     assert_true(pid > 0);

@@ -87,7 +87,7 @@ struct UserState {
 
 // Checks one authenticator on its own: name, parameters, secret length, counter and offset
 // ranges, and that the replay state fits its type.
-Status validate(const Authenticator& authenticator);
+Status validate(const Authenticator& token);
 
 // Adds `authenticator` to `state`, the one way every command and importer adds one:
 //   Authenticator token;
@@ -112,7 +112,7 @@ Status remove_authenticator(UserState& state, std::string_view name);
 // the authenticators apart from the rest of the record (the PostgreSQL store, sealed).
 // The text holds the secret. parse_authenticator is as strict as the record's parser:
 // Errc::corrupt, with a message that never echoes the text.
-SecretString format_authenticator(const Authenticator& authenticator);
+SecretString format_authenticator(const Authenticator& token);
 Result<Authenticator> parse_authenticator(std::string_view text);
 
 // Validates every field (every authenticator, email characters, counts).
