@@ -25,10 +25,12 @@ status=0
 # One style everywhere: the tree must follow .clang-format.
 phase format scripts/format-check.sh || status=1
 phase build scripts/build.sh build
-# The sanitizer build compiles beside the first suite (niced): that suite waits a good
-# deal (sandboxes, deadlines, PAM's delay after a failure, package installs).
+# The sanitizer build compiles beside the first suite, on CPU time that suite leaves idle
+# (SCHED_IDLE: it never takes a core from a test; the suite waits a good deal for sandboxes,
+# deadlines, PAM's delay after a failure and package installs). The same for the static
+# analysis beside the second suite and the fuzz build beside valgrind.
 asan_build_started=$SECONDS
-nice -n 10 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+chrt --idle 0 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
     >build/build-asan.log 2>&1 &
 asan_build=$!
 phase tests ctest --test-dir build --output-on-failure -j"$(nproc)" || status=1
@@ -38,10 +40,8 @@ timings+=("$(printf '%-16s %4d s (beside tests)' build-asan $((SECONDS - asan_bu
 # (module, setuid tools, service, database backend) and cppcheck over all; valgrind over
 # the PAM-level tests; every fuzz target in a clang ASan+UBSan+libFuzzer build for
 # TOTP_FUZZ_SECONDS each (default 10: a smoke run; tests/README.md says how to run long).
-# The static analysis is CPU work while the sanitizer suite waits a good deal (sandboxes,
-# deadlines, PAM's delay after a failure): they run side by side, the analysis niced.
 analysis_started=$SECONDS
-nice -n 10 scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp enroll_tool/*.cpp \
+chrt --idle 0 scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp enroll_tool/*.cpp \
     reset_service/*.cpp store_pg/*.cpp verify_helper/*.cpp >build/static-analysis.out 2>&1 &
 analysis=$!
 phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
@@ -55,7 +55,7 @@ mkdir -p build-fuzz
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
     > build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
 fuzz_build_started=$SECONDS
-nice -n 10 cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets \
+chrt --idle 0 cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets \
     >build-fuzz/build.log 2>&1 &
 fuzz_build=$!
 phase valgrind tests/hardening/valgrind.sh build || status=1
