@@ -6,12 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 timings=()
-# phase NAME COMMAND...: runs one step, notes how long it took, returns its status.
+# cpu_ticks: the machine's busy and idle CPU ticks so far (every core, /proc/stat).
+cpu_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+# phase NAME COMMAND...: runs one step, notes how long it took and how busy the cores were
+# meanwhile (what is left idle is room for work beside it), returns its status.
 phase() {
-    local name=$1 started=$SECONDS rc=0
+    local name=$1 started=$SECONDS rc=0 busy0 idle0 busy1 idle1
     shift
+    read -r busy0 idle0 < <(cpu_ticks)
     "$@" || rc=$?
-    timings+=("$(printf '%-16s %4d s' "$name" $((SECONDS - started)))")
+    read -r busy1 idle1 < <(cpu_ticks)
+    timings+=("$(printf '%-16s %4d s, cores %3d%% busy' "$name" $((SECONDS - started)) \
+        $((100 * (busy1 - busy0) / (busy1 - busy0 + idle1 - idle0 + 1))))")
     return $rc
 }
 phase install-deps scripts/install-deps.sh
