@@ -16,6 +16,7 @@
 #include "log.hpp"
 #include "password_change.hpp"
 #include "password_policy.hpp"
+#include "totp/attempt.hpp"
 #include "totp/secret.hpp"
 #include "totp/text.hpp"
 #include "totp/username.hpp"
@@ -395,32 +396,31 @@ std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::s
             user.c_str(), kStalledRecordPause);
         return std::nullopt;
     }
-    totp::Result<std::unique_ptr<totp::Record>> record = store_.open(user);
-    if (!record) {
-        if (record.error().code == totp::Errc::busy) stalled_records_.record(user, now);
-        log_error("password reset for '%s': %s", user.c_str(), record.error().message.c_str());
-        return std::nullopt;
-    }
-    if (!(*record)->state()) {
-        enrolled = false;
-        return std::nullopt;
-    }
-    totp::UserState state = (*record)->state()->clone();
-    const totp::Decision decision = totp::decide(state, code, config_.policy, now);
-    if (decision.state_changed) {
-        if (totp::Status saved = (*record)->save(state); !saved) {
-            log_error("password reset for '%s': %s", user.c_str(), saved.error().message.c_str());
+    // The same step as the module's and totp-verify's: one rate limit, lockout and replay
+    // rule for a code however it is checked.
+    const totp::Attempt attempt = totp::check_and_record(store_, user, code, config_.policy, now);
+    switch (attempt.stage) {
+        case totp::Attempt::Stage::not_opened:
+            if (attempt.error.code == totp::Errc::busy) stalled_records_.record(user, now);
+            log_error("password reset for '%s': %s", user.c_str(), attempt.error.message.c_str());
             return std::nullopt;
-        }
+        case totp::Attempt::Stage::not_enrolled:
+            enrolled = false;
+            return std::nullopt;
+        case totp::Attempt::Stage::not_recorded:
+            log_error("password reset for '%s': %s", user.c_str(), attempt.error.message.c_str());
+            return std::nullopt;
+        case totp::Attempt::Stage::checked:
+            break;
     }
-    if (const auto nudge = totp::offset_nudge_line(decision, state)) {
+    if (const auto nudge = totp::offset_nudge_line(attempt.decision, attempt.state)) {
         log_info("password reset for '%s': %s", user.c_str(), nudge->c_str());
     }
-    if (decision.lockout_started) {
+    if (attempt.decision.lockout_started) {
         log_warning("codes of '%s' locked for %d s after %u failures", user.c_str(),
-                    config_.policy.lockout_seconds, state.failures);
+                    config_.policy.lockout_seconds, attempt.state.failures);
     }
-    return decision.verdict;
+    return attempt.decision.verdict;
 }
 
 std::optional<std::string> Monitor::verified_email(const std::string& user) {
