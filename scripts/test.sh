@@ -30,49 +30,77 @@ export SANDBOX_REQUIRED=1
 status=0
 # One style everywhere: the tree must follow .clang-format.
 phase format scripts/format-check.sh || status=1
-phase build scripts/build.sh build
-# The sanitizer build compiles beside the first suite, on CPU time that suite leaves idle
-# (SCHED_IDLE: it never takes a core from a test; the suite waits a good deal for sandboxes,
-# deadlines, PAM's delay after a failure and package installs). The same for the static
-# analysis beside the second suite and the fuzz build beside valgrind.
-asan_build_started=$SECONDS
-chrt --idle 0 scripts/build.sh build-asan -DTOTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
-    >build/build-asan.log 2>&1 &
-asan_build=$!
+# Line tables are all the tests, valgrind and a crash report need; full debug info made the
+# build a third slower. (The packages are built with their distributions' own flags.)
+phase build scripts/build.sh build -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
+
+# Beside the suites, on CPU time they leave idle: they wait a good deal for sandboxes,
+# deadlines, PAM's delay after a failure and package installs. SCHED_IDLE, so this work
+# never takes a core from a test (timing checks stay honest). One step after another, in
+# the order they are needed: the sanitizer build (for the second suite), the fuzz build
+# (for fuzzing), the static analysis (read at the end). Each step leaves its log, exit
+# status and time in build/beside/.
+beside=build/beside
+rm -rf "$beside"
+mkdir -p "$beside"
+beside_step() {
+    local name=$1 started=$SECONDS rc=0
+    shift
+    chrt --idle 0 "$@" >"$beside/$name.log" 2>&1 || rc=$?
+    echo "$((SECONDS - started))" >"$beside/$name.seconds"
+    echo "$rc" >"$beside/$name.status"
+}
+(
+    # The sanitizer build needs no benchmark: its timings would mean nothing.
+    beside_step build-asan scripts/build.sh build-asan -DTOTP_SANITIZE=ON \
+        -DCMAKE_BUILD_TYPE=Debug -DTOTP_BUILD_BENCH=OFF
+    beside_step build-fuzz bash -c 'mkdir -p build-fuzz &&
+        CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
+            >build-fuzz/configure.log &&
+        cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets'
+    # clang-tidy over the code that is installed (module, setuid tools, service, database
+    # backend) and cppcheck over all (tests/README.md, "Hardening").
+    beside_step static-analysis scripts/static-analysis.sh build core/src/*.cpp \
+        pam_module/*.cpp enroll_tool/*.cpp reset_service/*.cpp store_pg/*.cpp \
+        verify_helper/*.cpp
+) &
+beside_chain=$!
+# await NAME: waits for a step beside the suites; returns its exit status.
+await() {
+    local name=$1
+    while [ ! -f "$beside/$name.status" ]; do
+        kill -0 "$beside_chain" 2>/dev/null || { echo "test: $name never finished" >&2; return 1; }
+        sleep 1
+    done
+    timings+=("$(printf '%-16s %4d s, beside the suites' "$name" "$(cat "$beside/$name.seconds")")")
+    return "$(cat "$beside/$name.status")"
+}
+
 phase tests ctest --test-dir build --output-on-failure -j"$(nproc)" || status=1
-wait "$asan_build" || { tail -n 40 build/build-asan.log; echo "test: the sanitizer build failed (build/build-asan.log)"; exit 1; }
-timings+=("$(printf '%-16s %4d s (beside tests)' build-asan $((SECONDS - asan_build_started)))")
-# Hardening (tests/README.md, "Hardening"): clang-tidy over the code that is installed
-# (module, setuid tools, service, database backend) and cppcheck over all; valgrind over
-# the PAM-level tests; every fuzz target in a clang ASan+UBSan+libFuzzer build for
-# TOTP_FUZZ_SECONDS each (default 10: a smoke run; tests/README.md says how to run long).
-analysis_started=$SECONDS
-chrt --idle 0 scripts/static-analysis.sh build core/src/*.cpp pam_module/*.cpp enroll_tool/*.cpp \
-    reset_service/*.cpp store_pg/*.cpp verify_helper/*.cpp >build/static-analysis.out 2>&1 &
-analysis=$!
-phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
-analysis_status=0
-wait "$analysis" || analysis_status=$?
-cat build/static-analysis.out
-timings+=("$(printf '%-16s %4d s (beside tests-asan)' static-analysis $((SECONDS - analysis_started)))")
-[ "$analysis_status" -eq 0 ] || status=1
-# valgrind runs one test at a time on one core: the fuzz build takes the other.
-mkdir -p build-fuzz
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
-    > build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
-fuzz_build_started=$SECONDS
-chrt --idle 0 cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets \
-    >build-fuzz/build.log 2>&1 &
-fuzz_build=$!
-phase valgrind tests/hardening/valgrind.sh build || status=1
-if wait "$fuzz_build"; then
-    timings+=("$(printf '%-16s %4d s (beside valgrind)' build-fuzz $((SECONDS - fuzz_build_started)))")
-    phase fuzz tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-10}" || status=1
+if await build-asan; then
+    phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
 else
-    tail -n 40 build-fuzz/build.log
-    echo "test: the fuzz build failed (build-fuzz/build.log)"
+    tail -n 40 "$beside/build-asan.log"
+    echo "test: the sanitizer build failed ($beside/build-asan.log)"
     status=1
 fi
+# Hardening (tests/README.md, "Hardening"): valgrind over the PAM-level tests; every fuzz
+# target in a clang ASan+UBSan+libFuzzer build for TOTP_FUZZ_SECONDS each (default 10: a
+# smoke run; tests/README.md says how to run long).
+phase valgrind tests/hardening/valgrind.sh build || status=1
+if await build-fuzz; then
+    phase fuzz tests/fuzz/run.sh build-fuzz "${TOTP_FUZZ_SECONDS:-10}" || status=1
+else
+    tail -n 40 "$beside/build-fuzz.log"
+    echo "test: the fuzz build failed ($beside/build-fuzz.log)"
+    status=1
+fi
+analysis_status=0
+await static-analysis || analysis_status=$?
+cat "$beside/static-analysis.log"
+[ "$analysis_status" -eq 0 ] || status=1
+wait "$beside_chain" || true
 echo "test: time per step:"
 printf '    %s\n' "${timings[@]}"
 if [ $status -eq 0 ]; then

@@ -40,9 +40,10 @@ for test in json.load(sys.stdin)["tests"]:
 ')
 [ ${#tests[@]} -gt 0 ] || { echo "valgrind: no tests found in $build" >&2; exit 2; }
 
-status=0
-for line in "${tests[@]}"; do
-    IFS=$'\t' read -r name command environment <<< "$line"
+# run_one LINE: one test under valgrind; its report comes out in one piece.
+run_one() {
+    local name command environment argv env last run start report rc=0
+    IFS=$'\t' read -r name command environment <<< "$1"
     IFS=$'\x1f' read -r -a argv <<< "$command"
     IFS=$'\x1f' read -r -a env <<< "$environment"
     # A wrapper script (private /tmp) stays in front; valgrind goes right before the binary.
@@ -51,12 +52,30 @@ for line in "${tests[@]}"; do
          "${argv[last]}")
     start=$SECONDS
     if (cd "$build" && env "${env[@]}" "${run[@]}" > "$logs/$name.out" 2>&1); then
-        echo "valgrind: $name: clean ($((SECONDS - start)) s)"
+        report="valgrind: $name: clean ($((SECONDS - start)) s)"
     else
-        echo "valgrind: $name: FAILED ($((SECONDS - start)) s), see $logs/$name.*"
-        cat "$logs/$name".*.log 2>/dev/null | head -60
-        tail -20 "$logs/$name.out"
-        status=1
+        report="valgrind: $name: FAILED ($((SECONDS - start)) s), see $logs/$name.*
+$(cat "$logs/$name".*.log 2>/dev/null | head -60)
+$(tail -20 "$logs/$name.out")"
+        rc=1
     fi
+    echo "$report"
+    return $rc
+}
+
+# The tests are independent (ctest runs them side by side too): one per core.
+status=0
+running=0
+for line in "${tests[@]}"; do
+    if [ $running -ge "$(nproc)" ]; then
+        wait -n || status=1
+        running=$((running - 1))
+    fi
+    run_one "$line" &
+    running=$((running + 1))
+done
+while [ $running -gt 0 ]; do
+    wait -n || status=1
+    running=$((running - 1))
 done
 exit $status
