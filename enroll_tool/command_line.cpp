@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <string_view>
 
 #include "totp/text.hpp"
@@ -159,24 +160,75 @@ bool parse_qr_style(std::string_view name, std::optional<QrStyle>& style) {
     return true;
 }
 
-// Stores one option's value in `command`; a failure names the option and the bad value.
-totp::Status apply_option(int option, const char* argument, CommandLine& command) {
-    const std::string_view value = argument != nullptr ? argument : "";
+// Copies an argument that is a secret or a code, then wipes it where it stood in argv:
+// /proc/PID/cmdline is readable by every local user for as long as the tool runs, and it
+// may wait a while (PAM's questions, a record's lock).
+totp::SecretString take_secret(char* argument) {
+    totp::SecretString secret{std::string_view(argument)};
+    totp::wipe(argument, std::strlen(argument));
+    return secret;
+}
+
+// --name, --type, --counter: the authenticator that add, remove and resync act on.
+totp::Status apply_authenticator_option(int option, std::string_view value, CommandLine& command) {
     switch (option) {
-        case kUser:
-            if (value.empty()) return bad_value("--user needs a user name");
-            command.user = std::string(value);
+        case kName:
+            if (value.empty() || value.size() > totp::kMaxAuthenticatorName ||
+                value.front() == '-' ||
+                value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789._-") != std::string_view::npos) {
+                return bad_value("--name must be 1-" + std::to_string(totp::kMaxAuthenticatorName) +
+                                 " letters, digits, '.', '_' or '-', not starting with '-'");
+            }
+            command.name = std::string(value);
             return {};
-        case kConfig:
-            command.config = std::string(value);
+        case kType:
+            command.type = totp::parse_type(value);
+            if (!command.type) {
+                return bad_value("unknown type '" + totp::printable(value) +
+                                 "' (use totp or hotp)");
+            }
             return {};
-        case kNoConfirm:
-            command.no_confirm = true;
+        case kCounter: {
+            std::uint64_t counter = 0;
+            const char* end = value.data() + value.size();
+            const auto [stop, error] = std::from_chars(value.data(), end, counter);
+            if (value.empty() || error != std::errc{} || stop != end ||
+                counter > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+                return bad_value("bad counter '" + totp::printable(value) + "' (use 0-2^63-1)");
+            }
+            command.counter = counter;
             return {};
+        }
+    }
+    return bad_value("unknown option");
+}
+
+// --map, --map-file, --password-file, --key-file: import-pskc's token owners and key.
+totp::Status apply_pskc_option(int option, std::string_view value, CommandLine& command) {
+    if (option == kMap) {
+        const std::size_t equals = value.find('=');
+        if (equals == 0 || equals == std::string_view::npos || equals + 1 == value.size() ||
+            totp::has_control(value)) {
+            return bad_value("--map needs SERIAL=USER");
+        }
+        command.serial_map.emplace_back(value.substr(0, equals), value.substr(equals + 1));
+        return {};
+    }
+    if (value.empty())
+        return bad_value("--map-file, --password-file and --key-file need a file name");
+    (option == kMapFile        ? command.map_file
+     : option == kPasswordFile ? command.password_file
+                               : command.key_file) = std::string(value);
+    return {};
+}
+
+// The new key's secret, parameters and presentation (enrollment and add).
+totp::Status apply_key_option(int option, char* argument, CommandLine& command) {
+    const std::string_view value = argument;
+    switch (option) {
         case kSecret:
-            command.secret = totp::SecretString(value);
-            // Keep the secret out of /proc/PID/cmdline from here on.
-            totp::wipe(const_cast<char*>(argument), value.size());
+            command.secret = take_secret(argument);
             return {};
         case kAlgorithm:
             command.algorithm = totp::parse_algorithm(value);
@@ -235,6 +287,24 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
                                  "' (use 0-20)");
             }
             return {};
+    }
+    return bad_value("unknown option");
+}
+
+// Stores one option's value in `command`; a failure names the option and the bad value.
+totp::Status apply_option(int option, char* argument, CommandLine& command) {
+    const std::string_view value = argument != nullptr ? argument : "";
+    switch (option) {
+        case kUser:
+            if (value.empty()) return bad_value("--user needs a user name");
+            command.user = std::string(value);
+            return {};
+        case kConfig:
+            command.config = std::string(value);
+            return {};
+        case kNoConfirm:
+            command.no_confirm = true;
+            return {};
         case kJson:
             command.json = true;
             return {};
@@ -252,54 +322,18 @@ totp::Status apply_option(int option, const char* argument, CommandLine& command
             if (!value.starts_with('/')) return bad_value("--pam-root needs an absolute directory");
             command.pam_root = std::string(value);
             return {};
-        case kMap: {
-            const std::size_t equals = value.find('=');
-            if (equals == 0 || equals == std::string_view::npos || equals + 1 == value.size() ||
-                totp::has_control(value)) {
-                return bad_value("--map needs SERIAL=USER");
-            }
-            command.serial_map.emplace_back(value.substr(0, equals), value.substr(equals + 1));
-            return {};
-        }
+        case kName:
+        case kType:
+        case kCounter:
+            return apply_authenticator_option(option, value, command);
+        case kMap:
         case kMapFile:
         case kPasswordFile:
         case kKeyFile:
-            if (value.empty())
-                return bad_value("--map-file, --password-file and --key-file need a file name");
-            (option == kMapFile        ? command.map_file
-             : option == kPasswordFile ? command.password_file
-                                       : command.key_file) = std::string(value);
-            return {};
-        case kName:
-            if (value.empty() || value.size() > totp::kMaxAuthenticatorName ||
-                value.front() == '-' ||
-                value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789._-") != std::string_view::npos) {
-                return bad_value("--name must be 1-" + std::to_string(totp::kMaxAuthenticatorName) +
-                                 " letters, digits, '.', '_' or '-', not starting with '-'");
-            }
-            command.name = std::string(value);
-            return {};
-        case kType:
-            command.type = totp::parse_type(value);
-            if (!command.type) {
-                return bad_value("unknown type '" + totp::printable(value) +
-                                 "' (use totp or hotp)");
-            }
-            return {};
-        case kCounter: {
-            std::uint64_t counter = 0;
-            const char* end = value.data() + value.size();
-            const auto [stop, error] = std::from_chars(value.data(), end, counter);
-            if (value.empty() || error != std::errc{} || stop != end ||
-                counter > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-                return bad_value("bad counter '" + totp::printable(value) + "' (use 0-2^63-1)");
-            }
-            command.counter = counter;
-            return {};
-        }
+            return apply_pskc_option(option, value, command);
     }
-    return bad_value("unknown option");
+    // Every other option takes a value (required_argument): `argument` is set.
+    return apply_key_option(option, argument, command);
 }
 
 std::string option_name(int option) {
@@ -316,8 +350,8 @@ const SubcommandSpec* find_subcommand(std::string_view name) {
     return nullptr;
 }
 
-// Assigns the operands after the subcommand name to their fields.
-totp::Status take_operands(const SubcommandSpec& spec, std::vector<std::string> operands,
+// Assigns the operands after the subcommand name (in argv) to their fields.
+totp::Status take_operands(const SubcommandSpec& spec, std::span<char* const> operands,
                            CommandLine& command) {
     const int count = static_cast<int>(operands.size());
     const std::string name = spec.name.empty() ? "enrollment" : "'" + std::string(spec.name) + "'";
@@ -334,10 +368,7 @@ totp::Status take_operands(const SubcommandSpec& spec, std::vector<std::string> 
             command.address = operands[0];
             break;
         case Subcommand::resync:
-            for (std::string& code : operands) {
-                command.codes.emplace_back(code);
-                totp::wipe(code);
-            }
+            for (char* code : operands) command.codes.push_back(take_secret(code));
             break;
         default:
             command.file = operands[0];
@@ -380,14 +411,14 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
         }
     }
 
-    std::vector<std::string> operands(argv + ::optind, argv + argc);
+    std::span<char* const> operands(argv + ::optind, argv + argc);
     const SubcommandSpec* spec = &kSubcommands[0];
     if (!operands.empty()) {
         spec = find_subcommand(operands.front());
         if (spec == nullptr) {
             return usage("unknown command '" + totp::printable(operands.front()) + "'");
         }
-        operands.erase(operands.begin());
+        operands = operands.subspan(1);
     }
     command.subcommand = spec->subcommand;
     for (const auto& entry : kLongOptions) {
@@ -417,7 +448,7 @@ totp::Result<CommandLine> parse_command_line(int argc, char** argv) {
     if (command.counter && command.type != totp::OtpType::hotp) {
         return usage("--counter applies to --type hotp only");
     }
-    if (totp::Status taken = take_operands(*spec, std::move(operands), command); !taken) {
+    if (totp::Status taken = take_operands(*spec, operands, command); !taken) {
         return taken.error();
     }
     return command;

@@ -64,7 +64,7 @@ struct CommandLine {
     std::optional<std::string> name;        // --name: an authenticator (add, remove, resync)
     std::optional<totp::OtpType> type;      // --type totp|hotp (add)
     std::optional<std::uint64_t> counter;   // --counter: an HOTP token's next counter (add)
-    std::vector<totp::SecretString> codes;  // resync CODE1 CODE2
+    std::vector<totp::SecretString> codes;  // resync CODE1 CODE2 (wiped from argv too)
     std::vector<std::pair<std::string, std::string>> serial_map;  // import-pskc --map S=USER
     std::optional<std::string> map_file;                          // import-pskc --map-file
     std::optional<std::string> password_file;                     // import-pskc

@@ -85,6 +85,23 @@ void the_secret_is_wiped_from_argv(void**) {
     assert_int_equal(secret.find("JBSWY3DP"), std::string::npos);
 }
 
+void resync_codes_are_wiped_from_argv(void**) {
+    std::string program = "totp-enroll";
+    std::string subcommand = "resync";
+    std::string flag = "--name=yubikey";
+    std::string code1 = "123456";
+    std::string code2 = "654321";
+    char* argv[] = {program.data(), subcommand.data(), flag.data(),
+                    code1.data(),   code2.data(),      nullptr};
+    auto command = totp_enroll::parse_command_line(5, argv);
+    assert_true(command.ok());
+    assert_int_equal(command->codes.size(), 2);
+    assert_string_equal(command->codes[0].c_str(), "123456");
+    assert_string_equal(command->codes[1].c_str(), "654321");
+    assert_int_equal(code1.find_first_not_of('\0'), std::string::npos);
+    assert_int_equal(code2.find_first_not_of('\0'), std::string::npos);
+}
+
 void subcommands_take_their_operands(void**) {
     auto status = parse({"status", "bob"});
     assert_true(status.ok());
@@ -173,6 +190,7 @@ int main() {
         cmocka_unit_test(no_arguments_is_self_enrollment_with_a_utf8_qr_code),
         cmocka_unit_test(enrollment_options_are_parsed),
         cmocka_unit_test(the_secret_is_wiped_from_argv),
+        cmocka_unit_test(resync_codes_are_wiped_from_argv),
         cmocka_unit_test(subcommands_take_their_operands),
         cmocka_unit_test(help_and_version_win),
         cmocka_unit_test(bad_command_lines_are_usage_errors),

@@ -3,7 +3,7 @@
 """totp-enroll end to end: the built tool against a private store, and logins through the
 built pam_totp.so under pam_wrapper + nss_wrapper (nothing on the host is touched).
 
-Usage: test_enroll.py GROUP     (run as root, inside tests/support/with_private_tmp.sh)
+Usage: test_enroll.py GROUP [CASE]    (run as root, inside tests/support/with_private_tmp.sh)
 
 Paths and preload lists come from the environment (see CMakeLists.txt):
   TOTP_ENROLL             the totp-enroll binary
@@ -28,6 +28,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -835,6 +836,101 @@ def every_change_of_authenticators_is_logged_with_the_caller(box):
                  "alice: authenticator 'default' (totp) enrolled by root"]:
         check(line in log, f"logged: {line}", log)
     check(SECRET_A not in log and SECRET_B not in log, "no secret in the log", log)
+
+
+def wait_until_open(process, path, timeout=10):
+    """Polls (bounded) until `process` has `path` open: it has parsed its command line."""
+    deadline = time.monotonic() + timeout
+    fds = f"/proc/{process.pid}/fd"
+    while time.monotonic() < deadline and process.poll() is None:
+        for fd in os.listdir(fds):
+            try:
+                if os.readlink(os.path.join(fds, fd)) == path:
+                    return
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise Failed(f"the tool opens {path} (exit {process.poll()})")
+
+
+@case("authenticators")
+def resync_codes_are_not_in_the_command_line_others_can_read(box):
+    # /proc/PID/cmdline is readable by every local user: codes left there while the tool
+    # waits (for the record's lock here, for PAM's questions when a user runs it) could be
+    # read with ps and used first.
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    add_hotp(box, "alice", "yubikey", SECRET_B)
+    codes = [oathtool_hotp(SECRET_B, 51), oathtool_hotp(SECRET_B, 52)]
+    record = os.path.join(box.state, "alice")
+    holder = stopped_lock_holder(record)
+    tool = subprocess.Popen([TOOL, "resync", "--user", "alice", "--name", "yubikey", *codes,
+                             "--config", box.config], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=box.tool_env())
+    try:
+        wait_until_open(tool, record)
+        with open(f"/proc/{tool.pid}/cmdline", "rb") as file:
+            arguments = file.read().split(b"\0")
+    finally:
+        for process in [tool, holder]:
+            process.kill()
+            process.wait()
+    check(b"yubikey" in arguments, "the command line was read", str(arguments))
+    for code in codes:
+        check(code.encode() not in arguments, f"the code {code} is not in the command line",
+              str(arguments))
+
+
+class SyslogSocket:
+    """Receives what the libc's syslog() sends to /dev/log, in this test's own mount
+    namespace (with_private_tmp.sh): the real line, with the tag the program gave."""
+
+    def __init__(self, box):
+        target = os.path.realpath("/dev/log")
+        check(os.path.lexists("/dev/log"), "the host has a /dev/log to stand in for")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if os.path.exists(target):  # a socket: ours is bound over it
+            own = box.path("dev-log")
+            self.socket.bind(own)
+            subprocess.run(["mount", "--bind", own, target], check=True)
+            box.mounts.append(target)
+        else:  # a dangling link (systemd's journal not running): ours goes where it points
+            parent = os.path.dirname(target)
+            existing = parent
+            while not os.path.isdir(existing):
+                existing = os.path.dirname(existing)
+            subprocess.run(["mount", "-t", "tmpfs", "private-dev-log", existing], check=True)
+            box.mounts.append(existing)
+            os.makedirs(parent, exist_ok=True)
+            self.socket.bind(target)
+        self.socket.setblocking(False)
+
+    def lines(self):
+        received = []
+        while True:
+            try:
+                received.append(self.socket.recv(8192).decode("utf-8", "replace"))
+            except BlockingIOError:
+                return received
+
+
+@case("authenticators")
+def every_log_line_is_tagged_totp_enroll_whatever_argv0_says(box):
+    # The setuid tool's caller chooses argv[0]; syslog tags a line with it unless the
+    # program names itself, and an audit line tagged "cron" is one an admin passes over.
+    syslog = SyslogSocket(box)
+    env = box.tool_env()
+    env["LD_PRELOAD"] = ":".join(library for library in TOOL_PRELOAD.split(":")
+                                 if "test_preload" not in library)  # it would take the lines
+    done = subprocess.run(["cron", "--user", "alice", "--no-confirm", "--qr", "none",
+                           "--config", box.config], executable=TOOL, capture_output=True,
+                          text=True, env=env, timeout=60)
+    check(done.returncode == 0, "enrolled", done.stdout + done.stderr)
+    lines = syslog.lines()
+    audit = [line for line in lines if "alice: authenticator 'default' (totp) enrolled" in line]
+    check(len(audit) == 1, "the audit line reached syslog", "\n".join(lines))
+    check(re.search(r" totp-enroll\[\d+\]: alice: ", audit[0]) is not None,
+          "tagged totp-enroll with the process id", audit[0])
+    check(not any(" cron" in line for line in lines), "no line tagged cron", "\n".join(lines))
 
 
 @case("authenticators")
@@ -2009,14 +2105,15 @@ def status_and_list_show_the_rollout_mode_and_warn_when_the_stack_lacks_pam_totp
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: test_enroll.py GROUP", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print("usage: test_enroll.py GROUP [CASE]", file=sys.stderr)
         return 2
     group = sys.argv[1]
+    only = sys.argv[2] if len(sys.argv) == 3 else None
     if os.geteuid() != 0:
         print("test_enroll: must run as root (the store and config are root-owned)")
         return 77
-    selected = [(g, f) for g, f in CASES if g == group]
+    selected = [(g, f) for g, f in CASES if g == group and only in (None, f.__name__)]
     if not selected:
         print(f"test_enroll: no cases in group {group}", file=sys.stderr)
         return 2
