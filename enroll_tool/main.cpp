@@ -5,6 +5,8 @@
 // privileges are dropped before the command line is read, root-only requests from
 // anyone else are refused before any file is opened, and every failure becomes one
 // line on stderr and one documented exit status, here and nowhere else.
+#include <syslog.h>
+
 #include <clocale>
 #include <cstdio>
 #include <exception>
@@ -163,6 +165,9 @@ int report(const totp::Status& outcome) {
 
 int main(int argc, char** argv) {
     using namespace totp_enroll;
+    // The tag is fixed: without it syslog takes argv[0], which the setuid tool's caller
+    // chooses, and an audit line could appear as another program's.
+    ::openlog("totp-enroll", LOG_PID, LOG_AUTHPRIV);
     Privileges privileges = Privileges::start();
     // Questions and instructions in the caller's language, as passwd(1) does (the locale
     // files are read as the caller); errors, status and listings stay in English for scripts.
