@@ -16,6 +16,7 @@
 #include "totp/address_prefix.hpp"
 #include "totp/attempt.hpp"
 #include "totp/group_scope.hpp"
+#include "totp/otp.hpp"
 #include "totp/secret.hpp"
 #include "totp/translation.hpp"
 #include "totp/username.hpp"
@@ -27,11 +28,6 @@ namespace {
 constexpr const char* kCombinedPrompt = N_("Password & verification code: ");
 // A recovery code as printed by totp-enroll, XXXX-XXXX-XXXX, typed after the password.
 constexpr std::size_t kPrintedRecoveryLength = 14;
-
-bool all_digits(std::string_view text) {
-    return !text.empty() &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 bool looks_like_printed_recovery_code(std::string_view text) {
     if (text.size() != kPrintedRecoveryLength || text[4] != '-' || text[9] != '-') return false;
@@ -64,7 +60,7 @@ SplitInput split_password_and_code(std::string_view combined, int digits) {
     const auto code_length = static_cast<std::size_t>(digits);
     std::size_t cut = combined.size();
     if (combined.size() > code_length &&
-        all_digits(combined.substr(combined.size() - code_length))) {
+        totp::is_code_shaped(combined.substr(combined.size() - code_length), digits)) {
         cut = combined.size() - code_length;
     } else if (combined.size() > kPrintedRecoveryLength &&
                looks_like_printed_recovery_code(
@@ -81,8 +77,7 @@ SplitInput split_password_and_code(std::string_view combined, int digits) {
 // of a printed recovery code is worth checking: anything else is a password, and a
 // password must never count as a failed code.
 bool looks_like_code(std::string_view text, int digits) {
-    return (text.size() == static_cast<std::size_t>(digits) && all_digits(text)) ||
-           looks_like_printed_recovery_code(text);
+    return totp::is_code_shaped(text, digits) || looks_like_printed_recovery_code(text);
 }
 
 class Login {
@@ -425,12 +420,13 @@ class Login {
         }
         if (::geteuid() != 0) return check_through_helper(std::move(*input));
         const std::int64_t now = clock_.now();
-        const totp::Attempt attempt = totp::check_and_record(store_, account_name_, input->view(),
-                                                             totp::login_policy(settings_), now);
+        const totp::Policy policy = totp::login_policy(settings_);
+        const totp::Attempt attempt =
+            totp::check_and_record(store_, account_name_, input->view(), policy, now);
         input->clear();
         switch (attempt.stage) {
             case totp::Attempt::Stage::checked:
-                return report(attempt.decision, attempt.state, now);
+                return report(attempt, policy, now);
             case totp::Attempt::Stage::not_opened:
                 store_failure(attempt.error);
                 break;
@@ -481,49 +477,26 @@ class Login {
             totp::translate_count("%d recovery code left.", "%d recovery codes left.", left));
     }
 
-    int report(const totp::Decision& decision, const totp::UserState& state, std::int64_t now) {
-        switch (decision.verdict) {
+    // The lines every checker of codes writes (core's attempt_log_lines), then the answer;
+    // the user hears how many recovery codes are left.
+    int report(const totp::Attempt& attempt, const totp::Policy& policy, std::int64_t now) {
+        for (const totp::AttemptLine& line :
+             totp::attempt_log_lines(attempt, policy, now, settings_.debug)) {
+            session_.log(line.priority, line.text);
+        }
+        switch (attempt.decision.verdict) {
             case totp::Verdict::accepted_code:
-                log_accepted_code(decision, state);
                 return PAM_SUCCESS;
             case totp::Verdict::accepted_recovery:
-                session_.log(LOG_NOTICE, "accepted recovery code (" +
-                                             std::to_string(state.recovery.size()) + " left)");
-                tell_recovery_codes_left(state.recovery.size());
+                tell_recovery_codes_left(attempt.state.recovery.size());
                 return PAM_SUCCESS;
             case totp::Verdict::locked:
-                session_.log(LOG_NOTICE, "refused: locked out for another " +
-                                             std::to_string(state.locked_until - now) + " s");
                 return PAM_MAXTRIES;
             case totp::Verdict::replayed:
-                session_.log(LOG_WARNING,
-                             "refused replayed verification code (time step already used)");
-                break;
             case totp::Verdict::wrong:
-                session_.log(LOG_NOTICE, "wrong verification code");
                 break;
-        }
-        const std::string count = "(" + std::to_string(state.failures) + " consecutive failures)";
-        if (decision.lockout_started) {
-            session_.log(
-                LOG_WARNING,
-                "locked out for " + std::to_string(settings_.lockout_seconds) + " s " + count);
-        } else if (settings_.debug) {
-            session_.log(LOG_DEBUG, "failure recorded " + count);
         }
         return PAM_AUTH_ERR;
-    }
-
-    // The authenticator's name (never its code) for debugging, and a clock offset the
-    // login followed; `totp-enroll list` shows each one's last use.
-    void log_accepted_code(const totp::Decision& decision, const totp::UserState& state) {
-        const totp::Authenticator& token = state.authenticators[decision.authenticator];
-        session_.log(LOG_INFO, "accepted verification code");
-        if (settings_.debug)
-            session_.log(LOG_DEBUG, "code from authenticator '" + token.name + "'");
-        if (const auto nudge = totp::offset_nudge_line(decision, state)) {
-            session_.log(LOG_NOTICE, *nudge);
-        }
     }
 
     PamSession& session_;

@@ -6,6 +6,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -55,6 +56,17 @@ std::string utc_time(std::int64_t when) {
         return "an unknown time";
     }
     return text;
+}
+
+// A line of core's attempt_log_lines, in the words the module and totp-verify use.
+void log_attempt_line(const std::string& user, std::string_view ip, const totp::AttemptLine& line) {
+    constexpr const char* kFormat = "password reset for '%s' from %s: %s";
+    const std::string from = totp::printable(ip);
+    if (line.priority <= LOG_WARNING) {
+        log_warning(kFormat, user.c_str(), from.c_str(), line.text.c_str());
+    } else {
+        log_info(kFormat, user.c_str(), from.c_str(), line.text.c_str());
+    }
 }
 
 std::string with_trailing_slash(const std::string& url) {
@@ -280,7 +292,7 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     }
 
     bool enrolled = true;
-    const std::optional<totp::Verdict> verdict = check_code(user, code, now, enrolled);
+    const std::optional<totp::Verdict> verdict = check_code(user, ip, code, now, enrolled);
     if (!enrolled) {
         log_info("password reset for '%s' refused: no longer enrolled", user.c_str());
         return reply(Answer::token_invalid);
@@ -288,16 +300,10 @@ Message Monitor::reset(std::string_view ip, std::string_view token, std::string_
     if (!verdict) return reply(Answer::failed);
     if (*verdict == totp::Verdict::locked) {
         failures_per_ip_.record(key, now);
-        if (may_log(refused_reset_log_, now))
-            log_info("password reset for '%s' from %s refused: codes are locked", user.c_str(),
-                     totp::printable(ip).c_str());
         return reply(Answer::code_locked, {user});
     }
     if (!totp::is_accepted(*verdict)) {
         failures_per_ip_.record(key, now);
-        log_info("password reset for '%s' from %s refused: %s code", user.c_str(),
-                 totp::printable(ip).c_str(),
-                 *verdict == totp::Verdict::replayed ? "replayed" : "wrong");
         return reply(Answer::code_wrong, {user});
     }
 
@@ -387,8 +393,9 @@ std::optional<totp::ResetTokenEntry> Monitor::usable_token(std::string_view toke
     return std::move(*entry);
 }
 
-std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::string_view code,
-                                                 std::int64_t now, bool& enrolled) {
+std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::string_view ip,
+                                                 std::string_view code, std::int64_t now,
+                                                 bool& enrolled) {
     if (stalled_records_.exhausted(user, now)) {
         log_error(
             "password reset for '%s': its record stayed locked less than %d s ago; "
@@ -413,12 +420,12 @@ std::optional<totp::Verdict> Monitor::check_code(const std::string& user, std::s
         case totp::Attempt::Stage::checked:
             break;
     }
-    if (const auto nudge = totp::offset_nudge_line(attempt.decision, attempt.state)) {
-        log_info("password reset for '%s': %s", user.c_str(), nudge->c_str());
-    }
-    if (attempt.decision.lockout_started) {
-        log_warning("codes of '%s' locked for %d s after %u failures", user.c_str(),
-                    config_.policy.lockout_seconds, attempt.state.failures);
+    // A locked user's refusals come in floods and say nothing new: throttled.
+    if (attempt.decision.verdict != totp::Verdict::locked || may_log(refused_reset_log_, now)) {
+        for (const totp::AttemptLine& line :
+             totp::attempt_log_lines(attempt, config_.policy, now, /*debug=*/false)) {
+            log_attempt_line(user, ip, line);
+        }
     }
     return attempt.decision.verdict;
 }

@@ -77,10 +77,11 @@ class Monitor {
     // is put back when the change is refused or fails.
     Message change(const std::string& user, std::string_view ip, std::string_view selector,
                    const totp::ResetTokenEntry& taken, std::string_view password);
-    // Verifies the code under the record's lock and saves the outcome; nullopt on a store
-    // error (logged).
-    std::optional<totp::Verdict> check_code(const std::string& user, std::string_view code,
-                                            std::int64_t now, bool& enrolled);
+    // Verifies the code under the record's lock, saves the outcome and logs it as the module
+    // does (from `ip`); nullopt on a store error (logged).
+    std::optional<totp::Verdict> check_code(const std::string& user, std::string_view ip,
+                                            std::string_view code, std::int64_t now,
+                                            bool& enrolled);
     // The address of `user` if enrolled with a verified one.
     std::optional<std::string> verified_email(const std::string& user);
     bool deliver(const std::string& user, const std::string& to, const MailTemplate& texts,

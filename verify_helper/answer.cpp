@@ -22,11 +22,12 @@ class Answer {
 
     HelperExit run(std::int64_t now) {
         if (const std::optional<HelperExit> refused = check_caller_may_ask()) return *refused;
-        const totp::Attempt attempt = totp::check_and_record(
-            store_, request_.user, request_.code.view(), totp::login_policy(settings_), now);
+        const totp::Policy policy = totp::login_policy(settings_);
+        const totp::Attempt attempt =
+            totp::check_and_record(store_, request_.user, request_.code.view(), policy, now);
         switch (attempt.stage) {
             case totp::Attempt::Stage::checked:
-                return report(attempt, now);
+                return report(attempt, policy, now);
             case totp::Attempt::Stage::not_enrolled:
                 log(LOG_NOTICE, "authentication failure: not enrolled");
                 return HelperExit::refused;
@@ -84,40 +85,14 @@ class Answer {
         return std::nullopt;
     }
 
-    HelperExit report(const totp::Attempt& attempt, std::int64_t now) {
-        const totp::UserState& state = attempt.state;
-        switch (attempt.decision.verdict) {
-            case totp::Verdict::accepted_code:
-                log(LOG_INFO, "accepted verification code");
-                log_nudge(attempt.decision, state);
-                return HelperExit::accepted;
-            case totp::Verdict::accepted_recovery:
-                log(LOG_NOTICE,
-                    "accepted recovery code (" + std::to_string(state.recovery.size()) + " left)");
-                return HelperExit::accepted;
-            case totp::Verdict::locked:
-                log(LOG_NOTICE, "refused: locked out for another " +
-                                    std::to_string(state.locked_until - now) + " s");
-                return HelperExit::refused;
-            case totp::Verdict::replayed:
-                log(LOG_WARNING, "refused replayed verification code (time step already used)");
-                break;
-            case totp::Verdict::wrong:
-                log(LOG_NOTICE, "wrong verification code");
-                break;
+    // The lines the module writes for a code it checks itself (core's attempt_log_lines).
+    HelperExit report(const totp::Attempt& attempt, const totp::Policy& policy, std::int64_t now) {
+        for (const totp::AttemptLine& line :
+             totp::attempt_log_lines(attempt, policy, now, settings_.debug)) {
+            log(line.priority, line.text);
         }
-        if (attempt.decision.lockout_started) {
-            log(LOG_WARNING, "locked out for " + std::to_string(settings_.lockout_seconds) +
-                                 " s (" + std::to_string(state.failures) +
-                                 " consecutive failures)");
-        }
-        return HelperExit::refused;
-    }
-
-    // A moved clock offset changes which codes are accepted from then on: said as the module
-    // says it.
-    void log_nudge(const totp::Decision& decision, const totp::UserState& state) const {
-        if (const auto nudge = totp::offset_nudge_line(decision, state)) log(LOG_NOTICE, *nudge);
+        return totp::is_accepted(attempt.decision.verdict) ? HelperExit::accepted
+                                                           : HelperExit::refused;
     }
 
     void log(int priority, const std::string& what) const {

@@ -115,12 +115,12 @@ Result<SecretString> hotp_value(Hmac& hmac, std::uint64_t counter, int digits) {
     return code;
 }
 
+}  // namespace
+
 bool is_code_shaped(std::string_view code, int digits) {
     if (code.size() != static_cast<std::size_t>(digits)) return false;
     return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
-
-}  // namespace
 
 std::string_view algorithm_name(Algorithm algorithm) {
     switch (algorithm) {

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The shared second-factor decision (core/verify): codes, replays, recovery codes and
 // the failure count / lockout rules, without PAM.
+#include <syslog.h>
+
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "one_token.hpp"
+#include "totp/attempt.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
 #include "totp/verify.hpp"
@@ -240,8 +245,57 @@ void resync_sets_a_totp_offset_and_marks_both_codes_used(void**) {
     assert_false(totp::resync(token, too_far, too_far_next, kNow).ok());
 }
 
+// A code of the secret's shape that none of the window's steps around `at` gives.
+std::string wrong_code(const totp::UserState& state, std::int64_t at) {
+    std::string value = code(state, at);
+    do {
+        value.back() = value.back() == '9' ? '0' : static_cast<char>(value.back() + 1);
+    } while (value == code(state, at - 30) || value == code(state, at) ||
+             value == code(state, at + 30));
+    return value;
+}
+
+void assert_lines(const std::vector<totp::AttemptLine>& lines,
+                  const std::vector<totp::AttemptLine>& expected) {
+    assert_int_equal(lines.size(), expected.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        assert_int_equal(lines[i].priority, expected[i].priority);
+        assert_string_equal(lines[i].text.c_str(), expected[i].text.c_str());
+    }
+}
+
+// Every checker of codes logs these words, and fail2ban's filter
+// (packaging/fail2ban/filter.d/pam_totp.conf) matches the refusals among them.
+void attempt_log_lines_say_each_verdict_in_the_words_fail2ban_matches(void**) {
+    totp::Attempt attempt;
+    attempt.stage = totp::Attempt::Stage::checked;
+    attempt.state = make_state();
+    const auto lines_for = [&](std::string_view input, std::int64_t now, bool debug) {
+        attempt.decision = totp::decide(attempt.state, input, kPolicy, now);
+        return totp::attempt_log_lines(attempt, kPolicy, now, debug);
+    };
+    const std::string right = code(attempt.state, kNow);
+    assert_lines(lines_for(right, kNow, false), {{LOG_INFO, "accepted verification code"}});
+    assert_lines(lines_for(right, kNow, true),
+                 {{LOG_WARNING, "refused replayed verification code (time step already used)"},
+                  {LOG_DEBUG, "failure recorded (1 consecutive failures)"}});
+    const std::string wrong = wrong_code(attempt.state, kNow);
+    assert_lines(lines_for(wrong, kNow, false), {{LOG_NOTICE, "wrong verification code"}});
+    assert_lines(lines_for(wrong, kNow, false),
+                 {{LOG_NOTICE, "wrong verification code"},
+                  {LOG_WARNING, "locked out for 60 s (3 consecutive failures)"}});
+    assert_lines(lines_for(right, kNow + 20, false),
+                 {{LOG_NOTICE, "refused: locked out for another 40 s"}});
+    assert_lines(lines_for("ABCD-EFGH-JKMN", kNow + 60, false),
+                 {{LOG_NOTICE, "accepted recovery code (0 left)"}});
+    assert_lines(lines_for(code(attempt.state, kNow + 90), kNow + 90, true),
+                 {{LOG_INFO, "accepted verification code"},
+                  {LOG_DEBUG, "code from authenticator 'default'"}});
+}
+
 int main() {
     const CMUnitTest tests[] = {
+        cmocka_unit_test(attempt_log_lines_say_each_verdict_in_the_words_fail2ban_matches),
         cmocka_unit_test(current_code_is_accepted_and_recorded),
         cmocka_unit_test(same_code_twice_is_a_replay_and_a_failure),
         cmocka_unit_test(recovery_code_is_consumed),

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "totp/config.hpp"
 #include "totp/result.hpp"
@@ -36,5 +38,26 @@ Policy login_policy(const Settings& settings);
 // state before returning: a verdict is only reported once the attempt is durable.
 Attempt check_and_record(Store& store, std::string_view user, std::string_view input,
                          const Policy& policy, std::int64_t now);
+
+// One line for the log: syslog's priority (LOG_NOTICE, ...) and the text.
+struct AttemptLine {
+    int priority = 0;
+    std::string text;
+};
+
+// What an attempt that reached Stage::checked says in the log, in order, worded the same
+// whoever checked the code: fail2ban's filter (packaging/fail2ban/filter.d/pam_totp.conf)
+// matches the refusals word for word. The caller adds whom it concerns (user, service,
+// remote host).
+//   accepted_code      "accepted verification code" (info), then offset_nudge_line (notice)
+//   accepted_recovery  "accepted recovery code (3 left)" (notice)
+//   locked             "refused: locked out for another 40 s" (notice)
+//   replayed           "refused replayed verification code (time step already used)" (warning)
+//   wrong              "wrong verification code" (notice)
+// A failure that (re)started a lockout adds "locked out for 300 s (5 consecutive failures)"
+// (warning). With `debug`, lines at LOG_DEBUG name the authenticator that matched or count
+// the failures.
+std::vector<AttemptLine> attempt_log_lines(const Attempt& attempt, const Policy& policy,
+                                           std::int64_t now, bool debug);
 
 }  // namespace totp

@@ -33,6 +33,9 @@ Status validate(const OtpParams& params);
 Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorithm algorithm,
                           int digits);
 
+// Whether `code` has the shape of a code of `digits` digits: exactly that many ASCII digits.
+bool is_code_shaped(std::string_view code, int digits);
+
 // The TOTP time step for a Unix time (floor(now / period)); negative times give step 0.
 std::uint64_t time_step(std::int64_t unix_time, int period);
 
