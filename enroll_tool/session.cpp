@@ -27,13 +27,6 @@ totp::Result<Account> from_lookup(totp::Result<totp::Account> account) {
     return std::move(*account);
 }
 
-totp::Error too_many_authenticators(const std::string& user, std::size_t count, int max) {
-    return totp::make_error(totp::Errc::invalid_argument,
-                            user + " would have " + std::to_string(count) +
-                                " authenticators, more than max_authenticators (" +
-                                std::to_string(max) + "); remove one first");
-}
-
 }  // namespace
 
 totp::Result<Account> find_account(const std::string& name) {
@@ -142,17 +135,7 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
         // The daily limit on verification mails must not start again with a new secret.
         state.email_mails = previous->email_mails;
         state.email_mails_since = previous->email_mails_since;
-        // Enrolling again replaces the authenticators `state` names; the others stay.
-        for (const totp::Authenticator& token : previous->authenticators) {
-            if (totp::find_authenticator(state, token.name) == nullptr) {
-                state.authenticators.push_back(token.clone());
-            }
-        }
-        const std::size_t after = state.authenticators.size();
-        if (after > previous->authenticators.size() &&
-            after > static_cast<std::size_t>(settings_.max_authenticators)) {
-            return too_many_authenticators(user, after, settings_.max_authenticators);
-        }
+        if (totp::Status kept = replace_authenticators(user, state, *previous); !kept) return kept;
     }
     if (totp::Status saved = open->record->save(state); !saved) {
         return runtime_failure(saved.error());
@@ -160,13 +143,11 @@ totp::Status Session::save_keeping_email(const std::string& user, totp::UserStat
     return {};
 }
 
-totp::Status Session::check_room_to_replace(const std::string& user,
-                                            const totp::UserState& previous) const {
-    // Replacing 'default' adds none: a user over a limit lowered since can still do that.
-    if (totp::find_authenticator(previous, totp::kDefaultAuthenticatorName)) return {};
-    const std::size_t after = previous.authenticators.size() + 1;
-    if (after > static_cast<std::size_t>(settings_.max_authenticators)) {
-        return too_many_authenticators(user, after, settings_.max_authenticators);
+totp::Status Session::replace_authenticators(const std::string& user, totp::UserState& state,
+                                             const totp::UserState& previous) const {
+    const auto max = static_cast<std::size_t>(settings_.max_authenticators);
+    if (totp::Status replaced = totp::replace_authenticators(state, previous, max); !replaced) {
+        return totp::make_error(replaced.error().code, user + " " + replaced.error().message);
     }
     return {};
 }

@@ -63,15 +63,15 @@ class Session {
     // Replaces (or creates) a user's record with `state`, keeping the email address the
     // old record holds (enrolling again does not drop a verified address) and the old
     // record's authenticators whose names `state` does not use (a spare token survives
-    // re-enrolling the phone). Errc::invalid_argument, nothing written, if that adds one past
-    // max_authenticators (check_room_to_replace tells before anything is shown).
+    // re-enrolling the phone), as replace_authenticators does. Errc::invalid_argument,
+    // nothing written, if that goes past max_authenticators.
     totp::Status save_keeping_email(const std::string& user, totp::UserState& state);
 
-    // Whether a new `default` authenticator fits beside the ones of `previous` it does not
-    // replace: every authenticator widens what one guessed code covers, so
-    // max_authenticators holds for enrolling again too.
-    totp::Status check_room_to_replace(const std::string& user,
-                                       const totp::UserState& previous) const;
+    // totp::replace_authenticators under this configuration's max_authenticators, the
+    // refusal naming `user`: what save_keeping_email applies, and what can be asked before
+    // anything is shown.
+    totp::Status replace_authenticators(const std::string& user, totp::UserState& state,
+                                        const totp::UserState& previous) const;
 
     totp::Result<std::vector<std::string>> enrolled_users();
 

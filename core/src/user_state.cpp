@@ -668,6 +668,23 @@ Status remove_authenticator(UserState& state, std::string_view name) {
     return {};
 }
 
+Status replace_authenticators(UserState& state, const UserState& previous, std::size_t max_count) {
+    std::vector<Authenticator> kept;
+    for (const Authenticator& token : previous.authenticators) {
+        if (find_authenticator(state, token.name) == nullptr) kept.push_back(token.clone());
+    }
+    const std::size_t after = state.authenticators.size() + kept.size();
+    const std::size_t most = std::min(max_count, kMaxAuthenticators);
+    if (after > previous.authenticators.size() && after > most) {
+        return make_error(Errc::invalid_argument,
+                          "would have " + std::to_string(after) +
+                              " authenticators, more than max_authenticators (" +
+                              std::to_string(most) + "); remove one first");
+    }
+    for (Authenticator& token : kept) state.authenticators.push_back(std::move(token));
+    return {};
+}
+
 Status validate(const UserState& state) {
     if (state.authenticators.empty() || state.authenticators.size() > kMaxAuthenticators) {
         return make_error(

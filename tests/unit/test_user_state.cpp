@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -679,6 +680,33 @@ static void remove_authenticator_keeps_the_others_and_never_the_last(void**) {
     assert_true(totp::find_authenticator(state, "yubikey") != nullptr);
 }
 
+// Enrolling again or importing replaces the authenticators the new record names and keeps
+// the others, within max_authenticators unless that adds none.
+static void replacing_keeps_the_other_authenticators_within_the_maximum(void**) {
+    UserState previous = small_state();
+    assert_true(totp::add_authenticator(previous, hotp_token("yubikey", 3), 8).ok());
+    UserState again;
+    again.authenticators.push_back(hotp_token("default", 0));
+    assert_true(totp::replace_authenticators(again, previous, 2).ok());
+    assert_int_equal(again.authenticators.size(), 2);
+    assert_int_equal(again.authenticators[0].type, totp::OtpType::hotp);  // the new default
+    assert_string_equal(again.authenticators[1].name.c_str(), "yubikey");
+
+    UserState beside;
+    beside.authenticators.push_back(hotp_token("spare", 0));
+    const totp::Status refused = totp::replace_authenticators(beside, previous, 2);
+    assert_false(refused.ok());
+    assert_int_equal(refused.error().code, Errc::invalid_argument);
+    assert_non_null(std::strstr(refused.error().message.c_str(), "max_authenticators (2)"));
+    assert_int_equal(beside.authenticators.size(), 1);
+
+    // Replacing adds none: still possible for a user over a maximum lowered since.
+    UserState lowered;
+    lowered.authenticators.push_back(hotp_token("default", 0));
+    assert_true(totp::replace_authenticators(lowered, previous, 1).ok());
+    assert_int_equal(lowered.authenticators.size(), 2);
+}
+
 static void authenticator_lines_are_strict(void**) {
     UserState state = small_state();
     assert_true(totp::add_authenticator(state, hotp_token("yubikey", 3), 8).ok());
@@ -805,6 +833,7 @@ int main(void) {
         cmocka_unit_test(several_authenticators_round_trip_in_order),
         cmocka_unit_test(largest_record_of_16_authenticators_fits_in_a_slot),
         cmocka_unit_test(add_authenticator_refuses_bad_names_duplicates_and_more_than_the_maximum),
+        cmocka_unit_test(replacing_keeps_the_other_authenticators_within_the_maximum),
         cmocka_unit_test(a_second_authenticator_with_the_same_secret_is_refused),
         cmocka_unit_test(remove_authenticator_keeps_the_others_and_never_the_last),
         cmocka_unit_test(authenticator_lines_are_strict),

@@ -108,6 +108,14 @@ const Authenticator* find_authenticator(const UserState& state, std::string_view
 // invalid_argument if it is the last one (a record without one is removed as a whole).
 Status remove_authenticator(UserState& state, std::string_view name);
 
+// Makes `state` (a new enrollment: its authenticator named "default", or an imported one)
+// replace the record `previous`: each authenticator of `previous` whose name `state` does
+// not use is kept, after `state`'s own. Every authenticator widens what one guessed code
+// covers, so this is Errc::invalid_argument, `state` unchanged, when it would leave more
+// than `max_count` (the config's max_authenticators) and more than `previous` had: only
+// replacing stays possible over a limit lowered since.
+Status replace_authenticators(UserState& state, const UserState& previous, std::size_t max_count);
+
 // The value of one `authenticator=` line (docs/state-format.md), for a store that keeps
 // the authenticators apart from the rest of the record (the PostgreSQL store, sealed).
 // The text holds the secret. parse_authenticator is as strict as the record's parser:
