@@ -39,7 +39,7 @@ std::string describe_sync(const totp::Authenticator& token) {
 
 }  // namespace
 
-totp::Status remove_authenticator(Session& session, const CommandLine& command) {
+totp::Status remove_named_authenticator(Session& session, const CommandLine& command) {
     Account target;
     totp::Result<OpenRecord> open = open_for_change(session, command, target);
     if (!open) return open.error();

@@ -12,7 +12,7 @@ namespace totp_enroll {
 // `remove --name LABEL`: removes that authenticator and keeps the others. The last one is
 // refused (the whole enrollment goes only with `remove --user NAME`, root's). The caller
 // re-authenticates unless root.
-totp::Status remove_authenticator(Session& session, const CommandLine& command);
+totp::Status remove_named_authenticator(Session& session, const CommandLine& command);
 
 // `resync --name LABEL CODE1 CODE2`: two codes the token showed one after the other set an
 // HOTP token's counter or a TOTP token's clock offset (totp::resync). The caller

@@ -5,7 +5,10 @@
 
 #include <climits>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "errors.hpp"
@@ -25,6 +28,7 @@ namespace {
 constexpr int kConfirmTries = 3;
 constexpr int kConfirmWindow = 1;
 constexpr const char* kCodePrompt = N_("Enter the code from your app: ");
+constexpr const char* kTokenPrompt = N_("Enter a code from the token: ");
 
 struct NewKey {
     totp::OtpParams params;
@@ -169,15 +173,16 @@ totp::SecretString without_spaces(std::string_view typed) {
     return out;
 }
 
-// The time step of the first correct code from the app, within kConfirmTries.
-totp::Result<std::uint64_t> confirm(const NewKey& key, const Session& session) {
+// What a typed code confirms (the TOTP step or the HOTP counter it matched), or nothing.
+using CodeCheck = std::function<std::optional<std::uint64_t>(std::string_view code)>;
+
+// Asks with `prompt` until `check` accepts a code, at most kConfirmTries times.
+totp::Result<std::uint64_t> confirm(const char* prompt, const CodeCheck& check) {
     for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
-        totp::Result<totp::SecretString> typed = ask_line(totp::translate(kCodePrompt), Echo::off);
+        totp::Result<totp::SecretString> typed = ask_line(totp::translate(prompt), Echo::off);
         if (!typed) return typed.error();
         const totp::SecretString code = without_spaces(typed->view());
-        const totp::TotpCheck check = totp::check_totp(key.secret, key.params, code.view(),
-                                                       session.now(), kConfirmWindow, std::nullopt);
-        if (check.outcome == totp::TotpCheck::Outcome::accepted) return check.step;
+        if (const std::optional<std::uint64_t> confirmed = check(code.view())) return *confirmed;
         say(totp::translate("That code is not correct."));
     }
     return totp::make_error(totp::Errc::cancelled, "the code was not confirmed after " +
@@ -185,15 +190,43 @@ totp::Result<std::uint64_t> confirm(const NewKey& key, const Session& session) {
                                                        " tries; nothing was changed");
 }
 
+// The time step of the first correct code from the app.
+totp::Result<std::uint64_t> confirm_totp(const NewKey& key, const Session& session) {
+    return confirm(kCodePrompt, [&](std::string_view code) -> std::optional<std::uint64_t> {
+        const totp::TotpCheck check = totp::check_totp(key.secret, key.params, code, session.now(),
+                                                       kConfirmWindow, std::nullopt);
+        if (check.outcome != totp::TotpCheck::Outcome::accepted) return std::nullopt;
+        return check.step;
+    });
+}
+
+// The counter after the first correct code from the token; the token may be ahead by up to
+// hotp_window presses.
+totp::Result<std::uint64_t> confirm_hotp(const NewKey& key, std::uint64_t counter,
+                                         const Session& session) {
+    const auto ahead = static_cast<std::uint64_t>(session.settings().hotp_window);
+    return confirm(kTokenPrompt, [&](std::string_view code) -> std::optional<std::uint64_t> {
+        const totp::TotpCheck check =
+            totp::check_counters(key.secret, key.params.algorithm, key.params.digits, code, counter,
+                                 counter + ahead, std::nullopt);
+        if (check.outcome != totp::TotpCheck::Outcome::accepted) return std::nullopt;
+        return check.step + 1;
+    });
+}
+
 // Checks before anything is shown that the store can be opened (so a broken store fails
-// now rather than after the scan), whether the target is enrolled already, and that enrolling
-// again stays within max_authenticators. The record is closed again: nothing may hold its lock
+// now rather than after the scan), whether the target is enrolled already, and that the new
+// key, as the authenticator named "default", stays within max_authenticators (the rule
+// applied again when it is saved). The record is closed again: nothing may hold its lock
 // while the caller is prompted.
-totp::Result<bool> check_store(Session& session, const std::string& user) {
+totp::Result<bool> probe_existing_enrollment(Session& session, const std::string& user) {
     totp::Result<OpenRecord> open = session.open_record(user);
     if (!open) return open.error();
     if (!open->state()) return false;
-    if (totp::Status room = session.check_room_to_replace(user, *open->state()); !room) {
+    totp::UserState replacement;
+    replacement.authenticators.emplace_back().name = totp::kDefaultAuthenticatorName;
+    if (totp::Status room = session.replace_authenticators(user, replacement, *open->state());
+        !room) {
         return room.error();
     }
     return true;
@@ -217,44 +250,23 @@ totp::Status activate(Session& session, const std::string& user, const NewKey& k
 
 // A hardware token has no QR scanner: its secret is programmed in, as base32 or hex.
 void show_token_secret(const NewKey& key, std::uint64_t counter) {
-    totp::SecretString line("Secret (base32): ");
+    totp::SecretString line(totp::translate("Secret (base32): "));
     line.append(grouped(totp::base32_encode(key.secret.span())).view());
     say(line.view());
-    totp::SecretString hex("Secret (hex): ");
+    totp::SecretString hex(totp::translate("Secret (hex): "));
     constexpr char kHex[] = "0123456789abcdef";
     for (const std::uint8_t byte : key.secret.span()) {
         const char digits[2] = {kHex[byte >> 4], kHex[byte & 0x0f]};
         hex.append(std::string_view(digits, 2));
     }
     say(hex.view());
-    say("Next counter: " + std::to_string(counter));
-}
-
-// The counter after the first correct code from the token, within kConfirmTries; the
-// token may be ahead by up to hotp_window presses.
-totp::Result<std::uint64_t> confirm_hotp(const NewKey& key, std::uint64_t counter,
-                                         const Session& session) {
-    const auto ahead = static_cast<std::uint64_t>(session.settings().hotp_window);
-    for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
-        totp::Result<totp::SecretString> typed =
-            ask_line("Enter a code from the token: ", Echo::off);
-        if (!typed) return typed.error();
-        const totp::SecretString code = without_spaces(typed->view());
-        const totp::TotpCheck check =
-            totp::check_counters(key.secret, key.params.algorithm, key.params.digits, code.view(),
-                                 counter, counter + ahead, std::nullopt);
-        if (check.outcome == totp::TotpCheck::Outcome::accepted) return check.step + 1;
-        say("That code is not correct.");
-    }
-    return totp::make_error(totp::Errc::cancelled, "the code was not confirmed after " +
-                                                       std::to_string(kConfirmTries) +
-                                                       " tries; nothing was changed");
+    say(totp::translate_filled("Next counter: %s", std::to_string(counter)));
 }
 
 // Whether the new key can still be added to the user's record under `name` (checked before
 // anything is shown, and again under the lock when saving).
-totp::Status check_room(Session& session, const std::string& user, const std::string& name,
-                        const NewKey& key) {
+totp::Status check_room_to_add(Session& session, const std::string& user, const std::string& name,
+                               const NewKey& key) {
     totp::Result<OpenRecord> open = session.open_enrolled(user);
     if (!open) return open.error();
     totp::UserState state = open->state()->clone();
@@ -288,7 +300,7 @@ totp::Result<totp::Authenticator> show_and_confirm(Session& session, const Comma
     show_key(key, uri, command.qr);
     if (totp::Status written = images.write(command, uri); !written) return written.error();
     if (command.no_confirm) return token;
-    totp::Result<std::uint64_t> step = confirm(key, session);
+    totp::Result<std::uint64_t> step = confirm_totp(key, session);
     if (!step) return step.error();
     token.last_step = *step;
     return token;
@@ -296,12 +308,12 @@ totp::Result<totp::Authenticator> show_and_confirm(Session& session, const Comma
 
 }  // namespace
 
-totp::Status add_authenticator(Session& session, const CommandLine& command) {
+totp::Status add_named_authenticator(Session& session, const CommandLine& command) {
     totp::Result<Account> target = session.target(command.user);
     if (!target) return target.error();
     totp::Result<NewKey> key = make_key(session, command, *target);
     if (!key) return key.error();
-    if (totp::Status room = check_room(session, target->name, *command.name, *key); !room) {
+    if (totp::Status room = check_room_to_add(session, target->name, *command.name, *key); !room) {
         return room;
     }
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
@@ -327,7 +339,7 @@ totp::Status add_authenticator(Session& session, const CommandLine& command) {
                   ") added");
     session.privileges().drop_permanently();
     images.keep();
-    say("Authenticator '" + *command.name + "' added for " + target->name + ".");
+    say(totp::translate_filled("Authenticator '%s' added for %s.", *command.name, target->name));
     return {};
 }
 
@@ -336,7 +348,7 @@ totp::Status enroll(Session& session, const CommandLine& command) {
     if (!target) return target.error();
     totp::Result<NewKey> key = make_key(session, command, *target);
     if (!key) return key.error();
-    totp::Result<bool> enrolled = check_store(session, target->name);
+    totp::Result<bool> enrolled = probe_existing_enrollment(session, target->name);
     if (!enrolled) return enrolled.error();
     if (totp::Status authenticated = session.authenticate_caller(); !authenticated) {
         return authenticated;
@@ -353,7 +365,7 @@ totp::Status enroll(Session& session, const CommandLine& command) {
         if (*enrolled)
             say(totp::translate(
                 "The current enrollment keeps working until this one is confirmed."));
-        totp::Result<std::uint64_t> step = confirm(*key, session);
+        totp::Result<std::uint64_t> step = confirm_totp(*key, session);
         if (!step) return step.error();
         confirmed_step = *step;
     }

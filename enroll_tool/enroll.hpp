@@ -17,6 +17,6 @@ totp::Status enroll(Session& session, const CommandLine& command);
 // `add`: one more authenticator (--name, --type totp|hotp) for an enrolled user, shown and
 // confirmed like an enrollment; the caller re-authenticates (password and a current code)
 // unless root. Refused when the name is taken or max_authenticators is reached.
-totp::Status add_authenticator(Session& session, const CommandLine& command);
+totp::Status add_named_authenticator(Session& session, const CommandLine& command);
 
 }  // namespace totp_enroll

@@ -96,10 +96,10 @@ totp::Status dispatch(Session& session, const CommandLine& command) {
         case Subcommand::recovery_codes:
             return renew_recovery_codes(session, command);
         case Subcommand::remove:
-            return command.name ? remove_authenticator(session, command)
+            return command.name ? remove_named_authenticator(session, command)
                                 : remove_user(session, command);
         case Subcommand::add:
-            return add_authenticator(session, command);
+            return add_named_authenticator(session, command);
         case Subcommand::resync:
             return resync_authenticator(session, command);
         case Subcommand::unlock:

@@ -544,6 +544,31 @@ def the_confirmation_flow_speaks_the_callers_language(box):
 
 
 @case("confirm")
+def adding_an_hotp_token_speaks_the_callers_language(box):
+    box.admin_enroll("alice", "--secret", SECRET_A)
+    show_build_catalogs(box)
+    env = box.tool_env()
+    env.update({"LC_ALL": "C.UTF-8", "LANGUAGE": "de"})
+    near = {oathtool_hotp(SECRET_B, counter) for counter in range(0, 11)}  # hotp_window 10
+    wrong = next(code for code in (f"{n:06d}" for n in range(123456, 999999, 7919))
+                 if code not in near)
+    answers = [wrong, oathtool_hotp(SECRET_B, 0)]
+    done = subprocess.run([TOOL, "add", "--user", "alice", "--name", "yubikey", "--type", "hotp",
+                           "--secret", SECRET_B, "--config", box.config],
+                          input="".join(a + "\n" for a in answers), capture_output=True,
+                          text=True, env=env, timeout=60)
+    result = Result(done.returncode, done.stdout, done.stderr)
+    check(result.rc == 0, "the second try succeeds", str(result))
+    check(result.out.count("Code vom Token eingeben: ") == 2, "asked twice in German", result.out)
+    for line in ["Dieser Code ist nicht korrekt.", "Nächster Zähler: 0",
+                 "Authentifikator 'yubikey' für alice hinzugefügt."]:
+        check(line in result.out.splitlines(), f"says {line!r}", result.out)
+    for prefix in ["Geheimer Schlüssel (Base32): ", "Geheimer Schlüssel (hex): "]:
+        check(any(line.startswith(prefix) for line in result.out.splitlines()),
+              f"says {prefix!r}", result.out)
+
+
+@case("confirm")
 def three_wrong_codes_exit_5_and_the_old_enrollment_still_works(box):
     box.admin_enroll("alice", "--secret", SECRET_A)
     before = box.state_bytes("alice")

@@ -32,5 +32,7 @@ std::string translate_count(const char* singular, const char* plural, unsigned l
 
 // `text` translated, with its "%s" replaced by `value` (never used as a format string).
 std::string translate_filled(const char* text, std::string_view value);
+// The same with two "%s", filled in order: a translation keeps their order.
+std::string translate_filled(const char* text, std::string_view first, std::string_view second);
 
 }  // namespace totp
