@@ -97,10 +97,6 @@ void keep_warning(void* kept, const PGresult* notice) noexcept {
     }
 }
 
-bool is_write(const std::string& what) {
-    return what == "write" || what == "commit" || what == "delete";
-}
-
 }  // namespace
 
 std::string one_line(const char* text) {
@@ -146,7 +142,8 @@ bool Session::usable() const {
     return conn_ && PQstatus(conn_.get()) == CONNECTION_OK;
 }
 
-Result<QueryResult> Session::run(const char* sql, const Args& args, const std::string& what) {
+Result<QueryResult> Session::run(const char* sql, const Args& args, const std::string& what,
+                                 Effect effect) {
     if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
     std::vector<const char*> values;
     for (const auto& arg : args) values.push_back(arg ? arg->c_str() : nullptr);
@@ -155,40 +152,42 @@ Result<QueryResult> Session::run(const char* sql, const Args& args, const std::s
                           nullptr, nullptr, 0) == 0) {
         return query_failed(nullptr, conn_.get(), what);
     }
-    Result<QueryResult> done = await(what);
-    if (done && warning_->seen) return unconfirmed(what, warning_->text);
+    Result<QueryResult> done = await(what, effect);
+    if (done && warning_->seen) return unconfirmed(what, warning_->text, effect);
     return done;
 }
 
 Status Session::exec(const char* sql, const std::string& what) {
-    Result<QueryResult> done = send(sql, what);
+    Result<QueryResult> done = send(sql, what, Effect::reads);
     if (!done) return done.error();
     return {};
 }
 
 Status Session::commit() {
-    Result<QueryResult> done = send("COMMIT", "commit");
+    Result<QueryResult> done = send("COMMIT", "commit", Effect::writes);
     if (!done) return done.error();
-    if (warning_->seen) return unconfirmed("commit", warning_->text);
+    if (warning_->seen) return unconfirmed("commit", warning_->text, Effect::writes);
     const std::string_view tag = PQcmdStatus(done->get());
-    if (tag != "COMMIT") return unconfirmed("commit", "answered " + totp::printable(tag));
+    if (tag != "COMMIT") {
+        return unconfirmed("commit", "answered " + totp::printable(tag), Effect::writes);
+    }
     return {};
 }
 
-Result<QueryResult> Session::send(const char* sql, const std::string& what) {
+Result<QueryResult> Session::send(const char* sql, const std::string& what, Effect effect) {
     if (!conn_) return make_error(Errc::io, "database " + what + " failed: connection closed");
     *warning_ = {};
     if (PQsendQuery(conn_.get(), sql) == 0) return query_failed(nullptr, conn_.get(), what);
-    return await(what);
+    return await(what, effect);
 }
 
-Result<QueryResult> Session::await(const std::string& what) {
+Result<QueryResult> Session::await(const std::string& what, Effect effect) {
     PGconn* conn = conn_.get();
-    if (!flush(conn, deadline_)) return expired(what);
+    if (!flush(conn, deadline_)) return expired(what, effect);
     QueryResult kept;
     for (;;) {
         while (PQisBusy(conn) != 0) {
-            if (!wait_for(conn, POLLIN, deadline_)) return expired(what);
+            if (!wait_for(conn, POLLIN, deadline_)) return expired(what, effect);
             if (PQconsumeInput(conn) == 0) break;  // connection lost: PQgetResult says so
         }
         QueryResult next(PQgetResult(conn));
@@ -202,19 +201,19 @@ Result<QueryResult> Session::await(const std::string& what) {
     return query_failed(kept, conn, what);
 }
 
-Error Session::unconfirmed(const std::string& what, const std::string& why) const {
-    if (is_write(what))
+Error Session::unconfirmed(const std::string& what, const std::string& why, Effect effect) const {
+    if (effect == Effect::writes)
         return make_error(Errc::io,
                           "database did not confirm the write (" + what + ": " + why + ")");
     return make_error(Errc::io, "database " + what + " failed: the server warned: " + why);
 }
 
-Error Session::expired(const std::string& what) {
+Error Session::expired(const std::string& what, Effect effect) {
     cancel_statement(conn_.get());
     conn_.reset();
     timed_out_ = true;
     const std::string seconds = std::to_string(budget_.count() / 1000);
-    if (is_write(what)) {
+    if (effect == Effect::writes) {
         return make_error(Errc::io, "database did not confirm the write within " + seconds +
                                         " s (" + what + " cancelled, connection closed)");
     }

@@ -42,6 +42,10 @@ Error query_failed(const QueryResult& result, PGconn* conn, const std::string& w
 // line.
 std::string one_line(const char* text);
 
+// Whether a statement writes what the caller relies on (a record, its removal, the commit):
+// a WARNING or the deadline then means the database did not confirm the write.
+enum class Effect { reads, writes };
+
 class Session {
   public:
     // Takes a connection made with PQconnectdbParams; `budget` is how long every exchange on
@@ -54,7 +58,8 @@ class Session {
     // Runs one statement with parameters ($1, ...) and returns its result, or the error:
     // the server's, that the deadline passed (then the session is closed), or that the
     // server answered with a WARNING (see commit()).
-    Result<QueryResult> run(const char* sql, const Args& args, const std::string& what);
+    Result<QueryResult> run(const char* sql, const Args& args, const std::string& what,
+                            Effect effect = Effect::reads);
     // Runs one or more statements without parameters.
     Status exec(const char* sql, const std::string& what);
     // Commits the transaction. Only the answer COMMIT without a WARNING confirms it: a wait
@@ -77,10 +82,10 @@ class Session {
     };
 
   private:
-    Result<QueryResult> send(const char* sql, const std::string& what);
-    Result<QueryResult> await(const std::string& what);
-    Error expired(const std::string& what);
-    Error unconfirmed(const std::string& what, const std::string& why) const;
+    Result<QueryResult> send(const char* sql, const std::string& what, Effect effect);
+    Result<QueryResult> await(const std::string& what, Effect effect);
+    Error expired(const std::string& what, Effect effect);
+    Error unconfirmed(const std::string& what, const std::string& why, Effect effect) const;
 
     Connection conn_;
     // libpq's notice receiver writes here: on the heap, so that moving the Session keeps it.

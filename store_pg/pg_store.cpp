@@ -590,7 +590,7 @@ class PgRecord final : public Record {
             args->push_back(read_step ? std::optional(std::to_string(*read_step)) : std::nullopt);
             if (schema_ >= kSchemaWithAuthenticators) args->push_back(read_tokens_);
         }
-        Result<QueryResult> written = session_.run(sql->c_str(), *args, "write");
+        Result<QueryResult> written = session_.run(sql->c_str(), *args, "write", Effect::writes);
         if (!written) return abort(written.error());
         if (std::string_view(PQcmdTuples(written->get())) != "1") {
             return abort(make_error(Errc::busy, "database record of " + user_ +
@@ -608,8 +608,8 @@ class PgRecord final : public Record {
         if (Status ready = relock_if_needed(); !ready) return ready;
         if (!state_)
             return make_error(Errc::not_found, "database record of " + user_ + ": not enrolled");
-        Result<QueryResult> deleted =
-            session_.run("DELETE FROM pam_totp_users WHERE username = $1", {user_}, "delete");
+        Result<QueryResult> deleted = session_.run("DELETE FROM pam_totp_users WHERE username = $1",
+                                                   {user_}, "delete", Effect::writes);
         if (!deleted) return abort(deleted.error());
         if (Status committed = session_.commit(); !committed) {
             return abort(committed.error());
