@@ -59,4 +59,18 @@ void check_store(const std::string& root, Report& report) {
     }
 }
 
+totp::Result<std::string> configured_store(const std::string& root,
+                                           const std::optional<std::string>& config) {
+    const std::string path = config.value_or(totp::kDefaultConfigPath);
+    // The module refuses a relative path; under the root it would look absolute.
+    const std::string under_root = root != "/" && path.starts_with('/') ? root + path : path;
+    totp::Settings settings;
+    std::vector<totp::ConfigProblem> problems;
+    totp::load_config_file(under_root, /*missing_ok=*/!config, settings, problems);
+    for (const totp::ConfigProblem& problem : problems) {
+        if (problem.security_relevant) return totp::make_error(totp::Errc::unsafe, problem.message);
+    }
+    return settings.store;
+}
+
 }  // namespace totp_check
