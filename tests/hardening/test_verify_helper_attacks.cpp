@@ -6,16 +6,14 @@
 //     failed store write, a "yes" has consumed its code on disk, a request that would have
 //     been accepted but was not says why at LOG_ERR, retried calls change nothing, the
 //     state file still decodes with its secret;
-//   - symlinks, hard links, FIFOs, wrong owners and modes at the state path and its
-//     directory, in both layouts: refused (exit 3) with the reason and "failing closed" at
+//   - every filesystem attack of tests/support/state_attacks.hpp (symlinks, hard links,
+//     FIFOs, sockets, wrong owners and modes at the state path and its directory, in both
+//     layouts): refused (exit 3) with the reason, "failing closed" and the caller's uid at
 //     LOG_ERR, the planted target untouched, and nothing hangs.
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdint>
-#include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +23,7 @@
 #include "faults.hpp"
 #include "must_run.hpp"
 #include "scratch_dir.hpp"
+#include "state_attacks.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -143,100 +142,19 @@ void a_clock_offset_nudge_is_logged(void**) {
     }
 }
 
-// --- Filesystem attacks ------------------------------------------------------------------
-
-void expect_refused(bool home_layout, const std::function<void()>& attack, const char* reason) {
-    const Scenario valid{.name = "attack", .home_layout = home_layout, .code = "CODE"};
-    totp::UserState state = enroll_anew(home_layout, kStateDirMode);
-    assert_int_equal(ask(valid, state, {{}, kNow}).result,
-                     static_cast<int>(HelperExit::accepted));  // the enrollment itself is good
-    state = enroll_anew(home_layout, kStateDirMode);
-    attack();
-    const std::string planted_target = read_file(outside() + "/root");
-    const Attempt outcome = ask(valid, state, {{}, kNow});
-    bool said = false;
-    for (std::size_t i = 0; i < outcome.log.size(); ++i) {
-        said |= outcome.priorities[i] <= LOG_ERR &&
-                outcome.log[i].find(reason) != std::string::npos &&
-                outcome.log[i].find("failing closed") != std::string::npos &&
-                outcome.log[i].find("caller uid 1001") != std::string::npos;
-    }
-    if (outcome.result != static_cast<int>(HelperExit::failed) || !said) {
-        print_log(outcome);
-        fail_msg("exit %d; expected 3 and a LOG_ERR line with '%s'", outcome.result, reason);
-    }
-    if (read_file(outside() + "/root") != planted_target)
-        fail_msg("the attack's target was written");
-}
-
-void replace_with_symlink(const std::string& path, const std::string& target) {
-    must(unlink(path.c_str()) == 0 && symlink(target.c_str(), path.c_str()) == 0, "symlink");
-}
-
-void symlink_at_the_state_path_is_refused(void**) {
+// The filesystem attacks, asked by alice with her valid code: the helper fails (exit 3) and
+// names the caller.
+void attack_is_refused(void** state) {
     expect_refused(
-        false, [] { replace_with_symlink(state_path(false), outside() + "/root"); },
-        "is a symlink");
-}
-
-void hard_link_to_the_state_file_is_refused(void**) {
-    expect_refused(
-        false,
-        [] { must(link(state_path(false).c_str(), (outside() + "/second").c_str()) == 0, "link"); },
-        "hard links");
-}
-
-void fifo_at_the_state_path_is_refused_without_hanging(void**) {
-    expect_refused(
-        false,
-        [] {
-            must(unlink(state_path(false).c_str()) == 0 &&
-                     mkfifo(state_path(false).c_str(), 0600) == 0,
-                 "fifo");
-        },
-        "is a FIFO");
-}
-
-void world_readable_state_file_is_refused(void**) {
-    expect_refused(
-        false, [] { must(chmod(state_path(false).c_str(), 0604) == 0, "chmod"); },
-        "world-readable");
-}
-
-void state_file_owned_by_a_user_is_refused(void**) {
-    expect_refused(
-        false, [] { must(chown(state_path(false).c_str(), kAlice, kAlice) == 0, "chown"); },
-        "owned by uid 1001");
-}
-
-void state_directory_owned_by_a_user_is_refused(void**) {
-    expect_refused(
-        false, [] { must(chown(state_dir().c_str(), kAlice, kAlice) == 0, "chown"); },
-        "owned by uid 1001");
-}
-
-void symlinked_state_directory_is_refused(void**) {
-    expect_refused(
-        false,
-        [] {
-            std::filesystem::rename(state_dir(), test_support::scratch_dir() + "/real-state");
-            must(symlink((test_support::scratch_dir() + "/real-state").c_str(),
-                         state_dir().c_str()) == 0,
-                 "symlink");
-        },
-        "is a symlink");
-    std::filesystem::remove_all(test_support::scratch_dir() + "/real-state");
-}
-
-void home_symlink_to_a_root_owned_file_is_refused(void**) {
-    expect_refused(
-        true, [] { replace_with_symlink(state_path(true), outside() + "/root"); }, "symlink");
-}
-
-void home_directory_owned_by_another_user_is_refused(void**) {
-    expect_refused(
-        true, [] { must(chown(home().c_str(), kService, kService) == 0, "chown"); },
-        "owned by uid 1003");
+        *static_cast<const Attack*>(*state),
+        {.enroll = [](bool home_layout) { return enroll_anew(home_layout, kStateDirMode); },
+         .attempt =
+             [](bool home_layout, const totp::UserState& enrolled) {
+                 return ask({.name = "attack", .home_layout = home_layout, .code = "CODE"},
+                            enrolled, {{}, kNow});
+             },
+         .refused = static_cast<int>(HelperExit::failed),
+         .also_said = {"caller uid 1001"}});
 }
 
 int setup(void**) {
@@ -252,23 +170,15 @@ int setup(void**) {
 int main() {
     if (geteuid() != 0)
         test_support::cannot_run("needs root (root-owned state, files owned by other users)");
-    const CMUnitTest tests[] = {
-        cmocka_unit_test(valid_code_of_the_callers_own_account),
-        cmocka_unit_test(wrong_code),
-        cmocka_unit_test(wrong_code_that_starts_a_lockout),
-        cmocka_unit_test(recovery_code),
-        cmocka_unit_test(service_account_in_the_helper_group),
-        cmocka_unit_test(valid_code_in_the_home_layout),
-        cmocka_unit_test(a_clock_offset_nudge_is_logged),
-        cmocka_unit_test(symlink_at_the_state_path_is_refused),
-        cmocka_unit_test(hard_link_to_the_state_file_is_refused),
-        cmocka_unit_test(fifo_at_the_state_path_is_refused_without_hanging),
-        cmocka_unit_test(world_readable_state_file_is_refused),
-        cmocka_unit_test(state_file_owned_by_a_user_is_refused),
-        cmocka_unit_test(state_directory_owned_by_a_user_is_refused),
-        cmocka_unit_test(symlinked_state_directory_is_refused),
-        cmocka_unit_test(home_symlink_to_a_root_owned_file_is_refused),
-        cmocka_unit_test(home_directory_owned_by_another_user_is_refused),
-    };
-    return cmocka_run_group_tests(tests, setup, test_support::remove_scratch_dir);
+    return run_with_attack_tests(
+        {
+            cmocka_unit_test(valid_code_of_the_callers_own_account),
+            cmocka_unit_test(wrong_code),
+            cmocka_unit_test(wrong_code_that_starts_a_lockout),
+            cmocka_unit_test(recovery_code),
+            cmocka_unit_test(service_account_in_the_helper_group),
+            cmocka_unit_test(valid_code_in_the_home_layout),
+            cmocka_unit_test(a_clock_offset_nudge_is_logged),
+        },
+        attack_is_refused, setup, test_support::remove_scratch_dir);
 }
