@@ -3,7 +3,6 @@
 // refuses anything but TLS, store_connect_timeout against a host that never answers, and
 // the credentials (password file modes, a password in the DSN refused and never logged),
 // and a lock held by someone else that must not hang a login.
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,7 +10,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <memory>
 #include <sstream>
 #include <string>
 
@@ -176,24 +174,14 @@ void the_connect_timeout_defaults_to_three_seconds(void**) {
 
 // --- Locks --------------------------------------------------------------------------------
 
-struct ConnDeleter {
-    void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
 // An admin (or anyone with the fleet role) holds the schema table, which every login reads
 // before its transaction: the session's lock_timeout fails the login closed, where it would
 // otherwise wait for as long as the lock is held.
 void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
-    const std::string dsn = tls_dsn(pg_fixture::ca_file());
-    const char* keys[] = {"dbname", "password", nullptr};
-    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
-    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
-    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
-    PGresult* locked =
-        PQexec(admin.get(), "BEGIN; LOCK TABLE pam_totp_schema IN ACCESS EXCLUSIVE MODE");
-    must(PQresultStatus(locked) == PGRES_COMMAND_OK, "LOCK TABLE");
-    PQclear(locked);
+    pg_fixture::Session admin =
+        pg_fixture::hold_lock(tls_dsn(pg_fixture::ca_file()),
+                              "BEGIN; LOCK TABLE pam_totp_schema IN ACCESS EXCLUSIVE MODE");
     const int rc = guarded_login("tls", secret);
     admin.reset();
     assert_int_not_equal(rc, 0);
