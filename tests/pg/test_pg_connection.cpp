@@ -241,6 +241,27 @@ void totp_check_store_with_root_reads_the_key_and_password_files_under_the_root(
     assert_non_null(std::strstr(report.c_str(), (check_root() + pg_fixture::key_file()).c_str()));
 }
 
+// A link in the tree may point anywhere on the host (an absolute link resolves against the
+// host's /): a tree whose first directory on the way to its key file links to the host's
+// own directory would have the host's key and password read and sent to the database the
+// tree names. Refused before anything is opened or sent.
+void totp_check_store_with_root_refuses_files_reached_through_a_link_out_of_the_root(void**) {
+    const std::string root = check_root() + "_link";
+    must(pg_fixture::run("rm -rf " + root + " && mkdir -p " + root + "/etc/security").first == 0,
+         "mkdir");
+    pg_fixture::write_store_config(root + "/etc/security/pam_totp.conf",
+                                   tls_dsn(pg_fixture::ca_file()));
+    const std::string key = pg_fixture::key_file();
+    const std::string first = key.substr(0, key.find('/', 1));  // "/tmp", say
+    must(pg_fixture::run("ln -s " + first + " " + root + first).first == 0, "link out of the tree");
+    const auto [rc, report] =
+        pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
+    pg_fixture::run("rm -f " + root + first);
+    assert_int_equal(rc, 2);
+    assert_null(std::strstr(report.c_str(), "schema version "));
+    assert_non_null(std::strstr(report.c_str(), "leads out of the checked tree"));
+}
+
 // The superuser over verify-full: schema and TLS are fine, the privileges are a finding.
 // A role with exactly the documented grants over sslmode=require: the TLS mode is one.
 void totp_check_store_reports_schema_privileges_tls_and_round_trip(void**) {
@@ -337,6 +358,9 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(
             totp_check_store_with_root_reads_the_key_and_password_files_under_the_root,
+            fixture::reset),
+        cmocka_unit_test_setup(
+            totp_check_store_with_root_refuses_files_reached_through_a_link_out_of_the_root,
             fixture::reset),
         cmocka_unit_test_setup(totp_check_store_reports_schema_privileges_tls_and_round_trip,
                                fixture::reset),
