@@ -20,7 +20,6 @@ constexpr std::string_view kMagicV1 = "pam_totp-state v1";
 constexpr std::string_view kMagic = "pam_totp-state v2";
 constexpr std::string_view kChecksumKey = "checksum=";
 constexpr std::size_t kChecksumHexLength = 64;
-constexpr std::uint32_t kMaxFailures = 1000000;
 constexpr std::uint64_t kMaxTime =
     static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 // Counters stay below 2^63 so that counter + hotp_window and PostgreSQL's bigint hold them.
@@ -527,10 +526,12 @@ SecretString format_authenticator(const Authenticator& token) {
 namespace {
 
 // Replay protection is per authenticator: two with one secret would each accept the same
-// code once, so a record never holds that.
+// code once, so a record never holds that. "One secret" is what HMAC makes of it: a secret
+// with zero bytes appended is the same key. Either's algorithm counts, so that a copy under
+// another algorithm stays refused as well.
 bool same_secret(const Authenticator& a, const Authenticator& b) {
-    return a.secret.size() == b.secret.size() &&
-           CRYPTO_memcmp(a.secret.data(), b.secret.data(), a.secret.size()) == 0;
+    return same_hmac_key(a.params.algorithm, a.secret, b.secret) ||
+           same_hmac_key(b.params.algorithm, a.secret, b.secret);
 }
 
 }  // namespace
