@@ -42,7 +42,7 @@ const char* openssl_digest_name(Algorithm algorithm) {
 }
 
 // HMAC under one key. The MAC is fetched and the key set up once; every message is then
-// computed by restarting that keyed context (check_totp computes several per login).
+// computed by restarting that keyed context (check_counters computes one per counter).
 class Hmac {
   public:
     Hmac(Algorithm algorithm, const SecretBytes& key) {
