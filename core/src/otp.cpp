@@ -13,6 +13,8 @@
 #include <span>
 #include <string>
 
+#include "totp/text.hpp"
+
 namespace totp {
 namespace {
 
@@ -117,8 +119,7 @@ Result<SecretString> hotp_value(Hmac& hmac, std::uint64_t counter, int digits) {
 }
 
 bool is_code_shaped(std::string_view code, int digits) {
-    if (code.size() != static_cast<std::size_t>(digits)) return false;
-    return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return code.size() == static_cast<std::size_t>(digits) && all_digits(code);
 }
 
 // The key HMAC really uses (RFC 2104's K0): `key` hashed if it is longer than the block,
