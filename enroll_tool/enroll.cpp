@@ -14,6 +14,7 @@
 #include "terminal.hpp"
 #include "terminal_qr.hpp"
 #include "totp/base32.hpp"
+#include "totp/hex.hpp"
 #include "totp/otp.hpp"
 #include "totp/otpauth_uri.hpp"
 #include "totp/translation.hpp"
@@ -221,11 +222,7 @@ void show_token_secret(const NewKey& key, std::uint64_t counter) {
     line.append(grouped(totp::base32_encode(key.secret.span())).view());
     say(line.view());
     totp::SecretString hex("Secret (hex): ");
-    constexpr char kHex[] = "0123456789abcdef";
-    for (const std::uint8_t byte : key.secret.span()) {
-        const char digits[2] = {kHex[byte >> 4], kHex[byte & 0x0f]};
-        hex.append(std::string_view(digits, 2));
-    }
+    hex.append(totp::hex_encode_secret(key.secret.span()).view());
     say(hex.view());
     say("Next counter: " + std::to_string(counter));
 }
