@@ -8,21 +8,28 @@ namespace totp_check {
 const char* const kUsage =
     "usage: totp-check [--root DIR] [--service NAME]... [--json]\n"
     "       totp-check --store [--root DIR] [--json]\n"
+    "       totp-check --print-store [--root DIR] [--config FILE]\n"
     "Reports every way to log in without pam_totp checking a code: the PAM stacks of the\n"
     "services, pam_totp's settings and sshd's. Changes nothing.\n"
     "  --root DIR       read DIR/etc/pam.d, DIR/etc/ssh, ... (default /)\n"
     "  --service NAME   check this PAM service (repeatable; default: every login service)\n"
     "  --store          check the PostgreSQL store instead: schema version, the role's\n"
     "                   privileges, TLS with verify-full, round-trip time\n"
+    "  --print-store    print the store (files or postgresql) pam_totp reads from its\n"
+    "                   config file, read as the module reads it; nothing else\n"
+    "  --config FILE    with --print-store: read FILE, as a line's config=FILE makes the\n"
+    "                   module do (default: /etc/security/pam_totp.conf, may be missing)\n"
     "  --json           print the report as JSON\n"
     "  --help           print this help\n"
-    "exit status: 0 nothing found, 1 a way around the code or a weakness, 2 unreadable\n";
+    "exit status: 0 nothing found, 1 a way around the code or a weakness, 2 unreadable,\n"
+    "             3 (--print-store) the module cannot use the config file\n";
 
 totp::Result<Options> parse_command_line(int argc, char** argv) {
     static const option kLongOptions[] = {
-        {"root", required_argument, nullptr, 'r'}, {"service", required_argument, nullptr, 's'},
-        {"json", no_argument, nullptr, 'j'},       {"store", no_argument, nullptr, 'S'},
-        {"help", no_argument, nullptr, 'h'},       {nullptr, 0, nullptr, 0},
+        {"root", required_argument, nullptr, 'r'},  {"service", required_argument, nullptr, 's'},
+        {"json", no_argument, nullptr, 'j'},        {"store", no_argument, nullptr, 'S'},
+        {"print-store", no_argument, nullptr, 'P'}, {"config", required_argument, nullptr, 'c'},
+        {"help", no_argument, nullptr, 'h'},        {nullptr, 0, nullptr, 0},
     };
     Options options;
     optind = 1;
@@ -50,6 +57,12 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
             case 'S':
                 options.store = true;
                 break;
+            case 'P':
+                options.print_store = true;
+                break;
+            case 'c':
+                options.config = optarg;
+                break;
             case 'h':
                 options.help = true;
                 break;
@@ -62,6 +75,11 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
     if (options.store && !options.services.empty())
         return totp::make_error(totp::Errc::invalid_argument,
                                 "--store checks the database, not services");
+    if (options.config && !options.print_store)
+        return totp::make_error(totp::Errc::invalid_argument, "--config goes with --print-store");
+    if (options.print_store && (options.store || options.json || !options.services.empty()))
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "--print-store prints one word: no --store, --json or --service");
     if (optind < argc)
         return totp::make_error(totp::Errc::invalid_argument,
                                 std::string("unexpected argument: ") + argv[optind]);

@@ -2,6 +2,7 @@
 // totp-check's command line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct Options {
     std::vector<std::string> services;  // empty: every interactive service
     bool json = false;
     bool store = false;  // check the database store instead of the stacks
+    // --print-store: print the store the module reads from `config` (nullopt: the default
+    // file, which may be missing) instead of checking anything.
+    bool print_store = false;
+    std::optional<std::string> config;
     bool help = false;
 };
 

@@ -13,6 +13,9 @@
 
 namespace {
 
+// The module would refuse every login because of the config file (--print-store).
+constexpr int kExitUnusableConfig = 3;
+
 int print(const totp_check::Report& report, bool json) {
     if (json) {
         totp_check::print_json(report, std::cout);
@@ -20,6 +23,18 @@ int print(const totp_check::Report& report, bool json) {
         totp_check::print_text(report, std::cout);
     }
     return totp_check::exit_status(report);
+}
+
+// --print-store: one word on stdout for remove-check, or why the config file cannot say.
+int print_store(const totp_check::Options& options) {
+    const totp::Result<std::string> store =
+        totp_check::configured_store(options.root, options.config);
+    if (!store) {
+        std::cerr << "totp-check: " << store.error().message << "\n";
+        return kExitUnusableConfig;
+    }
+    std::cout << *store << "\n";
+    return 0;
 }
 
 }  // namespace
@@ -35,6 +50,8 @@ int main(int argc, char** argv) {
         std::cout << kUsage;
         return 0;
     }
+
+    if (options->print_store) return print_store(*options);
 
     Report report;
     if (options->store) {

@@ -17,6 +17,7 @@
 #include "terminal.hpp"
 #include "terminal_qr.hpp"
 #include "totp/base32.hpp"
+#include "totp/hex.hpp"
 #include "totp/otp.hpp"
 #include "totp/otpauth_uri.hpp"
 #include "totp/translation.hpp"
@@ -254,11 +255,7 @@ void show_token_secret(const NewKey& key, std::uint64_t counter) {
     line.append(grouped(totp::base32_encode(key.secret.span())).view());
     say(line.view());
     totp::SecretString hex(totp::translate("Secret (hex): "));
-    constexpr char kHex[] = "0123456789abcdef";
-    for (const std::uint8_t byte : key.secret.span()) {
-        const char digits[2] = {kHex[byte >> 4], kHex[byte & 0x0f]};
-        hex.append(std::string_view(digits, 2));
-    }
+    hex.append(totp::hex_encode_secret(key.secret.span()).view());
     say(hex.view());
     say(totp::translate_filled("Next counter: %s", std::to_string(counter)));
 }

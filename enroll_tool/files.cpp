@@ -71,12 +71,7 @@ totp::Status write_file_atomically(const std::string& path, std::string_view con
     return {};
 }
 
-namespace {
-
-enum class Access { anyone, root_only };
-
-totp::Result<totp::SecretString> read_file(const std::string& path, std::size_t max_size,
-                                           Access access) {
+totp::Result<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size) {
     totp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
         const int error = errno;
@@ -95,12 +90,6 @@ totp::Result<totp::SecretString> read_file(const std::string& path, std::size_t 
     if (!S_ISREG(st.st_mode)) {
         return totp::make_error(totp::Errc::invalid_argument,
                                 "cannot read " + path + ": not a regular file");
-    }
-    if (access == Access::root_only && (st.st_uid != 0 || (st.st_mode & 077) != 0)) {
-        return totp::make_error(totp::Errc::invalid_argument,
-                                path +
-                                    ": a password or key file must be owned by root and "
-                                    "private to it (chmod 600)");
     }
     if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > max_size) {
         return totp::make_error(
@@ -129,16 +118,6 @@ totp::Result<totp::SecretString> read_file(const std::string& path, std::size_t 
                                 path + ": not a text file (holds a NUL byte)");
     }
     return totp::SecretString(text);
-}
-
-}  // namespace
-
-totp::Result<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size) {
-    return read_file(path, max_size, Access::anyone);
-}
-
-totp::Result<totp::SecretString> read_secret_file(const std::string& path, std::size_t max_size) {
-    return read_file(path, max_size, Access::root_only);
 }
 
 }  // namespace totp_enroll

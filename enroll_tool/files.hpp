@@ -28,8 +28,4 @@ totp::Status write_file_atomically(const std::string& path, std::string_view con
 // regular file, too large, or holds a NUL byte.
 totp::Result<totp::SecretString> read_import_file(const std::string& path, std::size_t max_size);
 
-// The same for a password or key that opens an import file: also Errc::invalid_argument
-// unless root owns it and no one else may read or change it (as ssh insists for its keys).
-totp::Result<totp::SecretString> read_secret_file(const std::string& path, std::size_t max_size);
-
 }  // namespace totp_enroll

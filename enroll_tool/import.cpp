@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "import.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "errors.hpp"
@@ -14,8 +14,10 @@
 #include "import_plan.hpp"
 #include "import_pskc.hpp"
 #include "terminal.hpp"
+#include "totp/hex.hpp"
 #include "totp/otp.hpp"
 #include "totp/recovery.hpp"
+#include "totp/root_file.hpp"
 #include "totp/text.hpp"
 #include "totp/user_state.hpp"
 
@@ -68,44 +70,54 @@ void explain_dropped_settings(const GoogleAuthenticatorFile& file) {
     }
 }
 
-constexpr std::size_t kMaxKeyFile = 4096;
 constexpr std::size_t kMaxMapFile = 1024 * 1024;
 
 totp::Error invalid(std::string message) {
     return totp::make_error(totp::Errc::invalid_argument, std::move(message));
 }
 
+// A line of the map file, without its line end ("\n" or "\r\n").
 std::string_view first_line(std::string_view text) {
     std::string_view line = text.substr(0, text.find('\n'));
     if (line.ends_with('\r')) line.remove_suffix(1);
     return line;
 }
 
-// --password-file (its first line) and --key-file (hex AES key), read with the caller's
-// rights like the container itself, and only when they are private to root.
+// A secret file named on the command line (totp::read_secret_file's rule for its value): one
+// that is not private to root, or holds no text, is a bad option (exit 2); one that cannot be
+// read is not found (exit 4), as an import file is.
+totp::Result<totp::SecretString> read_option_file(const std::string& option,
+                                                  const std::string& path) {
+    totp::Result<totp::SecretString> text = totp::read_secret_file(option, path);
+    if (text) return text;
+    const totp::Errc code =
+        text.error().code == totp::Errc::io ? totp::Errc::not_found : totp::Errc::invalid_argument;
+    return totp::make_error(code, text.error().message);
+}
+
+// --password-file and --key-file (hex AES key), read with the caller's rights like the
+// container itself, and only when they are private to root.
 totp::Result<PskcKey> read_pskc_key(const CommandLine& command) {
     PskcKey key;
     if (command.password_file) {
-        totp::Result<totp::SecretString> text =
-            read_secret_file(*command.password_file, kMaxKeyFile);
-        if (!text) return text.error();
-        const std::string_view password = first_line(text->view());
-        if (password.empty()) return invalid(*command.password_file + ": the first line is empty");
-        key.password = totp::SecretString(password);
+        totp::Result<totp::SecretString> password =
+            read_option_file("--password-file", *command.password_file);
+        if (!password) return password.error();
+        if (password->empty()) return invalid(*command.password_file + ": the first line is empty");
+        key.password = std::move(*password);
     }
     if (command.key_file) {
-        totp::Result<totp::SecretString> text = read_secret_file(*command.key_file, kMaxKeyFile);
+        totp::Result<totp::SecretString> text = read_option_file("--key-file", *command.key_file);
         if (!text) return text.error();
-        const totp::SecretString hex(first_line(text->view()));
-        totp::SecretBytes bytes(hex.size() / 2);
-        std::size_t size = 0;
-        const bool aes_size = hex.size() == 32 || hex.size() == 48 || hex.size() == 64;
-        if (!aes_size ||
-            OPENSSL_hexstr2buf_ex(bytes.data(), bytes.size(), &size, hex.c_str(), '\0') != 1) {
+        std::optional<totp::SecretBytes> bytes =
+            totp::hex_decode_secret(text->view(), totp::HexLetters::either_case);
+        const bool aes_size =
+            bytes && (bytes->size() == 16 || bytes->size() == 24 || bytes->size() == 32);
+        if (!aes_size) {
             return invalid(*command.key_file +
                            ": not an AES key of 32, 48 or 64 hex digits on the first line");
         }
-        key.preshared = std::move(bytes);
+        key.preshared = std::move(*bytes);
     }
     return key;
 }

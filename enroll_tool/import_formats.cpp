@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "totp/base32.hpp"
+#include "totp/hex.hpp"
 #include "totp/recovery.hpp"
 #include "totp/text.hpp"
 #include "totp/user_state.hpp"
@@ -50,14 +51,6 @@ std::optional<Number> parse_number(std::string_view text) {
     return number;
 }
 
-bool all_digits(std::string_view text) {
-    if (text.empty()) return false;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-    }
-    return true;
-}
-
 totp::Error bad_line(std::size_t number, const std::string& why) {
     return totp::make_error(totp::Errc::invalid_argument,
                             "line " + std::to_string(number) + ": " + why);
@@ -71,7 +64,7 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
     const std::string_view name = fields[0];
     const auto numbers_after = [&](std::size_t first) {
         for (std::size_t i = first; i < fields.size(); ++i) {
-            if (!all_digits(fields[i])) return false;
+            if (!totp::all_digits(fields[i])) return false;
         }
         return true;
     };
@@ -127,30 +120,6 @@ std::optional<totp::Error> apply_option(std::size_t number, std::string_view lin
     return bad_line(number, "unknown option '" + totp::printable(name, 32) + "'");
 }
 
-bool is_hex(std::string_view text) {
-    for (char c : text) {
-        const bool digit = c >= '0' && c <= '9';
-        const bool letter = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        if (!digit && !letter) return false;
-    }
-    return true;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return c - 'A' + 10;
-}
-
-totp::SecretBytes decode_hex(std::string_view text) {
-    totp::SecretBytes bytes(text.size() / 2);
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        bytes.data()[i] =
-            static_cast<std::uint8_t>(hex_value(text[2 * i]) * 16 + hex_value(text[2 * i + 1]));
-    }
-    return bytes;
-}
-
 std::optional<std::string> parse_oath_digits(std::string_view text, totp::OtpParams& params) {
     const auto digits = parse_number<int>(text);
     if (!digits || *digits < totp::kMinDigits || *digits > totp::kMaxDigits) {
@@ -165,15 +134,15 @@ std::optional<std::string> parse_oath_digits(std::string_view text, totp::OtpPar
 std::optional<std::string> parse_oath_type(std::string_view type, ImportedToken& token) {
     token.params = {totp::Algorithm::sha1, 6, 30};
     if (type == "HOTP" || type == "HOTP/E") {
-        token.type = TokenType::hotp;
+        token.type = totp::OtpType::hotp;
         return std::nullopt;
     }
     if (type.starts_with("HOTP/E/")) {
-        token.type = TokenType::hotp;
+        token.type = totp::OtpType::hotp;
         return parse_oath_digits(type.substr(7), token.params);
     }
     if (!type.starts_with("HOTP/T")) return "unknown token type";
-    token.type = TokenType::totp;
+    token.type = totp::OtpType::totp;
     const std::string_view rest = type.substr(6);
     const std::size_t slash = rest.find('/');
     const auto period = parse_number<int>(rest.substr(0, slash));
@@ -208,13 +177,13 @@ std::optional<std::string> parse_oath_use(const std::vector<std::string_view>& f
     const auto counter = parse_number<std::uint64_t>(fields[4]);
     if (!counter) return "malformed counter field";
     const bool used = fields.size() >= 6;
-    if (used && !all_digits(fields[5])) return "malformed last-OTP field";
+    if (used && !totp::all_digits(fields[5])) return "malformed last-OTP field";
     std::optional<std::int64_t> time;
     if (fields.size() >= 7) {
         time = parse_oath_time(fields[6]);
         if (!time) return "malformed time field";
     }
-    if (token.type == TokenType::hotp) {
+    if (token.type == totp::OtpType::hotp) {
         if (used && *counter == std::numeric_limits<std::uint64_t>::max()) {
             return "the counter is exhausted";
         }
@@ -243,21 +212,22 @@ ImportedToken parse_oath_line(std::size_t number, const std::vector<std::string_
         return token;
     }
     token.has_pin = fields[2] != "-";
-    const std::string_view hex = fields[3];
-    if (hex.size() % 2 != 0 || !is_hex(hex)) {
+    std::optional<totp::SecretBytes> secret =
+        totp::hex_decode_secret(fields[3], totp::HexLetters::either_case);
+    if (!secret) {
         token.skipped = "the secret is not an even number of hex digits";
         return token;
     }
-    if (hex.size() / 2 < totp::kMinSecretBytes || hex.size() / 2 > totp::kMaxSecretBytes) {
+    if (secret->size() < totp::kMinSecretBytes || secret->size() > totp::kMaxSecretBytes) {
         token.skipped =
-            "the secret is " + std::to_string(hex.size() / 2) + " bytes (10-128 are supported)";
+            "the secret is " + std::to_string(secret->size()) + " bytes (10-128 are supported)";
         return token;
     }
     if (auto reason = parse_oath_use(fields, token)) {
         token.skipped = *reason;
         return token;
     }
-    token.secret = decode_hex(hex);
+    token.secret = std::move(*secret);
     return token;
 }
 
@@ -286,7 +256,7 @@ totp::Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_vie
         if (line.empty()) continue;
         if (line.starts_with("\" ")) {
             if (auto error = apply_option(number, line, file)) return *error;
-        } else if (line.size() == kScratchCodeLength && all_digits(line)) {
+        } else if (line.size() == kScratchCodeLength && totp::all_digits(line)) {
             if (file.scratch_codes.size() == kMaxScratchCodes) {
                 return bad_line(number,
                                 "more than " + std::to_string(kMaxScratchCodes) + " scratch codes");
@@ -305,7 +275,7 @@ ImportedToken google_authenticator_token(const GoogleAuthenticatorFile& file,
     token.user = user;
     token.label = "google-authenticator";
     token.origin = "the google-authenticator file";
-    token.type = file.hotp_counter ? TokenType::hotp : TokenType::totp;
+    token.type = file.hotp_counter ? totp::OtpType::hotp : totp::OtpType::totp;
     token.secret = file.secret.clone();
     token.params = {totp::Algorithm::sha1, 6, file.step_size};
     token.counter = file.hotp_counter.value_or(0);

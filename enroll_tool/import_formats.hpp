@@ -14,6 +14,7 @@
 #include "totp/otp.hpp"
 #include "totp/result.hpp"
 #include "totp/secret.hpp"
+#include "totp/user_state.hpp"
 
 namespace totp_enroll {
 
@@ -22,13 +23,12 @@ inline constexpr std::size_t kMaxOathUsersFile = 64 * 1024 * 1024;
 
 // Where an authenticator came from does not matter once it is read: every parser returns
 // these, and one function (import_plan.hpp) decides what the store can hold.
-enum class TokenType { totp, hotp };
 
 struct ImportedToken {
     std::string user;    // the account as the source names it (PSKC: from --map)
     std::string label;   // a name among the user's authenticators (a serial, "line-3", ...)
     std::string origin;  // where it is in the source, for messages: "line 3", "KeyPackage 2"
-    TokenType type = TokenType::totp;
+    totp::OtpType type = totp::OtpType::totp;
     totp::SecretBytes secret;
     totp::OtpParams params;                       // period: TOTP only
     std::uint64_t counter = 0;                    // HOTP: the next unused counter

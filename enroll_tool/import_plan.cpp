@@ -21,8 +21,8 @@ std::optional<std::string> to_authenticator(const ImportedToken& token, std::str
     out.name = std::move(name);
     out.params = token.params;
     out.secret = token.secret.clone();
-    if (token.type == TokenType::hotp) {
-        out.type = totp::OtpType::hotp;
+    out.type = token.type;
+    if (token.type == totp::OtpType::hotp) {
         out.counter = token.counter;
         return std::nullopt;
     }
@@ -32,7 +32,6 @@ std::optional<std::string> to_authenticator(const ImportedToken& token, std::str
                std::to_string(token.params.period) + " s off, more than the " +
                std::to_string(totp::kMaxClockOffsetSeconds) + " s pam_totp follows";
     }
-    out.type = totp::OtpType::totp;
     out.offset = static_cast<std::int32_t>(token.drift_steps);
     // A step the source saw used stays used unless it lies ahead of the token's clock
     // (then it is not a plausible past use).

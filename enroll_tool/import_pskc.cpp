@@ -332,11 +332,11 @@ totp::Result<totp::SecretBytes> secret_of(const xmlNode* secret, const Protectio
 
 // What the key is, from its Algorithm URI (the ':' form of RFC 6030, or the '#' form of
 // the drafts some vendors still write).
-std::optional<TokenType> token_type(std::string_view algorithm) {
+std::optional<totp::OtpType> token_type(std::string_view algorithm) {
     for (const std::string_view separator : {":", "#"}) {
         const std::string prefix = std::string(kPskcNamespace) + std::string(separator);
-        if (algorithm == prefix + "hotp") return TokenType::hotp;
-        if (algorithm == prefix + "totp") return TokenType::totp;
+        if (algorithm == prefix + "hotp") return totp::OtpType::hotp;
+        if (algorithm == prefix + "totp") return totp::OtpType::totp;
     }
     return std::nullopt;
 }
@@ -360,7 +360,7 @@ std::optional<std::int64_t> data_number(const xmlNode* data, std::string_view na
 // Everything but the secret; a reason when the key cannot be a code generator here.
 std::optional<std::string> read_parameters(const xmlNode* key, ImportedToken& token) {
     const std::string algorithm = attribute(key, "Algorithm");
-    const std::optional<TokenType> type = token_type(algorithm);
+    const std::optional<totp::OtpType> type = token_type(algorithm);
     if (!type) return "algorithm '" + totp::printable(algorithm) + "' is not HOTP or TOTP";
     token.type = *type;
     const xmlNode* parameters = child(key, "AlgorithmParameters");
@@ -383,7 +383,7 @@ std::optional<std::string> read_parameters(const xmlNode* key, ImportedToken& to
         return "Counter, TimeInterval, Time and TimeDrift must be plain numbers";
     }
     token.counter = static_cast<std::uint64_t>(*counter);
-    if (token.type == TokenType::totp) {
+    if (token.type == totp::OtpType::totp) {
         if (*interval < totp::kMinPeriod || *interval > totp::kMaxPeriod) {
             return "time step of " + std::to_string(*interval) + " s (15-300 s are supported)";
         }

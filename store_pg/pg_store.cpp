@@ -25,6 +25,7 @@
 #include "pg_crypto.hpp"
 #include "pg_migrations.hpp"
 #include "pg_session.hpp"
+#include "totp/hex.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/store.hpp"
 #include "totp/text.hpp"
@@ -242,24 +243,15 @@ namespace {
 
 // Server is 9.0+, so bytea travels as "\x" followed by hex digits.
 std::string to_bytea(std::span<const std::uint8_t> data) {
-    constexpr char kHex[] = "0123456789abcdef";
-    std::string text = "\\x";
-    for (std::uint8_t byte : data) {
-        text += kHex[byte >> 4];
-        text += kHex[byte & 0x0f];
-    }
-    return text;
+    return "\\x" + hex_encode(data);
 }
 
+// PostgreSQL's hex output is lowercase; its input, and so a value an administrator wrote,
+// may be either case.
 std::optional<std::vector<std::uint8_t>> from_bytea(std::string_view text) {
     if (!text.starts_with("\\x") || text.size() % 2 != 0) return std::nullopt;
-    std::vector<std::uint8_t> data;
-    for (std::size_t i = 2; i < text.size(); i += 2) {
-        std::uint8_t byte = 0;
-        const auto [end, error] = std::from_chars(text.data() + i, text.data() + i + 2, byte, 16);
-        if (error != std::errc{} || end != text.data() + i + 2) return std::nullopt;
-        data.push_back(byte);
-    }
+    std::vector<std::uint8_t> data((text.size() - 2) / 2);
+    if (!hex_decode(text.substr(2), data, HexLetters::either_case)) return std::nullopt;
     return data;
 }
 

@@ -92,14 +92,15 @@ totp::Result<totp::SecretString> read_code_input() {
         const ssize_t n = ::read(STDIN_FILENO, buffer, totp::kMaxHelperInput + 1 - input.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            ::explicit_bzero(buffer, sizeof buffer);
+            const int error = errno;
+            totp::wipe(buffer, sizeof buffer);
             return totp::make_error(
-                totp::Errc::io, std::string("cannot read standard input: ") + std::strerror(errno));
+                totp::Errc::io, std::string("cannot read standard input: ") + std::strerror(error));
         }
         if (n == 0) break;
         input.append(std::string_view(buffer, static_cast<std::size_t>(n)));
     }
-    ::explicit_bzero(buffer, sizeof buffer);
+    totp::wipe(buffer, sizeof buffer);
     return input;
 }
 

@@ -68,7 +68,11 @@ struct NumericAddress {
     std::size_t size = 4;
 };
 
+// glibc's inet_pton takes exactly four decimal parts without leading zeros for IPv4, and
+// no zone or surrounding space for IPv6: nothing a resolver or inet_aton would also read.
+// It would stop at an embedded NUL and read only the text before it, so that is refused.
 std::optional<NumericAddress> parse_numeric_address(std::string_view text) {
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;
     const std::string address(text);
     NumericAddress parsed;
     if (::inet_pton(AF_INET, address.c_str(), parsed.bytes.data()) == 1) return parsed;
@@ -153,15 +157,11 @@ bool address_in_prefixes(const sockaddr* peer, const std::vector<AddressPrefix>&
 
 bool numeric_address_in_prefixes(std::string_view text,
                                  const std::vector<AddressPrefix>& prefixes) {
-    if (text.find('\0') != std::string_view::npos) return false;
-    // glibc's inet_pton takes exactly four decimal parts without leading zeros for IPv4, and
-    // no zone or surrounding space for IPv6: nothing a resolver or inet_aton would also read.
-    const std::string address(text);
-    in_addr v4{};
-    if (::inet_pton(AF_INET, address.c_str(), &v4) == 1) return in4_in_prefixes(v4, prefixes);
-    in6_addr v6{};
-    if (::inet_pton(AF_INET6, address.c_str(), &v6) == 1) return in6_in_prefixes(v6, prefixes);
-    return false;
+    const std::optional<NumericAddress> address = parse_numeric_address(text);
+    if (!address) return false;
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](const AddressPrefix& prefix) {
+        return prefix_matches(prefix, address->size == 16, address->bytes.data());
+    });
 }
 
 bool is_this_hosts_address(std::string_view text) {

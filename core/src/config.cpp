@@ -292,9 +292,11 @@ const Key* find_key(std::string_view name) {
 }
 
 // Who skips the second factor is decided in the root-owned file alone, which the module
-// checks (owner, mode, no symlink), not in service files it cannot check.
+// checks (owner, mode, no symlink), not in service files it cannot check. Who may ask
+// totp-verify is read by totp-verify alone, which reads no module arguments: as one it would
+// be taken and then ignored.
 bool is_file_only_setting(std::string_view key) {
-    return key == "trusted_networks";
+    return key == "trusted_networks" || key == "verify_helper_group";
 }
 
 // The [global] entries of the parsed file; load_trusted_dictionary() has already removed, and

@@ -26,6 +26,7 @@
 
 #include "totp/account.hpp"
 #include "totp/file_lock.hpp"
+#include "totp/hex.hpp"
 #include "totp/reset_token.hpp"
 #include "totp/secret.hpp"
 #include "totp/store.hpp"
@@ -314,13 +315,7 @@ Status read_all(int fd, std::uint8_t* data, std::size_t size) {
 std::optional<std::string> random_hex(std::size_t bytes) {
     std::vector<std::uint8_t> raw(bytes);
     if (!random_bytes(raw.data(), raw.size())) return std::nullopt;
-    constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (std::uint8_t byte : raw) {
-        hex += kHex[byte >> 4];
-        hex += kHex[byte & 0x0f];
-    }
-    return hex;
+    return hex_encode(raw);
 }
 
 // The names in a directory that `wanted` picks (one pass; entries are opened by name

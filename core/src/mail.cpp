@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "config_file.hpp"
+#include "totp/hex.hpp"
 #include "totp/text.hpp"
 #include "totp/unique_fd.hpp"
 
@@ -254,12 +255,7 @@ Result<std::string> message_id(std::string_view from_address) {
     if (!random_bytes(random.data(), random.size())) {
         return make_error(Errc::io, "random generator failed");
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id = "<";
-    for (std::uint8_t byte : random) {
-        id += kHex[byte >> 4];
-        id += kHex[byte & 0xf];
-    }
+    std::string id = "<" + hex_encode(random);
     id += from_address.substr(from_address.find('@'));
     id += '>';
     return id;

@@ -2,6 +2,7 @@
 #include "totp/otp.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -11,6 +12,8 @@
 #include <memory>
 #include <span>
 #include <string>
+
+#include "totp/text.hpp"
 
 namespace totp {
 namespace {
@@ -41,7 +44,7 @@ const char* openssl_digest_name(Algorithm algorithm) {
 }
 
 // HMAC under one key. The MAC is fetched and the key set up once; every message is then
-// computed by restarting that keyed context (check_totp computes several per login).
+// computed by restarting that keyed context (check_counters computes one per counter).
 class Hmac {
   public:
     Hmac(Algorithm algorithm, const SecretBytes& key) {
@@ -115,11 +118,33 @@ Result<SecretString> hotp_value(Hmac& hmac, std::uint64_t counter, int digits) {
     return code;
 }
 
+// The key HMAC really uses (RFC 2104's K0): `key` hashed if it is longer than the block,
+// then zero-padded to the block. Empty if OpenSSL fails.
+SecretBytes hmac_block_key(const EVP_MD* md, const SecretBytes& key) {
+    const int block = EVP_MD_get_block_size(md);
+    if (block <= 0) return {};
+    SecretBytes padded(static_cast<std::size_t>(block));
+    if (key.size() <= padded.size()) {
+        std::copy(key.data(), key.data() + key.size(), padded.data());
+        return padded;
+    }
+    if (EVP_Digest(key.data(), key.size(), padded.data(), nullptr, md, nullptr) != 1) return {};
+    return padded;
+}
+
 }  // namespace
 
 bool is_code_shaped(std::string_view code, int digits) {
-    if (code.size() != static_cast<std::size_t>(digits)) return false;
-    return std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return code.size() == static_cast<std::size_t>(digits) && all_digits(code);
+}
+
+bool same_hmac_key(Algorithm algorithm, const SecretBytes& a, const SecretBytes& b) {
+    const EVP_MD* md = EVP_get_digestbyname(openssl_digest_name(algorithm));
+    if (md == nullptr) return true;
+    const SecretBytes block_a = hmac_block_key(md, a);
+    const SecretBytes block_b = hmac_block_key(md, b);
+    return block_a.empty() || block_a.size() != block_b.size() ||
+           CRYPTO_memcmp(block_a.data(), block_b.data(), block_a.size()) == 0;
 }
 
 std::string_view algorithm_name(Algorithm algorithm) {

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "totp/hex.hpp"
+
 namespace totp {
 namespace {
 
@@ -16,8 +18,6 @@ constexpr std::size_t kCodeSymbols = 12;
 constexpr std::size_t kGroupSize = 4;
 constexpr std::size_t kMinNormalized = 6;
 constexpr std::size_t kMaxNormalized = 32;
-
-constexpr char kHexDigits[] = "0123456789abcdef";
 
 struct MdCtxDeleter {
     void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
@@ -41,32 +41,6 @@ bool is_normalized(std::string_view code) {
         const bool digit = c >= '0' && c <= '9';
         const bool letter = c >= 'A' && c <= 'Z' && c != 'O' && c != 'I' && c != 'L';
         if (!digit && !letter) return false;
-    }
-    return true;
-}
-
-template <std::size_t N>
-void append_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
-    for (std::uint8_t byte : bytes) {
-        out.push_back(kHexDigits[byte >> 4]);
-        out.push_back(kHexDigits[byte & 0x0f]);
-    }
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-template <std::size_t N>
-bool parse_hex(std::string_view text, std::array<std::uint8_t, N>& out) {
-    if (text.size() != 2 * N) return false;
-    for (std::size_t i = 0; i < N; ++i) {
-        const int high = hex_value(text[2 * i]);
-        const int low = hex_value(text[2 * i + 1]);
-        if (high < 0 || low < 0) return false;
-        out[i] = static_cast<std::uint8_t>(high << 4 | low);
     }
     return true;
 }
@@ -150,12 +124,7 @@ std::optional<std::size_t> find_recovery_code(const std::vector<RecoveryHash>& s
 }
 
 std::string format_recovery_hash(const RecoveryHash& hash) {
-    std::string out;
-    out.reserve(2 * hash.salt.size() + 1 + 2 * hash.digest.size());
-    append_hex(out, hash.salt);
-    out.push_back(':');
-    append_hex(out, hash.digest);
-    return out;
+    return hex_encode(hash.salt) + ":" + hex_encode(hash.digest);
 }
 
 std::optional<RecoveryHash> parse_recovery_hash(std::string_view text) {
@@ -164,8 +133,8 @@ std::optional<RecoveryHash> parse_recovery_hash(std::string_view text) {
     if (text.size() != colon + 1 + 2 * hash.digest.size() || text[colon] != ':') {
         return std::nullopt;
     }
-    if (!parse_hex(text.substr(0, colon), hash.salt) ||
-        !parse_hex(text.substr(colon + 1), hash.digest)) {
+    if (!hex_decode(text.substr(0, colon), hash.salt, HexLetters::lowercase) ||
+        !hex_decode(text.substr(colon + 1), hash.digest, HexLetters::lowercase)) {
         return std::nullopt;
     }
     return hash;

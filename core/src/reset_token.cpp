@@ -7,48 +7,18 @@
 #include <charconv>
 #include <utility>
 
+#include "totp/hex.hpp"
 #include "totp/username.hpp"
 
 namespace totp {
 namespace {
 
-constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr std::string_view kMagic = "pam_totp-reset-token v1";
 
 bool sha256(const std::uint8_t* data, std::size_t size, std::array<std::uint8_t, 32>& digest) {
     unsigned int length = 0;
     return EVP_Digest(data, size, digest.data(), &length, EVP_sha256(), nullptr) == 1 &&
            length == digest.size();
-}
-
-void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) {
-        out.push_back(kHexDigits[bytes[i] >> 4]);
-        out.push_back(kHexDigits[bytes[i] & 0x0f]);
-    }
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-bool is_hex(std::string_view text) {
-    for (char c : text) {
-        if (hex_value(c) < 0) return false;
-    }
-    return true;
-}
-
-// Decodes exactly out.size() bytes of lowercase hex.
-bool parse_hex(std::string_view text, std::uint8_t* out, std::size_t size) {
-    if (text.size() != 2 * size || !is_hex(text)) return false;
-    for (std::size_t i = 0; i < size; ++i) {
-        out[i] =
-            static_cast<std::uint8_t>(hex_value(text[2 * i]) << 4 | hex_value(text[2 * i + 1]));
-    }
-    return true;
 }
 
 // Digits only, no sign, no leading zero (except "0").
@@ -65,9 +35,7 @@ std::string checksum_of(std::string_view text) {
     if (!sha256(reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), digest)) {
         return {};
     }
-    std::string hex;
-    append_hex(hex, digest.data(), digest.size());
-    return hex;
+    return hex_encode(digest);
 }
 
 // The next "key=value\n" line of `text`; the value, or nullopt if the line is not that key.
@@ -96,17 +64,14 @@ Result<IssuedResetToken> issue_reset_token(std::string_view user, std::int64_t e
         return make_error(Errc::io, "random number generator failed");
     }
     IssuedResetToken issued;
-    append_hex(issued.selector, selector.data(), selector.size());
+    issued.selector = hex_encode(selector);
     if (!sha256(verifier.data(), verifier.size(), issued.entry.verifier_hash)) {
         return make_error(Errc::io, "SHA-256 failed");
     }
-    std::string text;
-    text.reserve(kResetTokenLength);
-    text += issued.selector;
-    text += '.';
-    append_hex(text, verifier.data(), verifier.size());
-    issued.text = SecretString(text);
-    wipe(text);
+    issued.text.reserve(kResetTokenLength);
+    issued.text.append(issued.selector);
+    issued.text.append(".");
+    issued.text.append(hex_encode_secret(verifier.span()).view());
     issued.entry.user = std::string(user);
     issued.entry.expires = expires;
     return issued;
@@ -120,8 +85,8 @@ std::optional<ResetTokenParts> parse_reset_token(std::string_view text) {
     if (!is_reset_selector(selector)) return std::nullopt;
     ResetTokenParts parts;
     parts.verifier.resize(kResetVerifierBytes);
-    if (!parse_hex(text.substr(kResetSelectorHexLength + 1), parts.verifier.data(),
-                   kResetVerifierBytes)) {
+    if (!hex_decode(text.substr(kResetSelectorHexLength + 1),
+                    {parts.verifier.data(), parts.verifier.size()}, HexLetters::lowercase)) {
         return std::nullopt;
     }
     parts.selector = std::string(selector);
@@ -135,7 +100,8 @@ bool reset_token_matches(const ResetTokenEntry& entry, const ResetTokenParts& to
 }
 
 bool is_reset_selector(std::string_view selector) {
-    return selector.size() == kResetSelectorHexLength && is_hex(selector);
+    std::array<std::uint8_t, kResetSelectorBytes> bytes{};
+    return hex_decode(selector, bytes, HexLetters::lowercase);
 }
 
 Result<std::string> encode_reset_entry(const ResetTokenEntry& entry) {
@@ -145,7 +111,7 @@ Result<std::string> encode_reset_entry(const ResetTokenEntry& entry) {
     if (entry.expires < 0) return make_error(Errc::invalid_argument, "negative expiry time");
     std::string text(kMagic);
     text += "\nuser=" + entry.user + "\nverifier_sha256=";
-    append_hex(text, entry.verifier_hash.data(), entry.verifier_hash.size());
+    text += hex_encode(entry.verifier_hash);
     text += "\nexpires=" + std::to_string(entry.expires) + "\n";
     const std::string checksum = checksum_of(text);
     if (checksum.empty()) return make_error(Errc::io, "SHA-256 failed");
@@ -175,7 +141,7 @@ Result<ResetTokenEntry> decode_reset_entry(std::string_view text) {
     if (!user || !check_username(*user)) return corrupt("bad user line");
     entry.user = std::string(*user);
     const auto hash = take_line(rest, "verifier_sha256");
-    if (!hash || !parse_hex(*hash, entry.verifier_hash.data(), entry.verifier_hash.size())) {
+    if (!hash || !hex_decode(*hash, entry.verifier_hash, HexLetters::lowercase)) {
         return corrupt("bad verifier line");
     }
     const auto expires = take_line(rest, "expires");

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "plugin_store.hpp"
+#include "totp/hex.hpp"
+#include "totp/root_file.hpp"
 #include "totp/secret.hpp"
 #include "totp/store_plugin.hpp"
 #include "totp/unique_fd.hpp"
@@ -30,89 +32,16 @@ namespace {
 #define TOTP_STORE_PG_PATH "/usr/lib/pam_totp/pam_totp_store_pg.so"
 #endif
 constexpr const char* kPgBackendPath = TOTP_STORE_PG_PATH;
-constexpr std::size_t kMaxSecretFileSize = 4096;
-
-Error unsafe(const std::string& what, const std::string& path, const std::string& reason) {
-    return make_error(Errc::unsafe, what + " " + path + ": " + reason + ", refusing");
-}
-
-// Opens `path` and checks that it is a regular file owned by root that group and other
-// cannot write (and, when `private_file`, cannot read either).
-Result<int> open_root_owned(const std::string& what, const std::string& path, bool private_file) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        const int error = errno;
-        if (error == ELOOP) return unsafe(what, path, "is a symlink");
-        return make_error(Errc::io, what + " " + path + ": " + std::strerror(error));
-    }
-    struct stat st {};
-    const char* reason = nullptr;
-    if (::fstat(fd, &st) != 0) {
-        reason = "cannot be examined";
-    } else if (!S_ISREG(st.st_mode)) {
-        reason = "is not a regular file";
-    } else if (st.st_uid != 0) {
-        reason = "is not owned by root";
-    } else if ((st.st_mode & (private_file ? 077 : 022)) != 0) {
-        reason = private_file ? "is accessible by group or other" : "is writable by group or other";
-    } else if (private_file && st.st_size > static_cast<off_t>(kMaxSecretFileSize)) {
-        reason = "is too large";
-    }
-    if (reason != nullptr) {
-        ::close(fd);
-        return unsafe(what, path, reason);
-    }
-    return fd;
-}
-
-Result<SecretString> read_private_file(const std::string& what, const std::string& path) {
-    if (!path.starts_with('/')) {
-        return make_error(Errc::invalid_argument, what + " '" + path + "' is not an absolute path");
-    }
-    Result<int> opened = open_root_owned(what, path, true);
-    if (!opened) return opened.error();
-    const UniqueFd fd(*opened);
-    SecretBytes buffer(kMaxSecretFileSize);
-    std::size_t size = 0;
-    while (size < buffer.size()) {
-        const ssize_t got = ::read(fd.get(), buffer.data() + size, buffer.size() - size);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return make_error(Errc::io, what + " " + path + ": " + std::strerror(errno));
-        if (got == 0) break;
-        size += static_cast<std::size_t>(got);
-    }
-    std::string_view text(reinterpret_cast<const char*>(buffer.data()), size);
-    text = text.substr(0, text.find('\n'));
-    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
-    return SecretString(text);
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 Result<SecretBytes> read_key_file(const std::string& path) {
-    Result<SecretString> text = read_private_file("store key file", path);
+    Result<SecretString> text = read_secret_file("store key file", path);
     if (!text) return text.error();
-    const std::string_view hex = text->view();
-    if (hex.size() != 2 * kStoreKeyBytes) {
+    std::optional<SecretBytes> key = hex_decode_secret(text->view(), HexLetters::either_case);
+    if (!key || key->size() != kStoreKeyBytes) {
         return make_error(Errc::invalid_argument,
                           "store key file " + path + ": must hold 64 hexadecimal digits");
     }
-    SecretBytes key(kStoreKeyBytes);
-    for (std::size_t i = 0; i < kStoreKeyBytes; ++i) {
-        const int high = hex_value(hex[2 * i]);
-        const int low = hex_value(hex[2 * i + 1]);
-        if (high < 0 || low < 0) {
-            return make_error(Errc::invalid_argument,
-                              "store key file " + path + ": must hold 64 hexadecimal digits");
-        }
-        key.data()[i] = static_cast<std::uint8_t>(high * 16 + low);
-    }
-    return key;
+    return std::move(*key);
 }
 
 // What the PostgreSQL backend needs, read from the settings and the root-only files.
@@ -144,7 +73,7 @@ Result<PgStoreOptions> pg_options(const Settings& settings) {
     options.key = std::move(*key);
     if (!settings.store_password_file.empty()) {
         Result<SecretString> password =
-            read_private_file("store password file", settings.store_password_file);
+            read_secret_file("store password file", settings.store_password_file);
         if (!password) return password.error();
         options.password = std::move(*password);
     }
@@ -157,13 +86,13 @@ Result<PgStoreOptions> pg_options(const Settings& settings) {
 Result<const totp_store_plugin_v1*> load_backend() {
     const std::string path = kPgBackendPath;
     const std::string what = "PostgreSQL store backend";
-    Result<int> opened = open_root_owned(what, path, false);
+    Result<UniqueFd> opened = open_root_file(what, path, RootFile::not_writable);
     if (!opened) {
         return make_error(
             opened.error().code,
             opened.error().message + " (is the PostgreSQL backend package installed?)");
     }
-    const UniqueFd fd(*opened);
+    const UniqueFd fd = std::move(*opened);
     // Loading through the checked fd means the file checked is the file loaded.
     const std::string by_fd = "/proc/self/fd/" + std::to_string(fd.get());
     void* handle = ::dlopen(by_fd.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);

@@ -18,6 +18,11 @@ bool is_printable_ascii(char c) {
 
 }  // namespace
 
+bool all_digits(std::string_view text) {
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool has_control(std::string_view text) {
     return std::any_of(text.begin(), text.end(), is_control);
 }

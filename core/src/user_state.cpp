@@ -12,6 +12,7 @@
 #include <string>
 
 #include "totp/base32.hpp"
+#include "totp/hex.hpp"
 
 namespace totp {
 namespace {
@@ -20,7 +21,6 @@ constexpr std::string_view kMagicV1 = "pam_totp-state v1";
 constexpr std::string_view kMagic = "pam_totp-state v2";
 constexpr std::string_view kChecksumKey = "checksum=";
 constexpr std::size_t kChecksumHexLength = 64;
-constexpr std::uint32_t kMaxFailures = 1000000;
 constexpr std::uint64_t kMaxTime =
     static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 // Counters stay below 2^63 so that counter + hotp_window and PostgreSQL's bigint hold them.
@@ -44,19 +44,14 @@ static_assert(kMaxRecordLength <= kSlotSize, "a maximal record must fit in one s
 
 // The checksum protects against torn writes and stray edits, not against an attacker
 // (who could recompute it); ownership and mode checks are what keep attackers out.
-bool sha256_hex(std::string_view data, std::array<char, kChecksumHexLength>& hex) {
+std::optional<std::string> sha256_hex(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
         length * 2 != kChecksumHexLength) {
-        return false;
+        return std::nullopt;
     }
-    constexpr char kHex[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < length; ++i) {
-        hex[2 * i] = kHex[digest[i] >> 4];
-        hex[2 * i + 1] = kHex[digest[i] & 0x0f];
-    }
-    return true;
+    return hex_encode({digest, length});
 }
 
 Error corrupt(std::string message) {
@@ -488,9 +483,9 @@ Result<std::string_view> checked_body(std::string_view slot, std::size_t slot_si
         return corrupt("malformed checksum line");
     }
 
-    std::array<char, kChecksumHexLength> expected{};
-    if (!sha256_hex(body, expected)) return corrupt("SHA-256 failed (OpenSSL error)");
-    if (CRYPTO_memcmp(expected.data(), after.data(), kChecksumHexLength) != 0) {
+    const std::optional<std::string> expected = sha256_hex(body);
+    if (!expected) return corrupt("SHA-256 failed (OpenSSL error)");
+    if (CRYPTO_memcmp(expected->data(), after.data(), kChecksumHexLength) != 0) {
         return corrupt("checksum mismatch (torn write or edited by hand)");
     }
     after.remove_prefix(kChecksumHexLength + 1);
@@ -527,10 +522,12 @@ SecretString format_authenticator(const Authenticator& token) {
 namespace {
 
 // Replay protection is per authenticator: two with one secret would each accept the same
-// code once, so a record never holds that.
+// code once, so a record never holds that. "One secret" is what HMAC makes of it: a secret
+// with zero bytes appended is the same key. Either's algorithm counts, so that a copy under
+// another algorithm stays refused as well.
 bool same_secret(const Authenticator& a, const Authenticator& b) {
-    return a.secret.size() == b.secret.size() &&
-           CRYPTO_memcmp(a.secret.data(), b.secret.data(), a.secret.size()) == 0;
+    return same_hmac_key(a.params.algorithm, a.secret, b.secret) ||
+           same_hmac_key(b.params.algorithm, a.secret, b.secret);
 }
 
 }  // namespace
@@ -753,11 +750,11 @@ Result<SecretString> encode_slot(const UserState& state, std::uint64_t sequence)
         slot.line("recovery", format_recovery_hash(hash));
     }
 
-    std::array<char, kChecksumHexLength> checksum{};
-    if (!sha256_hex(slot.text().view(), checksum)) {
+    const std::optional<std::string> checksum = sha256_hex(slot.text().view());
+    if (!checksum) {
         return make_error(Errc::io, "SHA-256 of the state record failed (OpenSSL error)");
     }
-    slot.line("checksum", {checksum.data(), checksum.size()});
+    slot.line("checksum", *checksum);
 
     SecretString& text = slot.text();
     if (text.size() > kSlotSize) {

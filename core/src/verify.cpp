@@ -17,12 +17,8 @@ Decision record_success(UserState& state, Verdict verdict) {
     return Decision{verdict, true, false};
 }
 
-// The most failures a state file can record (docs/state-format.md). Counting past it would
-// make the state unsavable, and a failure that is not saved renews no lockout.
-constexpr std::uint32_t kMaxRecordedFailures = 1000000;
-
 Decision record_failure(UserState& state, Verdict verdict, const Policy& policy, std::int64_t now) {
-    if (state.failures < kMaxRecordedFailures) ++state.failures;
+    if (state.failures < kMaxFailures) ++state.failures;
     const bool lock = state.failures >= static_cast<std::uint32_t>(policy.max_failures);
     if (lock) state.locked_until = now + policy.lockout_seconds;
     return Decision{verdict, true, lock};

@@ -17,7 +17,8 @@ check "totp-check.8 renders without warnings" test -z "$warnings"
 # man_has TEXT: the page holds TEXT as roff writes it (each - as \-).
 man_has() { grep -qF -- "$(sed 's/-/\\-/g' <<<"$1")" "$page"; }
 
-options=$(sed -n 's/^ *{"\([a-z-]*\)", *\(required\|no\)_argument.*/\1/p' "$root/check_tool/command_line.cpp")
+options=$(grep -o '{"[a-z-]*", *\(required\|no\)_argument' "$root/check_tool/command_line.cpp" |
+    sed 's/{"\([a-z-]*\)".*/\1/')
 check "found totp-check's options in check_tool/command_line.cpp" test -n "$options"
 for option in $options; do
     check "totp-check(8) documents --$option" man_has "--$option"
@@ -29,7 +30,7 @@ for kind in $kinds; do
     check "totp-check(8) documents the finding kind $kind" man_has ".B $kind"
 done
 
-for status in 0 1 2; do
+for status in 0 1 2 3; do
     check "totp-check(8) documents exit status $status" \
         grep -qE "^\.B $status\$" <(sed -n '/^\.SH "EXIT STATUS"/,/^\.SH FILES/p' "$page")
 done

@@ -27,9 +27,9 @@ extern "C" {
 
 namespace {
 
+using totp::OtpType;
 using totp_enroll::parse_google_authenticator;
 using totp_enroll::parse_oath_usersfile;
-using totp_enroll::TokenType;
 
 constexpr const char* kSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
@@ -73,7 +73,7 @@ void hotp_file_gives_a_hotp_token_at_its_next_counter(void**) {
     auto file = parse_google_authenticator(std::string(kSecret) + "\n\" HOTP_COUNTER 7\n");
     assert_true(file.ok());
     const auto token = totp_enroll::google_authenticator_token(*file, "alice");
-    assert_int_equal(static_cast<int>(token.type), static_cast<int>(TokenType::hotp));
+    assert_int_equal(static_cast<int>(token.type), static_cast<int>(OtpType::hotp));
     assert_int_equal(token.counter, 7);
     assert_string_equal(base32(token.secret).c_str(), kSecret);
     assert_string_equal(token.user.c_str(), "alice");
@@ -188,9 +188,9 @@ void oath_hotp_lines_continue_after_the_counter_pam_oath_wrote(void**) {
         "HOTP/E/8 carol - 3132333435363738393031323334353637383930\n");
     assert_int_equal(entries.size(), 4);
     for (const auto& entry : entries) assert_true(entry.skipped.empty());
-    assert_int_equal(static_cast<int>(entries[0].type), static_cast<int>(TokenType::hotp));
+    assert_int_equal(static_cast<int>(entries[0].type), static_cast<int>(OtpType::hotp));
     assert_int_equal(entries[0].counter, 6);
-    assert_int_equal(static_cast<int>(entries[1].type), static_cast<int>(TokenType::totp));
+    assert_int_equal(static_cast<int>(entries[1].type), static_cast<int>(OtpType::totp));
     assert_int_equal(entries[1].params.period, 30);
     assert_int_equal(entries[2].counter, 5);  // never used: the counter is the next one
     assert_int_equal(entries[3].counter, 0);
@@ -213,7 +213,7 @@ void oath_totp_line_keeps_the_step_of_the_last_pam_oath_login_used(void**) {
 constexpr std::int64_t kNow = 1700000000;
 
 // A token of `user` whose secret is 20 bytes of `fill` (equal fills: equal secrets).
-totp_enroll::ImportedToken token(const char* user, TokenType type, const char* label,
+totp_enroll::ImportedToken token(const char* user, OtpType type, const char* label,
                                  std::uint8_t fill) {
     totp_enroll::ImportedToken token;
     token.user = user;
@@ -228,16 +228,16 @@ totp_enroll::ImportedToken token(const char* user, TokenType type, const char* l
 void every_token_of_a_user_becomes_an_authenticator_of_one_record_and_the_rest_is_explained(
     void**) {
     std::vector<totp_enroll::ImportedToken> tokens;
-    tokens.push_back(token("alice", TokenType::hotp, "line-1", 1));
+    tokens.push_back(token("alice", OtpType::hotp, "line-1", 1));
     tokens.back().counter = 6;
-    tokens.push_back(token("bob", TokenType::totp, "line-2", 2));
+    tokens.push_back(token("bob", OtpType::totp, "line-2", 2));
     tokens.back().skipped = "malformed";
-    tokens.push_back(token("alice", TokenType::totp, "line-3", 3));
+    tokens.push_back(token("alice", OtpType::totp, "line-3", 3));
     tokens.back().drift_steps = -2;
-    tokens.push_back(token("bob", TokenType::totp, "line-4", 4));
+    tokens.push_back(token("bob", OtpType::totp, "line-4", 4));
     tokens.back().drift_steps = 21;  // 630 s at 30 s a step
-    tokens.push_back(token("alice", TokenType::totp, "line-5", 1));
-    tokens.push_back(token("bob", TokenType::totp, "line-6", 6));
+    tokens.push_back(token("alice", OtpType::totp, "line-5", 1));
+    tokens.push_back(token("bob", OtpType::totp, "line-6", 6));
     const auto users = totp_enroll::decide_imports(tokens, 8, kNow);
     assert_int_equal(users.size(), 2);
 
@@ -269,7 +269,7 @@ void every_token_of_a_user_becomes_an_authenticator_of_one_record_and_the_rest_i
 void tokens_beyond_max_authenticators_are_refused_one_by_one(void**) {
     std::vector<totp_enroll::ImportedToken> tokens;
     for (std::uint8_t i = 1; i <= 4; ++i) {
-        tokens.push_back(token("alice", TokenType::totp, "phone", i));
+        tokens.push_back(token("alice", OtpType::totp, "phone", i));
     }
     const auto users = totp_enroll::decide_imports(tokens, 2, kNow);
     const auto& decisions = users.front().decisions;
@@ -285,11 +285,11 @@ void tokens_beyond_max_authenticators_are_refused_one_by_one(void**) {
 void a_used_step_ahead_of_the_token_clock_is_not_kept(void**) {
     std::vector<totp_enroll::ImportedToken> tokens;
     const std::uint64_t now_step = kNow / 30;
-    tokens.push_back(token("alice", TokenType::totp, "a", 1));
+    tokens.push_back(token("alice", OtpType::totp, "a", 1));
     tokens.back().last_used_step = now_step;
-    tokens.push_back(token("bob", TokenType::totp, "b", 2));
+    tokens.push_back(token("bob", OtpType::totp, "b", 2));
     tokens.back().last_used_step = now_step + 5;
-    tokens.push_back(token("carol", TokenType::totp, "c", 3));
+    tokens.push_back(token("carol", OtpType::totp, "c", 3));
     tokens.back().last_used_step = now_step + 5;
     tokens.back().drift_steps = 4;  // the token's clock is 4 steps ahead: step + 5 is near
     const auto users = totp_enroll::decide_imports(tokens, 8, kNow);
@@ -332,7 +332,7 @@ std::string pskc_file(const char* name) {
 void assert_rfc_hotp_token(const totp_enroll::ImportedToken& token) {
     assert_true(token.skipped.empty());
     assert_string_equal(token.label.c_str(), "987654321");
-    assert_int_equal(static_cast<int>(token.type), static_cast<int>(TokenType::hotp));
+    assert_int_equal(static_cast<int>(token.type), static_cast<int>(OtpType::hotp));
     assert_int_equal(token.params.digits, 8);
     assert_int_equal(token.counter, 0);
     assert_int_equal(token.secret.size(), 20);

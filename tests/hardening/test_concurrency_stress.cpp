@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -24,6 +23,7 @@
 #include "faults.hpp"
 #include "must_run.hpp"
 #include "one_token.hpp"
+#include "scratch_dir.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -186,17 +186,9 @@ void hammering_one_user_gives_exact_results(void**) {
 }
 
 int setup(void**) {
-    std::string dir = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
-                      "/pam_totp_stress.XXXXXX";
-    assert_non_null(mkdtemp(dir.data()));
-    g_dir = dir;
+    g_dir = test_support::make_scratch_dir(test_support::tmpfs_or_tmp(), "pam_totp_stress", 0700);
     std::ofstream(g_dir + "/pam_totp.conf") << "[global]\n";
     faults::set_accounts({{"alice", 1001, 1001, "/home/alice", {}}}, {});
-    return 0;
-}
-
-int teardown(void**) {
-    std::filesystem::remove_all(g_dir);
     return 0;
 }
 
@@ -208,5 +200,5 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(hammering_one_user_gives_exact_results),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_support::remove_scratch_dir);
 }

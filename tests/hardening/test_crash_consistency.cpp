@@ -34,6 +34,7 @@
 #include "faults.hpp"
 #include "must_run.hpp"
 #include "one_token.hpp"
+#include "scratch_dir.hpp"
 #include "totp/otp.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
@@ -379,16 +380,8 @@ void killed_logins_leave_old_or_new_state(void**) {
 }
 
 int setup(void**) {
-    std::string dir =
-        std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/pam_totp_crash.XXXXXX";
-    assert_non_null(mkdtemp(dir.data()));
-    g_dir = dir;
+    g_dir = test_support::make_scratch_dir(test_support::tmpfs_or_tmp(), "pam_totp_crash", 0700);
     std::ofstream(g_dir + "/pam_totp.conf") << "[global]\n";
-    return 0;
-}
-
-int teardown(void**) {
-    std::filesystem::remove_all(g_dir);
     return 0;
 }
 
@@ -405,5 +398,5 @@ int main(int argc, char** argv) {
         cmocka_unit_test(killed_enrollments_leave_no_file_or_a_whole_one),
         cmocka_unit_test(killed_upgrades_of_version_1_files_leave_the_old_or_the_new_file),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_support::remove_scratch_dir);
 }

@@ -1,36 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every failure path of a login, deterministically: for several kinds of login, each system
 // call the module makes (open, read, write, fsync, link, flock, getpwnam_r, RAND_bytes ...)
-// is made to fail in turn, one at a time, with each kind of failure (tests/fuzz/faults.hpp).
-// Whatever fails: no PAM_SUCCESS after a failed store write, a login that would have
+// is made to fail in turn, one at a time, with each kind of failure (tests/fuzz/faults.hpp;
+// the checks are tests/support/fault_sweep.hpp's, which totp-verify's test shares). Whatever
+// fails: no PAM_SUCCESS after a failed store write, a login that would have
 // succeeded but failed says why at LOG_ERR or worse, the state file still decodes with its
 // secret, a success has consumed its code on disk, retried calls (EINTR, short reads and
 // writes) change nothing, and the process keeps its filesystem identity.
 #include <security/pam_appl.h>
 #include <security/pam_modules.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "alice.hpp"
 #include "fake_pam.hpp"
+#include "fault_sweep.hpp"
 #include "faults.hpp"
 #include "must_run.hpp"
 #include "one_token.hpp"
-#include "totp/otp.hpp"
-#include "totp/recovery.hpp"
+#include "scratch_dir.hpp"
 #include "totp/store.hpp"
 #include "totp/user_state.hpp"
 #include "version_1_file.hpp"
@@ -47,18 +44,7 @@ extern "C" {
 
 namespace {
 
-constexpr std::int64_t kNow = 1'700'000'000;
-constexpr uid_t kAlice = 1001;
-constexpr const char* kRecovery = "ABCD-EFGH-JKMN";
-
-std::string g_root;
-
-std::string state_dir() {
-    return g_root + "/state";
-}
-std::string home() {
-    return g_root + "/home/alice";
-}
+using namespace hardening;
 
 struct Scenario {
     const char* name;
@@ -71,79 +57,34 @@ struct Scenario {
     bool version_1 = false;  // enrolled by an older build: the login's save upgrades the file
 };
 
-std::string current_code(const totp::UserState& state) {
-    auto code =
-        totp::hotp(one_token(state).secret, totp::time_step(kNow, 30), totp::Algorithm::sha1, 6);
-    assert_true(code.ok());
-    return std::string(code->view());
-}
-
 std::string expand(const std::string& text, const totp::UserState& state) {
     const std::size_t at = text.find("CODE");
     if (at == std::string::npos) return text;
     return text.substr(0, at) + current_code(state) + text.substr(at + 4);
 }
 
-std::unique_ptr<totp::Store> store_for(const Scenario& scenario) {
-    return totp::make_file_store(
-        {.state_dir = state_dir(),
-         .secret_path = scenario.home_layout ? g_root + "/home/%u/.totp" : ""});
-}
-
-std::string state_path(const Scenario& scenario) {
-    return scenario.home_layout ? home() + "/.totp" : state_dir() + "/alice";
-}
-
 // A fresh enrollment for alice (the same secret every time).
 totp::UserState enroll(const Scenario& scenario) {
-    std::filesystem::remove(state_path(scenario));
-    totp::UserState state;
-    one_token(state).secret = totp::SecretBytes(20);
-    for (std::size_t i = 0; i < 20; ++i)
-        one_token(state).secret.data()[i] = static_cast<std::uint8_t>(i * 7 + 1);
-    one_token(state).last_step = totp::time_step(kNow, 30) - 5;
-    state.failures = scenario.failures;
-    auto hash = totp::hash_recovery_code(totp::normalize_recovery_code(kRecovery)->view());
-    assert_true(hash.ok());
-    state.recovery.push_back(*hash);
+    totp::UserState state = enroll_anew(scenario.home_layout, 0700, scenario.failures);
     if (scenario.version_1) {
         state.recovery.clear();
-        std::ofstream(state_path(scenario), std::ios::binary)
+        std::ofstream(state_path(scenario.home_layout), std::ios::binary)
             << version_1_file(one_token(state).secret, one_token(state).last_step);
-        assert_int_equal(chmod(state_path(scenario).c_str(), 0600), 0);
-        return state;
+        assert_int_equal(chmod(state_path(scenario.home_layout).c_str(), 0600), 0);
     }
-    auto record = store_for(scenario)->open("alice");
-    assert_true(record.ok());
-    assert_true((*record)->save(state).ok());
     return state;
 }
 
-std::optional<totp::UserState> read_state(const Scenario& scenario) {
-    std::ifstream in(state_path(scenario), std::ios::binary);
-    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
-    auto decoded = totp::decode_file(bytes);
-    if (!decoded) return std::nullopt;
-    return std::move(decoded->state);
-}
-
-struct Outcome {
-    int rc = -1;
-    faults::Report report;
-    std::vector<std::string> log;
-    std::vector<int> priorities;
-};
-
-Outcome login(const Scenario& scenario, const totp::UserState& state, const faults::Plan& plan) {
+Attempt login(const Scenario& scenario, const totp::UserState& state, const faults::Plan& plan) {
     pam_handle handle;
     handle.user = "alice";
     for (const std::string& answer : scenario.answers)
         handle.answers.emplace_back(expand(answer, state));
     if (scenario.authtok) handle.authtok = expand(*scenario.authtok, state);
     std::vector<std::string> arguments = scenario.options;
-    arguments.push_back("config=" + g_root + "/pam_totp.conf");
+    arguments.push_back("config=" + test_support::scratch_dir() + "/pam_totp.conf");
     arguments.push_back("state_dir=" + state_dir());
-    if (scenario.home_layout) arguments.push_back("secret_path=" + g_root + "/home/%u/.totp");
+    if (scenario.home_layout) arguments.push_back("secret_path=" + secret_path());
     std::vector<const char*> argv;
     for (const std::string& a : arguments) argv.push_back(a.c_str());
     // forward_pass only splits; the stack's next pam_totp line (without it) checks.
@@ -160,105 +101,24 @@ Outcome login(const Scenario& scenario, const totp::UserState& state, const faul
     }
     faults::disarm();
     fake_pam_end(&handle, rc);
-    return {rc, faults::report(), handle.log, handle.log_priorities};
+    return {rc, rc == PAM_SUCCESS, faults::report(), handle.log, handle.log_priorities};
 }
 
-bool retried_call(const faults::Fault& fault) {
-    // Transfers and flock are retried on EINTR, and transfers continue after a short one.
-    const std::string name = fault.only;
-    if (fault.action == faults::Action::short_io) return name == "pread" || name == "pwrite";
-    if (fault.action == faults::Action::interrupt)
-        return name == "pread" || name == "pwrite" || name == "flock";
-    return false;
-}
-
-std::string describe(const Scenario& scenario, const faults::Fault& fault) {
-    const char* action = fault.action == faults::Action::short_io    ? "short transfer"
-                         : fault.action == faults::Action::interrupt ? "EINTR"
-                                                                     : strerrorname_np(fault.error);
-    return std::string(scenario.name) + ": call " + std::to_string(fault.call) + " of " +
-           fault.only + " -> " + action;
-}
-
-// Runs the scenario without faults, then once per (function, occurrence, failure kind).
 void sweep(const Scenario& scenario, int expected_rc) {
-    totp::UserState state = enroll(scenario);
-    const Outcome baseline = login(scenario, state, {{}, kNow});
-    if (baseline.rc != expected_rc) {
-        for (const auto& line : baseline.log) std::fprintf(stderr, "log: %s\n", line.c_str());
-        fail_msg("%s: rc %d without faults, expected %d", scenario.name, baseline.rc, expected_rc);
-    }
-
-    const faults::Action actions[] = {faults::Action::fail, faults::Action::interrupt,
-                                      faults::Action::short_io};
-    const int errors[] = {EIO, ENOSPC, EROFS, EACCES};
-    int runs = 0;
-    for (std::size_t f = 0; f < faults::kWrappedCallCount; ++f) {
-        for (unsigned occurrence = 0; occurrence < 3; ++occurrence) {
-            for (faults::Action action : actions) {
-                for (int error : errors) {
-                    if (action != faults::Action::fail && error != EIO) continue;
-                    const faults::Fault fault{occurrence, faults::kWrappedCalls[f], action, error};
-                    state = enroll(scenario);
-                    const Outcome outcome = login(scenario, state, {{fault}, kNow});
-                    if (outcome.report.hits.empty()) continue;  // no such call
-                    ++runs;
-                    const std::string what = describe(scenario, fault);
-                    const auto after = read_state(scenario);
-                    if (!after) fail_msg("%s: state file no longer decodes", what.c_str());
-                    if (one_token(*after).secret.size() != one_token(state).secret.size() ||
-                        !std::equal(one_token(state).secret.data(),
-                                    one_token(state).secret.data() + one_token(state).secret.size(),
-                                    one_token(*after).secret.data()))
-                        fail_msg("%s: secret changed", what.c_str());
-                    if (outcome.rc == PAM_SUCCESS) {
-                        if (outcome.report.write_failed)
-                            fail_msg("%s: PAM_SUCCESS although the store write failed",
-                                     what.c_str());
-                        const bool consumed =
-                            (one_token(*after).last_step > one_token(state).last_step) ||
-                            after->recovery.size() < state.recovery.size();
-                        if (!consumed || after->failures != 0)
-                            fail_msg("%s: PAM_SUCCESS but nothing consumed on disk", what.c_str());
-                    }
-                    if (retried_call(fault) && outcome.rc != baseline.rc)
-                        fail_msg("%s: a retried call changed the result (%d, not %d)", what.c_str(),
-                                 outcome.rc, baseline.rc);
-                    if (baseline.rc == PAM_SUCCESS && outcome.rc != PAM_SUCCESS) {
-                        bool said_why = false;
-                        for (std::size_t i = 0; i < outcome.log.size(); ++i)
-                            said_why |= outcome.priorities[i] <= LOG_ERR;
-                        if (!said_why)
-                            fail_msg("%s: refused without an error in the log", what.c_str());
-                    }
-                    if (static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1))) != geteuid())
-                        fail_msg("%s: filesystem identity not restored", what.c_str());
-                }
-            }
-        }
-    }
-    std::printf("%s: %d fault runs\n", scenario.name, runs);
-    assert_true(runs > 10);
+    hardening::sweep(
+        {.name = scenario.name,
+         .home_layout = scenario.home_layout,
+         .enroll = [&] { return enroll(scenario); },
+         .attempt = [&](const totp::UserState& state,
+                        const faults::Plan& plan) { return login(scenario, state, plan); }},
+        expected_rc);
 }
 
 int setup(void**) {
-    // On tmpfs when there is one: this test is about failures, not about the disk's speed.
-    std::string root = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
-                       "/pam_totp_faults.XXXXXX";
-    assert_non_null(mkdtemp(root.data()));
-    g_root = root;
-    assert_int_equal(chmod(root.c_str(), 0755), 0);
-    assert_int_equal(mkdir(state_dir().c_str(), 0700), 0);
-    assert_int_equal(mkdir((g_root + "/home").c_str(), 0755), 0);
-    assert_int_equal(mkdir(home().c_str(), 0700), 0);
-    assert_int_equal(chown(home().c_str(), kAlice, kAlice), 0);
-    std::ofstream(g_root + "/pam_totp.conf") << "[global]\n";
+    const std::string& root =
+        test_support::make_scratch_dir(test_support::tmpfs_or_tmp(), "pam_totp_faults", 0755);
+    std::ofstream(root + "/pam_totp.conf") << "[global]\n";
     faults::set_accounts({{"alice", kAlice, kAlice, home(), {}}}, {});
-    return 0;
-}
-
-int teardown(void**) {
-    std::filesystem::remove_all(g_root);
     return 0;
 }
 
@@ -294,9 +154,7 @@ void enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file(void**) {
                     if (entry.path().filename() != "carol")
                         fail_msg("%s: left %s behind", what.c_str(), entry.path().c_str());
                 }
-                std::ifstream in(dir + "/carol", std::ios::binary);
-                const std::string bytes{std::istreambuf_iterator<char>(in), {}};
-                if (saved && (entries != 1 || !totp::decode_file(bytes)))
+                if (saved && (entries != 1 || !totp::decode_file(read_file(dir + "/carol"))))
                     fail_msg("%s: reported saved, but the file is not whole", what.c_str());
                 if (!saved && entries != 0)
                     fail_msg("%s: reported a failure, but left a state file", what.c_str());
@@ -372,5 +230,5 @@ int main() {
         cmocka_unit_test(valid_code_upgrading_a_version_1_file),
         cmocka_unit_test(enrollment_with_each_call_failing_leaves_nothing_or_a_whole_file),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_support::remove_scratch_dir);
 }

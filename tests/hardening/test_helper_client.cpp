@@ -13,11 +13,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "helper_client.hpp"
+#include "scratch_dir.hpp"
 
 // clang-format off
 #include <stdarg.h>
@@ -124,15 +124,9 @@ void a_caller_that_ignores_sigchld_still_gets_the_answer(void**) {
                      static_cast<int>(HelperAnswer::Kind::refused));
 }
 
+// Under /tmp, not /dev/shm: the fake helpers are programs, and /dev/shm may be noexec.
 int setup(void**) {
-    std::string root = "/tmp/pam_totp_helper_client.XXXXXX";
-    assert_non_null(mkdtemp(root.data()));
-    g_root = root;
-    return 0;
-}
-
-int teardown(void**) {
-    std::filesystem::remove_all(g_root);
+    g_root = test_support::make_scratch_dir("/tmp", "pam_totp_helper_client", 0700);
     return 0;
 }
 
@@ -147,5 +141,5 @@ int main() {
         cmocka_unit_test(a_missing_helper_fails_closed),
         cmocka_unit_test(a_caller_that_ignores_sigchld_still_gets_the_answer),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_support::remove_scratch_dir);
 }

@@ -75,6 +75,7 @@ trap 'rm -rf "$work"' EXIT
 dpkg-deb -x "$(deb libpam-totp)" "$work/pkg"
 dpkg-deb -e "$(deb libpam-totp)" "$work/control"
 remove_check=$work/pkg/usr/libexec/pam_totp/remove-check
+export TOTP_CHECK=$work/pkg/usr/sbin/totp-check # the package's, reading the fake roots
 
 echo "--- remove-check against fake roots"
 # fake_root NAME FILE CONTENT...: a fresh DIR/etc with FILE (under etc/) holding CONTENT lines.
@@ -101,9 +102,9 @@ check_output "  and how to override" "PAM_TOTP_FORCE_REMOVE=1 apt remove libpam-
 out=$(PAM_TOTP_FORCE_REMOVE=1 sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
 check "PAM_TOTP_FORCE_REMOVE=1 lets the removal go ahead" test $? -eq 0
 check_output "  with a warning" "removing anyway" "$out"
-fake=$(fake_root pg security/pam_totp.conf '[global]' 'store = postgresql' '[reset]')
+fake=$(fake_root pg security/pam_totp.conf '[Global]' 'Store = postgresql ; the fleet' '[reset]')
 out=$(sh "$remove_check" --root "$fake" postgresql "apt remove libpam-totp-postgresql" 2>&1)
-check "store = postgresql: removing the backend is refused" test $? -eq 1
+check "Store = postgresql (as iniparser reads it): removing the backend is refused" test $? -eq 1
 check_output "  saying what to do" "totp-enroll migrate --to files" "$out"
 fake=$(fake_root files security/pam_totp.conf '[global]' '#store = postgresql' 'store = files')
 check "store = files: removing the backend goes ahead" \

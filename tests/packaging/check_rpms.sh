@@ -104,7 +104,8 @@ echo "--- the scriptlets, run against a fake root"
 # remove-check in it): the host's own are never seen or written.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-rpm2archive - <"$(rpm_of pam_totp)" | tar -xzf - -C "$work" ./usr/libexec/pam_totp/remove-check
+rpm2archive - <"$(rpm_of pam_totp)" | tar -xzf - -C "$work" ./usr/libexec/pam_totp/remove-check \
+    ./usr/sbin/totp-check
 # scriptlet PACKAGE TAG: the scriptlet's text (TAG: PREIN, POSTIN, PREUN, POSTUN).
 scriptlet() { rpm -qp --qf "%{$2}" "$(rpm_of "$1")"; }
 # fake_root [PAMFILE LINE...]: a fresh fake root, optionally with one PAM file; prints it.
@@ -184,11 +185,13 @@ check "%postun keeps the roll-out state on upgrade" test "$(state_in "$root")" =
 run "$root" pam_totp POSTUN 0
 check "%postun removes it on erase" test "$(state_in "$root")" = none
 
-printf '[global]\nstore = postgresql\n' >"$root/etc/security/pam_totp.conf"
-run "$root" pam_totp-postgresql PREUN 0
-check "pam_totp-postgresql's %preun refuses the erase while store = postgresql" test "$rc" -ne 0
+# remove-check reads the config with the package's totp-check (not at /usr/sbin here).
+reads_config=TOTP_CHECK=$work/usr/sbin/totp-check
+printf '[GLOBAL]\nStore = postgresql ; the fleet\n' >"$root/etc/security/pam_totp.conf"
+run "$root" pam_totp-postgresql PREUN 0 "$reads_config"
+check "pam_totp-postgresql's %preun refuses the erase while Store = postgresql" test "$rc" -ne 0
 check_output "  saying what to do" "totp-enroll migrate --to files" "$out"
 printf '[global]\nstore = files\n' >"$root/etc/security/pam_totp.conf"
-run "$root" pam_totp-postgresql PREUN 0
+run "$root" pam_totp-postgresql PREUN 0 "$reads_config"
 check "  and lets it go ahead with store = files" test "$rc" -eq 0
 finish

@@ -29,13 +29,6 @@ namespace {
 
 Paths g_paths;
 
-void must(bool condition, const char* what) {
-    if (!condition) {
-        std::fprintf(stderr, "fixture: %s failed: %s\n", what, std::strerror(errno));
-        std::abort();
-    }
-}
-
 // In-process: a child process would load pam_wrapper too and set up its own copy.
 void remove_tree(const std::string& path) {
     std::error_code error;
@@ -96,6 +89,13 @@ std::string group_text() {
 }
 
 }  // namespace
+
+void must(bool condition, const char* what) {
+    if (!condition) {
+        std::fprintf(stderr, "fixture: %s failed: %s\n", what, std::strerror(errno));
+        std::abort();
+    }
+}
 
 const Paths& paths() {
     return g_paths;

@@ -28,6 +28,9 @@ struct Paths {
 };
 const Paths& paths();
 
+// Setting up the sandbox: a false `condition` ends the test program with `what` and errno.
+void must(bool condition, const char* what);
+
 // CMocka group setup/teardown: build and remove the sandbox.
 int setup_sandbox(void** state);
 int teardown_sandbox(void** state);
@@ -85,11 +88,13 @@ std::string code_at(const totp::SecretBytes& secret, const totp::OtpParams& para
 std::string wrong_code(const totp::SecretBytes& secret, std::int64_t unix_time,
                        const totp::OtpParams& params = {});
 
+// Every PAM_TEXT_INFO ("info: <text>") and PAM_ERROR_MSG ("error: <text>"), in order.
+using Messages = std::vector<std::string>;
+
 struct LoginResult {
     int rc = -1;
     std::vector<std::string> prompts;  // every prompt shown, in order
-    // Every PAM_TEXT_INFO ("info: <text>") and PAM_ERROR_MSG ("error: <text>"), in order.
-    std::vector<std::string> messages;
+    Messages messages;
     std::string authtok;  // PAM_AUTHTOK after authentication, if pam_get_items.so exported it
 };
 

@@ -26,11 +26,10 @@ using fixture::code_at;
 using fixture::enroll;
 using fixture::kEpoch;
 using fixture::login;
+using fixture::Messages;
 using fixture::password_of;
 
 namespace {
-
-using Messages = std::vector<std::string>;
 
 int group_setup(void** state) {
     fixture::setup_sandbox(state);

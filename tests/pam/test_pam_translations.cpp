@@ -34,18 +34,11 @@ using fixture::code_at;
 using fixture::enroll;
 using fixture::kEpoch;
 using fixture::login;
+using fixture::Messages;
+using fixture::must;
 using fixture::password_of;
 
 namespace {
-
-using Messages = std::vector<std::string>;
-
-void must(bool ok, const char* what) {
-    if (!ok) {
-        std::perror(what);
-        std::abort();
-    }
-}
 
 // Shows the build's catalogs at TOTP_LOCALE_DIR in this mount namespace. A locale directory
 // that does not exist yet (/usr/local/share/locale before any install) gets a tmpfs over

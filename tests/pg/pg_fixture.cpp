@@ -222,6 +222,18 @@ std::pair<pid_t, bool> enroll_stopped_at(const std::string& user, const char* po
     return {pid, WIFSTOPPED(status)};
 }
 
+Session hold_lock(const std::string& dsn, const std::string& lock_sql) {
+    const char* keys[] = {"dbname", "password", nullptr};
+    const char* values[] = {dsn.c_str(), kPassword, nullptr};
+    Session admin(PQconnectdbParams(keys, values, 1));
+    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
+    PGresult* locked = PQexec(admin.get(), lock_sql.c_str());
+    const ExecStatusType status = PQresultStatus(locked);
+    PQclear(locked);
+    must(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK, lock_sql.c_str());
+    return admin;
+}
+
 void create_schema(const std::string& dsn) {
     auto upgraded = totp::upgrade_postgresql_schema(settings(dsn));
     if (!upgraded) std::fprintf(stderr, "%s\n", upgraded.error().message.c_str());

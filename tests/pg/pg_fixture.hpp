@@ -5,6 +5,7 @@
 // password files.
 #pragma once
 
+#include <libpq-fe.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -77,6 +78,13 @@ void write_store_config(const std::string& path, const std::string& dsn);
 // pid and whether it stopped (false: it exited, e.g. refused a connection).
 std::pair<pid_t, bool> enroll_stopped_at(const std::string& user, const char* point,
                                          const std::string& config);
+// An admin session over `dsn` (with kPassword) that has run `lock_sql`, which begins a
+// transaction and takes a lock: the lock is held until the session ends (reset() or scope).
+struct SessionEnd {
+    void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+using Session = std::unique_ptr<PGconn, SessionEnd>;
+Session hold_lock(const std::string& dsn, const std::string& lock_sql);
 // Creates the schema (as totp-enroll db-upgrade does).
 void create_schema(const std::string& dsn);
 std::unique_ptr<totp::Store> open_store(const std::string& dsn);

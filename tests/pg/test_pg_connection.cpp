@@ -3,7 +3,6 @@
 // refuses anything but TLS, store_connect_timeout against a host that never answers, and
 // the credentials (password file modes, a password in the DSN refused and never logged),
 // and a lock held by someone else that must not hang a login.
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,7 +10,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <memory>
 #include <sstream>
 #include <string>
 
@@ -176,24 +174,14 @@ void the_connect_timeout_defaults_to_three_seconds(void**) {
 
 // --- Locks --------------------------------------------------------------------------------
 
-struct ConnDeleter {
-    void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
 // An admin (or anyone with the fleet role) holds the schema table, which every login reads
 // before its transaction: the session's lock_timeout fails the login closed, where it would
 // otherwise wait for as long as the lock is held.
 void a_locked_schema_table_fails_the_login_closed_instead_of_hanging(void**) {
     const totp::SecretBytes secret = enroll_in_database("alice");
-    const std::string dsn = tls_dsn(pg_fixture::ca_file());
-    const char* keys[] = {"dbname", "password", nullptr};
-    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
-    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
-    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
-    PGresult* locked =
-        PQexec(admin.get(), "BEGIN; LOCK TABLE pam_totp_schema IN ACCESS EXCLUSIVE MODE");
-    must(PQresultStatus(locked) == PGRES_COMMAND_OK, "LOCK TABLE");
-    PQclear(locked);
+    pg_fixture::Session admin =
+        pg_fixture::hold_lock(tls_dsn(pg_fixture::ca_file()),
+                              "BEGIN; LOCK TABLE pam_totp_schema IN ACCESS EXCLUSIVE MODE");
     const int rc = guarded_login("tls", secret);
     admin.reset();
     assert_int_not_equal(rc, 0);
@@ -251,6 +239,27 @@ void totp_check_store_with_root_reads_the_key_and_password_files_under_the_root(
     assert_int_equal(rc, 2);
     assert_null(std::strstr(report.c_str(), "schema version "));
     assert_non_null(std::strstr(report.c_str(), (check_root() + pg_fixture::key_file()).c_str()));
+}
+
+// A link in the tree may point anywhere on the host (an absolute link resolves against the
+// host's /): a tree whose first directory on the way to its key file links to the host's
+// own directory would have the host's key and password read and sent to the database the
+// tree names. Refused before anything is opened or sent.
+void totp_check_store_with_root_refuses_files_reached_through_a_link_out_of_the_root(void**) {
+    const std::string root = check_root() + "_link";
+    must(pg_fixture::run("rm -rf " + root + " && mkdir -p " + root + "/etc/security").first == 0,
+         "mkdir");
+    pg_fixture::write_store_config(root + "/etc/security/pam_totp.conf",
+                                   tls_dsn(pg_fixture::ca_file()));
+    const std::string key = pg_fixture::key_file();
+    const std::string first = key.substr(0, key.find('/', 1));  // "/tmp", say
+    must(pg_fixture::run("ln -s " + first + " " + root + first).first == 0, "link out of the tree");
+    const auto [rc, report] =
+        pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
+    pg_fixture::run("rm -f " + root + first);
+    assert_int_equal(rc, 2);
+    assert_null(std::strstr(report.c_str(), "schema version "));
+    assert_non_null(std::strstr(report.c_str(), "leads out of the checked tree"));
 }
 
 // The superuser over verify-full: schema and TLS are fine, the privileges are a finding.
@@ -349,6 +358,9 @@ int main() {
                                fixture::reset),
         cmocka_unit_test_setup(
             totp_check_store_with_root_reads_the_key_and_password_files_under_the_root,
+            fixture::reset),
+        cmocka_unit_test_setup(
+            totp_check_store_with_root_refuses_files_reached_through_a_link_out_of_the_root,
             fixture::reset),
         cmocka_unit_test_setup(totp_check_store_reports_schema_privileges_tls_and_round_trip,
                                fixture::reset),

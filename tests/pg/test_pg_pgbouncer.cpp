@@ -4,7 +4,6 @@
 // read-check-write is one transaction holding the row lock, so it stays exact when the
 // pooler lends each transaction a different server connection; and a stopped client holds
 // at most one server connection, for at most the idle timeout.
-#include <libpq-fe.h>
 #include <security/pam_appl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +11,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,25 +101,18 @@ void pgbouncer_replayed_code_is_refused(void**) {
     assert_int_not_equal(login("bob", code(secret)), PAM_SUCCESS);
 }
 
-struct ConnDeleter {
-    void operator()(PGconn* conn) const { PQfinish(conn); }
-};
+// erin's row, locked by an admin session until it ends.
+pg_fixture::Session lock_erins_row() {
+    return pg_fixture::hold_lock(
+        direct_dsn(), "BEGIN; SELECT 1 FROM pam_totp_users WHERE username = 'erin' FOR UPDATE");
+}
 
 // The server never sees the store's startup options through the pooler; the limits it
 // relies on come with each transaction (SET LOCAL). With the user's row locked by someone
 // else, the login fails closed on the server's lock_timeout, with the server's reason.
 void pgbouncer_a_locked_row_fails_the_login_on_the_servers_lock_timeout(void**) {
     const totp::SecretBytes secret = pg_fixture::enroll(direct_dsn(), "erin");
-    const std::string dsn = direct_dsn();
-    const char* keys[] = {"dbname", "password", nullptr};
-    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
-    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
-    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
-    PGresult* locked = PQexec(admin.get(),
-                              "BEGIN; SELECT 1 FROM pam_totp_users WHERE username = 'erin' "
-                              "FOR UPDATE");
-    must(PQresultStatus(locked) == PGRES_TUPLES_OK, "the row lock");
-    PQclear(locked);
+    pg_fixture::Session admin = lock_erins_row();
     const int rc = login("erin", code(secret));
     admin.reset();
     assert_int_not_equal(rc, PAM_SUCCESS);
@@ -139,16 +130,7 @@ pid_t pooler_pid() {
 // its deadline is accepted and never answered. The login still ends at its deadline.
 void pgbouncer_that_hangs_mid_login_does_not_hold_the_login_past_its_deadline(void**) {
     const totp::SecretBytes secret = pg_fixture::enroll(direct_dsn(), "erin");
-    const std::string dsn = direct_dsn();
-    const char* keys[] = {"dbname", "password", nullptr};
-    const char* values[] = {dsn.c_str(), pg_fixture::kPassword, nullptr};
-    std::unique_ptr<PGconn, ConnDeleter> admin(PQconnectdbParams(keys, values, 1));
-    must(PQstatus(admin.get()) == CONNECTION_OK, "admin connection");
-    PGresult* locked = PQexec(admin.get(),
-                              "BEGIN; SELECT 1 FROM pam_totp_users WHERE username = 'erin' "
-                              "FOR UPDATE");
-    must(PQresultStatus(locked) == PGRES_TUPLES_OK, "the row lock");
-    PQclear(locked);
+    pg_fixture::Session admin = lock_erins_row();
     const pid_t pooler = pooler_pid();
     const pid_t stopper = fork();
     must(stopper >= 0, "fork");

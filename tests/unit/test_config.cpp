@@ -348,6 +348,20 @@ void empty_yes_no_argument_is_security_relevant_not_yes(void**) {
     assert_true(settings.nullok);
 }
 
+// Settings only the file's readers use (totp-verify reads no module arguments) are refused as
+// module arguments, not taken and then ignored.
+void file_only_settings_are_refused_as_module_arguments(void**) {
+    for (const char* argument :
+         {"trusted_networks=10.0.0.0/8", "verify_helper_group=totp-verifiers"}) {
+        Settings settings;
+        Problems problems;
+        totp::apply_argument(settings, argument, problems);
+        assert_int_equal(problems.size(), 1);
+        assert_true(problems[0].security_relevant);
+        assert_true(settings.verify_helper_group.empty());
+    }
+}
+
 void keys_are_case_sensitive_like_other_module_arguments(void**) {
     Settings settings;
     const Problems problems = apply(settings, "NULLOK", "");
@@ -1001,6 +1015,7 @@ int main() {
         cmocka_unit_test(algorithm_accepts_the_sha_names),
         cmocka_unit_test(unknown_setting_is_security_relevant),
         cmocka_unit_test(empty_yes_no_argument_is_security_relevant_not_yes),
+        cmocka_unit_test(file_only_settings_are_refused_as_module_arguments),
         cmocka_unit_test(keys_are_case_sensitive_like_other_module_arguments),
         cmocka_unit_test(setting_names_lists_every_key_apply_setting_accepts),
         cmocka_unit_test(valid_file_sets_global_keys),

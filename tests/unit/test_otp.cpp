@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "totp/otp.hpp"
 #include "totp/secret.hpp"
@@ -380,9 +381,31 @@ static void invalid_params_never_accept(void**) {
     assert_int_equal(check.outcome, TotpCheck::Outcome::mismatch);
 }
 
+// same_hmac_key answers exactly when two keys give the same codes: zero bytes up to the
+// block (64 for SHA-1 and SHA-256, 128 for SHA-512) do not change HMAC's key; anything past
+// the block makes a long key that HMAC hashes.
+static void same_hmac_key_follows_hmacs_padding_to_the_block(void**) {
+    for (const auto& [algorithm, block] :
+         {std::pair{Algorithm::sha1, 64}, {Algorithm::sha256, 64}, {Algorithm::sha512, 128}}) {
+        const SecretBytes key = key_from(kSha1Key);
+        SecretBytes padded = key.clone();
+        while (padded.size() < static_cast<std::size_t>(block)) padded.push_back(0);
+        assert_true(totp::same_hmac_key(algorithm, key, padded));
+        assert_string_equal(hotp_or_fail(key, 3, algorithm, 8).c_str(),
+                            hotp_or_fail(padded, 3, algorithm, 8).c_str());
+        padded.push_back(0);  // one past the block: hashed, another key
+        assert_false(totp::same_hmac_key(algorithm, key, padded));
+        SecretBytes changed = key.clone();
+        changed.data()[0] ^= 1;
+        assert_false(totp::same_hmac_key(algorithm, key, changed));
+        assert_true(totp::same_hmac_key(algorithm, key, key));
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hotp_matches_every_rfc4226_appendix_d_vector),
+        cmocka_unit_test(same_hmac_key_follows_hmacs_padding_to_the_block),
         cmocka_unit_test(totp_matches_every_rfc6238_appendix_b_row_with_8_digits),
         cmocka_unit_test(totp_with_6_digits_is_the_last_6_of_each_rfc6238_row),
         cmocka_unit_test(totp_with_7_digits_is_the_last_7_of_each_rfc6238_row),

@@ -668,6 +668,56 @@ static void a_second_authenticator_with_the_same_secret_is_refused(void**) {
     assert_slot_corrupt(seal(replace(body, secret, std::string(kRfcKeyBase32))));
 }
 
+// HMAC pads a key shorter than the hash's block with zero bytes and hashes a longer one,
+// so these secrets differ as bytes but give every code the same: one is a copy.
+static void a_second_authenticator_with_the_same_hmac_key_is_refused(void**) {
+    UserState state = small_state();
+    const totp::SecretBytes first = one_token(state).secret.clone();
+    totp::SecretBytes padded = first.clone();
+    padded.push_back(0);
+    const auto code_of = [](const totp::SecretBytes& key) {
+        return std::string(totp::hotp(key, 7, totp::Algorithm::sha1, 6)->view());
+    };
+    assert_string_equal(code_of(padded).c_str(), code_of(first).c_str());
+    for (std::size_t zeros = 1; zeros <= 3; ++zeros) {
+        totp::Authenticator copy;
+        copy.name = "padded";
+        copy.secret = first.clone();
+        for (std::size_t i = 0; i < zeros; ++i) copy.secret.push_back(0);
+        assert_false(totp::add_authenticator(state, std::move(copy), 8).ok());
+    }
+    assert_int_equal(state.authenticators.size(), 1);
+
+    // A SHA-1 key longer than the 64-byte block is used as its digest.
+    totp::Authenticator long_key;
+    long_key.name = "long";
+    long_key.secret = bytes_of(100, 1);
+    totp::Authenticator digest_key;
+    digest_key.name = "digest";
+    digest_key.secret = totp::SecretBytes(20);
+    assert_int_equal(EVP_Digest(long_key.secret.data(), long_key.secret.size(),
+                                digest_key.secret.data(), nullptr, EVP_sha1(), nullptr),
+                     1);
+    assert_string_equal(code_of(long_key.secret).c_str(), code_of(digest_key.secret).c_str());
+    assert_true(totp::add_authenticator(state, std::move(long_key), 8).ok());
+    assert_false(totp::add_authenticator(state, std::move(digest_key), 8).ok());
+
+    // A trailing byte that is not zero makes another key.
+    totp::Authenticator other;
+    other.name = "other";
+    other.secret = first.clone();
+    other.secret.push_back(1);
+    assert_true(totp::add_authenticator(state, std::move(other), 8).ok());
+
+    // A record read from the store is held to the same rule.
+    UserState copied = small_state();
+    totp::Authenticator twin = one_token(copied).clone();
+    twin.name = "twin";
+    twin.secret.push_back(0);
+    copied.authenticators.push_back(std::move(twin));
+    assert_false(totp::validate(copied).ok());
+}
+
 static void remove_authenticator_keeps_the_others_and_never_the_last(void**) {
     UserState state = small_state();
     assert_true(totp::add_authenticator(state, hotp_token("yubikey", 3), 8).ok());
@@ -835,6 +885,7 @@ int main(void) {
         cmocka_unit_test(add_authenticator_refuses_bad_names_duplicates_and_more_than_the_maximum),
         cmocka_unit_test(replacing_keeps_the_other_authenticators_within_the_maximum),
         cmocka_unit_test(a_second_authenticator_with_the_same_secret_is_refused),
+        cmocka_unit_test(a_second_authenticator_with_the_same_hmac_key_is_refused),
         cmocka_unit_test(remove_authenticator_keeps_the_others_and_never_the_last),
         cmocka_unit_test(authenticator_lines_are_strict),
         cmocka_unit_test(full_state_with_20_recovery_codes_round_trips),

@@ -30,8 +30,10 @@ struct Attempt {
     UserState state;
 };
 
-// The rate limit, lockout and look-ahead of root's configuration: the one Policy every
-// checker of codes (module, totp-verify, totp-resetd) uses.
+// The rate limit, lockout and look-ahead of `settings`. totp-verify and totp-resetd take them
+// from the configuration file alone; the module from the file and then its stack line's
+// arguments, which may change window, hotp_window, max_failures and lockout_seconds for that
+// line only. The file is the policy all of them share.
 Policy login_policy(const Settings& settings);
 
 // Opens and locks `user`'s record, decides on `input` (verify.hpp) and saves the changed

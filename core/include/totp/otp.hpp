@@ -36,6 +36,13 @@ Result<SecretString> hotp(const SecretBytes& key, std::uint64_t counter, Algorit
 // Whether `code` has the shape of a code of `digits` digits: exactly that many ASCII digits.
 bool is_code_shaped(std::string_view code, int digits);
 
+// True if HMAC under `algorithm` uses `a` and `b` as one key, so every code they give is the
+// same. HMAC (RFC 2104) hashes a key longer than the hash's block (64 bytes for SHA-1 and
+// SHA-256, 128 for SHA-512) and pads a shorter one with zero bytes, so a secret and the same
+// secret with zero bytes appended are one key. Constant time for keys of one block or less;
+// true as well if OpenSSL fails (a caller refusing a copy then refuses).
+bool same_hmac_key(Algorithm algorithm, const SecretBytes& a, const SecretBytes& b);
+
 // The TOTP time step for a Unix time (floor(now / period)); negative times give step 0.
 std::uint64_t time_step(std::int64_t unix_time, int period);
 

@@ -13,6 +13,9 @@ namespace totp {
 // or DEL (0x7f). Bytes >= 0x80 are not control characters here: a UTF-8 value passes.
 bool has_control(std::string_view text);
 
+// True if `text` is one or more ASCII digits '0'-'9' and nothing else (no sign, no space).
+bool all_digits(std::string_view text);
+
 // `text` as it may be logged or shown: printable ASCII (0x20-0x7e) stays, every other byte
 // becomes '?'. That covers what forges or splits a line (CR, LF, NUL), what drives a
 // terminal (ESC, and the 8-bit CSI 0x9b), and every byte of UTF-8 too, so no right-to-left

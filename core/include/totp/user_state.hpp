@@ -34,6 +34,9 @@ inline constexpr std::size_t kMaxEmailLength = 254;
 inline constexpr std::size_t kMinSecretBytes = 10;  // 80 bits, RFC 4226's floor
 inline constexpr std::size_t kMaxSecretBytes = 128;
 inline constexpr std::uint32_t kMaxEmailMails = 1000;
+// The most failures a record holds. Counting past it would make the state unsavable, and a
+// failure that is not saved renews no lockout, so a count stops here.
+inline constexpr std::uint32_t kMaxFailures = 1000000;
 // The most authenticators a record can hold (the config's max_authenticators is at most
 // this), and the longest name.
 inline constexpr std::size_t kMaxAuthenticators = 16;

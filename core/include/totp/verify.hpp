@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The second-factor decision, shared by the PAM module and the reset service: given a
-// user's state and what they typed, decide and update the state (the caller saves it
-// under the store's lock).
+// The second-factor decision: given a user's state and what they typed, decide and update
+// the state. The module, totp-verify and totp-resetd reach it through check_and_record
+// (attempt.hpp), which holds the store's lock and saves the state.
 #pragma once
 
 #include <cstddef>

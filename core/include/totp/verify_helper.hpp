@@ -24,11 +24,14 @@ enum class HelperExit : int {
     failed = 3,       // configuration, account lookup or store failure: nothing accepted
 };
 
-// How long the module waits for the helper's answer before it kills it and fails closed:
-// longer than the helper needs at worst (the store's lock deadline, file_lock.hpp, plus a
-// PostgreSQL connection's store_connect_timeout), so only a stuck helper meets it.
+// How long the module waits for the helper's answer before it kills it and fails closed.
 inline constexpr std::chrono::seconds kHelperDeadline{75};
-// The helper's own bound on its run (alarm(2)), below the module's deadline.
+// The helper's own bound on its run (alarm(2)), below the module's deadline. With the file
+// store the helper needs at most the lock deadline (file_lock.hpp); with PostgreSQL, libpq's
+// connect_timeout (store_connect_timeout, up to 60 s) for each host of a DSN that lists
+// several, then the exchange deadline (8 s, pg_store.cpp). A single host stays below this; a
+// DSN of several unreachable hosts can outlast it, and SIGALRM then ends the helper without a
+// log line of its own: the module fails closed and logs that the helper was killed.
 inline constexpr std::chrono::seconds kHelperSelfDeadline{70};
 
 }  // namespace totp

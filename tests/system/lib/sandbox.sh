@@ -52,7 +52,8 @@ sandbox_skip() {
 # script inside the sandbox (sandbox_enter) in a subshell, showing its output; exits with
 # the skip code if the sandbox was skipped; otherwise takes over the inner run's counts of
 # passed and failed checks and checks that it succeeded. The caller then adds its own
-# checks on the host and calls finish.
+# checks on the host and calls finish. Like the sandbox, its log (removed before it
+# returns) is made under $TMPDIR.
 sandbox_run_and_count() {
     local log status
     log=$(mktemp)

@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# packaging/remove-check refuses to remove the PostgreSQL store backend whenever the module
+# would need it, as the module reads its configuration: every spelling iniparser accepts,
+# a config= argument naming another file, a store=postgresql argument; and whenever that
+# cannot be told (a config the module cannot read, no totp-check to read it with). Each
+# case is a fake root given with --root, read with the built totp-check (TOTP_CHECK).
+#   check_remove_check.sh SOURCE_DIR TOTP_CHECK
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../system/lib/check.sh"
+
+remove_check=$1/packaging/remove-check
+export TOTP_CHECK=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+umask 022 # the module trusts only a config that is not writable by group or other
+
+# fake_root NAME CONFIG_LINE...: a fresh root whose common-auth runs the module with the
+# default config, and whose pam_totp.conf holds the lines (none: no config file).
+fake_root() {
+    local dir=$work/$1
+    shift
+    mkdir -p "$dir/etc/pam.d" "$dir/etc/security"
+    printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so' >"$dir/etc/pam.d/common-auth"
+    [ $# -eq 0 ] || printf '%s\n' "$@" >"$dir/etc/security/pam_totp.conf"
+    echo "$dir"
+}
+# remove ROOT [VAR=value...]: the backend's removal check; sets out and rc.
+remove() {
+    local root=$1
+    shift
+    out=$(env "$@" sh "$remove_check" --root "$root" postgresql "apt remove libpam-totp-postgresql" 2>&1)
+    rc=$?
+}
+
+echo "--- every spelling iniparser reads as store = postgresql refuses the removal"
+spelling=0
+for lines in 'store = postgresql' 'Store = postgresql' 'STORE=postgresql' \
+    'store=postgresql ; the fleet' 'store = postgresql # the fleet' 'store = "postgresql"' \
+    "store = 'postgresql'" '   store   =   postgresql   '; do
+    spelling=$((spelling + 1))
+    remove "$(fake_root "spelling$spelling" '[global]' "$lines" '[reset]')"
+    check "[global] $lines: refused" test "$rc" -eq 1
+done
+for header in '[GLOBAL]' '[ global ]' '[Global]'; do
+    spelling=$((spelling + 1))
+    remove "$(fake_root "spelling$spelling" "$header" 'store = postgresql')"
+    check "$header store = postgresql: refused" test "$rc" -eq 1
+done
+check_output "  the refusal names the file" "/etc/security/pam_totp.conf selects store = postgresql" "$out"
+check_output "  says what to do" "totp-enroll migrate --to files" "$out"
+check_output "  and how to override" "PAM_TOTP_FORCE_REMOVE=1 apt remove libpam-totp-postgresql" "$out"
+
+echo "--- the file a pam_totp line reads with config= counts too"
+root=$(fake_root config_argument '[global]' 'store = files')
+printf '%s\n' '[global]' 'Store = postgresql' >"$root/etc/security/fleet.conf"
+printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so config=/etc/security/fleet.conf' \
+    >"$root/etc/pam.d/sshd"
+remove "$root"
+check "config=/etc/security/fleet.conf selecting postgresql: refused" test "$rc" -eq 1
+check_output "  the refusal names that file" "/etc/security/fleet.conf selects store = postgresql" "$out"
+printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so [config=/etc/security/fleet.conf]' \
+    >"$root/etc/pam.d/sshd"
+remove "$root"
+check "the same written in brackets ([config=...]): refused" test "$rc" -eq 1
+printf '%s\n' '[global]' 'store = files' >"$root/etc/security/fleet.conf"
+remove "$root"
+check "both files say store = files: removed" test "$rc" -eq 0 -a -z "$out"
+printf '%s\n' 'auth required pam_totp.so config=/etc/security/gone.conf' >"$root/etc/pam.d/sshd"
+remove "$root"
+check "config= names a missing file (the module refuses every login): refused" test "$rc" -eq 1
+check_output "  saying it cannot tell, and why" "/etc/security/gone.conf: cannot tell which store" "$out"
+printf '%s\n' 'auth required pam_totp.so store=postgresql' >"$root/etc/pam.d/sshd"
+remove "$root"
+check "a store=postgresql module argument: refused" test "$rc" -eq 1
+check_output "  naming the line" "/etc/pam.d/sshd:1:auth required pam_totp.so store=postgresql" "$out"
+
+echo "--- a config the module cannot read decides nothing: refused (fail closed)"
+root=$(fake_root group_writable '[global]' 'store = files')
+chmod 0664 "$root/etc/security/pam_totp.conf"
+remove "$root"
+check "a group-writable pam_totp.conf: refused" test "$rc" -eq 1
+check_output "  saying why" "writable by group or other" "$out"
+check_output "  and where to look" "totp-check" "$out"
+remove "$root" PAM_TOTP_FORCE_REMOVE=1
+check "  PAM_TOTP_FORCE_REMOVE=1 lets it go ahead" test "$rc" -eq 0
+check_output "  with a warning" "removing anyway" "$out"
+remove "$(fake_root misplaced '[global]' '[reset]' 'store = postgresql')"
+check "store = postgresql in [reset] (a misplaced key: the module refuses every login): refused" \
+    test "$rc" -eq 1
+remove "$(fake_root syntax '[global]' 'store postgresql')"
+check "a syntax error: refused" test "$rc" -eq 1
+remove "$(fake_root no_tool '[global]' 'store = files')" TOTP_CHECK="$work/missing/totp-check"
+check "no totp-check to read the config with: refused" test "$rc" -eq 1
+check_output "  saying so" "$work/missing/totp-check" "$out"
+
+echo "--- the file store: the removal goes ahead"
+remove "$(fake_root no_config)"
+check "no pam_totp.conf (the built-in store = files): removed" test "$rc" -eq 0 -a -z "$out"
+remove "$(fake_root files '[global]' '#store = postgresql' 'Store = files ; was postgresql' '[reset]')"
+check "Store = files (postgresql only in comments): removed" test "$rc" -eq 0 -a -z "$out"
+finish
