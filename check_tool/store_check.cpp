@@ -38,7 +38,8 @@ totp::Result<std::string> path_in_tree(const std::string& root, const std::strin
         return totp::make_error(totp::Errc::io, root + ": " + std::strerror(errno));
     }
     const std::unique_ptr<char, Free> real(::realpath(joined.c_str(), nullptr));
-    if (!real) return joined;
+    if (!real && errno == ENOENT) return joined;
+    if (!real) return totp::make_error(totp::Errc::unsafe, joined + ": " + std::strerror(errno));
     const std::string inside = std::string(real_root.get()) + "/";
     if (!std::string_view(real.get()).starts_with(inside)) {
         return totp::make_error(totp::Errc::unsafe, joined + " leads out of the checked tree (to " +
@@ -64,6 +65,18 @@ void check_store(const std::string& root, Report& report) {
     }
     // The tree's config names the database; the host's password must not go there.
     if (root != "/") {
+        // Without a password of its own libpq looks in the host's files (~/.pgpass of the
+        // root user running this, a pg_service.conf entry the DSN names) and would send
+        // what it finds to the database the tree names.
+        if (settings.store_password_file.empty()) {
+            report.add(store_finding(path,
+                                     "with --root the tree's own store_password_file is needed: "
+                                     "without it libpq would take a password from this host's "
+                                     "~/.pgpass or service file and send it to the tree's "
+                                     "database; not connecting"));
+            report.unreadable = true;
+            return;
+        }
         for (std::string* file : {&settings.store_key_file, &settings.store_password_file}) {
             if (file->empty()) continue;
             totp::Result<std::string> inside = path_in_tree(root, *file);

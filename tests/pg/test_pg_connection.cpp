@@ -262,6 +262,30 @@ void totp_check_store_with_root_refuses_files_reached_through_a_link_out_of_the_
     assert_non_null(std::strstr(report.c_str(), "leads out of the checked tree"));
 }
 
+// Without a password file of the tree's own, libpq would look for a password in the host's
+// files (~/.pgpass of the root user running totp-check, a pg_service.conf entry the DSN
+// names) and send it to the database the tree names. With --root, a password file is
+// required; nothing is sent without one.
+void totp_check_store_with_root_needs_the_trees_own_password_file(void**) {
+    const std::string root = check_root() + "_nopass";
+    must(pg_fixture::run("rm -rf " + root + " && mkdir -p " + root + "/etc/security").first == 0,
+         "mkdir");
+    fixture::write_file(root + "/etc/security/pam_totp.conf",
+                        "[global]\nstore = postgresql\nstore_dsn = " +
+                            tls_dsn(pg_fixture::ca_file()) + "\nstore_key_file = " +
+                            pg_fixture::key_file() + "\n",
+                        0644);
+    must(pg_fixture::run("mkdir -p $(dirname " + root + pg_fixture::key_file() + ") && cp -p " +
+                         pg_fixture::key_file() + " " + root + pg_fixture::key_file())
+                 .first == 0,
+         "the tree's key file");
+    const auto [rc, report] =
+        pg_fixture::run(std::string(TOTP_CHECK_PATH) + " --store --root " + root);
+    assert_int_equal(rc, 2);
+    assert_null(std::strstr(report.c_str(), "schema version "));
+    assert_non_null(std::strstr(report.c_str(), "store_password_file"));
+}
+
 // The superuser over verify-full: schema and TLS are fine, the privileges are a finding.
 // A role with exactly the documented grants over sslmode=require: the TLS mode is one.
 void totp_check_store_reports_schema_privileges_tls_and_round_trip(void**) {
@@ -362,6 +386,8 @@ int main() {
         cmocka_unit_test_setup(
             totp_check_store_with_root_refuses_files_reached_through_a_link_out_of_the_root,
             fixture::reset),
+        cmocka_unit_test_setup(totp_check_store_with_root_needs_the_trees_own_password_file,
+                               fixture::reset),
         cmocka_unit_test_setup(totp_check_store_reports_schema_privileges_tls_and_round_trip,
                                fixture::reset),
     };
