@@ -49,7 +49,8 @@ beside_step() {
     shift
     chrt --idle 0 "$@" >"$beside/$name.log" 2>&1 || rc=$?
     echo "$((SECONDS - started))" >"$beside/$name.seconds"
-    echo "$rc" >"$beside/$name.status"
+    # Renamed into place: await never reads a status half written.
+    echo "$rc" >"$beside/$name.status.new" && mv "$beside/$name.status.new" "$beside/$name.status"
 }
 (
     # The sanitizer build needs no benchmark: its timings would mean nothing.

@@ -22,7 +22,8 @@ valgrind_options=(--quiet --error-exitcode=99 --leak-check=full
                   --suppressions="$here/valgrind.supp")
 
 # name<TAB>command...<TAB>env... for every test worth running under valgrind.
-mapfile -t tests < <(cd "$build" && ctest --show-only=json-v1 2>/dev/null | python3 -c '
+# A command substitution, not a process substitution: a failing ctest or python stops here.
+listing=$(cd "$build" && ctest --show-only=json-v1 2>/dev/null | python3 -c '
 import json, sys
 wanted = ("pam.test_", "hardening.test_fault_sweep", "hardening.test_fs_attacks",
           "hardening.test_helper_client")
@@ -38,7 +39,8 @@ for test in json.load(sys.stdin)["tests"]:
             env = prop["value"]
     print("\t".join([test["name"], "\x1f".join(test["command"]), "\x1f".join(env)]))
 ')
-[ ${#tests[@]} -gt 0 ] || { echo "valgrind: no tests found in $build" >&2; exit 2; }
+[ -n "$listing" ] || { echo "valgrind: no tests found in $build" >&2; exit 2; }
+mapfile -t tests <<<"$listing"
 
 # run_one LINE: one test under valgrind; its report comes out in one piece.
 run_one() {
