@@ -225,9 +225,10 @@ totp::Status apply_pskc_option(int option, std::string_view value, CommandLine& 
 
 // The new key's secret, parameters and presentation (enrollment and add).
 totp::Status apply_key_option(int option, char* argument, CommandLine& command) {
-    const std::string_view value = argument;
+    const std::string_view value = argument != nullptr ? argument : "";
     switch (option) {
         case kSecret:
+            if (argument == nullptr) return bad_value("--secret needs a value");
             command.secret = take_secret(argument);
             return {};
         case kAlgorithm:

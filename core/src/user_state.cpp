@@ -695,7 +695,14 @@ Status validate(const UserState& state) {
                 return make_error(Errc::invalid_argument, "two authenticators have one name");
             }
             if (same_secret(state.authenticators[j], state.authenticators[i])) {
-                return make_error(Errc::invalid_argument, "two authenticators have one secret");
+                // HMAC pads a short key with zero bytes (and hashes a long one), so two such
+                // keys give the same codes, each with a replay record of its own: a code
+                // would be accepted twice. Refused on reading too (fail closed).
+                return make_error(Errc::invalid_argument,
+                                  "authenticators '" + state.authenticators[j].name + "' and '" +
+                                      state.authenticators[i].name +
+                                      "' have one HMAC key (the same secret, or one with zero "
+                                      "bytes added)");
             }
         }
     }
