@@ -270,11 +270,11 @@ void totp_check_store_with_root_needs_the_trees_own_password_file(void**) {
     const std::string root = check_root() + "_nopass";
     must(pg_fixture::run("rm -rf " + root + " && mkdir -p " + root + "/etc/security").first == 0,
          "mkdir");
-    fixture::write_file(root + "/etc/security/pam_totp.conf",
-                        "[global]\nstore = postgresql\nstore_dsn = " +
-                            tls_dsn(pg_fixture::ca_file()) + "\nstore_key_file = " +
-                            pg_fixture::key_file() + "\n",
-                        0644);
+    fixture::write_file(
+        root + "/etc/security/pam_totp.conf",
+        "[global]\nstore = postgresql\nstore_dsn = " + tls_dsn(pg_fixture::ca_file()) +
+            "\nstore_key_file = " + pg_fixture::key_file() + "\n",
+        0644);
     must(pg_fixture::run("mkdir -p $(dirname " + root + pg_fixture::key_file() + ") && cp -p " +
                          pg_fixture::key_file() + " " + root + pg_fixture::key_file())
                  .first == 0,
