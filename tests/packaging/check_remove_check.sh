@@ -74,7 +74,7 @@ check_output "  saying it cannot tell, and why" "/etc/security/gone.conf: cannot
 printf '%s\n' 'auth required pam_totp.so store=postgresql' >"$root/etc/pam.d/sshd"
 remove "$root"
 check "a store=postgresql module argument: refused" test "$rc" -eq 1
-check_output "  naming the line" "/etc/pam.d/sshd:1:auth required pam_totp.so store=postgresql" "$out"
+check_output "  naming the line" "/etc/pam.d/sshd:1: pam_totp.so store=postgresql" "$out"
 
 echo "--- the lines as libpam reads them: continued, in included files, in any file name"
 # remove_module ROOT: the module's removal check; sets out and rc.
