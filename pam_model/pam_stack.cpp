@@ -287,7 +287,8 @@ class StackBuilder {
                  Scope scope = Scope::auth_stack)
         : dir_(dir), stack_(stack), included_(included), scope_(scope) {}
 
-    // Adds the auth lines of one file; false when it cannot be read (libpam: PAM_ABORT).
+    // Adds the lines of one file it keeps (the auth lines, for a stack); false when it
+    // cannot be read (libpam: PAM_ABORT).
     bool add_file(const std::string& name, int level, const std::vector<Source>& via, int depth) {
         if (level >= kMaxLevel) {
             stack_.problems.push_back("substacks nested deeper than libpam allows at " + name);
