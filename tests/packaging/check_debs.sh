@@ -94,6 +94,7 @@ out=$(sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
 check "no PAM file names the module (comments, its own service and dpkg copies aside): removal goes ahead" \
     test $? -eq 0 -a -z "$out"
 fake=$(fake_root sshd pam.d/sshd '@include common-account' 'auth required pam_permit.so' 'auth required pam_totp.so')
+printf 'account required pam_unix.so\n' >"$fake/etc/pam.d/common-account" # libpam reads what sshd includes
 out=$(sh "$remove_check" --root "$fake" module "apt remove libpam-totp" 2>&1)
 check "/etc/pam.d/sshd names the module: refused" test $? -eq 1
 check_output "  the refusal lists the file and line" "/etc/pam.d/sshd:3: pam_totp.so" "$out"
