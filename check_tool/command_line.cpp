@@ -9,6 +9,7 @@ const char* const kUsage =
     "usage: totp-check [--root DIR] [--service NAME]... [--json]\n"
     "       totp-check --store [--root DIR] [--json]\n"
     "       totp-check --print-store [--root DIR] [--config FILE]\n"
+    "       totp-check --print-pam-lines [--root DIR]\n"
     "Reports every way to log in without pam_totp checking a code: the PAM stacks of the\n"
     "services, pam_totp's settings and sshd's. Changes nothing.\n"
     "  --root DIR       read DIR/etc/pam.d, DIR/etc/ssh, ... (default /)\n"
@@ -19,17 +20,26 @@ const char* const kUsage =
     "                   config file, read as the module reads it; nothing else\n"
     "  --config FILE    with --print-store: read FILE, as a line's config=FILE makes the\n"
     "                   module do (default: /etc/security/pam_totp.conf, may be missing)\n"
+    "  --print-pam-lines  print every pam_totp line libpam may read (every file in\n"
+    "                   pam.d, pam.conf, what they include), \"FILE:LINE: MODULE ARG...\"\n"
+    "                   with unusual bytes as \\ooo; nothing else\n"
     "  --json           print the report as JSON\n"
     "  --help           print this help\n"
     "exit status: 0 nothing found, 1 a way around the code or a weakness, 2 unreadable,\n"
-    "             3 (--print-store) the module cannot use the config file\n";
+    "             3 (--print-store) the module cannot use the config file,\n"
+    "               (--print-pam-lines) a file or an include cannot be read\n";
 
 totp::Result<Options> parse_command_line(int argc, char** argv) {
     static const option kLongOptions[] = {
-        {"root", required_argument, nullptr, 'r'},  {"service", required_argument, nullptr, 's'},
-        {"json", no_argument, nullptr, 'j'},        {"store", no_argument, nullptr, 'S'},
-        {"print-store", no_argument, nullptr, 'P'}, {"config", required_argument, nullptr, 'c'},
-        {"help", no_argument, nullptr, 'h'},        {nullptr, 0, nullptr, 0},
+        {"root", required_argument, nullptr, 'r'},
+        {"service", required_argument, nullptr, 's'},
+        {"json", no_argument, nullptr, 'j'},
+        {"store", no_argument, nullptr, 'S'},
+        {"print-store", no_argument, nullptr, 'P'},
+        {"config", required_argument, nullptr, 'c'},
+        {"help", no_argument, nullptr, 'h'},
+        {"print-pam-lines", no_argument, nullptr, 'L'},
+        {nullptr, 0, nullptr, 0},
     };
     Options options;
     optind = 1;
@@ -60,6 +70,9 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
             case 'P':
                 options.print_store = true;
                 break;
+            case 'L':
+                options.print_pam_lines = true;
+                break;
             case 'c':
                 options.config = optarg;
                 break;
@@ -80,6 +93,11 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
     if (options.print_store && (options.store || options.json || !options.services.empty()))
         return totp::make_error(totp::Errc::invalid_argument,
                                 "--print-store prints one word: no --store, --json or --service");
+    if (options.print_pam_lines &&
+        (options.print_store || options.store || options.json || !options.services.empty()))
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "--print-pam-lines prints the lines alone: no other option but "
+                                "--root");
     if (optind < argc)
         return totp::make_error(totp::Errc::invalid_argument,
                                 std::string("unexpected argument: ") + argv[optind]);

@@ -20,6 +20,9 @@ struct Options {
     // file, which may be missing) instead of checking anything.
     bool print_store = false;
     std::optional<std::string> config;
+    // --print-pam-lines: print every pam_totp line libpam may read (pam_lines.hpp) instead
+    // of checking anything.
+    bool print_pam_lines = false;
     bool help = false;
 };
 

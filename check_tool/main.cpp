@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "command_line.hpp"
+#include "pam_lines.hpp"
 #include "pam_stack.hpp"
 #include "report.hpp"
 #include "sshd_config.hpp"
@@ -13,7 +14,8 @@
 
 namespace {
 
-// The module would refuse every login because of the config file (--print-store).
+// The module would refuse every login because of the config file (--print-store), or a
+// PAM file cannot be read (--print-pam-lines): what it selects is unknown.
 constexpr int kExitUnusableConfig = 3;
 
 int print(const totp_check::Report& report, bool json) {
@@ -52,6 +54,11 @@ int main(int argc, char** argv) {
     }
 
     if (options->print_store) return print_store(*options);
+    if (options->print_pam_lines) {
+        return print_pam_lines(PamConfigDir(options->root), std::cout, std::cerr)
+                   ? 0
+                   : kExitUnusableConfig;
+    }
 
     Report report;
     if (options->store) {

@@ -276,27 +276,37 @@ std::string module_name(const std::string& path) {
     return name;
 }
 
+// What a builder keeps: a service's auth stack as libpam runs it, or every line naming a
+// module (load_module_lines), files shown by their host path, the first one perhaps in
+// pam.conf's format.
+enum class Scope { auth_stack, module_lines, pam_conf_lines };
+
 class StackBuilder {
   public:
-    StackBuilder(const PamConfigDir& dir, Stack& stack, std::vector<std::string>* included)
-        : dir_(dir), stack_(stack), included_(included) {}
+    StackBuilder(const PamConfigDir& dir, Stack& stack, std::vector<std::string>* included,
+                 Scope scope = Scope::auth_stack)
+        : dir_(dir), stack_(stack), included_(included), scope_(scope) {}
 
-    // Adds the auth lines of one file; false when it cannot be read (libpam: PAM_ABORT).
+    // Adds the lines of one file it keeps (the auth lines, for a stack); false when it
+    // cannot be read (libpam: PAM_ABORT).
     bool add_file(const std::string& name, int level, const std::vector<Source>& via, int depth) {
         if (level >= kMaxLevel) {
             stack_.problems.push_back("substacks nested deeper than libpam allows at " + name);
+            stack_.incomplete = true;
             return false;
         }
         const std::string path = dir_.find(name);
         std::ifstream in(path);
         if (path.empty() || !in) {
             stack_.problems.push_back("cannot read " + (path.empty() ? name : path));
+            stack_.incomplete = true;
             return false;
         }
         if (std::find(chain_.begin(), chain_.end(), path) != chain_.end()) {
             stack_.problems.push_back("include loop at " + name +
                                       ": libpam 1.5 crashes, later versions fail the line");
             stack_.uncertain = true;
+            stack_.incomplete = true;
             return false;
         }
         if (depth == kMaxIncludeDepth) {
@@ -315,17 +325,23 @@ class StackBuilder {
   private:
     bool add_lines(std::istream& in, const std::string& path, int level,
                    const std::vector<Source>& via, int depth) {
-        const std::string shown = dir_.display_name(path);
+        const std::string shown =
+            scope_ == Scope::auth_stack ? dir_.display_name(path) : dir_.without_root(path);
         const FileLines file = read_logical_lines(in);
         for (const auto& [number, length] : file.long_lines)
             stack_.long_lines.push_back({Source{shown, number}, length});
-        for (const LogicalLine& line : file.lines)
-            if (!add_line(tokenize(line.text), Source{shown, line.number}, level, via, depth))
-                return false;
+        for (const LogicalLine& line : file.lines) {
+            std::vector<std::string> tokens = tokenize(line.text);
+            // pam.conf's lines start with the service; the files it includes have none.
+            if (scope_ == Scope::pam_conf_lines && depth == 0 && !tokens.empty())
+                tokens.erase(tokens.begin());
+            if (!add_line(tokens, Source{shown, line.number}, level, via, depth)) return false;
+        }
         if (file.broken) {
             stack_.problems.push_back("libpam stops reading " + shown +
                                       " (a line longer than its buffer, or a backslash on the "
                                       "last line)");
+            stack_.incomplete = true;
             return false;
         }
         return true;
@@ -351,7 +367,7 @@ class StackBuilder {
         if (type[0] == '-') type.erase(0, 1);
         const bool known_type = same_word(type, "auth") || same_word(type, "account") ||
                                 same_word(type, "session") || same_word(type, "password");
-        if (known_type && !same_word(type, "auth")) return true;
+        if (known_type && !same_word(type, "auth") && scope_ == Scope::auth_stack) return true;
         if (!known_type) {
             stack_.problems.push_back(where(source) + ": unknown module type " + tokens[0]);
             handler.kind = HandlerKind::must_fail;
@@ -392,6 +408,7 @@ class StackBuilder {
         if (included_ != nullptr && !name.empty()) included_->push_back(name);
         via.push_back(source);
         if (!name.empty() && add_file(name, level, via, depth + 1)) return true;
+        stack_.incomplete = true;
         stack_.problems.push_back(where(source) + ": libpam cannot include " +
                                   (name.empty() ? "(no file named)" : name));
         if (in_include_ > 0) {
@@ -422,6 +439,7 @@ class StackBuilder {
             !name.empty() && add_file(name, level + (substack ? 1 : 0), via, depth + 1);
         --in_include_;
         if (read) return;
+        stack_.incomplete = true;
         Handler failing;
         failing.kind = HandlerKind::must_fail;
         failing.level = level;
@@ -440,6 +458,7 @@ class StackBuilder {
     const PamConfigDir& dir_;
     Stack& stack_;
     std::vector<std::string>* included_;
+    Scope scope_;
     int in_include_ = 0;              // include and substack lines being followed
     std::vector<std::string> chain_;  // the files being read, outermost first
 };
@@ -491,6 +510,13 @@ Stack load_file_auth_stack(const PamConfigDir& dir, const std::string& service,
                            std::vector<std::string>* included) {
     Stack stack;
     StackBuilder(dir, stack, included).add_file(service, 0, {}, 0);
+    return stack;
+}
+
+Stack load_module_lines(const PamConfigDir& dir, const std::string& name, bool pam_conf) {
+    Stack stack;
+    StackBuilder(dir, stack, nullptr, pam_conf ? Scope::pam_conf_lines : Scope::module_lines)
+        .add_file(name, 0, {}, 0);
     return stack;
 }
 

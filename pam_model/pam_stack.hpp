@@ -54,6 +54,7 @@ struct Stack {
     bool uncertain = false;   // some line's effect is not known: the check is incomplete
     std::vector<std::string> problems;  // what libpam would log (missing include, bad line)
     std::vector<LongLine> long_lines;   // lines libpam reads in pieces, in every file read
+    bool incomplete = false;            // a file read or included could not be read to its end
 };
 
 // Where the PAM configuration is read from: ROOT/etc/pam.d, then ROOT/usr/lib/pam.d.
@@ -95,6 +96,12 @@ Stack load_auth_stack(const PamConfigDir& dir, const std::string& service);
 // The auth stack of one file alone (no fallback to "other"), and the files it includes.
 Stack load_file_auth_stack(const PamConfigDir& dir, const std::string& service,
                            std::vector<std::string>* included);
+
+// Every line naming a module, of any type (auth, account, session, password), in the file
+// of `name` (a service, or an absolute path as the host names it) and in the files it
+// includes, followed as libpam follows them, each shown by its path on the host.
+// `pam_conf`: the file is in /etc/pam.conf's format, a service name before each line.
+Stack load_module_lines(const PamConfigDir& dir, const std::string& name, bool pam_conf);
 
 // "PAM_AUTH_ERR" for PAM_AUTH_ERR, and Linux-PAM's action names ("done", "jump 2").
 std::string code_name(int code);

@@ -74,7 +74,66 @@ check_output "  saying it cannot tell, and why" "/etc/security/gone.conf: cannot
 printf '%s\n' 'auth required pam_totp.so store=postgresql' >"$root/etc/pam.d/sshd"
 remove "$root"
 check "a store=postgresql module argument: refused" test "$rc" -eq 1
-check_output "  naming the line" "/etc/pam.d/sshd:1:auth required pam_totp.so store=postgresql" "$out"
+check_output "  naming the line" "/etc/pam.d/sshd:1: pam_totp.so store=postgresql" "$out"
+
+echo "--- the lines as libpam reads them: continued, in included files, in any file name"
+# remove_module ROOT: the module's removal check; sets out and rc.
+remove_module() {
+    out=$(sh "$remove_check" --root "$1" module "apt remove libpam-totp" 2>&1)
+    rc=$?
+}
+root=$(fake_root continued '[global]' 'store = files')
+printf '%s\n' 'auth required pam_totp.so nullok \' '    store=postgresql' >"$root/etc/pam.d/sshd"
+remove "$root"
+check "store=postgresql on a continuation line (libpam joins a line ending in \\): refused" \
+    test "$rc" -eq 1
+printf '%s\n' '[global]' 'store = postgresql' >"$root/etc/security/fleet.conf"
+printf '%s\n' 'auth required pam_totp.so nullok \' 'config=/etc/security/fleet.conf' >"$root/etc/pam.d/sshd"
+remove "$root"
+check "config= on a continuation line naming a postgresql config: refused" test "$rc" -eq 1
+check_output "  naming that file" "/etc/security/fleet.conf selects store = postgresql" "$out"
+
+root=$(fake_root included '[global]' 'store = files')
+printf '%s\n' 'auth required pam_totp.so store=postgresql' >"$root/etc/security/pam-2fa"
+printf '%s\n' 'auth required pam_unix.so' '@include /etc/security/pam-2fa' >"$root/etc/pam.d/sshd"
+remove "$root"
+check "store=postgresql in a file included by absolute path (@include /etc/...): refused" \
+    test "$rc" -eq 1
+root=$(fake_root substack_dir)
+rm "$root/etc/pam.d/common-auth"
+mkdir "$root/etc/pam.d/site"
+printf '%s\n' 'auth required pam_totp.so' >"$root/etc/pam.d/site/2fa"
+printf '%s\n' 'auth required pam_unix.so' 'auth substack site/2fa' >"$root/etc/pam.d/sshd"
+remove_module "$root"
+check "pam_totp.so in a substack in a subdirectory (site/2fa): the module's removal is refused" \
+    test "$rc" -eq 1
+check_output "  naming that file and line" "/etc/pam.d/site/2fa:1: pam_totp.so" "$out"
+printf '%s\n' 'auth required pam_unix.so' '@include site/gone' >"$root/etc/pam.d/sshd"
+rm -r "$root/etc/pam.d/site"
+remove_module "$root"
+check "an include that cannot be followed (what it names is unknown): refused" test "$rc" -eq 1
+
+for name in 'a|b' 'a\b' "$(printf 'a\nb')" 'a b'; do
+    root=$(fake_root "odd$RANDOM")
+    rm "$root/etc/pam.d/common-auth"
+    printf '%s\n' 'auth required pam_totp.so' >"$root/etc/pam.d/$name"
+    remove_module "$root"
+    check "pam_totp.so in a PAM file named $(printf %q "$name"): the module's removal is refused" \
+        test "$rc" -eq 1
+done
+
+root=$(fake_root own_service '[global]' 'store = files')
+rm "$root/etc/pam.d/common-auth"
+printf '%s\n' 'auth required pam_totp.so store=postgresql' >"$root/etc/pam.d/totp-reset"
+remove "$root"
+check "store=postgresql in the package's own totp-reset (it stays when only the backend goes): refused" \
+    test "$rc" -eq 1
+remove_module "$root"
+check "  while removing the module with it goes ahead" test "$rc" -eq 0 -a -z "$out"
+remove "$root" TOTP_CHECK="$work/missing/totp-check"
+check "no totp-check to list the PAM lines with: refused" test "$rc" -eq 1
+out=$(TOTP_CHECK="$work/missing/totp-check" sh "$remove_check" --root "$root" module x 2>&1)
+check "  the module's removal too" test $? -eq 1
 
 echo "--- a config the module cannot read decides nothing: refused (fail closed)"
 root=$(fake_root group_writable '[global]' 'store = files')

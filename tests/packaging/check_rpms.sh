@@ -100,7 +100,7 @@ check "the module package does not need libpq" \
 
 echo "--- the scriptlets, run against a fake root"
 # Each runs with /bin/sh as rpm runs it, in a private mount namespace where /etc/pam.d,
-# /etc/security and /usr/libexec are directories of a fake root (the package's
+# /etc/security, /usr/libexec and /usr/lib/pam.d are directories of a fake root (the package's
 # remove-check in it): the host's own are never seen or written.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -112,7 +112,7 @@ scriptlet() { rpm -qp --qf "%{$2}" "$(rpm_of "$1")"; }
 fake_root() {
     local dir
     dir=$(mktemp -d "$work/root.XXXXXX")
-    mkdir -p "$dir/etc/pam.d" "$dir/etc/security" "$dir/usr"
+    mkdir -p "$dir/etc/pam.d" "$dir/etc/security" "$dir/usr/lib/pam.d"
     cp -a "$work/usr/libexec" "$dir/usr/libexec"
     if [ $# -gt 0 ]; then
         local file=$1
@@ -128,22 +128,26 @@ run() {
     text=$(scriptlet "$2" "$3")
     out=$(env "${@:5}" unshare --mount --propagation private -- sh -c '
         root=$1 text=$2 arg=$3
-        for dir in /etc/pam.d /etc/security /usr/libexec; do
+        for dir in /etc/pam.d /etc/security /usr/libexec /usr/lib/pam.d; do
+            [ -d "$dir" ] || continue # no vendor PAM directory on this host
             mount --bind "$root$dir" "$dir" || exit 99
         done
         exec /bin/sh -c "$text" scriptlet "$arg"' fake "$root" "$text" "$4" 2>&1)
     rc=$?
 }
+# remove-check reads the PAM files and the config with the package's totp-check (not at
+# /usr/sbin here).
+reads_config=TOTP_CHECK=$work/usr/sbin/totp-check
 state_in() { sed -n '/^[^#]/p' "$1/etc/security/pam_totp.rollout" 2>/dev/null || echo none; }
 
 root=$(fake_root)
-run "$root" pam_totp POSTIN 1
+run "$root" pam_totp POSTIN 1 "$reads_config"
 check "%post on first install writes the roll-out state: rollout" test "$rc" -eq 0 -a "$(state_in "$root")" = rollout
 check "  root 0644" test "$(stat -c %U:%a "$root/etc/security/pam_totp.rollout")" = root:644
 check_output "  and says the module is in no PAM stack yet, with the line to add" \
     "    auth required pam_totp.so" "$out"
 root=$(fake_root system-auth 'auth required pam_unix.so' 'auth required pam_totp.so')
-run "$root" pam_totp POSTIN 2
+run "$root" pam_totp POSTIN 2 "$reads_config"
 check "%post on upgrade writes nothing" test "$rc" -eq 0 -a "$(state_in "$root")" = none
 check_no_output "  and is quiet when a stack names the module" "no PAM stack" "$out"
 
@@ -166,17 +170,17 @@ check "%pre leaves an existing roll-out state alone" test "$(state_in "$root")" 
 
 root=$(fake_root system-auth 'auth [success=1 default=ignore] pam_unix.so' 'auth requisite pam_deny.so' \
     'auth required pam_totp.so')
-run "$root" pam_totp PREUN 0
+run "$root" pam_totp PREUN 0 "$reads_config"
 check "%preun refuses the erase while system-auth (edited by hand) names the module" test "$rc" -ne 0
-check_output "  listing the file and line" "/etc/pam.d/system-auth:3:auth required pam_totp.so" "$out"
+check_output "  listing the file and line" "/etc/pam.d/system-auth:3: pam_totp.so" "$out"
 check_output "  saying what to do" "Take pam_totp.so out of each of them" "$out"
 check_output "  and how to override" "PAM_TOTP_FORCE_REMOVE=1 dnf remove pam_totp" "$out"
-run "$root" pam_totp PREUN 0 PAM_TOTP_FORCE_REMOVE=1
+run "$root" pam_totp PREUN 0 PAM_TOTP_FORCE_REMOVE=1 "$reads_config"
 check "  PAM_TOTP_FORCE_REMOVE=1 lets it go ahead" test "$rc" -eq 0
-run "$root" pam_totp PREUN 1
+run "$root" pam_totp PREUN 1 "$reads_config"
 check "  an upgrade is never refused" test "$rc" -eq 0
 root=$(fake_root totp-enroll 'auth required pam_unix.so' 'auth required pam_totp.so nullok')
-run "$root" pam_totp PREUN 0
+run "$root" pam_totp PREUN 0 "$reads_config"
 check "%preun lets the erase go ahead when only the package's own service names it" test "$rc" -eq 0
 
 printf 'rollout\n' >"$root/etc/security/pam_totp.rollout"
@@ -185,8 +189,6 @@ check "%postun keeps the roll-out state on upgrade" test "$(state_in "$root")" =
 run "$root" pam_totp POSTUN 0
 check "%postun removes it on erase" test "$(state_in "$root")" = none
 
-# remove-check reads the config with the package's totp-check (not at /usr/sbin here).
-reads_config=TOTP_CHECK=$work/usr/sbin/totp-check
 printf '[GLOBAL]\nStore = postgresql ; the fleet\n' >"$root/etc/security/pam_totp.conf"
 run "$root" pam_totp-postgresql PREUN 0 "$reads_config"
 check "pam_totp-postgresql's %preun refuses the erase while Store = postgresql" test "$rc" -ne 0

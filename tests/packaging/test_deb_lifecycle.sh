@@ -316,7 +316,7 @@ printf '@include common-account\nauth required pam_permit.so\nauth required pam_
 remove_all
 check "the removal fails" test "$rc" -ne 0
 check "  libpam-totp stays installed" installed libpam-totp "$latest"
-check_output "  the refusal lists /etc/pam.d/sshd" "/etc/pam.d/sshd:3:auth required pam_totp.so" "$out"
+check_output "  the refusal lists /etc/pam.d/sshd" "/etc/pam.d/sshd:3: pam_totp.so" "$out"
 check_output "  says what to do" "put \"@include common-auth\" back" "$out"
 check "  pam_totp is back in common-auth" grep -q pam_totp.so "$root/etc/pam.d/common-auth"
 logins_need_codes yes

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pam_lines.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <utility>
+
+namespace totp_check {
+namespace {
+
+// A word without spaces or control characters, and one way only to read it back.
+std::string escaped(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte > ' ' && byte < 0x7f && byte != '\\') {
+            out += c;
+            continue;
+        }
+        char code[5];
+        std::snprintf(code, sizeof code, "\\%03o", byte);
+        out += code;
+    }
+    return out;
+}
+
+// Text for a message: control characters (a newline in a file name) shown as '?'.
+std::string printable(const std::string& text) {
+    std::string out = text;
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) c = '?';
+    return out;
+}
+
+// The names of the regular files of a pam.d directory, each a service; false when it
+// exists but cannot be listed.
+bool list_services(const std::string& directory, std::set<std::string>& services,
+                   std::ostream& errors) {
+    std::error_code error;
+    if (!std::filesystem::exists(directory, error) && !error) return true;
+    for (std::filesystem::directory_iterator it(directory, error), end; !error && it != end;
+         it.increment(error)) {
+        std::error_code type_error;
+        if (it->is_regular_file(type_error)) services.insert(it->path().filename());
+    }
+    if (error) {
+        errors << "totp-check: cannot list " << printable(directory) << ": " << error.message()
+               << "\n";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool print_pam_lines(const PamConfigDir& dir, std::ostream& out, std::ostream& errors) {
+    // A service's file is found as libpam finds it: a vendor file with the same name as one
+    // in /etc/pam.d is never read.
+    std::set<std::string> services;
+    bool complete = list_services(dir.etc_dir(), services, errors);
+    complete = list_services(dir.vendor_dir(), services, errors) && complete;
+    std::set<std::pair<std::string, int>> printed;  // a file included by many, once
+    auto print_file = [&](const std::string& name, bool pam_conf) {
+        const Stack stack = load_module_lines(dir, name, pam_conf);
+        for (const Handler& handler : stack.handlers) {
+            const bool names_module =
+                handler.kind == HandlerKind::module || handler.kind == HandlerKind::unloadable;
+            if (!names_module || handler.module != "pam_totp" ||
+                !printed.emplace(handler.source.file, handler.source.line).second)
+                continue;
+            out << escaped(handler.source.file) << ":" << handler.source.line << ": "
+                << escaped(handler.module_path);
+            for (const std::string& argument : handler.args) out << " " << escaped(argument);
+            out << "\n";
+        }
+        if (!stack.incomplete) return;
+        complete = false;
+        for (const std::string& problem : stack.problems)
+            errors << "totp-check: " << printable(problem) << "\n";
+    };
+    for (const std::string& service : services) print_file(service, false);
+    if (!dir.find("/etc/pam.conf").empty()) print_file("/etc/pam.conf", true);
+    return complete;
+}
+
+}  // namespace totp_check
