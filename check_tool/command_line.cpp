@@ -9,7 +9,7 @@ const char* const kUsage =
     "usage: totp-check [--root DIR] [--service NAME]... [--json]\n"
     "       totp-check --store [--root DIR] [--json]\n"
     "       totp-check --print-store [--root DIR] [--config FILE]\n"
-    "       totp-check --print-pam-lines [--root DIR]\n"
+    "       totp-check --print-pam-lines [--root DIR] [--except PATTERN]...\n"
     "Reports every way to log in without pam_totp checking a code: the PAM stacks of the\n"
     "services, pam_totp's settings and sshd's. Changes nothing.\n"
     "  --root DIR       read DIR/etc/pam.d, DIR/etc/ssh, ... (default /)\n"
@@ -23,6 +23,9 @@ const char* const kUsage =
     "  --print-pam-lines  print every pam_totp line libpam may read (every file in\n"
     "                   pam.d, pam.conf, what they include), \"FILE:LINE: MODULE ARG...\"\n"
     "                   with unusual bytes as \\ooo; nothing else\n"
+    "  --except PATTERN with --print-pam-lines: do not read the services whose names\n"
+    "                   match PATTERN (fnmatch) for themselves; what others include from\n"
+    "                   them is still read (repeatable)\n"
     "  --json           print the report as JSON\n"
     "  --help           print this help\n"
     "exit status: 0 nothing found, 1 a way around the code or a weakness, 2 unreadable,\n"
@@ -31,15 +34,11 @@ const char* const kUsage =
 
 totp::Result<Options> parse_command_line(int argc, char** argv) {
     static const option kLongOptions[] = {
-        {"root", required_argument, nullptr, 'r'},
-        {"service", required_argument, nullptr, 's'},
-        {"json", no_argument, nullptr, 'j'},
-        {"store", no_argument, nullptr, 'S'},
-        {"print-store", no_argument, nullptr, 'P'},
-        {"config", required_argument, nullptr, 'c'},
-        {"help", no_argument, nullptr, 'h'},
-        {"print-pam-lines", no_argument, nullptr, 'L'},
-        {nullptr, 0, nullptr, 0},
+        {"root", required_argument, nullptr, 'r'},   {"service", required_argument, nullptr, 's'},
+        {"json", no_argument, nullptr, 'j'},         {"store", no_argument, nullptr, 'S'},
+        {"print-store", no_argument, nullptr, 'P'},  {"config", required_argument, nullptr, 'c'},
+        {"help", no_argument, nullptr, 'h'},         {"print-pam-lines", no_argument, nullptr, 'L'},
+        {"except", required_argument, nullptr, 'x'}, {nullptr, 0, nullptr, 0},
     };
     Options options;
     optind = 1;
@@ -76,6 +75,9 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
             case 'c':
                 options.config = optarg;
                 break;
+            case 'x':
+                options.except.push_back(optarg);
+                break;
             case 'h':
                 options.help = true;
                 break;
@@ -93,11 +95,14 @@ totp::Result<Options> parse_command_line(int argc, char** argv) {
     if (options.print_store && (options.store || options.json || !options.services.empty()))
         return totp::make_error(totp::Errc::invalid_argument,
                                 "--print-store prints one word: no --store, --json or --service");
+    if (!options.except.empty() && !options.print_pam_lines)
+        return totp::make_error(totp::Errc::invalid_argument,
+                                "--except goes with --print-pam-lines");
     if (options.print_pam_lines &&
         (options.print_store || options.store || options.json || !options.services.empty()))
         return totp::make_error(totp::Errc::invalid_argument,
                                 "--print-pam-lines prints the lines alone: no other option but "
-                                "--root");
+                                "--root and --except");
     if (optind < argc)
         return totp::make_error(totp::Errc::invalid_argument,
                                 std::string("unexpected argument: ") + argv[optind]);

@@ -23,6 +23,7 @@ struct Options {
     // --print-pam-lines: print every pam_totp line libpam may read (pam_lines.hpp) instead
     // of checking anything.
     bool print_pam_lines = false;
+    std::vector<std::string> except;  // --except: services --print-pam-lines leaves out
     bool help = false;
 };
 

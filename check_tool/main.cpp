@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
 
     if (options->print_store) return print_store(*options);
     if (options->print_pam_lines) {
-        return print_pam_lines(PamConfigDir(options->root), std::cout, std::cerr)
+        return print_pam_lines(PamConfigDir(options->root), options->except, std::cout, std::cerr)
                    ? 0
                    : kExitUnusableConfig;
     }

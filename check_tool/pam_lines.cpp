@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pam_lines.hpp"
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -54,7 +57,8 @@ bool list_services(const std::string& directory, std::set<std::string>& services
 
 }  // namespace
 
-bool print_pam_lines(const PamConfigDir& dir, std::ostream& out, std::ostream& errors) {
+bool print_pam_lines(const PamConfigDir& dir, const std::vector<std::string>& except,
+                     std::ostream& out, std::ostream& errors) {
     // A service's file is found as libpam finds it: a vendor file with the same name as one
     // in /etc/pam.d is never read.
     std::set<std::string> services;
@@ -79,7 +83,15 @@ bool print_pam_lines(const PamConfigDir& dir, std::ostream& out, std::ostream& e
         for (const std::string& problem : stack.problems)
             errors << "totp-check: " << printable(problem) << "\n";
     };
-    for (const std::string& service : services) print_file(service, false);
+    // A service left out is not read for itself; a file of its reached from another
+    // service still is.
+    const auto left_out = [&](const std::string& service) {
+        return std::any_of(except.begin(), except.end(), [&](const std::string& pattern) {
+            return ::fnmatch(pattern.c_str(), service.c_str(), 0) == 0;
+        });
+    };
+    for (const std::string& service : services)
+        if (!left_out(service)) print_file(service, false);
     if (!dir.find("/etc/pam.conf").empty()) print_file("/etc/pam.conf", true);
     return complete;
 }

@@ -6,6 +6,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "pam_stack.hpp"
 
@@ -16,7 +17,10 @@ namespace totp_check {
 // Bytes that are not printable ASCII, spaces and backslashes are written as \ooo, so that a
 // shell script splits the line on spaces alone. Returns false when a file or an include
 // could not be read (what it holds is unknown), after printing what could be read and
-// telling `errors` why.
-bool print_pam_lines(const PamConfigDir& dir, std::ostream& out, std::ostream& errors);
+// telling `errors` why. Services whose names match a pattern of `except` (fnmatch) are not
+// read for themselves (the package's own, which go with the module); what another service
+// includes from them still is.
+bool print_pam_lines(const PamConfigDir& dir, const std::vector<std::string>& except,
+                     std::ostream& out, std::ostream& errors);
 
 }  // namespace totp_check

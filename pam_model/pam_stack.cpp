@@ -69,7 +69,8 @@ constexpr std::size_t kLineBuffer = 1024;
 struct FileLines {
     std::vector<LogicalLine> lines;
     std::vector<std::pair<int, std::size_t>> long_lines;  // line number, length
-    bool broken = false;  // libpam gives up on the file: overflow, or "\" on the last line
+    bool broken = false;   // libpam gives up on the file: overflow, or "\" on the last line
+    bool has_nul = false;  // libpam's lines end at a NUL byte (C strings); ours do not
 };
 
 // Like fgets(buffer, size, f): up to size - 1 characters, up to and including a newline.
@@ -102,6 +103,7 @@ FileLines read_logical_lines(std::istream& in) {
     const std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     FileLines file;
     file.long_lines = find_long_lines(data);
+    file.has_nul = data.find('\0') != std::string::npos;
     std::size_t at = 0;
     int number = 1;  // the physical line `at` is in
     while (true) {
@@ -330,6 +332,16 @@ class StackBuilder {
         const FileLines file = read_logical_lines(in);
         for (const auto& [number, length] : file.long_lines)
             stack_.long_lines.push_back({Source{shown, number}, length});
+        // Listing the module's lines for a removal, a file libpam may read differently
+        // from this model (a line it reads in pieces, which an editor shows as one; a NUL
+        // byte, where libpam's C strings end a line) is doubt, not knowledge.
+        if (scope_ != Scope::auth_stack && (file.has_nul || !file.long_lines.empty())) {
+            stack_.problems.push_back(shown + (file.has_nul ? " holds a NUL byte"
+                                                            : " has a line of 1023 bytes or "
+                                                              "more, which libpam reads in "
+                                                              "pieces"));
+            stack_.incomplete = true;
+        }
         for (const LogicalLine& line : file.lines) {
             std::vector<std::string> tokens = tokenize(line.text);
             // pam.conf's lines start with the service; the files it includes have none.

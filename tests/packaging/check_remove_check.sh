@@ -135,6 +135,39 @@ check "no totp-check to list the PAM lines with: refused" test "$rc" -eq 1
 out=$(TOTP_CHECK="$work/missing/totp-check" sh "$remove_check" --root "$root" module x 2>&1)
 check "  the module's removal too" test $? -eq 1
 
+# The package's own services go with the module, but a service of the admin's that
+# includes one of them keeps needing it.
+root=$(fake_root includes_own)
+rm "$root/etc/pam.d/common-auth"
+printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so nullok' >"$root/etc/pam.d/totp-enroll"
+printf '%s\n' 'auth required pam_unix.so' '@include totp-enroll' >"$root/etc/pam.d/sshd"
+remove_module "$root"
+check "sshd includes the package's own totp-enroll: the module's removal is refused" \
+    test "$rc" -eq 1
+check_output "  naming the included line" "/etc/pam.d/totp-enroll:2: pam_totp.so" "$out"
+
+# libpam reads a line of 1023 bytes or more in pieces, each a line of its own: the second
+# piece of one such line may name a config of its own. Whether an editor shows one line or
+# two, the removal cannot tell what libpam loads from it: refused.
+root=$(fake_root long_line '[global]' 'store = files')
+printf '%s\n' '[global]' 'store = postgresql' >"$root/etc/security/pg.conf"
+{
+    printf 'auth required pam_totp.so store=files'
+    printf '%*s' 990 ''
+    printf 'auth required pam_totp.so config=/etc/security/pg.conf\n'
+} >"$root/etc/pam.d/sshd"
+remove "$root"
+check "a second pam_totp.so in the part of a 1023-byte line libpam reads on its own: refused" \
+    test "$rc" -eq 1
+
+# libpam stops a line at a NUL byte, so a backslash after one joins nothing.
+root=$(fake_root nul_byte)
+rm "$root/etc/pam.d/common-auth"
+printf 'account required pam_unix.so\000 \\\nauth required pam_totp.so\n' >"$root/etc/pam.d/sshd"
+remove_module "$root"
+check "pam_totp.so on the line after a NUL byte and a backslash: the module's removal is refused" \
+    test "$rc" -eq 1
+
 echo "--- a config the module cannot read decides nothing: refused (fail closed)"
 root=$(fake_root group_writable '[global]' 'store = files')
 chmod 0664 "$root/etc/security/pam_totp.conf"
