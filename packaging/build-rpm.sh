@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# build-rpm.sh OUTDIR: builds the source RPM and the binary RPMs pam_totp, totp-enroll and
-# totp-resetd from rpm/pam_totp.spec with rpmbuild, from a tarball of this checkout's
-# sources, and puts them in OUTDIR.
+# build-rpm.sh OUTDIR [RPMBUILD-OPTION...]: builds the source RPM and the binary RPMs
+# pam_totp, totp-enroll and totp-resetd from rpm/pam_totp.spec with rpmbuild, from a tarball
+# of this checkout's sources, and puts them in OUTDIR. Further options go to rpmbuild.
 #
 # Works on Debian (the `rpm` package): the spec's BuildRequires name Fedora packages, so
 # they are not checked (--nodeps; scripts/install-deps.sh installs the Debian equivalents),
@@ -12,9 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 . "$here/source-tree.sh"
 
-[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 OUTDIR [RPMBUILD-OPTION...]" >&2; exit 2; }
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
+shift
 
 version=$(project_version "$root")
 spec_version=$(sed -n 's/^Version:[[:space:]]*//p' "$here/rpm/pam_totp.spec")
@@ -33,7 +34,7 @@ tar -C "$work/src" --owner=0 --group=0 -czf "$work/rpmbuild/SOURCES/pam_totp-$ve
 rpmbuild -ba --nodeps \
     --define "_topdir $work/rpmbuild" \
     --define 'debug_package %{nil}' \
-    --define "_smp_mflags -j$(nproc)" \
+    --define "_smp_mflags -j$(nproc)" "$@" \
     "$here/rpm/pam_totp.spec" >"$work/build.log" 2>&1 || {
     tail -n 60 "$work/build.log" >&2
     echo "build-rpm: rpmbuild failed (last lines above)" >&2

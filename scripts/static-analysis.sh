@@ -32,10 +32,28 @@ PY
 fi
 status=0
 
+# One compile command per file: clang-tidy checks a file once for each command it has, and
+# the module's sources are also compiled into a test library (tests/fuzz). The module's own
+# command is kept (the one outside the build's tests/ directory).
+tidy_database="$build/static-analysis"
+mkdir -p "$tidy_database"
+python3 - "$database" "$build" >"$tidy_database/compile_commands.json.new" <<'PY'
+import json, os, sys
+database, build = sys.argv[1], sys.argv[2]
+chosen = {}
+for entry in json.load(open(database)):
+    path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
+    in_tests = os.path.normpath(entry["directory"]).startswith(os.path.join(build, "tests"))
+    if path not in chosen or (chosen[path][0] and not in_tests):
+        chosen[path] = (in_tests, entry)
+json.dump([entry for _, entry in chosen.values()], sys.stdout, indent=1)
+PY
+mv "$tidy_database/compile_commands.json.new" "$tidy_database/compile_commands.json"
+
 echo "static-analysis: clang-tidy on ${#files[@]} files"
 # gcc-only warning flags in the database are not clang's business; without _FORTIFY_SOURCE
 # the C preload's syslog definitions are not hidden behind glibc's macros.
-if ! run-clang-tidy-14 -quiet -p "$build" -j "$(nproc)" -extra-arg=-Wno-unknown-warning-option \
+if ! run-clang-tidy-14 -quiet -p "$tidy_database" -j "$(nproc)" -extra-arg=-Wno-unknown-warning-option \
         -extra-arg=-U_FORTIFY_SOURCE "${files[@]/#/$root/}" \
         > "$build/clang-tidy.log" 2>&1; then
     grep -E 'warning:|error:' "$build/clang-tidy.log" | sort -u | head -200

@@ -53,12 +53,15 @@ beside_step() {
     echo "$rc" >"$beside/$name.status.new" && mv "$beside/$name.status.new" "$beside/$name.status"
 }
 (
-    # The sanitizer build needs no benchmark: its timings would mean nothing.
+    # The sanitizer build needs no benchmark: its timings would mean nothing. Both builds
+    # keep line tables only, which is what a sanitizer's or fuzzer's report prints.
     beside_step build-asan scripts/build.sh build-asan -DTOTP_SANITIZE=ON \
-        -DCMAKE_BUILD_TYPE=Debug -DTOTP_BUILD_BENCH=OFF
+        -DCMAKE_BUILD_TYPE=Debug -DTOTP_BUILD_BENCH=OFF \
+        -DCMAKE_C_FLAGS_DEBUG="-O0 -g1" -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
     beside_step build-fuzz bash -c 'mkdir -p build-fuzz &&
         CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
-            >build-fuzz/configure.log &&
+            -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+            -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >build-fuzz/configure.log &&
         cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets'
     # clang-tidy over the code that is installed (module, setuid tools, service, database
     # backend) and cppcheck over all (tests/README.md, "Hardening").
