@@ -54,13 +54,14 @@ beside_step() {
 }
 (
     # The sanitizer build needs no benchmark: its timings would mean nothing. Both builds
-    # keep line tables only, which is what a sanitizer's or fuzzer's report prints.
+    # keep line tables only, which is what a sanitizer's or fuzzer's report prints, and
+    # precompile the standard headers (CMakeLists.txt, TOTP_PRECOMPILE_HEADERS).
     beside_step build-asan scripts/build.sh build-asan -DTOTP_SANITIZE=ON \
-        -DCMAKE_BUILD_TYPE=Debug -DTOTP_BUILD_BENCH=OFF \
+        -DCMAKE_BUILD_TYPE=Debug -DTOTP_BUILD_BENCH=OFF -DTOTP_PRECOMPILE_HEADERS=ON \
         -DCMAKE_C_FLAGS_DEBUG="-O0 -g1" -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
     beside_step build-fuzz bash -c 'mkdir -p build-fuzz &&
         CC=clang CXX=clang++ cmake -S . -B build-fuzz -DTOTP_FUZZ=ON -DTOTP_WERROR=ON \
-            -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+            -DTOTP_PRECOMPILE_HEADERS=ON -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
             -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >build-fuzz/configure.log &&
         cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets'
     # clang-tidy over the code that is installed (module, setuid tools, service, database
@@ -81,9 +82,18 @@ await() {
     return "$(cat "$beside/$name.status")"
 }
 
-phase tests ctest --test-dir build --output-on-failure -j"$(nproc)" || status=1
+# One "cores" slot per core: a test takes as many as its PROCESSORS; the few that mostly
+# wait take none and run beside (tests/CMakeLists.txt, TOTP_MOSTLY_WAITING_TESTS), so ctest
+# may start more tests than there are cores.
+cores=build/beside/cores.json
+printf '{"version": {"major": 1, "minor": 0}, "local": [{"cores": [{"id": "all", "slots": %d}]}]}\n' \
+    "$(nproc)" >"$cores"
+suite() {
+    ctest --test-dir "$1" --output-on-failure --resource-spec-file "$PWD/$cores" -j"$(($(nproc) + 4))"
+}
+phase tests suite build || status=1
 if await build-asan; then
-    phase tests-asan ctest --test-dir build-asan --output-on-failure -j"$(nproc)" || status=1
+    phase tests-asan suite build-asan || status=1
 else
     tail -n 40 "$beside/build-asan.log"
     echo "test: the sanitizer build failed ($beside/build-asan.log)"
