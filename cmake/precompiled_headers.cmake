@@ -2,9 +2,10 @@
 # totp_precompile_standard_headers(): every target of the project whose sources are all C++
 # uses one precompiled header of the common standard headers (CMakeLists.txt says why and
 # when: option TOTP_PRECOMPILE_HEADERS).
-# GCC uses a precompiled header only with the same code model it was made with, so there
-# are two: one made as position-independent code for libraries and modules (-fPIC), one
-# for programs (-fPIE). Each is made once, by a small target of its own.
+# A compiler uses a precompiled header only when it compiles in the same position-independent
+# mode it was made in, so there are two: one for libraries and modules (-fPIC), one for
+# programs (-fPIE; CMAKE_POSITION_INDEPENDENT_CODE is on). Each is made once, by a small
+# target of its own; a target that turns position-independent code off gets neither.
 
 set(TOTP_PRECOMPILED_STANDARD_HEADERS
     <algorithm> <array> <cerrno> <charconv> <chrono> <cstdint> <cstdio> <cstdlib> <cstring>
@@ -48,6 +49,10 @@ function(totp_precompile_standard_headers)
     endforeach()
     foreach(target IN LISTS targets)
         get_target_property(type ${target} TYPE)
+        get_target_property(position_independent ${target} POSITION_INDEPENDENT_CODE)
+        if(NOT position_independent)
+            continue()
+        endif()
         if(type STREQUAL "EXECUTABLE")
             set(maker totp_precompiled_for_programs)
         elseif(type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY|MODULE_LIBRARY|OBJECT_LIBRARY)$")

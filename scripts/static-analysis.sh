@@ -40,10 +40,11 @@ mkdir -p "$tidy_database"
 python3 - "$database" "$build" >"$tidy_database/compile_commands.json.new" <<'PY'
 import json, os, sys
 database, build = sys.argv[1], sys.argv[2]
+tests = os.path.join(os.path.realpath(build), "tests") + os.sep
 chosen = {}
 for entry in json.load(open(database)):
     path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
-    in_tests = os.path.normpath(entry["directory"]).startswith(os.path.join(build, "tests"))
+    in_tests = (os.path.realpath(entry["directory"]) + os.sep).startswith(tests)
     if path not in chosen or (chosen[path][0] and not in_tests):
         chosen[path] = (in_tests, entry)
 json.dump([entry for _, entry in chosen.values()], sys.stdout, indent=1)

@@ -31,7 +31,8 @@ status=0
 # One style everywhere: the tree must follow .clang-format.
 phase format scripts/format-check.sh || status=1
 # Line tables are all the tests, valgrind and a crash report need; full debug info made the
-# build a third slower. (The packages are built with their distributions' own flags.)
+# build a third slower. (The packages are built with their distributions' own flags, less
+# -g in the packaging tests: tests/README.md, "Packages".)
 phase build scripts/build.sh build -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
@@ -86,8 +87,9 @@ await() {
 # wait take none and run beside (tests/CMakeLists.txt, TOTP_MOSTLY_WAITING_TESTS), so ctest
 # may start more tests than there are cores.
 cores=build/beside/cores.json
+# (At least two: the package builds take two, PROCESSORS 2, and run alone on one core.)
 printf '{"version": {"major": 1, "minor": 0}, "local": [{"cores": [{"id": "all", "slots": %d}]}]}\n' \
-    "$(nproc)" >"$cores"
+    "$(($(nproc) < 2 ? 2 : $(nproc)))" >"$cores"
 suite() {
     ctest --test-dir "$1" --output-on-failure --resource-spec-file "$PWD/$cores" -j"$(($(nproc) + 4))"
 }
