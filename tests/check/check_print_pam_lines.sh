@@ -14,11 +14,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/etc/pam.d/site" "$root/etc/security" "$root/usr/lib/pam.d"
 
 # query: sets out (stdout), err (stderr) and rc.
-query() {
-    out=$("$tool" --root "$root" --print-pam-lines 2>"$root/stderr")
-    rc=$?
-    err=$(cat "$root/stderr")
-}
+query() { capture "$tool" --root "$root" --print-pam-lines; }
 
 printf '%s\n' 'auth required pam_unix.so' 'auth required pam_totp.so nullok \' '  store=postgresql' \
     'session optional pam_totp.so [config=/etc/a b.conf]' '@include /etc/security/2fa' \

@@ -15,11 +15,7 @@ mkdir -p "$root/etc/security"
 conf=$root/etc/security/pam_totp.conf
 
 # query [ARGS]: sets out (stdout), err (stderr) and rc.
-query() {
-    out=$("$tool" --root "$root" --print-store "$@" 2>"$root/stderr")
-    rc=$?
-    err=$(cat "$root/stderr")
-}
+query() { capture "$tool" --root "$root" --print-store "$@"; }
 
 query
 check "no config file: files (the built-in default), exit 0" test "$rc" -eq 0 -a "$out" = files -a -z "$err"

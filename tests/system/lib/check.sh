@@ -13,6 +13,16 @@
 CHECK_PASSED=0
 CHECK_FAILED=0
 
+# capture COMMAND...: runs COMMAND; sets out (its stdout), err (its stderr) and rc.
+capture() {
+    local stderr
+    stderr=$(mktemp)
+    out=$("$@" 2>"$stderr")
+    rc=$?
+    err=$(cat "$stderr")
+    rm -f "$stderr"
+}
+
 check() {
     local name=$1
     shift
