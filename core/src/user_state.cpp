@@ -527,7 +527,8 @@ namespace {
 // another algorithm stays refused as well.
 bool same_secret(const Authenticator& a, const Authenticator& b) {
     return same_hmac_key(a.params.algorithm, a.secret, b.secret) ||
-           same_hmac_key(b.params.algorithm, a.secret, b.secret);
+           (b.params.algorithm != a.params.algorithm &&
+            same_hmac_key(b.params.algorithm, a.secret, b.secret));
 }
 
 }  // namespace
