@@ -9,6 +9,8 @@
 #include <set>
 #include <utility>
 
+#include "totp/text.hpp"
+
 namespace totp_check {
 namespace {
 
@@ -28,12 +30,9 @@ std::string escaped(const std::string& text) {
     return out;
 }
 
-// Text for a message: control characters (a newline in a file name) shown as '?'.
+// Text for a message, whole: the project's one sanitizer (a newline in a file name as '?').
 std::string printable(const std::string& text) {
-    std::string out = text;
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) c = '?';
-    return out;
+    return totp::printable(text, std::string::npos);
 }
 
 // The names of the regular files of a pam.d directory, each a service; false when it
