@@ -5,31 +5,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "totp/hex.hpp"
 #include "totp/secret.hpp"
 
 namespace resetd {
-namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string to_hex(const std::uint8_t* bytes, std::size_t size) {
-    std::string hex;
-    hex.reserve(2 * size);
-    for (std::size_t i = 0; i < size; ++i) {
-        hex += kHex[bytes[i] >> 4];
-        hex += kHex[bytes[i] & 0x0f];
-    }
-    return hex;
-}
-
-}  // namespace
 
 bool is_csrf_value(std::string_view text) {
-    if (text.size() != kCsrfHexLength) return false;
-    for (char c : text) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
+    std::array<std::uint8_t, kCsrfHexLength / 2> bytes{};
+    return totp::hex_decode(text, bytes, totp::HexLetters::lowercase);
 }
 
 std::optional<CsrfGuard> CsrfGuard::create() {
@@ -50,7 +33,7 @@ std::string CsrfGuard::cookie_for(std::string_view request_cookie) const {
     if (is_csrf_value(request_cookie)) return std::string(request_cookie);
     std::array<std::uint8_t, kCsrfHexLength / 2> random{};
     if (!totp::random_bytes(random.data(), random.size())) return {};
-    return to_hex(random.data(), random.size());
+    return totp::hex_encode(random);
 }
 
 std::string CsrfGuard::field_for(std::string_view cookie) const {
@@ -61,7 +44,7 @@ std::string CsrfGuard::field_for(std::string_view cookie) const {
              &size) == nullptr) {
         return {};
     }
-    return to_hex(mac.data(), size);
+    return totp::hex_encode({mac.data(), size});
 }
 
 bool CsrfGuard::check(std::string_view cookie, std::string_view field) const {
