@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "errors.hpp"
@@ -17,7 +18,6 @@
 namespace totp_enroll {
 namespace {
 
-constexpr int kTries = 3;
 // Verification mails per account and day: enough to fix a typo or two, too few to make
 // the host a mail cannon at any address (the caller chooses the address).
 constexpr std::uint32_t kMailsPerDay = 5;
@@ -116,14 +116,15 @@ totp::Status count_mail(Session& session, const std::string& user) {
 }
 
 totp::Status read_back(const totp::SecretString& code) {
-    for (int attempt = 0; attempt < kTries; ++attempt) {
-        totp::Result<totp::SecretString> typed = ask_line(totp::translate(kCodePrompt), Echo::off);
-        if (!typed) return typed.error();
-        if (totp::equal_constant_time(typed->view(), code.view())) return {};
-        say(totp::translate("That code is not correct."));
-    }
-    return totp::make_error(totp::Errc::cancelled,
-                            "the address was not confirmed; nothing was changed");
+    const totp::Result<std::uint64_t> confirmed = ask_for_code(
+        kCodePrompt,
+        [&](std::string_view typed) -> std::optional<std::uint64_t> {
+            if (!totp::equal_constant_time(typed, code.view())) return std::nullopt;
+            return 0;
+        },
+        "the address was not confirmed; nothing was changed");
+    if (!confirmed) return confirmed.error();
+    return {};
 }
 
 }  // namespace

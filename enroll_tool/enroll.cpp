@@ -5,7 +5,6 @@
 
 #include <climits>
 #include <cstdio>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,7 +25,6 @@
 namespace totp_enroll {
 namespace {
 
-constexpr int kConfirmTries = 3;
 constexpr int kConfirmWindow = 1;
 constexpr const char* kCodePrompt = N_("Enter the code from your app: ");
 constexpr const char* kTokenPrompt = N_("Enter a code from the token: ");
@@ -174,21 +172,13 @@ totp::SecretString without_spaces(std::string_view typed) {
     return out;
 }
 
-// What a typed code confirms (the TOTP step or the HOTP counter it matched), or nothing.
-using CodeCheck = std::function<std::optional<std::uint64_t>(std::string_view code)>;
-
-// Asks with `prompt` until `check` accepts a code, at most kConfirmTries times.
-totp::Result<std::uint64_t> confirm(const char* prompt, const CodeCheck& check) {
-    for (int attempt = 0; attempt < kConfirmTries; ++attempt) {
-        totp::Result<totp::SecretString> typed = ask_line(totp::translate(prompt), Echo::off);
-        if (!typed) return typed.error();
-        const totp::SecretString code = without_spaces(typed->view());
-        if (const std::optional<std::uint64_t> confirmed = check(code.view())) return *confirmed;
-        say(totp::translate("That code is not correct."));
-    }
-    return totp::make_error(totp::Errc::cancelled, "the code was not confirmed after " +
-                                                       std::to_string(kConfirmTries) +
-                                                       " tries; nothing was changed");
+// Asks with `prompt` until a code (spaces typed in it dropped) passes `check`, which says
+// what it confirms: the TOTP step or the HOTP counter it matched.
+totp::Result<std::uint64_t> confirm(const char* prompt, const CodeAccept& check) {
+    return ask_for_code(
+        prompt, [&](std::string_view typed) { return check(without_spaces(typed).view()); },
+        "the code was not confirmed after " + std::to_string(kCodeTries) +
+            " tries; nothing was changed");
 }
 
 // The time step of the first correct code from the app.

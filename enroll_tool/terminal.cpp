@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string>
 
+#include "totp/translation.hpp"
+
 namespace totp_enroll {
 namespace {
 
@@ -142,6 +144,17 @@ std::optional<int> terminal_columns() {
         return std::nullopt;
     }
     return static_cast<int>(size.ws_col);
+}
+
+totp::Result<std::uint64_t> ask_for_code(const char* prompt, const CodeAccept& accept,
+                                         const std::string& refusal) {
+    for (int answer = 0; answer < kCodeTries; ++answer) {
+        totp::Result<totp::SecretString> typed = ask_line(totp::translate(prompt), Echo::off);
+        if (!typed) return typed.error();
+        if (const std::optional<std::uint64_t> accepted = accept(typed->view())) return *accepted;
+        say(totp::translate("That code is not correct."));
+    }
+    return totp::make_error(totp::Errc::cancelled, refusal);
 }
 
 void say(std::string_view line) {

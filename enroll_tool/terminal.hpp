@@ -2,6 +2,8 @@
 // The caller's terminal: prompts on stdout, answers from stdin.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,17 @@ enum class Echo { on, off };
 // while waiting, is Errc::cancelled. Reads byte by byte, so input meant for a later prompt
 // stays unread.
 totp::Result<totp::SecretString> ask_line(std::string_view prompt, Echo echo);
+
+// How many answers a code confirmation takes before it gives up.
+inline constexpr int kCodeTries = 3;
+
+// Asks for a code with `prompt` (translated here), echo off, until `accept` takes what was
+// typed, saying "That code is not correct." after each answer it does not; after
+// kCodeTries of them, Errc::cancelled with `refusal`. What `accept` returned for the answer
+// it took.
+using CodeAccept = std::function<std::optional<std::uint64_t>(std::string_view typed)>;
+totp::Result<std::uint64_t> ask_for_code(const char* prompt, const CodeAccept& accept,
+                                         const std::string& refusal);
 
 // Width of the terminal on stdout, or nullopt when stdout is not a terminal (or does not
 // know its size).
